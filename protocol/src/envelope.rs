@@ -1,0 +1,187 @@
+//! The signed envelope: the exact record bytes, the key that signed them and the signature.
+//!
+//! Layout (all integers big-endian), documented in `docs/protocol.md`:
+//!
+//! ```text
+//! offset  size  field
+//! 0       4     magic "ACRD" (0x41 0x43 0x52 0x44)
+//! 4       1     envelope version, 1
+//! 5       1     signer kind: 1 = the originator's agency key
+//! 6       32    signer public key
+//! 38      64    ed25519 signature over SIGNING_DOMAIN || record bytes
+//! 102     4     record length n (1 ..= 65536)
+//! 106     n     record bytes: canonical JSON
+//! ```
+//!
+//! The signer is outside the record so that a later version can add a signer kind for delegated
+//! keys (liaison officers, devices) carrying a certificate from the agency key, without changing
+//! the record format or its id.
+
+use sha2::{Digest, Sha256};
+
+use crate::canonical::{MAX_RECORD_BYTES, encode_record};
+use crate::error::{EnvelopeError, RecordError};
+use crate::ids::RecordId;
+use crate::keys::{PublicKey, SecretKey};
+use crate::record::Record;
+
+/// The domain tag prefixed to record bytes before signing and hashing: ASCII
+/// `accord/record/v1` and a zero byte.
+pub const SIGNING_DOMAIN: &[u8] = b"accord/record/v1\0";
+/// The envelope's first four bytes.
+pub const ENVELOPE_MAGIC: [u8; 4] = *b"ACRD";
+/// The envelope version written and read.
+pub const ENVELOPE_VERSION: u8 = 1;
+/// Bytes before the record in a version-1 agency-key envelope.
+pub const ENVELOPE_HEADER_LEN: usize = 106;
+/// Largest envelope accepted.
+pub const MAX_ENVELOPE_BYTES: usize = ENVELOPE_HEADER_LEN + MAX_RECORD_BYTES;
+
+/// Who signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The originator's own agency key (signer kind 1).
+    Agency(PublicKey),
+}
+
+impl Signer {
+    /// The wire code of the signer kind.
+    pub fn kind_code(&self) -> u8 {
+        match self {
+            Signer::Agency(_) => 1,
+        }
+    }
+
+    /// The signing key.
+    pub fn key(&self) -> &PublicKey {
+        match self {
+            Signer::Agency(k) => k,
+        }
+    }
+}
+
+/// A signed record as it travels and is stored. Decoding checks only the layout; a record is
+/// trusted only once [`crate::verify::verify`] returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    signer: Signer,
+    signature: [u8; 64],
+    record_bytes: Vec<u8>,
+}
+
+/// The message an originator signs: [`SIGNING_DOMAIN`] followed by the record bytes.
+pub fn signed_message(record_bytes: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNING_DOMAIN.len() + record_bytes.len());
+    m.extend_from_slice(SIGNING_DOMAIN);
+    m.extend_from_slice(record_bytes);
+    m
+}
+
+/// The id of record bytes: SHA-256 over the signed message.
+pub fn record_id(record_bytes: &[u8]) -> RecordId {
+    let mut h = Sha256::new();
+    h.update(SIGNING_DOMAIN);
+    h.update(record_bytes);
+    RecordId::from_bytes(h.finalize().into())
+}
+
+/// Validates `record`, encodes it canonically and signs it with the agency key.
+pub fn sign(record: &Record, key: &SecretKey) -> Result<Envelope, RecordError> {
+    record.validate()?;
+    let record_bytes = encode_record(record)?;
+    let signature = key.sign_raw(&signed_message(&record_bytes));
+    Ok(Envelope { signer: Signer::Agency(key.public_key()), signature, record_bytes })
+}
+
+impl Envelope {
+    /// Assembles an envelope from parts (for tests and tools that build envelopes by hand).
+    pub fn from_parts(signer: Signer, signature: [u8; 64], record_bytes: Vec<u8>) -> Self {
+        Self { signer, signature, record_bytes }
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// The 64 signature bytes (R || S).
+    pub fn signature(&self) -> &[u8; 64] {
+        &self.signature
+    }
+
+    /// The exact record bytes that were signed.
+    pub fn record_bytes(&self) -> &[u8] {
+        &self.record_bytes
+    }
+
+    /// The record id: SHA-256 over [`SIGNING_DOMAIN`] and the record bytes.
+    pub fn id(&self) -> RecordId {
+        record_id(&self.record_bytes)
+    }
+
+    /// Length of [`Envelope::encode`]'s output.
+    pub fn encoded_len(&self) -> usize {
+        ENVELOPE_HEADER_LEN + self.record_bytes.len()
+    }
+
+    /// The envelope's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends the envelope's bytes to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&ENVELOPE_MAGIC);
+        out.push(ENVELOPE_VERSION);
+        out.push(self.signer.kind_code());
+        out.extend_from_slice(self.signer.key().as_bytes());
+        out.extend_from_slice(&self.signature);
+        // The record length is bounded by MAX_RECORD_BYTES when built through `sign` or `decode`.
+        out.extend_from_slice(&(self.record_bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(&self.record_bytes);
+    }
+
+    /// Parses envelope bytes. Refuses a wrong magic or version, an unknown signer kind, a weak
+    /// or invalid key, a record length of 0 or above the maximum, truncation and trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let take = |offset: usize, n: usize| -> Result<&[u8], EnvelopeError> {
+            bytes.get(offset..offset + n).ok_or(EnvelopeError::Truncated {
+                offset,
+                needed: n,
+                available: bytes.len().saturating_sub(offset),
+            })
+        };
+        let mut magic = [0u8; 4];
+        magic.copy_from_slice(take(0, 4)?);
+        if magic != ENVELOPE_MAGIC {
+            return Err(EnvelopeError::Magic { found: magic, expected: ENVELOPE_MAGIC });
+        }
+        let version = take(4, 1)?[0];
+        if version != ENVELOPE_VERSION {
+            return Err(EnvelopeError::Version(version));
+        }
+        let kind = take(5, 1)?[0];
+        if kind != 1 {
+            return Err(EnvelopeError::SignerKind(kind));
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(take(6, 32)?);
+        let signer = Signer::Agency(PublicKey::from_bytes(&key)?);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(take(38, 64)?);
+        let mut len = [0u8; 4];
+        len.copy_from_slice(take(102, 4)?);
+        let len = u32::from_be_bytes(len) as usize;
+        if len > MAX_RECORD_BYTES {
+            return Err(EnvelopeError::TooLarge { size: len, max: MAX_RECORD_BYTES });
+        }
+        let record_bytes = take(ENVELOPE_HEADER_LEN, len)?.to_vec();
+        let trailing = bytes.len() - ENVELOPE_HEADER_LEN - len;
+        if trailing != 0 {
+            return Err(EnvelopeError::Trailing(trailing));
+        }
+        Ok(Self { signer, signature, record_bytes })
+    }
+}

@@ -1,0 +1,100 @@
+//! Verification: the only way to obtain a [`Verified`] value.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::Signature;
+
+use crate::canonical::decode_record;
+use crate::envelope::{Envelope, Signer, signed_message};
+use crate::error::VerifyError;
+use crate::ids::{AgencyId, RecordId};
+use crate::keys::PublicKey;
+use crate::record::Record;
+
+/// Where a verifier finds each agency's registered key.
+pub trait KeyDirectory {
+    /// The agency key registered for `agency`, if it is known.
+    fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey>;
+}
+
+impl KeyDirectory for BTreeMap<AgencyId, PublicKey> {
+    fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey> {
+        self.get(agency).copied()
+    }
+}
+
+/// A value whose signature has been checked with `verify_strict` against its originator's
+/// registered key and whose content is a valid, canonical record. Only this module can make
+/// one, so holding a `Verified<T>` is proof that the checks ran.
+#[derive(Clone, Debug)]
+pub struct Verified<T> {
+    inner: T,
+}
+
+impl<T> Verified<T> {
+    /// The verified value.
+    pub fn get(&self) -> &T {
+        &self.inner
+    }
+
+    /// Gives up the proof and returns the value.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+/// A record with its envelope and id, as returned by [`verify`].
+#[derive(Clone, Debug)]
+pub struct SignedRecord {
+    /// The signed envelope, exact bytes and all.
+    pub envelope: Envelope,
+    /// The record decoded from the envelope's bytes.
+    pub record: Record,
+    /// Its id.
+    pub id: RecordId,
+}
+
+/// Verifies a signed record:
+///
+/// 1. the record bytes parse as a record and are exactly its canonical encoding, and the record
+///    is valid on its own ([`Record::validate`]);
+/// 2. the originator is a known agency and the envelope's signer is its registered agency key;
+/// 3. `verify_strict` accepts the signature over `SIGNING_DOMAIN || record bytes` (it refuses
+///    small-order R and A, non-canonical R, and S >= L).
+///
+/// The signature is checked over the bytes received; nothing is re-serialized for it.
+pub fn verify(envelope: Envelope, keys: &impl KeyDirectory) -> Result<Verified<SignedRecord>, VerifyError> {
+    let record = decode_record(envelope.record_bytes())?;
+    record.validate()?;
+    let registered = keys
+        .agency_key(&record.originator)
+        .ok_or_else(|| VerifyError::UnknownOriginator(record.originator.to_string()))?;
+    let Signer::Agency(signer) = envelope.signer();
+    if *signer != registered {
+        return Err(VerifyError::WrongKey {
+            originator: record.originator.to_string(),
+            signer: signer.to_string(),
+            registered: registered.to_string(),
+        });
+    }
+    let id = envelope.id();
+    let signature = Signature::from_bytes(envelope.signature());
+    signer
+        .verifying_key()
+        .verify_strict(&signed_message(envelope.record_bytes()), &signature)
+        .map_err(|_| VerifyError::BadSignature { id: id.to_hex(), originator: record.originator.to_string() })?;
+    Ok(Verified { inner: SignedRecord { envelope, record, id } })
+}
+
+/// Checks only the signature of `message` under `key` with `verify_strict`. For the
+/// conformance suites and for protocol objects other than records.
+pub fn verify_strict_raw(key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
+    key.verifying_key().verify_strict(message, &Signature::from_bytes(signature)).is_ok()
+}
