@@ -1,0 +1,169 @@
+//! A validated agreement: who shares what, with whom, for how long and under which rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use accord_protocol::{AgencyId, AgreementId, Category, Date, HandlingCode, Timestamp, VictimPurpose};
+
+/// Seconds from a date's midnight to its last second, 23:59:59.
+const LAST_SECOND_OF_DAY: i64 = 86_399;
+
+/// An agreement between agencies, as its file states it. Every member holds the same file and
+/// compares [`Agreement::hash`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    /// Its identifier, e.g. `QUAD-2026`.
+    pub id: AgreementId,
+    /// Its title.
+    pub title: String,
+    /// Bilateral (2 members) or multilateral (3 or more).
+    pub kind: AgreementKind,
+    /// The member agencies.
+    pub members: BTreeSet<AgencyId>,
+    /// One focal point per member, exactly.
+    pub focal_points: BTreeMap<AgencyId, FocalPoint>,
+    /// First day in force (from 00:00:00Z).
+    pub valid_from: Date,
+    /// Last day in force (through 23:59:59Z).
+    pub valid_until: Date,
+    /// The record categories that may be shared.
+    pub categories: BTreeSet<Category>,
+    /// Records must carry this handling code or a more restrictive one.
+    pub most_permissive_handling: HandlingCode,
+    /// Whether and why victim-identifying data may be shared.
+    pub victim_data: VictimDataRule,
+    /// How long received records may be kept, in days (at least 1).
+    pub retention_days: u32,
+    /// Whether received records may be passed on.
+    pub onward_sharing: OnwardSharing,
+    /// SHA-256 of the file's exact bytes.
+    pub hash: [u8; 32],
+    /// The file it was read from.
+    pub path: PathBuf,
+}
+
+impl Agreement {
+    /// Whether `agency` is a member.
+    pub fn is_member(&self, agency: &AgencyId) -> bool {
+        self.members.contains(agency)
+    }
+
+    /// Whether the agreement is in force at `now`: from `valid_from` 00:00:00Z through
+    /// `valid_until` 23:59:59Z, both inclusive.
+    pub fn in_force(&self, now: Timestamp) -> bool {
+        let from = self.valid_from.start();
+        let until = self.valid_until.start().plus_secs(LAST_SECOND_OF_DAY);
+        from <= now && now <= until
+    }
+
+    /// The file's SHA-256 as 64 lower-case hex digits.
+    pub fn hash_hex(&self) -> String {
+        hex::encode(self.hash)
+    }
+
+    /// Whether records of `category` may be shared.
+    pub fn permits_category(&self, category: Category) -> bool {
+        self.categories.contains(&category)
+    }
+
+    /// Whether a record may carry `code`: it must be at least as restrictive as
+    /// [`Agreement::most_permissive_handling`].
+    pub fn permits_handling(&self, code: HandlingCode) -> bool {
+        code >= self.most_permissive_handling
+    }
+}
+
+/// Bilateral or multilateral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AgreementKind {
+    /// Exactly two members.
+    Bilateral,
+    /// Three or more members.
+    Multilateral,
+}
+
+impl AgreementKind {
+    /// Every kind.
+    pub const ALL: &'static [AgreementKind] = &[AgreementKind::Bilateral, AgreementKind::Multilateral];
+
+    /// The name used in agreement files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AgreementKind::Bilateral => "bilateral",
+            AgreementKind::Multilateral => "multilateral",
+        }
+    }
+
+    /// Whether `n` members suit this kind.
+    pub const fn allows_members(self, n: usize) -> bool {
+        match self {
+            AgreementKind::Bilateral => n == 2,
+            AgreementKind::Multilateral => n >= 3,
+        }
+    }
+}
+
+impl fmt::Display for AgreementKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a receiver may pass records on to others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OnwardSharing {
+    /// Never.
+    Never,
+    /// Only with the originator's consent.
+    WithOriginatorConsent,
+    /// Permitted (within what each record's handling code allows).
+    Permitted,
+}
+
+impl OnwardSharing {
+    /// Every rule.
+    pub const ALL: &'static [OnwardSharing] =
+        &[OnwardSharing::Never, OnwardSharing::WithOriginatorConsent, OnwardSharing::Permitted];
+
+    /// The name used in agreement files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OnwardSharing::Never => "never",
+            OnwardSharing::WithOriginatorConsent => "with-originator-consent",
+            OnwardSharing::Permitted => "permitted",
+        }
+    }
+}
+
+impl fmt::Display for OnwardSharing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The contact a member nominates for an agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FocalPoint {
+    /// A name or role title.
+    pub name: String,
+    /// How to reach them.
+    pub contact: String,
+}
+
+/// Whether victim-identifying data may be shared, and for which purposes. When `allowed` the
+/// purposes are not empty; otherwise they are empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VictimDataRule {
+    /// Whether victim-identifying data may be shared at all.
+    pub allowed: bool,
+    /// The purposes it may be shared for.
+    pub purposes: BTreeSet<VictimPurpose>,
+}
+
+impl VictimDataRule {
+    /// Whether victim-identifying data may be shared for `purpose`.
+    pub fn permits(&self, purpose: VictimPurpose) -> bool {
+        self.allowed && self.purposes.contains(&purpose)
+    }
+}

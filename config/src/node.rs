@@ -1,0 +1,59 @@
+//! A validated node configuration.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use accord_protocol::{AgencyId, AgreementId, PublicKey};
+use multiaddr::Multiaddr;
+
+use crate::agreement::Agreement;
+
+/// One agency's node: who it is, where it listens, whom it knows and under which agreements it
+/// shares. Paths are resolved against the node file's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// This node's agency.
+    pub agency: AgencyId,
+    /// The agency's secret key file.
+    pub key_file: PathBuf,
+    /// Where the node keeps its store and audit log.
+    pub data_dir: PathBuf,
+    /// The addresses the node listens on (at least one).
+    pub listen: Vec<Multiaddr>,
+    /// The other agencies it knows: every member of its agreements, and possibly more.
+    pub agencies: BTreeMap<AgencyId, KnownAgency>,
+    /// The agreements it is party to.
+    pub agreements: BTreeMap<AgreementId, Agreement>,
+    /// The local API.
+    pub api: ApiConfig,
+    /// The node file, as given to the loader.
+    pub path: PathBuf,
+}
+
+impl NodeConfig {
+    /// The agreements that `agency` is a member of, with this node.
+    pub fn agreements_with<'a>(&'a self, agency: &'a AgencyId) -> impl Iterator<Item = &'a Agreement> + 'a {
+        self.agreements.values().filter(move |a| a.is_member(agency))
+    }
+}
+
+/// Another agency this node knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownAgency {
+    /// Its id.
+    pub id: AgencyId,
+    /// Its agency key.
+    pub public_key: PublicKey,
+    /// Where its node can be reached (may be empty: it dials in).
+    pub addresses: Vec<Multiaddr>,
+}
+
+/// The local HTTP API for the agency's own systems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// The socket address it binds.
+    pub bind: SocketAddr,
+    /// The file holding the bearer token.
+    pub token_file: PathBuf,
+}

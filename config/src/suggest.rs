@@ -1,0 +1,54 @@
+//! The nearest valid key for a typo.
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo:
+/// at most a third of the candidate's length (and at least one edit).
+pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let folded = word.to_lowercase().replace('-', "_");
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&folded, c), *c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            let cost = usize::from(ca != *cb);
+            row[j + 1] = (diagonal + cost).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("publc_key", "public_key"), 1);
+        assert_eq!(edit_distance("abc", ""), 3);
+    }
+
+    #[test]
+    fn suggestions() {
+        let keys = ["id", "public_key", "addresses"];
+        assert_eq!(nearest("publc_key", &keys), Some("public_key"));
+        assert_eq!(nearest("public-key", &keys), Some("public_key"));
+        assert_eq!(nearest("Public_Key", &keys), Some("public_key"));
+        assert_eq!(nearest("adresses", &keys), Some("addresses"));
+        assert_eq!(nearest("ids", &keys), Some("id"));
+        assert_eq!(nearest("colour", &keys), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! Records and keys shared by the protocol tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use accord_protocol::record::{
+    DocumentAssessment, DocumentRef, Organisation, Person, Phone, RouteLeg, TravelDocument, Vessel,
+};
+use accord_protocol::{
+    AgencyId, AgreementId, Category, Country, Date, DocumentKind, Grading, HandlingCode, LegRole,
+    PartialDate, PersonRole, PublicKey, Record, SecretKey, Seq, Subject, Timestamp,
+};
+
+/// The RFC 8032 section 7.1 TEST 1 secret key, so implementers can check their key handling.
+pub const VECTOR_SEED_HEX: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+
+pub fn vector_key() -> SecretKey {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(VECTOR_SEED_HEX, &mut seed).unwrap();
+    SecretKey::from_seed(&seed)
+}
+
+pub fn key(n: u8) -> SecretKey {
+    SecretKey::from_seed(&[n; 32])
+}
+
+pub fn agency(s: &str) -> AgencyId {
+    AgencyId::new(s).unwrap()
+}
+
+pub fn directory(entries: &[(&str, &SecretKey)]) -> BTreeMap<AgencyId, PublicKey> {
+    entries.iter().map(|(a, k)| (agency(a), k.public_key())).collect()
+}
+
+/// The smallest valid record: no subjects, no route.
+pub fn minimal_record() -> Record {
+    Record {
+        v: 1,
+        originator: agency("TR-JGK"),
+        agreement: AgreementId::new("QUAD-2026").unwrap(),
+        seq: Seq::FIRST,
+        category: Category::Alert,
+        handling: HandlingCode::H1,
+        handling_restriction: None,
+        grading: Grading::parse("B2").unwrap(),
+        created: Timestamp::parse("2026-11-28T09:30:00Z").unwrap(),
+        expires: None,
+        subjects: vec![],
+        route: vec![],
+        summary: "Boat departure expected from Çeşme within 48 hours.".into(),
+        victim_data_purpose: None,
+        corrects: None,
+        withdraws: None,
+        responds_to: None,
+        addressed_to: None,
+        return_status: None,
+    }
+}
+
+/// A record using most of the model: subjects of several kinds, a route, H3 with its
+/// restriction, non-ASCII and escaped text.
+pub fn full_record() -> Record {
+    let c = |s| Country::new(s).unwrap();
+    Record {
+        v: 1,
+        originator: agency("PK-FIA"),
+        agreement: AgreementId::new("QUAD-2026").unwrap(),
+        seq: Seq::new(42).unwrap(),
+        category: Category::SmugglingNetwork,
+        handling: HandlingCode::H3,
+        handling_restriction: Some("Not to be shared with immigration authorities before 2027-01-01.".into()),
+        grading: Grading::parse("A2").unwrap(),
+        created: Timestamp::parse("2026-11-27T18:00:00Z").unwrap(),
+        expires: Some(Timestamp::parse("2027-11-27T18:00:00Z").unwrap()),
+        subjects: vec![
+            Subject::Person(Person {
+                role: PersonRole::Facilitator,
+                local_ref: Some("P1".into()),
+                name: Some("Example \"Doctor\" Khan".into()),
+                aliases: vec!["Dr K".into()],
+                date_of_birth: Some(PartialDate::parse("1981-04").unwrap()),
+                place_of_birth: None,
+                nationality: Some(c("PK")),
+                documents: vec![DocumentRef {
+                    kind: DocumentKind::Passport,
+                    number: "AB1234567".into(),
+                    issuing_country: c("PK"),
+                }],
+                description: None,
+            }),
+            Subject::Organisation(Organisation {
+                name: "Example Travel Agency".into(),
+                aliases: vec![],
+                country: Some(c("IR")),
+                description: Some("Front company; tickets\nand hotel bookings".into()),
+            }),
+            Subject::Vessel(Vessel {
+                name: Some("Deniz Yıldızı".into()),
+                imo: Some("9074729".into()),
+                mmsi: None,
+                flag: Some(c("TR")),
+                description: None,
+            }),
+            Subject::Phone(Phone { number: "+923001234567".into(), description: None }),
+            Subject::TravelDocument(TravelDocument {
+                kind: DocumentKind::Passport,
+                number: "X0000001".into(),
+                issuing_country: c("GR"),
+                holder: None,
+                assessment: Some(DocumentAssessment::Counterfeit),
+            }),
+        ],
+        route: vec![
+            RouteLeg { country: c("PK"), role: LegRole::Source, place: Some("Quetta".into()), from: None, until: None },
+            RouteLeg { country: c("IR"), role: LegRole::Transit, place: None, from: None, until: None },
+            RouteLeg {
+                country: c("TR"),
+                role: LegRole::Transit,
+                place: Some("Van".into()),
+                from: Some(Date::parse("2026-10-01").unwrap()),
+                until: Some(Date::parse("2026-10-20").unwrap()),
+            },
+            RouteLeg { country: c("GR"), role: LegRole::Destination, place: Some("Lesvos".into()), from: None, until: None },
+        ],
+        summary: "Network moving groups of 20–30 by road to Van, then by sea.".into(),
+        victim_data_purpose: None,
+        corrects: None,
+        withdraws: None,
+        responds_to: None,
+        addressed_to: None,
+        return_status: None,
+    }
+}
