@@ -70,7 +70,7 @@ pub struct SignedRecord {
 ///    small-order R and A, non-canonical R, and S >= L).
 ///
 /// The signature is checked over the bytes received; nothing is re-serialized for it.
-pub fn verify(envelope: Envelope, keys: &impl KeyDirectory) -> Result<Verified<SignedRecord>, VerifyError> {
+pub fn verify(envelope: Envelope, keys: &(impl KeyDirectory + ?Sized)) -> Result<Verified<SignedRecord>, VerifyError> {
     let record = decode_record(envelope.record_bytes())?;
     record.validate()?;
     let registered = keys

@@ -1,0 +1,201 @@
+//! Loading: a node file and the agreement files it lists, read through a reader the caller
+//! passes in (only the node crate does I/O), checked as a whole.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use accord_protocol::AgreementId;
+use sha2::{Digest, Sha256};
+
+use crate::agreement::Agreement;
+use crate::error::{ConfigError, ConfigErrors};
+use crate::node::NodeConfig;
+use crate::raw::{RawAgreement, RawNode};
+use crate::source::{Diag, Source};
+use crate::validate::{self, CheckedAgreement, CheckedNode};
+use crate::walk::Sp;
+
+/// Reads a file's bytes; `std::fs::read` in the node, a map of texts in tests.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> io::Result<Vec<u8>>;
+
+/// Parses one agreement file on its own (as an auditor's verifier does with the file in a
+/// bundle). `path` names the file in messages and in [`Agreement::path`]; the hash is taken
+/// over `bytes` exactly.
+pub fn parse_agreement(path: &Path, bytes: &[u8]) -> Result<Agreement, ConfigErrors> {
+    let (checked, errors) = check_agreement(path, bytes);
+    finish(checked.and_then(|c| c.agreement), errors)
+}
+
+/// Loads the node file at `path` and every agreement file it lists, reading each through
+/// `read`; relative paths in the node file are resolved against its directory. Returns every
+/// problem in every file at once, node file first, then the agreement files in the order the
+/// node file lists them.
+pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigErrors> {
+    let bytes = read(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: path.to_owned(),
+            line: 0,
+            col: 0,
+            key: String::new(),
+            message: format!("cannot read node file: {e}"),
+            hint: None,
+        }])
+    })?;
+    let source = Source::decode(path, &bytes).map_err(|e| ConfigErrors(vec![e]))?;
+    let doc = source.parse().map_err(|e| ConfigErrors(vec![e]))?;
+    let mut diag = Diag::new(&source);
+    let raw = RawNode::read(&doc, &mut diag);
+    let base = path.parent().unwrap_or(Path::new(""));
+    let node = validate::node(&raw, &mut diag, base);
+
+    let mut agreements = BTreeMap::new();
+    let mut agreement_errors = Vec::new();
+    let mut complete = true;
+    let mut listed = Listed::default();
+    for (i, entry) in raw.agreements.iter().flat_map(|list| list.value.iter().enumerate()) {
+        let Some(file) = validate::path(&mut diag, entry, base) else {
+            complete = false;
+            continue;
+        };
+        if let Some(first) = listed.files.get(&file) {
+            entry.error(
+                &mut diag,
+                format!("agreement file `{}` is listed twice", entry.value),
+                Some(format!("also at agreements[{first}]")),
+            );
+            complete = false;
+            continue;
+        }
+        listed.files.insert(file.clone(), i);
+        let bytes = match read(&file) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                entry.error(&mut diag, format!("cannot read agreement file `{}`: {e}", file.display()), None);
+                complete = false;
+                continue;
+            }
+        };
+        let (checked, errors) = check_agreement(&file, &bytes);
+        complete &= errors.is_empty();
+        agreement_errors.extend(errors);
+        let Some(checked) = checked else { continue };
+        complete &= cross_check(&mut diag, entry, i, &checked, &node, &mut listed);
+        if let Some(agreement) = checked.agreement {
+            agreements.insert(agreement.id.clone(), agreement);
+        }
+    }
+
+    let mut errors = diag.finish();
+    errors.extend(agreement_errors);
+    let config = (|| {
+        complete.then_some(())?;
+        Some(NodeConfig {
+            agency: node.agency?,
+            key_file: node.key_file?,
+            data_dir: node.data_dir?,
+            listen: node.listen?,
+            agencies: node.agencies?,
+            agreements,
+            api: node.api?,
+            path: path.to_owned(),
+        })
+    })();
+    finish(config, errors)
+}
+
+/// The agreements listed so far: file to index, id to index.
+#[derive(Debug, Default)]
+struct Listed {
+    files: BTreeMap<PathBuf, usize>,
+    ids: BTreeMap<AgreementId, usize>,
+}
+
+/// Checks an agreement against the node file that lists it; reports at the listing entry.
+/// Returns whether all is well.
+fn cross_check(
+    diag: &mut Diag<'_>,
+    entry: &Sp<String>,
+    index: usize,
+    agreement: &CheckedAgreement,
+    node: &CheckedNode,
+    listed: &mut Listed,
+) -> bool {
+    let mut ok = true;
+    let Some(id) = &agreement.id else { return ok };
+    if let Some(first) = listed.ids.get(id) {
+        entry.error(
+            diag,
+            format!("agreement id `{id}` of `{}` is also the id of agreements[{first}]", entry.value),
+            Some("each agreement is listed once; two files with one id disagree about it".into()),
+        );
+        ok = false;
+    } else {
+        listed.ids.insert(id.clone(), index);
+    }
+    let Some(members) = &agreement.members else { return ok };
+    if let Some(own) = &node.agency
+        && !members.contains(own)
+    {
+        let names = members.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+        entry.error(
+            diag,
+            format!("this node's agency `{own}` is not a member of agreement `{id}` (members: {names})"),
+            Some("list only agreements the agency is party to, or check `agency`".into()),
+        );
+        ok = false;
+    }
+    for member in members {
+        if node.agency.as_ref() == Some(member) || node.known_ids.contains_key(member) {
+            continue;
+        }
+        entry.error(
+            diag,
+            format!("member `{member}` of agreement `{id}` is not among the known agencies"),
+            Some(format!("add a [[known_agency]] with id = \"{member}\", its public_key and addresses")),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// Hashes, decodes, parses, reads and validates an agreement file. `None` when it is not
+/// even TOML.
+fn check_agreement(path: &Path, bytes: &[u8]) -> (Option<CheckedAgreement>, Vec<ConfigError>) {
+    let hash: [u8; 32] = Sha256::digest(bytes).into();
+    let source = match Source::decode(path, bytes) {
+        Ok(source) => source,
+        Err(e) => return (None, vec![e]),
+    };
+    let doc = match source.parse() {
+        Ok(doc) => doc,
+        Err(e) => return (None, vec![e]),
+    };
+    let mut diag = Diag::new(&source);
+    let raw = RawAgreement::read(&doc, &mut diag);
+    let checked = validate::agreement(raw, &mut diag, source.path(), hash);
+    (Some(checked), diag.finish())
+}
+
+/// The value when there are no problems, else the problems.
+fn finish<T>(value: Option<T>, mut errors: Vec<ConfigError>) -> Result<T, ConfigErrors> {
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        Some(_) => Err(ConfigErrors(errors)),
+        None => {
+            if errors.is_empty() {
+                // Every path to `None` reports a problem first; this guards the invariant that
+                // an error is never empty.
+                errors.push(ConfigError {
+                    path: PathBuf::new(),
+                    line: 0,
+                    col: 0,
+                    key: String::new(),
+                    message: "the configuration is incomplete".into(),
+                    hint: None,
+                });
+            }
+            Err(ConfigErrors(errors))
+        }
+    }
+}
