@@ -100,6 +100,24 @@ pub fn encode_record(record: &Record) -> Result<Vec<u8>, RecordError> {
     Ok(bytes)
 }
 
+/// Parses a record from JSON in any layout (as a person writes it). Errors name the field,
+/// e.g. ``record field `subjects[0].imo`: …``. Nothing is validated beyond the types; see
+/// [`Record::validate`].
+pub fn parse_record_json(bytes: &[u8]) -> Result<Record, RecordError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let record: Record = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            RecordError::Malformed(inner.to_string())
+        } else {
+            RecordError::Malformed(format!("`{path}`: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| RecordError::Malformed(e.to_string()))?;
+    Ok(record)
+}
+
 /// Parses record bytes and checks that they are exactly the canonical encoding of the record
 /// they hold, so that one record has one byte string, one id and one signature input.
 ///
@@ -109,8 +127,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<Record, RecordError> {
     if bytes.len() > MAX_RECORD_BYTES {
         return Err(RecordError::TooLarge { size: bytes.len(), max: MAX_RECORD_BYTES });
     }
-    let record: Record =
-        serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+    let record = parse_record_json(bytes)?;
     let canonical = encode_record(&record)?;
     if canonical != bytes {
         let at = canonical.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(canonical.len().min(bytes.len()));

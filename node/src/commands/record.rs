@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use accord_protocol::canonical::parse_record_json;
 use accord_protocol::{AgencyId, PublicKey, Record, sign as sign_record, verify as verify_record};
 use anyhow::{Context, Result};
 
@@ -11,7 +12,7 @@ use crate::{Refused, files};
 /// Signs a record file with an agency key.
 pub fn sign(record: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
     let text = std::fs::read_to_string(record).with_context(|| format!("cannot read {}", record.display()))?;
-    let parsed: Record = match serde_json::from_str(&text) {
+    let parsed: Record = match parse_record_json(text.as_bytes()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: not a valid record: {e}", record.display());
