@@ -22,26 +22,32 @@ pub fn create_private(path: &Path, contents: &[u8]) -> Result<()> {
     }
     let mut f = opts.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{} already exists; refusing to overwrite it (choose another path or move it away)", path.display())
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite it (choose another path or move it away)",
+                path.display()
+            )
         } else {
             anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
         }
     })?;
-    f.write_all(contents).with_context(|| format!("cannot write {}", path.display()))?;
-    f.sync_all().with_context(|| format!("cannot flush {}", path.display()))?;
+    f.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.sync_all()
+        .with_context(|| format!("cannot flush {}", path.display()))?;
     Ok(())
 }
 
 /// Reads an agency secret key file, warning when others may read it.
 pub fn read_key(path: &Path) -> Result<SecretKey> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "key file is readable by group or others; run chmod 600 on it");
-            }
+        if let Ok(meta) = fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "key file is readable by group or others; run chmod 600 on it");
         }
     }
     SecretKey::from_key_file(&text).with_context(|| format!("bad key file {}", path.display()))
@@ -64,7 +70,10 @@ pub struct SignedFile {
 
 /// Writes a signed envelope file (refusing to overwrite).
 pub fn write_signed(path: &Path, env: &Envelope) -> Result<()> {
-    let file = SignedFile { envelope: B64.encode(env.encode()), id: env.id().to_hex() };
+    let file = SignedFile {
+        envelope: B64.encode(env.encode()),
+        id: env.id().to_hex(),
+    };
     let mut text = serde_json::to_string_pretty(&file)?;
     text.push('\n');
     create_private(path, text.as_bytes())
@@ -72,16 +81,28 @@ pub fn write_signed(path: &Path, env: &Envelope) -> Result<()> {
 
 /// Reads a signed envelope file. The layout is checked; nothing is verified yet.
 pub fn read_signed(path: &Path) -> Result<Envelope> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: SignedFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a signed record file ({{\"envelope\": …, \"id\": …}})", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: SignedFile = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a signed record file ({{\"envelope\": …, \"id\": …}})",
+            path.display()
+        )
+    })?;
     let bytes = B64
         .decode(file.envelope.trim())
         .with_context(|| format!("{}: `envelope` is not standard base64", path.display()))?;
-    let env = Envelope::decode(&bytes).with_context(|| format!("{}: bad envelope", path.display()))?;
-    let claimed = RecordId::new(&file.id).with_context(|| format!("{}: bad `id`", path.display()))?;
+    let env =
+        Envelope::decode(&bytes).with_context(|| format!("{}: bad envelope", path.display()))?;
+    let claimed =
+        RecordId::new(&file.id).with_context(|| format!("{}: bad `id`", path.display()))?;
     if claimed != env.id() {
-        bail!("{}: the file's id {} is not the id of its envelope, {}", path.display(), claimed, env.id());
+        bail!(
+            "{}: the file's id {} is not the id of its envelope, {}",
+            path.display(),
+            claimed,
+            env.id()
+        );
     }
     Ok(env)
 }

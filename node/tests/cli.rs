@@ -5,23 +5,43 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord")).args(args).env_remove("RUST_LOG").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
 }
 
 fn text(out: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn example(agency: &str) -> String {
-    repo().join("examples/quad").join(agency).join("node.toml").display().to_string()
+    repo()
+        .join("examples/quad")
+        .join(agency)
+        .join("node.toml")
+        .display()
+        .to_string()
 }
 
 fn example_key(agency: &str) -> String {
-    repo().join("examples/quad").join(agency).join("agency.key").display().to_string()
+    repo()
+        .join("examples/quad")
+        .join(agency)
+        .join("agency.key")
+        .display()
+        .to_string()
 }
 
 const RECORD: &str = r#"{
@@ -51,16 +71,27 @@ fn keygen_writes_a_private_key_and_never_overwrites() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let before = std::fs::read(&path).unwrap();
     let again = accord(&["keygen", "--out", p]);
     let (_, stderr) = text(&again);
     assert_eq!(again.status.code(), Some(3));
-    assert!(stderr.contains("already exists; refusing to overwrite"), "{stderr}");
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the key file changed");
+    assert!(
+        stderr.contains("already exists; refusing to overwrite"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the key file changed"
+    );
     // the key printed is the key in the file
-    let key = accord_protocol::SecretKey::from_key_file(std::str::from_utf8(&before).unwrap()).unwrap();
+    let key =
+        accord_protocol::SecretKey::from_key_file(std::str::from_utf8(&before).unwrap()).unwrap();
     assert!(text(&out).0.contains(&key.public_key().to_string()));
 }
 
@@ -70,7 +101,10 @@ fn config_check_accepts_every_example_agency() {
         let out = accord(&["config", "check", &example(agency)]);
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "{agency}: {stderr}");
-        assert!(stdout.contains(&agency.to_uppercase()), "{agency}: {stdout}");
+        assert!(
+            stdout.contains(&agency.to_uppercase()),
+            "{agency}: {stdout}"
+        );
         assert!(stdout.contains("is valid"), "{stdout}");
     }
 }
@@ -82,9 +116,15 @@ fn config_check_reports_every_mistake_with_its_position() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     for expected in BROKEN_FIXTURE_ERRORS {
-        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
     }
-    assert!(stderr.contains(&format!("{} problems found", BROKEN_FIXTURE_ERRORS.len())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} problems found", BROKEN_FIXTURE_ERRORS.len())),
+        "{stderr}"
+    );
 }
 
 /// What `config/tests/fixtures/broken/` must produce: `file:line:col: key`.
@@ -111,25 +151,53 @@ fn a_signed_record_verifies_at_a_partner_and_tampering_is_caught() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.starts_with("VERIFIED "), "{stdout}");
-    assert!(stdout.contains("TR-JGK") && stdout.contains("QUAD-2026 seq 7"), "{stdout}");
+    assert!(
+        stdout.contains("TR-JGK") && stdout.contains("QUAD-2026 seq 7"),
+        "{stdout}"
+    );
 
     // --json prints the exact, canonical record bytes
-    let out = accord(&["record", "verify", s, "--config", &example("gr-hcg"), "--json"]);
+    let out = accord(&[
+        "record",
+        "verify",
+        s,
+        "--config",
+        &example("gr-hcg"),
+        "--json",
+    ]);
     let json = text(&out).0;
-    assert!(json.starts_with("{\"agreement\":\"QUAD-2026\",\"category\":\"vessel\""), "{json}");
+    assert!(
+        json.starts_with("{\"agreement\":\"QUAD-2026\",\"category\":\"vessel\""),
+        "{json}"
+    );
 
     // one flipped bit anywhere in the envelope is refused
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let bytes = b64.decode(file["envelope"].as_str().unwrap()).unwrap();
     for i in [0, 5, 10, 50, 105, 110, bytes.len() - 2] {
         let mut t = bytes.clone();
         t[i] ^= 0x04;
-        let id = if i >= 106 { accord_protocol::envelope::record_id(&t[106..]).to_hex() } else { file["id"].as_str().unwrap().to_owned() };
+        let id = if i >= 106 {
+            accord_protocol::envelope::record_id(&t[106..]).to_hex()
+        } else {
+            file["id"].as_str().unwrap().to_owned()
+        };
         let tampered = dir.path().join(format!("tampered-{i}.json"));
-        std::fs::write(&tampered, serde_json::json!({"envelope": b64.encode(&t), "id": id}).to_string()).unwrap();
-        let out = accord(&["record", "verify", tampered.to_str().unwrap(), "--config", &example("gr-hcg")]);
+        std::fs::write(
+            &tampered,
+            serde_json::json!({"envelope": b64.encode(&t), "id": id}).to_string(),
+        )
+        .unwrap();
+        let out = accord(&[
+            "record",
+            "verify",
+            tampered.to_str().unwrap(),
+            "--config",
+            &example("gr-hcg"),
+        ]);
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(1), "byte {i}: {stdout}{stderr}");
         assert!(stderr.contains("REJECTED"), "byte {i}: {stderr}");
@@ -142,10 +210,19 @@ fn a_record_signed_with_another_agencys_key_is_rejected() {
     // Bulgaria's key signing a record that claims Turkey as originator
     let (out, signed) = sign(dir.path(), RECORD, &example_key("bg-gdbp"));
     assert!(out.status.success());
-    let out = accord(&["record", "verify", signed.to_str().unwrap(), "--config", &example("gr-hcg")]);
+    let out = accord(&[
+        "record",
+        "verify",
+        signed.to_str().unwrap(),
+        "--config",
+        &example("gr-hcg"),
+    ]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("is not TR-JGK's registered key"), "{stderr}");
+    assert!(
+        stderr.contains("is not TR-JGK's registered key"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -155,22 +232,49 @@ fn an_unknown_originator_is_rejected() {
     let (out, signed) = sign(dir.path(), &record, &example_key("pk-fia"));
     assert!(out.status.success());
     // Bulgaria is not in the quadrilateral agreement and does not know Pakistan's key
-    let out = accord(&["record", "verify", signed.to_str().unwrap(), "--config", &example("bg-gdbp")]);
+    let out = accord(&[
+        "record",
+        "verify",
+        signed.to_str().unwrap(),
+        "--config",
+        &example("bg-gdbp"),
+    ]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("originator PK-FIA is not a known agency"), "{stderr}");
+    assert!(
+        stderr.contains("originator PK-FIA is not a known agency"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_records_are_refused_with_the_reason_and_nothing_is_written() {
     let cases = [
-        (RECORD.replace("\"vessel\",", "\"boats\","), "unknown category `boats`"),
-        (RECORD.replace("\"H1\"", "\"H3\""), "an H3 record must state its restriction"),
-        (RECORD.replace("\"seq\": \"7\"", "\"seq\": 7"), "`seq`: invalid type: integer `7`, expected a string"),
+        (
+            RECORD.replace("\"vessel\",", "\"boats\","),
+            "unknown category `boats`",
+        ),
+        (
+            RECORD.replace("\"H1\"", "\"H3\""),
+            "an H3 record must state its restriction",
+        ),
+        (
+            RECORD.replace("\"seq\": \"7\"", "\"seq\": 7"),
+            "`seq`: invalid type: integer `7`, expected a string",
+        ),
         (RECORD.replace("\"B2\"", "\"E2\""), "grading"),
-        (RECORD.replace("9074729", "123"), "`123` is not an IMO number"),
-        (RECORD.replace("\"v\": 1,", "\"v\": 1, \"colour\": \"red\","), "unknown field `colour`"),
-        (RECORD.replace("TR-JGK", "TURKEY"), "invalid agency id `TURKEY`"),
+        (
+            RECORD.replace("9074729", "123"),
+            "`123` is not an IMO number",
+        ),
+        (
+            RECORD.replace("\"v\": 1,", "\"v\": 1, \"colour\": \"red\","),
+            "unknown field `colour`",
+        ),
+        (
+            RECORD.replace("TR-JGK", "TURKEY"),
+            "invalid agency id `TURKEY`",
+        ),
         (RECORD[..40].to_owned(), "not a valid record"),
     ];
     for (record, expected) in cases {
@@ -178,7 +282,10 @@ fn bad_records_are_refused_with_the_reason_and_nothing_is_written() {
         let (out, signed) = sign(dir.path(), &record, &example_key("tr-jgk"));
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(1), "{expected}: {stderr}");
-        assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in: {stderr}"
+        );
         assert!(!signed.exists(), "{expected}: a signed file was written");
     }
 }
@@ -190,27 +297,43 @@ fn the_python_verifier_agrees_with_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let (out, signed) = sign(dir.path(), RECORD, &example_key("tr-jgk"));
     assert!(out.status.success());
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(file["envelope"].as_str().unwrap()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(file["envelope"].as_str().unwrap())
+        .unwrap();
     let key = hex::encode(&bytes[6..38]);
     let script = repo().join("docs/verify_record.py");
     let run = |envelope: &[u8]| {
-        Command::new("python3").arg(&script).arg(hex::encode(envelope)).arg(&key).output().expect("python3 is needed for this test")
+        Command::new("python3")
+            .arg(&script)
+            .arg(hex::encode(envelope))
+            .arg(&key)
+            .output()
+            .expect("python3 is needed for this test")
     };
     let good = run(&bytes);
     let (stdout, stderr) = text(&good);
     assert!(good.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains(&format!("id: {}", file["id"].as_str().unwrap())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("id: {}", file["id"].as_str().unwrap())),
+        "{stdout}"
+    );
     let mut bad = bytes.clone();
     let last = bad.len() - 3;
     bad[last] ^= 1;
     let refused = run(&bad);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(text(&refused).0.contains("REJECTED: signature does not verify"));
+    assert!(
+        text(&refused)
+            .0
+            .contains("REJECTED: signature does not verify")
+    );
     // S + L: the strict rule refuses a malleated signature
     let mut malleated = bytes.clone();
-    let l = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").unwrap();
+    let l =
+        hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").unwrap();
     let mut carry = 0u16;
     for i in 0..32 {
         let s = u16::from(malleated[70 + i]) + u16::from(l[i]) + carry;
@@ -218,5 +341,9 @@ fn the_python_verifier_agrees_with_the_node() {
         carry = s >> 8;
     }
     let refused = run(&malleated);
-    assert!(text(&refused).0.contains("REJECTED: S is not reduced"), "{}", text(&refused).0);
+    assert!(
+        text(&refused).0.contains("REJECTED: S is not reduced"),
+        "{}",
+        text(&refused).0
+    );
 }

@@ -95,7 +95,10 @@ pub fn encode_record(record: &Record) -> Result<Vec<u8>, RecordError> {
     let value = serde_json::to_value(record).map_err(|e| RecordError::Malformed(e.to_string()))?;
     let bytes = to_canonical(&value)?;
     if bytes.len() > MAX_RECORD_BYTES {
-        return Err(RecordError::TooLarge { size: bytes.len(), max: MAX_RECORD_BYTES });
+        return Err(RecordError::TooLarge {
+            size: bytes.len(),
+            max: MAX_RECORD_BYTES,
+        });
     }
     Ok(bytes)
 }
@@ -114,7 +117,8 @@ pub fn parse_record_json(bytes: &[u8]) -> Result<Record, RecordError> {
             RecordError::Malformed(format!("`{path}`: {inner}"))
         }
     })?;
-    de.end().map_err(|e| RecordError::Malformed(e.to_string()))?;
+    de.end()
+        .map_err(|e| RecordError::Malformed(e.to_string()))?;
     Ok(record)
 }
 
@@ -125,12 +129,19 @@ pub fn parse_record_json(bytes: &[u8]) -> Result<Record, RecordError> {
 /// re-encodes: it runs over the bytes received.
 pub fn decode_record(bytes: &[u8]) -> Result<Record, RecordError> {
     if bytes.len() > MAX_RECORD_BYTES {
-        return Err(RecordError::TooLarge { size: bytes.len(), max: MAX_RECORD_BYTES });
+        return Err(RecordError::TooLarge {
+            size: bytes.len(),
+            max: MAX_RECORD_BYTES,
+        });
     }
     let record = parse_record_json(bytes)?;
     let canonical = encode_record(&record)?;
     if canonical != bytes {
-        let at = canonical.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(canonical.len().min(bytes.len()));
+        let at = canonical
+            .iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .unwrap_or(canonical.len().min(bytes.len()));
         return Err(RecordError::NonCanonical(format!(
             "first difference from the canonical form at byte {at} (canonical length {}, given {}); \
              write members sorted, without whitespace, with empty optional fields left out",
@@ -167,7 +178,10 @@ mod tests {
     #[test]
     fn escapes_minimally() {
         let v = json!("a\"b\\c\u{8}\u{c}\n\r\t\u{1}\u{7f}é/\u{2028}");
-        assert_eq!(canon(&v), "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\u{7f}é/\u{2028}\"");
+        assert_eq!(
+            canon(&v),
+            "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\u{7f}é/\u{2028}\""
+        );
     }
 
     #[test]
@@ -176,6 +190,9 @@ mod tests {
         assert!(to_canonical(&json!(9_007_199_254_740_992_u64)).is_err());
         assert!(to_canonical(&json!(-9_007_199_254_740_992_i64)).is_err());
         assert_eq!(canon(&json!(9_007_199_254_740_991_u64)), "9007199254740991");
-        assert_eq!(canon(&json!(-9_007_199_254_740_991_i64)), "-9007199254740991");
+        assert_eq!(
+            canon(&json!(-9_007_199_254_740_991_i64)),
+            "-9007199254740991"
+        );
     }
 }

@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn accepts_assigned_and_refuses_others() {
         for ok in ["PK", "IR", "TR", "GR", "ID", "AU"] {
-            assert_eq!(Country::new(ok).map(|c| c.to_string()).ok().as_deref(), Some(ok));
+            assert_eq!(
+                Country::new(ok).map(|c| c.to_string()).ok().as_deref(),
+                Some(ok)
+            );
         }
         for bad in ["", "T", "tr", "TRK", "XX", "ZZ", "EU", "1A"] {
             assert!(Country::new(bad).is_err(), "{bad} accepted");

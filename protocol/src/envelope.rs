@@ -90,13 +90,21 @@ pub fn sign(record: &Record, key: &SecretKey) -> Result<Envelope, RecordError> {
     record.validate()?;
     let record_bytes = encode_record(record)?;
     let signature = key.sign_raw(&signed_message(&record_bytes));
-    Ok(Envelope { signer: Signer::Agency(key.public_key()), signature, record_bytes })
+    Ok(Envelope {
+        signer: Signer::Agency(key.public_key()),
+        signature,
+        record_bytes,
+    })
 }
 
 impl Envelope {
     /// Assembles an envelope from parts (for tests and tools that build envelopes by hand).
     pub fn from_parts(signer: Signer, signature: [u8; 64], record_bytes: Vec<u8>) -> Self {
-        Self { signer, signature, record_bytes }
+        Self {
+            signer,
+            signature,
+            record_bytes,
+        }
     }
 
     /// The signer.
@@ -147,16 +155,21 @@ impl Envelope {
     /// or invalid key, a record length of 0 or above the maximum, truncation and trailing bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         let take = |offset: usize, n: usize| -> Result<&[u8], EnvelopeError> {
-            bytes.get(offset..offset + n).ok_or(EnvelopeError::Truncated {
-                offset,
-                needed: n,
-                available: bytes.len().saturating_sub(offset),
-            })
+            bytes
+                .get(offset..offset + n)
+                .ok_or(EnvelopeError::Truncated {
+                    offset,
+                    needed: n,
+                    available: bytes.len().saturating_sub(offset),
+                })
         };
         let mut magic = [0u8; 4];
         magic.copy_from_slice(take(0, 4)?);
         if magic != ENVELOPE_MAGIC {
-            return Err(EnvelopeError::Magic { found: magic, expected: ENVELOPE_MAGIC });
+            return Err(EnvelopeError::Magic {
+                found: magic,
+                expected: ENVELOPE_MAGIC,
+            });
         }
         let version = take(4, 1)?[0];
         if version != ENVELOPE_VERSION {
@@ -175,13 +188,20 @@ impl Envelope {
         len.copy_from_slice(take(102, 4)?);
         let len = u32::from_be_bytes(len) as usize;
         if len > MAX_RECORD_BYTES {
-            return Err(EnvelopeError::TooLarge { size: len, max: MAX_RECORD_BYTES });
+            return Err(EnvelopeError::TooLarge {
+                size: len,
+                max: MAX_RECORD_BYTES,
+            });
         }
         let record_bytes = take(ENVELOPE_HEADER_LEN, len)?.to_vec();
         let trailing = bytes.len() - ENVELOPE_HEADER_LEN - len;
         if trailing != 0 {
             return Err(EnvelopeError::Trailing(trailing));
         }
-        Ok(Self { signer, signature, record_bytes })
+        Ok(Self {
+            signer,
+            signature,
+            record_bytes,
+        })
     }
 }

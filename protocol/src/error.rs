@@ -83,7 +83,9 @@ pub enum RecordError {
     #[error("record bytes are not canonical JSON: {0}")]
     NonCanonical(String),
     /// A number that canonical JSON cannot carry exactly.
-    #[error("record JSON holds the number {0}; only integers of magnitude below 2^53 are allowed (write larger values as strings)")]
+    #[error(
+        "record JSON holds the number {0}; only integers of magnitude below 2^53 are allowed (write larger values as strings)"
+    )]
     Number(String),
     /// A format version this node does not read.
     #[error("record format version {found} is not supported (this node reads version {supported})")]
@@ -167,7 +169,9 @@ pub enum VerifyError {
     #[error("originator {0} is not a known agency; its key is not registered")]
     UnknownOriginator(String),
     /// The envelope names a key that is not the originator's registered agency key.
-    #[error("record of {originator} is signed with {signer}, which is not {originator}'s registered key {registered}")]
+    #[error(
+        "record of {originator} is signed with {signer}, which is not {originator}'s registered key {registered}"
+    )]
     WrongKey {
         /// The record's originator.
         originator: String,

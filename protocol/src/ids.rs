@@ -55,7 +55,10 @@ impl AgencyId {
 
     /// Validates `CC-UNIT`.
     pub fn new(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Agency { value: s.to_owned(), reason };
+        let err = |reason| IdError::Agency {
+            value: s.to_owned(),
+            reason,
+        };
         let (cc, unit) = s
             .split_once('-')
             .ok_or_else(|| err("expected `CC-UNIT`, e.g. `TR-JGK`"))?;
@@ -65,10 +68,18 @@ impl AgencyId {
         if unit.is_empty() || unit.len() > Self::MAX_UNIT_LEN {
             return Err(err("the unit code after `-` must be 1 to 16 characters"));
         }
-        if !unit.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-            return Err(err("the unit code after `-` may hold only upper-case letters A-Z and digits"));
+        if !unit
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Err(err(
+                "the unit code after `-` may hold only upper-case letters A-Z and digits",
+            ));
         }
-        Ok(Self { id: s.to_owned(), country })
+        Ok(Self {
+            id: s.to_owned(),
+            country,
+        })
     }
 
     /// The id as written.
@@ -95,14 +106,20 @@ impl AgreementId {
 
     /// Validates the id.
     pub fn new(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Agreement { value: s.to_owned(), reason };
+        let err = |reason| IdError::Agreement {
+            value: s.to_owned(),
+            reason,
+        };
         if s.is_empty() || s.len() > Self::MAX_LEN {
             return Err(err("must be 1 to 64 characters"));
         }
         if !s.as_bytes()[0].is_ascii_alphanumeric() {
             return Err(err("must start with a letter or digit"));
         }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
             return Err(err("may hold only ASCII letters, digits, `.`, `_` and `-`"));
         }
         Ok(Self(s.to_owned()))
@@ -134,11 +151,17 @@ impl RecordId {
 
     /// Parses 64 lower-case hex digits.
     pub fn new(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Record { value: s.to_owned(), reason };
+        let err = |reason| IdError::Record {
+            value: s.to_owned(),
+            reason,
+        };
         if s.len() != 64 {
             return Err(err("expected 64 hex digits (a SHA-256 digest)"));
         }
-        if !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(err("expected lower-case hex digits 0-9 a-f"));
         }
         let mut out = [0u8; 32];
@@ -201,7 +224,10 @@ impl Seq {
     /// Wraps a number; zero is refused.
     pub fn new(n: u64) -> Result<Self, IdError> {
         if n == 0 {
-            return Err(IdError::Seq { value: "0".into(), reason: "sequence numbers start at 1" });
+            return Err(IdError::Seq {
+                value: "0".into(),
+                reason: "sequence numbers start at 1",
+            });
         }
         Ok(Self(n))
     }
@@ -218,14 +244,19 @@ impl Seq {
 
     /// Parses the JSON form: a decimal string without sign or leading zeros.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Seq { value: s.to_owned(), reason };
+        let err = |reason| IdError::Seq {
+            value: s.to_owned(),
+            reason,
+        };
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err("expected a decimal string of digits, e.g. \"1\""));
         }
         if s.len() > 1 && s.starts_with('0') {
             return Err(err("leading zeros are not allowed"));
         }
-        let n: u64 = s.parse().map_err(|_| err("larger than 18446744073709551615"))?;
+        let n: u64 = s
+            .parse()
+            .map_err(|_| err("larger than 18446744073709551615"))?;
         Self::new(n).map_err(|_| err("sequence numbers start at 1"))
     }
 }
@@ -264,10 +295,25 @@ mod tests {
         for ok in ["TR-JGK", "PK-FIA", "GR-HCG", "IR-FARAJA", "ID-POLRI1"] {
             assert!(AgencyId::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["TRJGK", "XX-JGK", "tr-JGK", "TR-", "TR-jgk", "TR-J-G", "TR-ABCDEFGHIJKLMNOPQ", ""] {
+        for bad in [
+            "TRJGK",
+            "XX-JGK",
+            "tr-JGK",
+            "TR-",
+            "TR-jgk",
+            "TR-J-G",
+            "TR-ABCDEFGHIJKLMNOPQ",
+            "",
+        ] {
             assert!(AgencyId::new(bad).is_err(), "{bad} accepted");
         }
-        assert_eq!(AgencyId::new("TR-JGK").map(|a| a.country().to_string()).ok().as_deref(), Some("TR"));
+        assert_eq!(
+            AgencyId::new("TR-JGK")
+                .map(|a| a.country().to_string())
+                .ok()
+                .as_deref(),
+            Some("TR")
+        );
     }
 
     #[test]
@@ -282,8 +328,20 @@ mod tests {
     #[test]
     fn seqs() {
         assert_eq!(Seq::parse("1").map(Seq::get).ok(), Some(1));
-        assert_eq!(Seq::parse("18446744073709551615").map(Seq::get).ok(), Some(u64::MAX));
-        for bad in ["", "0", "01", "-1", "+1", "1.0", "18446744073709551616", " 1"] {
+        assert_eq!(
+            Seq::parse("18446744073709551615").map(Seq::get).ok(),
+            Some(u64::MAX)
+        );
+        for bad in [
+            "",
+            "0",
+            "01",
+            "-1",
+            "+1",
+            "1.0",
+            "18446744073709551616",
+            " 1",
+        ] {
             assert!(Seq::parse(bad).is_err(), "{bad} accepted");
         }
     }

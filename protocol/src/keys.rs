@@ -24,7 +24,10 @@ impl PublicKey {
     /// the y coordinate, and points of small order (the "weak" keys for which a signature can
     /// verify for many messages).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, IdError> {
-        let err = |reason| IdError::Key { value: hex::encode(bytes), reason };
+        let err = |reason| IdError::Key {
+            value: hex::encode(bytes),
+            reason,
+        };
         let key = VerifyingKey::from_bytes(bytes).map_err(|_| err("not a valid curve point"))?;
         if key.is_weak() {
             return Err(err("a small-order (weak) key; such keys are refused"));
@@ -39,12 +42,21 @@ impl PublicKey {
 
     /// Parses `ed25519:` followed by 64 lower-case hex digits.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Key { value: s.to_owned(), reason };
+        let err = |reason| IdError::Key {
+            value: s.to_owned(),
+            reason,
+        };
         let hex_part = s
             .strip_prefix(PUBLIC_KEY_PREFIX)
             .ok_or_else(|| err("expected `ed25519:` followed by 64 hex digits"))?;
-        if hex_part.len() != 64 || !hex_part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(err("expected `ed25519:` followed by 64 lower-case hex digits"));
+        if hex_part.len() != 64
+            || !hex_part
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(err(
+                "expected `ed25519:` followed by 64 lower-case hex digits",
+            ));
         }
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(hex_part, &mut bytes).map_err(|_| err("expected hex digits"))?;
@@ -126,9 +138,17 @@ impl SecretKey {
     /// Parses a secret key file: lines starting with `#` and blank lines are ignored, and one
     /// line holds `ed25519-secret:` followed by 64 hex digits.
     pub fn from_key_file(text: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Key { value: "<secret key file>".into(), reason };
-        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
-        let line = lines.next().ok_or_else(|| err("the file holds no `ed25519-secret:` line"))?;
+        let err = |reason| IdError::Key {
+            value: "<secret key file>".into(),
+            reason,
+        };
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let line = lines
+            .next()
+            .ok_or_else(|| err("the file holds no `ed25519-secret:` line"))?;
         if lines.next().is_some() {
             return Err(err("the file holds more than one key line"));
         }
@@ -154,7 +174,11 @@ impl SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public: {}, secret: <redacted>)", self.public_key())
+        write!(
+            f,
+            "SecretKey(public: {}, secret: <redacted>)",
+            self.public_key()
+        )
     }
 }
 
@@ -176,7 +200,10 @@ mod tests {
         // The identity point (y = 1) and the point of order 2 (y = -1) are small-order.
         let mut identity = [0u8; 32];
         identity[0] = 1;
-        let err = PublicKey::from_bytes(&identity).map(|_| ()).unwrap_err().to_string();
+        let err = PublicKey::from_bytes(&identity)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("small-order"), "{err}");
         let mut minus_one = [0xffu8; 32];
         minus_one[0] = 0xec;

@@ -14,8 +14,8 @@ pub mod vocab;
 
 pub use country::Country;
 pub use error::IdError;
-pub use keys::{PublicKey, SecretKey};
 pub use ids::{AgencyId, AgreementId, RecordId, Seq};
+pub use keys::{PublicKey, SecretKey};
 pub use time::{Date, PartialDate, Timestamp};
 pub use vocab::{
     Category, DocumentKind, Grading, HandlingCode, InformationAssessment, LegRole, PersonRole,

@@ -316,7 +316,8 @@ pub struct RouteLeg {
 impl Record {
     /// Whether any victim in the record carries identifying fields.
     pub fn has_victim_identifying_data(&self) -> bool {
-        self.persons().any(|p| p.role == PersonRole::Victim && p.has_identifying_fields())
+        self.persons()
+            .any(|p| p.role == PersonRole::Victim && p.has_identifying_fields())
     }
 
     /// The persons among the subjects.
@@ -331,14 +332,23 @@ impl Record {
     /// version, text lengths, the H3 restriction, times, references and category-specific
     /// fields. Agreement policy is checked elsewhere.
     pub fn validate(&self) -> Result<(), RecordError> {
-        let bad = |field: &str, reason: String| RecordError::Invalid { field: field.to_owned(), reason };
+        let bad = |field: &str, reason: String| RecordError::Invalid {
+            field: field.to_owned(),
+            reason,
+        };
         if self.v != RECORD_FORMAT {
-            return Err(RecordError::UnsupportedFormat { found: self.v, supported: RECORD_FORMAT });
+            return Err(RecordError::UnsupportedFormat {
+                found: self.v,
+                supported: RECORD_FORMAT,
+            });
         }
         text(&self.summary, "summary", MAX_SUMMARY_BYTES, true)?;
         match (self.handling, &self.handling_restriction) {
             (HandlingCode::H3, None) => {
-                return Err(bad("handling_restriction", "an H3 record must state its restriction".into()));
+                return Err(bad(
+                    "handling_restriction",
+                    "an H3 record must state its restriction".into(),
+                ));
             }
             (HandlingCode::H3, Some(r)) => text(r, "handling_restriction", MAX_TEXT_BYTES, true)?,
             (code, Some(_)) => {
@@ -349,19 +359,31 @@ impl Record {
             }
             (_, None) => {}
         }
-        if let Some(expires) = self.expires {
-            if expires <= self.created {
-                return Err(bad("expires", format!("{expires} is not after created {}", self.created)));
-            }
+        if let Some(expires) = self.expires
+            && expires <= self.created
+        {
+            return Err(bad(
+                "expires",
+                format!("{expires} is not after created {}", self.created),
+            ));
         }
         if self.corrects.is_some() && self.withdraws.is_some() {
-            return Err(bad("withdraws", "a record corrects or withdraws, not both".into()));
+            return Err(bad(
+                "withdraws",
+                "a record corrects or withdraws, not both".into(),
+            ));
         }
         if self.subjects.len() > MAX_SUBJECTS {
-            return Err(bad("subjects", format!("{} subjects; at most {MAX_SUBJECTS}", self.subjects.len())));
+            return Err(bad(
+                "subjects",
+                format!("{} subjects; at most {MAX_SUBJECTS}", self.subjects.len()),
+            ));
         }
         if self.route.len() > MAX_LEGS {
-            return Err(bad("route", format!("{} legs; at most {MAX_LEGS}", self.route.len())));
+            return Err(bad(
+                "route",
+                format!("{} legs; at most {MAX_LEGS}", self.route.len()),
+            ));
         }
         for (i, s) in self.subjects.iter().enumerate() {
             validate_subject(s, &format!("subjects[{i}]"))?;
@@ -369,10 +391,13 @@ impl Record {
         for (i, leg) in self.route.iter().enumerate() {
             let at = format!("route[{i}]");
             opt_text(&leg.place, &format!("{at}.place"))?;
-            if let (Some(from), Some(until)) = (leg.from, leg.until) {
-                if from > until {
-                    return Err(bad(&format!("{at}.from"), format!("{from} is after until {until}")));
-                }
+            if let (Some(from), Some(until)) = (leg.from, leg.until)
+                && from > until
+            {
+                return Err(bad(
+                    &format!("{at}.from"),
+                    format!("{from} is after until {until}"),
+                ));
             }
         }
         match (self.has_victim_identifying_data(), self.victim_data_purpose) {
@@ -396,38 +421,63 @@ impl Record {
     }
 
     fn validate_category_fields(&self) -> Result<(), RecordError> {
-        let bad = |field: &str, reason: String| RecordError::Invalid { field: field.to_owned(), reason };
+        let bad = |field: &str, reason: String| RecordError::Invalid {
+            field: field.to_owned(),
+            reason,
+        };
         let c = self.category;
         match (c, &self.addressed_to) {
             (Category::RequestForInformation, None) => {
-                return Err(bad("addressed_to", "a request-for-information names the member it is addressed to".into()));
+                return Err(bad(
+                    "addressed_to",
+                    "a request-for-information names the member it is addressed to".into(),
+                ));
             }
             (Category::RequestForInformation, Some(a)) if *a == self.originator => {
-                return Err(bad("addressed_to", format!("a request cannot be addressed to its originator {a}")));
+                return Err(bad(
+                    "addressed_to",
+                    format!("a request cannot be addressed to its originator {a}"),
+                ));
             }
             (Category::RequestForInformation, Some(_)) | (_, None) => {}
             (_, Some(_)) => {
-                return Err(bad("addressed_to", format!("only request-for-information records are addressed; this is {c}")));
+                return Err(bad(
+                    "addressed_to",
+                    format!("only request-for-information records are addressed; this is {c}"),
+                ));
             }
         }
         if c == Category::Response && self.responds_to.is_none() {
-            return Err(bad("responds_to", "a response names the request it answers".into()));
+            return Err(bad(
+                "responds_to",
+                "a response names the request it answers".into(),
+            ));
         }
         match (c, self.return_status) {
-            (Category::ReturnCoordination, None) => {
-                Err(bad("return_status", "a return-coordination record states the case's status".into()))
-            }
+            (Category::ReturnCoordination, None) => Err(bad(
+                "return_status",
+                "a return-coordination record states the case's status".into(),
+            )),
             (Category::ReturnCoordination, Some(_)) | (_, None) => Ok(()),
-            (_, Some(_)) => Err(bad("return_status", format!("only return-coordination records carry a return status; this is {c}"))),
+            (_, Some(_)) => Err(bad(
+                "return_status",
+                format!("only return-coordination records carry a return status; this is {c}"),
+            )),
         }
     }
 }
 
 fn validate_subject(s: &Subject, at: &str) -> Result<(), RecordError> {
-    let bad = |field: &str, reason: String| RecordError::Invalid { field: format!("{at}.{field}"), reason };
+    let bad = |field: &str, reason: String| RecordError::Invalid {
+        field: format!("{at}.{field}"),
+        reason,
+    };
     let list = |items: &[String], field: &str| -> Result<(), RecordError> {
         if items.len() > MAX_LIST {
-            return Err(bad(field, format!("{} entries; at most {MAX_LIST}", items.len())));
+            return Err(bad(
+                field,
+                format!("{} entries; at most {MAX_LIST}", items.len()),
+            ));
         }
         for (i, item) in items.iter().enumerate() {
             text(item, &format!("{at}.{field}[{i}]"), MAX_TEXT_BYTES, true)?;
@@ -442,10 +492,18 @@ fn validate_subject(s: &Subject, at: &str) -> Result<(), RecordError> {
             opt_text(&p.place_of_birth, &format!("{at}.place_of_birth"))?;
             opt_text(&p.description, &format!("{at}.description"))?;
             if p.documents.len() > MAX_LIST {
-                return Err(bad("documents", format!("{} entries; at most {MAX_LIST}", p.documents.len())));
+                return Err(bad(
+                    "documents",
+                    format!("{} entries; at most {MAX_LIST}", p.documents.len()),
+                ));
             }
             for (i, d) in p.documents.iter().enumerate() {
-                text(&d.number, &format!("{at}.documents[{i}].number"), MAX_TEXT_BYTES, true)?;
+                text(
+                    &d.number,
+                    &format!("{at}.documents[{i}].number"),
+                    MAX_TEXT_BYTES,
+                    true,
+                )?;
             }
         }
         Subject::Organisation(o) => {
@@ -455,24 +513,33 @@ fn validate_subject(s: &Subject, at: &str) -> Result<(), RecordError> {
         }
         Subject::Vessel(v) => {
             if v.name.is_none() && v.imo.is_none() && v.mmsi.is_none() {
-                return Err(bad("name", "a vessel needs at least a name, an IMO number or an MMSI".into()));
+                return Err(bad(
+                    "name",
+                    "a vessel needs at least a name, an IMO number or an MMSI".into(),
+                ));
             }
             opt_text(&v.name, &format!("{at}.name"))?;
-            if let Some(imo) = &v.imo {
-                if imo.len() != 7 || !imo.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(bad("imo", format!("`{imo}` is not an IMO number (7 digits)")));
-                }
+            if let Some(imo) = &v.imo
+                && (imo.len() != 7 || !imo.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(bad(
+                    "imo",
+                    format!("`{imo}` is not an IMO number (7 digits)"),
+                ));
             }
-            if let Some(mmsi) = &v.mmsi {
-                if mmsi.len() != 9 || !mmsi.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(bad("mmsi", format!("`{mmsi}` is not an MMSI (9 digits)")));
-                }
+            if let Some(mmsi) = &v.mmsi
+                && (mmsi.len() != 9 || !mmsi.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(bad("mmsi", format!("`{mmsi}` is not an MMSI (9 digits)")));
             }
             opt_text(&v.description, &format!("{at}.description"))?;
         }
         Subject::Vehicle(v) => {
             if v.registration.is_none() && v.description.is_none() {
-                return Err(bad("registration", "a vehicle needs a registration or a description".into()));
+                return Err(bad(
+                    "registration",
+                    "a vehicle needs a registration or a description".into(),
+                ));
             }
             opt_text(&v.registration, &format!("{at}.registration"))?;
             opt_text(&v.description, &format!("{at}.description"))?;
@@ -482,13 +549,21 @@ fn validate_subject(s: &Subject, at: &str) -> Result<(), RecordError> {
             if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(
                     "number",
-                    format!("`{}` is not an E.164 number (`+` and 8 to 15 digits, e.g. +923001234567)", p.number),
+                    format!(
+                        "`{}` is not an E.164 number (`+` and 8 to 15 digits, e.g. +923001234567)",
+                        p.number
+                    ),
                 ));
             }
             opt_text(&p.description, &format!("{at}.description"))?;
         }
         Subject::Account(a) => {
-            text(&a.identifier, &format!("{at}.identifier"), MAX_TEXT_BYTES, true)?;
+            text(
+                &a.identifier,
+                &format!("{at}.identifier"),
+                MAX_TEXT_BYTES,
+                true,
+            )?;
             opt_text(&a.institution, &format!("{at}.institution"))?;
             opt_text(&a.holder, &format!("{at}.holder"))?;
         }
@@ -510,9 +585,14 @@ fn opt_text(value: &Option<String>, field: &str) -> Result<(), RecordError> {
 /// Text is non-empty, within `max` bytes, without leading or trailing whitespace, and free of
 /// control characters other than newline and tab.
 fn text(value: &str, field: &str, max: usize, required: bool) -> Result<(), RecordError> {
-    let bad = |reason: String| RecordError::Invalid { field: field.to_owned(), reason };
+    let bad = |reason: String| RecordError::Invalid {
+        field: field.to_owned(),
+        reason,
+    };
     if required && value.is_empty() {
-        return Err(bad("must not be empty (leave an optional field out instead)".into()));
+        return Err(bad(
+            "must not be empty (leave an optional field out instead)".into(),
+        ));
     }
     if value.len() > max {
         return Err(bad(format!("{} bytes; at most {max}", value.len())));
@@ -520,8 +600,14 @@ fn text(value: &str, field: &str, max: usize, required: bool) -> Result<(), Reco
     if value.trim() != value {
         return Err(bad("has leading or trailing whitespace".into()));
     }
-    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
-        return Err(bad(format!("contains the control character U+{:04X}", u32::from(c))));
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        return Err(bad(format!(
+            "contains the control character U+{:04X}",
+            u32::from(c)
+        )));
     }
     Ok(())
 }

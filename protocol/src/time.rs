@@ -45,17 +45,27 @@ impl Timestamp {
     /// The calendar date (UTC) of this time.
     pub fn date(self) -> Date {
         let (y, m, d) = civil_from_days(self.0.div_euclid(SECS_PER_DAY));
-        Date { year: y as u16, month: m, day: d }
+        Date {
+            year: y as u16,
+            month: m,
+            day: d,
+        }
     }
 
     /// Parses exactly `YYYY-MM-DDTHH:MM:SSZ`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Time { value: s.to_owned(), reason };
+        let err = |reason| IdError::Time {
+            value: s.to_owned(),
+            reason,
+        };
         let b = s.as_bytes();
         if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
-            return Err(err("expected UTC time as YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-11-28T14:05:00Z"));
+            return Err(err(
+                "expected UTC time as YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-11-28T14:05:00Z",
+            ));
         }
-        let date = Date::parse(&s[..10]).map_err(|_| err("the date part is not a valid YYYY-MM-DD date"))?;
+        let date = Date::parse(&s[..10])
+            .map_err(|_| err("the date part is not a valid YYYY-MM-DD date"))?;
         let hh = digits(&b[11..13]).ok_or_else(|| err("hours must be two digits"))?;
         let mm = digits(&b[14..16]).ok_or_else(|| err("minutes must be two digits"))?;
         let ss = digits(&b[17..19]).ok_or_else(|| err("seconds must be two digits"))?;
@@ -63,14 +73,23 @@ impl Timestamp {
             return Err(err("time of day out of range (00:00:00 to 23:59:59)"));
         }
         let days = days_from_civil(i64::from(date.year), date.month, date.day);
-        Self::from_unix(days * SECS_PER_DAY + i64::from(hh) * 3600 + i64::from(mm) * 60 + i64::from(ss))
+        Self::from_unix(
+            days * SECS_PER_DAY + i64::from(hh) * 3600 + i64::from(mm) * 60 + i64::from(ss),
+        )
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.rem_euclid(SECS_PER_DAY);
-        write!(f, "{}T{:02}:{:02}:{:02}Z", self.date(), secs / 3600, secs / 60 % 60, secs % 60)
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}Z",
+            self.date(),
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
     }
 }
 
@@ -113,13 +132,22 @@ impl Date {
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, IdError> {
         let value = format!("{year:04}-{month:02}-{day:02}");
         if !(1..=9999).contains(&year) {
-            return Err(IdError::Time { value, reason: "year outside 0001 to 9999" });
+            return Err(IdError::Time {
+                value,
+                reason: "year outside 0001 to 9999",
+            });
         }
         if !(1..=12).contains(&month) {
-            return Err(IdError::Time { value, reason: "month outside 01 to 12" });
+            return Err(IdError::Time {
+                value,
+                reason: "month outside 01 to 12",
+            });
         }
         if day == 0 || day > days_in_month(year, month) {
-            return Err(IdError::Time { value, reason: "no such day in that month" });
+            return Err(IdError::Time {
+                value,
+                reason: "no such day in that month",
+            });
         }
         Ok(Self { year, month, day })
     }
@@ -198,7 +226,10 @@ pub enum PartialDate {
 impl PartialDate {
     /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |reason| IdError::Time { value: s.to_owned(), reason };
+        let err = |reason| IdError::Time {
+            value: s.to_owned(),
+            reason,
+        };
         let shape = "expected YYYY, YYYY-MM or YYYY-MM-DD";
         let b = s.as_bytes();
         match b.len() {
@@ -263,7 +294,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 fn is_leap(y: u16) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn days_in_month(y: u16, m: u8) -> u8 {
@@ -335,7 +366,13 @@ mod tests {
     #[test]
     fn partial_dates() {
         for ok in ["1990", "1990-07", "1990-07-14"] {
-            assert_eq!(PartialDate::parse(ok).map(|d| d.to_string()).ok().as_deref(), Some(ok));
+            assert_eq!(
+                PartialDate::parse(ok)
+                    .map(|d| d.to_string())
+                    .ok()
+                    .as_deref(),
+                Some(ok)
+            );
         }
         for bad in ["0000", "1990-13", "1990-7", "90", "1990-02-30"] {
             assert!(PartialDate::parse(bad).is_err(), "{bad} accepted");

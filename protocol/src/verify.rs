@@ -70,7 +70,10 @@ pub struct SignedRecord {
 ///    small-order R and A, non-canonical R, and S >= L).
 ///
 /// The signature is checked over the bytes received; nothing is re-serialized for it.
-pub fn verify(envelope: Envelope, keys: &(impl KeyDirectory + ?Sized)) -> Result<Verified<SignedRecord>, VerifyError> {
+pub fn verify(
+    envelope: Envelope,
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<Verified<SignedRecord>, VerifyError> {
     let record = decode_record(envelope.record_bytes())?;
     record.validate()?;
     let registered = keys
@@ -89,12 +92,23 @@ pub fn verify(envelope: Envelope, keys: &(impl KeyDirectory + ?Sized)) -> Result
     signer
         .verifying_key()
         .verify_strict(&signed_message(envelope.record_bytes()), &signature)
-        .map_err(|_| VerifyError::BadSignature { id: id.to_hex(), originator: record.originator.to_string() })?;
-    Ok(Verified { inner: SignedRecord { envelope, record, id } })
+        .map_err(|_| VerifyError::BadSignature {
+            id: id.to_hex(),
+            originator: record.originator.to_string(),
+        })?;
+    Ok(Verified {
+        inner: SignedRecord {
+            envelope,
+            record,
+            id,
+        },
+    })
 }
 
 /// Checks only the signature of `message` under `key` with `verify_strict`. For the
 /// conformance suites and for protocol objects other than records.
 pub fn verify_strict_raw(key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
-    key.verifying_key().verify_strict(message, &Signature::from_bytes(signature)).is_ok()
+    key.verifying_key()
+        .verify_strict(message, &Signature::from_bytes(signature))
+        .is_ok()
 }

@@ -215,15 +215,19 @@ impl Grading {
         let err = || IdError::Vocabulary {
             what: "grading",
             value: s.to_owned(),
-            expected: "a source letter A, B, C or X followed by an information digit 1 to 4, e.g. B2"
-                .into(),
+            expected:
+                "a source letter A, B, C or X followed by an information digit 1 to 4, e.g. B2"
+                    .into(),
         };
         if s.len() != 2 || !s.is_char_boundary(1) {
             return Err(err());
         }
         let source = SourceReliability::parse(&s[..1]).map_err(|_| err())?;
         let information = InformationAssessment::parse(&s[1..]).map_err(|_| err())?;
-        Ok(Self { source, information })
+        Ok(Self {
+            source,
+            information,
+        })
     }
 }
 
@@ -263,7 +267,10 @@ mod tests {
             assert_eq!(Category::parse(c.as_str()).ok(), Some(*c));
         }
         assert_eq!(Category::ALL.len(), 12);
-        let err = Category::parse("smuggling").map(|_| ()).unwrap_err().to_string();
+        let err = Category::parse("smuggling")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("smuggling-network"), "{err}");
     }
 
@@ -275,8 +282,14 @@ mod tests {
 
     #[test]
     fn gradings() {
-        assert_eq!(Grading::parse("B2").map(|g| g.to_string()).ok().as_deref(), Some("B2"));
-        assert_eq!(Grading::parse("X4").map(|g| g.to_string()).ok().as_deref(), Some("X4"));
+        assert_eq!(
+            Grading::parse("B2").map(|g| g.to_string()).ok().as_deref(),
+            Some("B2")
+        );
+        assert_eq!(
+            Grading::parse("X4").map(|g| g.to_string()).ok().as_deref(),
+            Some("X4")
+        );
         for bad in ["D1", "A5", "A", "A12", "b2", "é1"] {
             assert!(Grading::parse(bad).is_err(), "{bad} accepted");
         }

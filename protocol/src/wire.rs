@@ -209,7 +209,9 @@ pub enum WireError {
         max: usize,
     },
     /// Ends before the layout does.
-    #[error("frame truncated reading {what}: needs {needed} bytes at offset {offset}, {available} left")]
+    #[error(
+        "frame truncated reading {what}: needs {needed} bytes at offset {offset}, {available} left"
+    )]
     Truncated {
         /// What was being read.
         what: &'static str,
@@ -302,7 +304,12 @@ impl Message {
                 }
             }
             Message::SyncStatus(s) => {
-                put_count(&mut w, s.agreements.len(), MAX_STATUS_AGREEMENTS, "status agreements")?;
+                put_count(
+                    &mut w,
+                    s.agreements.len(),
+                    MAX_STATUS_AGREEMENTS,
+                    "status agreements",
+                )?;
                 for a in &s.agreements {
                     put_id(&mut w, a.agreement.as_str());
                     w.extend_from_slice(&a.agreement_hash);
@@ -331,7 +338,10 @@ impl Message {
             }
         }
         if w.len() > MAX_FRAME_BYTES {
-            return Err(WireError::FrameTooLarge { size: w.len(), max: MAX_FRAME_BYTES });
+            return Err(WireError::FrameTooLarge {
+                size: w.len(),
+                max: MAX_FRAME_BYTES,
+            });
         }
         Ok(w)
     }
@@ -340,7 +350,10 @@ impl Message {
     /// before anything is allocated.
     pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
         if bytes.len() > MAX_FRAME_BYTES {
-            return Err(WireError::FrameTooLarge { size: bytes.len(), max: MAX_FRAME_BYTES });
+            return Err(WireError::FrameTooLarge {
+                size: bytes.len(),
+                max: MAX_FRAME_BYTES,
+            });
         }
         let mut r = Reader { bytes, pos: 0 };
         let version = r.u8("version")?;
@@ -348,7 +361,9 @@ impl Message {
             return Err(WireError::Version(version));
         }
         let msg = match r.u8("kind")? {
-            1 => Message::Push(Push { records: r.envelopes()? }),
+            1 => Message::Push(Push {
+                records: r.envelopes()?,
+            }),
             2 => {
                 let n = r.count("ack entries", MAX_BATCH_RECORDS)?;
                 let mut results = Vec::with_capacity(n);
@@ -356,8 +371,16 @@ impl Message {
                     results.push(match r.u8("ack status")? {
                         0 => AckEntry::Stored(r.record_id()?),
                         1 => AckEntry::Duplicate(r.record_id()?),
-                        2 => AckEntry::Rejected { code: RejectCode::from_code(r.u8("reject code")?), detail: r.text()? },
-                        s => return Err(WireError::Field { what: "ack status", reason: format!("unknown status {s}") }),
+                        2 => AckEntry::Rejected {
+                            code: RejectCode::from_code(r.u8("reject code")?),
+                            detail: r.text()?,
+                        },
+                        s => {
+                            return Err(WireError::Field {
+                                what: "ack status",
+                                reason: format!("unknown status {s}"),
+                            });
+                        }
                     });
                 }
                 Message::Ack(Ack { results })
@@ -374,7 +397,11 @@ impl Message {
                         let agency = AgencyId::new(r.id("agency id")?)?;
                         heads.push((agency, r.u64("head seq")?));
                     }
-                    agreements.push(AgreementStatus { agreement, agreement_hash, heads });
+                    agreements.push(AgreementStatus {
+                        agreement,
+                        agreement_hash,
+                        heads,
+                    });
                 }
                 Message::SyncStatus(SyncStatus { agreements })
             }
@@ -384,9 +411,17 @@ impl Message {
                 let from = Seq::new(r.u64("range start")?)?;
                 let to = Seq::new(r.u64("range end")?)?;
                 if from > to {
-                    return Err(WireError::Field { what: "range", reason: format!("start {from} is after end {to}") });
+                    return Err(WireError::Field {
+                        what: "range",
+                        reason: format!("start {from} is after end {to}"),
+                    });
                 }
-                Message::RangeRequest(RangeRequest { agreement, originator, from, to })
+                Message::RangeRequest(RangeRequest {
+                    agreement,
+                    originator,
+                    from,
+                    to,
+                })
             }
             5 => {
                 let agreement = AgreementId::new(r.id("agreement id")?)?;
@@ -394,11 +429,24 @@ impl Message {
                 let complete = match r.u8("complete flag")? {
                     0 => false,
                     1 => true,
-                    f => return Err(WireError::Field { what: "complete flag", reason: format!("{f} is neither 0 nor 1") }),
+                    f => {
+                        return Err(WireError::Field {
+                            what: "complete flag",
+                            reason: format!("{f} is neither 0 nor 1"),
+                        });
+                    }
                 };
-                Message::RangeResponse(RangeResponse { agreement, originator, records: r.envelopes()?, complete })
+                Message::RangeResponse(RangeResponse {
+                    agreement,
+                    originator,
+                    records: r.envelopes()?,
+                    complete,
+                })
             }
-            6 => Message::Refused(Refusal { code: RejectCode::from_code(r.u8("reject code")?), detail: r.text()? }),
+            6 => Message::Refused(Refusal {
+                code: RejectCode::from_code(r.u8("reject code")?),
+                detail: r.text()?,
+            }),
             k => return Err(WireError::Kind(k)),
         };
         let trailing = bytes.len() - r.pos;
@@ -411,7 +459,11 @@ impl Message {
 
 fn put_count(w: &mut Vec<u8>, n: usize, max: usize, what: &'static str) -> Result<(), WireError> {
     if n > max {
-        return Err(WireError::TooMany { what, count: n, max });
+        return Err(WireError::TooMany {
+            what,
+            count: n,
+            max,
+        });
     }
     w.extend_from_slice(&(n as u16).to_be_bytes());
     Ok(())
@@ -425,7 +477,10 @@ fn put_id(w: &mut Vec<u8>, id: &str) {
 
 fn put_text(w: &mut Vec<u8>, text: &str) -> Result<(), WireError> {
     if text.len() > MAX_DETAIL_BYTES {
-        return Err(WireError::Field { what: "detail", reason: format!("{} bytes; at most {MAX_DETAIL_BYTES}", text.len()) });
+        return Err(WireError::Field {
+            what: "detail",
+            reason: format!("{} bytes; at most {MAX_DETAIL_BYTES}", text.len()),
+        });
     }
     w.extend_from_slice(&(text.len() as u16).to_be_bytes());
     w.extend_from_slice(text.as_bytes());
@@ -450,7 +505,12 @@ impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
         let available = self.bytes.len() - self.pos;
         if n > available {
-            return Err(WireError::Truncated { what, offset: self.pos, needed: n, available });
+            return Err(WireError::Truncated {
+                what,
+                offset: self.pos,
+                needed: n,
+                available,
+            });
         }
         let out = &self.bytes[self.pos..self.pos + n];
         self.pos += n;
@@ -474,7 +534,11 @@ impl<'a> Reader<'a> {
     fn count(&mut self, what: &'static str, max: usize) -> Result<usize, WireError> {
         let n = usize::from(u16::from_be_bytes(self.array::<2>(what)?));
         if n > max {
-            return Err(WireError::TooMany { what, count: n, max });
+            return Err(WireError::TooMany {
+                what,
+                count: n,
+                max,
+            });
         }
         Ok(n)
     }
@@ -482,16 +546,25 @@ impl<'a> Reader<'a> {
     fn id(&mut self, what: &'static str) -> Result<&'a str, WireError> {
         let n = usize::from(self.u8(what)?);
         let raw = self.take(n, what)?;
-        std::str::from_utf8(raw).map_err(|_| WireError::Field { what, reason: "not UTF-8".into() })
+        std::str::from_utf8(raw).map_err(|_| WireError::Field {
+            what,
+            reason: "not UTF-8".into(),
+        })
     }
 
     fn text(&mut self) -> Result<String, WireError> {
         let n = usize::from(u16::from_be_bytes(self.array::<2>("detail length")?));
         if n > MAX_DETAIL_BYTES {
-            return Err(WireError::Field { what: "detail", reason: format!("{n} bytes; at most {MAX_DETAIL_BYTES}") });
+            return Err(WireError::Field {
+                what: "detail",
+                reason: format!("{n} bytes; at most {MAX_DETAIL_BYTES}"),
+            });
         }
         let raw = self.take(n, "detail")?;
-        String::from_utf8(raw.to_vec()).map_err(|_| WireError::Field { what: "detail", reason: "not UTF-8".into() })
+        String::from_utf8(raw.to_vec()).map_err(|_| WireError::Field {
+            what: "detail",
+            reason: "not UTF-8".into(),
+        })
     }
 
     fn record_id(&mut self) -> Result<RecordId, WireError> {
@@ -506,11 +579,16 @@ impl<'a> Reader<'a> {
             if len > MAX_ENVELOPE_BYTES {
                 return Err(WireError::Envelope {
                     index,
-                    source: EnvelopeError::TooLarge { size: len, max: MAX_ENVELOPE_BYTES },
+                    source: EnvelopeError::TooLarge {
+                        size: len,
+                        max: MAX_ENVELOPE_BYTES,
+                    },
                 });
             }
             let raw = self.take(len, "envelope")?;
-            out.push(Envelope::decode(raw).map_err(|source| WireError::Envelope { index, source })?);
+            out.push(
+                Envelope::decode(raw).map_err(|source| WireError::Envelope { index, source })?,
+            );
         }
         Ok(out)
     }

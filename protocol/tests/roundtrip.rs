@@ -6,7 +6,8 @@ mod common;
 
 use accord_protocol::record::{Person, RouteLeg};
 use accord_protocol::wire::{
-    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode, SyncStatus,
+    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
+    SyncStatus,
 };
 use accord_protocol::{
     AgencyId, AgreementId, Category, Country, Envelope, Grading, HandlingCode, LegRole, Message,
@@ -16,64 +17,102 @@ use proptest::prelude::*;
 
 fn text() -> impl Strategy<Value = String> {
     // printable text with quotes, backslashes, newlines and non-ASCII, trimmed, non-empty
-    "[a-zA-Z0-9 \"\\\\\n\tçşğıöüéΩ😀/.,-]{1,40}".prop_map(|s| s.trim().to_owned()).prop_filter("non-empty", |s| !s.is_empty())
+    "[a-zA-Z0-9 \"\\\\\n\tçşğıöüéΩ😀/.,-]{1,40}"
+        .prop_map(|s| s.trim().to_owned())
+        .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 fn country() -> impl Strategy<Value = Country> {
-    prop::sample::select(vec!["PK", "IR", "TR", "GR", "BG", "AF", "ID", "AU"]).prop_map(|c| Country::new(c).unwrap())
+    prop::sample::select(vec!["PK", "IR", "TR", "GR", "BG", "AF", "ID", "AU"])
+        .prop_map(|c| Country::new(c).unwrap())
 }
 
 fn record() -> impl Strategy<Value = Record> {
     (
         prop::sample::select(vec!["TR-JGK", "PK-FIA", "GR-HCG"]),
         1u64..=u64::MAX,
-        prop::sample::select(vec![Category::Alert, Category::Route, Category::SmugglingNetwork, Category::Vessel]),
+        prop::sample::select(vec![
+            Category::Alert,
+            Category::Route,
+            Category::SmugglingNetwork,
+            Category::Vessel,
+        ]),
         prop::sample::select(HandlingCode::ALL.to_vec()),
         text(),
         0i64..4_000_000_000,
         prop::option::of(1i64..100_000_000),
-        prop::collection::vec((prop::sample::select(vec![PersonRole::Suspect, PersonRole::Witness, PersonRole::Facilitator]), prop::option::of(text()), country()), 0..4),
-        prop::collection::vec((country(), prop::sample::select(LegRole::ALL.to_vec()), prop::option::of(text())), 0..4),
+        prop::collection::vec(
+            (
+                prop::sample::select(vec![
+                    PersonRole::Suspect,
+                    PersonRole::Witness,
+                    PersonRole::Facilitator,
+                ]),
+                prop::option::of(text()),
+                country(),
+            ),
+            0..4,
+        ),
+        prop::collection::vec(
+            (
+                country(),
+                prop::sample::select(LegRole::ALL.to_vec()),
+                prop::option::of(text()),
+            ),
+            0..4,
+        ),
     )
-        .prop_map(|(orig, seq, category, handling, summary, created, expires_in, persons, legs)| {
-            let created = Timestamp::from_unix(created).unwrap();
-            Record {
-                v: 1,
-                originator: AgencyId::new(orig).unwrap(),
-                agreement: AgreementId::new("QUAD-2026").unwrap(),
-                seq: Seq::new(seq).unwrap(),
-                category,
-                handling,
-                handling_restriction: (handling == HandlingCode::H3).then(|| "Ask before use.".to_owned()),
-                grading: Grading::parse("C3").unwrap(),
-                created,
-                expires: expires_in.map(|d| created.plus_secs(d)),
-                subjects: persons
-                    .into_iter()
-                    .map(|(role, name, nat)| {
-                        Subject::Person(Person {
-                            role,
-                            local_ref: None,
-                            name,
-                            aliases: vec![],
-                            date_of_birth: None,
-                            place_of_birth: None,
-                            nationality: Some(nat),
-                            documents: vec![],
-                            description: None,
+        .prop_map(
+            |(orig, seq, category, handling, summary, created, expires_in, persons, legs)| {
+                let created = Timestamp::from_unix(created).unwrap();
+                Record {
+                    v: 1,
+                    originator: AgencyId::new(orig).unwrap(),
+                    agreement: AgreementId::new("QUAD-2026").unwrap(),
+                    seq: Seq::new(seq).unwrap(),
+                    category,
+                    handling,
+                    handling_restriction: (handling == HandlingCode::H3)
+                        .then(|| "Ask before use.".to_owned()),
+                    grading: Grading::parse("C3").unwrap(),
+                    created,
+                    expires: expires_in.map(|d| created.plus_secs(d)),
+                    subjects: persons
+                        .into_iter()
+                        .map(|(role, name, nat)| {
+                            Subject::Person(Person {
+                                role,
+                                local_ref: None,
+                                name,
+                                aliases: vec![],
+                                date_of_birth: None,
+                                place_of_birth: None,
+                                nationality: Some(nat),
+                                documents: vec![],
+                                description: None,
+                            })
                         })
-                    })
-                    .collect(),
-                route: legs.into_iter().map(|(country, role, place)| RouteLeg { country, role, place, from: None, until: None }).collect(),
-                summary,
-                victim_data_purpose: None,
-                corrects: None,
-                withdraws: None,
-                responds_to: None,
-                addressed_to: None,
-                return_status: None,
-            }
-        })
+                        .collect(),
+                    route: legs
+                        .into_iter()
+                        .map(|(country, role, place)| RouteLeg {
+                            country,
+                            role,
+                            place,
+                            from: None,
+                            until: None,
+                        })
+                        .collect(),
+                    summary,
+                    victim_data_purpose: None,
+                    corrects: None,
+                    withdraws: None,
+                    responds_to: None,
+                    addressed_to: None,
+                    return_status: None,
+                }
+            },
+        )
 }
 
 proptest! {
@@ -152,15 +191,33 @@ proptest! {
 fn oversized_and_malformed_frames_get_typed_errors() {
     use accord_protocol::wire::{MAX_BATCH_RECORDS, MAX_FRAME_BYTES, WireError};
     let huge = vec![0u8; MAX_FRAME_BYTES + 1];
-    assert!(matches!(Message::decode(&huge), Err(WireError::FrameTooLarge { .. })));
-    assert!(matches!(Message::decode(&[]), Err(WireError::Truncated { .. })));
-    assert!(matches!(Message::decode(&[2, 1]), Err(WireError::Version(2))));
-    assert!(matches!(Message::decode(&[1, 99]), Err(WireError::Kind(99))));
+    assert!(matches!(
+        Message::decode(&huge),
+        Err(WireError::FrameTooLarge { .. })
+    ));
+    assert!(matches!(
+        Message::decode(&[]),
+        Err(WireError::Truncated { .. })
+    ));
+    assert!(matches!(
+        Message::decode(&[2, 1]),
+        Err(WireError::Version(2))
+    ));
+    assert!(matches!(
+        Message::decode(&[1, 99]),
+        Err(WireError::Kind(99))
+    ));
     // a push claiming more records than allowed is refused before anything is read
     let n = (MAX_BATCH_RECORDS as u16 + 1).to_be_bytes();
-    assert!(matches!(Message::decode(&[1, 1, n[0], n[1]]), Err(WireError::TooMany { .. })));
+    assert!(matches!(
+        Message::decode(&[1, 1, n[0], n[1]]),
+        Err(WireError::TooMany { .. })
+    ));
     // a push whose one envelope claims 4 GiB
-    assert!(matches!(Message::decode(&[1, 1, 0, 1, 0xff, 0xff, 0xff, 0xff]), Err(WireError::Envelope { index: 0, .. })));
+    assert!(matches!(
+        Message::decode(&[1, 1, 0, 1, 0xff, 0xff, 0xff, 0xff]),
+        Err(WireError::Envelope { index: 0, .. })
+    ));
     // a range request whose start is after its end
     let mut m = Message::RangeRequest(RangeRequest {
         agreement: AgreementId::new("A").unwrap(),
@@ -172,13 +229,23 @@ fn oversized_and_malformed_frames_get_typed_errors() {
     .unwrap();
     let len = m.len();
     m[len - 1] = 4; // to = 4 < from = 5
-    assert!(matches!(Message::decode(&m), Err(WireError::Field { what: "range", .. })));
+    assert!(matches!(
+        Message::decode(&m),
+        Err(WireError::Field { what: "range", .. })
+    ));
     // trailing bytes
-    let mut ok = Message::Refused(Refusal { code: RejectCode::Busy, detail: String::new() }).encode().unwrap();
+    let mut ok = Message::Refused(Refusal {
+        code: RejectCode::Busy,
+        detail: String::new(),
+    })
+    .encode()
+    .unwrap();
     ok.push(0);
     assert!(matches!(Message::decode(&ok), Err(WireError::Trailing(1))));
     // a batch too large to send is refused by the encoder too
     let env = sign(&common::minimal_record(), &common::key(1)).unwrap();
-    let too_many = Message::Push(Push { records: vec![env; MAX_BATCH_RECORDS + 1] });
+    let too_many = Message::Push(Push {
+        records: vec![env; MAX_BATCH_RECORDS + 1],
+    });
     assert!(matches!(too_many.encode(), Err(WireError::TooMany { .. })));
 }

@@ -35,7 +35,10 @@ fn small_order_keys_are_refused_when_parsed() {
         let err = PublicKey::from_bytes(&h(k));
         assert!(err.is_err(), "small-order key {k} accepted");
         let text = format!("ed25519:{k}");
-        assert!(PublicKey::parse(&text).is_err(), "small-order key {text} accepted");
+        assert!(
+            PublicKey::parse(&text).is_err(),
+            "small-order key {text} accepted"
+        );
     }
 }
 
@@ -45,7 +48,10 @@ fn envelopes_naming_a_small_order_key_do_not_decode() {
     let mut bytes = sign(&common::minimal_record(), &key).unwrap().encode();
     for k in SMALL_ORDER {
         bytes[6..38].copy_from_slice(&h(k));
-        assert!(Envelope::decode(&bytes).is_err(), "envelope with key {k} decoded");
+        assert!(
+            Envelope::decode(&bytes).is_err(),
+            "envelope with key {k} decoded"
+        );
     }
 }
 
@@ -72,7 +78,10 @@ fn a_signature_with_s_not_reduced_is_refused() {
     let s: [u8; 32] = sig[32..].try_into().unwrap();
     sig[32..].copy_from_slice(&add_le(&s, &h(L)));
     let malleated = Envelope::from_parts(*env.signer(), sig, env.record_bytes().to_vec());
-    assert!(matches!(verify(malleated, &dir), Err(VerifyError::BadSignature { .. })));
+    assert!(matches!(
+        verify(malleated, &dir),
+        Err(VerifyError::BadSignature { .. })
+    ));
 }
 
 #[test]
@@ -101,7 +110,10 @@ fn strict_rule_refuses_what_the_lax_rule_accepts() {
     let msg = b"any message at all";
     assert!(weak.verify_strict(msg, &sig).is_err());
     use ed25519_dalek::Verifier as _;
-    assert!(weak.verify(msg, &sig).is_ok(), "lax verification should accept this forgery");
+    assert!(
+        weak.verify(msg, &sig).is_ok(),
+        "lax verification should accept this forgery"
+    );
     assert!(PublicKey::from_bytes(&identity).is_err());
     let _ = Signer::Agency; // the only signer kind; weak keys cannot be put in one
 }

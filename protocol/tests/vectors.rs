@@ -11,7 +11,8 @@ use accord_protocol::{Envelope, canonical, sign, verify};
 
 /// Every ```` ```vector ```` block of the page, as `key: value` maps keyed by their `vector` line.
 fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
-    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap();
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md"))
+        .unwrap();
     let mut out = BTreeMap::new();
     let mut current: Option<BTreeMap<String, String>> = None;
     for line in page.lines() {
@@ -22,9 +23,13 @@ fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
                 out.insert(v["vector"].clone(), v);
             }
         } else if let Some(v) = current.as_mut() {
-            let (k, val) = line.split_once(": ").unwrap_or_else(|| panic!("bad vector line {line}"));
+            let (k, val) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad vector line {line}"));
             // long hex values may be wrapped onto several lines with the same key
-            v.entry(k.trim().to_owned()).and_modify(|e: &mut String| e.push_str(val.trim())).or_insert_with(|| val.trim().to_owned());
+            v.entry(k.trim().to_owned())
+                .and_modify(|e: &mut String| e.push_str(val.trim()))
+                .or_insert_with(|| val.trim().to_owned());
         }
     }
     out
@@ -32,12 +37,18 @@ fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
 
 fn check(name: &str, record: accord_protocol::Record) {
     let vectors = page_vectors();
-    let v = vectors.get(name).unwrap_or_else(|| panic!("docs/protocol.md has no vector {name}"));
+    let v = vectors
+        .get(name)
+        .unwrap_or_else(|| panic!("docs/protocol.md has no vector {name}"));
     let key = common::vector_key();
     assert_eq!(v["seed"], common::VECTOR_SEED_HEX);
     assert_eq!(v["public key"], hex::encode(key.public_key().to_bytes()));
     let bytes = canonical::encode_record(&record).unwrap();
-    assert_eq!(v["record"], String::from_utf8(bytes.clone()).unwrap(), "record bytes of {name}");
+    assert_eq!(
+        v["record"],
+        String::from_utf8(bytes.clone()).unwrap(),
+        "record bytes of {name}"
+    );
     assert_eq!(v["signed message"], hex::encode(signed_message(&bytes)));
     let env = sign(&record, &key).unwrap();
     assert_eq!(v["id"], env.id().to_hex());
@@ -54,7 +65,10 @@ fn check(name: &str, record: accord_protocol::Record) {
 #[test]
 fn domain_tag_is_as_documented() {
     assert_eq!(SIGNING_DOMAIN, b"accord/record/v1\x00");
-    assert_eq!(page_vectors()["minimal"]["signed message"][..34], hex::encode(SIGNING_DOMAIN));
+    assert_eq!(
+        page_vectors()["minimal"]["signed message"][..34],
+        hex::encode(SIGNING_DOMAIN)
+    );
 }
 
 #[test]

@@ -13,12 +13,17 @@ use crate::cli::{Cli, Command, ConfigCommand, RecordCommand};
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keygen { out } => keygen::run(&out),
-        Command::Config { command: ConfigCommand::Check { file } } => config::check(&file),
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => config::check(&file),
         Command::Record { command } => match command {
             RecordCommand::Sign { record, key, out } => record::sign(&record, &key, out.as_deref()),
-            RecordCommand::Verify { signed, config, public_key, json } => {
-                record::verify(&signed, config.as_deref(), public_key.as_deref(), json)
-            }
+            RecordCommand::Verify {
+                signed,
+                config,
+                public_key,
+                json,
+            } => record::verify(&signed, config.as_deref(), public_key.as_deref(), json),
         },
     }
 }

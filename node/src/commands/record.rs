@@ -11,7 +11,8 @@ use crate::{Refused, files};
 
 /// Signs a record file with an agency key.
 pub fn sign(record: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
-    let text = std::fs::read_to_string(record).with_context(|| format!("cannot read {}", record.display()))?;
+    let text = std::fs::read_to_string(record)
+        .with_context(|| format!("cannot read {}", record.display()))?;
     let parsed: Record = match parse_record_json(text.as_bytes()) {
         Ok(r) => r,
         Err(e) => {
@@ -27,15 +28,28 @@ pub fn sign(record: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
             return Err(Refused.into());
         }
     };
-    let out: PathBuf = out.map(Path::to_path_buf).unwrap_or_else(|| record.with_extension("signed.json"));
+    let out: PathBuf = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| record.with_extension("signed.json"));
     files::write_signed(&out, &env)?;
-    println!("signed record {} of {} (seq {}) under {}", env.id(), parsed.originator, parsed.seq, parsed.agreement);
+    println!(
+        "signed record {} of {} (seq {}) under {}",
+        env.id(),
+        parsed.originator,
+        parsed.seq,
+        parsed.agreement
+    );
     println!("wrote {}", out.display());
     Ok(())
 }
 
 /// Verifies a signed record file against the keys of a configuration or one given key.
-pub fn verify(signed: &Path, config: Option<&Path>, public_key: Option<&str>, json: bool) -> Result<()> {
+pub fn verify(
+    signed: &Path,
+    config: Option<&Path>,
+    public_key: Option<&str>,
+    json: bool,
+) -> Result<()> {
     let env = match files::read_signed(signed) {
         Ok(env) => env,
         Err(e) => {
@@ -45,8 +59,14 @@ pub fn verify(signed: &Path, config: Option<&Path>, public_key: Option<&str>, js
     };
     let keys: Box<dyn accord_protocol::KeyDirectory> = match (config, public_key) {
         (Some(path), _) => {
-            let cfg = files::load_config(path).map_err(|e| anyhow::anyhow!("{e}")).context("the configuration given with --config is invalid")?;
-            let mut dir: BTreeMap<AgencyId, PublicKey> = cfg.agencies.values().map(|a| (a.id.clone(), a.public_key)).collect();
+            let cfg = files::load_config(path)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("the configuration given with --config is invalid")?;
+            let mut dir: BTreeMap<AgencyId, PublicKey> = cfg
+                .agencies
+                .values()
+                .map(|a| (a.id.clone(), a.public_key))
+                .collect();
             if let Ok(own) = files::read_key(&cfg.key_file) {
                 dir.insert(cfg.agency.clone(), own.public_key());
             }
@@ -62,9 +82,16 @@ pub fn verify(signed: &Path, config: Option<&Path>, public_key: Option<&str>, js
             } else {
                 let r = &v.record;
                 println!("VERIFIED {}", v.id);
-                println!("  originator  {} (key {})", r.originator, v.envelope.signer().key());
+                println!(
+                    "  originator  {} (key {})",
+                    r.originator,
+                    v.envelope.signer().key()
+                );
                 println!("  agreement   {} seq {}", r.agreement, r.seq);
-                println!("  category    {}  handling {}  grading {}", r.category, r.handling, r.grading);
+                println!(
+                    "  category    {}  handling {}  grading {}",
+                    r.category, r.handling, r.grading
+                );
                 println!("  created     {}", r.created);
                 println!("  summary     {}", r.summary);
             }

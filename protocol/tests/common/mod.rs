@@ -12,7 +12,8 @@ use accord_protocol::{
 };
 
 /// The RFC 8032 section 7.1 TEST 1 secret key, so implementers can check their key handling.
-pub const VECTOR_SEED_HEX: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+pub const VECTOR_SEED_HEX: &str =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 
 pub fn vector_key() -> SecretKey {
     let mut seed = [0u8; 32];
@@ -29,7 +30,10 @@ pub fn agency(s: &str) -> AgencyId {
 }
 
 pub fn directory(entries: &[(&str, &SecretKey)]) -> BTreeMap<AgencyId, PublicKey> {
-    entries.iter().map(|(a, k)| (agency(a), k.public_key())).collect()
+    entries
+        .iter()
+        .map(|(a, k)| (agency(a), k.public_key()))
+        .collect()
 }
 
 /// The smallest valid record: no subjects, no route.
@@ -68,7 +72,9 @@ pub fn full_record() -> Record {
         seq: Seq::new(42).unwrap(),
         category: Category::SmugglingNetwork,
         handling: HandlingCode::H3,
-        handling_restriction: Some("Not to be shared with immigration authorities before 2027-01-01.".into()),
+        handling_restriction: Some(
+            "Not to be shared with immigration authorities before 2027-01-01.".into(),
+        ),
         grading: Grading::parse("A2").unwrap(),
         created: Timestamp::parse("2026-11-27T18:00:00Z").unwrap(),
         expires: Some(Timestamp::parse("2027-11-27T18:00:00Z").unwrap()),
@@ -101,7 +107,10 @@ pub fn full_record() -> Record {
                 flag: Some(c("TR")),
                 description: None,
             }),
-            Subject::Phone(Phone { number: "+923001234567".into(), description: None }),
+            Subject::Phone(Phone {
+                number: "+923001234567".into(),
+                description: None,
+            }),
             Subject::TravelDocument(TravelDocument {
                 kind: DocumentKind::Passport,
                 number: "X0000001".into(),
@@ -111,8 +120,20 @@ pub fn full_record() -> Record {
             }),
         ],
         route: vec![
-            RouteLeg { country: c("PK"), role: LegRole::Source, place: Some("Quetta".into()), from: None, until: None },
-            RouteLeg { country: c("IR"), role: LegRole::Transit, place: None, from: None, until: None },
+            RouteLeg {
+                country: c("PK"),
+                role: LegRole::Source,
+                place: Some("Quetta".into()),
+                from: None,
+                until: None,
+            },
+            RouteLeg {
+                country: c("IR"),
+                role: LegRole::Transit,
+                place: None,
+                from: None,
+                until: None,
+            },
             RouteLeg {
                 country: c("TR"),
                 role: LegRole::Transit,
@@ -120,7 +141,13 @@ pub fn full_record() -> Record {
                 from: Some(Date::parse("2026-10-01").unwrap()),
                 until: Some(Date::parse("2026-10-20").unwrap()),
             },
-            RouteLeg { country: c("GR"), role: LegRole::Destination, place: Some("Lesvos".into()), from: None, until: None },
+            RouteLeg {
+                country: c("GR"),
+                role: LegRole::Destination,
+                place: Some("Lesvos".into()),
+                from: None,
+                until: None,
+            },
         ],
         summary: "Network moving groups of 20–30 by road to Van, then by sea.".into(),
         victim_data_purpose: None,
