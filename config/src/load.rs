@@ -145,8 +145,11 @@ fn cross_check(
         );
         ok = false;
     }
+    // Without a valid own agency there is no telling which member is this node; its own
+    // problem is reported already.
+    let Some(own) = &node.agency else { return ok };
     for member in members {
-        if node.agency.as_ref() == Some(member) || node.known_ids.contains_key(member) {
+        if member == own || node.known_ids.contains_key(member) {
             continue;
         }
         entry.error(

@@ -1,15 +1,23 @@
 //! The nearest valid key for a typo.
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo:
-/// at most a third of the candidate's length (and at least one edit).
+/// at most a third of the candidate's length (and at least one edit). Failing that, a
+/// candidate that `word` extends or abbreviates (`listen_on`, `public`), if there is one.
 pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    const MIN_PREFIX: usize = 4;
     let folded = word.to_lowercase().replace('-', "_");
-    candidates
+    let by_distance = candidates
         .iter()
         .map(|c| (edit_distance(&folded, c), *c))
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    by_distance.or_else(|| {
+        candidates.iter().copied().find(|c| {
+            let (short, long) = if c.len() <= folded.len() { (*c, folded.as_str()) } else { (folded.as_str(), *c) };
+            short.len() >= MIN_PREFIX && long.starts_with(short)
+        })
+    })
 }
 
 /// Levenshtein distance over characters.
@@ -50,5 +58,8 @@ mod tests {
         assert_eq!(nearest("adresses", &keys), Some("addresses"));
         assert_eq!(nearest("ids", &keys), Some("id"));
         assert_eq!(nearest("colour", &keys), None);
+        assert_eq!(nearest("public", &keys), Some("public_key"));
+        assert_eq!(nearest("addresses_v4", &keys), Some("addresses"));
+        assert_eq!(nearest("pub", &keys), None);
     }
 }
