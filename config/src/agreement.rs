@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
-use accord_protocol::{AgencyId, AgreementId, Category, Date, HandlingCode, Timestamp, VictimPurpose};
+use accord_protocol::{
+    AgencyId, AgreementId, Category, Date, HandlingCode, Timestamp, VictimPurpose,
+};
 
 /// Seconds from a date's midnight to its last second, 23:59:59.
 const LAST_SECOND_OF_DAY: i64 = 86_399;
@@ -85,7 +87,8 @@ pub enum AgreementKind {
 
 impl AgreementKind {
     /// Every kind.
-    pub const ALL: &'static [AgreementKind] = &[AgreementKind::Bilateral, AgreementKind::Multilateral];
+    pub const ALL: &'static [AgreementKind] =
+        &[AgreementKind::Bilateral, AgreementKind::Multilateral];
 
     /// The name used in agreement files.
     pub const fn as_str(self) -> &'static str {
@@ -123,8 +126,11 @@ pub enum OnwardSharing {
 
 impl OnwardSharing {
     /// Every rule.
-    pub const ALL: &'static [OnwardSharing] =
-        &[OnwardSharing::Never, OnwardSharing::WithOriginatorConsent, OnwardSharing::Permitted];
+    pub const ALL: &'static [OnwardSharing] = &[
+        OnwardSharing::Never,
+        OnwardSharing::WithOriginatorConsent,
+        OnwardSharing::Permitted,
+    ];
 
     /// The name used in agreement files.
     pub const fn as_str(self) -> &'static str {

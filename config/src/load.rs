@@ -53,7 +53,11 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
     let mut agreement_errors = Vec::new();
     let mut complete = true;
     let mut listed = Listed::default();
-    for (i, entry) in raw.agreements.iter().flat_map(|list| list.value.iter().enumerate()) {
+    for (i, entry) in raw
+        .agreements
+        .iter()
+        .flat_map(|list| list.value.iter().enumerate())
+    {
         let Some(file) = validate::path(&mut diag, entry, base) else {
             complete = false;
             continue;
@@ -71,7 +75,11 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
         let bytes = match read(&file) {
             Ok(bytes) => bytes,
             Err(e) => {
-                entry.error(&mut diag, format!("cannot read agreement file `{}`: {e}", file.display()), None);
+                entry.error(
+                    &mut diag,
+                    format!("cannot read agreement file `{}`: {e}", file.display()),
+                    None,
+                );
                 complete = false;
                 continue;
             }
@@ -126,21 +134,32 @@ fn cross_check(
     if let Some(first) = listed.ids.get(id) {
         entry.error(
             diag,
-            format!("agreement id `{id}` of `{}` is also the id of agreements[{first}]", entry.value),
+            format!(
+                "agreement id `{id}` of `{}` is also the id of agreements[{first}]",
+                entry.value
+            ),
             Some("each agreement is listed once; two files with one id disagree about it".into()),
         );
         ok = false;
     } else {
         listed.ids.insert(id.clone(), index);
     }
-    let Some(members) = &agreement.members else { return ok };
+    let Some(members) = &agreement.members else {
+        return ok;
+    };
     if let Some(own) = &node.agency
         && !members.contains(own)
     {
-        let names = members.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+        let names = members
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         entry.error(
             diag,
-            format!("this node's agency `{own}` is not a member of agreement `{id}` (members: {names})"),
+            format!(
+                "this node's agency `{own}` is not a member of agreement `{id}` (members: {names})"
+            ),
             Some("list only agreements the agency is party to, or check `agency`".into()),
         );
         ok = false;
@@ -155,7 +174,9 @@ fn cross_check(
         entry.error(
             diag,
             format!("member `{member}` of agreement `{id}` is not among the known agencies"),
-            Some(format!("add a [[known_agency]] with id = \"{member}\", its public_key and addresses")),
+            Some(format!(
+                "add a [[known_agency]] with id = \"{member}\", its public_key and addresses"
+            )),
         );
         ok = false;
     }

@@ -33,8 +33,13 @@ pub struct NodeConfig {
 
 impl NodeConfig {
     /// The agreements that `agency` is a member of, with this node.
-    pub fn agreements_with<'a>(&'a self, agency: &'a AgencyId) -> impl Iterator<Item = &'a Agreement> + 'a {
-        self.agreements.values().filter(move |a| a.is_member(agency))
+    pub fn agreements_with<'a>(
+        &'a self,
+        agency: &'a AgencyId,
+    ) -> impl Iterator<Item = &'a Agreement> + 'a {
+        self.agreements
+            .values()
+            .filter(move |a| a.is_member(agency))
     }
 }
 

@@ -34,8 +34,15 @@ const FOCAL_POINT_KEYS: &[&str] = &["name", "contact"];
 const VICTIM_DATA_KEYS: &[&str] = &["allowed", "purposes"];
 
 /// The keys of a node file.
-pub(crate) const NODE_KEYS: &[&str] =
-    &["agency", "key_file", "data_dir", "listen", "agreements", "api", "known_agency"];
+pub(crate) const NODE_KEYS: &[&str] = &[
+    "agency",
+    "key_file",
+    "data_dir",
+    "listen",
+    "agreements",
+    "api",
+    "known_agency",
+];
 const API_KEYS: &[&str] = &["bind", "token_file"];
 const KNOWN_AGENCY_KEYS: &[&str] = &["id", "public_key", "addresses"];
 
@@ -88,18 +95,44 @@ impl RawAgreement {
             id: root.string(diag, "id", "an agreement id string such as \"QUAD-2026\""),
             title: root.string(diag, "title", "the agreement's title, a string"),
             kind: root.string(diag, "kind", "\"bilateral\" or \"multilateral\""),
-            members: root.strings(diag, "members", "agency id strings such as \"TR-JGK\"", true),
+            members: root.strings(
+                diag,
+                "members",
+                "agency id strings such as \"TR-JGK\"",
+                true,
+            ),
             focal_points: root
-                .table(diag, "focal_points", "a table of focal points, [focal_points.CC-UNIT] per member")
+                .table(
+                    diag,
+                    "focal_points",
+                    "a table of focal points, [focal_points.CC-UNIT] per member",
+                )
                 .map(|t| read_focal_points(&t, diag)),
             valid_from: root.date(diag, "valid_from", "a date such as 2026-01-01"),
             valid_until: root.date(diag, "valid_until", "a date such as 2026-12-31"),
-            categories: root.strings(diag, "categories", "category strings such as \"route\"", true),
-            most_permissive_handling: root.string(diag, "most_permissive_handling", "a handling code string, \"H0\" to \"H3\""),
+            categories: root.strings(
+                diag,
+                "categories",
+                "category strings such as \"route\"",
+                true,
+            ),
+            most_permissive_handling: root.string(
+                diag,
+                "most_permissive_handling",
+                "a handling code string, \"H0\" to \"H3\"",
+            ),
             victim_data: root
-                .table(diag, "victim_data", "a table [victim_data] with `allowed` and `purposes`")
+                .table(
+                    diag,
+                    "victim_data",
+                    "a table [victim_data] with `allowed` and `purposes`",
+                )
                 .map(|t| read_victim_data(&t, diag)),
-            retention_days: root.integer(diag, "retention_days", "a whole number of days, at least 1"),
+            retention_days: root.integer(
+                diag,
+                "retention_days",
+                "a whole number of days, at least 1",
+            ),
             onward_sharing: root.string(
                 diag,
                 "onward_sharing",
@@ -118,19 +151,32 @@ fn read_focal_points(table: &Table<'_, '_>, diag: &mut Diag<'_>) -> RawFocalPoin
         };
         point.refuse_unknown(diag, FOCAL_POINT_KEYS);
         entries.push(RawFocalPoint {
-            name: point.string(diag, "name", "the focal point's name or role title, a string"),
+            name: point.string(
+                diag,
+                "name",
+                "the focal point's name or role title, a string",
+            ),
             contact: point.string(diag, "contact", "how to reach the focal point, a string"),
             agency,
         });
     }
-    RawFocalPoints { span: table.span(), key: table.key().to_owned(), entries }
+    RawFocalPoints {
+        span: table.span(),
+        key: table.key().to_owned(),
+        entries,
+    }
 }
 
 fn read_victim_data(table: &Table<'_, '_>, diag: &mut Diag<'_>) -> RawVictimData {
     table.refuse_unknown(diag, VICTIM_DATA_KEYS);
     RawVictimData {
         allowed: table.boolean(diag, "allowed", "true or false"),
-        purposes: table.strings(diag, "purposes", "victim data purpose strings such as \"identification\"", false),
+        purposes: table.strings(
+            diag,
+            "purposes",
+            "victim data purpose strings such as \"identification\"",
+            false,
+        ),
     }
 }
 
@@ -165,21 +211,35 @@ impl RawNode {
     pub(crate) fn read(doc: &Spanned<DeTable<'_>>, diag: &mut Diag<'_>) -> Self {
         let root = Table::root(doc);
         root.refuse_unknown(diag, NODE_KEYS);
-        let api = root.table(diag, "api", "a table [api] with `bind` and `token_file`").map(|t| {
-            t.refuse_unknown(diag, API_KEYS);
-            RawApi {
-                bind: t.string(diag, "bind", "a socket address string such as \"127.0.0.1:7483\""),
-                token_file: t.string(diag, "token_file", EXPECT_PATH),
-            }
-        });
+        let api = root
+            .table(diag, "api", "a table [api] with `bind` and `token_file`")
+            .map(|t| {
+                t.refuse_unknown(diag, API_KEYS);
+                RawApi {
+                    bind: t.string(
+                        diag,
+                        "bind",
+                        "a socket address string such as \"127.0.0.1:7483\"",
+                    ),
+                    token_file: t.string(diag, "token_file", EXPECT_PATH),
+                }
+            });
         let known_agencies = root
-            .tables(diag, "known_agency", "a known agency: `id`, `public_key` and `addresses`")
+            .tables(
+                diag,
+                "known_agency",
+                "a known agency: `id`, `public_key` and `addresses`",
+            )
             .into_iter()
             .map(|t| {
                 t.refuse_unknown(diag, KNOWN_AGENCY_KEYS);
                 RawKnownAgency {
                     id: t.string(diag, "id", EXPECT_AGENCY),
-                    public_key: t.string(diag, "public_key", "a public key string \"ed25519:\" followed by 64 hex digits"),
+                    public_key: t.string(
+                        diag,
+                        "public_key",
+                        "a public key string \"ed25519:\" followed by 64 hex digits",
+                    ),
                     addresses: t.strings(diag, "addresses", EXPECT_MULTIADDR, false),
                 }
             })
@@ -189,7 +249,12 @@ impl RawNode {
             key_file: root.string(diag, "key_file", EXPECT_PATH),
             data_dir: root.string(diag, "data_dir", EXPECT_PATH),
             listen: root.strings(diag, "listen", EXPECT_MULTIADDR, true),
-            agreements: root.strings(diag, "agreements", "agreement file paths, relative to this file's directory", true),
+            agreements: root.strings(
+                diag,
+                "agreements",
+                "agreement file paths, relative to this file's directory",
+                true,
+            ),
             api,
             known_agencies,
         }

@@ -30,7 +30,10 @@ impl Source {
                     line,
                     col,
                     key: String::new(),
-                    message: format!("the file is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+                    message: format!(
+                        "the file is not valid UTF-8 (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
                     hint: Some("save the file as UTF-8".into()),
                 })
             }
@@ -41,7 +44,11 @@ impl Source {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Self { path: path.to_owned(), text, line_starts }
+        Self {
+            path: path.to_owned(),
+            text,
+            line_starts,
+        }
     }
 
     /// The file's path.
@@ -54,7 +61,10 @@ impl Source {
         let (table, errors) = DeTable::parse_recoverable(&self.text);
         // Recovery may report follow-on errors, and not in order; the first by position is the
         // one to fix.
-        match errors.iter().min_by_key(|e| e.span().map_or(0, |s| s.start)) {
+        match errors
+            .iter()
+            .min_by_key(|e| e.span().map_or(0, |s| s.start))
+        {
             None => Ok(table),
             Some(e) => {
                 let offset = e.span().map_or(0, |s| s.start);
@@ -74,9 +84,16 @@ impl Source {
     /// The 1-based line and column (in characters) of a byte offset.
     pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset).max(1);
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1);
         let start = self.line_starts[line - 1];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         (line, col)
     }
 
@@ -103,7 +120,10 @@ pub(crate) struct Diag<'s> {
 
 impl<'s> Diag<'s> {
     pub(crate) fn new(source: &'s Source) -> Self {
-        Self { source, errors: Vec::new() }
+        Self {
+            source,
+            errors: Vec::new(),
+        }
     }
 
     pub(crate) fn source(&self) -> &'s Source {
@@ -111,7 +131,13 @@ impl<'s> Diag<'s> {
     }
 
     /// Records a problem at a byte offset.
-    pub(crate) fn error(&mut self, offset: usize, key: &str, message: String, hint: Option<String>) {
+    pub(crate) fn error(
+        &mut self,
+        offset: usize,
+        key: &str,
+        message: String,
+        hint: Option<String>,
+    ) {
         let (line, col) = self.source.position(offset);
         self.errors.push(ConfigError {
             path: self.source.path.clone(),

@@ -14,7 +14,11 @@ pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .map(|(_, c)| c);
     by_distance.or_else(|| {
         candidates.iter().copied().find(|c| {
-            let (short, long) = if c.len() <= folded.len() { (*c, folded.as_str()) } else { (folded.as_str(), *c) };
+            let (short, long) = if c.len() <= folded.len() {
+                (*c, folded.as_str())
+            } else {
+                (folded.as_str(), *c)
+            };
             short.len() >= MIN_PREFIX && long.starts_with(short)
         })
     })

@@ -19,15 +19,34 @@ impl NodeConfig {
     }
 
     fn write_summary(&self, out: &mut String) -> std::fmt::Result {
-        writeln!(out, "node of agency {} ({})", self.agency, self.path.display())?;
+        writeln!(
+            out,
+            "node of agency {} ({})",
+            self.agency,
+            self.path.display()
+        )?;
         writeln!(out, "  key file:  {}", self.key_file.display())?;
         writeln!(out, "  data dir:  {}", self.data_dir.display())?;
         writeln!(out, "  listen:    {}", join(&self.listen))?;
-        writeln!(out, "  api:       {} (token file {})", self.api.bind, self.api.token_file.display())?;
+        writeln!(
+            out,
+            "  api:       {} (token file {})",
+            self.api.bind,
+            self.api.token_file.display()
+        )?;
         writeln!(out, "  known agencies ({}):", self.agencies.len())?;
         for agency in self.agencies.values() {
-            let addresses = if agency.addresses.is_empty() { "(dials in)".to_owned() } else { join(&agency.addresses) };
-            writeln!(out, "    {:<12} {}  {addresses}", agency.id.as_str(), agency.public_key)?;
+            let addresses = if agency.addresses.is_empty() {
+                "(dials in)".to_owned()
+            } else {
+                join(&agency.addresses)
+            };
+            writeln!(
+                out,
+                "    {:<12} {}  {addresses}",
+                agency.id.as_str(),
+                agency.public_key
+            )?;
         }
         writeln!(out, "  agreements ({}):", self.agreements.len())?;
         for agreement in self.agreements.values() {
@@ -51,26 +70,59 @@ impl Agreement {
 
     fn write_summary(&self, out: &mut String) -> std::fmt::Result {
         writeln!(out, "{}: {}", self.id, self.title)?;
-        writeln!(out, "  kind:           {}, {} members: {}", self.kind, self.members.len(), join(&self.members))?;
+        writeln!(
+            out,
+            "  kind:           {}, {} members: {}",
+            self.kind,
+            self.members.len(),
+            join(&self.members)
+        )?;
         for (agency, point) in &self.focal_points {
-            writeln!(out, "  focal point:    {:<12} {} <{}>", agency.as_str(), point.name, point.contact)?;
+            writeln!(
+                out,
+                "  focal point:    {:<12} {} <{}>",
+                agency.as_str(),
+                point.name,
+                point.contact
+            )?;
         }
-        writeln!(out, "  valid:          {} through {} (UTC, inclusive)", self.valid_from, self.valid_until)?;
+        writeln!(
+            out,
+            "  valid:          {} through {} (UTC, inclusive)",
+            self.valid_from, self.valid_until
+        )?;
         writeln!(out, "  categories:     {}", join(&self.categories))?;
-        writeln!(out, "  handling:       {} or more restrictive", self.most_permissive_handling)?;
+        writeln!(
+            out,
+            "  handling:       {} or more restrictive",
+            self.most_permissive_handling
+        )?;
         if self.victim_data.allowed {
-            writeln!(out, "  victim data:    allowed for {}", join(&self.victim_data.purposes))?;
+            writeln!(
+                out,
+                "  victim data:    allowed for {}",
+                join(&self.victim_data.purposes)
+            )?;
         } else {
             writeln!(out, "  victim data:    not allowed")?;
         }
         writeln!(out, "  retention:      {} days", self.retention_days)?;
         writeln!(out, "  onward sharing: {}", self.onward_sharing)?;
         let hash = self.hash_hex();
-        writeln!(out, "  sha-256:        {}… ({})", &hash[..HASH_PREFIX_LEN], self.path.display())?;
+        writeln!(
+            out,
+            "  sha-256:        {}… ({})",
+            &hash[..HASH_PREFIX_LEN],
+            self.path.display()
+        )?;
         Ok(())
     }
 }
 
 fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

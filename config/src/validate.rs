@@ -10,9 +10,7 @@ use accord_protocol::{
 };
 use multiaddr::Multiaddr;
 
-use crate::agreement::{
-    Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule,
-};
+use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
 use crate::node::{ApiConfig, KnownAgency};
 use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
 use crate::source::Diag;
@@ -28,49 +26,96 @@ pub(crate) struct CheckedAgreement {
     pub(crate) agreement: Option<Agreement>,
 }
 
-pub(crate) fn agreement(raw: RawAgreement, diag: &mut Diag<'_>, path: &Path, hash: [u8; 32]) -> CheckedAgreement {
-    let id = raw.id.as_ref().and_then(|sp| parse(diag, sp, AgreementId::new));
-    let title = raw.title.as_ref().and_then(|sp| non_empty(diag, sp, "title"));
-    let kind = raw.kind.as_ref().and_then(|sp| word(diag, sp, "agreement kind", AgreementKind::ALL, |k| k.as_str()));
-    let members = raw.members.as_ref().and_then(|sp| set_of(diag, sp, "member", AgencyId::new));
+pub(crate) fn agreement(
+    raw: RawAgreement,
+    diag: &mut Diag<'_>,
+    path: &Path,
+    hash: [u8; 32],
+) -> CheckedAgreement {
+    let id = raw
+        .id
+        .as_ref()
+        .and_then(|sp| parse(diag, sp, AgreementId::new));
+    let title = raw
+        .title
+        .as_ref()
+        .and_then(|sp| non_empty(diag, sp, "title"));
+    let kind = raw.kind.as_ref().and_then(|sp| {
+        word(diag, sp, "agreement kind", AgreementKind::ALL, |k| {
+            k.as_str()
+        })
+    });
+    let members = raw
+        .members
+        .as_ref()
+        .and_then(|sp| set_of(diag, sp, "member", AgencyId::new));
     if let (Some(kind), Some(list)) = (kind, &raw.members) {
         check_member_count(diag, kind, list);
     }
-    let focal_points = raw.focal_points.as_ref().and_then(|fp| focal_points(diag, fp, members.as_ref()));
-    let valid_from = raw.valid_from.as_ref().and_then(|sp| parse(diag, sp, Date::parse));
-    let valid_until = raw.valid_until.as_ref().and_then(|sp| parse(diag, sp, Date::parse));
+    let focal_points = raw
+        .focal_points
+        .as_ref()
+        .and_then(|fp| focal_points(diag, fp, members.as_ref()));
+    let valid_from = raw
+        .valid_from
+        .as_ref()
+        .and_then(|sp| parse(diag, sp, Date::parse));
+    let valid_until = raw
+        .valid_until
+        .as_ref()
+        .and_then(|sp| parse(diag, sp, Date::parse));
     if let (Some(from), Some(until), Some(sp)) = (valid_from, valid_until, &raw.valid_until)
         && until < from
     {
         sp.error(
             diag,
             format!("valid_until `{until}` is before valid_from `{from}`"),
-            Some("the validity window runs from valid_from through valid_until, both inclusive".into()),
+            Some(
+                "the validity window runs from valid_from through valid_until, both inclusive"
+                    .into(),
+            ),
         );
     }
     let categories = raw.categories.as_ref().and_then(|sp| {
         if sp.value.is_empty() {
-            sp.error(diag, "no categories listed".into(), Some(format!("expected at least one of: {}", all_words(Category::ALL, |c| c.as_str()))));
+            sp.error(
+                diag,
+                "no categories listed".into(),
+                Some(format!(
+                    "expected at least one of: {}",
+                    all_words(Category::ALL, |c| c.as_str())
+                )),
+            );
         }
         set_of(diag, sp, "category", Category::parse)
     });
-    let handling = raw.most_permissive_handling.as_ref().and_then(|sp| parse(diag, sp, HandlingCode::parse));
-    let victim_data = raw.victim_data.as_ref().and_then(|v| victim_data(diag, v));
-    let retention_days = raw.retention_days.as_ref().and_then(|sp| match u32::try_from(sp.value) {
-        Ok(days) if days > 0 => Some(days),
-        _ => {
-            sp.error(
-                diag,
-                format!("invalid retention period `{}` days", sp.value),
-                Some(format!("expected a whole number of days from 1 to {}", u32::MAX)),
-            );
-            None
-        }
-    });
-    let onward_sharing = raw
-        .onward_sharing
+    let handling = raw
+        .most_permissive_handling
         .as_ref()
-        .and_then(|sp| word(diag, sp, "onward sharing rule", OnwardSharing::ALL, |o| o.as_str()));
+        .and_then(|sp| parse(diag, sp, HandlingCode::parse));
+    let victim_data = raw.victim_data.as_ref().and_then(|v| victim_data(diag, v));
+    let retention_days = raw
+        .retention_days
+        .as_ref()
+        .and_then(|sp| match u32::try_from(sp.value) {
+            Ok(days) if days > 0 => Some(days),
+            _ => {
+                sp.error(
+                    diag,
+                    format!("invalid retention period `{}` days", sp.value),
+                    Some(format!(
+                        "expected a whole number of days from 1 to {}",
+                        u32::MAX
+                    )),
+                );
+                None
+            }
+        });
+    let onward_sharing = raw.onward_sharing.as_ref().and_then(|sp| {
+        word(diag, sp, "onward sharing rule", OnwardSharing::ALL, |o| {
+            o.as_str()
+        })
+    });
 
     let agreement = (|| {
         Some(Agreement {
@@ -90,7 +135,11 @@ pub(crate) fn agreement(raw: RawAgreement, diag: &mut Diag<'_>, path: &Path, has
             path: path.to_owned(),
         })
     })();
-    CheckedAgreement { id, members, agreement }
+    CheckedAgreement {
+        id,
+        members,
+        agreement,
+    }
 }
 
 fn check_member_count(diag: &mut Diag<'_>, kind: AgreementKind, list: &Sp<Vec<Sp<String>>>) {
@@ -100,10 +149,19 @@ fn check_member_count(diag: &mut Diag<'_>, kind: AgreementKind, list: &Sp<Vec<Sp
     }
     let names = distinct.iter().copied().collect::<Vec<_>>().join(", ");
     let (rule, hint) = match kind {
-        AgreementKind::Bilateral => ("exactly 2 members", "an agreement of 3 or more members is `multilateral`"),
-        AgreementKind::Multilateral => ("3 or more members", "an agreement of exactly 2 members is `bilateral`"),
+        AgreementKind::Bilateral => (
+            "exactly 2 members",
+            "an agreement of 3 or more members is `multilateral`",
+        ),
+        AgreementKind::Multilateral => (
+            "3 or more members",
+            "an agreement of exactly 2 members is `bilateral`",
+        ),
     };
-    let message = format!("a {kind} agreement has {rule}, but {} are listed: [{names}]", distinct.len());
+    let message = format!(
+        "a {kind} agreement has {rule}, but {} are listed: [{names}]",
+        distinct.len()
+    );
     list.error(diag, message, Some(hint.into()));
 }
 
@@ -116,8 +174,14 @@ fn focal_points(
     let mut complete = true;
     for entry in &raw.entries {
         let agency = parse(diag, &entry.agency, AgencyId::new);
-        let name = entry.name.as_ref().and_then(|sp| non_empty(diag, sp, "name"));
-        let contact = entry.contact.as_ref().and_then(|sp| non_empty(diag, sp, "contact"));
+        let name = entry
+            .name
+            .as_ref()
+            .and_then(|sp| non_empty(diag, sp, "name"));
+        let contact = entry
+            .contact
+            .as_ref()
+            .and_then(|sp| non_empty(diag, sp, "contact"));
         if let (Some(agency), Some(members)) = (&agency, members)
             && !members.contains(agency)
         {
@@ -135,13 +199,19 @@ fn focal_points(
         }
     }
     if let Some(members) = members {
-        let named: BTreeSet<&str> = raw.entries.iter().map(|e| e.agency.value.as_str()).collect();
+        let named: BTreeSet<&str> = raw
+            .entries
+            .iter()
+            .map(|e| e.agency.value.as_str())
+            .collect();
         for member in members.iter().filter(|m| !named.contains(m.as_str())) {
             diag.error(
                 raw.span.start,
                 &raw.key,
                 format!("no focal point for member `{member}`"),
-                Some(format!("add [focal_points.{member}] with `name` and `contact`")),
+                Some(format!(
+                    "add [focal_points.{member}] with `name` and `contact`"
+                )),
             );
             complete = false;
         }
@@ -161,21 +231,30 @@ fn victim_data(diag: &mut Diag<'_>, raw: &RawVictimData) -> Option<VictimDataRul
         (false, Some(list)) if !purposes.is_empty() => {
             list.error(
                 diag,
-                format!("victim data is not allowed (`allowed = false`) but purposes are listed: [{}]", join(&purposes)),
+                format!(
+                    "victim data is not allowed (`allowed = false`) but purposes are listed: [{}]",
+                    join(&purposes)
+                ),
                 Some("remove the purposes, or set `allowed = true`".into()),
             );
             None
         }
         (true, list) if purposes.is_empty() => {
-            let message = "victim data is allowed (`allowed = true`) but no purposes are listed".to_owned();
-            let hint = Some(format!("list the permitted purposes in `purposes`, from: {all}"));
+            let message =
+                "victim data is allowed (`allowed = true`) but no purposes are listed".to_owned();
+            let hint = Some(format!(
+                "list the permitted purposes in `purposes`, from: {all}"
+            ));
             match list {
                 Some(list) => list.error(diag, message, hint),
                 None => allowed.error(diag, message, hint),
             }
             None
         }
-        _ => Some(VictimDataRule { allowed: allowed.value, purposes }),
+        _ => Some(VictimDataRule {
+            allowed: allowed.value,
+            purposes,
+        }),
     }
 }
 
@@ -194,12 +273,19 @@ pub(crate) struct CheckedNode {
 }
 
 pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNode {
-    let agency = raw.agency.as_ref().and_then(|sp| parse(diag, sp, AgencyId::new));
+    let agency = raw
+        .agency
+        .as_ref()
+        .and_then(|sp| parse(diag, sp, AgencyId::new));
     let key_file = raw.key_file.as_ref().and_then(|sp| path(diag, sp, base));
     let data_dir = raw.data_dir.as_ref().and_then(|sp| path(diag, sp, base));
     let listen = raw.listen.as_ref().and_then(|sp| {
         if sp.value.is_empty() {
-            sp.error(diag, "no listen addresses".into(), Some("expected at least one, e.g. \"/ip4/127.0.0.1/tcp/7403\"".into()));
+            sp.error(
+                diag,
+                "no listen addresses".into(),
+                Some("expected at least one, e.g. \"/ip4/127.0.0.1/tcp/7403\"".into()),
+            );
         }
         multiaddrs(diag, sp)
     });
@@ -219,20 +305,34 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         Some(ApiConfig { bind: bind?, token_file: token_file? })
     });
     let (known_ids, agencies) = known_agencies(diag, &raw.known_agencies, agency.as_ref());
-    CheckedNode { agency, key_file, data_dir, listen, api, known_ids, agencies }
+    CheckedNode {
+        agency,
+        key_file,
+        data_dir,
+        listen,
+        api,
+        known_ids,
+        agencies,
+    }
 }
 
 fn known_agencies(
     diag: &mut Diag<'_>,
     raw: &[RawKnownAgency],
     own: Option<&AgencyId>,
-) -> (BTreeMap<AgencyId, usize>, Option<BTreeMap<AgencyId, KnownAgency>>) {
+) -> (
+    BTreeMap<AgencyId, usize>,
+    Option<BTreeMap<AgencyId, KnownAgency>>,
+) {
     let mut ids: BTreeMap<AgencyId, usize> = BTreeMap::new();
     let mut keys: BTreeMap<[u8; 32], (usize, String)> = BTreeMap::new();
     let mut agencies = BTreeMap::new();
     let mut complete = true;
     for (i, entry) in raw.iter().enumerate() {
-        let id = entry.id.as_ref().and_then(|sp| parse(diag, sp, AgencyId::new));
+        let id = entry
+            .id
+            .as_ref()
+            .and_then(|sp| parse(diag, sp, AgencyId::new));
         if let (Some(id), Some(sp)) = (&id, &entry.id) {
             if own == Some(id) {
                 sp.error(
@@ -242,15 +342,25 @@ fn known_agencies(
                 );
                 complete = false;
             } else if let Some(first) = ids.get(id) {
-                sp.error(diag, format!("agency `{id}` is listed twice"), Some(format!("also at known_agency[{first}]")));
+                sp.error(
+                    diag,
+                    format!("agency `{id}` is listed twice"),
+                    Some(format!("also at known_agency[{first}]")),
+                );
                 complete = false;
             } else {
                 ids.insert(id.clone(), i);
             }
         }
-        let public_key = entry.public_key.as_ref().and_then(|sp| parse(diag, sp, PublicKey::parse));
+        let public_key = entry
+            .public_key
+            .as_ref()
+            .and_then(|sp| parse(diag, sp, PublicKey::parse));
         if let (Some(key), Some(sp)) = (&public_key, &entry.public_key) {
-            let owner = entry.id.as_ref().map_or_else(String::new, |id| id.value.clone());
+            let owner = entry
+                .id
+                .as_ref()
+                .map_or_else(String::new, |id| id.value.clone());
             if let Some((first, first_owner)) = keys.get(key.as_bytes()) {
                 sp.error(
                     diag,
@@ -268,7 +378,14 @@ fn known_agencies(
         };
         match (id, public_key, addresses) {
             (Some(id), Some(public_key), Some(addresses)) => {
-                agencies.insert(id.clone(), KnownAgency { id, public_key, addresses });
+                agencies.insert(
+                    id.clone(),
+                    KnownAgency {
+                        id,
+                        public_key,
+                        addresses,
+                    },
+                );
             }
             _ => complete = false,
         }
@@ -303,14 +420,22 @@ fn multiaddrs(diag: &mut Diag<'_>, list: &Sp<Vec<Sp<String>>>) -> Option<Vec<Mul
 /// A path relative to the node file's directory.
 pub(crate) fn path(diag: &mut Diag<'_>, sp: &Sp<String>, base: &Path) -> Option<PathBuf> {
     if sp.value.is_empty() {
-        sp.error(diag, "empty path".into(), Some("expected a path, relative to this file's directory".into()));
+        sp.error(
+            diag,
+            "empty path".into(),
+            Some("expected a path, relative to this file's directory".into()),
+        );
         return None;
     }
     Some(base.join(&sp.value))
 }
 
 /// Parses a value with a protocol parser, reporting its error.
-fn parse<T>(diag: &mut Diag<'_>, sp: &Sp<String>, f: impl FnOnce(&str) -> Result<T, IdError>) -> Option<T> {
+fn parse<T>(
+    diag: &mut Diag<'_>,
+    sp: &Sp<String>,
+    f: impl FnOnce(&str) -> Result<T, IdError>,
+) -> Option<T> {
     match f(&sp.value) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -321,17 +446,35 @@ fn parse<T>(diag: &mut Diag<'_>, sp: &Sp<String>, f: impl FnOnce(&str) -> Result
 }
 
 /// A word of a small closed set defined here.
-fn word<T: Copy>(diag: &mut Diag<'_>, sp: &Sp<String>, what: &str, all: &[T], name: impl Fn(T) -> &'static str) -> Option<T> {
+fn word<T: Copy>(
+    diag: &mut Diag<'_>,
+    sp: &Sp<String>,
+    what: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Option<T> {
     let found = all.iter().copied().find(|v| name(*v) == sp.value);
     if found.is_none() {
-        sp.error(diag, format!("unknown {what} `{}`; expected one of: {}", sp.value, all_words(all, name)), None);
+        sp.error(
+            diag,
+            format!(
+                "unknown {what} `{}`; expected one of: {}",
+                sp.value,
+                all_words(all, name)
+            ),
+            None,
+        );
     }
     found
 }
 
 fn non_empty(diag: &mut Diag<'_>, sp: &Sp<String>, what: &str) -> Option<String> {
     if sp.value.trim().is_empty() {
-        sp.error(diag, format!("empty {what}"), Some(format!("expected a non-empty {what}")));
+        sp.error(
+            diag,
+            format!("empty {what}"),
+            Some(format!("expected a non-empty {what}")),
+        );
         return None;
     }
     Some(sp.value.clone())
@@ -349,7 +492,11 @@ fn set_of<T: Ord>(
     let mut complete = true;
     for sp in &list.value {
         if let Some(first) = seen.get(sp.value.as_str()) {
-            sp.error(diag, format!("{what} `{}` is listed twice", sp.value), Some(format!("also at {first}")));
+            sp.error(
+                diag,
+                format!("{what} `{}` is listed twice", sp.value),
+                Some(format!("also at {first}")),
+            );
             complete = false;
             continue;
         }
@@ -369,5 +516,9 @@ fn all_words<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> String {
 }
 
 fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

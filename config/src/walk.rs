@@ -26,9 +26,20 @@ impl<T> Sp<T> {
 
 /// `parent.key`, quoting the key when it is not a bare TOML key.
 pub(crate) fn child_key(parent: &str, key: &str) -> String {
-    let bare = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let key = if bare { key.to_owned() } else { format!("{key:?}") };
-    if parent.is_empty() { key } else { format!("{parent}.{key}") }
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let key = if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    };
+    if parent.is_empty() {
+        key
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
 /// `parent[i]`.
@@ -47,7 +58,11 @@ pub(crate) struct Table<'t, 'i> {
 impl<'t, 'i> Table<'t, 'i> {
     /// The document's top-level table.
     pub(crate) fn root(doc: &'t Spanned<DeTable<'i>>) -> Self {
-        Self { entries: doc.get_ref(), span: 0..0, key: String::new() }
+        Self {
+            entries: doc.get_ref(),
+            span: 0..0,
+            key: String::new(),
+        }
     }
 
     /// A value that should be a table.
@@ -58,7 +73,11 @@ impl<'t, 'i> Table<'t, 'i> {
         expects: &str,
     ) -> Option<Self> {
         match value.get_ref() {
-            DeValue::Table(entries) => Some(Table { entries, span: value.span(), key }),
+            DeValue::Table(entries) => Some(Table {
+                entries,
+                span: value.span(),
+                key,
+            }),
             _ => {
                 wrong_type(diag, value, &key, expects);
                 None
@@ -88,26 +107,51 @@ impl<'t, 'i> Table<'t, 'i> {
                 None => format!("expected one of: {}", allowed.join(", ")),
             };
             let message = format!("unknown key `{word}`");
-            diag.error(name.span().start, &child_key(&self.key, word), message, Some(hint));
+            diag.error(
+                name.span().start,
+                &child_key(&self.key, word),
+                message,
+                Some(hint),
+            );
         }
     }
 
     /// The entries in key order, each with its key as written.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (Sp<String>, &'t Spanned<DeValue<'i>>)> + '_ {
+    pub(crate) fn entries(
+        &self,
+    ) -> impl Iterator<Item = (Sp<String>, &'t Spanned<DeValue<'i>>)> + '_ {
         self.entries.iter().map(|(name, value)| {
             let word: &str = name.get_ref();
             let key = child_key(&self.key, word);
-            (Sp { value: word.to_owned(), span: name.span(), key }, value)
+            (
+                Sp {
+                    value: word.to_owned(),
+                    span: name.span(),
+                    key,
+                },
+                value,
+            )
         })
     }
 
-    fn get(&self, diag: &mut Diag<'_>, key: &str, expects: &str, required: bool) -> Option<(&'t Spanned<DeValue<'i>>, String)> {
+    fn get(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+        required: bool,
+    ) -> Option<(&'t Spanned<DeValue<'i>>, String)> {
         match self.entries.get_key_value(key) {
             Some((_, value)) => Some((value, child_key(&self.key, key))),
             None => {
                 if required {
                     let message = format!("missing key `{key}`");
-                    diag.error(self.span.start, &child_key(&self.key, key), message, Some(format!("expected {expects}")));
+                    diag.error(
+                        self.span.start,
+                        &child_key(&self.key, key),
+                        message,
+                        Some(format!("expected {expects}")),
+                    );
                 }
                 None
             }
@@ -115,13 +159,24 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// A string.
-    pub(crate) fn string(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Option<Sp<String>> {
+    pub(crate) fn string(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Sp<String>> {
         let (value, path) = self.get(diag, key, expects, true)?;
         string_value(diag, value, path, expects)
     }
 
     /// An array of strings; each element that is not a string is reported on its own.
-    pub(crate) fn strings(&self, diag: &mut Diag<'_>, key: &str, expects: &str, required: bool) -> Option<Sp<Vec<Sp<String>>>> {
+    pub(crate) fn strings(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+        required: bool,
+    ) -> Option<Sp<Vec<Sp<String>>>> {
         let (value, path) = self.get(diag, key, &format!("an array of {expects}"), required)?;
         let Some(items) = value.get_ref().as_array() else {
             wrong_type(diag, value, &path, &format!("an array of {expects}"));
@@ -132,14 +187,27 @@ impl<'t, 'i> Table<'t, 'i> {
             .enumerate()
             .filter_map(|(i, item)| string_value(diag, item, index_key(&path, i), expects))
             .collect();
-        Some(Sp { value: elements, span: value.span(), key: path })
+        Some(Sp {
+            value: elements,
+            span: value.span(),
+            key: path,
+        })
     }
 
     /// A boolean.
-    pub(crate) fn boolean(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Option<Sp<bool>> {
+    pub(crate) fn boolean(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Sp<bool>> {
         let (value, path) = self.get(diag, key, expects, true)?;
         match value.get_ref() {
-            DeValue::Boolean(b) => Some(Sp { value: *b, span: value.span(), key: path }),
+            DeValue::Boolean(b) => Some(Sp {
+                value: *b,
+                span: value.span(),
+                key: path,
+            }),
             _ => {
                 wrong_type(diag, value, &path, expects);
                 None
@@ -152,10 +220,19 @@ impl<'t, 'i> Table<'t, 'i> {
         let (value, path) = self.get(diag, key, expects, true)?;
         match value.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-                Ok(n) => Some(Sp { value: n, span: value.span(), key: path }),
+                Ok(n) => Some(Sp {
+                    value: n,
+                    span: value.span(),
+                    key: path,
+                }),
                 Err(_) => {
                     let message = format!("integer `{i}` is out of range");
-                    diag.error(value.span().start, &path, message, Some(format!("expected {expects}")));
+                    diag.error(
+                        value.span().start,
+                        &path,
+                        message,
+                        Some(format!("expected {expects}")),
+                    );
                     None
                 }
             },
@@ -171,8 +248,16 @@ impl<'t, 'i> Table<'t, 'i> {
     pub(crate) fn date(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Option<Sp<String>> {
         let (value, path) = self.get(diag, key, expects, true)?;
         match value.get_ref() {
-            DeValue::String(s) => Some(Sp { value: s.to_string(), span: value.span(), key: path }),
-            DeValue::Datetime(d) => Some(Sp { value: d.to_string(), span: value.span(), key: path }),
+            DeValue::String(s) => Some(Sp {
+                value: s.to_string(),
+                span: value.span(),
+                key: path,
+            }),
+            DeValue::Datetime(d) => Some(Sp {
+                value: d.to_string(),
+                span: value.span(),
+                key: path,
+            }),
             _ => {
                 wrong_type(diag, value, &path, expects);
                 None
@@ -181,18 +266,33 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// A sub-table.
-    pub(crate) fn table(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Option<Table<'t, 'i>> {
+    pub(crate) fn table(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Table<'t, 'i>> {
         let (value, path) = self.get(diag, key, expects, true)?;
         Table::of_value(diag, value, path, expects)
     }
 
     /// An array of tables (`[[key]]`); a missing key is an empty array.
-    pub(crate) fn tables(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Vec<Table<'t, 'i>> {
+    pub(crate) fn tables(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Vec<Table<'t, 'i>> {
         let Some((value, path)) = self.get(diag, key, expects, false) else {
             return Vec::new();
         };
         let Some(items) = value.get_ref().as_array() else {
-            wrong_type(diag, value, &path, &format!("an array of tables ([[{key}]]) for {expects}"));
+            wrong_type(
+                diag,
+                value,
+                &path,
+                &format!("an array of tables ([[{key}]]) for {expects}"),
+            );
             return Vec::new();
         };
         items
@@ -203,9 +303,18 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 }
 
-fn string_value(diag: &mut Diag<'_>, value: &Spanned<DeValue<'_>>, key: String, expects: &str) -> Option<Sp<String>> {
+fn string_value(
+    diag: &mut Diag<'_>,
+    value: &Spanned<DeValue<'_>>,
+    key: String,
+    expects: &str,
+) -> Option<Sp<String>> {
     match value.get_ref() {
-        DeValue::String(s) => Some(Sp { value: s.to_string(), span: value.span(), key }),
+        DeValue::String(s) => Some(Sp {
+            value: s.to_string(),
+            span: value.span(),
+            key,
+        }),
         _ => {
             wrong_type(diag, value, &key, expects);
             None
@@ -214,11 +323,19 @@ fn string_value(diag: &mut Diag<'_>, value: &Spanned<DeValue<'_>>, key: String, 
 }
 
 /// Reports a value of the wrong TOML type, quoting it.
-pub(crate) fn wrong_type(diag: &mut Diag<'_>, value: &Spanned<DeValue<'_>>, key: &str, expects: &str) {
+pub(crate) fn wrong_type(
+    diag: &mut Diag<'_>,
+    value: &Spanned<DeValue<'_>>,
+    key: &str,
+    expects: &str,
+) {
     let found = value.get_ref().type_str();
     let message = match value.get_ref() {
         DeValue::Table(_) | DeValue::Array(_) => format!("expected {expects}, found {found}"),
-        _ => format!("expected {expects}, found {found} `{}`", diag.source().snippet(&value.span())),
+        _ => format!(
+            "expected {expects}, found {found} `{}`",
+            diag.source().snippet(&value.span())
+        ),
     };
     diag.error(value.span().start, key, message, None);
 }

@@ -67,9 +67,16 @@ fn fed() -> Fed {
 
 impl Fed {
     fn edit(mut self, path: &str, old: &str, new: &str) -> Self {
-        let file = self.0.get_mut(Path::new(path)).unwrap();
-        let text = String::from_utf8(file.clone()).unwrap();
-        assert_eq!(text.matches(old).count(), 1, "`{old}` is not once in {path}");
+        let file = self
+            .0
+            .get_mut(Path::new(path))
+            .unwrap_or_else(|| panic!("no file {path}"));
+        let text = String::from_utf8_lossy(file).into_owned();
+        assert_eq!(
+            text.matches(old).count(),
+            1,
+            "`{old}` is not once in {path}"
+        );
         *file = text.replacen(old, new, 1).into_bytes();
         self
     }
@@ -115,7 +122,11 @@ impl Fed {
 /// The one problem with `key`; fails listing them all when there is not exactly one.
 fn with_key<'a>(errors: &'a ConfigErrors, key: &str) -> &'a ConfigError {
     let found: Vec<_> = errors.iter().filter(|e| e.key == key).collect();
-    assert_eq!(found.len(), 1, "expected one problem at `{key}`, got:\n{errors}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one problem at `{key}`, got:\n{errors}"
+    );
     found[0]
 }
 
@@ -123,7 +134,11 @@ fn with_key<'a>(errors: &'a ConfigErrors, key: &str) -> &'a ConfigError {
 fn check(error: &ConfigError, path: &str, line: usize, col: usize, message: &str) {
     assert_eq!(error.path, Path::new(path), "{error}");
     assert_eq!((error.line, error.col), (line, col), "{error}");
-    assert!(error.message.contains(message), "`{}` lacks `{message}`", error.message);
+    assert!(
+        error.message.contains(message),
+        "`{}` lacks `{message}`",
+        error.message
+    );
 }
 
 #[track_caller]
@@ -147,7 +162,9 @@ fn the_base_federation_is_valid() {
 
 #[test]
 fn syntax_error_in_the_node_file() {
-    let errors = fed().node("key_file = \"agency.key\"", "key_file = \"agency.key").errors();
+    let errors = fed()
+        .node("key_file = \"agency.key\"", "key_file = \"agency.key")
+        .errors();
     assert_eq!(errors.len(), 1, "{errors}");
     let e = &errors.errors()[0];
     // The parser reports the missing quote where it expected it, at the end of the line.
@@ -162,7 +179,13 @@ fn syntax_error_in_an_agreement_file_does_not_hide_the_node_file_problems() {
         .node("bind = \"127.0.0.1:7483\"", "bind = \"localhost\"")
         .errors();
     assert_eq!(errors.len(), 2, "{errors}");
-    check(&errors.errors()[0], NODE_PATH, 8, 8, "invalid socket address `localhost`");
+    check(
+        &errors.errors()[0],
+        NODE_PATH,
+        8,
+        8,
+        "invalid socket address `localhost`",
+    );
     check(&errors.errors()[1], AGREEMENT_PATH, 3, 8, "invalid TOML");
 }
 
@@ -170,7 +193,10 @@ fn syntax_error_in_an_agreement_file_does_not_hide_the_node_file_problems() {
 fn unknown_key_suggests_the_nearest() {
     let errors = fed()
         .node("public_key =", "publc_key =")
-        .agreement("retention_days = 365", "retention_days = 365\ncolour = \"blue\"")
+        .agreement(
+            "retention_days = 365",
+            "retention_days = 365\ncolour = \"blue\"",
+        )
         .errors();
     let typo = with_key(&errors, "known_agency[0].publc_key");
     check(typo, NODE_PATH, 13, 1, "unknown key `publc_key`");
@@ -190,13 +216,43 @@ fn wrong_types() {
     let errors = fed()
         .agreement("retention_days = 365", "retention_days = \"365\"")
         .agreement("allowed = false", "allowed = \"no\"")
-        .node("listen = [\"/ip4/127.0.0.1/tcp/7403\"]", "listen = \"/ip4/127.0.0.1/tcp/7403\"")
-        .node("addresses = [\"/ip4/127.0.0.1/tcp/7405\"]", "addresses = [7405]")
+        .node(
+            "listen = [\"/ip4/127.0.0.1/tcp/7403\"]",
+            "listen = \"/ip4/127.0.0.1/tcp/7403\"",
+        )
+        .node(
+            "addresses = [\"/ip4/127.0.0.1/tcp/7405\"]",
+            "addresses = [7405]",
+        )
         .errors();
-    check(with_key(&errors, "retention_days"), AGREEMENT_PATH, 9, 18, "expected a whole number of days, at least 1, found string `\"365\"`");
-    check(with_key(&errors, "victim_data.allowed"), AGREEMENT_PATH, 13, 11, "expected true or false, found string `\"no\"`");
-    check(with_key(&errors, "listen"), NODE_PATH, 4, 10, "expected an array of multiaddr strings");
-    check(with_key(&errors, "known_agency[0].addresses[0]"), NODE_PATH, 14, 14, "found integer `7405`");
+    check(
+        with_key(&errors, "retention_days"),
+        AGREEMENT_PATH,
+        9,
+        18,
+        "expected a whole number of days, at least 1, found string `\"365\"`",
+    );
+    check(
+        with_key(&errors, "victim_data.allowed"),
+        AGREEMENT_PATH,
+        13,
+        11,
+        "expected true or false, found string `\"no\"`",
+    );
+    check(
+        with_key(&errors, "listen"),
+        NODE_PATH,
+        4,
+        10,
+        "expected an array of multiaddr strings",
+    );
+    check(
+        with_key(&errors, "known_agency[0].addresses[0]"),
+        NODE_PATH,
+        14,
+        14,
+        "found integer `7405`",
+    );
     assert_eq!(errors.len(), 4, "{errors}");
 }
 
@@ -210,15 +266,35 @@ fn missing_keys() {
     let title = with_key(&errors, "title");
     check(title, AGREEMENT_PATH, 1, 1, "missing key `title`");
     hint(title, "expected the agreement's title");
-    check(with_key(&errors, "api.token_file"), NODE_PATH, 6, 1, "missing key `token_file`");
-    check(with_key(&errors, "agency"), NODE_PATH, 1, 1, "missing key `agency`");
+    check(
+        with_key(&errors, "api.token_file"),
+        NODE_PATH,
+        6,
+        1,
+        "missing key `token_file`",
+    );
+    check(
+        with_key(&errors, "agency"),
+        NODE_PATH,
+        1,
+        1,
+        "missing key `agency`",
+    );
     assert_eq!(errors.len(), 3, "{errors}");
 }
 
 #[test]
 fn bad_agency_ids() {
-    let errors = fed().node("agency = \"TR-JGK\"", "agency = \"tr-jgk\"").errors();
-    check(with_key(&errors, "agency"), NODE_PATH, 1, 10, "invalid agency id `tr-jgk`");
+    let errors = fed()
+        .node("agency = \"TR-JGK\"", "agency = \"tr-jgk\"")
+        .errors();
+    check(
+        with_key(&errors, "agency"),
+        NODE_PATH,
+        1,
+        10,
+        "invalid agency id `tr-jgk`",
+    );
     // Without a valid own agency, the membership checks stay quiet rather than guess.
     assert_eq!(errors.len(), 1, "{errors}");
 
@@ -226,12 +302,36 @@ fn bad_agency_ids() {
         .node("id = \"BG-GDBP\"", "id = \"XX-GDBP\"")
         .agreement("[focal_points.BG-GDBP]", "[focal_points.BG-gdbp]")
         .errors();
-    check(with_key(&errors, "known_agency[0].id"), NODE_PATH, 12, 6, "invalid agency id `XX-GDBP`: the part before `-` is not an assigned");
-    check(with_key(&errors, "focal_points.BG-gdbp"), AGREEMENT_PATH, 19, 15, "invalid agency id `BG-gdbp`");
+    check(
+        with_key(&errors, "known_agency[0].id"),
+        NODE_PATH,
+        12,
+        6,
+        "invalid agency id `XX-GDBP`: the part before `-` is not an assigned",
+    );
+    check(
+        with_key(&errors, "focal_points.BG-gdbp"),
+        AGREEMENT_PATH,
+        19,
+        15,
+        "invalid agency id `BG-gdbp`",
+    );
     // With the focal point's key unreadable, BG-GDBP has none.
-    check(with_key(&errors, "focal_points"), AGREEMENT_PATH, 15, 2, "no focal point for member `BG-GDBP`");
+    check(
+        with_key(&errors, "focal_points"),
+        AGREEMENT_PATH,
+        15,
+        2,
+        "no focal point for member `BG-GDBP`",
+    );
     // The agreement's member BG-GDBP is no longer known: the known agency's id is wrong.
-    check(with_key(&errors, "agreements[0]"), NODE_PATH, 5, 15, "member `BG-GDBP` of agreement `TR-BG-2026` is not among the known agencies");
+    check(
+        with_key(&errors, "agreements[0]"),
+        NODE_PATH,
+        5,
+        15,
+        "member `BG-GDBP` of agreement `TR-BG-2026` is not among the known agencies",
+    );
     assert_eq!(errors.len(), 4, "{errors}");
 }
 
@@ -242,15 +342,30 @@ fn bad_public_keys() {
         "ed25519:zz",
     );
     let errors = bad.errors();
-    check(with_key(&errors, "known_agency[0].public_key"), NODE_PATH, 13, 14, "invalid public key `ed25519:zz`: expected `ed25519:` followed by 64");
+    check(
+        with_key(&errors, "known_agency[0].public_key"),
+        NODE_PATH,
+        13,
+        14,
+        "invalid public key `ed25519:zz`: expected `ed25519:` followed by 64",
+    );
     assert_eq!(errors.len(), 1, "{errors}");
 
     // The identity point is of small order: a weak key, refused.
     let weak = format!("ed25519:01{}", "00".repeat(31));
     let errors = fed()
-        .node("ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59", &weak)
+        .node(
+            "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59",
+            &weak,
+        )
         .errors();
-    check(with_key(&errors, "known_agency[0].public_key"), NODE_PATH, 13, 14, "small-order (weak) key");
+    check(
+        with_key(&errors, "known_agency[0].public_key"),
+        NODE_PATH,
+        13,
+        14,
+        "small-order (weak) key",
+    );
     assert_eq!(errors.len(), 1, "{errors}");
 }
 
@@ -258,74 +373,175 @@ fn bad_public_keys() {
 fn bad_dates() {
     let errors = fed()
         .agreement("valid_from = 2026-01-01", "valid_from = \"2026-02-30\"")
-        .agreement("valid_until = \"2026-12-31\"", "valid_until = 2026-12-31T23:59:59Z")
+        .agreement(
+            "valid_until = \"2026-12-31\"",
+            "valid_until = 2026-12-31T23:59:59Z",
+        )
         .errors();
-    check(with_key(&errors, "valid_from"), AGREEMENT_PATH, 5, 14, "invalid time `2026-02-30`: no such day in that month");
-    check(with_key(&errors, "valid_until"), AGREEMENT_PATH, 6, 15, "invalid time `2026-12-31T23:59:59Z`: expected a date as YYYY-MM-DD");
+    check(
+        with_key(&errors, "valid_from"),
+        AGREEMENT_PATH,
+        5,
+        14,
+        "invalid time `2026-02-30`: no such day in that month",
+    );
+    check(
+        with_key(&errors, "valid_until"),
+        AGREEMENT_PATH,
+        6,
+        15,
+        "invalid time `2026-12-31T23:59:59Z`: expected a date as YYYY-MM-DD",
+    );
     assert_eq!(errors.len(), 2, "{errors}");
 
-    let errors = fed().agreement("valid_from = 2026-01-01", "valid_from = 20260101").errors();
-    check(with_key(&errors, "valid_from"), AGREEMENT_PATH, 5, 14, "expected a date such as 2026-01-01, found integer `20260101`");
+    let errors = fed()
+        .agreement("valid_from = 2026-01-01", "valid_from = 20260101")
+        .errors();
+    check(
+        with_key(&errors, "valid_from"),
+        AGREEMENT_PATH,
+        5,
+        14,
+        "expected a date such as 2026-01-01, found integer `20260101`",
+    );
 }
 
 #[test]
 fn valid_from_after_valid_until() {
-    let errors = fed().agreement("valid_from = 2026-01-01", "valid_from = 2027-01-01").errors();
+    let errors = fed()
+        .agreement("valid_from = 2026-01-01", "valid_from = 2027-01-01")
+        .errors();
     let e = with_key(&errors, "valid_until");
-    check(e, AGREEMENT_PATH, 6, 15, "valid_until `2026-12-31` is before valid_from `2027-01-01`");
+    check(
+        e,
+        AGREEMENT_PATH,
+        6,
+        15,
+        "valid_until `2026-12-31` is before valid_from `2027-01-01`",
+    );
     assert_eq!(errors.len(), 1, "{errors}");
     // One day is a valid window.
-    fed().agreement("valid_from = 2026-01-01", "valid_from = 2026-12-31").load().unwrap();
+    fed()
+        .agreement("valid_from = 2026-01-01", "valid_from = 2026-12-31")
+        .load()
+        .unwrap();
 }
 
 #[test]
 fn bad_categories() {
     let errors = fed()
-        .agreement("categories = [\"route\", \"alert\"]", "categories = [\"route\", \"smuggling\", \"route\"]")
+        .agreement(
+            "categories = [\"route\", \"alert\"]",
+            "categories = [\"route\", \"smuggling\", \"route\"]",
+        )
         .errors();
-    check(with_key(&errors, "categories[1]"), AGREEMENT_PATH, 7, 24, "unknown category `smuggling`; expected one of: smuggling-network, route");
+    check(
+        with_key(&errors, "categories[1]"),
+        AGREEMENT_PATH,
+        7,
+        24,
+        "unknown category `smuggling`; expected one of: smuggling-network, route",
+    );
     let twice = with_key(&errors, "categories[2]");
-    check(twice, AGREEMENT_PATH, 7, 37, "category `route` is listed twice");
+    check(
+        twice,
+        AGREEMENT_PATH,
+        7,
+        37,
+        "category `route` is listed twice",
+    );
     hint(twice, "also at categories[0]");
     assert_eq!(errors.len(), 2, "{errors}");
 
-    let errors = fed().agreement("categories = [\"route\", \"alert\"]", "categories = []").errors();
-    check(with_key(&errors, "categories"), AGREEMENT_PATH, 7, 14, "no categories listed");
+    let errors = fed()
+        .agreement("categories = [\"route\", \"alert\"]", "categories = []")
+        .errors();
+    check(
+        with_key(&errors, "categories"),
+        AGREEMENT_PATH,
+        7,
+        14,
+        "no categories listed",
+    );
 }
 
 #[test]
 fn unknown_handling_code_and_other_words() {
     let errors = fed()
-        .agreement("most_permissive_handling = \"H1\"", "most_permissive_handling = \"H4\"")
-        .agreement("onward_sharing = \"never\"", "onward_sharing = \"sometimes\"")
+        .agreement(
+            "most_permissive_handling = \"H1\"",
+            "most_permissive_handling = \"H4\"",
+        )
+        .agreement(
+            "onward_sharing = \"never\"",
+            "onward_sharing = \"sometimes\"",
+        )
         .agreement("kind = \"bilateral\"", "kind = \"trilateral\"")
         .errors();
-    check(with_key(&errors, "most_permissive_handling"), AGREEMENT_PATH, 8, 28, "unknown handling code `H4`; expected one of: H0, H1, H2, H3");
-    check(with_key(&errors, "onward_sharing"), AGREEMENT_PATH, 10, 18, "unknown onward sharing rule `sometimes`; expected one of: never, with-originator-consent, permitted");
-    check(with_key(&errors, "kind"), AGREEMENT_PATH, 3, 8, "unknown agreement kind `trilateral`; expected one of: bilateral, multilateral");
+    check(
+        with_key(&errors, "most_permissive_handling"),
+        AGREEMENT_PATH,
+        8,
+        28,
+        "unknown handling code `H4`; expected one of: H0, H1, H2, H3",
+    );
+    check(
+        with_key(&errors, "onward_sharing"),
+        AGREEMENT_PATH,
+        10,
+        18,
+        "unknown onward sharing rule `sometimes`; expected one of: never, with-originator-consent, permitted",
+    );
+    check(
+        with_key(&errors, "kind"),
+        AGREEMENT_PATH,
+        3,
+        8,
+        "unknown agreement kind `trilateral`; expected one of: bilateral, multilateral",
+    );
     assert_eq!(errors.len(), 3, "{errors}");
 }
 
 #[test]
 fn member_count_against_kind() {
-    let errors = fed().agreement("kind = \"bilateral\"", "kind = \"multilateral\"").errors();
+    let errors = fed()
+        .agreement("kind = \"bilateral\"", "kind = \"multilateral\"")
+        .errors();
     let e = with_key(&errors, "members");
-    check(e, AGREEMENT_PATH, 4, 11, "a multilateral agreement has 3 or more members, but 2 are listed: [BG-GDBP, TR-JGK]");
+    check(
+        e,
+        AGREEMENT_PATH,
+        4,
+        11,
+        "a multilateral agreement has 3 or more members, but 2 are listed: [BG-GDBP, TR-JGK]",
+    );
     hint(e, "`bilateral`");
     assert_eq!(errors.len(), 1, "{errors}");
 
     let errors = fed()
-        .agreement("members = [\"TR-JGK\", \"BG-GDBP\"]", "members = [\"TR-JGK\", \"BG-GDBP\", \"GR-HCG\"]")
+        .agreement(
+            "members = [\"TR-JGK\", \"BG-GDBP\"]",
+            "members = [\"TR-JGK\", \"BG-GDBP\", \"GR-HCG\"]",
+        )
         .errors();
     let e = with_key(&errors, "members");
-    check(e, AGREEMENT_PATH, 4, 11, "a bilateral agreement has exactly 2 members, but 3 are listed: [BG-GDBP, GR-HCG, TR-JGK]");
+    check(
+        e,
+        AGREEMENT_PATH,
+        4,
+        11,
+        "a bilateral agreement has exactly 2 members, but 3 are listed: [BG-GDBP, GR-HCG, TR-JGK]",
+    );
     hint(e, "`multilateral`");
 }
 
 #[test]
 fn duplicate_members() {
     let errors = fed()
-        .agreement("members = [\"TR-JGK\", \"BG-GDBP\"]", "members = [\"TR-JGK\", \"BG-GDBP\", \"TR-JGK\"]")
+        .agreement(
+            "members = [\"TR-JGK\", \"BG-GDBP\"]",
+            "members = [\"TR-JGK\", \"BG-GDBP\", \"TR-JGK\"]",
+        )
         .errors();
     let e = with_key(&errors, "members[2]");
     check(e, AGREEMENT_PATH, 4, 33, "member `TR-JGK` is listed twice");
@@ -340,16 +556,48 @@ fn focal_points_for_every_member_and_no_one_else() {
         .agreement("[focal_points.BG-GDBP]", "[focal_points.GR-HCG]")
         .errors();
     let missing = with_key(&errors, "focal_points");
-    check(missing, AGREEMENT_PATH, 15, 2, "no focal point for member `BG-GDBP`");
-    hint(missing, "add [focal_points.BG-GDBP] with `name` and `contact`");
+    check(
+        missing,
+        AGREEMENT_PATH,
+        15,
+        2,
+        "no focal point for member `BG-GDBP`",
+    );
+    hint(
+        missing,
+        "add [focal_points.BG-GDBP] with `name` and `contact`",
+    );
     let stranger = with_key(&errors, "focal_points.GR-HCG");
-    check(stranger, AGREEMENT_PATH, 19, 15, "focal point for `GR-HCG`, which is not a member");
+    check(
+        stranger,
+        AGREEMENT_PATH,
+        19,
+        15,
+        "focal point for `GR-HCG`, which is not a member",
+    );
     hint(stranger, "members are: BG-GDBP, TR-JGK");
     assert_eq!(errors.len(), 2, "{errors}");
 
-    let errors = fed().agreement("contact = \"bg@example.org\"", "contact = \"\"\nphone = \"1\"").errors();
-    check(with_key(&errors, "focal_points.BG-GDBP.contact"), AGREEMENT_PATH, 21, 11, "empty contact");
-    check(with_key(&errors, "focal_points.BG-GDBP.phone"), AGREEMENT_PATH, 22, 1, "unknown key `phone`");
+    let errors = fed()
+        .agreement(
+            "contact = \"bg@example.org\"",
+            "contact = \"\"\nphone = \"1\"",
+        )
+        .errors();
+    check(
+        with_key(&errors, "focal_points.BG-GDBP.contact"),
+        AGREEMENT_PATH,
+        21,
+        11,
+        "empty contact",
+    );
+    check(
+        with_key(&errors, "focal_points.BG-GDBP.phone"),
+        AGREEMENT_PATH,
+        22,
+        1,
+        "unknown key `phone`",
+    );
     assert_eq!(errors.len(), 2, "{errors}");
 }
 
@@ -358,11 +606,25 @@ fn own_agency_must_be_a_member() {
     let errors = fed()
         .node("agency = \"TR-JGK\"", "agency = \"GR-HCG\"")
         .errors();
-    let e = errors.iter().find(|e| e.message.starts_with("this node's agency")).unwrap();
+    let e = errors
+        .iter()
+        .find(|e| e.message.starts_with("this node's agency"))
+        .unwrap();
     assert_eq!(e.key, "agreements[0]");
-    check(e, NODE_PATH, 5, 15, "this node's agency `GR-HCG` is not a member of agreement `TR-BG-2026` (members: BG-GDBP, TR-JGK)");
+    check(
+        e,
+        NODE_PATH,
+        5,
+        15,
+        "this node's agency `GR-HCG` is not a member of agreement `TR-BG-2026` (members: BG-GDBP, TR-JGK)",
+    );
     // TR-JGK, a member, is not known to the node either.
-    assert!(errors.iter().any(|e| e.message.contains("member `TR-JGK` of agreement `TR-BG-2026` is not among the known agencies")), "{errors}");
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("member `TR-JGK` of agreement `TR-BG-2026` is not among the known agencies")),
+        "{errors}"
+    );
     assert_eq!(errors.len(), 2, "{errors}");
 }
 
@@ -370,7 +632,13 @@ fn own_agency_must_be_a_member() {
 fn members_must_be_known_agencies() {
     let errors = fed().node("id = \"BG-GDBP\"", "id = \"GR-HCG\"").errors();
     let e = with_key(&errors, "agreements[0]");
-    check(e, NODE_PATH, 5, 15, "member `BG-GDBP` of agreement `TR-BG-2026` is not among the known agencies");
+    check(
+        e,
+        NODE_PATH,
+        5,
+        15,
+        "member `BG-GDBP` of agreement `TR-BG-2026` is not among the known agencies",
+    );
     hint(e, "add a [[known_agency]] with id = \"BG-GDBP\"");
     assert_eq!(errors.len(), 1, "{errors}");
 }
@@ -386,9 +654,21 @@ fn duplicate_agencies_and_keys() {
     let twice = with_key(&errors, "known_agency[1].id");
     check(twice, NODE_PATH, 17, 6, "agency `BG-GDBP` is listed twice");
     hint(twice, "also at known_agency[0]");
-    check(with_key(&errors, "known_agency[2].id"), NODE_PATH, 21, 6, "`TR-JGK` is this node's own agency");
+    check(
+        with_key(&errors, "known_agency[2].id"),
+        NODE_PATH,
+        21,
+        6,
+        "`TR-JGK` is this node's own agency",
+    );
     let key = with_key(&errors, "known_agency[2].public_key");
-    check(key, NODE_PATH, 22, 14, &format!("public key `{GR_HCG_KEY}` is also the key of known_agency[1] (`BG-GDBP`)"));
+    check(
+        key,
+        NODE_PATH,
+        22,
+        14,
+        &format!("public key `{GR_HCG_KEY}` is also the key of known_agency[1] (`BG-GDBP`)"),
+    );
     assert_eq!(errors.len(), 3, "{errors}");
 }
 
@@ -397,12 +677,27 @@ fn duplicate_agreements() {
     let copy = AGREEMENT.replace("Test agreement", "Another text");
     let errors = fed()
         .file("fed/tr/../copy.toml", &copy)
-        .node("agreements = [\"../bil.toml\"]", "agreements = [\"../bil.toml\", \"../copy.toml\", \"../bil.toml\"]")
+        .node(
+            "agreements = [\"../bil.toml\"]",
+            "agreements = [\"../bil.toml\", \"../copy.toml\", \"../bil.toml\"]",
+        )
         .errors();
     let id = with_key(&errors, "agreements[1]");
-    check(id, NODE_PATH, 5, 30, "agreement id `TR-BG-2026` of `../copy.toml` is also the id of agreements[0]");
+    check(
+        id,
+        NODE_PATH,
+        5,
+        30,
+        "agreement id `TR-BG-2026` of `../copy.toml` is also the id of agreements[0]",
+    );
     let file = with_key(&errors, "agreements[2]");
-    check(file, NODE_PATH, 5, 46, "agreement file `../bil.toml` is listed twice");
+    check(
+        file,
+        NODE_PATH,
+        5,
+        46,
+        "agreement file `../bil.toml` is listed twice",
+    );
     assert_eq!(errors.len(), 2, "{errors}");
 }
 
@@ -415,17 +710,39 @@ fn bad_multiaddrs() {
     let e = with_key(&errors, "listen[1]");
     check(e, NODE_PATH, 4, 38, "invalid multiaddr `127.0.0.1:7403`");
     hint(e, "/ip4/127.0.0.1/tcp/7403");
-    check(with_key(&errors, "listen[2]"), NODE_PATH, 4, 56, "invalid multiaddr `/ip4/127.0.0.1/tcp/99999`");
-    check(with_key(&errors, "known_agency[0].addresses[0]"), NODE_PATH, 14, 14, "invalid multiaddr `/ipv4/127.0.0.1`: unknown protocol string: ipv4");
+    check(
+        with_key(&errors, "listen[2]"),
+        NODE_PATH,
+        4,
+        56,
+        "invalid multiaddr `/ip4/127.0.0.1/tcp/99999`",
+    );
+    check(
+        with_key(&errors, "known_agency[0].addresses[0]"),
+        NODE_PATH,
+        14,
+        14,
+        "invalid multiaddr `/ipv4/127.0.0.1`: unknown protocol string: ipv4",
+    );
     assert_eq!(errors.len(), 3, "{errors}");
 
-    let errors = fed().node("listen = [\"/ip4/127.0.0.1/tcp/7403\"]", "listen = []").errors();
-    check(with_key(&errors, "listen"), NODE_PATH, 4, 10, "no listen addresses");
+    let errors = fed()
+        .node("listen = [\"/ip4/127.0.0.1/tcp/7403\"]", "listen = []")
+        .errors();
+    check(
+        with_key(&errors, "listen"),
+        NODE_PATH,
+        4,
+        10,
+        "no listen addresses",
+    );
 }
 
 #[test]
 fn bad_socket_address() {
-    let errors = fed().node("bind = \"127.0.0.1:7483\"", "bind = \"127.0.0.1\"").errors();
+    let errors = fed()
+        .node("bind = \"127.0.0.1:7483\"", "bind = \"127.0.0.1\"")
+        .errors();
     let e = with_key(&errors, "api.bind");
     check(e, NODE_PATH, 8, 8, "invalid socket address `127.0.0.1`");
     hint(e, "\"127.0.0.1:7483\"");
@@ -437,55 +754,131 @@ fn unreadable_files() {
     let errors = fed().without(AGREEMENT_PATH).errors();
     assert_eq!(errors.len(), 1, "{errors}");
     let e = with_key(&errors, "agreements[0]");
-    check(e, NODE_PATH, 5, 15, "cannot read agreement file `fed/tr/../bil.toml`: no such file or directory");
+    check(
+        e,
+        NODE_PATH,
+        5,
+        15,
+        "cannot read agreement file `fed/tr/../bil.toml`: no such file or directory",
+    );
 
     let errors = fed().without(NODE_PATH).errors();
     assert_eq!(errors.len(), 1, "{errors}");
     let e = &errors.errors()[0];
-    check(e, NODE_PATH, 0, 0, "cannot read node file: no such file or directory");
-    assert_eq!(e.to_string(), "fed/tr/node.toml: cannot read node file: no such file or directory");
+    check(
+        e,
+        NODE_PATH,
+        0,
+        0,
+        "cannot read node file: no such file or directory",
+    );
+    assert_eq!(
+        e.to_string(),
+        "fed/tr/node.toml: cannot read node file: no such file or directory"
+    );
 }
 
 #[test]
 fn files_must_be_utf8() {
     let mut broken = fed();
-    broken.0.insert(PathBuf::from(AGREEMENT_PATH), b"id = \"TR-BG-2026\"\ntitle = \"\xff\"\n".to_vec());
+    broken.0.insert(
+        PathBuf::from(AGREEMENT_PATH),
+        b"id = \"TR-BG-2026\"\ntitle = \"\xff\"\n".to_vec(),
+    );
     let errors = broken.errors();
-    check(with_key(&errors, ""), AGREEMENT_PATH, 2, 10, "not valid UTF-8");
+    check(
+        with_key(&errors, ""),
+        AGREEMENT_PATH,
+        2,
+        10,
+        "not valid UTF-8",
+    );
 }
 
 #[test]
 fn victim_data_must_be_consistent() {
     let errors = fed()
-        .agreement("allowed = false", "allowed = false\npurposes = [\"identification\", \"return\"]")
+        .agreement(
+            "allowed = false",
+            "allowed = false\npurposes = [\"identification\", \"return\"]",
+        )
         .errors();
     let e = with_key(&errors, "victim_data.purposes");
-    check(e, AGREEMENT_PATH, 14, 12, "victim data is not allowed (`allowed = false`) but purposes are listed: [identification, return]");
+    check(
+        e,
+        AGREEMENT_PATH,
+        14,
+        12,
+        "victim data is not allowed (`allowed = false`) but purposes are listed: [identification, return]",
+    );
     hint(e, "remove the purposes, or set `allowed = true`");
     assert_eq!(errors.len(), 1, "{errors}");
 
-    let errors = fed().agreement("allowed = false", "allowed = true").errors();
+    let errors = fed()
+        .agreement("allowed = false", "allowed = true")
+        .errors();
     let e = with_key(&errors, "victim_data.allowed");
-    check(e, AGREEMENT_PATH, 13, 11, "victim data is allowed (`allowed = true`) but no purposes are listed");
+    check(
+        e,
+        AGREEMENT_PATH,
+        13,
+        11,
+        "victim data is allowed (`allowed = true`) but no purposes are listed",
+    );
     hint(e, "identification, protection, return, investigation");
 
-    let errors = fed().agreement("allowed = false", "allowed = true\npurposes = []").errors();
-    check(with_key(&errors, "victim_data.purposes"), AGREEMENT_PATH, 14, 12, "no purposes are listed");
+    let errors = fed()
+        .agreement("allowed = false", "allowed = true\npurposes = []")
+        .errors();
+    check(
+        with_key(&errors, "victim_data.purposes"),
+        AGREEMENT_PATH,
+        14,
+        12,
+        "no purposes are listed",
+    );
 
-    let errors = fed().agreement("allowed = false", "allowed = true\npurposes = [\"gossip\"]").errors();
-    check(with_key(&errors, "victim_data.purposes[0]"), AGREEMENT_PATH, 14, 13, "unknown victim data purpose `gossip`");
+    let errors = fed()
+        .agreement("allowed = false", "allowed = true\npurposes = [\"gossip\"]")
+        .errors();
+    check(
+        with_key(&errors, "victim_data.purposes[0]"),
+        AGREEMENT_PATH,
+        14,
+        13,
+        "unknown victim data purpose `gossip`",
+    );
 
-    let config = fed().agreement("allowed = false", "allowed = true\npurposes = [\"return\"]").load().unwrap();
+    let config = fed()
+        .agreement("allowed = false", "allowed = true\npurposes = [\"return\"]")
+        .load()
+        .unwrap();
     let rule = &config.agreements.values().next().unwrap().victim_data;
     assert!(rule.allowed && rule.purposes.len() == 1);
 }
 
 #[test]
 fn retention_must_be_positive() {
-    let errors = fed().agreement("retention_days = 365", "retention_days = 0").errors();
-    check(with_key(&errors, "retention_days"), AGREEMENT_PATH, 9, 18, "invalid retention period `0` days");
-    let errors = fed().agreement("retention_days = 365", "retention_days = -5").errors();
-    check(with_key(&errors, "retention_days"), AGREEMENT_PATH, 9, 18, "invalid retention period `-5` days");
+    let errors = fed()
+        .agreement("retention_days = 365", "retention_days = 0")
+        .errors();
+    check(
+        with_key(&errors, "retention_days"),
+        AGREEMENT_PATH,
+        9,
+        18,
+        "invalid retention period `0` days",
+    );
+    let errors = fed()
+        .agreement("retention_days = 365", "retention_days = -5")
+        .errors();
+    check(
+        with_key(&errors, "retention_days"),
+        AGREEMENT_PATH,
+        9,
+        18,
+        "invalid retention period `-5` days",
+    );
 }
 
 #[test]
@@ -495,8 +888,14 @@ fn every_problem_across_files_is_reported_at_once() {
         .node("bind = \"127.0.0.1:7483\"", "bind = \"127.0.0.1:port\"")
         .node("public_key = \"ed25519:47ce", "public_key = \"ed25519:47cf")
         .agreement("kind = \"bilateral\"", "kind = \"multilateral\"")
-        .agreement("valid_until = \"2026-12-31\"", "valid_until = \"2025-12-31\"")
-        .agreement("most_permissive_handling = \"H1\"", "most_permissive_handling = \"h1\"")
+        .agreement(
+            "valid_until = \"2026-12-31\"",
+            "valid_until = \"2025-12-31\"",
+        )
+        .agreement(
+            "most_permissive_handling = \"H1\"",
+            "most_permissive_handling = \"h1\"",
+        )
         .agreement("allowed = false", "allowed = true")
         .errors();
     let got: Vec<(String, usize, usize, String)> = errors
@@ -512,7 +911,10 @@ fn every_problem_across_files_is_reported_at_once() {
         (AGREEMENT_PATH, 8, 28, "most_permissive_handling"),
         (AGREEMENT_PATH, 13, 11, "victim_data.allowed"),
     ];
-    let want: Vec<_> = want.iter().map(|(p, l, c, k)| (p.to_string(), *l, *c, k.to_string())).collect();
+    let want: Vec<_> = want
+        .iter()
+        .map(|(p, l, c, k)| (p.to_string(), *l, *c, k.to_string()))
+        .collect();
     assert_eq!(got, want, "{errors}");
     // A near-miss key gets its suggestion even among many problems.
     hint(with_key(&errors, "listen_on"), "did you mean `listen`?");
@@ -522,7 +924,10 @@ fn every_problem_across_files_is_reported_at_once() {
 fn display_is_one_problem_per_line_and_a_count() {
     let errors = fed()
         .node("public_key =", "publc_key =")
-        .agreement("most_permissive_handling = \"H1\"", "most_permissive_handling = \"H4\"")
+        .agreement(
+            "most_permissive_handling = \"H1\"",
+            "most_permissive_handling = \"H4\"",
+        )
         .errors();
     let text = errors.to_string();
     let lines: Vec<&str> = text.lines().collect();
@@ -539,14 +944,22 @@ fn display_is_one_problem_per_line_and_a_count() {
 
 #[test]
 fn a_standalone_agreement() {
-    let agreement = parse_agreement(Path::new("bundle/agreement.toml"), AGREEMENT.as_bytes()).unwrap();
+    let agreement =
+        parse_agreement(Path::new("bundle/agreement.toml"), AGREEMENT.as_bytes()).unwrap();
     assert_eq!(agreement.id.as_str(), "TR-BG-2026");
     assert_eq!(agreement.path, Path::new("bundle/agreement.toml"));
 
     let broken = AGREEMENT.replace("kind = \"bilateral\"", "kind = \"bilateral\"\nkind2 = 1");
-    let errors = parse_agreement(Path::new("bundle/agreement.toml"), broken.as_bytes()).unwrap_err();
+    let errors =
+        parse_agreement(Path::new("bundle/agreement.toml"), broken.as_bytes()).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors}");
-    check(with_key(&errors, "kind2"), "bundle/agreement.toml", 4, 1, "unknown key `kind2`");
+    check(
+        with_key(&errors, "kind2"),
+        "bundle/agreement.toml",
+        4,
+        1,
+        "unknown key `kind2`",
+    );
     hint(with_key(&errors, "kind2"), "did you mean `kind`?");
 
     let errors = parse_agreement(Path::new("a.toml"), b"id = [").unwrap_err();
@@ -557,9 +970,24 @@ fn a_standalone_agreement() {
 fn columns_count_characters() {
     // `ó` is two bytes in UTF-8 but one column.
     let errors = fed()
-        .agreement("allowed = false", "allowed = true\npurposes = [\"identificación\", \"gossip\"]")
+        .agreement(
+            "allowed = false",
+            "allowed = true\npurposes = [\"identificación\", \"gossip\"]",
+        )
         .errors();
-    check(with_key(&errors, "victim_data.purposes[0]"), AGREEMENT_PATH, 14, 13, "unknown victim data purpose `identificación`");
-    check(with_key(&errors, "victim_data.purposes[1]"), AGREEMENT_PATH, 14, 31, "unknown victim data purpose `gossip`");
+    check(
+        with_key(&errors, "victim_data.purposes[0]"),
+        AGREEMENT_PATH,
+        14,
+        13,
+        "unknown victim data purpose `identificación`",
+    );
+    check(
+        with_key(&errors, "victim_data.purposes[1]"),
+        AGREEMENT_PATH,
+        14,
+        31,
+        "unknown victim data purpose `gossip`",
+    );
     assert_eq!(errors.len(), 2, "{errors}");
 }

@@ -10,11 +10,17 @@ use accord_protocol::{
 };
 use sha2::{Digest, Sha256};
 
-const AGENCIES: &[(&str, u16)] =
-    &[("PK-FIA", 7401), ("IR-FARAJA", 7402), ("TR-JGK", 7403), ("GR-HCG", 7404), ("BG-GDBP", 7405)];
+const AGENCIES: &[(&str, u16)] = &[
+    ("PK-FIA", 7401),
+    ("IR-FARAJA", 7402),
+    ("TR-JGK", 7403),
+    ("GR-HCG", 7404),
+    ("BG-GDBP", 7405),
+];
 const QUAD: &[&str] = &["PK-FIA", "IR-FARAJA", "TR-JGK", "GR-HCG"];
 const TR_BG: &[&str] = &["TR-JGK", "BG-GDBP"];
-const DEMO_LINE: &str = "# DEMO ONLY: this key is public in the accord repository; never use it for real data.";
+const DEMO_LINE: &str =
+    "# DEMO ONLY: this key is public in the accord repository; never use it for real data.";
 
 fn quad_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quad")
@@ -33,7 +39,7 @@ fn load(agency: &str) -> NodeConfig {
 }
 
 fn id(s: &str) -> AgencyId {
-    AgencyId::new(s).unwrap()
+    AgencyId::new(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn demo_key(agency: &str) -> SecretKey {
@@ -48,7 +54,11 @@ fn every_agency_loads_with_its_ports_agreements_and_partners() {
         assert_eq!(config.agency, id(agency));
         let listen: Vec<String> = config.listen.iter().map(ToString::to_string).collect();
         assert_eq!(listen, [format!("/ip4/127.0.0.1/tcp/{port}")], "{agency}");
-        assert_eq!(config.api.bind.to_string(), format!("127.0.0.1:{}", port + 80), "{agency}");
+        assert_eq!(
+            config.api.bind.to_string(),
+            format!("127.0.0.1:{}", port + 80),
+            "{agency}"
+        );
         let dir = quad_dir().join(agency.to_lowercase());
         assert_eq!(config.key_file, dir.join("agency.key"));
         assert_eq!(config.data_dir, dir.join("data"));
@@ -62,10 +72,22 @@ fn every_agency_loads_with_its_ports_agreements_and_partners() {
                 expected_partners.extend(members.iter().filter(|m| **m != agency).map(|m| id(m)));
             }
         }
-        assert_eq!(config.agreements.keys().cloned().collect::<BTreeSet<_>>(), expected_agreements, "{agency}");
-        assert_eq!(config.agencies.keys().cloned().collect::<BTreeSet<_>>(), expected_partners, "{agency}");
+        assert_eq!(
+            config.agreements.keys().cloned().collect::<BTreeSet<_>>(),
+            expected_agreements,
+            "{agency}"
+        );
+        assert_eq!(
+            config.agencies.keys().cloned().collect::<BTreeSet<_>>(),
+            expected_partners,
+            "{agency}"
+        );
         for known in config.agencies.values() {
-            let port = AGENCIES.iter().find(|(a, _)| *a == known.id.as_str()).map(|(_, p)| *p).unwrap();
+            let port = AGENCIES
+                .iter()
+                .find(|(a, _)| *a == known.id.as_str())
+                .map(|(_, p)| *p)
+                .unwrap();
             let addresses: Vec<String> = known.addresses.iter().map(ToString::to_string).collect();
             assert_eq!(addresses, [format!("/ip4/127.0.0.1/tcp/{port}")]);
         }
@@ -78,7 +100,11 @@ fn members_hold_the_same_agreement_bytes() {
     for &(agency, _) in AGENCIES {
         for agreement in load(agency).agreements.values() {
             let first = hashes.entry(agreement.id.clone()).or_insert(agreement.hash);
-            assert_eq!(*first, agreement.hash, "{agency} holds another {}", agreement.id);
+            assert_eq!(
+                *first, agreement.hash,
+                "{agency} holds another {}",
+                agreement.id
+            );
         }
     }
     assert_eq!(hashes.len(), 2);
@@ -90,8 +116,14 @@ fn the_quadrilateral_agreement() {
     let quad = &config.agreements[&AgreementId::new("QUAD-2026").unwrap()];
     assert_eq!(quad.kind, AgreementKind::Multilateral);
     assert_eq!(quad.members, QUAD.iter().map(|m| id(m)).collect());
-    assert_eq!(quad.focal_points.keys().cloned().collect::<BTreeSet<_>>(), quad.members);
-    assert_eq!(quad.focal_points[&id("PK-FIA")].contact, "focal.point@fia.example");
+    assert_eq!(
+        quad.focal_points.keys().cloned().collect::<BTreeSet<_>>(),
+        quad.members
+    );
+    assert_eq!(
+        quad.focal_points[&id("PK-FIA")].contact,
+        "focal.point@fia.example"
+    );
     assert!(quad.victim_data.permits(VictimPurpose::Identification));
     assert!(quad.victim_data.permits(VictimPurpose::Return));
     assert!(!quad.victim_data.permits(VictimPurpose::Investigation));
@@ -135,11 +167,21 @@ fn the_bilateral_agreement() {
 fn demo_keys_are_the_derived_ones() {
     for &(agency, _) in AGENCIES {
         let key = demo_key(agency);
-        let text = std::fs::read_to_string(quad_dir().join(agency.to_lowercase()).join("agency.key")).unwrap();
+        let text =
+            std::fs::read_to_string(quad_dir().join(agency.to_lowercase()).join("agency.key"))
+                .unwrap();
         assert_eq!(text.lines().next(), Some(DEMO_LINE), "{agency}");
         let from_file = SecretKey::from_key_file(&text).unwrap();
-        assert_eq!(from_file.public_key(), key.public_key(), "{agency}'s agency.key");
-        assert_eq!(text, format!("{DEMO_LINE}\n{}", key.to_key_file().as_str()), "{agency}'s agency.key");
+        assert_eq!(
+            from_file.public_key(),
+            key.public_key(),
+            "{agency}'s agency.key"
+        );
+        assert_eq!(
+            text,
+            format!("{DEMO_LINE}\n{}", key.to_key_file().as_str()),
+            "{agency}'s agency.key"
+        );
     }
 }
 
@@ -149,7 +191,11 @@ fn listed_public_keys_are_the_derived_ones() {
     for &(agency, _) in AGENCIES {
         for known in load(agency).agencies.values() {
             let expected: PublicKey = demo_key(known.id.as_str()).public_key();
-            assert_eq!(known.public_key, expected, "{agency} lists a wrong key for {}", known.id);
+            assert_eq!(
+                known.public_key, expected,
+                "{agency} lists a wrong key for {}",
+                known.id
+            );
             checked += 1;
         }
     }
@@ -160,7 +206,9 @@ fn listed_public_keys_are_the_derived_ones() {
 #[test]
 fn api_tokens_are_one_line() {
     for &(agency, _) in AGENCIES {
-        let text = std::fs::read_to_string(quad_dir().join(agency.to_lowercase()).join("api.token")).unwrap();
+        let text =
+            std::fs::read_to_string(quad_dir().join(agency.to_lowercase()).join("api.token"))
+                .unwrap();
         assert_eq!(text.lines().count(), 1, "{agency}");
         assert!(text.trim().len() >= 32, "{agency}");
     }
@@ -186,6 +234,9 @@ fn summary_names_what_matters() {
         "with-originator-consent",
         "sha-256:",
     ] {
-        assert!(summary.contains(needle), "summary lacks {needle:?}:\n{summary}");
+        assert!(
+            summary.contains(needle),
+            "summary lacks {needle:?}:\n{summary}"
+        );
     }
 }

@@ -128,7 +128,21 @@ fn config_check_reports_every_mistake_with_its_position() {
 }
 
 /// What `config/tests/fixtures/broken/` must produce: `file:line:col: key`.
-const BROKEN_FIXTURE_ERRORS: &[&str] = &[];
+const BROKEN_FIXTURE_ERRORS: &[&str] = &[
+    "broken/node.toml:8:38: listen[1]: invalid multiaddr `/ip4/127.0.0.1/tcp/notaport`",
+    "broken/node.toml:9:15: agreements[0]: member `GR-HCG` of agreement `QUAD-2026` is not among the known agencies",
+    "broken/node.toml:13:8: api.bind: invalid socket address `127.0.0.1:74830`",
+    "broken/node.toml:17:1: known_agency[0].public_key: missing key `public_key`",
+    "broken/node.toml:19:1: known_agency[0].publc_key: unknown key `publc_key`; did you mean `public_key`?",
+    "broken/node.toml:25:14: known_agency[1].public_key: invalid public key `ed25519:zz`",
+    "broken/node.toml:36:6: known_agency[3].id: agency `BG-GDBP` is listed twice",
+    "broken/agreements/quad-2026.toml:17:15: valid_until: valid_until `2025-12-31` is before valid_from `2026-01-01`",
+    "broken/agreements/quad-2026.toml:20:5: categories[0]: unknown category `smuggling`",
+    "broken/agreements/quad-2026.toml:35:28: most_permissive_handling: unknown handling code `H4`",
+    "broken/agreements/quad-2026.toml:48:2: focal_points: no focal point for member `GR-HCG`",
+    "broken/agreements/tr-bg-2026.toml:32:18: retention_days: invalid retention period `0` days",
+    "broken/agreements/tr-bg-2026.toml:39:12: victim_data.purposes: victim data is not allowed",
+];
 
 fn sign(dir: &Path, record: &str, key: &str) -> (Output, PathBuf) {
     let path = dir.join("record.json");
