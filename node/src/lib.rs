@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod files;
+pub mod policy;
 
 /// Exit codes, documented in the README.
 pub mod exit {

@@ -1,0 +1,156 @@
+//! Pure policy decisions: (agreement, verified input, now) -> [`Decision`] with a reason.
+//!
+//! Every movement of data asks one of four questions, each answered here without I/O and
+//! without a clock (`now` is passed in):
+//!
+//! - [`may_publish`]: may this agency publish this record under this agreement now?
+//! - [`may_send`]: may this record be sent to this peer now? (BRIEF §3 rule 1)
+//! - [`may_accept`]: may this record from this peer be accepted now? (rule 3: the receiver
+//!   re-checks everything the sender checked)
+//! - [`may_reshare`]: may this record be passed on under another agreement? (rule 5)
+//!
+//! Each is a short sequence of the rule checks in `rules` and `victims`, one function per rule,
+//! shared by all four. The first rule that fails decides the reason. The order is:
+//!
+//! 1. **agreement**: the record names the agreement it is checked against (on accept, the
+//!    agreement must be known at all);
+//! 2. **originator control** (re-share only): H2 and H3 records stay under their agreement,
+//!    and the source agreement's onward-sharing rule must permit passing records on;
+//! 3. **parties**: on publish the originator is the local agency; then membership of whoever
+//!    is involved: the local agency (publish), the peer (send, re-share), or the sender, the
+//!    originator and the local agency (accept);
+//! 4. **validity**: the agreement is in force at `now`, first and last day included;
+//! 5. **content**: the category is permitted; the handling code is no more permissive than the
+//!    agreement allows; a victim's identifying fields only where the agreement allows victim
+//!    data for the record's purpose; no person both victim and suspect/facilitator;
+//! 6. **time**: the record has not expired (`expires <= now` denies); except on publish, it is
+//!    within the agreement's retention (`created + retention_days < now` denies).
+
+mod decision;
+mod rules;
+mod victims;
+
+#[cfg(test)]
+mod tests;
+
+pub use decision::{Decision, DenyReason, Party, SamePerson};
+pub use victims::normalise_name;
+
+use accord_config::Agreement;
+use accord_protocol::{AgencyId, Record, SignedRecord, Timestamp, Verified};
+
+/// May `local` publish `record` under `agreement` at `now`?
+///
+/// The record names the agreement and `local` as its originator; `local` is a member; the
+/// agreement is in force; its content is permitted; it has not expired. Retention is not
+/// checked: a new record starts its retention.
+pub fn may_publish(
+    local: &AgencyId,
+    agreement: &Agreement,
+    record: &Record,
+    now: Timestamp,
+) -> Decision {
+    Decision::from(publish(local, agreement, record, now))
+}
+
+/// May `record` be sent to `peer` under `agreement` at `now`? The peer must be a member of
+/// the agreement: the guard that keeps a record among the agreement's members.
+pub fn may_send(
+    record: &Record,
+    agreement: &Agreement,
+    peer: &AgencyId,
+    now: Timestamp,
+) -> Decision {
+    Decision::from(send(record, agreement, peer, now))
+}
+
+/// May `record`, received from `sender`, be accepted by `local` at `now`? `agreement` is the
+/// agreement the record names as this node holds it, `None` when it holds no such agreement.
+/// Nothing is trusted because a peer sent it: every rule is checked again.
+pub fn may_accept(
+    record: &Verified<SignedRecord>,
+    sender: &AgencyId,
+    local: &AgencyId,
+    agreement: Option<&Agreement>,
+    now: Timestamp,
+) -> Decision {
+    Decision::from(accept(&record.record, sender, local, agreement, now))
+}
+
+/// May `record`, held under `from`, be sent to `peer` under `to` at `now`?
+///
+/// When `to` is `from` this is no re-share and the answer is [`may_send`]'s. Otherwise the
+/// originator keeps control: H2 and H3 records are never re-shared; `from` must permit onward
+/// sharing (consent is not modelled yet, so "with the originator's consent" denies); then `to`
+/// must itself permit the record, to this peer, now, and the record must be within the
+/// retention of both agreements.
+pub fn may_reshare(
+    record: &Record,
+    from: &Agreement,
+    to: &Agreement,
+    peer: &AgencyId,
+    now: Timestamp,
+) -> Decision {
+    Decision::from(reshare(record, from, to, peer, now))
+}
+
+fn publish(
+    local: &AgencyId,
+    agreement: &Agreement,
+    record: &Record,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    rules::names_agreement(record, agreement)?;
+    rules::originated_by(record, local)?;
+    rules::member(Party::Local, local, agreement)?;
+    rules::shareable(record, agreement, now)
+}
+
+fn send(
+    record: &Record,
+    agreement: &Agreement,
+    peer: &AgencyId,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    rules::names_agreement(record, agreement)?;
+    rules::member(Party::Peer, peer, agreement)?;
+    rules::shareable(record, agreement, now)?;
+    rules::within_retention(record, agreement, now)
+}
+
+fn accept(
+    record: &Record,
+    sender: &AgencyId,
+    local: &AgencyId,
+    agreement: Option<&Agreement>,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    let agreement = agreement.ok_or_else(|| DenyReason::UnknownAgreement {
+        agreement: record.agreement.clone(),
+    })?;
+    rules::names_agreement(record, agreement)?;
+    rules::member(Party::Sender, sender, agreement)?;
+    rules::member(Party::Originator, &record.originator, agreement)?;
+    rules::member(Party::Local, local, agreement)?;
+    rules::shareable(record, agreement, now)?;
+    rules::within_retention(record, agreement, now)
+}
+
+fn reshare(
+    record: &Record,
+    from: &Agreement,
+    to: &Agreement,
+    peer: &AgencyId,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    rules::names_agreement(record, from)?;
+    if from.id == to.id {
+        return send(record, from, peer, now);
+    }
+    rules::handling_permits_reshare(record, from, to)?;
+    rules::onward_sharing(record, from, to)?;
+    rules::member(Party::Peer, peer, to)?;
+    rules::shareable(record, to, now)?;
+    rules::within_retention(record, from, now)?;
+    rules::within_retention(record, to, now)
+}
