@@ -35,6 +35,110 @@ pub enum Command {
         #[command(subcommand)]
         command: RecordCommand,
     },
+    /// Create a new node directory: agency key, API token, configuration skeleton, data dir.
+    Init {
+        /// The agency this node is for, e.g. `TR-JGK`.
+        #[arg(long)]
+        agency: String,
+        /// The directory to create (it must not exist, or be empty).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The libp2p address to listen on.
+        #[arg(long, default_value = "/ip4/0.0.0.0/tcp/7400")]
+        listen: String,
+        /// The local API's address.
+        #[arg(long, default_value = "127.0.0.1:7480")]
+        api: String,
+    },
+    /// Publish a record: validate, check the agreement's policy, number, sign, store, flush;
+    /// print its id.
+    Publish {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The record as a person writes it (JSON, without `v`, `seq` or signature); see
+        /// docs/records.md.
+        record: PathBuf,
+    },
+    /// Find records in the store.
+    Query(QueryArgs),
+    /// Show one record (by id or unique id prefix), with its status.
+    Show {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The record id, or a unique prefix of at least 6 hex digits.
+        id: String,
+    },
+    /// Withdraw one of this agency's records: publishes a signed withdrawal record.
+    Withdraw {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The record id, or a unique prefix.
+        id: String,
+        /// Why it is withdrawn; becomes the withdrawal record's summary.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Export the records of one agreement, with its keys and agreement file, as a bundle that
+    /// `accord verify` checks offline.
+    Export {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The agreement whose records to export.
+        #[arg(long)]
+        agreement: String,
+        /// The bundle file to write (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a bundle offline: signatures, ids, gap-free sequences, each record permitted by
+    /// the bundled agreement. Non-zero exit on any failure.
+    Verify {
+        /// The bundle written by `accord export`.
+        bundle: PathBuf,
+    },
+    /// Remove records past their agreement's retention, leaving a tombstone for each.
+    Purge {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// List what would be purged without removing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `accord query`
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// The node's configuration.
+    #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+    pub config: PathBuf,
+    /// Only records under this agreement.
+    #[arg(long)]
+    pub agreement: Option<String>,
+    /// Only records with this subject: `KIND:VALUE` (person, person-born, org, vessel, imo,
+    /// mmsi, vehicle, phone, account, document) or a bare value searched under every kind.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only records of this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only records with a route leg in this country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// With --country: only legs in this role (source, transit, destination).
+    #[arg(long, requires = "country")]
+    pub role: Option<String>,
+    /// Only records created at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `accord config …`

@@ -3,10 +3,13 @@
 //! The binary `accord` (src/main.rs) is a thin shell over this library, so integration tests
 //! can drive the same code in process.
 
+pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod draft;
 pub mod files;
 pub mod policy;
+pub mod store;
 
 /// Exit codes, documented in the README.
 pub mod exit {

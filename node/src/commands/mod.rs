@@ -1,8 +1,14 @@
 //! One module per command family; each returns `anyhow::Result`, with `Refused` for input
 //! that was checked and found wrong.
 
+mod bundle;
 mod config;
+mod init;
 mod keygen;
+mod node;
+mod publish;
+mod purge;
+mod query;
 mod record;
 
 use anyhow::Result;
@@ -25,5 +31,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 json,
             } => record::verify(&signed, config.as_deref(), public_key.as_deref(), json),
         },
+        Command::Init {
+            agency,
+            dir,
+            listen,
+            api,
+        } => init::init(&agency, &dir, &listen, &api),
+        Command::Publish { config, record } => publish::publish(&config, &record),
+        Command::Query(args) => query::query(&args),
+        Command::Show { config, id } => query::show(&config, &id),
+        Command::Withdraw { config, id, reason } => publish::withdraw(&config, &id, &reason),
+        Command::Export {
+            config,
+            agreement,
+            out,
+        } => bundle::export(&config, &agreement, &out),
+        Command::Verify { bundle } => bundle::verify(&bundle),
+        Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
     }
 }

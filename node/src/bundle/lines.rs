@@ -1,0 +1,114 @@
+//! The lines of a bundle as serde types: one variant per `type`.
+
+use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::{BundleTombstone, hex32};
+
+/// One line of a bundle. In JSON an object whose `type` names the variant, written first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub(crate) enum Line {
+    /// The first line.
+    #[serde(rename = "accord-bundle")]
+    Header(HeaderLine),
+    /// The second line: the agreement file.
+    #[serde(rename = "agreement")]
+    Agreement(AgreementLine),
+    /// One member's public key.
+    #[serde(rename = "key")]
+    Key(KeyLine),
+    /// One signed record.
+    #[serde(rename = "record")]
+    Record(RecordLine),
+    /// One purged record's tombstone.
+    #[serde(rename = "tombstone")]
+    Tombstone(BundleTombstone),
+}
+
+impl Line {
+    /// The line's `type`.
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Line::Header(_) => Kind::Header,
+            Line::Agreement(_) => Kind::Agreement,
+            Line::Key(_) => Kind::Key,
+            Line::Record(_) => Kind::Record,
+            Line::Tombstone(_) => Kind::Tombstone,
+        }
+    }
+}
+
+/// The kinds of line, in the order they appear in a bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Header,
+    Agreement,
+    Key,
+    Record,
+    Tombstone,
+}
+
+impl Kind {
+    /// The `type` values, in bundle order.
+    pub(crate) const TYPES: [&'static str; 5] =
+        ["accord-bundle", "agreement", "key", "record", "tombstone"];
+
+    /// The line's name in messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Header => "header",
+            Kind::Agreement => "agreement",
+            Kind::Key => "key",
+            Kind::Record => "record",
+            Kind::Tombstone => "tombstone",
+        }
+    }
+}
+
+/// The header: what the bundle holds and who made it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HeaderLine {
+    pub(crate) version: u32,
+    pub(crate) agreement: AgreementId,
+    pub(crate) exported_by: AgencyId,
+    pub(crate) exported_at: Timestamp,
+    pub(crate) records: u64,
+    pub(crate) tombstones: u64,
+}
+
+/// The agreement file's exact bytes and their SHA-256.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AgreementLine {
+    #[serde(with = "hex32")]
+    pub(crate) sha256: [u8; 32],
+    /// Standard base64 of the file's bytes.
+    pub(crate) file: String,
+}
+
+/// A member's public key.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyLine {
+    pub(crate) agency: AgencyId,
+    pub(crate) public_key: PublicKey,
+}
+
+/// A signed record: its id and its envelope's exact bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordLine {
+    pub(crate) id: RecordId,
+    /// Standard base64 of the envelope bytes. Decoded when the record is checked, so that a
+    /// bad envelope fails its record rather than the bundle.
+    pub(crate) envelope: String,
+}
+
+/// Reads only a line's `type`, to tell an unknown type from a malformed line.
+#[derive(Deserialize)]
+pub(crate) struct TypeProbe {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+}

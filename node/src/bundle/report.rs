@@ -1,0 +1,452 @@
+//! What verifying a bundle found: [`BundleReport`] and its parts.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use accord_config::ConfigErrors;
+use accord_protocol::{
+    AgencyId, AgreementId, EnvelopeError, PublicKey, RecordError, RecordId, Seq, Timestamp,
+    VerifyError,
+};
+use thiserror::Error;
+
+use crate::policy::DenyReason;
+
+/// The bundle's header line, as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleHeader {
+    /// The bundle format version.
+    pub version: u32,
+    /// The agreement the bundle holds records of.
+    pub agreement: AgreementId,
+    /// The agency whose node wrote it (informative: the bundle is not signed as a whole).
+    pub exported_by: AgencyId,
+    /// When it was written (informative).
+    pub exported_at: Timestamp,
+    /// How many record lines it says it holds.
+    pub records: u64,
+    /// How many tombstone lines it says it holds.
+    pub tombstones: u64,
+}
+
+/// A problem with the bundle as a whole. Any one makes the bundle fail, whatever the records'
+/// verdicts. Line numbers count from 1.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum BundleProblem {
+    /// No bytes at all.
+    #[error("the bundle is empty; its first line must be the header")]
+    Empty,
+    /// A line longer than any bundle line may be.
+    #[error("line {line}: {len} bytes; a bundle line is at most {max} bytes")]
+    LineTooLong {
+        /// The line.
+        line: usize,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A line that is not a JSON object of its type.
+    #[error("line {line}: malformed {what}: {reason}")]
+    Malformed {
+        /// The line.
+        line: usize,
+        /// `line`, or the kind of line when its `type` was read.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A line whose `type` is not one of the bundle's.
+    #[error(
+        "line {line}: unknown line type `{found}`; expected one of: accord-bundle, agreement, \
+         key, record, tombstone"
+    )]
+    UnknownType {
+        /// The line.
+        line: usize,
+        /// The type found.
+        found: String,
+    },
+    /// A line out of the order header, agreement, keys, records, tombstones.
+    #[error(
+        "line {line}: {found} line {problem}; a bundle's lines are the header, the agreement, \
+         the keys, the records, then the tombstones"
+    )]
+    Order {
+        /// The line.
+        line: usize,
+        /// The kind of line found there.
+        found: &'static str,
+        /// What is out of order.
+        problem: String,
+    },
+    /// No header line.
+    #[error("the bundle has no header line (`{{\"type\":\"accord-bundle\",…}}` first)")]
+    MissingHeader,
+    /// A header of another version.
+    #[error(
+        "line 1: bundle format version {found} is not supported (this verifier reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The version found.
+        found: u32,
+        /// The version read.
+        supported: u32,
+    },
+    /// No agreement line.
+    #[error("the bundle has no agreement line")]
+    MissingAgreement,
+    /// The agreement file is not standard base64.
+    #[error("line {line}: the agreement `file` is not standard base64: {reason}")]
+    AgreementEncoding {
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The agreement file does not hash to the stated digest: it was altered.
+    #[error(
+        "line {line}: the agreement file's SHA-256 is {actual}, not the stated {stated}; the \
+         file was altered"
+    )]
+    AgreementHash {
+        /// The line.
+        line: usize,
+        /// The digest the line states.
+        stated: String,
+        /// The digest of the bytes it carries.
+        actual: String,
+    },
+    /// The agreement file is not a valid agreement.
+    #[error("line {line}: the agreement file is not a valid agreement:\n{errors}")]
+    AgreementInvalid {
+        /// The line.
+        line: usize,
+        /// Every problem in the file.
+        errors: ConfigErrors,
+    },
+    /// The header names another agreement than the file.
+    #[error(
+        "line 1: the header names agreement {header}, but the bundled file is agreement {file}"
+    )]
+    AgreementMismatch {
+        /// The agreement the header names.
+        header: AgreementId,
+        /// The agreement the file defines.
+        file: AgreementId,
+    },
+    /// A key for an agency that is not a member.
+    #[error("line {line}: key for {agency}, which is not a member of agreement {agreement}")]
+    KeyForNonMember {
+        /// The line.
+        line: usize,
+        /// The agency.
+        agency: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+    },
+    /// Two keys for one agency.
+    #[error("line {line}: a second key for {agency} (the first is on line {first})")]
+    DuplicateKey {
+        /// The line.
+        line: usize,
+        /// The agency.
+        agency: AgencyId,
+        /// The line of the first.
+        first: usize,
+    },
+    /// A member without a key.
+    #[error("no key for {agency}, a member of agreement {agreement}")]
+    MissingKey {
+        /// The member.
+        agency: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+    },
+    /// Two record lines with one id.
+    #[error("line {line}: record {id} is listed twice (first on line {first})")]
+    DuplicateRecord {
+        /// The line.
+        line: usize,
+        /// The id.
+        id: RecordId,
+        /// The line of the first.
+        first: usize,
+    },
+    /// A tombstone of another agreement.
+    #[error("line {line}: tombstone {id} is of agreement {found}, not of the bundled {agreement}")]
+    TombstoneAgreement {
+        /// The line.
+        line: usize,
+        /// The tombstone's record id.
+        id: RecordId,
+        /// The agreement it names.
+        found: AgreementId,
+        /// The bundled agreement.
+        agreement: AgreementId,
+    },
+    /// Two tombstones for one (originator, seq).
+    #[error(
+        "line {line}: a second tombstone for {originator} seq {seq} (the first is on line {first})"
+    )]
+    DuplicateTombstone {
+        /// The line.
+        line: usize,
+        /// The originator.
+        originator: AgencyId,
+        /// The sequence number.
+        seq: Seq,
+        /// The line of the first.
+        first: usize,
+    },
+    /// The header's count disagrees with the lines present: lines were added or removed.
+    #[error("the header says {stated} {what} lines, the bundle holds {found}")]
+    CountMismatch {
+        /// `record` or `tombstone`.
+        what: &'static str,
+        /// The header's count.
+        stated: u64,
+        /// The lines found.
+        found: u64,
+    },
+}
+
+/// Why one record failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RecordFailure {
+    /// The envelope is not standard base64.
+    #[error("the envelope is not standard base64: {0}")]
+    Encoding(String),
+    /// The envelope bytes are not an envelope.
+    #[error("the envelope is malformed: {0}")]
+    Envelope(EnvelopeError),
+    /// The line's id is not the envelope's.
+    #[error("the line lists id {listed}, but the envelope's id is {actual}")]
+    IdMismatch {
+        /// The id on the line.
+        listed: RecordId,
+        /// The id of the envelope's record bytes.
+        actual: RecordId,
+    },
+    /// The record bytes are not a valid, canonical record.
+    #[error(transparent)]
+    Record(RecordError),
+    /// The bundle holds no key for the originator.
+    #[error("the bundle holds no key for {originator}, so the signature cannot be checked")]
+    NoKey {
+        /// The originator.
+        originator: AgencyId,
+    },
+    /// The signature does not verify with the originator's bundled key.
+    #[error(transparent)]
+    Signature(VerifyError),
+    /// The bundled agreement does not permit the record.
+    #[error("not permitted by the bundled agreement: {0}")]
+    NotPermitted(DenyReason),
+    /// The originator signed another record with the same sequence number.
+    #[error("equivocation: {originator} also signed record {other} with seq {seq}")]
+    Equivocation {
+        /// The originator.
+        originator: AgencyId,
+        /// The sequence number.
+        seq: Seq,
+        /// The other record.
+        other: RecordId,
+    },
+    /// A tombstone claims this record's sequence number for another record.
+    #[error(
+        "equivocation: the tombstone on line {line} claims seq {seq} of {originator} for \
+         record {other}"
+    )]
+    TombstoneClaimsSeq {
+        /// The tombstone's line.
+        line: usize,
+        /// The originator.
+        originator: AgencyId,
+        /// The sequence number.
+        seq: Seq,
+        /// The record the tombstone names.
+        other: RecordId,
+    },
+    /// A tombstone says this very record was purged.
+    #[error("the record is present but the tombstone on line {line} says it was purged")]
+    AlsoPurged {
+        /// The tombstone's line.
+        line: usize,
+    },
+}
+
+/// The verdict on one record line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordVerdict {
+    /// The line it is on.
+    pub line: usize,
+    /// The id the line lists.
+    pub id: RecordId,
+    /// The originator, when the record bytes could be read.
+    pub originator: Option<AgencyId>,
+    /// The sequence number, when the record bytes could be read.
+    pub seq: Option<Seq>,
+    /// Everything wrong with it; empty when it is OK.
+    pub failures: Vec<RecordFailure>,
+}
+
+impl RecordVerdict {
+    /// Whether nothing is wrong with the record.
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for RecordVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = if self.is_ok() { "OK  " } else { "FAIL" };
+        write!(f, "{status} {}", self.id)?;
+        match (&self.originator, self.seq) {
+            (Some(originator), Some(seq)) => write!(f, " {originator} seq {seq}")?,
+            _ => write!(f, " (line {}, originator and seq unreadable)", self.line)?,
+        }
+        for (i, failure) in self.failures.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sequence numbers of one originator missing from the bundle: neither a record whose
+/// signature verifies nor a tombstone holds them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// The originator.
+    pub originator: AgencyId,
+    /// The first missing number.
+    pub from: u64,
+    /// The last missing number (inclusive).
+    pub to: u64,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "GAP  {} seq {}..={} missing",
+            self.originator, self.from, self.to
+        )
+    }
+}
+
+/// Everything verifying a bundle found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BundleReport {
+    /// The header, when it could be read.
+    pub header: Option<BundleHeader>,
+    /// SHA-256 of the bundled agreement file's bytes, when it could be decoded.
+    pub agreement_sha256: Option<[u8; 32]>,
+    /// The keys the bundle carries (the first for each agency).
+    pub keys: BTreeMap<AgencyId, PublicKey>,
+    /// Problems with the bundle as a whole, in line order.
+    pub problems: Vec<BundleProblem>,
+    /// Problems found beyond the first [`BundleReport::MAX_PROBLEMS`], counted only.
+    pub more_problems: usize,
+    /// A verdict per record line, in line order.
+    pub records: Vec<RecordVerdict>,
+    /// How many tombstone lines were read.
+    pub tombstones: usize,
+    /// Missing sequence numbers, by originator then number.
+    pub gaps: Vec<Gap>,
+}
+
+impl BundleReport {
+    /// Most problems listed; further ones are counted in [`BundleReport::more_problems`].
+    pub const MAX_PROBLEMS: usize = 100;
+
+    /// Whether the bundle verifies: no problem with the bundle, every record OK, no gap.
+    pub fn is_ok(&self) -> bool {
+        self.header.is_some()
+            && self.problems.is_empty()
+            && self.more_problems == 0
+            && self.gaps.is_empty()
+            && self.records.iter().all(RecordVerdict::is_ok)
+    }
+
+    /// The verdict on the record the line lists as `id`.
+    pub fn verdict(&self, id: &RecordId) -> Option<&RecordVerdict> {
+        self.records.iter().find(|v| v.id == *id)
+    }
+
+    /// The records that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &RecordVerdict> {
+        self.records.iter().filter(|v| !v.is_ok())
+    }
+
+    pub(crate) fn problem(&mut self, problem: BundleProblem) {
+        if self.problems.len() < Self::MAX_PROBLEMS {
+            self.problems.push(problem);
+        } else {
+            self.more_problems += 1;
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+impl fmt::Display for BundleReport {
+    /// What the bundle is, its problems, one verdict line per record, one line per gap, and a
+    /// summary line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(h) = &self.header {
+            writeln!(
+                f,
+                "bundle of agreement {}, exported by {} at {}",
+                h.agreement, h.exported_by, h.exported_at
+            )?;
+        }
+        if let Some(digest) = &self.agreement_sha256 {
+            writeln!(f, "agreement file sha256 {}", hex::encode(digest))?;
+        }
+        for (agency, key) in &self.keys {
+            writeln!(f, "key  {agency} {key}")?;
+        }
+        for problem in &self.problems {
+            writeln!(f, "BUNDLE {problem}")?;
+        }
+        if self.more_problems > 0 {
+            writeln!(f, "BUNDLE … and {} more problems", self.more_problems)?;
+        }
+        for verdict in &self.records {
+            writeln!(f, "{verdict}")?;
+        }
+        for gap in &self.gaps {
+            writeln!(f, "{gap}")?;
+        }
+        let failed = self.failed().count();
+        write!(
+            f,
+            "{}: {} ok, {failed} failed; {}; {}",
+            plural(self.records.len(), "record", "records"),
+            self.records.len() - failed,
+            plural(self.tombstones, "tombstone", "tombstones"),
+            plural(self.gaps.len(), "gap", "gaps"),
+        )?;
+        let problems = self.problems.len() + self.more_problems;
+        if problems > 0 {
+            write!(
+                f,
+                "; {}",
+                plural(problems, "bundle problem", "bundle problems")
+            )?;
+        }
+        f.write_str(if self.is_ok() {
+            "; bundle verified"
+        } else {
+            "; bundle FAILED"
+        })
+    }
+}

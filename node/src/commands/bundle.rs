@@ -1,0 +1,91 @@
+//! `accord export` and `accord verify`: bundles for auditors.
+
+use std::path::Path;
+
+use accord_protocol::{AgreementId, Envelope};
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use super::node::{Node, now, refuse};
+use crate::bundle::{BundleTombstone, Export, verify_bundle, write_bundle};
+use crate::{Refused, files};
+
+/// Writes the bundle of one agreement's records.
+pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
+    let agreement = AgreementId::new(agreement).map_err(|e| refuse("--agreement", e))?;
+    let node = Node::open(config)?;
+    let Some(a) = node.cfg.agreements.get(&agreement) else {
+        return Err(refuse(
+            format!("agreement `{agreement}`"),
+            format!("{} is not party to it", node.cfg.agency),
+        ));
+    };
+    let file = std::fs::read(&a.path)
+        .with_context(|| format!("cannot read agreement file {}", a.path.display()))?;
+    if <[u8; 32]>::from(Sha256::digest(&file)) != a.hash {
+        bail!(
+            "{} changed since the configuration was loaded; run the export again",
+            a.path.display()
+        );
+    }
+    let key = node.key()?;
+    let keys = node.directory(&key);
+    let records: Vec<Envelope> = node
+        .store
+        .records_under(&agreement)?
+        .into_iter()
+        .map(|r| r.envelope)
+        .collect();
+    let tombstones = node
+        .store
+        .tombstones(Some(&agreement))?
+        .into_iter()
+        .map(|t| {
+            let mut digest = [0u8; 32];
+            hex::decode_to_slice(&t.envelope_sha256, &mut digest)
+                .map_err(|_| anyhow::anyhow!("tombstone of {} holds a bad hash", t.id))?;
+            Ok(BundleTombstone {
+                id: t.id,
+                agreement: t.agreement,
+                originator: t.originator,
+                seq: t.seq,
+                envelope_sha256: digest,
+                purged_at: t.purged_at,
+                reason: t.reason,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut buf = Vec::new();
+    write_bundle(
+        &mut buf,
+        &Export {
+            agreement_file: &file,
+            exported_by: &node.cfg.agency,
+            exported_at: now()?,
+            keys: &keys,
+            records: &records,
+            tombstones: &tombstones,
+        },
+    )?;
+    files::create_private(out, &buf)?;
+    println!(
+        "exported {} record(s) and {} tombstone(s) under {agreement} to {}",
+        records.len(),
+        tombstones.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Verifies a bundle offline and prints a verdict per record and a summary.
+pub fn verify(bundle: &Path) -> Result<()> {
+    let bytes =
+        std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let report = verify_bundle(&bytes);
+    print!("{report}");
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(Refused.into())
+    }
+}

@@ -1,0 +1,89 @@
+//! `accord init`: a new node directory.
+
+use std::path::Path;
+
+use accord_protocol::{AgencyId, SecretKey};
+use anyhow::{Context, Result, bail};
+use zeroize::Zeroizing;
+
+use super::node::refuse;
+use crate::files;
+use crate::store::Store;
+
+/// Creates `dir` with an agency key, an API token, a node.toml and the data directory.
+pub fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
+    let agency = AgencyId::new(agency).map_err(|e| refuse("--agency", e))?;
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .next()
+            .is_some()
+    {
+        bail!(
+            "{} exists and is not empty; choose a new directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut_slice()).context("the operating system's random source failed")?;
+    let key = SecretKey::from_seed(&seed);
+    files::create_private(&dir.join("agency.key"), key.to_key_file().as_bytes())?;
+
+    let mut token = Zeroizing::new([0u8; 32]);
+    getrandom::fill(token.as_mut_slice()).context("the operating system's random source failed")?;
+    files::create_private(
+        &dir.join("api.token"),
+        format!("{}\n", hex::encode(token.as_slice())).as_bytes(),
+    )?;
+
+    let config = format!(
+        "# accord node of {agency}. Paths are relative to this file's directory.\n\
+         agency = \"{agency}\"\n\
+         key_file = \"agency.key\"\n\
+         data_dir = \"data\"\n\
+         listen = [\"{listen}\"]\n\
+         # Agreement files this agency is party to, e.g. [\"agreements/quad-2026.toml\"].\n\
+         agreements = []\n\
+         \n\
+         [api]\n\
+         bind = \"{api}\"\n\
+         token_file = \"api.token\"\n\
+         \n\
+         # One entry per partner agency, with the public key it gave you:\n\
+         # [[known_agency]]\n\
+         # id = \"PK-FIA\"\n\
+         # public_key = \"ed25519:...\"\n\
+         # addresses = [\"/ip4/192.0.2.10/tcp/7400\"]\n"
+    );
+    let config_path = dir.join("node.toml");
+    files::create_private(&config_path, config.as_bytes())?;
+    Store::open(&dir.join("data"))?.flush()?;
+
+    // the skeleton must pass its own check
+    files::load_config(&config_path)
+        .map_err(|e| anyhow::anyhow!("the generated configuration is invalid:\n{e}"))?;
+
+    println!("created node directory {} for {agency}", dir.display());
+    println!(
+        "  key:     {} (mode 0600; back it up offline)",
+        dir.join("agency.key").display()
+    );
+    println!("  public:  {}", key.public_key());
+    println!("  peer id: {}", super::keygen::peer_id(&key)?);
+    println!("  config:  {}", config_path.display());
+    println!("  data:    {}", dir.join("data").display());
+    println!("next steps:");
+    println!("  1. give your public key to each partner agency; get theirs");
+    println!(
+        "  2. put the signed agreement files beside node.toml and list them under `agreements`"
+    );
+    println!("  3. add a [[known_agency]] entry for every member of those agreements");
+    println!("  4. accord config check {}", config_path.display());
+    println!(
+        "  5. accord publish --config {} record.json   (see docs/records.md)",
+        config_path.display()
+    );
+    Ok(())
+}

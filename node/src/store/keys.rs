@@ -1,0 +1,155 @@
+//! The key layout of the store's one sled tree. Every key starts with a one-byte prefix naming
+//! what it holds; identifiers never contain a zero byte, so `0x00` separates variable parts and
+//! prefix scans find exactly one agreement, originator or subject.
+//!
+//! | prefix | key | value |
+//! | --- | --- | --- |
+//! | `01` | `schema` | u32 schema version |
+//! | `02` | record id (32) | stored record (see `codec`) |
+//! | `03` | agreement `00` originator `00` seq (u64) | record id |
+//! | `04` | agreement | u64: the last seq this node gave its own records under it |
+//! | `05` | subject kind (u8) normalised value `00` record id | empty |
+//! | `06` | category (u8) record id | empty |
+//! | `07` | country (2) role (u8) record id | empty |
+//! | `08` | created (u64, offset by 2^63) record id | empty |
+//! | `09` | referenced record id (32) kind (u8) referencing record id (32) | empty |
+//! | `0a` | record id | tombstone (JSON) |
+//! | `0b` | agreement `00` originator `00` seq (u64) record id | envelope of an equivocating record, kept as evidence |
+//!
+//! All integers are big-endian, so keys sort numerically.
+
+use accord_protocol::{
+    AgencyId, AgreementId, Category, Country, LegRole, RecordId, Seq, Timestamp,
+};
+
+pub const META: u8 = 0x01;
+pub const RECORD: u8 = 0x02;
+pub const SEQ: u8 = 0x03;
+pub const COUNTER: u8 = 0x04;
+pub const SUBJECT: u8 = 0x05;
+pub const CATEGORY: u8 = 0x06;
+pub const ROUTE: u8 = 0x07;
+pub const CREATED: u8 = 0x08;
+pub const REFERENCE: u8 = 0x09;
+pub const TOMBSTONE: u8 = 0x0a;
+pub const EVIDENCE: u8 = 0x0b;
+
+pub fn schema() -> Vec<u8> {
+    [&[META][..], b"schema"].concat()
+}
+
+pub fn record(id: &RecordId) -> Vec<u8> {
+    [&[RECORD][..], id.as_bytes()].concat()
+}
+
+pub fn seq_prefix(agreement: &AgreementId, originator: Option<&AgencyId>) -> Vec<u8> {
+    let mut k = vec![SEQ];
+    k.extend_from_slice(agreement.as_str().as_bytes());
+    k.push(0);
+    if let Some(o) = originator {
+        k.extend_from_slice(o.as_str().as_bytes());
+        k.push(0);
+    }
+    k
+}
+
+pub fn seq(agreement: &AgreementId, originator: &AgencyId, seq: Seq) -> Vec<u8> {
+    let mut k = seq_prefix(agreement, Some(originator));
+    k.extend_from_slice(&seq.get().to_be_bytes());
+    k
+}
+
+pub fn counter(agreement: &AgreementId) -> Vec<u8> {
+    [&[COUNTER][..], agreement.as_str().as_bytes()].concat()
+}
+
+pub fn subject_prefix(kind: u8, value: &str) -> Vec<u8> {
+    let mut k = vec![SUBJECT, kind];
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn subject(kind: u8, value: &str, id: &RecordId) -> Vec<u8> {
+    let mut k = subject_prefix(kind, value);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+pub fn category_prefix(c: Category) -> Vec<u8> {
+    vec![CATEGORY, category_code(c)]
+}
+
+pub fn category(c: Category, id: &RecordId) -> Vec<u8> {
+    [&category_prefix(c)[..], id.as_bytes()].concat()
+}
+
+fn category_code(c: Category) -> u8 {
+    Category::ALL
+        .iter()
+        .position(|x| *x == c)
+        .map_or(0xff, |i| i as u8)
+}
+
+pub fn route_prefix(country: Country, role: Option<LegRole>) -> Vec<u8> {
+    let mut k = vec![ROUTE];
+    k.extend_from_slice(country.as_str().as_bytes());
+    if let Some(r) = role {
+        k.push(role_code(r));
+    }
+    k
+}
+
+pub fn route(country: Country, role: LegRole, id: &RecordId) -> Vec<u8> {
+    [&route_prefix(country, Some(role))[..], id.as_bytes()].concat()
+}
+
+fn role_code(r: LegRole) -> u8 {
+    match r {
+        LegRole::Source => b's',
+        LegRole::Transit => b't',
+        LegRole::Destination => b'd',
+    }
+}
+
+pub fn created_bytes(t: Timestamp) -> [u8; 8] {
+    ((t.unix() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub fn created(t: Timestamp, id: &RecordId) -> Vec<u8> {
+    [&[CREATED][..], &created_bytes(t), id.as_bytes()].concat()
+}
+
+/// Reference kinds in `09` keys.
+pub const REF_WITHDRAWS: u8 = b'w';
+pub const REF_CORRECTS: u8 = b'c';
+pub const REF_RESPONDS: u8 = b'r';
+
+pub fn reference_prefix(target: &RecordId) -> Vec<u8> {
+    [&[REFERENCE][..], target.as_bytes()].concat()
+}
+
+pub fn reference(target: &RecordId, kind: u8, by: &RecordId) -> Vec<u8> {
+    let mut k = reference_prefix(target);
+    k.push(kind);
+    k.extend_from_slice(by.as_bytes());
+    k
+}
+
+pub fn tombstone(id: &RecordId) -> Vec<u8> {
+    [&[TOMBSTONE][..], id.as_bytes()].concat()
+}
+
+pub fn evidence(agreement: &AgreementId, originator: &AgencyId, s: Seq, id: &RecordId) -> Vec<u8> {
+    let mut k = vec![EVIDENCE];
+    k.extend_from_slice(&seq(agreement, originator, s)[1..]);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// The record id at the end of an index key.
+pub fn trailing_id(key: &[u8]) -> Option<RecordId> {
+    let start = key.len().checked_sub(32)?;
+    let bytes: [u8; 32] = key[start..].try_into().ok()?;
+    Some(RecordId::from_bytes(bytes))
+}

@@ -1,0 +1,664 @@
+//! The node's durable store: sled behind a small interface.
+//!
+//! One sled tree holds records by id (the exact envelope bytes), the per (agreement,
+//! originator) sequence index, secondary indexes (subjects, category, route country and role,
+//! created time, references), the node's own sequence counters, tombstones of purged records
+//! and the evidence of equivocations; `keys` documents the layout. Every change is one atomic
+//! sled batch, made under the store's write lock, so a record and all its index entries appear
+//! and disappear together.
+//!
+//! Durability (BRIEF §3 rule 4): sled writes to disk in the background; [`Store::flush`] makes
+//! everything written so far durable. [`Store::publish`] flushes before it returns the new id;
+//! callers of [`Store::insert_batch`] flush before they acknowledge anything.
+
+mod codec;
+mod keys;
+mod subjects;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use accord_protocol::{
+    AgencyId, AgreementId, Category, Country, Envelope, LegRole, Record, RecordId, Seq,
+    SignedRecord, Timestamp, Verified, canonical,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub use codec::Source;
+pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
+
+/// The schema version this node reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Why the store failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store could not be opened.
+    #[error("cannot open the store at {path}: {reason}")]
+    Open {
+        /// The data directory.
+        path: PathBuf,
+        /// Why, with a hint.
+        reason: String,
+    },
+    /// The store was written by a version of accord this one cannot read.
+    #[error(
+        "the store at {path} has schema version {found}; this accord reads version {SCHEMA_VERSION} \
+         (use the accord release that wrote it, or restore a backup)"
+    )]
+    Schema {
+        /// The data directory.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+    /// sled reported an error.
+    #[error("store i/o failed: {0}")]
+    Io(#[from] sled::Error),
+    /// Stored bytes that do not decode: the store is damaged.
+    #[error("the store is damaged: {0}")]
+    Corrupt(String),
+    /// An own record was numbered out of order.
+    #[error("record {id} has seq {found} under {agreement}, but the next seq is {expected}")]
+    SeqMismatch {
+        /// The record.
+        id: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// The seq it carries.
+        found: Seq,
+        /// The seq it should carry.
+        expected: Seq,
+    },
+    /// The sequence counter is exhausted.
+    #[error("no sequence numbers left under {0}")]
+    SeqExhausted(AgreementId),
+}
+
+/// A record as stored, with where it came from.
+#[derive(Clone, Debug)]
+pub struct StoredRecord {
+    /// Its id.
+    pub id: RecordId,
+    /// The exact envelope.
+    pub envelope: Envelope,
+    /// The record, decoded from the envelope's bytes.
+    pub record: Record,
+    /// When this node stored it.
+    pub received_at: Timestamp,
+    /// Who it came from.
+    pub source: Source,
+}
+
+/// What an insert did with one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Newly stored.
+    Stored(RecordId),
+    /// Already held; nothing changed.
+    Duplicate(RecordId),
+    /// Purged earlier; its tombstone stands and it is not stored again.
+    Purged(RecordId),
+    /// Another record already holds its (agreement, originator, seq): kept as evidence only.
+    Equivocation {
+        /// The record offered.
+        id: RecordId,
+        /// The record already held under that seq.
+        existing: RecordId,
+    },
+}
+
+/// The proof that a purged record existed: its id, the hash of its envelope, when and why it
+/// was removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// The record id.
+    pub id: RecordId,
+    /// Its agreement.
+    pub agreement: AgreementId,
+    /// Its originator.
+    pub originator: AgencyId,
+    /// Its seq.
+    pub seq: Seq,
+    /// SHA-256 of the envelope bytes that were deleted.
+    pub envelope_sha256: String,
+    /// When it was purged.
+    pub purged_at: Timestamp,
+    /// Why.
+    pub reason: String,
+}
+
+/// Filters for [`Store::query`]; all given filters must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    /// Only records under this agreement.
+    pub agreement: Option<AgreementId>,
+    /// Only records with this subject.
+    pub subject: Option<SubjectQuery>,
+    /// Only records of this category.
+    pub category: Option<Category>,
+    /// Only records with a route leg in this country (in this role, if given).
+    pub country: Option<(Country, Option<LegRole>)>,
+    /// Only records created at or after this time.
+    pub since: Option<Timestamp>,
+}
+
+/// The node's store.
+#[derive(Debug)]
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    path: PathBuf,
+    write: Mutex<()>,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if it does not exist. A store of another schema
+    /// version, a directory that is not a store, or one locked by another process is refused
+    /// with the reason.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let open_err = |reason: String| StoreError::Open {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        if dir.exists() && !dir.is_dir() {
+            return Err(open_err("it is not a directory".into()));
+        }
+        let db = sled::Config::new().path(dir).open().map_err(|e| {
+            let text = e.to_string();
+            if text.contains("lock")
+                || text.contains("WouldBlock")
+                || text.contains("Resource temporarily unavailable")
+            {
+                open_err(format!(
+                    "{text}; is another accord process (accord run) using this data directory?"
+                ))
+            } else if text.contains("ermission denied") {
+                open_err(format!(
+                    "{text}; check the directory's owner and permissions"
+                ))
+            } else {
+                open_err(text)
+            }
+        })?;
+        let tree = db.open_tree("accord")?;
+        match tree.get(keys::schema())? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("schema version is not 4 bytes".into()))?;
+                let found = u32::from_be_bytes(bytes);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema {
+                        path: dir.to_path_buf(),
+                        found,
+                    });
+                }
+            }
+            None if tree.is_empty() => {
+                tree.insert(keys::schema(), &SCHEMA_VERSION.to_be_bytes())?;
+                db.flush()?;
+            }
+            None => {
+                return Err(open_err(
+                    "it holds data but no schema version: it is not an accord store".into(),
+                ));
+            }
+        }
+        Ok(Self {
+            db,
+            tree,
+            path: dir.to_path_buf(),
+            write: Mutex::new(()),
+        })
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes everything written so far durable; returns the bytes flushed.
+    pub fn flush(&self) -> Result<usize, StoreError> {
+        Ok(self.db.flush()?)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A poisoned lock only means a panic elsewhere while holding it; every write is one
+        // atomic batch, so the store itself is consistent.
+        self.write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Numbers, builds and stores a record of this node's own, then flushes. `build` receives
+    /// the next seq under `agreement` and returns the signed and verified record (the caller
+    /// signs, then verifies its own signature, so nothing unverified is ever stored). The
+    /// record, its index entries and the counter are written in one batch; if `build` fails,
+    /// nothing is written and no seq is used.
+    pub fn publish<E>(
+        &self,
+        agreement: &AgreementId,
+        now: Timestamp,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let _guard = self.lock();
+        let last = self.counter(agreement)?;
+        let next = match last {
+            None => Seq::FIRST,
+            Some(s) => s
+                .next()
+                .ok_or_else(|| StoreError::SeqExhausted(agreement.clone()))?,
+        };
+        let verified = match build(next) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let r = &verified.record;
+        if r.seq != next || &r.agreement != agreement {
+            return Err(StoreError::SeqMismatch {
+                id: verified.id,
+                agreement: r.agreement.clone(),
+                found: r.seq,
+                expected: next,
+            });
+        }
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::counter(agreement), &next.get().to_be_bytes());
+        self.add_record(&mut batch, &verified, now, &Source::Local);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(Ok(verified.id))
+    }
+
+    /// The last seq this node gave its own records under `agreement`.
+    pub fn counter(&self, agreement: &AgreementId) -> Result<Option<Seq>, StoreError> {
+        match self.tree.get(keys::counter(agreement))? {
+            None => Ok(None),
+            Some(v) => {
+                let b: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("counter is not 8 bytes".into()))?;
+                Seq::new(u64::from_be_bytes(b))
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+
+    /// Stores verified records received from peers (or imported), in one atomic batch, and
+    /// says what happened to each. **Not flushed**: call [`Store::flush`] before acknowledging.
+    pub fn insert_batch(
+        &self,
+        records: &[Verified<SignedRecord>],
+        source: &Source,
+        now: Timestamp,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let _guard = self.lock();
+        let mut batch = sled::Batch::default();
+        let mut outcomes = Vec::with_capacity(records.len());
+        // seq slots taken earlier in this same batch
+        let mut taken: std::collections::BTreeMap<Vec<u8>, RecordId> =
+            std::collections::BTreeMap::new();
+        for v in records {
+            let r = &v.record;
+            if self.tree.contains_key(keys::record(&v.id))? || taken.values().any(|id| *id == v.id)
+            {
+                outcomes.push(InsertOutcome::Duplicate(v.id));
+                continue;
+            }
+            if self.tree.contains_key(keys::tombstone(&v.id))? {
+                outcomes.push(InsertOutcome::Purged(v.id));
+                continue;
+            }
+            let slot = keys::seq(&r.agreement, &r.originator, r.seq);
+            let existing = match taken.get(&slot) {
+                Some(id) => Some(*id),
+                None => self.tree.get(&slot)?.and_then(|b| keys::trailing_id(&b)),
+            };
+            if let Some(existing) = existing {
+                batch.insert(
+                    keys::evidence(&r.agreement, &r.originator, r.seq, &v.id),
+                    v.envelope.encode(),
+                );
+                outcomes.push(InsertOutcome::Equivocation { id: v.id, existing });
+                continue;
+            }
+            taken.insert(slot, v.id);
+            self.add_record(&mut batch, v, now, source);
+            outcomes.push(InsertOutcome::Stored(v.id));
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(outcomes)
+    }
+
+    fn add_record(
+        &self,
+        batch: &mut sled::Batch,
+        v: &Verified<SignedRecord>,
+        now: Timestamp,
+        source: &Source,
+    ) {
+        let id = &v.id;
+        batch.insert(keys::record(id), codec::encode(now, source, &v.envelope));
+        for key in index_keys(&v.record, id) {
+            batch.insert(key, &[][..]);
+        }
+        batch.insert(
+            keys::seq(&v.record.agreement, &v.record.originator, v.record.seq),
+            &id.as_bytes()[..],
+        );
+    }
+
+    /// Whether a record is held.
+    pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(keys::record(id))?)
+    }
+
+    /// A record by id.
+    pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
+        match self.tree.get(keys::record(id))? {
+            None => Ok(None),
+            Some(bytes) => decode_stored(*id, &bytes).map(Some),
+        }
+    }
+
+    /// The ids of held records whose hex id starts with `prefix`.
+    pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<RecordId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::RECORD]).keys() {
+            let key = item?;
+            if let Some(id) = keys::trailing_id(&key) {
+                if id.to_hex().starts_with(prefix) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record under (agreement, originator, seq), if held.
+    pub fn by_seq(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        seq: Seq,
+    ) -> Result<Option<RecordId>, StoreError> {
+        Ok(self
+            .tree
+            .get(keys::seq(agreement, originator, seq))?
+            .and_then(|b| keys::trailing_id(&b)))
+    }
+
+    /// The records that withdraw, correct or answer `id`, as (kind, record id); kind is
+    /// `withdraws`, `corrects` or `responds_to`.
+    pub fn references_to(
+        &self,
+        id: &RecordId,
+    ) -> Result<Vec<(&'static str, RecordId)>, StoreError> {
+        let prefix = keys::reference_prefix(id);
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(&prefix).keys() {
+            let key = item?;
+            let kind = match key.get(prefix.len()) {
+                Some(&keys::REF_WITHDRAWS) => "withdraws",
+                Some(&keys::REF_CORRECTS) => "corrects",
+                Some(&keys::REF_RESPONDS) => "responds_to",
+                _ => continue,
+            };
+            if let Some(by) = keys::trailing_id(&key) {
+                out.push((kind, by));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record that withdraws `id`, if any.
+    pub fn withdrawn_by(&self, id: &RecordId) -> Result<Option<RecordId>, StoreError> {
+        Ok(self
+            .references_to(id)?
+            .into_iter()
+            .find(|(k, _)| *k == "withdraws")
+            .map(|(_, by)| by))
+    }
+
+    /// The records matching every filter of `q`, oldest first (then by agreement, originator, seq). The most selective index given
+    /// picks the candidates; every filter is then checked on the record itself.
+    pub fn query(&self, q: &Query) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut ids: Vec<RecordId> = if let Some(s) = &q.subject {
+            let mut v = Vec::new();
+            for kind in &s.kinds {
+                v.extend(self.ids_under(&keys::subject_prefix(
+                    *kind as u8,
+                    &kind.normalise(&s.value),
+                ))?);
+            }
+            v
+        } else if let Some((country, role)) = q.country {
+            self.ids_under(&keys::route_prefix(country, role))?
+        } else if let Some(c) = q.category {
+            self.ids_under(&keys::category_prefix(c))?
+        } else if let Some(a) = &q.agreement {
+            let mut v = Vec::new();
+            for item in self.tree.scan_prefix(keys::seq_prefix(a, None)) {
+                let (_, value) = item?;
+                v.extend(keys::trailing_id(&value));
+            }
+            v
+        } else {
+            let mut start = vec![keys::CREATED];
+            if let Some(t) = q.since {
+                start.extend_from_slice(&keys::created_bytes(t));
+            }
+            let mut v = Vec::new();
+            for item in self.tree.range(start..vec![keys::CREATED + 1]).keys() {
+                v.extend(keys::trailing_id(&item?));
+            }
+            v
+        };
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(rec) = self.get(&id)? else { continue };
+            let r = &rec.record;
+            if q.agreement.as_ref().is_some_and(|a| *a != r.agreement)
+                || q.category.is_some_and(|c| c != r.category)
+                || q.since.is_some_and(|t| r.created < t)
+                || q.country.is_some_and(|(c, role)| {
+                    !r.route
+                        .iter()
+                        .any(|l| l.country == c && role.is_none_or(|x| x == l.role))
+                })
+                || q.subject.as_ref().is_some_and(|s| !s.matches(r))
+            {
+                continue;
+            }
+            out.push(rec);
+        }
+        out.sort_by(|a, b| {
+            let key = |r: &StoredRecord| {
+                (
+                    r.record.created,
+                    r.record.agreement.clone(),
+                    r.record.originator.clone(),
+                    r.record.seq,
+                    r.id,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(out)
+    }
+
+    fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
+        let mut v = Vec::new();
+        for item in self.tree.scan_prefix(prefix).keys() {
+            v.extend(keys::trailing_id(&item?));
+        }
+        Ok(v)
+    }
+
+    /// Every record under `agreement`, by originator then seq.
+    pub fn records_under(&self, agreement: &AgreementId) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::seq_prefix(agreement, None)) {
+            let (_, value) = item?;
+            if let Some(id) = keys::trailing_id(&value) {
+                out.extend(self.get(&id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every record held, in id order.
+    pub fn all_records(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::RECORD]) {
+            let (key, value) = item?;
+            if let Some(id) = keys::trailing_id(&key) {
+                out.push(decode_stored(id, &value)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many records are held.
+    pub fn len(&self) -> usize {
+        self.tree.scan_prefix([keys::RECORD]).count()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes records, with all their index entries, leaving a tombstone for each; flushes.
+    pub fn purge(
+        &self,
+        ids: &[RecordId],
+        now: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<Tombstone>, StoreError> {
+        let _guard = self.lock();
+        let mut batch = sled::Batch::default();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(rec) = self.get(id)? else { continue };
+            let r = &rec.record;
+            for key in index_keys(r, id) {
+                batch.remove(key);
+            }
+            batch.remove(keys::record(id));
+            // the seq slot keeps pointing at the id, so the sequence stays gap-free and a
+            // second record under the same seq is still an equivocation
+            let t = Tombstone {
+                id: *id,
+                agreement: r.agreement.clone(),
+                originator: r.originator.clone(),
+                seq: r.seq,
+                envelope_sha256: hex::encode(Sha256::digest(rec.envelope.encode())),
+                purged_at: now,
+                reason: reason.to_owned(),
+            };
+            let json = serde_json::to_vec(&t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            batch.insert(keys::tombstone(id), json);
+            out.push(t);
+        }
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(out)
+    }
+
+    /// Every tombstone, optionally only under one agreement.
+    pub fn tombstones(
+        &self,
+        agreement: Option<&AgreementId>,
+    ) -> Result<Vec<Tombstone>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::TOMBSTONE]) {
+            let (_, value) = item?;
+            let t: Tombstone = serde_json::from_slice(&value)
+                .map_err(|e| StoreError::Corrupt(format!("tombstone: {e}")))?;
+            if agreement.is_none_or(|a| *a == t.agreement) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tombstone of a purged record.
+    pub fn tombstone(&self, id: &RecordId) -> Result<Option<Tombstone>, StoreError> {
+        match self.tree.get(keys::tombstone(id))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("tombstone: {e}"))),
+        }
+    }
+
+    /// Envelopes of equivocating records kept as evidence, as (agreement, originator, seq,
+    /// offered id).
+    pub fn equivocations(&self) -> Result<Vec<(RecordId, Envelope)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::EVIDENCE]) {
+            let (key, value) = item?;
+            let env = Envelope::decode(&value)
+                .map_err(|e| StoreError::Corrupt(format!("evidence: {e}")))?;
+            if let Some(id) = keys::trailing_id(&key) {
+                out.push((id, env));
+            }
+        }
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn raw_tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+}
+
+/// Every secondary index key of a record (not the record itself, not its seq slot).
+fn index_keys(r: &Record, id: &RecordId) -> Vec<Vec<u8>> {
+    let mut out = vec![keys::category(r.category, id), keys::created(r.created, id)];
+    for (kind, value) in subject_keys(r) {
+        out.push(keys::subject(kind as u8, &value, id));
+    }
+    for leg in &r.route {
+        out.push(keys::route(leg.country, leg.role, id));
+    }
+    if let Some(t) = &r.withdraws {
+        out.push(keys::reference(t, keys::REF_WITHDRAWS, id));
+    }
+    if let Some(t) = &r.corrects {
+        out.push(keys::reference(t, keys::REF_CORRECTS, id));
+    }
+    if let Some(t) = &r.responds_to {
+        out.push(keys::reference(t, keys::REF_RESPONDS, id));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn decode_stored(id: RecordId, bytes: &[u8]) -> Result<StoredRecord, StoreError> {
+    let (received_at, source, envelope) = codec::decode(bytes)?;
+    // Stored bytes were verified (canonical form included) before they were written, so they
+    // are parsed here without repeating the canonical comparison.
+    let record = canonical::parse_record_json(envelope.record_bytes())
+        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    Ok(StoredRecord {
+        id,
+        envelope,
+        record,
+        received_at,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;

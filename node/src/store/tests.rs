@@ -1,0 +1,484 @@
+//! Store tests: reopen, schema versions, numbering, duplicates, equivocation, purge, and
+//! 100,000 records through every index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use accord_protocol::record::{Person, Phone, RouteLeg, Vessel};
+use accord_protocol::{
+    AgencyId, AgreementId, Category, Country, Grading, HandlingCode, LegRole, PersonRole,
+    PublicKey, Record, RecordId, SecretKey, Seq, SignedRecord, Subject, Timestamp, Verified, sign,
+    verify,
+};
+
+use super::*;
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+struct Keys {
+    secret: BTreeMap<AgencyId, SecretKey>,
+    public: BTreeMap<AgencyId, PublicKey>,
+}
+
+fn keys() -> Keys {
+    let mut secret = BTreeMap::new();
+    for (i, a) in ["TR-JGK", "PK-FIA", "GR-HCG"].iter().enumerate() {
+        secret.insert(
+            AgencyId::new(a).unwrap(),
+            SecretKey::from_seed(&[i as u8 + 1; 32]),
+        );
+    }
+    let public = secret
+        .iter()
+        .map(|(a, k)| (a.clone(), k.public_key()))
+        .collect();
+    Keys { secret, public }
+}
+
+fn record(originator: &str, agreement: &str, seq: u64, i: u64) -> Record {
+    let c = |s| Country::new(s).unwrap();
+    let countries = ["PK", "IR", "TR", "GR", "BG", "AF"];
+    let category = Category::ALL[(i % 8) as usize];
+    let mut subjects = vec![Subject::Phone(Phone {
+        number: format!("+92300{:07}", i % 5000),
+        description: None,
+    })];
+    if i % 3 == 0 {
+        subjects.push(Subject::Person(Person {
+            role: PersonRole::Suspect,
+            local_ref: None,
+            name: Some(format!("Person  {} Example", i % 1000)),
+            aliases: vec![],
+            date_of_birth: None,
+            place_of_birth: None,
+            nationality: None,
+            documents: vec![],
+            description: None,
+        }));
+    }
+    if i % 7 == 0 {
+        subjects.push(Subject::Vessel(Vessel {
+            name: Some("Deniz Yildizi".into()),
+            imo: Some(format!("{:07}", 9_000_000 + i % 100)),
+            mmsi: None,
+            flag: None,
+            description: None,
+        }));
+    }
+    Record {
+        v: 1,
+        originator: AgencyId::new(originator).unwrap(),
+        agreement: AgreementId::new(agreement).unwrap(),
+        seq: Seq::new(seq).unwrap(),
+        category,
+        handling: HandlingCode::H1,
+        handling_restriction: None,
+        grading: Grading::parse("B2").unwrap(),
+        created: ts("2026-01-01T00:00:00Z").plus_secs(i as i64 * 60),
+        expires: None,
+        subjects,
+        route: vec![
+            RouteLeg {
+                country: c(countries[(i % 6) as usize]),
+                role: LegRole::Source,
+                place: None,
+                from: None,
+                until: None,
+            },
+            RouteLeg {
+                country: c(countries[((i + 2) % 6) as usize]),
+                role: LegRole::Destination,
+                place: None,
+                from: None,
+                until: None,
+            },
+        ],
+        summary: format!("record {i}"),
+        victim_data_purpose: None,
+        corrects: None,
+        withdraws: None,
+        responds_to: None,
+        addressed_to: None,
+        return_status: None,
+    }
+}
+
+fn verified(k: &Keys, r: &Record) -> Verified<SignedRecord> {
+    let env = sign(r, &k.secret[&r.originator]).unwrap();
+    verify(env, &k.public).unwrap()
+}
+
+fn now() -> Timestamp {
+    ts("2026-11-28T12:00:00Z")
+}
+
+#[test]
+fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys();
+    let recs: Vec<_> = (1..=50)
+        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
+        .collect();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .insert_batch(
+                &recs,
+                &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
+                now(),
+            )
+            .unwrap();
+        let own = store
+            .publish(&agreement, now(), |seq| {
+                Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 999)))
+            })
+            .unwrap()
+            .unwrap();
+        assert!(store.contains(&own).unwrap());
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.len(), 51);
+    for r in &recs {
+        let got = store.get(&r.id).unwrap().unwrap();
+        assert_eq!(got.envelope, r.envelope, "exact envelope bytes kept");
+        assert_eq!(got.source, Source::Peer(AgencyId::new("PK-FIA").unwrap()));
+        assert_eq!(got.received_at, now());
+    }
+    assert_eq!(store.counter(&agreement).unwrap(), Some(Seq::FIRST));
+    assert_eq!(store.records_under(&agreement).unwrap().len(), 51);
+}
+
+#[test]
+fn an_unknown_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .raw_tree()
+            .insert(keys::schema(), &7u32.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("schema version 7; this accord reads version 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Store::open(&file).unwrap_err().to_string();
+    assert!(err.contains("not a directory"), "{err}");
+}
+
+#[test]
+fn a_store_in_use_is_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = Store::open(dir.path()).unwrap();
+    let err = Store::open(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("is another accord process (accord run) using this data directory?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let first = store
+        .publish(&agreement, now(), |s| {
+            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
+        })
+        .unwrap()
+        .unwrap();
+    let failed = store
+        .publish(&agreement, now(), |_| {
+            Err::<Verified<SignedRecord>, _>("refused by policy".to_owned())
+        })
+        .unwrap();
+    assert_eq!(failed.unwrap_err(), "refused by policy");
+    let second = store
+        .publish(&agreement, now(), |s| {
+            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.get(&first).unwrap().unwrap().record.seq.get(), 1);
+    assert_eq!(store.get(&second).unwrap().unwrap().record.seq.get(), 2);
+    assert_eq!(store.len(), 2);
+    // a build that returns the wrong seq is refused and nothing is stored
+    let err = store
+        .publish(&agreement, now(), |_| {
+            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", 9, 3)))
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::SeqMismatch { .. }), "{err}");
+    assert_eq!(store.len(), 2);
+}
+
+#[test]
+fn duplicates_equivocations_and_purges() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
+    let a = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
+    let b = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 2)); // same seq, different content
+    let out = store
+        .insert_batch(&[a.clone(), a.clone()], &from, now())
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![InsertOutcome::Stored(a.id), InsertOutcome::Duplicate(a.id)]
+    );
+    let out = store.insert_batch(&[b.clone()], &from, now()).unwrap();
+    assert_eq!(
+        out,
+        vec![InsertOutcome::Equivocation {
+            id: b.id,
+            existing: a.id
+        }]
+    );
+    assert!(
+        !store.contains(&b.id).unwrap(),
+        "the second record is evidence, not a record"
+    );
+    assert_eq!(store.equivocations().unwrap().len(), 1);
+    assert_eq!(store.equivocations().unwrap()[0].1, b.envelope);
+
+    let phone = SubjectQuery::parse("phone:+923000000001").unwrap();
+    assert_eq!(
+        store
+            .query(&Query {
+                subject: Some(phone.clone()),
+                ..Query::default()
+            })
+            .unwrap()
+            .len(),
+        1
+    );
+    let tombs = store
+        .purge(&[a.id], now(), "retention of QUAD-2026 (1095 days) passed")
+        .unwrap();
+    assert_eq!(tombs.len(), 1);
+    assert!(!store.contains(&a.id).unwrap());
+    assert!(
+        store
+            .query(&Query {
+                subject: Some(phone),
+                ..Query::default()
+            })
+            .unwrap()
+            .is_empty(),
+        "index entries removed"
+    );
+    assert_eq!(store.tombstone(&a.id).unwrap().unwrap().seq, Seq::FIRST);
+    // a purged record offered again is not stored again
+    assert_eq!(
+        store.insert_batch(&[a.clone()], &from, now()).unwrap(),
+        vec![InsertOutcome::Purged(a.id)]
+    );
+    // only the tombstone's keys and the seq slot remain besides the schema and evidence
+    let records = store.raw_tree().scan_prefix([keys::RECORD]).count();
+    assert_eq!(records, 0);
+}
+
+#[test]
+fn withdrawals_are_found_from_the_withdrawn_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let a = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
+    let mut w = record("PK-FIA", "QUAD-2026", 2, 2);
+    w.withdraws = Some(a.id);
+    let w = verified(&k, &w);
+    store
+        .insert_batch(&[a.clone(), w.clone()], &Source::Local, now())
+        .unwrap();
+    assert_eq!(store.withdrawn_by(&a.id).unwrap(), Some(w.id));
+    assert_eq!(store.withdrawn_by(&w.id).unwrap(), None);
+}
+
+#[test]
+fn a_hundred_thousand_records_and_every_index_answers() {
+    const N: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let originators = ["TR-JGK", "PK-FIA", "GR-HCG"];
+    let agreements = ["QUAD-2026", "TR-BG-2026"];
+    let mut all: Vec<(RecordId, Record)> = Vec::with_capacity(N as usize);
+    let mut seqs: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut batch = Vec::with_capacity(1000);
+    for i in 0..N {
+        let (o, a) = ((i % 3) as usize, (i % 2) as usize);
+        let seq = seqs.entry((o, a)).or_insert(0);
+        *seq += 1;
+        let r = record(originators[o], agreements[a], *seq, i);
+        let v = verified(&k, &r);
+        all.push((v.id, r));
+        batch.push(v);
+        if batch.len() == 1000 {
+            let out = store.insert_batch(&batch, &Source::Local, now()).unwrap();
+            assert!(out.iter().all(|o| matches!(o, InsertOutcome::Stored(_))));
+            batch.clear();
+        }
+    }
+    store.flush().unwrap();
+    assert_eq!(store.len(), N as usize);
+
+    let check = |q: Query, pred: &dyn Fn(&Record) -> bool, what: &str| {
+        let got: BTreeSet<RecordId> = store.query(&q).unwrap().into_iter().map(|r| r.id).collect();
+        let want: BTreeSet<RecordId> = all
+            .iter()
+            .filter(|(_, r)| pred(r))
+            .map(|(id, _)| *id)
+            .collect();
+        assert!(!want.is_empty(), "{what}: the test expects matches");
+        assert_eq!(got, want, "{what}");
+    };
+    for c in &Category::ALL[..8] {
+        check(
+            Query {
+                category: Some(*c),
+                ..Query::default()
+            },
+            &|r| r.category == *c,
+            c.as_str(),
+        );
+    }
+    for a in agreements {
+        let id = AgreementId::new(a).unwrap();
+        check(
+            Query {
+                agreement: Some(id.clone()),
+                ..Query::default()
+            },
+            &|r| r.agreement == id,
+            a,
+        );
+    }
+    for cc in ["PK", "GR", "AF"] {
+        let country = Country::new(cc).unwrap();
+        for role in [LegRole::Source, LegRole::Destination] {
+            check(
+                Query {
+                    country: Some((country, Some(role))),
+                    ..Query::default()
+                },
+                &|r| {
+                    r.route
+                        .iter()
+                        .any(|l| l.country == country && l.role == role)
+                },
+                &format!("{cc} {role}"),
+            );
+        }
+        check(
+            Query {
+                country: Some((country, None)),
+                ..Query::default()
+            },
+            &|r| r.route.iter().any(|l| l.country == country),
+            cc,
+        );
+    }
+    // subjects: phone (any spacing), person (any case and spacing), vessel by IMO
+    check(
+        Query {
+            subject: Some(SubjectQuery::parse("phone:+92 300 000 1234").unwrap()),
+            ..Query::default()
+        },
+        &|r| {
+            r.subjects
+                .iter()
+                .any(|s| matches!(s, Subject::Phone(p) if p.number == "+923000001234"))
+        },
+        "phone",
+    );
+    check(
+        Query {
+            subject: Some(SubjectQuery::parse("person:person 42 EXAMPLE").unwrap()),
+            ..Query::default()
+        },
+        &|r| {
+            r.persons()
+                .any(|p| p.name.as_deref() == Some("Person  42 Example"))
+        },
+        "person",
+    );
+    check(
+        Query {
+            subject: Some(SubjectQuery::parse("9000014").unwrap()),
+            ..Query::default()
+        },
+        &|r| {
+            r.subjects
+                .iter()
+                .any(|s| matches!(s, Subject::Vessel(v) if v.imo.as_deref() == Some("9000014")))
+        },
+        "imo (bare value)",
+    );
+    // created time, and filters combined
+    let since = ts("2026-03-01T00:00:00Z");
+    check(
+        Query {
+            since: Some(since),
+            ..Query::default()
+        },
+        &|r| r.created >= since,
+        "since",
+    );
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let gr = Country::new("TR").unwrap();
+    check(
+        Query {
+            agreement: Some(quad.clone()),
+            category: Some(Category::SmugglingNetwork),
+            country: Some((gr, None)),
+            since: Some(since),
+            ..Query::default()
+        },
+        &|r| {
+            r.agreement == quad
+                && r.category == Category::SmugglingNetwork
+                && r.created >= since
+                && r.route.iter().any(|l| l.country == gr)
+        },
+        "combined",
+    );
+    // the seq index: every (agreement, originator) sequence is complete
+    for ((o, a), max) in &seqs {
+        let (orig, agr) = (
+            AgencyId::new(originators[*o]).unwrap(),
+            AgreementId::new(agreements[*a]).unwrap(),
+        );
+        for s in [1, max / 2, *max] {
+            let id = store
+                .by_seq(&agr, &orig, Seq::new(s).unwrap())
+                .unwrap()
+                .unwrap();
+            let r = store.get(&id).unwrap().unwrap().record;
+            assert_eq!(
+                (r.originator, r.agreement, r.seq.get()),
+                (orig.clone(), agr.clone(), s)
+            );
+        }
+        assert!(
+            store
+                .by_seq(&agr, &orig, Seq::new(max + 1).unwrap())
+                .unwrap()
+                .is_none()
+        );
+    }
+}

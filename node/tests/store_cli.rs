@@ -1,0 +1,474 @@
+//! The agency's own commands on one node: init, publish, query, show, withdraw, export,
+//! verify, purge, and bad input refused with nothing stored.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use accord_node::store::{Query, Source, Store};
+use accord_protocol::{AgencyId, AgreementId, SecretKey, Timestamp, verify};
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("ACCORD_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A private copy of examples/quad, with fresh data directories.
+fn federation() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/quad"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "data" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn config(fed: &Path, agency: &str) -> String {
+    fed.join(agency).join("node.toml").display().to_string()
+}
+
+const VESSEL: &str = r#"{
+  "agreement": "QUAD-2026",
+  "category": "vessel",
+  "handling": "H1",
+  "grading": "B2",
+  "subjects": [{"type": "vessel", "name": "Example Star", "imo": "9074729"}, {"type": "phone", "number": "+923001234567"}],
+  "route": [{"country": "TR", "role": "transit"}, {"country": "GR", "role": "destination"}],
+  "summary": "Vessel seen loading passengers at night."
+}"#;
+
+fn publish(fed: &Path, agency: &str, draft: &str) -> Output {
+    let file = fed.join(format!("draft-{}.json", rand_name()));
+    std::fs::write(&file, draft).unwrap();
+    accord(&[
+        "publish",
+        "--config",
+        &config(fed, agency),
+        file.to_str().unwrap(),
+    ])
+}
+
+fn rand_name() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+#[test]
+fn init_publish_query_export_verify_and_a_flipped_byte_is_named() {
+    let fed = federation();
+    let f = fed.path();
+    let p = publish(f, "tr-jgk", VESSEL);
+    let (id, stderr) = out(&p);
+    assert!(p.status.success(), "{stderr}");
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64);
+    let second = publish(
+        f,
+        "tr-jgk",
+        &VESSEL
+            .replace("Example Star", "Example Moon")
+            .replace("9074729", "9074731"),
+    );
+    assert!(second.status.success());
+
+    // query: table, filters, JSON
+    let q = accord(&[
+        "query",
+        "--config",
+        &config(f, "tr-jgk"),
+        "--subject",
+        "imo:9074729",
+    ]);
+    let (table, _) = out(&q);
+    assert!(q.status.success());
+    assert!(
+        table.contains(&id[..12]) && table.contains("QUAD-2026:1") && table.contains("1 record(s)"),
+        "{table}"
+    );
+    let q = accord(&[
+        "query",
+        "--config",
+        &config(f, "tr-jgk"),
+        "--country",
+        "GR",
+        "--role",
+        "destination",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = out(&q)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["record"]["seq"], "1");
+    let q = accord(&[
+        "query",
+        "--config",
+        &config(f, "tr-jgk"),
+        "--category",
+        "route",
+    ]);
+    assert!(out(&q).0.contains("no records match"));
+
+    // export and verify
+    let bundle = f.join("quad.bundle");
+    let e = accord(&[
+        "export",
+        "--config",
+        &config(f, "tr-jgk"),
+        "--agreement",
+        "QUAD-2026",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(e.status.success(), "{}", out(&e).1);
+    let v = accord(&["verify", bundle.to_str().unwrap()]);
+    let (report, stderr) = out(&v);
+    assert!(v.status.success(), "{report}{stderr}");
+    assert!(
+        report.contains(&format!("OK   {id} TR-JGK seq 1")),
+        "{report}"
+    );
+
+    // one byte flipped inside the first record's envelope: verify fails and names it
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let idx = lines.iter().position(|l| l.contains(&id)).unwrap();
+    let mut line: serde_json::Value = serde_json::from_str(&lines[idx]).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut env = b64.decode(line["envelope"].as_str().unwrap()).unwrap();
+    let at = env.len() - 10;
+    env[at] ^= 0x01;
+    line["envelope"] = serde_json::Value::String(b64.encode(&env));
+    lines[idx] = line.to_string();
+    let tampered = f.join("tampered.bundle");
+    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
+    let v = accord(&["verify", tampered.to_str().unwrap()]);
+    let (report, _) = out(&v);
+    assert_eq!(v.status.code(), Some(1), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains(&id)),
+        "{report}"
+    );
+}
+
+#[test]
+fn init_creates_a_private_node_directory_that_passes_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("node");
+    let o = accord(&[
+        "init",
+        "--agency",
+        "ID-POLRI",
+        "--dir",
+        node.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("next steps") && stdout.contains("public:  ed25519:"),
+        "{stdout}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["agency.key", "api.token"] {
+            assert_eq!(
+                std::fs::metadata(node.join(f))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o600,
+                "{f}"
+            );
+        }
+    }
+    let c = accord(&["config", "check", node.join("node.toml").to_str().unwrap()]);
+    assert!(c.status.success(), "{}", out(&c).1);
+    // the store exists and is empty
+    assert!(Store::open(&node.join("data")).unwrap().is_empty());
+    // a second init into the same directory is refused and changes nothing
+    let key = std::fs::read(node.join("agency.key")).unwrap();
+    let again = accord(&[
+        "init",
+        "--agency",
+        "ID-POLRI",
+        "--dir",
+        node.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(out(&again).1.contains("is not empty"));
+    assert_eq!(std::fs::read(node.join("agency.key")).unwrap(), key);
+    // a bad agency id is named
+    let bad = accord(&[
+        "init",
+        "--agency",
+        "XX-UNIT",
+        "--dir",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(out(&bad).1.contains("invalid agency id `XX-UNIT`"));
+}
+
+fn assert_nothing_stored(fed: &Path, agency: &str) {
+    let store = Store::open(&fed.join(agency).join("data")).unwrap();
+    assert!(store.is_empty(), "records were stored");
+    for a in ["QUAD-2026", "TR-BG-2026"] {
+        assert_eq!(
+            store.counter(&AgreementId::new(a).unwrap()).unwrap(),
+            None,
+            "a seq was used under {a}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_the_problem_named_and_nothing_stored() {
+    let fed = federation();
+    let f = fed.path();
+    let victim = r#"{"agreement": "TR-BG-2026", "category": "smuggling-network", "handling": "H1", "grading": "B2",
+        "subjects": [{"type": "person", "role": "victim", "name": "Example Person", "nationality": "AF"}],
+        "victim_data_purpose": "identification", "summary": "Victim found in a lorry."}"#;
+    let cases: Vec<(String, &str)> = vec![
+        (VESSEL[..60].to_owned(), "malformed record draft"),
+        (
+            VESSEL.replace("\"category\": \"vessel\"", "\"category\": \"boats\""),
+            "unknown category `boats`",
+        ),
+        (
+            VESSEL
+                .replace("\"H1\"", "\"H0\"")
+                .replace("QUAD-2026", "TR-BG-2026")
+                .replace("\"category\": \"vessel\"", "\"category\": \"alert\""),
+            "H0",
+        ),
+        (victim.to_owned(), "victim"),
+        (
+            VESSEL.replace("\"agreement\"", "\"originator\": \"PK-FIA\", \"agreement\""),
+            "PK-FIA",
+        ),
+        (VESSEL.replace("QUAD-2026", "NOPE-1"), "agreement `NOPE-1`"),
+        (
+            VESSEL.replace("\"agreement\"", "\"seq\": \"4\", \"agreement\""),
+            "`seq`",
+        ),
+        (
+            VESSEL.replace(
+                "\"category\": \"vessel\",",
+                "\"category\": \"vessel\", \"colour\": 1,",
+            ),
+            "colour",
+        ),
+    ];
+    for (draft, expected) in cases {
+        let o = publish(f, "tr-jgk", &draft);
+        let (stdout, stderr) = out(&o);
+        assert_eq!(o.status.code(), Some(1), "{expected}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in: {stderr}"
+        );
+        assert!(stdout.is_empty(), "{expected}: printed {stdout}");
+        assert_nothing_stored(f, "tr-jgk");
+    }
+    // the category/handling/victim refusals name the agreement's rule
+    let o = publish(f, "tr-jgk", &VESSEL.replace("QUAD-2026", "TR-BG-2026"));
+    assert!(
+        out(&o).1.contains("refused by agreement policy"),
+        "{}",
+        out(&o).1
+    );
+    assert_nothing_stored(f, "tr-jgk");
+}
+
+#[test]
+fn an_agreement_not_in_force_refuses_publishing() {
+    let fed = federation();
+    let f = fed.path();
+    let path = f.join("agreements/quad-2026.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let ended = text.replace("valid_until = 2027-12-31", "valid_until = 2026-06-30");
+    assert_ne!(
+        ended, text,
+        "the example's validity line changed; update this test"
+    );
+    std::fs::write(&path, ended).unwrap();
+    let o = publish(f, "tr-jgk", VESSEL);
+    let (_, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("QUAD-2026") && stderr.contains("2026-06-30"),
+        "{stderr}"
+    );
+    assert_nothing_stored(f, "tr-jgk");
+}
+
+#[test]
+fn withdraw_marks_the_record_and_only_once() {
+    let fed = federation();
+    let f = fed.path();
+    let id = out(&publish(f, "tr-jgk", VESSEL)).0.trim().to_owned();
+    let w = accord(&[
+        "withdraw",
+        "--config",
+        &config(f, "tr-jgk"),
+        &id[..10],
+        "--reason",
+        "Vessel misidentified.",
+    ]);
+    let (wid, stderr) = out(&w);
+    assert!(w.status.success(), "{stderr}");
+    let s = accord(&["show", "--config", &config(f, "tr-jgk"), &id]);
+    let (shown, _) = out(&s);
+    assert!(
+        shown.contains(&format!("WITHDRAWN by {}", wid.trim())),
+        "{shown}"
+    );
+    let q = accord(&["query", "--config", &config(f, "tr-jgk")]);
+    let (table, _) = out(&q);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&id[..12]) && l.contains("withdrawn")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&wid.trim()[..12]) && l.contains("withdrawal")),
+        "{table}"
+    );
+    let again = accord(&[
+        "withdraw",
+        "--config",
+        &config(f, "tr-jgk"),
+        &id,
+        "--reason",
+        "again",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(out(&again).1.contains("already withdrawn"));
+}
+
+#[test]
+fn purge_removes_records_past_retention_and_leaves_tombstones() {
+    let fed = federation();
+    let f = fed.path();
+    // Pakistan's record, received by Turkey 4 years ago: past QUAD-2026's 1095-day retention.
+    let pk =
+        SecretKey::from_key_file(&std::fs::read_to_string(f.join("pk-fia/agency.key")).unwrap())
+            .unwrap();
+    let old = Timestamp::parse("2022-11-01T00:00:00Z").unwrap();
+    let draft: accord_node::draft::Draft =
+        accord_node::draft::parse_draft(VESSEL.as_bytes()).unwrap();
+    let pk_id = AgencyId::new("PK-FIA").unwrap();
+    let recent = {
+        let store = Store::open(&f.join("tr-jgk/data")).unwrap();
+        let dir = [(pk_id.clone(), pk.public_key())]
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>();
+        let r1 = draft
+            .clone()
+            .into_record(&pk_id, accord_protocol::Seq::FIRST, old)
+            .unwrap();
+        let r2 = draft
+            .into_record(
+                &pk_id,
+                accord_protocol::Seq::new(2).unwrap(),
+                Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
+            )
+            .unwrap();
+        let v1 = verify(accord_protocol::sign(&r1, &pk).unwrap(), &dir).unwrap();
+        let v2 = verify(accord_protocol::sign(&r2, &pk).unwrap(), &dir).unwrap();
+        store
+            .insert_batch(&[v1], &Source::Peer(pk_id.clone()), old)
+            .unwrap();
+        store
+            .insert_batch(
+                &[v2.clone()],
+                &Source::Peer(pk_id.clone()),
+                Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
+            )
+            .unwrap();
+        store.flush().unwrap();
+        v2.id
+    };
+    let dry = accord(&["purge", "--config", &config(f, "tr-jgk"), "--dry-run"]);
+    assert!(
+        out(&dry).0.contains("1 record(s) would be purged"),
+        "{}",
+        out(&dry).0
+    );
+    let p = accord(&["purge", "--config", &config(f, "tr-jgk")]);
+    let (stdout, stderr) = out(&p);
+    assert!(p.status.success(), "{stderr}");
+    assert!(stdout.contains("1 record(s) purged"), "{stdout}");
+    {
+        let store = Store::open(&f.join("tr-jgk/data")).unwrap();
+        assert_eq!(store.query(&Query::default()).unwrap().len(), 1);
+        assert!(store.contains(&recent).unwrap());
+        let tombs = store.tombstones(None).unwrap();
+        assert_eq!(tombs.len(), 1);
+        assert!(
+            tombs[0]
+                .reason
+                .contains("retention of QUAD-2026 (1095 days)"),
+            "{}",
+            tombs[0].reason
+        );
+    }
+    // the bundle still verifies: the tombstone accounts for seq 1
+    let bundle = f.join("b.bundle");
+    assert!(
+        accord(&[
+            "export",
+            "--config",
+            &config(f, "tr-jgk"),
+            "--agreement",
+            "QUAD-2026",
+            "--out",
+            bundle.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let v = accord(&["verify", bundle.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", out(&v).0);
+}
