@@ -1,5 +1,6 @@
 //! The agency's own commands on one node: init, publish, query, show, withdraw, export,
 //! verify, purge, and bad input refused with nothing stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -422,7 +423,7 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
             .unwrap();
         store
             .insert_batch(
-                &[v2.clone()],
+                std::slice::from_ref(&v2),
                 &Source::Peer(pk_id.clone()),
                 Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
             )

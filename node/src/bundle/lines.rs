@@ -50,9 +50,25 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// The `type` values, in bundle order.
-    pub(crate) const TYPES: [&'static str; 5] =
-        ["accord-bundle", "agreement", "key", "record", "tombstone"];
+    /// Every kind, in bundle order.
+    pub(crate) const ALL: [Kind; 5] = [
+        Kind::Header,
+        Kind::Agreement,
+        Kind::Key,
+        Kind::Record,
+        Kind::Tombstone,
+    ];
+
+    /// The line's `type` value.
+    pub(crate) fn type_value(self) -> &'static str {
+        match self {
+            Kind::Header => "accord-bundle",
+            Kind::Agreement => "agreement",
+            Kind::Key => "key",
+            Kind::Record => "record",
+            Kind::Tombstone => "tombstone",
+        }
+    }
 
     /// The line's name in messages.
     pub(crate) fn name(self) -> &'static str {
@@ -62,6 +78,17 @@ impl Kind {
             Kind::Key => "key",
             Kind::Record => "record",
             Kind::Tombstone => "tombstone",
+        }
+    }
+
+    /// The line's name with "line", for messages about a malformed line.
+    pub(crate) fn line_name(self) -> &'static str {
+        match self {
+            Kind::Header => "header line",
+            Kind::Agreement => "agreement line",
+            Kind::Key => "key line",
+            Kind::Record => "record line",
+            Kind::Tombstone => "tombstone line",
         }
     }
 }

@@ -156,22 +156,23 @@ fn parse_line(line: usize, text: &[u8], report: &mut BundleReport) -> Option<Lin
     match serde_json::from_slice::<Line>(text) {
         Ok(item) => Some(item),
         Err(e) => {
+            let reason = shorten(&e.to_string(), MAX_QUOTED_CHARS);
             let problem = match serde_json::from_slice::<TypeProbe>(text) {
-                Ok(probe) => match Kind::TYPES.iter().position(|t| *t == probe.kind) {
-                    Some(i) => BundleProblem::Malformed {
+                Ok(probe) => match Kind::ALL.iter().find(|k| k.type_value() == probe.kind) {
+                    Some(kind) => BundleProblem::Malformed {
                         line,
-                        what: kind_name(i),
-                        reason: e.to_string(),
+                        what: kind.line_name(),
+                        reason,
                     },
                     None => BundleProblem::UnknownType {
                         line,
-                        found: shorten(&probe.kind),
+                        found: shorten(&probe.kind, 64),
                     },
                 },
                 Err(_) => BundleProblem::Malformed {
                     line,
                     what: "line",
-                    reason: e.to_string(),
+                    reason,
                 },
             };
             report.problem(problem);
@@ -180,20 +181,12 @@ fn parse_line(line: usize, text: &[u8], report: &mut BundleReport) -> Option<Lin
     }
 }
 
-/// The name of the kind of line at `index` in [`Kind::TYPES`].
-fn kind_name(index: usize) -> &'static str {
-    match index {
-        0 => "header line",
-        1 => "agreement line",
-        2 => "key line",
-        3 => "record line",
-        _ => "tombstone line",
-    }
-}
+/// Most characters of a parser's message kept: it may quote a whole (long) value.
+const MAX_QUOTED_CHARS: usize = 300;
 
-/// At most 64 characters of a value quoted in a message.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(64) {
+/// At most `max` characters of `text`, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
     }

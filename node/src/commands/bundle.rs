@@ -82,7 +82,7 @@ pub fn verify(bundle: &Path) -> Result<()> {
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
     let report = verify_bundle(&bytes);
-    print!("{report}");
+    println!("{report}");
     if report.is_ok() {
         Ok(())
     } else {

@@ -372,10 +372,10 @@ impl Store {
         let mut out = Vec::new();
         for item in self.tree.scan_prefix([keys::RECORD]).keys() {
             let key = item?;
-            if let Some(id) = keys::trailing_id(&key) {
-                if id.to_hex().starts_with(prefix) {
-                    out.push(id);
-                }
+            if let Some(id) = keys::trailing_id(&key)
+                && id.to_hex().starts_with(prefix)
+            {
+                out.push(id);
             }
         }
         Ok(out)

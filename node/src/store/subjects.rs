@@ -148,23 +148,23 @@ impl SubjectQuery {
     /// Parses `KIND:VALUE` (e.g. `phone:+92 300 1234567`, `person:Ali Khan@1981-04`) or a bare
     /// value, which is looked up under every kind.
     pub fn parse(text: &str) -> Result<Self, String> {
-        if let Some((kind, value)) = text.split_once(':') {
-            if let Some(k) = SubjectKind::from_name(kind.trim()) {
-                let k = if k == SubjectKind::Person && value.contains('@') {
-                    SubjectKind::PersonBorn
-                } else {
-                    k
-                };
-                if k.normalise(value).is_empty() {
-                    return Err(format!(
-                        "subject `{text}` has nothing to search for after `{kind}:`"
-                    ));
-                }
-                return Ok(Self {
-                    kinds: vec![k],
-                    value: value.to_owned(),
-                });
+        if let Some((kind, value)) = text.split_once(':')
+            && let Some(k) = SubjectKind::from_name(kind.trim())
+        {
+            let k = if k == SubjectKind::Person && value.contains('@') {
+                SubjectKind::PersonBorn
+            } else {
+                k
+            };
+            if k.normalise(value).is_empty() {
+                return Err(format!(
+                    "subject `{text}` has nothing to search for after `{kind}:`"
+                ));
             }
+            return Ok(Self {
+                kinds: vec![k],
+                value: value.to_owned(),
+            });
         }
         let kinds: Vec<SubjectKind> = SubjectKind::ALL
             .iter()

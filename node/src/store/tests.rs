@@ -44,7 +44,7 @@ fn record(originator: &str, agreement: &str, seq: u64, i: u64) -> Record {
         number: format!("+92300{:07}", i % 5000),
         description: None,
     })];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         subjects.push(Subject::Person(Person {
             role: PersonRole::Suspect,
             local_ref: None,
@@ -57,7 +57,7 @@ fn record(originator: &str, agreement: &str, seq: u64, i: u64) -> Record {
             description: None,
         }));
     }
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         subjects.push(Subject::Vessel(Vessel {
             name: Some("Deniz Yildizi".into()),
             imo: Some(format!("{:07}", 9_000_000 + i % 100)),
@@ -241,7 +241,7 @@ fn duplicates_equivocations_and_purges() {
         out,
         vec![InsertOutcome::Stored(a.id), InsertOutcome::Duplicate(a.id)]
     );
-    let out = store.insert_batch(&[b.clone()], &from, now()).unwrap();
+    let out = store.insert_batch(std::slice::from_ref(&b), &from, now()).unwrap();
     assert_eq!(
         out,
         vec![InsertOutcome::Equivocation {
@@ -285,7 +285,7 @@ fn duplicates_equivocations_and_purges() {
     assert_eq!(store.tombstone(&a.id).unwrap().unwrap().seq, Seq::FIRST);
     // a purged record offered again is not stored again
     assert_eq!(
-        store.insert_batch(&[a.clone()], &from, now()).unwrap(),
+        store.insert_batch(std::slice::from_ref(&a), &from, now()).unwrap(),
         vec![InsertOutcome::Purged(a.id)]
     );
     // only the tombstone's keys and the seq slot remain besides the schema and evidence
