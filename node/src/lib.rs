@@ -9,6 +9,7 @@ pub mod commands;
 pub mod draft;
 pub mod files;
 pub mod policy;
+pub mod publish;
 pub mod store;
 
 /// Exit codes, documented in the README.

@@ -29,7 +29,7 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
         );
     }
     let key = node.key()?;
-    let keys = node.directory(&key);
+    let keys = crate::publish::directory(&node.cfg, &key);
     let records: Vec<Envelope> = node
         .store
         .records_under(&agreement)?

@@ -1,10 +1,9 @@
 //! What the store commands share: the configuration, the store, the key, the clock.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use accord_config::NodeConfig;
-use accord_protocol::{AgencyId, PublicKey, RecordId, SecretKey, Timestamp};
+use accord_protocol::{RecordId, SecretKey, Timestamp};
 use anyhow::{Context, Result, bail};
 
 use crate::store::Store;
@@ -30,18 +29,6 @@ impl Node {
     /// The agency key, checked against nothing but its file.
     pub fn key(&self) -> Result<SecretKey> {
         files::read_key(&self.cfg.key_file)
-    }
-
-    /// Every agency key this node knows, its own included.
-    pub fn directory(&self, own: &SecretKey) -> BTreeMap<AgencyId, PublicKey> {
-        let mut dir: BTreeMap<AgencyId, PublicKey> = self
-            .cfg
-            .agencies
-            .values()
-            .map(|a| (a.id.clone(), a.public_key))
-            .collect();
-        dir.insert(self.cfg.agency.clone(), own.public_key());
-        dir
     }
 
     /// A record id from a full id or a unique prefix of at least 6 hex digits.

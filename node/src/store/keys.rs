@@ -15,6 +15,7 @@
 //! | `09` | referenced record id (32) kind (u8) referencing record id (32) | empty |
 //! | `0a` | record id | tombstone (JSON) |
 //! | `0b` | agreement `00` originator `00` seq (u64) record id | envelope of an equivocating record, kept as evidence |
+//! | `0c` | peer `00` agreement `00` seq (u64) | record id: an own record not yet acknowledged by that peer (the outbox) |
 //!
 //! All integers are big-endian, so keys sort numerically.
 
@@ -33,6 +34,7 @@ pub const CREATED: u8 = 0x08;
 pub const REFERENCE: u8 = 0x09;
 pub const TOMBSTONE: u8 = 0x0a;
 pub const EVIDENCE: u8 = 0x0b;
+pub const OUTBOX: u8 = 0x0c;
 
 pub fn schema() -> Vec<u8> {
     [&[META][..], b"schema"].concat()
@@ -152,4 +154,19 @@ pub fn trailing_id(key: &[u8]) -> Option<RecordId> {
     let start = key.len().checked_sub(32)?;
     let bytes: [u8; 32] = key[start..].try_into().ok()?;
     Some(RecordId::from_bytes(bytes))
+}
+
+pub fn outbox_prefix(peer: &AgencyId) -> Vec<u8> {
+    let mut k = vec![OUTBOX];
+    k.extend_from_slice(peer.as_str().as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn outbox(peer: &AgencyId, agreement: &AgreementId, s: Seq) -> Vec<u8> {
+    let mut k = outbox_prefix(peer);
+    k.extend_from_slice(agreement.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(&s.get().to_be_bytes());
+    k
 }

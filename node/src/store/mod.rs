@@ -239,10 +239,13 @@ impl Store {
     /// signs, then verifies its own signature, so nothing unverified is ever stored). The
     /// record, its index entries and the counter are written in one batch; if `build` fails,
     /// nothing is written and no seq is used.
+    /// `outbox` names the peers the record must be delivered to: an outbox entry for each is
+    /// written in the same batch, and stays until that peer acknowledges the record.
     pub fn publish<E>(
         &self,
         agreement: &AgreementId,
         now: Timestamp,
+        outbox: &[AgencyId],
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
@@ -268,6 +271,9 @@ impl Store {
         }
         let mut batch = sled::Batch::default();
         batch.insert(keys::counter(agreement), &next.get().to_be_bytes());
+        for peer in outbox {
+            batch.insert(keys::outbox(peer, agreement, next), &verified.id.as_bytes()[..]);
+        }
         self.add_record(&mut batch, &verified, now, &Source::Local);
         self.tree.apply_batch(batch)?;
         self.flush()?;
@@ -616,6 +622,120 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` records waiting in `peer`'s outbox, oldest seq first per agreement, as
+    /// (outbox key, envelope). A purged record's entry is dropped on the way.
+    pub fn outbox(&self, peer: &AgencyId, limit: usize) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
+        let mut out = Vec::new();
+        let mut stale = Vec::new();
+        for item in self.tree.scan_prefix(keys::outbox_prefix(peer)) {
+            let (key, value) = item?;
+            match keys::trailing_id(&value) {
+                Some(id) => match self.get(&id)? {
+                    Some(rec) => out.push((key.to_vec(), rec.envelope)),
+                    None => stale.push(key),
+                },
+                None => stale.push(key),
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        for key in stale {
+            self.tree.remove(key)?;
+        }
+        Ok(out)
+    }
+
+    /// Removes delivered outbox entries (keys from [`Store::outbox`]).
+    pub fn outbox_done(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for k in keys {
+            batch.remove(k.as_slice());
+        }
+        Ok(self.tree.apply_batch(batch)?)
+    }
+
+    /// How many records wait for each peer.
+    pub fn outbox_depths(&self) -> Result<std::collections::BTreeMap<AgencyId, usize>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for item in self.tree.scan_prefix([keys::OUTBOX]).keys() {
+            let key = item?;
+            let Some(end) = key[1..].iter().position(|b| *b == 0) else { continue };
+            if let Ok(peer) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) {
+                if let Ok(peer) = peer {
+                    *out.entry(peer).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Per originator, the highest seq up to which every record under `agreement` is held
+    /// (purged records count as held: their slot stays).
+    pub fn heads(&self, agreement: &AgreementId) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
+        let prefix = keys::seq_prefix(agreement, None);
+        let mut heads = std::collections::BTreeMap::new();
+        let mut current: Option<(Vec<u8>, u64, bool)> = None; // (originator bytes, head, still contiguous)
+        for item in self.tree.scan_prefix(&prefix).keys() {
+            let key = item?;
+            let rest = &key[prefix.len()..];
+            let Some(end) = rest.iter().position(|b| *b == 0) else { continue };
+            let (orig, seq_bytes) = (&rest[..end], &rest[end + 1..]);
+            let Ok(seq_arr) = <[u8; 8]>::try_from(seq_bytes) else { continue };
+            let seq = u64::from_be_bytes(seq_arr);
+            match &mut current {
+                Some((o, head, contiguous)) if o.as_slice() == orig => {
+                    if *contiguous && seq == *head + 1 {
+                        *head = seq;
+                    } else {
+                        *contiguous = false;
+                    }
+                }
+                _ => {
+                    if let Some((o, head, _)) = current.take() {
+                        insert_head(&mut heads, &o, head);
+                    }
+                    current = Some((orig.to_vec(), if seq == 1 { 1 } else { 0 }, seq == 1));
+                }
+            }
+        }
+        if let Some((o, head, _)) = current {
+            insert_head(&mut heads, &o, head);
+        }
+        Ok(heads)
+    }
+
+    /// Up to `max_records` envelopes of `originator` under `agreement` from seq `from` through
+    /// `to`, in seq order, at most about `max_bytes` in all; purged records are skipped. The
+    /// flag says whether the answer reaches `to`.
+    pub fn range(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        from: Seq,
+        to: Seq,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<Envelope>, bool), StoreError> {
+        let start = keys::seq(agreement, originator, from);
+        let end = keys::seq(agreement, originator, to);
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for item in self.tree.range(start..=end) {
+            let (key, value) = item?;
+            if out.len() >= max_records || bytes >= max_bytes {
+                return Ok((out, false));
+            }
+            let _ = key;
+            let Some(id) = keys::trailing_id(&value) else { continue };
+            if let Some(rec) = self.get(&id)? {
+                bytes += rec.envelope.encoded_len();
+                out.push(rec.envelope);
+            }
+        }
+        Ok((out, true))
+    }
+
     #[cfg(test)]
     pub(crate) fn raw_tree(&self) -> &sled::Tree {
         &self.tree
@@ -658,6 +778,14 @@ fn decode_stored(id: RecordId, bytes: &[u8]) -> Result<StoredRecord, StoreError>
         received_at,
         source,
     })
+}
+
+fn insert_head(heads: &mut std::collections::BTreeMap<AgencyId, u64>, originator: &[u8], head: u64) {
+    if let Ok(a) = std::str::from_utf8(originator).map(AgencyId::new) {
+        if let Ok(a) = a {
+            heads.insert(a, head);
+        }
+    }
 }
 
 #[cfg(test)]

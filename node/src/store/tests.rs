@@ -131,7 +131,7 @@ fn reopening_keeps_everything() {
             )
             .unwrap();
         let own = store
-            .publish(&agreement, now(), |seq| {
+            .publish(&agreement, now(), &[], |seq| {
                 Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 999)))
             })
             .unwrap()
@@ -196,19 +196,19 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let first = store
-        .publish(&agreement, now(), |s| {
+        .publish(&agreement, now(), &[], |s| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
         })
         .unwrap()
         .unwrap();
     let failed = store
-        .publish(&agreement, now(), |_| {
+        .publish(&agreement, now(), &[], |_| {
             Err::<Verified<SignedRecord>, _>("refused by policy".to_owned())
         })
         .unwrap();
     assert_eq!(failed.unwrap_err(), "refused by policy");
     let second = store
-        .publish(&agreement, now(), |s| {
+        .publish(&agreement, now(), &[], |s| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
         })
         .unwrap()
@@ -218,7 +218,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     assert_eq!(store.len(), 2);
     // a build that returns the wrong seq is refused and nothing is stored
     let err = store
-        .publish(&agreement, now(), |_| {
+        .publish(&agreement, now(), &[], |_| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", 9, 3)))
         })
         .unwrap_err();

@@ -1,0 +1,100 @@
+//! Publishing one of this agency's records: the one path used by the CLI, the local API and the
+//! running node. Draft → next seq → record → policy → sign → verify our own signature → one
+//! atomic store batch (record, indexes, counter, an outbox entry per other member) → flush.
+//! Any refusal happens before the batch: nothing is stored and no seq is used.
+
+use std::collections::BTreeMap;
+
+use accord_config::NodeConfig;
+use accord_protocol::{
+    AgencyId, AgreementId, PublicKey, Record, RecordError, RecordId, SecretKey, Seq, SignedRecord, Timestamp,
+    Verified, VerifyError, sign, verify,
+};
+use thiserror::Error;
+
+use crate::draft::{Draft, DraftError};
+use crate::policy::{DenyReason, may_publish};
+use crate::store::{Store, StoreError};
+
+/// Why a record was not published.
+#[derive(Debug, Error)]
+pub enum PublishError {
+    /// The draft cannot become a record.
+    #[error(transparent)]
+    Draft(#[from] DraftError),
+    /// The node is not party to the agreement the draft names.
+    #[error("agreement `{agreement}`: {agency} is not party to it; its agreements are: {known}")]
+    UnknownAgreement {
+        /// The agreement named.
+        agreement: AgreementId,
+        /// This node's agency.
+        agency: AgencyId,
+        /// The agreements it is party to.
+        known: String,
+    },
+    /// The agreement's policy refuses it.
+    #[error("refused by agreement policy: {0}")]
+    Denied(DenyReason),
+    /// The record cannot be encoded.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Our own signature does not verify: the key file does not match the configuration.
+    #[error("the node's own signature does not verify: {0}")]
+    Verify(#[from] VerifyError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl PublishError {
+    /// Whether the input was at fault (as opposed to the node).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, PublishError::Store(_) | PublishError::Verify(_))
+    }
+}
+
+/// Every agency key a node knows, its own included.
+pub fn directory(cfg: &NodeConfig, own: &SecretKey) -> BTreeMap<AgencyId, PublicKey> {
+    let mut dir: BTreeMap<AgencyId, PublicKey> = cfg.agencies.values().map(|a| (a.id.clone(), a.public_key)).collect();
+    dir.insert(cfg.agency.clone(), own.public_key());
+    dir
+}
+
+/// Publishes a draft.
+pub fn publish_draft(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<RecordId, PublishError> {
+    publish_with(store, cfg, key, &draft.agreement, now, |seq| Ok(draft.clone().into_record(&cfg.agency, seq, now)?))
+}
+
+/// Publishes the record `make` builds for the seq the store assigns under `agreement_id`.
+pub fn publish_with(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    agreement_id: &AgreementId,
+    now: Timestamp,
+    make: impl FnOnce(Seq) -> Result<Record, PublishError>,
+) -> Result<RecordId, PublishError> {
+    let Some(agreement) = cfg.agreements.get(agreement_id) else {
+        let known: Vec<&str> = cfg.agreements.keys().map(|a| a.as_str()).collect();
+        return Err(PublishError::UnknownAgreement {
+            agreement: agreement_id.clone(),
+            agency: cfg.agency.clone(),
+            known: if known.is_empty() { "none".to_owned() } else { known.join(", ") },
+        });
+    };
+    let dir = directory(cfg, key);
+    let peers: Vec<AgencyId> = agreement.members.iter().filter(|m| **m != cfg.agency).cloned().collect();
+    let stored = store.publish(agreement_id, now, &peers, |seq| -> Result<Verified<SignedRecord>, PublishError> {
+        let record = make(seq)?;
+        may_publish(&cfg.agency, agreement, &record, now).into_result().map_err(PublishError::Denied)?;
+        let envelope = sign(&record, key)?;
+        Ok(verify(envelope, &dir)?)
+    })?;
+    stored
+}
