@@ -100,6 +100,13 @@ pub enum Command {
         /// The bundle written by `accord export`.
         bundle: PathBuf,
     },
+    /// Run the node: connect to the agreements' members, deliver and receive records, serve
+    /// the local API. Stops cleanly on Ctrl-C or SIGTERM.
+    Run {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
     /// Remove records past their agreement's retention, leaving a tombstone for each.
     Purge {
         /// The node's configuration.

@@ -4,10 +4,13 @@
 //! can drive the same code in process.
 
 pub mod bundle;
+pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod draft;
 pub mod files;
+pub mod net;
 pub mod policy;
 pub mod publish;
 pub mod store;

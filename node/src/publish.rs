@@ -90,7 +90,7 @@ pub fn publish_with(
     };
     let dir = directory(cfg, key);
     let peers: Vec<AgencyId> = agreement.members.iter().filter(|m| **m != cfg.agency).cloned().collect();
-    let stored = store.publish(agreement_id, now, &peers, |seq| -> Result<Verified<SignedRecord>, PublishError> {
+    let stored = store.publish(agreement_id, &cfg.agency, now, &peers, |seq| -> Result<Verified<SignedRecord>, PublishError> {
         let record = make(seq)?;
         may_publish(&cfg.agency, agreement, &record, now).into_result().map_err(PublishError::Denied)?;
         let envelope = sign(&record, key)?;

@@ -21,6 +21,15 @@ const MIN_SECS: i64 = -62_135_596_800;
 const MAX_SECS: i64 = 253_402_300_799;
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// The time now according to `clock_secs` (seconds since the epoch, e.g. from the system
+    /// clock), clamped into the supported range.
+    pub fn from_clock(clock_secs: u64) -> Self {
+        Self(i64::try_from(clock_secs).unwrap_or(MAX_SECS).min(MAX_SECS))
+    }
+
     /// Wraps seconds since the epoch; refused outside years 0001..=9999.
     pub fn from_unix(secs: i64) -> Result<Self, IdError> {
         if !(MIN_SECS..=MAX_SECS).contains(&secs) {

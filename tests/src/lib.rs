@@ -1,1 +1,180 @@
-//! Integration tests live in tests/.
+//! Helpers for accord's integration tests: meshes of nodes on loopback built from
+//! examples/quad, and waiting on events under a timeout (never on bare sleeps).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_config::NodeConfig;
+use accord_node::draft::parse_draft;
+use accord_node::net::{NetConfig, NodeEvent, NodeHandle, Running, start};
+use accord_node::store::Store;
+use accord_protocol::{AgencyId, RecordId, SecretKey};
+use tokio::sync::broadcast;
+
+/// The five demo agencies, by directory name.
+pub const QUAD: [&str; 5] = ["pk-fia", "ir-faraja", "tr-jgk", "gr-hcg", "bg-gdbp"];
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Copies `from` into `to`, skipping data directories.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "data" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of examples/quad in a temporary directory, every node listening on an ephemeral
+/// loopback port.
+pub fn quad_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/quad"), dir.path());
+    for a in QUAD {
+        let path = dir.path().join(a).join("node.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| if l.starts_with("listen = ") { "listen = [\"/ip4/127.0.0.1/tcp/0\"]".to_owned() } else { l.to_owned() })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&path, text + "\n").unwrap();
+    }
+    dir
+}
+
+/// Loads the configuration of one agency directory.
+pub fn load(dir: &Path, agency: &str) -> NodeConfig {
+    let path = dir.join(agency).join("node.toml");
+    accord_config::load_node(&path, &|p: &Path| std::fs::read(p)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Fast timers for tests.
+pub fn fast() -> NetConfig {
+    NetConfig {
+        tick: Duration::from_millis(50),
+        sync_interval: Duration::from_millis(500),
+        redial_min: Duration::from_millis(50),
+        redial_max: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(10),
+        ..NetConfig::default()
+    }
+}
+
+/// One running node of a test mesh.
+#[derive(Debug)]
+pub struct TestNode {
+    /// Its agency.
+    pub agency: AgencyId,
+    /// Its configuration.
+    pub cfg: NodeConfig,
+    /// Its handle.
+    pub handle: NodeHandle,
+    running: Option<Running>,
+}
+
+impl TestNode {
+    /// Starts a node from its configuration.
+    pub async fn start(cfg: NodeConfig) -> Self {
+        let key = SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
+        let store = Arc::new(Store::open(&cfg.data_dir).unwrap());
+        let running = start(cfg.clone(), key, store, fast()).await.unwrap();
+        Self { agency: cfg.agency.clone(), cfg, handle: running.handle.clone(), running: Some(running) }
+    }
+
+    /// Stops the node and waits until its store is closed.
+    pub async fn stop(mut self) -> NodeConfig {
+        self.handle.shutdown().await.unwrap();
+        if let Some(r) = self.running.take() {
+            r.stopped().await;
+        }
+        let cfg = self.cfg.clone();
+        drop(self);
+        cfg
+    }
+
+    /// Publishes a draft (JSON text) and returns the id.
+    pub async fn publish(&self, draft: &str) -> RecordId {
+        let d = parse_draft(draft.as_bytes()).unwrap();
+        self.handle.publish(d, accord_node::clock::now()).await.unwrap_or_else(|e| panic!("{}: {e}", self.agency))
+    }
+
+    /// Whether the store holds a record.
+    pub fn holds(&self, id: &RecordId) -> bool {
+        self.handle.store().contains(id).unwrap()
+    }
+}
+
+/// Tells every node where every other node listens.
+pub async fn connect_all(nodes: &[&TestNode]) {
+    let mut addrs: BTreeMap<AgencyId, Vec<libp2p::Multiaddr>> = BTreeMap::new();
+    for n in nodes {
+        let listen = wait_for_listen(&n.handle).await;
+        addrs.insert(n.agency.clone(), listen);
+    }
+    for n in nodes {
+        for (agency, list) in &addrs {
+            if *agency != n.agency && n.cfg.agencies.contains_key(agency) {
+                for a in list {
+                    n.handle.add_address(agency.clone(), a.clone()).await.unwrap();
+                }
+            }
+        }
+    }
+}
+
+/// The node's listen addresses (the node answers once it listens).
+pub async fn wait_for_listen(h: &NodeHandle) -> Vec<libp2p::Multiaddr> {
+    tokio::time::timeout(Duration::from_secs(10), h.listen_addrs()).await.expect("node never listened").unwrap()
+}
+
+/// Waits until `cond` holds, re-checking after every event of any of `events` and at least
+/// every 200 ms, for at most `timeout`. Panics with `what` on timeout.
+pub async fn wait_until(
+    events: &mut [broadcast::Receiver<NodeEvent>],
+    timeout: Duration,
+    what: &str,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if cond() {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        let any = async {
+            let futs = events.iter_mut().map(|r| Box::pin(r.recv()));
+            let _ = libp2p::futures::future::select_all(futs).await;
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(200), any).await;
+    }
+}
+
+/// A draft under `agreement` with a summary.
+pub fn draft(agreement: &str, category: &str, handling: &str, summary: &str) -> String {
+    serde_json::json!({
+        "agreement": agreement,
+        "category": category,
+        "handling": handling,
+        "grading": "B2",
+        "route": [{"country": "TR", "role": "transit"}],
+        "summary": summary,
+    })
+    .to_string()
+}

@@ -10,6 +10,7 @@ mod publish;
 mod purge;
 mod query;
 mod record;
+mod run;
 
 use anyhow::Result;
 
@@ -48,5 +49,6 @@ pub fn run(cli: Cli) -> Result<()> {
         } => bundle::export(&config, &agreement, &out),
         Command::Verify { bundle } => bundle::verify(&bundle),
         Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
+        Command::Run { config } => run::run(&config),
     }
 }

@@ -241,15 +241,21 @@ impl Store {
     /// nothing is written and no seq is used.
     /// `outbox` names the peers the record must be delivered to: an outbox entry for each is
     /// written in the same batch, and stays until that peer acknowledges the record.
+    ///
+    /// The next seq is one past the highest of the counter and any record of `originator`
+    /// already held under the agreement (a store restored from a backup learns its own later
+    /// records back through catch-up; numbering must not reuse their seqs).
     pub fn publish<E>(
         &self,
         agreement: &AgreementId,
+        originator: &AgencyId,
         now: Timestamp,
         outbox: &[AgencyId],
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
-        let last = self.counter(agreement)?;
+        let held = self.last_seq(agreement, originator)?;
+        let last = self.counter(agreement)?.max(held);
         let next = match last {
             None => Seq::FIRST,
             Some(s) => s
@@ -278,6 +284,19 @@ impl Store {
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(Ok(verified.id))
+    }
+
+    /// The highest seq of `originator` held (or purged) under `agreement`.
+    pub fn last_seq(&self, agreement: &AgreementId, originator: &AgencyId) -> Result<Option<Seq>, StoreError> {
+        let prefix = keys::seq_prefix(agreement, Some(originator));
+        match self.tree.scan_prefix(&prefix).keys().next_back() {
+            None => Ok(None),
+            Some(key) => {
+                let key = key?;
+                let b: [u8; 8] = key[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("seq key".into()))?;
+                Seq::new(u64::from_be_bytes(b)).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
     }
 
     /// The last seq this node gave its own records under `agreement`.

@@ -131,7 +131,7 @@ fn reopening_keeps_everything() {
             )
             .unwrap();
         let own = store
-            .publish(&agreement, now(), &[], |seq| {
+            .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |seq| {
                 Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 999)))
             })
             .unwrap()
@@ -196,19 +196,19 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let first = store
-        .publish(&agreement, now(), &[], |s| {
+        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |s| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
         })
         .unwrap()
         .unwrap();
     let failed = store
-        .publish(&agreement, now(), &[], |_| {
+        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |_| {
             Err::<Verified<SignedRecord>, _>("refused by policy".to_owned())
         })
         .unwrap();
     assert_eq!(failed.unwrap_err(), "refused by policy");
     let second = store
-        .publish(&agreement, now(), &[], |s| {
+        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |s| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
         })
         .unwrap()
@@ -218,7 +218,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     assert_eq!(store.len(), 2);
     // a build that returns the wrong seq is refused and nothing is stored
     let err = store
-        .publish(&agreement, now(), &[], |_| {
+        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |_| {
             Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", 9, 3)))
         })
         .unwrap_err();
@@ -481,4 +481,20 @@ fn a_hundred_thousand_records_and_every_index_answers() {
                 .is_none()
         );
     }
+}
+
+#[test]
+fn publish_never_reuses_a_seq_learnt_back_from_partners() {
+    // a store restored from an old backup: the counter says 1, but catch-up brought back our
+    // records 2 and 3 from partners
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    store.publish(&agreement, &tr, now(), &[], |s| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))).unwrap().unwrap();
+    let back: Vec<_> = (2..=3).map(|s| verified(&k, &record("TR-JGK", "QUAD-2026", s, s))).collect();
+    store.insert_batch(&back, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now()).unwrap();
+    let id = store.publish(&agreement, &tr, now(), &[], |s| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 9)))).unwrap().unwrap();
+    assert_eq!(store.get(&id).unwrap().unwrap().record.seq.get(), 4);
 }

@@ -1,0 +1,757 @@
+//! The one task that owns the libp2p Swarm. `run` loops over `step`, a `select!` with a fixed
+//! priority: commands, then swarm events, then the timer that redials, pushes outboxes and
+//! exchanges sync status.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_config::NodeConfig;
+use accord_protocol::wire::{
+    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode, SyncStatus,
+};
+use accord_protocol::{AgencyId, AgreementId, Message, PublicKey, RecordId, SecretKey, Seq, Timestamp};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+
+use super::behaviour::{Behaviour, BehaviourEvent};
+use super::codec::Frame;
+use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
+use super::inbound::{receive, truncate};
+use super::NetConfig;
+use crate::policy::may_send;
+use crate::store::Store;
+
+/// What an outbound request was for.
+#[derive(Debug)]
+enum Pending {
+    /// A push of outbox entries (their keys) to a peer.
+    Push { peer: AgencyId, keys: Vec<Vec<u8>>, ids: Vec<RecordId> },
+    /// A sync status sent to a peer.
+    Sync { peer: AgencyId },
+    /// A range asked of a peer.
+    Range { peer: AgencyId, agreement: AgreementId, originator: AgencyId, to: Seq },
+}
+
+/// Redial state of one agency.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    next: Instant,
+    delay: Duration,
+    paused: bool,
+}
+
+pub(crate) struct Actor {
+    pub swarm: Swarm<Behaviour>,
+    pub cfg: Arc<NodeConfig>,
+    pub store: Arc<Store>,
+    pub net: NetConfig,
+    pub commands: mpsc::Receiver<Command>,
+    pub events: broadcast::Sender<NodeEvent>,
+    pub dir: BTreeMap<AgencyId, PublicKey>,
+    pub peer_ids: BTreeMap<PeerId, AgencyId>,
+    pub agency_peers: BTreeMap<AgencyId, PeerId>,
+    pub addresses: BTreeMap<AgencyId, Vec<Multiaddr>>,
+    connections: BTreeMap<AgencyId, usize>,
+    backoff: BTreeMap<AgencyId, Backoff>,
+    pending: BTreeMap<OutboundRequestId, Pending>,
+    pushing: BTreeSet<AgencyId>,
+    /// (agreement, originator) ranges being fetched
+    fetching: BTreeSet<(AgreementId, AgencyId)>,
+    /// agreements whose text is confirmed identical with a peer
+    confirmed: BTreeSet<(AgreementId, AgencyId)>,
+    mismatched: BTreeSet<(AgreementId, AgencyId)>,
+    equivocations: Vec<(RecordId, RecordId)>,
+    last_catch_up: BTreeMap<AgreementId, Timestamp>,
+    announce: bool,
+    next_sync: Instant,
+    listen: Vec<Multiaddr>,
+    listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
+}
+
+/// Whether the loop goes on.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Actor {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        swarm: Swarm<Behaviour>,
+        cfg: Arc<NodeConfig>,
+        key: &SecretKey,
+        store: Arc<Store>,
+        net: NetConfig,
+        commands: mpsc::Receiver<Command>,
+        events: broadcast::Sender<NodeEvent>,
+        peer_ids: BTreeMap<PeerId, AgencyId>,
+    ) -> Self {
+        let dir = crate::publish::directory(&cfg, key);
+        let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
+        let addresses = cfg.agencies.values().map(|a| (a.id.clone(), a.addresses.clone())).collect();
+        Self {
+            swarm,
+            cfg,
+            store,
+            net,
+            commands,
+            events,
+            dir,
+            peer_ids,
+            agency_peers,
+            addresses,
+            connections: BTreeMap::new(),
+            backoff: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            pushing: BTreeSet::new(),
+            fetching: BTreeSet::new(),
+            confirmed: BTreeSet::new(),
+            mismatched: BTreeSet::new(),
+            equivocations: Vec::new(),
+            last_catch_up: BTreeMap::new(),
+            announce: false,
+            next_sync: Instant::now(),
+            listen: Vec::new(),
+            listen_waiters: Vec::new(),
+        }
+    }
+
+    /// Runs until shutdown.
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.net.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if let Flow::Stop = self.step(&mut tick).await {
+                break;
+            }
+        }
+        if let Err(e) = self.store.flush() {
+            tracing::error!(error = %e, "flush on shutdown failed");
+        }
+    }
+
+    async fn step(&mut self, tick: &mut tokio::time::Interval) -> Flow {
+        use libp2p::futures::StreamExt;
+        tokio::select! {
+            biased;
+            cmd = self.commands.recv() => match cmd {
+                None => Flow::Stop,
+                Some(Command::Shutdown(reply)) => {
+                    if let Err(e) = self.store.flush() {
+                        tracing::error!(error = %e, "flush on shutdown failed");
+                    }
+                    let _ = reply.send(());
+                    Flow::Stop
+                }
+                Some(cmd) => {
+                    self.command(cmd);
+                    Flow::Continue
+                }
+            },
+            event = self.swarm.select_next_some() => {
+                self.swarm_event(event);
+                Flow::Continue
+            }
+            _ = tick.tick() => {
+                self.timer();
+                Flow::Continue
+            }
+        }
+    }
+
+    fn emit(&self, e: NodeEvent) {
+        let _ = self.events.send(e);
+    }
+
+    fn now(&self) -> Timestamp {
+        crate::clock::now()
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Published(agreement) => {
+                tracing::debug!(%agreement, "new own record");
+                self.push_all();
+            }
+            Command::Peers(reply) => {
+                let _ = reply.send(self.peers_report());
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(self.status_report());
+            }
+            Command::ListenAddrs(reply) => {
+                if self.listen.is_empty() {
+                    self.listen_waiters.push(reply);
+                } else {
+                    let _ = reply.send(self.listen.clone());
+                }
+            }
+            Command::AddAddress(agency, addr) => {
+                if self.agency_peers.contains_key(&agency) {
+                    let list = self.addresses.entry(agency.clone()).or_default();
+                    if !list.contains(&addr) {
+                        list.push(addr);
+                    }
+                    self.resume(&agency);
+                } else {
+                    tracing::warn!(%agency, "address for an agency this node does not know; ignored");
+                }
+            }
+            Command::Disconnect(agency) => {
+                self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: true });
+                if let Some(peer) = self.agency_peers.get(&agency) {
+                    let _ = self.swarm.disconnect_peer_id(*peer);
+                }
+            }
+            Command::Redial(agency) => self.resume(&agency),
+            Command::SyncNow => self.sync_all(),
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn resume(&mut self, agency: &AgencyId) {
+        self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: false });
+        self.redial();
+    }
+
+    fn is_connected(&self, agency: &AgencyId) -> bool {
+        self.connections.get(agency).copied().unwrap_or(0) > 0
+    }
+
+    /// Agreements this node shares with `agency`.
+    fn shared_with<'a>(&'a self, agency: &'a AgencyId) -> impl Iterator<Item = &'a accord_config::Agreement> + 'a {
+        self.cfg.agreements.values().filter(move |a| a.is_member(agency) && a.is_member(&self.cfg.agency))
+    }
+
+    fn timer(&mut self) {
+        self.redial();
+        self.push_all();
+        let now = Instant::now();
+        if now >= self.next_sync {
+            self.next_sync = now + self.net.sync_interval;
+            self.sync_all();
+        } else if self.announce {
+            self.announce = false;
+            self.sync_all();
+        }
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        let agencies: Vec<AgencyId> = self.agency_peers.keys().cloned().collect();
+        for agency in agencies {
+            if self.is_connected(&agency) || self.shared_with(&agency).next().is_none() {
+                continue;
+            }
+            let b = *self.backoff.entry(agency.clone()).or_insert(Backoff { next: now, delay: self.net.redial_min, paused: false });
+            if b.paused || now < b.next {
+                continue;
+            }
+            let (Some(peer), Some(addrs)) = (self.agency_peers.get(&agency).copied(), self.addresses.get(&agency).cloned()) else {
+                continue;
+            };
+            if addrs.is_empty() {
+                continue;
+            }
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(%agency, error = %e, "dial not started");
+            }
+            let delay = (b.delay * 2).min(self.net.redial_max);
+            self.backoff.insert(agency, Backoff { next: now + b.delay, delay, paused: false });
+        }
+    }
+
+    fn send(&mut self, agency: &AgencyId, msg: &Message, pending: Pending) {
+        let Some(peer) = self.agency_peers.get(agency).copied() else { return };
+        match msg.encode() {
+            Ok(bytes) => {
+                let id = self.swarm.behaviour_mut().rr.send_request(&peer, Frame(bytes));
+                self.pending.insert(id, pending);
+            }
+            Err(e) => tracing::error!(to = %agency, error = %e, "cannot encode a message"),
+        }
+    }
+
+    fn respond(&mut self, channel: ResponseChannel<Frame>, msg: &Message, to: &AgencyId) {
+        let bytes = match msg.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(%to, error = %e, "cannot encode a response");
+                return;
+            }
+        };
+        if self.swarm.behaviour_mut().rr.send_response(channel, Frame(bytes)).is_err() {
+            tracing::debug!(%to, "response not sent: the stream closed");
+        }
+    }
+
+    // ---- delivery: the outbox -------------------------------------------------------------
+
+    fn push_all(&mut self) {
+        let peers: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        for peer in peers {
+            self.push(&peer);
+        }
+    }
+
+    /// Sends the next batch of `peer`'s outbox, if none is in flight. Every record is checked
+    /// with `may_send` first (rule 1), and only under agreements whose text is confirmed
+    /// identical with the peer.
+    fn push(&mut self, peer: &AgencyId) {
+        if self.pushing.contains(peer) {
+            return;
+        }
+        let batch = match self.store.outbox(peer, self.net.push_batch * 4) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox");
+                return;
+            }
+        };
+        let now = self.now();
+        let (mut keys, mut ids, mut records, mut dropped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut bytes = 0;
+        for (key, env) in batch {
+            if records.len() >= self.net.push_batch || bytes >= self.net.push_bytes {
+                break;
+            }
+            let record = match accord_protocol::canonical::parse_record_json(env.record_bytes()) {
+                Ok(r) => r,
+                Err(_) => {
+                    dropped.push(key);
+                    continue;
+                }
+            };
+            if !self.confirmed.contains(&(record.agreement.clone(), peer.clone())) {
+                continue; // wait for the sync exchange to confirm the agreement's text
+            }
+            let Some(agreement) = self.cfg.agreements.get(&record.agreement) else {
+                dropped.push(key);
+                continue;
+            };
+            if let Some(reason) = may_send(&record, agreement, peer, now).reason() {
+                tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
+                dropped.push(key);
+                continue;
+            }
+            bytes += env.encoded_len();
+            ids.push(env.id());
+            keys.push(key);
+            records.push(env);
+        }
+        if !dropped.is_empty() {
+            let _ = self.store.outbox_done(&dropped);
+        }
+        if records.is_empty() {
+            return;
+        }
+        tracing::debug!(to = %peer, records = records.len(), "push");
+        self.pushing.insert(peer.clone());
+        self.send(peer, &Message::Push(Push { records }), Pending::Push { peer: peer.clone(), keys, ids });
+    }
+
+    fn on_ack(&mut self, peer: AgencyId, keys: Vec<Vec<u8>>, ids: Vec<RecordId>, ack: Ack) {
+        self.pushing.remove(&peer);
+        if ack.results.len() != ids.len() {
+            tracing::warn!(%peer, "ack does not match the push; will retry");
+            return;
+        }
+        let mut done = Vec::new();
+        for ((key, id), entry) in keys.into_iter().zip(ids).zip(ack.results) {
+            match entry {
+                AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
+                    done.push(key);
+                    self.emit(NodeEvent::Delivered { id, to: peer.clone() });
+                }
+                AckEntry::Stored(_) | AckEntry::Duplicate(_) => {
+                    tracing::warn!(%peer, %id, "ack names another record; will retry");
+                }
+                AckEntry::Rejected { code, detail } => {
+                    let transient = matches!(code, RejectCode::Busy | RejectCode::AgreementMismatch);
+                    tracing::warn!(%peer, %id, code = code.code(), %detail, transient, "peer refused our record");
+                    self.emit(NodeEvent::RefusedByPeer { peer: peer.clone(), code: code.code(), detail });
+                    if !transient {
+                        done.push(key);
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.store.outbox_done(&done) {
+            tracing::error!(error = %e, "cannot update the outbox");
+        }
+        self.push(&peer);
+    }
+
+    // ---- catch-up: sync status and ranges ---------------------------------------------------
+
+    fn status_for(&self, peer: &AgencyId) -> SyncStatus {
+        let mut agreements = Vec::new();
+        for a in self.shared_with(peer) {
+            let heads = match self.store.heads(&a.id) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read heads");
+                    continue;
+                }
+            };
+            let heads = a.members.iter().map(|m| (m.clone(), heads.get(m).copied().unwrap_or(0))).collect();
+            agreements.push(AgreementStatus { agreement: a.id.clone(), agreement_hash: a.hash, heads });
+        }
+        SyncStatus { agreements }
+    }
+
+    fn sync_all(&mut self) {
+        let peers: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        for peer in peers {
+            self.sync_with(&peer);
+        }
+    }
+
+    fn sync_with(&mut self, peer: &AgencyId) {
+        let status = self.status_for(peer);
+        if status.agreements.is_empty() {
+            return;
+        }
+        self.send(peer, &Message::SyncStatus(status), Pending::Sync { peer: peer.clone() });
+    }
+
+    /// Compares a peer's status with ours: confirms or flags each agreement's text, and asks for
+    /// what the peer holds beyond our heads.
+    fn on_status(&mut self, peer: &AgencyId, status: SyncStatus) {
+        let mut behind = false;
+        let cfg = self.cfg.clone();
+        for st in status.agreements {
+            let Some(a) = cfg.agreements.get(&st.agreement) else { continue };
+            if !a.is_member(peer) || !a.is_member(&self.cfg.agency) {
+                tracing::warn!(%peer, agreement = %st.agreement, "sync status for an agreement the peer does not share with us; ignored");
+                continue;
+            }
+            let pair = (a.id.clone(), peer.clone());
+            if st.agreement_hash != a.hash {
+                if self.mismatched.insert(pair.clone()) {
+                    tracing::error!(%peer, agreement = %a.id, ours = %a.hash_hex(), theirs = %hex::encode(st.agreement_hash),
+                        "AGREEMENT MISMATCH: the peer holds a different text of this agreement; nothing is shared under it with this peer");
+                    self.emit(NodeEvent::AgreementMismatch { agreement: a.id.clone(), peer: peer.clone() });
+                }
+                self.confirmed.remove(&pair);
+                continue;
+            }
+            self.mismatched.remove(&pair);
+            self.confirmed.insert(pair);
+            let ours = self.store.heads(&a.id).unwrap_or_default();
+            for (originator, theirs) in st.heads {
+                if !a.is_member(&originator) {
+                    continue;
+                }
+                let mine = ours.get(&originator).copied().unwrap_or(0);
+                if theirs > mine {
+                    behind = true;
+                    self.fetch(peer, &a.id, &originator, mine + 1, theirs);
+                }
+            }
+        }
+        if !behind {
+            self.emit(NodeEvent::CaughtUp { peer: peer.clone() });
+        }
+        // our side may have records the peer lacks: the push of our outbox goes now
+        self.push(peer);
+    }
+
+    fn fetch(&mut self, peer: &AgencyId, agreement: &AgreementId, originator: &AgencyId, from: u64, to: u64) {
+        let key = (agreement.clone(), originator.clone());
+        if self.fetching.contains(&key) {
+            return;
+        }
+        let (Ok(from), Ok(to)) = (Seq::new(from), Seq::new(to)) else { return };
+        self.fetching.insert(key);
+        let req = RangeRequest { agreement: agreement.clone(), originator: originator.clone(), from, to };
+        self.send(
+            peer,
+            &Message::RangeRequest(req),
+            Pending::Range { peer: peer.clone(), agreement: agreement.clone(), originator: originator.clone(), to },
+        );
+    }
+
+    /// Answers a range request, after checking that the requester is a member and shares the
+    /// same agreement text (rule 1 on the answering side).
+    fn answer_range(&mut self, peer: &AgencyId, req: &RangeRequest) -> Message {
+        let refuse = |code: RejectCode, detail: String| Message::Refused(Refusal { code, detail: truncate(detail) });
+        let cfg = self.cfg.clone();
+        let Some(a) = cfg.agreements.get(&req.agreement) else {
+            return refuse(RejectCode::AgreementNotInForce, format!("agreement {} is unknown here", req.agreement));
+        };
+        if !a.is_member(peer) {
+            tracing::warn!(%peer, agreement = %a.id, "range request from a non-member refused");
+            self.emit(NodeEvent::rejected(peer, RejectCode::NotMember, format!("range request under {}", a.id)));
+            return refuse(RejectCode::NotMember, format!("{peer} is not a member of {}", a.id));
+        }
+        if !self.confirmed.contains(&(a.id.clone(), peer.clone())) {
+            return refuse(RejectCode::AgreementMismatch, format!("the text of {} is not confirmed identical with {peer}", a.id));
+        }
+        let (envs, complete) = match self.store.range(&req.agreement, &req.originator, req.from, req.to, self.net.push_batch, self.net.push_bytes) {
+            Ok(r) => r,
+            Err(e) => return refuse(RejectCode::Busy, format!("store: {e}")),
+        };
+        // every record answered passes may_send for this peer
+        let now = self.now();
+        let records = envs
+            .into_iter()
+            .filter(|env| {
+                accord_protocol::canonical::parse_record_json(env.record_bytes())
+                    .map(|r| may_send(&r, a, peer, now).is_allowed())
+                    .unwrap_or(false)
+            })
+            .collect();
+        Message::RangeResponse(RangeResponse { agreement: req.agreement.clone(), originator: req.originator.clone(), records, complete })
+    }
+
+    fn on_range_response(&mut self, peer: AgencyId, agreement: AgreementId, originator: AgencyId, to: Seq, resp: RangeResponse) {
+        self.fetching.remove(&(agreement.clone(), originator.clone()));
+        if resp.agreement != agreement || resp.originator != originator {
+            tracing::warn!(%peer, "range response for another range; ignored");
+            return;
+        }
+        let (a_id, o_id) = (agreement.clone(), originator.clone());
+        let screen = move |r: &accord_protocol::SignedRecord| {
+            if r.record.agreement != a_id || r.record.originator != o_id || r.record.seq > to {
+                Err((RejectCode::Malformed, "not in the range asked for".to_owned()))
+            } else {
+                Ok(())
+            }
+        };
+        let got = resp.records.len();
+        self.receive_records(&peer, resp.records, &screen);
+        let head = self.store.heads(&agreement).ok().and_then(|h| h.get(&originator).copied()).unwrap_or(0);
+        if head < to.get() && got > 0 {
+            self.fetch(&peer, &agreement, &originator, head + 1, to.get());
+        } else {
+            self.last_catch_up.insert(agreement, self.now());
+        }
+    }
+
+    fn receive_records(&mut self, peer: &AgencyId, envs: Vec<accord_protocol::Envelope>, screen: super::inbound::Screen<'_>) -> Vec<AckEntry> {
+        let now = self.now();
+        match receive(&self.store, &self.cfg, &self.dir, peer, envs, screen, now) {
+            Ok(r) => {
+                if r.stored_any {
+                    self.announce = true; // relay: tell the other members our new heads
+                }
+                for e in r.events {
+                    if let NodeEvent::Equivocation { id, existing, .. } = &e {
+                        self.equivocations.push((*id, *existing));
+                    }
+                    self.emit(e);
+                }
+                r.acks
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store failed while receiving");
+                Vec::new()
+            }
+        }
+    }
+
+    // ---- swarm events --------------------------------------------------------------------
+
+    fn swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.listen.push(address);
+                for w in self.listen_waiters.drain(..) {
+                    let _ = w.send(self.listen.clone());
+                }
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else { return };
+                self.connections.insert(agency.clone(), num_established.get() as usize);
+                if num_established.get() == 1 {
+                    tracing::info!(%agency, "connected");
+                    self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: false });
+                    self.emit(NodeEvent::Connected { agency: agency.clone() });
+                    self.sync_with(&agency);
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else { return };
+                self.connections.insert(agency.clone(), num_established as usize);
+                if num_established == 0 {
+                    tracing::info!(%agency, "disconnected");
+                    self.pushing.remove(&agency);
+                    self.confirmed.retain(|(_, p)| *p != agency);
+                    self.emit(NodeEvent::Disconnected { agency });
+                }
+            }
+            SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
+                tracing::debug!(%send_back_addr, %error, "incoming connection refused or failed");
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(?peer_id, %error, "dial failed");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Rr(e)) => self.rr_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received { peer_id, info, .. })) => {
+                if let Some(agency) = self.peer_ids.get(&peer_id).cloned() {
+                    let list = self.addresses.entry(agency).or_default();
+                    for addr in info.listen_addrs {
+                        if !list.contains(&addr) && is_loopback_or_public(&addr) {
+                            list.push(addr);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rr_event(&mut self, event: request_response::Event<Frame, Frame>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => {
+                let Some(agency) = self.peer_ids.get(&peer).cloned() else {
+                    // the allow-list admits only known agencies; this cannot happen
+                    tracing::error!(%peer, "request from an unknown peer");
+                    return;
+                };
+                match message {
+                    request_response::Message::Request { request, channel, .. } => self.on_request(agency, request, channel),
+                    request_response::Message::Response { request_id, response } => self.on_response(agency, request_id, response),
+                }
+            }
+            request_response::Event::OutboundFailure { request_id, error, peer, .. } => {
+                tracing::debug!(%peer, %error, "request failed");
+                match self.pending.remove(&request_id) {
+                    Some(Pending::Push { peer, .. }) => {
+                        self.pushing.remove(&peer);
+                    }
+                    Some(Pending::Range { agreement, originator, .. }) => {
+                        self.fetching.remove(&(agreement, originator));
+                    }
+                    _ => {}
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                let agency = self.peer_ids.get(&peer).cloned();
+                tracing::warn!(?agency, %error, "inbound request failed");
+                if let Some(a) = agency {
+                    self.emit(NodeEvent::rejected(&a, RejectCode::Malformed, format!("inbound request failed: {error}")));
+                }
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request(&mut self, agency: AgencyId, request: Frame, channel: ResponseChannel<Frame>) {
+        let msg = match Message::decode(&request.0) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(from = %agency, error = %e, "malformed request refused");
+                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, e.to_string()));
+                let reply = Message::Refused(Refusal { code: RejectCode::Malformed, detail: truncate(e.to_string()) });
+                self.respond(channel, &reply, &agency);
+                return;
+            }
+        };
+        let reply = match msg {
+            Message::Push(push) => {
+                let confirmed = self.confirmed.clone();
+                let peer = agency.clone();
+                let screen = move |r: &accord_protocol::SignedRecord| {
+                    if confirmed.contains(&(r.record.agreement.clone(), peer.clone())) {
+                        Ok(())
+                    } else {
+                        Err((RejectCode::AgreementMismatch, format!("the text of {} is not confirmed identical with {peer}", r.record.agreement)))
+                    }
+                };
+                Message::Ack(Ack { results: self.receive_records(&agency, push.records, &screen) })
+            }
+            Message::SyncStatus(status) => {
+                let mine = self.status_for(&agency);
+                self.on_status(&agency, status);
+                Message::SyncStatus(mine)
+            }
+            Message::RangeRequest(req) => self.answer_range(&agency, &req),
+            other => {
+                let detail = format!("message kind {} is not a request", other.kind_code());
+                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, detail.clone()));
+                Message::Refused(Refusal { code: RejectCode::Malformed, detail })
+            }
+        };
+        self.respond(channel, &reply, &agency);
+    }
+
+    fn on_response(&mut self, agency: AgencyId, request_id: OutboundRequestId, response: Frame) {
+        let Some(pending) = self.pending.remove(&request_id) else { return };
+        let msg = match Message::decode(&response.0) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(from = %agency, error = %e, "malformed response");
+                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, e.to_string()));
+                self.clear(pending);
+                return;
+            }
+        };
+        match (pending, msg) {
+            (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => self.on_ack(peer, keys, ids, ack),
+            (Pending::Sync { peer }, Message::SyncStatus(status)) => self.on_status(&peer, status),
+            (Pending::Range { peer, agreement, originator, to }, Message::RangeResponse(resp)) => {
+                self.on_range_response(peer, agreement, originator, to, resp);
+            }
+            (pending, Message::Refused(r)) => {
+                tracing::warn!(peer = %agency, code = r.code.code(), detail = %r.detail, "peer refused our request");
+                self.emit(NodeEvent::RefusedByPeer { peer: agency, code: r.code.code(), detail: r.detail });
+                self.clear(pending);
+            }
+            (pending, other) => {
+                tracing::warn!(peer = %agency, kind = other.kind_code(), "unexpected response");
+                self.clear(pending);
+            }
+        }
+    }
+
+    fn clear(&mut self, pending: Pending) {
+        match pending {
+            Pending::Push { peer, .. } => {
+                self.pushing.remove(&peer);
+            }
+            Pending::Range { agreement, originator, .. } => {
+                self.fetching.remove(&(agreement, originator));
+            }
+            Pending::Sync { .. } => {}
+        }
+    }
+
+    fn peers_report(&self) -> PeersReport {
+        let connected: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        let agreements = self
+            .cfg
+            .agreements
+            .values()
+            .map(|a| (a.id.clone(), connected.iter().filter(|c| a.is_member(c)).cloned().collect()))
+            .collect();
+        PeersReport { connected, agreements }
+    }
+
+    fn status_report(&self) -> StatusReport {
+        StatusReport {
+            agency: Some(self.cfg.agency.clone()),
+            records: self.store.len(),
+            outbox: self.store.outbox_depths().unwrap_or_default(),
+            last_catch_up: self.last_catch_up.clone(),
+            agreement_mismatches: self.mismatched.iter().cloned().collect(),
+            equivocations: self.equivocations.clone(),
+            connected: self.peers_report().connected,
+        }
+    }
+}
+
+/// Addresses worth dialling: not unspecified.
+fn is_loopback_or_public(addr: &Multiaddr) -> bool {
+    !addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified()))
+}

@@ -1,0 +1,54 @@
+//! The libp2p behaviour: an allow-list of the known agencies' peer ids, connection limits,
+//! identify, ping, and the accord request-response protocol.
+
+use std::time::Duration;
+
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{PeerId, allow_block_list, connection_limits, identify, ping, request_response};
+
+use super::codec::{FrameCodec, PROTOCOL};
+
+/// Everything the node speaks.
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    /// Only known agencies may connect: everyone else is refused before any protocol runs.
+    pub allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    /// Bounds on connections.
+    pub limits: connection_limits::Behaviour,
+    /// Exchanges listen addresses and versions.
+    pub identify: identify::Behaviour,
+    /// Liveness.
+    pub ping: ping::Behaviour,
+    /// Push, sync and range requests.
+    pub rr: request_response::Behaviour<FrameCodec>,
+}
+
+impl Behaviour {
+    /// Builds the behaviour for `local` allowing exactly `allowed`.
+    pub fn new(
+        key: &libp2p::identity::Keypair,
+        allowed: impl IntoIterator<Item = PeerId>,
+        request_timeout: Duration,
+    ) -> Self {
+        let mut allow = allow_block_list::Behaviour::default();
+        for peer in allowed {
+            allow.allow_peer(peer);
+        }
+        let limits = connection_limits::ConnectionLimits::default()
+            .with_max_pending_incoming(Some(64))
+            .with_max_pending_outgoing(Some(64))
+            .with_max_established_per_peer(Some(2))
+            .with_max_established(Some(256));
+        Self {
+            allow,
+            limits: connection_limits::Behaviour::new(limits),
+            identify: identify::Behaviour::new(identify::Config::new("/accord/id/1".into(), key.public())),
+            ping: ping::Behaviour::new(ping::Config::new()),
+            rr: request_response::Behaviour::with_codec(
+                FrameCodec,
+                [(PROTOCOL, request_response::ProtocolSupport::Full)],
+                request_response::Config::default().with_request_timeout(request_timeout),
+            ),
+        }
+    }
+}

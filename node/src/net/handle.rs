@@ -1,0 +1,248 @@
+//! The cloneable handle through which everything else talks to the node's network actor: a
+//! bounded command channel with oneshot replies, and a broadcast of events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use accord_config::NodeConfig;
+use accord_protocol::wire::RejectCode;
+use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp};
+use libp2p::Multiaddr;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::draft::Draft;
+use crate::publish::{PublishError, publish_draft};
+use crate::store::Store;
+
+/// Capacity of the command channel.
+pub const COMMAND_CAPACITY: usize = 256;
+/// Capacity of the event broadcast (slow subscribers miss the oldest events).
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// What the actor is asked to do.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// A record of ours was stored: deliver it.
+    Published(AgreementId),
+    /// Report the connected peers.
+    Peers(oneshot::Sender<PeersReport>),
+    /// Report the node's state.
+    Status(oneshot::Sender<StatusReport>),
+    /// The addresses the node listens on.
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    /// Learn an address for a known agency and dial it.
+    AddAddress(AgencyId, Multiaddr),
+    /// Close every connection to an agency and stop redialling it until `AddAddress`/`Redial`.
+    Disconnect(AgencyId),
+    /// Start redialling an agency again.
+    Redial(AgencyId),
+    /// Exchange sync status with every connected member now.
+    SyncNow,
+    /// Stop: close the swarm, flush the store, then reply.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Something that happened, for tests, the demo and monitoring.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum NodeEvent {
+    /// A known agency connected.
+    Connected {
+        /// Who.
+        agency: AgencyId,
+    },
+    /// Its last connection closed.
+    Disconnected {
+        /// Who.
+        agency: AgencyId,
+    },
+    /// A record was verified, permitted and stored durably.
+    Stored {
+        /// The record.
+        id: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// Its originator.
+        originator: AgencyId,
+        /// The peer it came from.
+        from: AgencyId,
+    },
+    /// A peer acknowledged one of our records.
+    Delivered {
+        /// The record.
+        id: RecordId,
+        /// To whom.
+        to: AgencyId,
+    },
+    /// Something a peer sent was refused.
+    Rejected {
+        /// The peer.
+        from: AgencyId,
+        /// Why, as on the wire.
+        code: u8,
+        /// Details.
+        detail: String,
+    },
+    /// A peer refused something we sent or asked.
+    RefusedByPeer {
+        /// The peer.
+        peer: AgencyId,
+        /// Why, as on the wire.
+        code: u8,
+        /// Details.
+        detail: String,
+    },
+    /// A peer holds a different text of an agreement: nothing is shared under it with them.
+    AgreementMismatch {
+        /// The agreement.
+        agreement: AgreementId,
+        /// The peer.
+        peer: AgencyId,
+    },
+    /// Two different records claim one (agreement, originator, seq).
+    Equivocation {
+        /// The record offered second.
+        id: RecordId,
+        /// The record held.
+        existing: RecordId,
+        /// Who offered it.
+        from: AgencyId,
+    },
+    /// A catch-up with a peer found nothing more to fetch.
+    CaughtUp {
+        /// The peer.
+        peer: AgencyId,
+    },
+}
+
+impl NodeEvent {
+    /// A rejection event.
+    pub(crate) fn rejected(from: &AgencyId, code: RejectCode, detail: impl Into<String>) -> Self {
+        NodeEvent::Rejected { from: from.clone(), code: code.code(), detail: detail.into() }
+    }
+}
+
+/// Connected peers, overall and per agreement.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PeersReport {
+    /// Every connected known agency.
+    pub connected: Vec<AgencyId>,
+    /// Per agreement, its connected members.
+    pub agreements: BTreeMap<AgreementId, Vec<AgencyId>>,
+}
+
+/// The node's state, for `GET /v1/status`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StatusReport {
+    /// This node's agency.
+    pub agency: Option<AgencyId>,
+    /// Records held.
+    pub records: usize,
+    /// Records waiting in each peer's outbox.
+    pub outbox: BTreeMap<AgencyId, usize>,
+    /// When a catch-up under each agreement last completed.
+    pub last_catch_up: BTreeMap<AgreementId, Timestamp>,
+    /// Agreements whose text differs at a peer, and the peer.
+    pub agreement_mismatches: Vec<(AgreementId, AgencyId)>,
+    /// Equivocations seen: (record offered, record held).
+    pub equivocations: Vec<(RecordId, RecordId)>,
+    /// Connected peers.
+    pub connected: Vec<AgencyId>,
+}
+
+/// A handle to a running node. Cloning is cheap.
+#[derive(Clone, Debug)]
+pub struct NodeHandle {
+    pub(crate) tx: mpsc::Sender<Command>,
+    pub(crate) events: broadcast::Sender<NodeEvent>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) cfg: Arc<NodeConfig>,
+    pub(crate) key: Arc<SecretKey>,
+}
+
+/// The node has stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the node has stopped")]
+pub struct Stopped;
+
+impl NodeHandle {
+    /// The store (shared with the actor; the store serialises writes itself).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<NodeConfig> {
+        &self.cfg
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Stopped> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).await.map_err(|_| Stopped)?;
+        rx.await.map_err(|_| Stopped)
+    }
+
+    /// Publishes a draft (numbered, checked, signed, stored, flushed) and hands it to the
+    /// network for delivery.
+    pub async fn publish(&self, draft: Draft, now: Timestamp) -> Result<RecordId, PublishError> {
+        let (store, cfg, key) = (self.store.clone(), self.cfg.clone(), self.key.clone());
+        let agreement = draft.agreement.clone();
+        let id = tokio::task::spawn_blocking(move || publish_draft(&store, &cfg, &key, &draft, now))
+            .await
+            .map_err(|e| PublishError::Store(crate::store::StoreError::Corrupt(format!("publish task failed: {e}"))))??;
+        // the record is durable and in the outbox; if the actor is gone it is delivered on restart
+        let _ = self.tx.send(Command::Published(agreement)).await;
+        Ok(id)
+    }
+
+    /// Tells the actor that a record was published directly into the store.
+    pub async fn published(&self, agreement: AgreementId) -> Result<(), Stopped> {
+        self.tx.send(Command::Published(agreement)).await.map_err(|_| Stopped)
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<PeersReport, Stopped> {
+        self.ask(Command::Peers).await
+    }
+
+    /// The node's state.
+    pub async fn status(&self) -> Result<StatusReport, Stopped> {
+        self.ask(Command::Status).await
+    }
+
+    /// The addresses the node listens on (waits until it listens on at least one).
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, Stopped> {
+        self.ask(Command::ListenAddrs).await
+    }
+
+    /// Adds an address for a known agency and dials it.
+    pub async fn add_address(&self, agency: AgencyId, addr: Multiaddr) -> Result<(), Stopped> {
+        self.tx.send(Command::AddAddress(agency, addr)).await.map_err(|_| Stopped)
+    }
+
+    /// Disconnects from an agency and stops redialling it (for tests of partitions).
+    pub async fn disconnect(&self, agency: AgencyId) -> Result<(), Stopped> {
+        self.tx.send(Command::Disconnect(agency)).await.map_err(|_| Stopped)
+    }
+
+    /// Resumes redialling an agency.
+    pub async fn redial(&self, agency: AgencyId) -> Result<(), Stopped> {
+        self.tx.send(Command::Redial(agency)).await.map_err(|_| Stopped)
+    }
+
+    /// Exchanges sync status with every connected member now.
+    pub async fn sync_now(&self) -> Result<(), Stopped> {
+        self.tx.send(Command::SyncNow).await.map_err(|_| Stopped)
+    }
+
+    /// Stops the node: the swarm closes and the store is flushed.
+    pub async fn shutdown(&self) -> Result<(), Stopped> {
+        self.ask(Command::Shutdown).await
+    }
+}
