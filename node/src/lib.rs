@@ -3,8 +3,8 @@
 //! The binary `accord` (src/main.rs) is a thin shell over this library, so integration tests
 //! can drive the same code in process.
 
-pub mod bundle;
 pub mod api;
+pub mod bundle;
 pub mod cli;
 pub mod clock;
 pub mod commands;

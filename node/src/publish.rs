@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use accord_config::NodeConfig;
 use accord_protocol::{
-    AgencyId, AgreementId, PublicKey, Record, RecordError, RecordId, SecretKey, Seq, SignedRecord, Timestamp,
-    Verified, VerifyError, sign, verify,
+    AgencyId, AgreementId, PublicKey, Record, RecordError, RecordId, SecretKey, Seq, SignedRecord,
+    Timestamp, Verified, VerifyError, sign, verify,
 };
 use thiserror::Error;
 
@@ -55,7 +55,11 @@ impl PublishError {
 
 /// Every agency key a node knows, its own included.
 pub fn directory(cfg: &NodeConfig, own: &SecretKey) -> BTreeMap<AgencyId, PublicKey> {
-    let mut dir: BTreeMap<AgencyId, PublicKey> = cfg.agencies.values().map(|a| (a.id.clone(), a.public_key)).collect();
+    let mut dir: BTreeMap<AgencyId, PublicKey> = cfg
+        .agencies
+        .values()
+        .map(|a| (a.id.clone(), a.public_key))
+        .collect();
     dir.insert(cfg.agency.clone(), own.public_key());
     dir
 }
@@ -68,7 +72,9 @@ pub fn publish_draft(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<RecordId, PublishError> {
-    publish_with(store, cfg, key, &draft.agreement, now, |seq| Ok(draft.clone().into_record(&cfg.agency, seq, now)?))
+    publish_with(store, cfg, key, &draft.agreement, now, |seq| {
+        Ok(draft.clone().into_record(&cfg.agency, seq, now)?)
+    })
 }
 
 /// Publishes the record `make` builds for the seq the store assigns under `agreement_id`.
@@ -85,16 +91,33 @@ pub fn publish_with(
         return Err(PublishError::UnknownAgreement {
             agreement: agreement_id.clone(),
             agency: cfg.agency.clone(),
-            known: if known.is_empty() { "none".to_owned() } else { known.join(", ") },
+            known: if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            },
         });
     };
     let dir = directory(cfg, key);
-    let peers: Vec<AgencyId> = agreement.members.iter().filter(|m| **m != cfg.agency).cloned().collect();
-    let stored = store.publish(agreement_id, &cfg.agency, now, &peers, |seq| -> Result<Verified<SignedRecord>, PublishError> {
-        let record = make(seq)?;
-        may_publish(&cfg.agency, agreement, &record, now).into_result().map_err(PublishError::Denied)?;
-        let envelope = sign(&record, key)?;
-        Ok(verify(envelope, &dir)?)
-    })?;
+    let peers: Vec<AgencyId> = agreement
+        .members
+        .iter()
+        .filter(|m| **m != cfg.agency)
+        .cloned()
+        .collect();
+    let stored = store.publish(
+        agreement_id,
+        &cfg.agency,
+        now,
+        &peers,
+        |seq| -> Result<Verified<SignedRecord>, PublishError> {
+            let record = make(seq)?;
+            may_publish(&cfg.agency, agreement, &record, now)
+                .into_result()
+                .map_err(PublishError::Denied)?;
+            let envelope = sign(&record, key)?;
+            Ok(verify(envelope, &dir)?)
+        },
+    )?;
     stored
 }

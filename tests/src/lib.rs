@@ -19,7 +19,10 @@ pub const QUAD: [&str; 5] = ["pk-fia", "ir-faraja", "tr-jgk", "gr-hcg", "bg-gdbp
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Copies `from` into `to`, skipping data directories.
@@ -49,7 +52,13 @@ pub fn quad_copy() -> tempfile::TempDir {
         let text = std::fs::read_to_string(&path).unwrap();
         let text: String = text
             .lines()
-            .map(|l| if l.starts_with("listen = ") { "listen = [\"/ip4/127.0.0.1/tcp/0\"]".to_owned() } else { l.to_owned() })
+            .map(|l| {
+                if l.starts_with("listen = ") {
+                    "listen = [\"/ip4/127.0.0.1/tcp/0\"]".to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(&path, text + "\n").unwrap();
@@ -90,10 +99,16 @@ pub struct TestNode {
 impl TestNode {
     /// Starts a node from its configuration.
     pub async fn start(cfg: NodeConfig) -> Self {
-        let key = SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
+        let key =
+            SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
         let store = Arc::new(Store::open(&cfg.data_dir).unwrap());
         let running = start(cfg.clone(), key, store, fast()).await.unwrap();
-        Self { agency: cfg.agency.clone(), cfg, handle: running.handle.clone(), running: Some(running) }
+        Self {
+            agency: cfg.agency.clone(),
+            cfg,
+            handle: running.handle.clone(),
+            running: Some(running),
+        }
     }
 
     /// Stops the node and waits until its store is closed.
@@ -110,7 +125,10 @@ impl TestNode {
     /// Publishes a draft (JSON text) and returns the id.
     pub async fn publish(&self, draft: &str) -> RecordId {
         let d = parse_draft(draft.as_bytes()).unwrap();
-        self.handle.publish(d, accord_node::clock::now()).await.unwrap_or_else(|e| panic!("{}: {e}", self.agency))
+        self.handle
+            .publish(d, accord_node::clock::now())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.agency))
     }
 
     /// Whether the store holds a record.
@@ -130,7 +148,10 @@ pub async fn connect_all(nodes: &[&TestNode]) {
         for (agency, list) in &addrs {
             if *agency != n.agency && n.cfg.agencies.contains_key(agency) {
                 for a in list {
-                    n.handle.add_address(agency.clone(), a.clone()).await.unwrap();
+                    n.handle
+                        .add_address(agency.clone(), a.clone())
+                        .await
+                        .unwrap();
                 }
             }
         }
@@ -139,7 +160,10 @@ pub async fn connect_all(nodes: &[&TestNode]) {
 
 /// The node's listen addresses (the node answers once it listens).
 pub async fn wait_for_listen(h: &NodeHandle) -> Vec<libp2p::Multiaddr> {
-    tokio::time::timeout(Duration::from_secs(10), h.listen_addrs()).await.expect("node never listened").unwrap()
+    tokio::time::timeout(Duration::from_secs(10), h.listen_addrs())
+        .await
+        .expect("node never listened")
+        .unwrap()
 }
 
 /// Waits until `cond` holds, re-checking after every event of any of `events` and at least
@@ -177,4 +201,125 @@ pub fn draft(agreement: &str, category: &str, handling: &str, summary: &str) -> 
         "summary": summary,
     })
     .to_string()
+}
+
+/// A bare libp2p peer speaking accord's request-response protocol with any key and any
+/// message: the adversary in tests.
+pub struct RawPeer {
+    swarm: libp2p::Swarm<libp2p::request_response::Behaviour<accord_node::net::codec::FrameCodec>>,
+}
+
+impl std::fmt::Debug for RawPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawPeer({})", self.swarm.local_peer_id())
+    }
+}
+
+/// What a raw request came to.
+#[derive(Debug)]
+pub enum RawOutcome {
+    /// A response arrived.
+    Response(accord_protocol::Message),
+    /// The request failed (no connection, protocol refused, timeout).
+    Failed(String),
+}
+
+impl RawPeer {
+    /// A peer with the given agency key.
+    pub fn new(key: &SecretKey) -> Self {
+        use libp2p::request_response::{Behaviour, Config, ProtocolSupport};
+        let mut seed = key.to_seed();
+        let kp = libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).unwrap();
+        let swarm = libp2p::SwarmBuilder::with_existing_identity(kp)
+            .with_tokio()
+            .with_tcp(
+                libp2p::tcp::Config::default(),
+                libp2p::noise::Config::new,
+                libp2p::yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|_| {
+                Behaviour::with_codec(
+                    accord_node::net::codec::FrameCodec,
+                    [(accord_node::net::codec::PROTOCOL, ProtocolSupport::Full)],
+                    Config::default().with_request_timeout(Duration::from_secs(10)),
+                )
+            })
+            .unwrap()
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+            .build();
+        Self { swarm }
+    }
+
+    /// Sends `msg` (or raw bytes) to the node at `addr` with identity `peer` and waits for
+    /// the outcome, at most 20 s.
+    pub async fn request(
+        &mut self,
+        peer: libp2p::PeerId,
+        addr: &libp2p::Multiaddr,
+        bytes: Vec<u8>,
+    ) -> RawOutcome {
+        use libp2p::futures::StreamExt;
+        use libp2p::request_response::{Event, Message};
+        use libp2p::swarm::SwarmEvent;
+        self.swarm.add_peer_address(peer, addr.clone());
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .send_request(&peer, accord_node::net::codec::Frame(bytes));
+        let wait = async {
+            loop {
+                match self.swarm.select_next_some().await {
+                    SwarmEvent::Behaviour(Event::Message {
+                        message:
+                            Message::Response {
+                                request_id,
+                                response,
+                            },
+                        ..
+                    }) if request_id == id => {
+                        return match accord_protocol::Message::decode(&response.0) {
+                            Ok(m) => RawOutcome::Response(m),
+                            Err(e) => RawOutcome::Failed(format!("undecodable response: {e}")),
+                        };
+                    }
+                    SwarmEvent::Behaviour(Event::OutboundFailure {
+                        request_id, error, ..
+                    }) if request_id == id => {
+                        return RawOutcome::Failed(error.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(20), wait).await {
+            Ok(o) => o,
+            Err(_) => RawOutcome::Failed("timed out".into()),
+        }
+    }
+
+    /// Encodes and sends a message.
+    pub async fn send(
+        &mut self,
+        peer: libp2p::PeerId,
+        addr: &libp2p::Multiaddr,
+        msg: &accord_protocol::Message,
+    ) -> RawOutcome {
+        self.request(peer, addr, msg.encode().unwrap()).await
+    }
+}
+
+/// The secret key of a demo agency.
+pub fn demo_key(dir: &Path, agency: &str) -> SecretKey {
+    SecretKey::from_key_file(&std::fs::read_to_string(dir.join(agency).join("agency.key")).unwrap())
+        .unwrap()
+}
+
+/// The peer id of a node.
+pub fn peer_of(node: &TestNode) -> libp2p::PeerId {
+    let key = demo_key(
+        node.cfg.path.parent().unwrap().parent().unwrap(),
+        &node.agency.as_str().to_lowercase(),
+    );
+    accord_node::net::peer_id(&key.public_key()).unwrap()
 }

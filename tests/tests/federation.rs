@@ -25,23 +25,50 @@ async fn every_record_reaches_exactly_its_agreements_members() {
     let mut quad_ids: Vec<RecordId> = Vec::new();
     for a in ["PK-FIA", "IR-FARAJA", "TR-JGK", "GR-HCG"] {
         for i in 0..3 {
-            quad_ids.push(by(a).publish(&draft("QUAD-2026", "alert", "H1", &format!("{a} quad record {i}"))).await);
+            quad_ids.push(
+                by(a)
+                    .publish(&draft(
+                        "QUAD-2026",
+                        "alert",
+                        "H1",
+                        &format!("{a} quad record {i}"),
+                    ))
+                    .await,
+            );
         }
     }
     let mut bil_ids = Vec::new();
     for a in ["TR-JGK", "BG-GDBP"] {
         for i in 0..3 {
-            bil_ids.push(by(a).publish(&draft("TR-BG-2026", "route", "H2", &format!("{a} bilateral record {i}"))).await);
+            bil_ids.push(
+                by(a)
+                    .publish(&draft(
+                        "TR-BG-2026",
+                        "route",
+                        "H2",
+                        &format!("{a} bilateral record {i}"),
+                    ))
+                    .await,
+            );
         }
     }
 
     let mut events: Vec<_> = nodes.iter().map(|n| n.handle.subscribe()).collect();
     let quad_members = ["PK-FIA", "IR-FARAJA", "TR-JGK", "GR-HCG"];
     let bil_members = ["TR-JGK", "BG-GDBP"];
-    wait_until(&mut events, Duration::from_secs(60), "every member to hold every record of its agreements", || {
-        quad_members.iter().all(|m| quad_ids.iter().all(|id| by(m).holds(id)))
-            && bil_members.iter().all(|m| bil_ids.iter().all(|id| by(m).holds(id)))
-    })
+    wait_until(
+        &mut events,
+        Duration::from_secs(60),
+        "every member to hold every record of its agreements",
+        || {
+            quad_members
+                .iter()
+                .all(|m| quad_ids.iter().all(|id| by(m).holds(id)))
+                && bil_members
+                    .iter()
+                    .all(|m| bil_ids.iter().all(|id| by(m).holds(id)))
+        },
+    )
     .await;
 
     // Bulgaria is connected to Turkey (they share TR-BG-2026) ...
@@ -49,7 +76,10 @@ async fn every_record_reaches_exactly_its_agreements_members() {
     assert!(peers.connected.contains(&agency("TR-JGK")), "{peers:?}");
     // ... yet holds none of the quadrilateral records, and the others hold no bilateral record
     for id in &quad_ids {
-        assert!(!by("BG-GDBP").holds(id), "the outsider holds quad record {id}");
+        assert!(
+            !by("BG-GDBP").holds(id),
+            "the outsider holds quad record {id}"
+        );
     }
     for m in ["PK-FIA", "IR-FARAJA", "GR-HCG"] {
         for id in &bil_ids {
@@ -63,9 +93,16 @@ async fn every_record_reaches_exactly_its_agreements_members() {
     assert_eq!(count("TR-JGK"), 18);
     assert_eq!(count("BG-GDBP"), 6);
     // outboxes drained: every push was acknowledged
-    wait_until(&mut events, Duration::from_secs(30), "outboxes to drain", || {
-        nodes.iter().all(|n| n.handle.store().outbox_depths().unwrap().is_empty())
-    })
+    wait_until(
+        &mut events,
+        Duration::from_secs(30),
+        "outboxes to drain",
+        || {
+            nodes
+                .iter()
+                .all(|n| n.handle.store().outbox_depths().unwrap().is_empty())
+        },
+    )
     .await;
     for n in nodes {
         n.stop().await;

@@ -18,7 +18,9 @@ pub fn run(out: &Path) -> Result<()> {
     println!("wrote {} (mode 0600)", out.display());
     println!("public key: {}", key.public_key());
     println!("peer id:    {}", peer_id(&key)?);
-    println!("give the public key to your partners: it goes in their [[known_agency]] entry for you");
+    println!(
+        "give the public key to your partners: it goes in their [[known_agency]] entry for you"
+    );
     Ok(())
 }
 

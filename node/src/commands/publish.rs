@@ -15,14 +15,19 @@ pub fn publish(config: &Path, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let draft = parse_draft(&bytes).map_err(|e| refuse(file.display(), e))?;
     let key = node.key()?;
-    let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?).map_err(|e| fail(file.display(), e))?;
+    let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
+        .map_err(|e| fail(file.display(), e))?;
     println!("{id}");
     Ok(())
 }
 
 /// A refusal for the input's faults, an error for the node's.
 fn fail(what: impl std::fmt::Display, e: PublishError) -> anyhow::Error {
-    if e.is_refusal() { refuse(what, e) } else { anyhow::Error::new(e) }
+    if e.is_refusal() {
+        refuse(what, e)
+    } else {
+        anyhow::Error::new(e)
+    }
 }
 
 /// Withdraws one of this agency's records with a signed withdrawal record.

@@ -15,14 +15,20 @@ pub fn run(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     let key = files::read_key(&cfg.key_file)?;
     let store = Arc::new(Store::open(&cfg.data_dir)?);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let agency = cfg.agency.clone();
         let running = start(cfg.clone(), key, store.clone(), NetConfig::default()).await?;
         let handle = running.handle.clone();
         let api = crate::api::serve(handle.clone(), &cfg).await?;
         tracing::info!(%agency, api = %api.addr, "accord node running");
-        eprintln!("accord node {agency} running; API on http://{}; stop with Ctrl-C", api.addr);
+        eprintln!(
+            "accord node {agency} running; API on http://{}; stop with Ctrl-C",
+            api.addr
+        );
         shutdown_signal().await;
         eprintln!("stopping {agency}…");
         api.stop().await;

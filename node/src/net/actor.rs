@@ -8,20 +8,23 @@ use std::time::Duration;
 
 use accord_config::NodeConfig;
 use accord_protocol::wire::{
-    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode, SyncStatus,
+    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
+    SyncStatus,
 };
-use accord_protocol::{AgencyId, AgreementId, Message, PublicKey, RecordId, SecretKey, Seq, Timestamp};
+use accord_protocol::{
+    AgencyId, AgreementId, Message, PublicKey, RecordId, SecretKey, Seq, Timestamp,
+};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
+use super::NetConfig;
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{receive, truncate};
-use super::NetConfig;
 use crate::policy::may_send;
 use crate::store::Store;
 
@@ -29,11 +32,20 @@ use crate::store::Store;
 #[derive(Debug)]
 enum Pending {
     /// A push of outbox entries (their keys) to a peer.
-    Push { peer: AgencyId, keys: Vec<Vec<u8>>, ids: Vec<RecordId> },
+    Push {
+        peer: AgencyId,
+        keys: Vec<Vec<u8>>,
+        ids: Vec<RecordId>,
+    },
     /// A sync status sent to a peer.
     Sync { peer: AgencyId },
     /// A range asked of a peer.
-    Range { peer: AgencyId, agreement: AgreementId, originator: AgencyId, to: Seq },
+    Range {
+        peer: AgencyId,
+        agreement: AgreementId,
+        originator: AgencyId,
+        to: Seq,
+    },
 }
 
 /// Redial state of one agency.
@@ -92,7 +104,11 @@ impl Actor {
     ) -> Self {
         let dir = crate::publish::directory(&cfg, key);
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
-        let addresses = cfg.agencies.values().map(|a| (a.id.clone(), a.addresses.clone())).collect();
+        let addresses = cfg
+            .agencies
+            .values()
+            .map(|a| (a.id.clone(), a.addresses.clone()))
+            .collect();
         Self {
             swarm,
             cfg,
@@ -202,7 +218,14 @@ impl Actor {
                 }
             }
             Command::Disconnect(agency) => {
-                self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: true });
+                self.backoff.insert(
+                    agency.clone(),
+                    Backoff {
+                        next: Instant::now(),
+                        delay: self.net.redial_min,
+                        paused: true,
+                    },
+                );
                 if let Some(peer) = self.agency_peers.get(&agency) {
                     let _ = self.swarm.disconnect_peer_id(*peer);
                 }
@@ -214,7 +237,14 @@ impl Actor {
     }
 
     fn resume(&mut self, agency: &AgencyId) {
-        self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: false });
+        self.backoff.insert(
+            agency.clone(),
+            Backoff {
+                next: Instant::now(),
+                delay: self.net.redial_min,
+                paused: false,
+            },
+        );
         self.redial();
     }
 
@@ -223,8 +253,14 @@ impl Actor {
     }
 
     /// Agreements this node shares with `agency`.
-    fn shared_with<'a>(&'a self, agency: &'a AgencyId) -> impl Iterator<Item = &'a accord_config::Agreement> + 'a {
-        self.cfg.agreements.values().filter(move |a| a.is_member(agency) && a.is_member(&self.cfg.agency))
+    fn shared_with<'a>(
+        &'a self,
+        agency: &'a AgencyId,
+    ) -> impl Iterator<Item = &'a accord_config::Agreement> + 'a {
+        self.cfg
+            .agreements
+            .values()
+            .filter(move |a| a.is_member(agency) && a.is_member(&self.cfg.agency))
     }
 
     fn timer(&mut self) {
@@ -247,11 +283,18 @@ impl Actor {
             if self.is_connected(&agency) || self.shared_with(&agency).next().is_none() {
                 continue;
             }
-            let b = *self.backoff.entry(agency.clone()).or_insert(Backoff { next: now, delay: self.net.redial_min, paused: false });
+            let b = *self.backoff.entry(agency.clone()).or_insert(Backoff {
+                next: now,
+                delay: self.net.redial_min,
+                paused: false,
+            });
             if b.paused || now < b.next {
                 continue;
             }
-            let (Some(peer), Some(addrs)) = (self.agency_peers.get(&agency).copied(), self.addresses.get(&agency).cloned()) else {
+            let (Some(peer), Some(addrs)) = (
+                self.agency_peers.get(&agency).copied(),
+                self.addresses.get(&agency).cloned(),
+            ) else {
                 continue;
             };
             if addrs.is_empty() {
@@ -265,15 +308,28 @@ impl Actor {
                 tracing::debug!(%agency, error = %e, "dial not started");
             }
             let delay = (b.delay * 2).min(self.net.redial_max);
-            self.backoff.insert(agency, Backoff { next: now + b.delay, delay, paused: false });
+            self.backoff.insert(
+                agency,
+                Backoff {
+                    next: now + b.delay,
+                    delay,
+                    paused: false,
+                },
+            );
         }
     }
 
     fn send(&mut self, agency: &AgencyId, msg: &Message, pending: Pending) {
-        let Some(peer) = self.agency_peers.get(agency).copied() else { return };
+        let Some(peer) = self.agency_peers.get(agency).copied() else {
+            return;
+        };
         match msg.encode() {
             Ok(bytes) => {
-                let id = self.swarm.behaviour_mut().rr.send_request(&peer, Frame(bytes));
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .rr
+                    .send_request(&peer, Frame(bytes));
                 self.pending.insert(id, pending);
             }
             Err(e) => tracing::error!(to = %agency, error = %e, "cannot encode a message"),
@@ -288,7 +344,13 @@ impl Actor {
                 return;
             }
         };
-        if self.swarm.behaviour_mut().rr.send_response(channel, Frame(bytes)).is_err() {
+        if self
+            .swarm
+            .behaviour_mut()
+            .rr
+            .send_response(channel, Frame(bytes))
+            .is_err()
+        {
             tracing::debug!(%to, "response not sent: the stream closed");
         }
     }
@@ -296,7 +358,12 @@ impl Actor {
     // ---- delivery: the outbox -------------------------------------------------------------
 
     fn push_all(&mut self) {
-        let peers: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        let peers: Vec<AgencyId> = self
+            .connections
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(a, _)| a.clone())
+            .collect();
         for peer in peers {
             self.push(&peer);
         }
@@ -317,7 +384,8 @@ impl Actor {
             }
         };
         let now = self.now();
-        let (mut keys, mut ids, mut records, mut dropped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut keys, mut ids, mut records, mut dropped) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut bytes = 0;
         for (key, env) in batch {
             if records.len() >= self.net.push_batch || bytes >= self.net.push_bytes {
@@ -330,7 +398,10 @@ impl Actor {
                     continue;
                 }
             };
-            if !self.confirmed.contains(&(record.agreement.clone(), peer.clone())) {
+            if !self
+                .confirmed
+                .contains(&(record.agreement.clone(), peer.clone()))
+            {
                 continue; // wait for the sync exchange to confirm the agreement's text
             }
             let Some(agreement) = self.cfg.agreements.get(&record.agreement) else {
@@ -355,7 +426,15 @@ impl Actor {
         }
         tracing::debug!(to = %peer, records = records.len(), "push");
         self.pushing.insert(peer.clone());
-        self.send(peer, &Message::Push(Push { records }), Pending::Push { peer: peer.clone(), keys, ids });
+        self.send(
+            peer,
+            &Message::Push(Push { records }),
+            Pending::Push {
+                peer: peer.clone(),
+                keys,
+                ids,
+            },
+        );
     }
 
     fn on_ack(&mut self, peer: AgencyId, keys: Vec<Vec<u8>>, ids: Vec<RecordId>, ack: Ack) {
@@ -369,15 +448,23 @@ impl Actor {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
                     done.push(key);
-                    self.emit(NodeEvent::Delivered { id, to: peer.clone() });
+                    self.emit(NodeEvent::Delivered {
+                        id,
+                        to: peer.clone(),
+                    });
                 }
                 AckEntry::Stored(_) | AckEntry::Duplicate(_) => {
                     tracing::warn!(%peer, %id, "ack names another record; will retry");
                 }
                 AckEntry::Rejected { code, detail } => {
-                    let transient = matches!(code, RejectCode::Busy | RejectCode::AgreementMismatch);
+                    let transient =
+                        matches!(code, RejectCode::Busy | RejectCode::AgreementMismatch);
                     tracing::warn!(%peer, %id, code = code.code(), %detail, transient, "peer refused our record");
-                    self.emit(NodeEvent::RefusedByPeer { peer: peer.clone(), code: code.code(), detail });
+                    self.emit(NodeEvent::RefusedByPeer {
+                        peer: peer.clone(),
+                        code: code.code(),
+                        detail,
+                    });
                     if !transient {
                         done.push(key);
                     }
@@ -402,14 +489,27 @@ impl Actor {
                     continue;
                 }
             };
-            let heads = a.members.iter().map(|m| (m.clone(), heads.get(m).copied().unwrap_or(0))).collect();
-            agreements.push(AgreementStatus { agreement: a.id.clone(), agreement_hash: a.hash, heads });
+            let heads = a
+                .members
+                .iter()
+                .map(|m| (m.clone(), heads.get(m).copied().unwrap_or(0)))
+                .collect();
+            agreements.push(AgreementStatus {
+                agreement: a.id.clone(),
+                agreement_hash: a.hash,
+                heads,
+            });
         }
         SyncStatus { agreements }
     }
 
     fn sync_all(&mut self) {
-        let peers: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        let peers: Vec<AgencyId> = self
+            .connections
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(a, _)| a.clone())
+            .collect();
         for peer in peers {
             self.sync_with(&peer);
         }
@@ -420,7 +520,11 @@ impl Actor {
         if status.agreements.is_empty() {
             return;
         }
-        self.send(peer, &Message::SyncStatus(status), Pending::Sync { peer: peer.clone() });
+        self.send(
+            peer,
+            &Message::SyncStatus(status),
+            Pending::Sync { peer: peer.clone() },
+        );
     }
 
     /// Compares a peer's status with ours: confirms or flags each agreement's text, and asks for
@@ -429,7 +533,9 @@ impl Actor {
         let mut behind = false;
         let cfg = self.cfg.clone();
         for st in status.agreements {
-            let Some(a) = cfg.agreements.get(&st.agreement) else { continue };
+            let Some(a) = cfg.agreements.get(&st.agreement) else {
+                continue;
+            };
             if !a.is_member(peer) || !a.is_member(&self.cfg.agency) {
                 tracing::warn!(%peer, agreement = %st.agreement, "sync status for an agreement the peer does not share with us; ignored");
                 continue;
@@ -439,7 +545,10 @@ impl Actor {
                 if self.mismatched.insert(pair.clone()) {
                     tracing::error!(%peer, agreement = %a.id, ours = %a.hash_hex(), theirs = %hex::encode(st.agreement_hash),
                         "AGREEMENT MISMATCH: the peer holds a different text of this agreement; nothing is shared under it with this peer");
-                    self.emit(NodeEvent::AgreementMismatch { agreement: a.id.clone(), peer: peer.clone() });
+                    self.emit(NodeEvent::AgreementMismatch {
+                        agreement: a.id.clone(),
+                        peer: peer.clone(),
+                    });
                 }
                 self.confirmed.remove(&pair);
                 continue;
@@ -465,38 +574,85 @@ impl Actor {
         self.push(peer);
     }
 
-    fn fetch(&mut self, peer: &AgencyId, agreement: &AgreementId, originator: &AgencyId, from: u64, to: u64) {
+    fn fetch(
+        &mut self,
+        peer: &AgencyId,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        from: u64,
+        to: u64,
+    ) {
         let key = (agreement.clone(), originator.clone());
         if self.fetching.contains(&key) {
             return;
         }
-        let (Ok(from), Ok(to)) = (Seq::new(from), Seq::new(to)) else { return };
+        let (Ok(from), Ok(to)) = (Seq::new(from), Seq::new(to)) else {
+            return;
+        };
         self.fetching.insert(key);
-        let req = RangeRequest { agreement: agreement.clone(), originator: originator.clone(), from, to };
+        let req = RangeRequest {
+            agreement: agreement.clone(),
+            originator: originator.clone(),
+            from,
+            to,
+        };
         self.send(
             peer,
             &Message::RangeRequest(req),
-            Pending::Range { peer: peer.clone(), agreement: agreement.clone(), originator: originator.clone(), to },
+            Pending::Range {
+                peer: peer.clone(),
+                agreement: agreement.clone(),
+                originator: originator.clone(),
+                to,
+            },
         );
     }
 
     /// Answers a range request, after checking that the requester is a member and shares the
     /// same agreement text (rule 1 on the answering side).
     fn answer_range(&mut self, peer: &AgencyId, req: &RangeRequest) -> Message {
-        let refuse = |code: RejectCode, detail: String| Message::Refused(Refusal { code, detail: truncate(detail) });
+        let refuse = |code: RejectCode, detail: String| {
+            Message::Refused(Refusal {
+                code,
+                detail: truncate(detail),
+            })
+        };
         let cfg = self.cfg.clone();
         let Some(a) = cfg.agreements.get(&req.agreement) else {
-            return refuse(RejectCode::AgreementNotInForce, format!("agreement {} is unknown here", req.agreement));
+            return refuse(
+                RejectCode::AgreementNotInForce,
+                format!("agreement {} is unknown here", req.agreement),
+            );
         };
         if !a.is_member(peer) {
             tracing::warn!(%peer, agreement = %a.id, "range request from a non-member refused");
-            self.emit(NodeEvent::rejected(peer, RejectCode::NotMember, format!("range request under {}", a.id)));
-            return refuse(RejectCode::NotMember, format!("{peer} is not a member of {}", a.id));
+            self.emit(NodeEvent::rejected(
+                peer,
+                RejectCode::NotMember,
+                format!("range request under {}", a.id),
+            ));
+            return refuse(
+                RejectCode::NotMember,
+                format!("{peer} is not a member of {}", a.id),
+            );
         }
         if !self.confirmed.contains(&(a.id.clone(), peer.clone())) {
-            return refuse(RejectCode::AgreementMismatch, format!("the text of {} is not confirmed identical with {peer}", a.id));
+            return refuse(
+                RejectCode::AgreementMismatch,
+                format!(
+                    "the text of {} is not confirmed identical with {peer}",
+                    a.id
+                ),
+            );
         }
-        let (envs, complete) = match self.store.range(&req.agreement, &req.originator, req.from, req.to, self.net.push_batch, self.net.push_bytes) {
+        let (envs, complete) = match self.store.range(
+            &req.agreement,
+            &req.originator,
+            req.from,
+            req.to,
+            self.net.push_batch,
+            self.net.push_bytes,
+        ) {
             Ok(r) => r,
             Err(e) => return refuse(RejectCode::Busy, format!("store: {e}")),
         };
@@ -510,11 +666,24 @@ impl Actor {
                     .unwrap_or(false)
             })
             .collect();
-        Message::RangeResponse(RangeResponse { agreement: req.agreement.clone(), originator: req.originator.clone(), records, complete })
+        Message::RangeResponse(RangeResponse {
+            agreement: req.agreement.clone(),
+            originator: req.originator.clone(),
+            records,
+            complete,
+        })
     }
 
-    fn on_range_response(&mut self, peer: AgencyId, agreement: AgreementId, originator: AgencyId, to: Seq, resp: RangeResponse) {
-        self.fetching.remove(&(agreement.clone(), originator.clone()));
+    fn on_range_response(
+        &mut self,
+        peer: AgencyId,
+        agreement: AgreementId,
+        originator: AgencyId,
+        to: Seq,
+        resp: RangeResponse,
+    ) {
+        self.fetching
+            .remove(&(agreement.clone(), originator.clone()));
         if resp.agreement != agreement || resp.originator != originator {
             tracing::warn!(%peer, "range response for another range; ignored");
             return;
@@ -522,14 +691,22 @@ impl Actor {
         let (a_id, o_id) = (agreement.clone(), originator.clone());
         let screen = move |r: &accord_protocol::SignedRecord| {
             if r.record.agreement != a_id || r.record.originator != o_id || r.record.seq > to {
-                Err((RejectCode::Malformed, "not in the range asked for".to_owned()))
+                Err((
+                    RejectCode::Malformed,
+                    "not in the range asked for".to_owned(),
+                ))
             } else {
                 Ok(())
             }
         };
         let got = resp.records.len();
         self.receive_records(&peer, resp.records, &screen);
-        let head = self.store.heads(&agreement).ok().and_then(|h| h.get(&originator).copied()).unwrap_or(0);
+        let head = self
+            .store
+            .heads(&agreement)
+            .ok()
+            .and_then(|h| h.get(&originator).copied())
+            .unwrap_or(0);
         if head < to.get() && got > 0 {
             self.fetch(&peer, &agreement, &originator, head + 1, to.get());
         } else {
@@ -537,7 +714,12 @@ impl Actor {
         }
     }
 
-    fn receive_records(&mut self, peer: &AgencyId, envs: Vec<accord_protocol::Envelope>, screen: super::inbound::Screen<'_>) -> Vec<AckEntry> {
+    fn receive_records(
+        &mut self,
+        peer: &AgencyId,
+        envs: Vec<accord_protocol::Envelope>,
+        screen: super::inbound::Screen<'_>,
+    ) -> Vec<AckEntry> {
         let now = self.now();
         match receive(&self.store, &self.cfg, &self.dir, peer, envs, screen, now) {
             Ok(r) => {
@@ -570,19 +752,42 @@ impl Actor {
                     let _ = w.send(self.listen.clone());
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
-                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else { return };
-                self.connections.insert(agency.clone(), num_established.get() as usize);
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else {
+                    return;
+                };
+                self.connections
+                    .insert(agency.clone(), num_established.get() as usize);
                 if num_established.get() == 1 {
                     tracing::info!(%agency, "connected");
-                    self.backoff.insert(agency.clone(), Backoff { next: Instant::now(), delay: self.net.redial_min, paused: false });
-                    self.emit(NodeEvent::Connected { agency: agency.clone() });
+                    self.backoff.insert(
+                        agency.clone(),
+                        Backoff {
+                            next: Instant::now(),
+                            delay: self.net.redial_min,
+                            paused: false,
+                        },
+                    );
+                    self.emit(NodeEvent::Connected {
+                        agency: agency.clone(),
+                    });
                     self.sync_with(&agency);
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
-                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else { return };
-                self.connections.insert(agency.clone(), num_established as usize);
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                let Some(agency) = self.peer_ids.get(&peer_id).cloned() else {
+                    return;
+                };
+                self.connections
+                    .insert(agency.clone(), num_established as usize);
                 if num_established == 0 {
                     tracing::info!(%agency, "disconnected");
                     self.pushing.remove(&agency);
@@ -590,14 +795,20 @@ impl Actor {
                     self.emit(NodeEvent::Disconnected { agency });
                 }
             }
-            SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
                 tracing::debug!(%send_back_addr, %error, "incoming connection refused or failed");
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 tracing::debug!(?peer_id, %error, "dial failed");
             }
             SwarmEvent::Behaviour(BehaviourEvent::Rr(e)) => self.rr_event(e),
-            SwarmEvent::Behaviour(BehaviourEvent::Identify(libp2p::identify::Event::Received { peer_id, info, .. })) => {
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(
+                libp2p::identify::Event::Received { peer_id, info, .. },
+            )) => {
                 if let Some(agency) = self.peer_ids.get(&peer_id).cloned() {
                     let list = self.addresses.entry(agency).or_default();
                     for addr in info.listen_addrs {
@@ -620,17 +831,31 @@ impl Actor {
                     return;
                 };
                 match message {
-                    request_response::Message::Request { request, channel, .. } => self.on_request(agency, request, channel),
-                    request_response::Message::Response { request_id, response } => self.on_response(agency, request_id, response),
+                    request_response::Message::Request {
+                        request, channel, ..
+                    } => self.on_request(agency, request, channel),
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    } => self.on_response(agency, request_id, response),
                 }
             }
-            request_response::Event::OutboundFailure { request_id, error, peer, .. } => {
+            request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                peer,
+                ..
+            } => {
                 tracing::debug!(%peer, %error, "request failed");
                 match self.pending.remove(&request_id) {
                     Some(Pending::Push { peer, .. }) => {
                         self.pushing.remove(&peer);
                     }
-                    Some(Pending::Range { agreement, originator, .. }) => {
+                    Some(Pending::Range {
+                        agreement,
+                        originator,
+                        ..
+                    }) => {
                         self.fetching.remove(&(agreement, originator));
                     }
                     _ => {}
@@ -640,7 +865,11 @@ impl Actor {
                 let agency = self.peer_ids.get(&peer).cloned();
                 tracing::warn!(?agency, %error, "inbound request failed");
                 if let Some(a) = agency {
-                    self.emit(NodeEvent::rejected(&a, RejectCode::Malformed, format!("inbound request failed: {error}")));
+                    self.emit(NodeEvent::rejected(
+                        &a,
+                        RejectCode::Malformed,
+                        format!("inbound request failed: {error}"),
+                    ));
                 }
             }
             request_response::Event::ResponseSent { .. } => {}
@@ -652,8 +881,15 @@ impl Actor {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(from = %agency, error = %e, "malformed request refused");
-                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, e.to_string()));
-                let reply = Message::Refused(Refusal { code: RejectCode::Malformed, detail: truncate(e.to_string()) });
+                self.emit(NodeEvent::rejected(
+                    &agency,
+                    RejectCode::Malformed,
+                    e.to_string(),
+                ));
+                let reply = Message::Refused(Refusal {
+                    code: RejectCode::Malformed,
+                    detail: truncate(e.to_string()),
+                });
                 self.respond(channel, &reply, &agency);
                 return;
             }
@@ -666,10 +902,18 @@ impl Actor {
                     if confirmed.contains(&(r.record.agreement.clone(), peer.clone())) {
                         Ok(())
                     } else {
-                        Err((RejectCode::AgreementMismatch, format!("the text of {} is not confirmed identical with {peer}", r.record.agreement)))
+                        Err((
+                            RejectCode::AgreementMismatch,
+                            format!(
+                                "the text of {} is not confirmed identical with {peer}",
+                                r.record.agreement
+                            ),
+                        ))
                     }
                 };
-                Message::Ack(Ack { results: self.receive_records(&agency, push.records, &screen) })
+                Message::Ack(Ack {
+                    results: self.receive_records(&agency, push.records, &screen),
+                })
             }
             Message::SyncStatus(status) => {
                 let mine = self.status_for(&agency);
@@ -679,33 +923,60 @@ impl Actor {
             Message::RangeRequest(req) => self.answer_range(&agency, &req),
             other => {
                 let detail = format!("message kind {} is not a request", other.kind_code());
-                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, detail.clone()));
-                Message::Refused(Refusal { code: RejectCode::Malformed, detail })
+                self.emit(NodeEvent::rejected(
+                    &agency,
+                    RejectCode::Malformed,
+                    detail.clone(),
+                ));
+                Message::Refused(Refusal {
+                    code: RejectCode::Malformed,
+                    detail,
+                })
             }
         };
         self.respond(channel, &reply, &agency);
     }
 
     fn on_response(&mut self, agency: AgencyId, request_id: OutboundRequestId, response: Frame) {
-        let Some(pending) = self.pending.remove(&request_id) else { return };
+        let Some(pending) = self.pending.remove(&request_id) else {
+            return;
+        };
         let msg = match Message::decode(&response.0) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(from = %agency, error = %e, "malformed response");
-                self.emit(NodeEvent::rejected(&agency, RejectCode::Malformed, e.to_string()));
+                self.emit(NodeEvent::rejected(
+                    &agency,
+                    RejectCode::Malformed,
+                    e.to_string(),
+                ));
                 self.clear(pending);
                 return;
             }
         };
         match (pending, msg) {
-            (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => self.on_ack(peer, keys, ids, ack),
+            (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => {
+                self.on_ack(peer, keys, ids, ack)
+            }
             (Pending::Sync { peer }, Message::SyncStatus(status)) => self.on_status(&peer, status),
-            (Pending::Range { peer, agreement, originator, to }, Message::RangeResponse(resp)) => {
+            (
+                Pending::Range {
+                    peer,
+                    agreement,
+                    originator,
+                    to,
+                },
+                Message::RangeResponse(resp),
+            ) => {
                 self.on_range_response(peer, agreement, originator, to, resp);
             }
             (pending, Message::Refused(r)) => {
                 tracing::warn!(peer = %agency, code = r.code.code(), detail = %r.detail, "peer refused our request");
-                self.emit(NodeEvent::RefusedByPeer { peer: agency, code: r.code.code(), detail: r.detail });
+                self.emit(NodeEvent::RefusedByPeer {
+                    peer: agency,
+                    code: r.code.code(),
+                    detail: r.detail,
+                });
                 self.clear(pending);
             }
             (pending, other) => {
@@ -720,7 +991,11 @@ impl Actor {
             Pending::Push { peer, .. } => {
                 self.pushing.remove(&peer);
             }
-            Pending::Range { agreement, originator, .. } => {
+            Pending::Range {
+                agreement,
+                originator,
+                ..
+            } => {
                 self.fetching.remove(&(agreement, originator));
             }
             Pending::Sync { .. } => {}
@@ -728,14 +1003,31 @@ impl Actor {
     }
 
     fn peers_report(&self) -> PeersReport {
-        let connected: Vec<AgencyId> = self.connections.iter().filter(|(_, n)| **n > 0).map(|(a, _)| a.clone()).collect();
+        let connected: Vec<AgencyId> = self
+            .connections
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(a, _)| a.clone())
+            .collect();
         let agreements = self
             .cfg
             .agreements
             .values()
-            .map(|a| (a.id.clone(), connected.iter().filter(|c| a.is_member(c)).cloned().collect()))
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    connected
+                        .iter()
+                        .filter(|c| a.is_member(c))
+                        .cloned()
+                        .collect(),
+                )
+            })
             .collect();
-        PeersReport { connected, agreements }
+        PeersReport {
+            connected,
+            agreements,
+        }
     }
 
     fn status_report(&self) -> StatusReport {
@@ -753,5 +1045,7 @@ impl Actor {
 
 /// Addresses worth dialling: not unspecified.
 fn is_loopback_or_public(addr: &Multiaddr) -> bool {
-    !addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified()))
+    !addr
+        .iter()
+        .any(|p| matches!(p, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified()))
 }

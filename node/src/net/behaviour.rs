@@ -42,7 +42,10 @@ impl Behaviour {
         Self {
             allow,
             limits: connection_limits::Behaviour::new(limits),
-            identify: identify::Behaviour::new(identify::Config::new("/accord/id/1".into(), key.public())),
+            identify: identify::Behaviour::new(identify::Config::new(
+                "/accord/id/1".into(),
+                key.public(),
+            )),
             ping: ping::Behaviour::new(ping::Config::new()),
             rr: request_response::Behaviour::with_codec(
                 FrameCodec,

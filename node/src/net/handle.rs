@@ -119,7 +119,11 @@ pub enum NodeEvent {
 impl NodeEvent {
     /// A rejection event.
     pub(crate) fn rejected(from: &AgencyId, code: RejectCode, detail: impl Into<String>) -> Self {
-        NodeEvent::Rejected { from: from.clone(), code: code.code(), detail: detail.into() }
+        NodeEvent::Rejected {
+            from: from.clone(),
+            code: code.code(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -193,9 +197,14 @@ impl NodeHandle {
     pub async fn publish(&self, draft: Draft, now: Timestamp) -> Result<RecordId, PublishError> {
         let (store, cfg, key) = (self.store.clone(), self.cfg.clone(), self.key.clone());
         let agreement = draft.agreement.clone();
-        let id = tokio::task::spawn_blocking(move || publish_draft(&store, &cfg, &key, &draft, now))
-            .await
-            .map_err(|e| PublishError::Store(crate::store::StoreError::Corrupt(format!("publish task failed: {e}"))))??;
+        let id =
+            tokio::task::spawn_blocking(move || publish_draft(&store, &cfg, &key, &draft, now))
+                .await
+                .map_err(|e| {
+                    PublishError::Store(crate::store::StoreError::Corrupt(format!(
+                        "publish task failed: {e}"
+                    )))
+                })??;
         // the record is durable and in the outbox; if the actor is gone it is delivered on restart
         let _ = self.tx.send(Command::Published(agreement)).await;
         Ok(id)
@@ -203,7 +212,10 @@ impl NodeHandle {
 
     /// Tells the actor that a record was published directly into the store.
     pub async fn published(&self, agreement: AgreementId) -> Result<(), Stopped> {
-        self.tx.send(Command::Published(agreement)).await.map_err(|_| Stopped)
+        self.tx
+            .send(Command::Published(agreement))
+            .await
+            .map_err(|_| Stopped)
     }
 
     /// Connected peers.
@@ -223,17 +235,26 @@ impl NodeHandle {
 
     /// Adds an address for a known agency and dials it.
     pub async fn add_address(&self, agency: AgencyId, addr: Multiaddr) -> Result<(), Stopped> {
-        self.tx.send(Command::AddAddress(agency, addr)).await.map_err(|_| Stopped)
+        self.tx
+            .send(Command::AddAddress(agency, addr))
+            .await
+            .map_err(|_| Stopped)
     }
 
     /// Disconnects from an agency and stops redialling it (for tests of partitions).
     pub async fn disconnect(&self, agency: AgencyId) -> Result<(), Stopped> {
-        self.tx.send(Command::Disconnect(agency)).await.map_err(|_| Stopped)
+        self.tx
+            .send(Command::Disconnect(agency))
+            .await
+            .map_err(|_| Stopped)
     }
 
     /// Resumes redialling an agency.
     pub async fn redial(&self, agency: AgencyId) -> Result<(), Stopped> {
-        self.tx.send(Command::Redial(agency)).await.map_err(|_| Stopped)
+        self.tx
+            .send(Command::Redial(agency))
+            .await
+            .map_err(|_| Stopped)
     }
 
     /// Exchanges sync status with every connected member now.

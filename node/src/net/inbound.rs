@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use accord_config::NodeConfig;
 use accord_protocol::wire::{AckEntry, RejectCode};
-use accord_protocol::{AgencyId, Envelope, PublicKey, SignedRecord, Timestamp, Verified, VerifyError, verify};
+use accord_protocol::{
+    AgencyId, Envelope, PublicKey, SignedRecord, Timestamp, Verified, VerifyError, verify,
+};
 
 use super::handle::NodeEvent;
 use crate::policy::may_accept;
@@ -45,9 +47,17 @@ pub fn receive(
         // a sender outside the record's agreement is refused before anything else, so a
         // non-member learns nothing, not even whether the record is held here
         if let Ok(r) = accord_protocol::canonical::parse_record_json(env.record_bytes()) {
-            let member = cfg.agreements.get(&r.agreement).is_some_and(|a| a.is_member(sender));
+            let member = cfg
+                .agreements
+                .get(&r.agreement)
+                .is_some_and(|a| a.is_member(sender));
             if !member {
-                reject(&mut out, sender, RejectCode::NotMember, format!("record {id}: {sender} is not a member of {}", r.agreement));
+                reject(
+                    &mut out,
+                    sender,
+                    RejectCode::NotMember,
+                    format!("record {id}: {sender} is not a member of {}", r.agreement),
+                );
                 continue;
             }
         }
@@ -60,20 +70,27 @@ pub fn receive(
             Err(e) => {
                 let code = match &e {
                     VerifyError::UnknownOriginator(_) => RejectCode::UnknownAgency,
-                    VerifyError::WrongKey { .. } | VerifyError::BadSignature { .. } => RejectCode::BadSignature,
+                    VerifyError::WrongKey { .. } | VerifyError::BadSignature { .. } => {
+                        RejectCode::BadSignature
+                    }
                     VerifyError::Envelope(_) | VerifyError::Record(_) => RejectCode::Malformed,
                 };
                 reject(&mut out, sender, code, format!("record {id}: {e}"));
                 continue;
             }
         };
-        if let Err((code, detail)) = screen(&verified) {
-            reject(&mut out, sender, code, format!("record {id}: {detail}"));
-            continue;
-        }
         let agreement = cfg.agreements.get(&verified.record.agreement);
         if let Some(reason) = may_accept(&verified, sender, &cfg.agency, agreement, now).reason() {
-            reject(&mut out, sender, reason.reject_code(), format!("record {id}: {reason}"));
+            reject(
+                &mut out,
+                sender,
+                reason.reject_code(),
+                format!("record {id}: {reason}"),
+            );
+            continue;
+        }
+        if let Err((code, detail)) = screen(&verified) {
+            reject(&mut out, sender, code, format!("record {id}: {detail}"));
             continue;
         }
         out.acks.push(AckEntry::Stored(id)); // replaced below by the store's verdict
@@ -102,7 +119,11 @@ pub fn receive(
             InsertOutcome::Equivocation { id, existing } => {
                 tracing::error!(%id, %existing, from = %sender, seq = %v.record.seq, originator = %v.record.originator,
                     "EQUIVOCATION: two different records for one (agreement, originator, seq); the second is kept as evidence only");
-                out.events.push(NodeEvent::Equivocation { id, existing, from: sender.clone() });
+                out.events.push(NodeEvent::Equivocation {
+                    id,
+                    existing,
+                    from: sender.clone(),
+                });
                 AckEntry::Rejected {
                     code: RejectCode::Equivocation,
                     detail: format!("record {id} claims the seq of record {existing}"),
@@ -116,7 +137,8 @@ pub fn receive(
 fn reject(out: &mut Received, sender: &AgencyId, code: RejectCode, detail: String) {
     tracing::warn!(from = %sender, code = code.code(), %detail, "refused a record");
     let detail = truncate(detail);
-    out.events.push(NodeEvent::rejected(sender, code, detail.clone()));
+    out.events
+        .push(NodeEvent::rejected(sender, code, detail.clone()));
     out.acks.push(AckEntry::Rejected { code, detail });
 }
 

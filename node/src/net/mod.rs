@@ -95,7 +95,8 @@ pub enum StartError {
 
 /// The libp2p peer id of an agency key.
 pub fn peer_id(key: &accord_protocol::PublicKey) -> Result<PeerId, StartError> {
-    let pk = identity::ed25519::PublicKey::try_from_bytes(key.as_bytes()).map_err(|e| StartError::Identity(e.to_string()))?;
+    let pk = identity::ed25519::PublicKey::try_from_bytes(key.as_bytes())
+        .map_err(|e| StartError::Identity(e.to_string()))?;
     Ok(identity::PublicKey::from(pk).to_peer_id())
 }
 
@@ -116,9 +117,15 @@ impl Running {
 
 /// Starts the node: builds the swarm with the agency key as identity, listens on the
 /// configured addresses and spawns the actor.
-pub async fn start(cfg: NodeConfig, key: SecretKey, store: Arc<Store>, net: NetConfig) -> Result<Running, StartError> {
+pub async fn start(
+    cfg: NodeConfig,
+    key: SecretKey,
+    store: Arc<Store>,
+    net: NetConfig,
+) -> Result<Running, StartError> {
     let mut seed = key.to_seed();
-    let keypair = identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).map_err(|e| StartError::Identity(e.to_string()))?;
+    let keypair = identity::Keypair::ed25519_from_bytes(seed.as_mut_slice())
+        .map_err(|e| StartError::Identity(e.to_string()))?;
     let mut peer_ids: BTreeMap<PeerId, AgencyId> = BTreeMap::new();
     for a in cfg.agencies.values() {
         peer_ids.insert(peer_id(&a.public_key)?, a.id.clone());
@@ -127,7 +134,11 @@ pub async fn start(cfg: NodeConfig, key: SecretKey, store: Arc<Store>, net: NetC
     let request_timeout = net.request_timeout;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| StartError::Transport(e.to_string()))?
         .with_behaviour(|key| behaviour::Behaviour::new(key, allowed, request_timeout))
         .map_err(|e| StartError::Transport(e.to_string()))?
@@ -136,13 +147,22 @@ pub async fn start(cfg: NodeConfig, key: SecretKey, store: Arc<Store>, net: NetC
     for addr in &cfg.listen {
         swarm
             .listen_on(addr.clone())
-            .map_err(|e| StartError::Listen { addr: addr.to_string(), reason: e.to_string() })?;
+            .map_err(|e| StartError::Listen {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
     }
     let (tx, rx) = mpsc::channel(handle::COMMAND_CAPACITY);
     let (events, _) = broadcast::channel(handle::EVENT_CAPACITY);
     let cfg = Arc::new(cfg);
     let key = Arc::new(key);
-    let handle = NodeHandle { tx, events: events.clone(), store: store.clone(), cfg: cfg.clone(), key: key.clone() };
+    let handle = NodeHandle {
+        tx,
+        events: events.clone(),
+        store: store.clone(),
+        cfg: cfg.clone(),
+        key: key.clone(),
+    };
     let actor = actor::Actor::new(swarm, cfg.clone(), &key, store, net, rx, events, peer_ids);
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));

@@ -278,7 +278,10 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.insert(keys::counter(agreement), &next.get().to_be_bytes());
         for peer in outbox {
-            batch.insert(keys::outbox(peer, agreement, next), &verified.id.as_bytes()[..]);
+            batch.insert(
+                keys::outbox(peer, agreement, next),
+                &verified.id.as_bytes()[..],
+            );
         }
         self.add_record(&mut batch, &verified, now, &Source::Local);
         self.tree.apply_batch(batch)?;
@@ -287,14 +290,22 @@ impl Store {
     }
 
     /// The highest seq of `originator` held (or purged) under `agreement`.
-    pub fn last_seq(&self, agreement: &AgreementId, originator: &AgencyId) -> Result<Option<Seq>, StoreError> {
+    pub fn last_seq(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+    ) -> Result<Option<Seq>, StoreError> {
         let prefix = keys::seq_prefix(agreement, Some(originator));
         match self.tree.scan_prefix(&prefix).keys().next_back() {
             None => Ok(None),
             Some(key) => {
                 let key = key?;
-                let b: [u8; 8] = key[prefix.len()..].try_into().map_err(|_| StoreError::Corrupt("seq key".into()))?;
-                Seq::new(u64::from_be_bytes(b)).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+                let b: [u8; 8] = key[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("seq key".into()))?;
+                Seq::new(u64::from_be_bytes(b))
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
             }
         }
     }
@@ -643,7 +654,11 @@ impl Store {
 
     /// Up to `limit` records waiting in `peer`'s outbox, oldest seq first per agreement, as
     /// (outbox key, envelope). A purged record's entry is dropped on the way.
-    pub fn outbox(&self, peer: &AgencyId, limit: usize) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
+    pub fn outbox(
+        &self,
+        peer: &AgencyId,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
         let mut out = Vec::new();
         let mut stale = Vec::new();
         for item in self.tree.scan_prefix(keys::outbox_prefix(peer)) {
@@ -679,7 +694,9 @@ impl Store {
         let mut out = std::collections::BTreeMap::new();
         for item in self.tree.scan_prefix([keys::OUTBOX]).keys() {
             let key = item?;
-            let Some(end) = key[1..].iter().position(|b| *b == 0) else { continue };
+            let Some(end) = key[1..].iter().position(|b| *b == 0) else {
+                continue;
+            };
             if let Ok(peer) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) {
                 if let Ok(peer) = peer {
                     *out.entry(peer).or_insert(0) += 1;
@@ -691,16 +708,23 @@ impl Store {
 
     /// Per originator, the highest seq up to which every record under `agreement` is held
     /// (purged records count as held: their slot stays).
-    pub fn heads(&self, agreement: &AgreementId) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
+    pub fn heads(
+        &self,
+        agreement: &AgreementId,
+    ) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
         let prefix = keys::seq_prefix(agreement, None);
         let mut heads = std::collections::BTreeMap::new();
         let mut current: Option<(Vec<u8>, u64, bool)> = None; // (originator bytes, head, still contiguous)
         for item in self.tree.scan_prefix(&prefix).keys() {
             let key = item?;
             let rest = &key[prefix.len()..];
-            let Some(end) = rest.iter().position(|b| *b == 0) else { continue };
+            let Some(end) = rest.iter().position(|b| *b == 0) else {
+                continue;
+            };
             let (orig, seq_bytes) = (&rest[..end], &rest[end + 1..]);
-            let Ok(seq_arr) = <[u8; 8]>::try_from(seq_bytes) else { continue };
+            let Ok(seq_arr) = <[u8; 8]>::try_from(seq_bytes) else {
+                continue;
+            };
             let seq = u64::from_be_bytes(seq_arr);
             match &mut current {
                 Some((o, head, contiguous)) if o.as_slice() == orig => {
@@ -746,7 +770,9 @@ impl Store {
                 return Ok((out, false));
             }
             let _ = key;
-            let Some(id) = keys::trailing_id(&value) else { continue };
+            let Some(id) = keys::trailing_id(&value) else {
+                continue;
+            };
             if let Some(rec) = self.get(&id)? {
                 bytes += rec.envelope.encoded_len();
                 out.push(rec.envelope);
@@ -799,7 +825,11 @@ fn decode_stored(id: RecordId, bytes: &[u8]) -> Result<StoredRecord, StoreError>
     })
 }
 
-fn insert_head(heads: &mut std::collections::BTreeMap<AgencyId, u64>, originator: &[u8], head: u64) {
+fn insert_head(
+    heads: &mut std::collections::BTreeMap<AgencyId, u64>,
+    originator: &[u8],
+    head: u64,
+) {
     if let Ok(a) = std::str::from_utf8(originator).map(AgencyId::new) {
         if let Ok(a) = a {
             heads.insert(a, head);

@@ -131,9 +131,13 @@ fn reopening_keeps_everything() {
             )
             .unwrap();
         let own = store
-            .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |seq| {
-                Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 999)))
-            })
+            .publish(
+                &agreement,
+                &AgencyId::new("TR-JGK").unwrap(),
+                now(),
+                &[],
+                |seq| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 999))),
+            )
             .unwrap()
             .unwrap();
         assert!(store.contains(&own).unwrap());
@@ -196,21 +200,33 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let first = store
-        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |s| {
-            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
-        })
+        .publish(
+            &agreement,
+            &AgencyId::new("TR-JGK").unwrap(),
+            now(),
+            &[],
+            |s| Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1))),
+        )
         .unwrap()
         .unwrap();
     let failed = store
-        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |_| {
-            Err::<Verified<SignedRecord>, _>("refused by policy".to_owned())
-        })
+        .publish(
+            &agreement,
+            &AgencyId::new("TR-JGK").unwrap(),
+            now(),
+            &[],
+            |_| Err::<Verified<SignedRecord>, _>("refused by policy".to_owned()),
+        )
         .unwrap();
     assert_eq!(failed.unwrap_err(), "refused by policy");
     let second = store
-        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |s| {
-            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
-        })
+        .publish(
+            &agreement,
+            &AgencyId::new("TR-JGK").unwrap(),
+            now(),
+            &[],
+            |s| Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2))),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(store.get(&first).unwrap().unwrap().record.seq.get(), 1);
@@ -218,9 +234,13 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     assert_eq!(store.len(), 2);
     // a build that returns the wrong seq is refused and nothing is stored
     let err = store
-        .publish(&agreement, &AgencyId::new("TR-JGK").unwrap(), now(), &[], |_| {
-            Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", 9, 3)))
-        })
+        .publish(
+            &agreement,
+            &AgencyId::new("TR-JGK").unwrap(),
+            now(),
+            &[],
+            |_| Ok::<_, String>(verified(&k, &record("TR-JGK", "QUAD-2026", 9, 3))),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::SeqMismatch { .. }), "{err}");
     assert_eq!(store.len(), 2);
@@ -241,7 +261,9 @@ fn duplicates_equivocations_and_purges() {
         out,
         vec![InsertOutcome::Stored(a.id), InsertOutcome::Duplicate(a.id)]
     );
-    let out = store.insert_batch(std::slice::from_ref(&b), &from, now()).unwrap();
+    let out = store
+        .insert_batch(std::slice::from_ref(&b), &from, now())
+        .unwrap();
     assert_eq!(
         out,
         vec![InsertOutcome::Equivocation {
@@ -285,7 +307,9 @@ fn duplicates_equivocations_and_purges() {
     assert_eq!(store.tombstone(&a.id).unwrap().unwrap().seq, Seq::FIRST);
     // a purged record offered again is not stored again
     assert_eq!(
-        store.insert_batch(std::slice::from_ref(&a), &from, now()).unwrap(),
+        store
+            .insert_batch(std::slice::from_ref(&a), &from, now())
+            .unwrap(),
         vec![InsertOutcome::Purged(a.id)]
     );
     // only the tombstone's keys and the seq slot remain besides the schema and evidence
@@ -492,9 +516,27 @@ fn publish_never_reuses_a_seq_learnt_back_from_partners() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
-    store.publish(&agreement, &tr, now(), &[], |s| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))).unwrap().unwrap();
-    let back: Vec<_> = (2..=3).map(|s| verified(&k, &record("TR-JGK", "QUAD-2026", s, s))).collect();
-    store.insert_batch(&back, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now()).unwrap();
-    let id = store.publish(&agreement, &tr, now(), &[], |s| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 9)))).unwrap().unwrap();
+    store
+        .publish(&agreement, &tr, now(), &[], |s| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
+        })
+        .unwrap()
+        .unwrap();
+    let back: Vec<_> = (2..=3)
+        .map(|s| verified(&k, &record("TR-JGK", "QUAD-2026", s, s)))
+        .collect();
+    store
+        .insert_batch(
+            &back,
+            &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
+            now(),
+        )
+        .unwrap();
+    let id = store
+        .publish(&agreement, &tr, now(), &[], |s| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 9)))
+        })
+        .unwrap()
+        .unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap().record.seq.get(), 4);
 }

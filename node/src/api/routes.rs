@@ -1,0 +1,269 @@
+//! The API's routes and handlers. Handlers are thin: they parse the request, call the node's
+//! handle or read the store (on the blocking pool, as sled is synchronous), and shape the reply.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::MAX_DRAFT_BYTES;
+use super::auth::Token;
+use super::view::{Filters, RecordView, ResolveError, resolve};
+use crate::clock;
+use crate::draft::parse_draft;
+use crate::net::NodeHandle;
+use crate::store::Store;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) handle: NodeHandle,
+    pub(super) token: Token,
+}
+
+type AppState = State<Arc<Shared>>;
+
+/// The API's router: every route, and every unknown one, behind the bearer token.
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/v1/records",
+            post(publish)
+                .get(query)
+                .layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
+        )
+        .route("/v1/records/{id}", get(record))
+        .route("/v1/peers", get(peers))
+        .route("/v1/status", get(status))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(shared.clone(), require_token))
+        .with_state(shared)
+}
+
+/// `{"error": message}` with a status.
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn require_token(State(shared): AppState, req: Request, next: Next) -> Response {
+    let header = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
+    let verdict = match header {
+        None => Err("missing bearer token: send `Authorization: Bearer <token>` with the token from the node's [api] token_file"),
+        Some(h) if shared.token.accepts(Some(h)) => Ok(()),
+        Some(_) => Err("wrong bearer token: the `Authorization` header does not carry the token from the node's [api] token_file"),
+    };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    match verdict {
+        Ok(()) => {
+            let res = next.run(req).await;
+            tracing::debug!(%method, %path, status = res.status().as_u16(), "api request");
+            res
+        }
+        Err(why) => {
+            tracing::warn!(%method, %path, "api request refused: no valid bearer token");
+            let mut res = error(StatusCode::UNAUTHORIZED, why);
+            res.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res
+        }
+    }
+}
+
+/// `POST /v1/records`: publish a draft.
+async fn publish(State(shared): AppState, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => {
+            let why = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                format!("the draft is larger than {MAX_DRAFT_BYTES} bytes")
+            } else {
+                r.body_text()
+            };
+            return error(r.status(), why);
+        }
+    };
+    let draft = match parse_draft(&body) {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    let agreement = draft.agreement.clone();
+    match shared.handle.publish(draft, clock::now()).await {
+        Ok(id) => {
+            tracing::info!(%id, %agreement, "record published through the API");
+            (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+        }
+        Err(e) if e.is_refusal() => {
+            tracing::info!(%agreement, error = %e, "publish through the API refused");
+            error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Err(e) => {
+            tracing::error!(%agreement, error = %e, "publish through the API failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+/// The filters of a query string; unknown and repeated filters are refused by name.
+fn filters(pairs: Vec<(String, String)>) -> Result<Filters, String> {
+    let mut f = Filters::default();
+    for (name, value) in pairs {
+        let Some(slot) = f.slot(&name) else {
+            return Err(format!(
+                "unknown filter `{name}`; the filters are: {}",
+                Filters::NAMES.join(", ")
+            ));
+        };
+        if slot.is_some() {
+            return Err(format!("filter `{name}` is given twice"));
+        }
+        *slot = Some(value);
+    }
+    Ok(f)
+}
+
+/// `GET /v1/records?…`: the records matching every given filter.
+async fn query(
+    State(shared): AppState,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let pairs = match pairs {
+        Ok(Query(p)) => p,
+        Err(r) => return error(StatusCode::BAD_REQUEST, r.body_text()),
+    };
+    let q = match filters(pairs).and_then(|f| f.parse().map_err(|e| e.to_string())) {
+        Ok(q) => q,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    let store = shared.handle.store().clone();
+    blocking(move || match RecordView::query(&store, &q) {
+        Ok(views) => Json(views).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "query through the API failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    })
+    .await
+}
+
+/// `GET /v1/records/{id}`: one record by id or unique prefix; a purged one's tombstone.
+async fn record(State(shared): AppState, Path(text): Path<String>) -> Response {
+    let store = shared.handle.store().clone();
+    blocking(move || lookup(&store, &text)).await
+}
+
+fn lookup(store: &Store, text: &str) -> Response {
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "record lookup through the API failed");
+        error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    };
+    let id = match resolve(store, text) {
+        Ok(id) => id,
+        Err(e @ ResolveError::NoMatch(_)) => return error(StatusCode::NOT_FOUND, e.to_string()),
+        Err(e @ ResolveError::Store(_)) => return internal(&e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match store.get(&id) {
+        Ok(Some(rec)) => match RecordView::of(store, &rec) {
+            Ok(view) => Json(view).into_response(),
+            Err(e) => internal(&e),
+        },
+        Ok(None) => match store.tombstone(&id) {
+            Ok(Some(t)) => (
+                StatusCode::GONE,
+                Json(json!({
+                    "error": format!("record {id} was purged at {} ({})", t.purged_at, t.reason),
+                    "tombstone": t,
+                })),
+            )
+                .into_response(),
+            Ok(None) => error(
+                StatusCode::NOT_FOUND,
+                format!("record {id} is not in this store"),
+            ),
+            Err(e) => internal(&e),
+        },
+        Err(e) => internal(&e),
+    }
+}
+
+/// `GET /v1/peers`.
+async fn peers(State(shared): AppState) -> Response {
+    match shared.handle.peers().await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `GET /v1/status`.
+async fn status(State(shared): AppState) -> Response {
+    match shared.handle.status().await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no such endpoint `{}`; see docs/api.md (e.g. /v1/records, /v1/status)",
+            req.uri().path()
+        ),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "`{}` does not accept {}; see docs/api.md",
+            req.uri().path(),
+            req.method()
+        ),
+    )
+}
+
+/// Runs store work on the blocking pool.
+async fn blocking(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::error!(error = %e, "api store task failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the store task failed: {e}"),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_name_unknown_and_repeated_filters() {
+        let p = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        let f = filters(p(&[("agreement", "QUAD-2026"), ("country", "TR")])).unwrap();
+        assert_eq!(f.agreement.as_deref(), Some("QUAD-2026"));
+        assert_eq!(f.country.as_deref(), Some("TR"));
+        let e = filters(p(&[("colour", "red")])).unwrap_err();
+        assert!(e.contains("`colour`") && e.contains("agreement"), "{e}");
+        let e = filters(p(&[("country", "TR"), ("country", "GR")])).unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+    }
+}

@@ -1,0 +1,325 @@
+//! Stored records as the agency sees them: the query filters and the JSON object of one record,
+//! shared by the local API and the store commands (`accord query --json`, `accord show`), so a
+//! record reads the same whether the CLI opened the store itself or asked the running node.
+
+use accord_protocol::{
+    AgreementId, Category, Country, Date, LegRole, PublicKey, Record, RecordId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::store::{Query, Source, Store, StoreError, StoredRecord, SubjectQuery};
+
+/// The query filters as text, as given on the command line or in the API's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// `agreement`: an agreement id.
+    pub agreement: Option<String>,
+    /// `subject`: `KIND:VALUE` or a bare value.
+    pub subject: Option<String>,
+    /// `category`: a record category.
+    pub category: Option<String>,
+    /// `country`: ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// `role`: a route leg role; only with `country`.
+    pub role: Option<String>,
+    /// `since`: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`.
+    pub since: Option<String>,
+}
+
+impl Filters {
+    /// The filter names, as the API's query parameters spell them.
+    pub const NAMES: [&'static str; 6] =
+        ["agreement", "subject", "category", "country", "role", "since"];
+
+    /// The slot of the filter called `name`.
+    pub fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "agreement" => &mut self.agreement,
+            "subject" => &mut self.subject,
+            "category" => &mut self.category,
+            "country" => &mut self.country,
+            "role" => &mut self.role,
+            "since" => &mut self.since,
+            _ => return None,
+        })
+    }
+
+    /// The given filters as (name, value) pairs, in [`Filters::NAMES`] order.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let values = [
+            &self.agreement,
+            &self.subject,
+            &self.category,
+            &self.country,
+            &self.role,
+            &self.since,
+        ];
+        Self::NAMES
+            .iter()
+            .zip(values)
+            .filter_map(|(name, v)| v.as_deref().map(|v| (*name, v)))
+            .collect()
+    }
+
+    /// Parses the filters into a store query; the first bad one is named.
+    pub fn parse(&self) -> Result<Query, FilterError> {
+        fn opt<T, E: std::fmt::Display>(
+            filter: &'static str,
+            value: &Option<String>,
+            parse: impl FnOnce(&str) -> Result<T, E>,
+        ) -> Result<Option<T>, FilterError> {
+            value
+                .as_deref()
+                .map(|v| {
+                    parse(v).map_err(|e| FilterError {
+                        filter,
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()
+        }
+        let country = match opt("country", &self.country, Country::new)? {
+            Some(c) => Some((c, opt("role", &self.role, LegRole::parse)?)),
+            None if self.role.is_some() => {
+                return Err(FilterError {
+                    filter: "role",
+                    reason: "it needs a `country` filter too".into(),
+                });
+            }
+            None => None,
+        };
+        Ok(Query {
+            agreement: opt("agreement", &self.agreement, AgreementId::new)?,
+            subject: opt("subject", &self.subject, SubjectQuery::parse)?,
+            category: opt("category", &self.category, Category::parse)?,
+            country,
+            since: opt("since", &self.since, parse_since)?,
+        })
+    }
+}
+
+/// A filter that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("filter `{filter}`: {reason}")]
+pub struct FilterError {
+    /// The filter's name (without `--`).
+    pub filter: &'static str,
+    /// Why, naming the bad value.
+    pub reason: String,
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn parse_since(s: &str) -> Result<Timestamp, String> {
+    if s.len() == 10 {
+        return Date::parse(s).map(|d| d.start()).map_err(|e| e.to_string());
+    }
+    Timestamp::parse(s).map_err(|e| format!("{e} (or give a date YYYY-MM-DD)"))
+}
+
+/// One record as `accord query --json` prints it and the API returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    /// The record id (64 hex digits).
+    pub id: RecordId,
+    /// When this node stored it.
+    pub received_at: Timestamp,
+    /// `local`, or the agency it came from.
+    pub source: String,
+    /// The key that signed it.
+    pub signer: PublicKey,
+    /// `withdrawn`, `corrected`, `withdrawal`, `correction` or empty.
+    pub status: String,
+    /// The records that refer to this one: withdraw, correct or respond to it.
+    pub referenced_by: Vec<Reference>,
+    /// The record itself, exactly as signed.
+    pub record: serde_json::Value,
+}
+
+/// A record that refers to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// `withdraws`, `corrects` or `responds_to`.
+    pub kind: String,
+    /// The referring record.
+    pub id: RecordId,
+}
+
+/// Why a view could not be made or read.
+#[derive(Debug, Error)]
+pub enum ViewError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Stored or received record bytes are not a record's JSON.
+    #[error("record {id} is not readable JSON: {reason}")]
+    Json {
+        /// The record.
+        id: RecordId,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl RecordView {
+    /// The view of a stored record.
+    pub fn of(store: &Store, rec: &StoredRecord) -> Result<Self, ViewError> {
+        let json_err = |e: serde_json::Error| ViewError::Json {
+            id: rec.id,
+            reason: e.to_string(),
+        };
+        let record = serde_json::from_slice(rec.envelope.record_bytes()).map_err(json_err)?;
+        let refs = store.references_to(&rec.id)?;
+        let has = |kind: &str| refs.iter().any(|(k, _)| *k == kind);
+        let status = if has("withdraws") {
+            "withdrawn"
+        } else if has("corrects") {
+            "corrected"
+        } else if rec.record.withdraws.is_some() {
+            "withdrawal"
+        } else if rec.record.corrects.is_some() {
+            "correction"
+        } else {
+            ""
+        };
+        Ok(Self {
+            id: rec.id,
+            received_at: rec.received_at,
+            source: match &rec.source {
+                Source::Local => "local".into(),
+                Source::Peer(a) => a.to_string(),
+            },
+            signer: *rec.envelope.signer().key(),
+            status: status.into(),
+            referenced_by: refs
+                .into_iter()
+                .map(|(kind, id)| Reference {
+                    kind: kind.into(),
+                    id,
+                })
+                .collect(),
+            record,
+        })
+    }
+
+    /// The views of the records a query finds.
+    pub fn query(store: &Store, q: &Query) -> Result<Vec<Self>, ViewError> {
+        store.query(q)?.iter().map(|r| Self::of(store, r)).collect()
+    }
+
+    /// The record, typed.
+    pub fn parsed(&self) -> Result<Record, ViewError> {
+        serde_json::from_value(self.record.clone()).map_err(|e| ViewError::Json {
+            id: self.id,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Why a record id or prefix does not name one record.
+#[derive(Debug, Error)]
+pub enum ResolveError {
+    /// Neither an id nor a usable prefix.
+    #[error(
+        "`{0}` is not a record id (64 hex digits) or an id prefix of at least 6 hex digits"
+    )]
+    NotAnId(String),
+    /// No record or tombstone has an id with this prefix.
+    #[error("no record with an id starting `{0}`")]
+    NoMatch(String),
+    /// More than one does.
+    #[error("`{prefix}` matches {count} records; give more digits")]
+    Ambiguous {
+        /// The prefix.
+        prefix: String,
+        /// How many match.
+        count: usize,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The record id named by a full id or a unique prefix of at least 6 hex digits, among the
+/// records and tombstones in `store`.
+pub fn resolve(store: &Store, text: &str) -> Result<RecordId, ResolveError> {
+    if let Ok(id) = RecordId::new(text) {
+        return Ok(id);
+    }
+    if text.len() < 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ResolveError::NotAnId(text.to_owned()));
+    }
+    let prefix = text.to_ascii_lowercase();
+    let mut ids = store.ids_with_prefix(&prefix)?;
+    ids.extend(
+        store
+            .tombstones(None)?
+            .into_iter()
+            .map(|t| t.id)
+            .filter(|id| id.to_hex().starts_with(&prefix)),
+    );
+    ids.sort();
+    ids.dedup();
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        [] => Err(ResolveError::NoMatch(prefix)),
+        many => Err(ResolveError::Ambiguous {
+            count: many.len(),
+            prefix,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_and_name_the_bad_one() {
+        let f = Filters {
+            agreement: Some("QUAD-2026".into()),
+            country: Some("TR".into()),
+            role: Some("transit".into()),
+            since: Some("2026-01-01".into()),
+            ..Filters::default()
+        };
+        let q = f.parse().unwrap();
+        assert_eq!(q.agreement.unwrap().as_str(), "QUAD-2026");
+        assert!(q.country.unwrap().1.is_some());
+        assert!(q.since.is_some());
+
+        let bad = Filters {
+            category: Some("boats".into()),
+            ..Filters::default()
+        };
+        let e = bad.parse().unwrap_err();
+        assert_eq!(e.filter, "category");
+        assert!(e.to_string().contains("boats"), "{e}");
+
+        let lonely_role = Filters {
+            role: Some("transit".into()),
+            ..Filters::default()
+        };
+        assert_eq!(lonely_role.parse().unwrap_err().filter, "role");
+
+        let since = Filters {
+            since: Some("yesterday".into()),
+            ..Filters::default()
+        };
+        let e = since.parse().unwrap_err();
+        assert_eq!(e.filter, "since");
+        assert!(e.reason.contains("YYYY-MM-DD"), "{e}");
+    }
+
+    #[test]
+    fn pairs_and_slots_agree() {
+        let mut f = Filters::default();
+        for name in Filters::NAMES {
+            *f.slot(name).unwrap() = Some(format!("v-{name}"));
+        }
+        assert!(f.slot("colour").is_none());
+        let pairs = f.pairs();
+        assert_eq!(pairs.len(), 6);
+        assert!(pairs.iter().all(|(n, v)| *v == format!("v-{n}")));
+    }
+}

@@ -1,0 +1,273 @@
+//! Peers that should not get in, and members that misbehave: refused, logged (as events), and
+//! nothing stored or forwarded.
+
+use std::time::Duration;
+
+use accord_node::net::NodeEvent;
+use accord_protocol::wire::{Push, RangeRequest, RejectCode};
+use accord_protocol::{AgencyId, AgreementId, Message, SecretKey, Seq, sign};
+use accord_tests::{
+    RawOutcome, RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy,
+    wait_for_listen, wait_until,
+};
+
+fn agency(s: &str) -> AgencyId {
+    AgencyId::new(s).unwrap()
+}
+
+fn record(originator: &str, agreement: &str, seq: u64, summary: &str) -> accord_protocol::Record {
+    let d = accord_node::draft::parse_draft(draft(agreement, "alert", "H2", summary).as_bytes())
+        .unwrap();
+    d.into_record(
+        &agency(originator),
+        Seq::new(seq).unwrap(),
+        accord_node::clock::now(),
+    )
+    .unwrap()
+}
+
+fn rejections(
+    events: &mut tokio::sync::broadcast::Receiver<NodeEvent>,
+) -> Vec<(AgencyId, u8, String)> {
+    let mut out = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let NodeEvent::Rejected { from, code, detail } = e {
+            out.push((from, code, detail));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bilateral_only_member_gets_nothing_of_the_multilateral_agreement() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    connect_all(&[&pk, &tr]).await;
+    let quad_id = pk
+        .publish(&draft("QUAD-2026", "alert", "H1", "quad record"))
+        .await;
+    let mut ev = vec![tr.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "TR to hold PK's record",
+        || tr.holds(&quad_id),
+    )
+    .await;
+
+    // Bulgaria (known to Turkey through TR-BG-2026, so the allow-list admits it) misbehaves
+    let mut tr_events = tr.handle.subscribe();
+    let mut bg = RawPeer::new(&demo_key(dir.path(), "bg-gdbp"));
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+
+    // asks for the quadrilateral records
+    let ask = Message::RangeRequest(RangeRequest {
+        agreement: quad.clone(),
+        originator: agency("PK-FIA"),
+        from: Seq::FIRST,
+        to: Seq::new(100).unwrap(),
+    });
+    match bg.send(peer_of(&tr), &addr, &ask).await {
+        RawOutcome::Response(Message::Refused(r)) => {
+            assert_eq!(r.code, RejectCode::NotMember, "{r:?}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // pushes a genuine PK record TR does not hold yet, and one of its own under QUAD-2026
+    let pk_record = sign(
+        &record("PK-FIA", "QUAD-2026", 2, "never published"),
+        &demo_key(dir.path(), "pk-fia"),
+    )
+    .unwrap();
+    let bg_record = sign(
+        &record("BG-GDBP", "QUAD-2026", 1, "bulgaria claims quad"),
+        &demo_key(dir.path(), "bg-gdbp"),
+    )
+    .unwrap();
+    let push = Message::Push(Push {
+        records: vec![pk_record.clone(), bg_record.clone()],
+    });
+    match bg.send(peer_of(&tr), &addr, &push).await {
+        RawOutcome::Response(Message::Ack(ack)) => {
+            assert_eq!(ack.results.len(), 2);
+            for r in &ack.results {
+                assert!(
+                    matches!(
+                        r,
+                        accord_protocol::wire::AckEntry::Rejected {
+                            code: RejectCode::NotMember,
+                            ..
+                        }
+                    ),
+                    "{r:?}"
+                );
+            }
+        }
+        other => panic!("expected an ack of rejections, got {other:?}"),
+    }
+    assert!(!tr.holds(&pk_record.id()) && !tr.holds(&bg_record.id()));
+    assert!(!pk.holds(&pk_record.id()) && !pk.holds(&bg_record.id()));
+    let seen = rejections(&mut tr_events);
+    assert!(
+        seen.iter()
+            .filter(|(from, code, _)| *from == agency("BG-GDBP")
+                && *code == RejectCode::NotMember.code())
+            .count()
+            >= 3,
+        "{seen:?}"
+    );
+    // TR still holds exactly one record
+    assert_eq!(tr.handle.store().len(), 1);
+    pk.stop().await;
+    tr.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    connect_all(&[&pk, &tr]).await;
+    let warmup = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "warm-up"))
+        .await;
+    let mut ev = vec![pk.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK to hold TR's record",
+        || pk.holds(&warmup),
+    )
+    .await;
+
+    // Greece is a member of QUAD-2026 and connects to Turkey with its real key, then pushes:
+    let gr_key = demo_key(dir.path(), "gr-hcg");
+    let mut gr = RawPeer::new(&gr_key);
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    // 1. its own record with a flipped signature bit
+    let good = sign(&record("GR-HCG", "QUAD-2026", 1, "greek record"), &gr_key).unwrap();
+    let mut sig = *good.signature();
+    sig[5] ^= 1;
+    let bad_sig =
+        accord_protocol::Envelope::from_parts(*good.signer(), sig, good.record_bytes().to_vec());
+    // 2. a record claiming Pakistan as originator, signed with Greece's key
+    let wrong_key = sign(
+        &record("PK-FIA", "QUAD-2026", 7, "pretending to be PK"),
+        &gr_key,
+    )
+    .unwrap();
+    // 3. a record of a non-member originator (Bulgaria, with its real key) under QUAD-2026
+    let non_member = sign(
+        &record("BG-GDBP", "QUAD-2026", 1, "outsider"),
+        &demo_key(dir.path(), "bg-gdbp"),
+    )
+    .unwrap();
+    // 4. a key nobody knows
+    let stranger = sign(
+        &record("GR-HCG", "QUAD-2026", 2, "unknown key"),
+        &SecretKey::from_seed(&[42; 32]),
+    )
+    .unwrap();
+    let forged = vec![bad_sig, wrong_key, non_member, stranger];
+    let mut tr_events = tr.handle.subscribe();
+    match gr
+        .send(
+            peer_of(&tr),
+            &addr,
+            &Message::Push(Push {
+                records: forged.clone(),
+            }),
+        )
+        .await
+    {
+        RawOutcome::Response(Message::Ack(ack)) => {
+            let codes: Vec<_> = ack
+                .results
+                .iter()
+                .map(|r| match r {
+                    accord_protocol::wire::AckEntry::Rejected { code, .. } => *code,
+                    other => panic!("accepted a forgery: {other:?}"),
+                })
+                .collect();
+            assert_eq!(
+                codes,
+                vec![
+                    RejectCode::BadSignature,
+                    RejectCode::BadSignature,
+                    RejectCode::NotMember,
+                    RejectCode::BadSignature
+                ]
+            );
+        }
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    let seen = rejections(&mut tr_events);
+    assert_eq!(
+        seen.iter()
+            .filter(|(from, _, _)| *from == agency("GR-HCG"))
+            .count(),
+        4,
+        "{seen:?}"
+    );
+    // a malformed frame is refused with a typed error too, and the node stays up
+    match gr
+        .request(peer_of(&tr), &addr, vec![1, 1, 0xff, 0xff, 0, 0])
+        .await
+    {
+        RawOutcome::Response(Message::Refused(r)) => assert_eq!(r.code, RejectCode::Malformed),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // nothing stored, nothing forwarded: a fresh record from TR still reaches PK, the forgeries never do
+    let after = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "after the attack"))
+        .await;
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK to hold TR's later record",
+        || pk.holds(&after),
+    )
+    .await;
+    for f in &forged {
+        assert!(
+            !tr.holds(&f.id()) && !pk.holds(&f.id()),
+            "forgery {} stored",
+            f.id()
+        );
+    }
+    assert_eq!(pk.handle.store().len(), 2);
+    pk.stop().await;
+    tr.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    let mut stranger = RawPeer::new(&SecretKey::from_seed(&[99; 32]));
+    let ask = Message::RangeRequest(RangeRequest {
+        agreement: AgreementId::new("QUAD-2026").unwrap(),
+        originator: agency("TR-JGK"),
+        from: Seq::FIRST,
+        to: Seq::new(10).unwrap(),
+    });
+    match stranger.send(peer_of(&tr), &addr, &ask).await {
+        RawOutcome::Failed(_) => {}
+        RawOutcome::Response(m) => panic!("a stranger got an answer: {m:?}"),
+    }
+    // a known agency with the right key gets through the same door
+    let mut bg = RawPeer::new(&demo_key(dir.path(), "bg-gdbp"));
+    assert!(matches!(
+        bg.send(peer_of(&tr), &addr, &ask).await,
+        RawOutcome::Response(_)
+    ));
+    let peers = tr.handle.peers().await.unwrap();
+    assert!(
+        peers.connected.iter().all(|a| *a == agency("BG-GDBP")),
+        "{peers:?}"
+    );
+    tr.stop().await;
+}

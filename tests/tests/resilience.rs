@@ -1,0 +1,247 @@
+//! Outages: a node that was down catches up; a partition heals; records spread through members
+//! that are not all connected to each other.
+
+use std::time::Duration;
+
+use accord_protocol::{AgencyId, RecordId};
+use accord_tests::{TestNode, connect_all, draft, load, quad_copy, wait_until};
+
+async fn cut(a: &TestNode, b: &TestNode) {
+    a.handle.disconnect(b.agency.clone()).await.unwrap();
+    b.handle.disconnect(a.agency.clone()).await.unwrap();
+}
+
+async fn heal(a: &TestNode, b: &TestNode) {
+    a.handle.redial(b.agency.clone()).await.unwrap();
+    b.handle.redial(a.agency.clone()).await.unwrap();
+}
+
+async fn wait_disconnected(nodes: &[&TestNode], a: &TestNode, b: &AgencyId) {
+    let mut ev: Vec<_> = nodes.iter().map(|n| n.handle.subscribe()).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if !a.handle.peers().await.unwrap().connected.contains(b) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} stayed connected to {b}",
+            a.agency
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), ev[0].recv()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_catches_up_and_stores_nothing_twice() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    connect_all(&[&pk, &tr, &gr]).await;
+    let first = pk
+        .publish(&draft("QUAD-2026", "alert", "H1", "before the outage"))
+        .await;
+    let mut ev = vec![gr.handle.subscribe(), pk.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "GR to hold the first record",
+        || gr.holds(&first),
+    )
+    .await;
+
+    let gr_cfg = gr.stop().await;
+    let mut ids: Vec<RecordId> = vec![first];
+    for i in 0..20 {
+        ids.push(
+            pk.publish(&draft(
+                "QUAD-2026",
+                "alert",
+                "H1",
+                &format!("PK during the outage {i}"),
+            ))
+            .await,
+        );
+        ids.push(
+            tr.publish(&draft(
+                "QUAD-2026",
+                "route",
+                "H2",
+                &format!("TR during the outage {i}"),
+            ))
+            .await,
+        );
+    }
+    let gr = TestNode::start(gr_cfg).await;
+    connect_all(&[&pk, &tr, &gr]).await;
+    let mut ev = vec![
+        gr.handle.subscribe(),
+        pk.handle.subscribe(),
+        tr.handle.subscribe(),
+    ];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(60),
+        "GR to catch up on all 41 records",
+        || ids.iter().all(|id| gr.holds(id)),
+    )
+    .await;
+    assert_eq!(
+        gr.handle.store().len(),
+        ids.len(),
+        "stored exactly once each"
+    );
+    let status = gr.handle.status().await.unwrap();
+    assert!(status.equivocations.is_empty(), "{status:?}");
+    // (IR-FARAJA never runs in this test, so only the outboxes for GR-HCG drain)
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK's and TR's outboxes for GR to drain",
+        || {
+            !pk.handle
+                .store()
+                .outbox_depths()
+                .unwrap()
+                .contains_key(&gr.agency)
+                && !tr
+                    .handle
+                    .store()
+                    .outbox_depths()
+                    .unwrap()
+                    .contains_key(&gr.agency)
+        },
+    )
+    .await;
+    assert_eq!(
+        gr.handle.store().len(),
+        ids.len(),
+        "late pushes were duplicates, not new records"
+    );
+    for n in [pk, tr, gr] {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_heals_and_every_member_converges() {
+    let dir = quad_copy();
+    let mut nodes = Vec::new();
+    for a in ["pk-fia", "ir-faraja", "tr-jgk", "gr-hcg"] {
+        nodes.push(TestNode::start(load(dir.path(), a)).await);
+    }
+    let all: Vec<&TestNode> = nodes.iter().collect();
+    connect_all(&all).await;
+    let (west, east) = ((&nodes[0], &nodes[1]), (&nodes[2], &nodes[3]));
+    for a in [west.0, west.1] {
+        for b in [east.0, east.1] {
+            cut(a, b).await;
+        }
+    }
+    for a in [west.0, west.1] {
+        for b in [east.0, east.1] {
+            wait_disconnected(&all, a, &b.agency).await;
+        }
+    }
+    let mut ids = Vec::new();
+    for n in &nodes {
+        for i in 0..5 {
+            ids.push(
+                n.publish(&draft(
+                    "QUAD-2026",
+                    "alert",
+                    "H1",
+                    &format!("{} in the partition {i}", n.agency),
+                ))
+                .await,
+            );
+        }
+    }
+    let mut ev: Vec<_> = nodes.iter().map(|n| n.handle.subscribe()).collect();
+    // each side converges on its own records
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "each side to share its records",
+        || {
+            west.0.holds(&ids[5])
+                && west.1.holds(&ids[0])
+                && east.0.holds(&ids[15])
+                && east.1.holds(&ids[10])
+        },
+    )
+    .await;
+    assert!(
+        !west.0.holds(&ids[10]) && !east.0.holds(&ids[0]),
+        "records crossed the partition"
+    );
+    for a in [west.0, west.1] {
+        for b in [east.0, east.1] {
+            heal(a, b).await;
+        }
+    }
+    wait_until(
+        &mut ev,
+        Duration::from_secs(60),
+        "every member to hold all 20 records",
+        || nodes.iter().all(|n| ids.iter().all(|id| n.holds(id))),
+    )
+    .await;
+    for n in &nodes {
+        assert_eq!(n.handle.store().len(), 20);
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_spread_through_members_that_are_not_all_connected() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    // Pakistan and Greece never connect: only through Turkey
+    pk.handle.disconnect(gr.agency.clone()).await.unwrap();
+    gr.handle.disconnect(pk.agency.clone()).await.unwrap();
+    connect_all(&[&pk, &tr]).await;
+    connect_all(&[&tr, &gr]).await;
+    let id = pk
+        .publish(&draft("QUAD-2026", "alert", "H1", "PK to GR through TR"))
+        .await;
+    let back = gr
+        .publish(&draft("QUAD-2026", "alert", "H1", "GR to PK through TR"))
+        .await;
+    let mut ev = vec![
+        pk.handle.subscribe(),
+        tr.handle.subscribe(),
+        gr.handle.subscribe(),
+    ];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "the records to spread through TR",
+        || gr.holds(&id) && pk.holds(&back),
+    )
+    .await;
+    assert!(
+        !pk.handle
+            .peers()
+            .await
+            .unwrap()
+            .connected
+            .contains(&gr.agency)
+    );
+    assert!(
+        !gr.handle
+            .peers()
+            .await
+            .unwrap()
+            .connected
+            .contains(&pk.agency)
+    );
+    for n in [pk, tr, gr] {
+        n.stop().await;
+    }
+}
