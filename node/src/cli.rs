@@ -100,6 +100,10 @@ pub enum Command {
         /// The bundle written by `accord export`.
         bundle: PathBuf,
     },
+    /// Run the examples/quad federation (five agencies, two agreements) in one process on
+    /// loopback: publish samples, wait for delivery, show who holds what; exit 0 if every
+    /// record reached exactly its agreement's members.
+    Demo,
     /// Run the node: connect to the agreements' members, deliver and receive records, serve
     /// the local API. Stops cleanly on Ctrl-C or SIGTERM.
     Run {

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod demo;
 pub mod draft;
 pub mod files;
 pub mod net;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,54 +15,13 @@ use accord_protocol::{AgencyId, RecordId, SecretKey};
 use tokio::sync::broadcast;
 
 /// The five demo agencies, by directory name.
-pub const QUAD: [&str; 5] = ["pk-fia", "ir-faraja", "tr-jgk", "gr-hcg", "bg-gdbp"];
-
-/// The repository root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Copies `from` into `to`, skipping data directories.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "data" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+pub const QUAD: [&str; 5] = accord_node::demo::AGENCIES;
 
 /// A copy of examples/quad in a temporary directory, every node listening on an ephemeral
-/// loopback port.
+/// loopback port (the same files `accord demo` uses).
 pub fn quad_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("examples/quad"), dir.path());
-    for a in QUAD {
-        let path = dir.path().join(a).join("node.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let text: String = text
-            .lines()
-            .map(|l| {
-                if l.starts_with("listen = ") {
-                    "listen = [\"/ip4/127.0.0.1/tcp/0\"]".to_owned()
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(&path, text + "\n").unwrap();
-    }
+    accord_node::demo::write_federation(dir.path()).unwrap();
     dir
 }
 

@@ -50,5 +50,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify { bundle } => bundle::verify(&bundle),
         Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
         Command::Run { config } => run::run(&config),
+        Command::Demo => crate::demo::run(),
     }
 }

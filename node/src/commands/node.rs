@@ -4,9 +4,11 @@ use std::path::Path;
 
 use accord_config::NodeConfig;
 use accord_protocol::{RecordId, SecretKey, Timestamp};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 
-use crate::store::Store;
+use crate::api::client::{Client, ClientError};
+use crate::api::view::{ResolveError, resolve};
+use crate::store::{Store, StoreError};
 use crate::{Refused, files};
 
 /// A node's configuration, opened store and agency key.
@@ -33,37 +35,70 @@ impl Node {
 
     /// A record id from a full id or a unique prefix of at least 6 hex digits.
     pub fn resolve(&self, text: &str) -> Result<RecordId> {
-        if let Ok(id) = RecordId::new(text) {
-            return Ok(id);
-        }
-        if text.len() < 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!(
-                "`{text}` is not a record id (64 hex digits) or an id prefix of at least 6 hex digits"
-            );
-        }
-        let prefix = text.to_ascii_lowercase();
-        let mut ids = self.store.ids_with_prefix(&prefix)?;
-        ids.extend(
-            self.store
-                .tombstones(None)?
-                .into_iter()
-                .map(|t| t.id)
-                .filter(|id| id.to_hex().starts_with(&prefix)),
-        );
-        ids.sort();
-        ids.dedup();
-        match ids.as_slice() {
-            [id] => Ok(*id),
-            [] => bail!(
+        resolve(&self.store, text).map_err(|e| match e {
+            ResolveError::NoMatch(prefix) => anyhow!(
                 "no record with an id starting `{prefix}` in {}",
                 self.store.path().display()
             ),
-            many => bail!(
-                "`{prefix}` matches {} records; give more digits",
-                many.len()
-            ),
+            e => e.into(),
+        })
+    }
+
+    /// Opens the store or, when a running node (`accord run`) holds it, a client of that
+    /// node's API.
+    pub fn open_or_api(config: &Path) -> Result<Opened> {
+        let cfg = load(config)?;
+        match Store::open(&cfg.data_dir) {
+            Ok(store) => Ok(Opened::Local(Node { cfg, store })),
+            Err(e) if is_locked(&e) => {
+                let client = Client::for_node(&cfg).map_err(|err| {
+                    anyhow::Error::new(err).context(format!(
+                        "the store at {} is in use by another process and its API cannot be called",
+                        cfg.data_dir.display()
+                    ))
+                })?;
+                tracing::debug!(api = %client.addr(), "the store is locked; asking the running node");
+                Ok(Opened::Api(Remote { cfg, client }))
+            }
+            Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The store, or the running node that holds it.
+pub enum Opened {
+    /// The store, opened by this process.
+    Local(Node),
+    /// A running node's API.
+    Api(Remote),
+}
+
+/// A running node, reached through its API.
+pub struct Remote {
+    /// The configuration.
+    pub cfg: NodeConfig,
+    /// The client of its API.
+    pub client: Client,
+}
+
+impl Remote {
+    /// The command's error for a failed API call: the API's refusals exit 1 with its message
+    /// after `what`; a node that does not answer, or fails, exits 3.
+    pub fn fail(&self, what: impl std::fmt::Display, e: ClientError) -> anyhow::Error {
+        match e {
+            ClientError::Refused { message, .. } => refuse(what, message),
+            ClientError::Unreachable { .. } => anyhow::Error::new(e).context(format!(
+                "the store at {} is locked by another process (`accord run`?), and the node's API did not answer",
+                self.cfg.data_dir.display()
+            )),
+            e => anyhow::Error::new(e),
+        }
+    }
+}
+
+/// Whether the store could not be opened because another process holds it.
+fn is_locked(e: &StoreError) -> bool {
+    matches!(e, StoreError::Open { reason, .. } if reason.contains("another accord process"))
 }
 
 /// Loads a configuration; every problem is printed and the command refused.

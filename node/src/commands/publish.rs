@@ -5,18 +5,28 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::node::{Node, now, refuse};
+use super::node::{Node, Opened, now, refuse};
 use crate::draft::{Draft, parse_draft};
 use crate::publish::{PublishError, publish_draft};
 
-/// Publishes the draft in `file`.
+/// Publishes the draft in `file`. When `accord run` holds the store, the draft goes to the
+/// running node's API, which refuses or publishes it exactly as this command would (and hands
+/// it to the network at once).
 pub fn publish(config: &Path, file: &Path) -> Result<()> {
-    let node = Node::open(config)?;
+    let opened = Node::open_or_api(config)?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let draft = parse_draft(&bytes).map_err(|e| refuse(file.display(), e))?;
-    let key = node.key()?;
-    let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
-        .map_err(|e| fail(file.display(), e))?;
+    let id = match opened {
+        Opened::Local(node) => {
+            let key = node.key()?;
+            publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
+                .map_err(|e| fail(file.display(), e))?
+        }
+        Opened::Api(node) => node
+            .client
+            .publish(&bytes)
+            .map_err(|e| node.fail(file.display(), e))?,
+    };
     println!("{id}");
     Ok(())
 }
