@@ -23,23 +23,74 @@ pub const AGENCIES: [&str; 5] = ["pk-fia", "ir-faraja", "tr-jgk", "gr-hcg", "bg-
 
 /// examples/quad, compiled in: (path relative to the federation directory, contents).
 pub const FILES: &[(&str, &str)] = &[
-    ("agreements/quad-2026.toml", include_str!("../../examples/quad/agreements/quad-2026.toml")),
-    ("agreements/tr-bg-2026.toml", include_str!("../../examples/quad/agreements/tr-bg-2026.toml")),
-    ("pk-fia/node.toml", include_str!("../../examples/quad/pk-fia/node.toml")),
-    ("pk-fia/agency.key", include_str!("../../examples/quad/pk-fia/agency.key")),
-    ("pk-fia/api.token", include_str!("../../examples/quad/pk-fia/api.token")),
-    ("ir-faraja/node.toml", include_str!("../../examples/quad/ir-faraja/node.toml")),
-    ("ir-faraja/agency.key", include_str!("../../examples/quad/ir-faraja/agency.key")),
-    ("ir-faraja/api.token", include_str!("../../examples/quad/ir-faraja/api.token")),
-    ("tr-jgk/node.toml", include_str!("../../examples/quad/tr-jgk/node.toml")),
-    ("tr-jgk/agency.key", include_str!("../../examples/quad/tr-jgk/agency.key")),
-    ("tr-jgk/api.token", include_str!("../../examples/quad/tr-jgk/api.token")),
-    ("gr-hcg/node.toml", include_str!("../../examples/quad/gr-hcg/node.toml")),
-    ("gr-hcg/agency.key", include_str!("../../examples/quad/gr-hcg/agency.key")),
-    ("gr-hcg/api.token", include_str!("../../examples/quad/gr-hcg/api.token")),
-    ("bg-gdbp/node.toml", include_str!("../../examples/quad/bg-gdbp/node.toml")),
-    ("bg-gdbp/agency.key", include_str!("../../examples/quad/bg-gdbp/agency.key")),
-    ("bg-gdbp/api.token", include_str!("../../examples/quad/bg-gdbp/api.token")),
+    (
+        "agreements/quad-2026.toml",
+        include_str!("../../examples/quad/agreements/quad-2026.toml"),
+    ),
+    (
+        "agreements/tr-bg-2026.toml",
+        include_str!("../../examples/quad/agreements/tr-bg-2026.toml"),
+    ),
+    (
+        "pk-fia/node.toml",
+        include_str!("../../examples/quad/pk-fia/node.toml"),
+    ),
+    (
+        "pk-fia/agency.key",
+        include_str!("../../examples/quad/pk-fia/agency.key"),
+    ),
+    (
+        "pk-fia/api.token",
+        include_str!("../../examples/quad/pk-fia/api.token"),
+    ),
+    (
+        "ir-faraja/node.toml",
+        include_str!("../../examples/quad/ir-faraja/node.toml"),
+    ),
+    (
+        "ir-faraja/agency.key",
+        include_str!("../../examples/quad/ir-faraja/agency.key"),
+    ),
+    (
+        "ir-faraja/api.token",
+        include_str!("../../examples/quad/ir-faraja/api.token"),
+    ),
+    (
+        "tr-jgk/node.toml",
+        include_str!("../../examples/quad/tr-jgk/node.toml"),
+    ),
+    (
+        "tr-jgk/agency.key",
+        include_str!("../../examples/quad/tr-jgk/agency.key"),
+    ),
+    (
+        "tr-jgk/api.token",
+        include_str!("../../examples/quad/tr-jgk/api.token"),
+    ),
+    (
+        "gr-hcg/node.toml",
+        include_str!("../../examples/quad/gr-hcg/node.toml"),
+    ),
+    (
+        "gr-hcg/agency.key",
+        include_str!("../../examples/quad/gr-hcg/agency.key"),
+    ),
+    (
+        "gr-hcg/api.token",
+        include_str!("../../examples/quad/gr-hcg/api.token"),
+    ),
+    (
+        "bg-gdbp/node.toml",
+        include_str!("../../examples/quad/bg-gdbp/node.toml"),
+    ),
+    (
+        "bg-gdbp/agency.key",
+        include_str!("../../examples/quad/bg-gdbp/agency.key"),
+    ),
+    (
+        "bg-gdbp/api.token",
+        include_str!("../../examples/quad/bg-gdbp/api.token"),
+    ),
 ];
 
 /// Writes the example federation into `dir`, every node listening on an ephemeral loopback
@@ -48,11 +99,18 @@ pub fn write_federation(dir: &Path) -> Result<()> {
     for (rel, text) in FILES {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         let text: String = if rel.ends_with("node.toml") {
             text.lines()
-                .map(|l| if l.starts_with("listen = ") { "listen = [\"/ip4/127.0.0.1/tcp/0\"]" } else { l })
+                .map(|l| {
+                    if l.starts_with("listen = ") {
+                        "listen = [\"/ip4/127.0.0.1/tcp/0\"]"
+                    } else {
+                        l
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
                 + "\n"
@@ -62,7 +120,8 @@ pub fn write_federation(dir: &Path) -> Result<()> {
         if rel.ends_with("agency.key") || rel.ends_with("api.token") {
             crate::files::create_private(&path, text.as_bytes())?;
         } else {
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     Ok(())
@@ -71,7 +130,8 @@ pub fn write_federation(dir: &Path) -> Result<()> {
 /// The configuration of one demo agency in a federation written by [`write_federation`].
 pub fn load(dir: &Path, agency: &str) -> Result<NodeConfig> {
     let path: PathBuf = dir.join(agency).join("node.toml");
-    accord_config::load_node(&path, &|p: &Path| std::fs::read(p)).map_err(|e| anyhow::anyhow!("{e}"))
+    accord_config::load_node(&path, &|p: &Path| std::fs::read(p))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Starts a node from its configuration.
@@ -85,7 +145,9 @@ pub async fn start_node(cfg: NodeConfig, net: NetConfig) -> Result<Running> {
 pub async fn introduce(nodes: &[&NodeHandle]) -> Result<()> {
     let mut addrs = BTreeMap::new();
     for n in nodes {
-        let listen = tokio::time::timeout(Duration::from_secs(10), n.listen_addrs()).await.context("a node never listened")??;
+        let listen = tokio::time::timeout(Duration::from_secs(10), n.listen_addrs())
+            .await
+            .context("a node never listened")??;
         addrs.insert(n.config().agency.clone(), listen);
     }
     for n in nodes {
@@ -120,22 +182,31 @@ fn samples() -> Vec<(&'static str, String)> {
 
 /// Runs the demo; fails if any record misses a member or reaches a non-member.
 pub fn run() -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run_async())
 }
 
 async fn run_async() -> Result<()> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     write_federation(dir.path())?;
-    println!("accord demo: the examples/quad federation on loopback, in {}", dir.path().display());
-    let net = NetConfig { sync_interval: Duration::from_secs(2), ..NetConfig::default() };
+    println!(
+        "accord demo: the examples/quad federation on loopback, in {}",
+        dir.path().display()
+    );
+    let net = NetConfig {
+        sync_interval: Duration::from_secs(2),
+        ..NetConfig::default()
+    };
     let mut running = Vec::new();
     for a in AGENCIES {
         running.push(start_node(load(dir.path(), a)?, net.clone()).await?);
     }
     let handles: Vec<NodeHandle> = running.iter().map(|r| r.handle.clone()).collect();
     introduce(&handles.iter().collect::<Vec<_>>()).await?;
-    let by_dir = |d: &str| -> &NodeHandle { &handles[AGENCIES.iter().position(|x| *x == d).unwrap_or(0)] };
+    let by_dir =
+        |d: &str| -> &NodeHandle { &handles[AGENCIES.iter().position(|x| *x == d).unwrap_or(0)] };
 
     let mut published: Vec<(RecordId, AgencyId, accord_protocol::AgreementId, String)> = Vec::new();
     for (who, json) in samples() {
@@ -144,20 +215,36 @@ async fn run_async() -> Result<()> {
         let summary = draft.summary.clone();
         let h = by_dir(who);
         let id = h.publish(draft, crate::clock::now()).await?;
-        println!("  {:<10} published {} under {agreement}", h.config().agency, id.short());
+        println!(
+            "  {:<10} published {} under {agreement}",
+            h.config().agency,
+            id.short()
+        );
         published.push((id, h.config().agency.clone(), agreement, summary));
     }
 
     // wait until every member of each record's agreement holds it
-    let expected = |agreement: &accord_protocol::AgreementId, h: &NodeHandle| h.config().agreements.get(agreement).is_some_and(|a| a.is_member(&h.config().agency));
-    let done = || published.iter().all(|(id, _, agr, _)| handles.iter().all(|h| !expected(agr, h) || h.store().contains(id).unwrap_or(false)));
+    let expected = |agreement: &accord_protocol::AgreementId, h: &NodeHandle| {
+        h.config()
+            .agreements
+            .get(agreement)
+            .is_some_and(|a| a.is_member(&h.config().agency))
+    };
+    let done = || {
+        published.iter().all(|(id, _, agr, _)| {
+            handles
+                .iter()
+                .all(|h| !expected(agr, h) || h.store().contains(id).unwrap_or(false))
+        })
+    };
     let mut events: Vec<_> = handles.iter().map(|h| h.subscribe()).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !done() {
         if tokio::time::Instant::now() >= deadline {
             bail!("records were not delivered to every member within 60 s");
         }
-        let next = libp2p::futures::future::select_all(events.iter_mut().map(|r| Box::pin(r.recv())));
+        let next =
+            libp2p::futures::future::select_all(events.iter_mut().map(|r| Box::pin(r.recv())));
         let _ = tokio::time::timeout(Duration::from_millis(200), next).await;
     }
 
@@ -169,11 +256,20 @@ async fn run_async() -> Result<()> {
     println!();
     let mut leaks = Vec::new();
     for (id, orig, agr, summary) in &published {
-        print!("{:<14} {:<11} {:<11}", id.short(), orig.as_str(), agr.as_str());
+        print!(
+            "{:<14} {:<11} {:<11}",
+            id.short(),
+            orig.as_str(),
+            agr.as_str()
+        );
         for h in &handles {
             let holds = h.store().contains(id)?;
             if holds && !expected(agr, h) {
-                leaks.push(format!("{} holds {} of {agr}", h.config().agency, id.short()));
+                leaks.push(format!(
+                    "{} holds {} of {agr}",
+                    h.config().agency,
+                    id.short()
+                ));
             }
             print!(" {:<10}", if holds { "holds" } else { "-" });
         }
@@ -182,11 +278,23 @@ async fn run_async() -> Result<()> {
     println!();
     let bg = by_dir("bg-gdbp");
     let connected = bg.peers().await?.connected;
-    let quad_records = published.iter().filter(|(_, _, a, _)| a.as_str() == "QUAD-2026").count();
-    let bg_quad = published.iter().filter(|(id, _, a, _)| a.as_str() == "QUAD-2026" && bg.store().contains(id).unwrap_or(true)).count();
+    let quad_records = published
+        .iter()
+        .filter(|(_, _, a, _)| a.as_str() == "QUAD-2026")
+        .count();
+    let bg_quad = published
+        .iter()
+        .filter(|(id, _, a, _)| {
+            a.as_str() == "QUAD-2026" && bg.store().contains(id).unwrap_or(true)
+        })
+        .count();
     println!(
         "BG-GDBP is connected to {} and holds {bg_quad} of the {quad_records} QUAD-2026 records: it is not a member.",
-        connected.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+        connected
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for h in &handles {
         h.shutdown().await?;

@@ -105,7 +105,7 @@ pub fn publish_with(
         .filter(|m| **m != cfg.agency)
         .cloned()
         .collect();
-    let stored = store.publish(
+    store.publish(
         agreement_id,
         &cfg.agency,
         now,
@@ -118,6 +118,5 @@ pub fn publish_with(
             let envelope = sign(&record, key)?;
             Ok(verify(envelope, &dir)?)
         },
-    )?;
-    stored
+    )?
 }

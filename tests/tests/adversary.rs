@@ -1,5 +1,6 @@
 //! Peers that should not get in, and members that misbehave: refused, logged (as events), and
 //! nothing stored or forwarded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

@@ -1,13 +1,17 @@
 //! Members holding different texts of an agreement share nothing under it and say so; two
 //! different records for one (agreement, originator, seq) raise an alarm, both are kept as
 //! evidence and the second is never delivered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
 use accord_node::net::NodeEvent;
 use accord_protocol::wire::{AckEntry, Push, RejectCode};
 use accord_protocol::{AgencyId, AgreementId, Message, Seq, sign};
-use accord_tests::{RawOutcome, RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy, wait_for_listen, wait_until};
+use accord_tests::{
+    RawOutcome, RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy,
+    wait_for_listen, wait_until,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_different_agreement_text_stops_sharing_under_it() {
@@ -19,23 +23,38 @@ async fn a_different_agreement_text_stops_sharing_under_it() {
         let own = gr_dir.join("quad-2026-greek-copy.toml");
         let text = std::fs::read_to_string(dir.path().join("agreements/quad-2026.toml")).unwrap();
         let changed = text.replacen("retention_days = 1095", "retention_days = 1096", 1);
-        assert_ne!(changed, text, "the example's retention line changed; update this test");
+        assert_ne!(
+            changed, text,
+            "the example's retention line changed; update this test"
+        );
         std::fs::write(&own, changed).unwrap();
         let node = gr_dir.join("node.toml");
-        let t = std::fs::read_to_string(&node).unwrap().replace("../agreements/quad-2026.toml", "quad-2026-greek-copy.toml");
+        let t = std::fs::read_to_string(&node)
+            .unwrap()
+            .replace("../agreements/quad-2026.toml", "quad-2026-greek-copy.toml");
         std::fs::write(&node, t).unwrap();
         load(dir.path(), "gr-hcg")
     };
     let gr = TestNode::start(gr_cfg).await;
-    let mut ev = vec![tr.handle.subscribe(), gr.handle.subscribe()];
-    let id = tr.publish(&draft("QUAD-2026", "alert", "H1", "must not reach a differing text")).await;
+    let mut ev = [tr.handle.subscribe(), gr.handle.subscribe()];
+    let id = tr
+        .publish(&draft(
+            "QUAD-2026",
+            "alert",
+            "H1",
+            "must not reach a differing text",
+        ))
+        .await;
     connect_all(&[&tr, &gr]).await;
     let quad = AgreementId::new("QUAD-2026").unwrap();
     // both sides flag the mismatch
     let mut flagged = std::collections::BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while flagged.len() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "mismatch not flagged on both sides: {flagged:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mismatch not flagged on both sides: {flagged:?}"
+        );
         for (i, rx) in ev.iter_mut().enumerate() {
             while let Ok(e) = rx.try_recv() {
                 if let NodeEvent::AgreementMismatch { agreement, .. } = e {
@@ -47,14 +66,27 @@ async fn a_different_agreement_text_stops_sharing_under_it() {
         let _ = tokio::time::timeout(Duration::from_millis(100), ev[0].recv()).await;
     }
     let status = tr.handle.status().await.unwrap();
-    assert!(status.agreement_mismatches.contains(&(quad.clone(), gr.agency.clone())), "{status:?}");
+    assert!(
+        status
+            .agreement_mismatches
+            .contains(&(quad.clone(), gr.agency.clone())),
+        "{status:?}"
+    );
     let status = gr.handle.status().await.unwrap();
-    assert!(status.agreement_mismatches.contains(&(quad.clone(), tr.agency.clone())), "{status:?}");
+    assert!(
+        status
+            .agreement_mismatches
+            .contains(&(quad.clone(), tr.agency.clone())),
+        "{status:?}"
+    );
     // nothing crossed: the record waits in Turkey's outbox for Greece
     gr.handle.sync_now().await.unwrap();
     tr.handle.sync_now().await.unwrap();
     assert!(!gr.holds(&id));
-    assert_eq!(tr.handle.store().outbox_depths().unwrap().get(&gr.agency), Some(&1));
+    assert_eq!(
+        tr.handle.store().outbox_depths().unwrap().get(&gr.agency),
+        Some(&1)
+    );
     tr.stop().await;
     gr.stop().await;
 }
@@ -70,8 +102,15 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
     let pk_key = demo_key(dir.path(), "pk-fia");
     let pk = AgencyId::new("PK-FIA").unwrap();
     let make = |summary: &str| {
-        let d = accord_node::draft::parse_draft(draft("QUAD-2026", "alert", "H1", summary).as_bytes()).unwrap();
-        sign(&d.into_record(&pk, Seq::FIRST, accord_node::clock::now()).unwrap(), &pk_key).unwrap()
+        let d =
+            accord_node::draft::parse_draft(draft("QUAD-2026", "alert", "H1", summary).as_bytes())
+                .unwrap();
+        sign(
+            &d.into_record(&pk, Seq::FIRST, accord_node::clock::now())
+                .unwrap(),
+            &pk_key,
+        )
+        .unwrap()
     };
     let (first, second) = (make("the first version"), make("a second version"));
     // a raw Pakistani peer pushes the first to Turkey after a sync exchange confirms the agreement
@@ -84,18 +123,55 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
             heads: vec![],
         }],
     });
-    assert!(matches!(raw.send(peer_of(&tr), &addr, &status).await, RawOutcome::Response(Message::SyncStatus(_))));
-    let ack = raw.send(peer_of(&tr), &addr, &Message::Push(Push { records: vec![first.clone()] })).await;
-    assert!(matches!(ack, RawOutcome::Response(Message::Ack(ref a)) if a.results == vec![AckEntry::Stored(first.id())]), "{ack:?}");
-    let ack = raw.send(peer_of(&tr), &addr, &Message::Push(Push { records: vec![second.clone()] })).await;
+    assert!(matches!(
+        raw.send(peer_of(&tr), &addr, &status).await,
+        RawOutcome::Response(Message::SyncStatus(_))
+    ));
+    let ack = raw
+        .send(
+            peer_of(&tr),
+            &addr,
+            &Message::Push(Push {
+                records: vec![first.clone()],
+            }),
+        )
+        .await;
+    assert!(
+        matches!(ack, RawOutcome::Response(Message::Ack(ref a)) if a.results == vec![AckEntry::Stored(first.id())]),
+        "{ack:?}"
+    );
+    let ack = raw
+        .send(
+            peer_of(&tr),
+            &addr,
+            &Message::Push(Push {
+                records: vec![second.clone()],
+            }),
+        )
+        .await;
     match ack {
         RawOutcome::Response(Message::Ack(a)) => {
-            assert!(matches!(&a.results[0], AckEntry::Rejected { code: RejectCode::Equivocation, .. }), "{a:?}")
+            assert!(
+                matches!(
+                    &a.results[0],
+                    AckEntry::Rejected {
+                        code: RejectCode::Equivocation,
+                        ..
+                    }
+                ),
+                "{a:?}"
+            )
         }
         other => panic!("{other:?}"),
     }
     // the first spreads to Greece; the second is evidence at Turkey only
-    wait_until(&mut ev, Duration::from_secs(30), "GR to hold the first version", || gr.holds(&first.id())).await;
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "GR to hold the first version",
+        || gr.holds(&first.id()),
+    )
+    .await;
     assert!(!tr.holds(&second.id()) && !gr.holds(&second.id()));
     let status = tr.handle.status().await.unwrap();
     assert_eq!(status.equivocations, vec![(second.id(), first.id())]);

@@ -1,5 +1,6 @@
 //! The five nodes of examples/quad as separate swarms on loopback: every record reaches exactly
 //! the members of its agreement; the connected outsider holds none of the multilateral records.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

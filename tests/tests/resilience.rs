@@ -1,5 +1,6 @@
 //! Outages: a node that was down catches up; a partition heals; records spread through members
 //! that are not all connected to each other.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

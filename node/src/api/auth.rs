@@ -52,12 +52,13 @@ impl fmt::Debug for Token {
 impl Token {
     /// Reads the token file: its trimmed content is the token.
     pub fn read(path: &Path) -> Result<Self, TokenError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            TokenError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| TokenError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            );
         let token = text.trim();
         if token.is_empty() {
             return Err(TokenError::Empty {

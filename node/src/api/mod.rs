@@ -67,7 +67,11 @@ impl Api {
     /// Stops accepting connections, lets requests in flight finish (for at most
     /// [`STOP_GRACE`]) and waits until the server task has ended.
     pub async fn stop(self) {
-        let Api { addr, stop, mut task } = self;
+        let Api {
+            addr,
+            stop,
+            mut task,
+        } = self;
         let _ = stop.send(());
         match tokio::time::timeout(STOP_GRACE, &mut task).await {
             Ok(Ok(Ok(()))) => tracing::debug!(%addr, "api stopped"),

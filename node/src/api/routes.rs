@@ -46,7 +46,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/status", get(status))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(shared.clone(), require_token))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            require_token,
+        ))
         .with_state(shared)
 }
 
@@ -58,9 +61,13 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
 async fn require_token(State(shared): AppState, req: Request, next: Next) -> Response {
     let header = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
     let verdict = match header {
-        None => Err("missing bearer token: send `Authorization: Bearer <token>` with the token from the node's [api] token_file"),
+        None => Err(
+            "missing bearer token: send `Authorization: Bearer <token>` with the token from the node's [api] token_file",
+        ),
         Some(h) if shared.token.accepts(Some(h)) => Ok(()),
-        Some(_) => Err("wrong bearer token: the `Authorization` header does not carry the token from the node's [api] token_file"),
+        Some(_) => Err(
+            "wrong bearer token: the `Authorization` header does not carry the token from the node's [api] token_file",
+        ),
     };
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     match verdict {

@@ -29,8 +29,14 @@ pub struct Filters {
 
 impl Filters {
     /// The filter names, as the API's query parameters spell them.
-    pub const NAMES: [&'static str; 6] =
-        ["agreement", "subject", "category", "country", "role", "since"];
+    pub const NAMES: [&'static str; 6] = [
+        "agreement",
+        "subject",
+        "category",
+        "country",
+        "role",
+        "since",
+    ];
 
     /// The slot of the filter called `name`.
     pub fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
@@ -220,9 +226,7 @@ impl RecordView {
 #[derive(Debug, Error)]
 pub enum ResolveError {
     /// Neither an id nor a usable prefix.
-    #[error(
-        "`{0}` is not a record id (64 hex digits) or an id prefix of at least 6 hex digits"
-    )]
+    #[error("`{0}` is not a record id (64 hex digits) or an id prefix of at least 6 hex digits")]
     NotAnId(String),
     /// No record or tombstone has an id with this prefix.
     #[error("no record with an id starting `{0}`")]

@@ -697,10 +697,8 @@ impl Store {
             let Some(end) = key[1..].iter().position(|b| *b == 0) else {
                 continue;
             };
-            if let Ok(peer) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) {
-                if let Ok(peer) = peer {
-                    *out.entry(peer).or_insert(0) += 1;
-                }
+            if let Ok(Ok(peer)) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) {
+                *out.entry(peer).or_insert(0) += 1;
             }
         }
         Ok(out)
@@ -830,10 +828,8 @@ fn insert_head(
     originator: &[u8],
     head: u64,
 ) {
-    if let Ok(a) = std::str::from_utf8(originator).map(AgencyId::new) {
-        if let Ok(a) = a {
-            heads.insert(a, head);
-        }
+    if let Ok(Ok(a)) = std::str::from_utf8(originator).map(AgencyId::new) {
+        heads.insert(a, head);
     }
 }
 
