@@ -434,8 +434,9 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
     let dry = accord(&["purge", "--config", &config(f, "tr-jgk"), "--dry-run"]);
     assert!(
         out(&dry).0.contains("1 record(s) would be purged"),
-        "{}",
-        out(&dry).0
+        "{}{}",
+        out(&dry).0,
+        out(&dry).1
     );
     let p = accord(&["purge", "--config", &config(f, "tr-jgk")]);
     let (stdout, stderr) = out(&p);

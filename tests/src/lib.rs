@@ -60,7 +60,7 @@ impl TestNode {
     pub async fn start(cfg: NodeConfig) -> Self {
         let key =
             SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
-        let store = Arc::new(Store::open(&cfg.data_dir).unwrap());
+        let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(5)).unwrap());
         let running = start(cfg.clone(), key, store, fast()).await.unwrap();
         Self {
             agency: cfg.agency.clone(),

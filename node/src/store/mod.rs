@@ -77,6 +77,16 @@ pub enum StoreError {
     SeqExhausted(AgreementId),
 }
 
+impl StoreError {
+    /// Whether the store is locked by another process or handle.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Open { reason, .. } if reason.contains(LOCKED_HINT))
+    }
+}
+
+/// The hint given when the store is locked.
+const LOCKED_HINT: &str = "is another accord process (accord run) using this data directory?";
+
 /// A record as stored, with where it came from.
 #[derive(Clone, Debug)]
 pub struct StoredRecord {
@@ -172,9 +182,7 @@ impl Store {
                 || text.contains("WouldBlock")
                 || text.contains("Resource temporarily unavailable")
             {
-                open_err(format!(
-                    "{text}; is another accord process (accord run) using this data directory?"
-                ))
+                open_err(format!("{text}; {LOCKED_HINT}"))
             } else if text.contains("ermission denied") {
                 open_err(format!(
                     "{text}; check the directory's owner and permissions"
@@ -214,6 +222,21 @@ impl Store {
             path: dir.to_path_buf(),
             write: Mutex::new(()),
         })
+    }
+
+    /// Like [`Store::open`], but while another handle still holds the store's lock (a process
+    /// or node that is shutting down releases it a moment after it stops) it tries again, every
+    /// 20 ms, for at most `wait`.
+    pub fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<Self, StoreError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::open(dir) {
+                Err(e) if e.is_locked() && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The data directory.
