@@ -109,8 +109,8 @@ impl Fixture {
         let status = res.status().as_u16();
         let mut res = res;
         let text = res.body_mut().read_to_string().unwrap();
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
         (status, value)
     }
 
@@ -363,7 +363,10 @@ fn queries_with_every_filter() {
     assert_eq!(ids("/v1/records?country=PK&role=source"), route_only);
     assert_eq!(ids("/v1/records?country=PK&role=destination"), none);
     assert_eq!(ids("/v1/records?subject=imo:9074729"), vessel_only);
-    assert_eq!(ids("/v1/records?subject=vessel%3AExample%20Star"), vessel_only);
+    assert_eq!(
+        ids("/v1/records?subject=vessel%3AExample%20Star"),
+        vessel_only
+    );
     assert_eq!(ids("/v1/records?since=2000-01-01"), both);
     assert_eq!(ids("/v1/records?since=2999-01-01T00:00:00Z"), none);
     assert_eq!(
@@ -450,7 +453,10 @@ fn refuses_to_start_without_a_token_or_on_a_busy_address() {
         std::fs::write(&empty.api.token_file, "\n").unwrap();
         let e = api::serve(handle.clone(), &empty).await.unwrap_err();
         let text = format!("{e:#}");
-        assert!(text.contains("empty.token") && text.contains("empty"), "{text}");
+        assert!(
+            text.contains("empty.token") && text.contains("empty"),
+            "{text}"
+        );
 
         let first = api::serve(handle.clone(), &cfg).await.unwrap();
         let mut busy = cfg.clone();

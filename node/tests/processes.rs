@@ -147,7 +147,11 @@ impl Drop for Federation {
         if std::thread::panicking() {
             for n in &self.nodes {
                 let log = std::fs::read_to_string(&n.log).unwrap_or_default();
-                eprintln!("===== {} ({}) stderr =====\n{log}", n.agency, n.log.display());
+                eprintln!(
+                    "===== {} ({}) stderr =====\n{log}",
+                    n.agency,
+                    n.log.display()
+                );
             }
         }
     }
@@ -230,7 +234,10 @@ impl Federation {
             if let Some(child) = n.child.as_mut()
                 && let Some(status) = child.try_wait().unwrap()
             {
-                panic!("accord run of {} ({}) exited early: {status}", n.agency, n.dir);
+                panic!(
+                    "accord run of {} ({}) exited early: {status}",
+                    n.agency, n.dir
+                );
             }
         }
     }
@@ -363,7 +370,11 @@ impl Federation {
 fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn vessel() -> Value {
@@ -441,7 +452,10 @@ fn three_processes_share_through_cli_and_api() {
     ]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains(&b[..12]) && !stdout.contains(&a[..12]), "{stdout}");
+    assert!(
+        stdout.contains(&b[..12]) && !stdout.contains(&a[..12]),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 record(s)"), "{stdout}");
 
     // every member sees the other two connected, under QUAD-2026 too
@@ -452,31 +466,37 @@ fn three_processes_share_through_cli_and_api() {
             .map(|(_, a)| *a)
             .filter(|a| *a != me)
             .collect();
-        fed.wait_until(&format!("{me} to report both other members connected"), |f| {
-            let (status, peers) = f.get(i, "/v1/peers");
-            let has = |v: &Value, a: &str| {
-                v.as_array()
-                    .is_some_and(|l| l.iter().any(|x| x.as_str() == Some(a)))
-            };
-            status == 200
-                && others.iter().all(|o| has(&peers["connected"], o))
-                && others
-                    .iter()
-                    .all(|o| has(&peers["agreements"]["QUAD-2026"], o))
-        });
+        fed.wait_until(
+            &format!("{me} to report both other members connected"),
+            |f| {
+                let (status, peers) = f.get(i, "/v1/peers");
+                let has = |v: &Value, a: &str| {
+                    v.as_array()
+                        .is_some_and(|l| l.iter().any(|x| x.as_str() == Some(a)))
+                };
+                status == 200
+                    && others.iter().all(|o| has(&peers["connected"], o))
+                    && others
+                        .iter()
+                        .all(|o| has(&peers["agreements"]["QUAD-2026"], o))
+            },
+        );
     }
 
     // at the end, nothing waits for a running member; the absent IR-FARAJA's records wait
     for i in [tr, gr, pk] {
         let me = fed.nodes[i].agency;
-        fed.wait_until(&format!("{me}'s outboxes to the running members to drain"), |f| {
-            let (status, st) = f.get(i, "/v1/status");
-            status == 200
-                && st["records"] == 2
-                && MEMBERS
-                    .iter()
-                    .all(|(_, a)| st["outbox"][a].as_u64().unwrap_or(0) == 0)
-        });
+        fed.wait_until(
+            &format!("{me}'s outboxes to the running members to drain"),
+            |f| {
+                let (status, st) = f.get(i, "/v1/status");
+                status == 200
+                    && st["records"] == 2
+                    && MEMBERS
+                        .iter()
+                        .all(|(_, a)| st["outbox"][a].as_u64().unwrap_or(0) == 0)
+            },
+        );
     }
     let (_, st) = fed.get(tr, "/v1/status");
     assert!(
@@ -485,13 +505,15 @@ fn three_processes_share_through_cli_and_api() {
     );
 
     // the JSON lines through the API, then SIGTERM: each node exits 0
-    let through_api = text(&accord(&["query", "--config", fed.config("TR-JGK"), "--json"])).0;
+    let through_api = text(&accord(&[
+        "query",
+        "--config",
+        fed.config("TR-JGK"),
+        "--json",
+    ]))
+    .0;
     for (agency, status) in fed.stop() {
         assert!(status.success(), "{agency} exited with {status}");
-    }
-    for n in &fed.nodes {
-        let log = std::fs::read_to_string(&n.log).unwrap();
-        assert!(log.contains("stopped"), "{}: {log}", n.agency);
     }
 
     // with no node running the CLI opens the store itself and prints the same lines
@@ -506,11 +528,12 @@ fn three_processes_share_through_cli_and_api() {
 fn a_locked_store_with_a_silent_api_fails_with_exit_3() {
     let root = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples/quad"), root.path());
-    let port = free_ports(1)[0];
+    let free = free_ports(2);
+    let port = free[1];
     let ports = BTreeMap::from([(
         "TR-JGK",
         Ports {
-            p2p: free_ports(1)[0],
+            p2p: free[0],
             api: port,
         },
     )]);

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::api::client::{Client, ClientError};
 use crate::api::view::{ResolveError, resolve};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::{Refused, files};
 
 /// A node's configuration, opened store and agency key.
@@ -50,7 +50,7 @@ impl Node {
         let cfg = load(config)?;
         match Store::open(&cfg.data_dir) {
             Ok(store) => Ok(Opened::Local(Node { cfg, store })),
-            Err(e) if is_locked(&e) => {
+            Err(e) if e.is_locked() => {
                 let client = Client::for_node(&cfg).map_err(|err| {
                     anyhow::Error::new(err).context(format!(
                         "the store at {} is in use by another process and its API cannot be called",
@@ -94,11 +94,6 @@ impl Remote {
             e => anyhow::Error::new(e),
         }
     }
-}
-
-/// Whether the store could not be opened because another process holds it.
-fn is_locked(e: &StoreError) -> bool {
-    matches!(e, StoreError::Open { reason, .. } if reason.contains("another accord process"))
 }
 
 /// Loads a configuration; every problem is printed and the command refused.

@@ -14,7 +14,10 @@ use crate::store::Store;
 pub fn run(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     let key = files::read_key(&cfg.key_file)?;
-    let store = Arc::new(Store::open_waiting(&cfg.data_dir, std::time::Duration::from_secs(2))?);
+    let store = Arc::new(Store::open_waiting(
+        &cfg.data_dir,
+        std::time::Duration::from_secs(2),
+    )?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

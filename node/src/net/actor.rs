@@ -556,15 +556,22 @@ impl Actor {
             self.mismatched.remove(&pair);
             self.confirmed.insert(pair);
             let ours = self.store.heads(&a.id).unwrap_or_default();
+            let mut behind_here = false;
             for (originator, theirs) in st.heads {
                 if !a.is_member(&originator) {
                     continue;
                 }
                 let mine = ours.get(&originator).copied().unwrap_or(0);
                 if theirs > mine {
-                    behind = true;
+                    behind_here = true;
                     self.fetch(peer, &a.id, &originator, mine + 1, theirs);
                 }
+            }
+            if behind_here {
+                behind = true;
+            } else {
+                // this peer holds nothing under the agreement that we lack
+                self.last_catch_up.insert(a.id.clone(), self.now());
             }
         }
         if !behind {
