@@ -94,7 +94,8 @@ pub const FILES: &[(&str, &str)] = &[
 ];
 
 /// Writes the example federation into `dir`, every node listening on an ephemeral loopback
-/// port (so the demo and tests never collide on fixed ports), key files mode 0600.
+/// port and knowing no partner address until [`introduce`] tells it (so the demo and tests
+/// never collide on, or dial, the examples' fixed ports), key files mode 0600.
 pub fn write_federation(dir: &Path) -> Result<()> {
     for (rel, text) in FILES {
         let path = dir.join(rel);
@@ -107,6 +108,8 @@ pub fn write_federation(dir: &Path) -> Result<()> {
                 .map(|l| {
                     if l.starts_with("listen = ") {
                         "listen = [\"/ip4/127.0.0.1/tcp/0\"]"
+                    } else if l.starts_with("addresses = ") {
+                        "addresses = []"
                     } else {
                         l
                     }

@@ -58,6 +58,7 @@ pub struct TestNode {
 impl TestNode {
     /// Starts a node from its configuration.
     pub async fn start(cfg: NodeConfig) -> Self {
+        init_tracing();
         let key =
             SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
         let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(5)).unwrap());
@@ -281,4 +282,14 @@ pub fn peer_of(node: &TestNode) -> libp2p::PeerId {
         &node.agency.as_str().to_lowercase(),
     );
     accord_node::net::peer_id(&key.public_key()).unwrap()
+}
+
+/// Logs to the test's output when `RUST_LOG` is set.
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
 }
