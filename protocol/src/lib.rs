@@ -22,6 +22,7 @@ pub use vocab::{
     SourceReliability, VictimPurpose,
 };
 
+pub mod audit;
 pub mod canonical;
 pub mod envelope;
 pub mod record;

@@ -9,6 +9,7 @@
 
 use thiserror::Error;
 
+use crate::audit::Signed;
 use crate::envelope::{Envelope, MAX_ENVELOPE_BYTES};
 use crate::error::{EnvelopeError, IdError};
 use crate::ids::{AgencyId, AgreementId, RecordId, Seq};
@@ -25,6 +26,8 @@ pub const MAX_STATUS_AGREEMENTS: usize = 1024;
 pub const MAX_STATUS_HEADS: usize = 1024;
 /// Longest detail text in an ack or refusal, in bytes.
 pub const MAX_DETAIL_BYTES: usize = 1024;
+/// Longest signed object (receipt, checkpoint) JSON, in bytes.
+pub const MAX_SIGNED_BYTES: usize = 4096;
 
 /// One message on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,11 +53,15 @@ pub struct Push {
     pub records: Vec<Envelope>,
 }
 
-/// The receiver's verdict on each pushed record, in push order.
+/// The receiver's verdict on each pushed record, in push order, with a signed receipt for each
+/// record it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ack {
     /// One entry per record of the push.
     pub results: Vec<AckEntry>,
+    /// Signed receipts (`accord_protocol::audit::Receipt`) for the records stored or already
+    /// held, at most one per record.
+    pub receipts: Vec<Signed>,
 }
 
 /// The verdict on one pushed record.
@@ -144,11 +151,14 @@ impl RejectCode {
     }
 }
 
-/// The sender's holdings for each agreement it shares with the receiver.
+/// The sender's holdings for each agreement it shares with the receiver, and its latest
+/// signed audit checkpoint for the receiver to keep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncStatus {
     /// One entry per shared agreement.
     pub agreements: Vec<AgreementStatus>,
+    /// The sender's latest audit checkpoint, if it has one.
+    pub checkpoint: Option<Signed>,
 }
 
 /// Holdings under one agreement.
@@ -302,6 +312,10 @@ impl Message {
                         }
                     }
                 }
+                put_count(&mut w, a.receipts.len(), MAX_BATCH_RECORDS, "receipts")?;
+                for r in &a.receipts {
+                    put_signed(&mut w, r)?;
+                }
             }
             Message::SyncStatus(s) => {
                 put_count(
@@ -317,6 +331,13 @@ impl Message {
                     for (agency, seq) in &a.heads {
                         put_id(&mut w, agency.as_str());
                         w.extend_from_slice(&seq.to_be_bytes());
+                    }
+                }
+                match &s.checkpoint {
+                    None => w.push(0),
+                    Some(c) => {
+                        w.push(1);
+                        put_signed(&mut w, c)?;
                     }
                 }
             }
@@ -383,7 +404,12 @@ impl Message {
                         }
                     });
                 }
-                Message::Ack(Ack { results })
+                let n = r.count("receipts", MAX_BATCH_RECORDS)?;
+                let mut receipts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    receipts.push(r.signed()?);
+                }
+                Message::Ack(Ack { results, receipts })
             }
             3 => {
                 let n = r.count("status agreements", MAX_STATUS_AGREEMENTS)?;
@@ -403,7 +429,20 @@ impl Message {
                         heads,
                     });
                 }
-                Message::SyncStatus(SyncStatus { agreements })
+                let checkpoint = match r.u8("checkpoint flag")? {
+                    0 => None,
+                    1 => Some(r.signed()?),
+                    f => {
+                        return Err(WireError::Field {
+                            what: "checkpoint flag",
+                            reason: format!("{f} is neither 0 nor 1"),
+                        });
+                    }
+                };
+                Message::SyncStatus(SyncStatus {
+                    agreements,
+                    checkpoint,
+                })
             }
             4 => {
                 let agreement = AgreementId::new(r.id("agreement id")?)?;
@@ -487,6 +526,17 @@ fn put_text(w: &mut Vec<u8>, text: &str) -> Result<(), WireError> {
     Ok(())
 }
 
+fn put_signed(w: &mut Vec<u8>, s: &Signed) -> Result<(), WireError> {
+    if s.bytes.len() > MAX_SIGNED_BYTES {
+        return Err(WireError::Field {
+            what: "signed object",
+            reason: format!("{} bytes; at most {MAX_SIGNED_BYTES}", s.bytes.len()),
+        });
+    }
+    s.encode_into(w);
+    Ok(())
+}
+
 fn put_envelopes(w: &mut Vec<u8>, envs: &[Envelope]) -> Result<(), WireError> {
     put_count(w, envs.len(), MAX_BATCH_RECORDS, "records")?;
     for e in envs {
@@ -565,6 +615,19 @@ impl<'a> Reader<'a> {
             what: "detail",
             reason: "not UTF-8".into(),
         })
+    }
+
+    fn signed(&mut self) -> Result<Signed, WireError> {
+        let n = usize::from(u16::from_be_bytes(self.array::<2>("signed length")?));
+        if n > MAX_SIGNED_BYTES {
+            return Err(WireError::Field {
+                what: "signed object",
+                reason: format!("{n} bytes; at most {MAX_SIGNED_BYTES}"),
+            });
+        }
+        let bytes = self.take(n, "signed object")?.to_vec();
+        let signature = self.array::<64>("signature")?;
+        Ok(Signed { bytes, signature })
     }
 
     fn record_id(&mut self) -> Result<RecordId, WireError> {

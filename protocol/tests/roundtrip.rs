@@ -151,12 +151,18 @@ proptest! {
                 0 => AckEntry::Stored(*id),
                 1 => AckEntry::Duplicate(*id),
                 _ => AckEntry::Rejected { code: RejectCode::from_code(i as u8), detail: detail.clone() },
+            }).collect(), receipts: ids.iter().map(|id| {
+                let r = accord_protocol::audit::Receipt { record: *id, agreement: agreement.clone(), receiver: originator.clone(), received_at: Timestamp::EPOCH };
+                accord_protocol::audit::sign_receipt(&r, &key).unwrap()
             }).collect() }),
             Message::SyncStatus(SyncStatus { agreements: vec![AgreementStatus {
                 agreement: agreement.clone(),
                 agreement_hash: [n; 32],
                 heads: vec![(originator.clone(), u64::from(n)), (AgencyId::new("PK-FIA").unwrap(), 0)],
-            }] }),
+            }], checkpoint: (n % 2 == 0).then(|| {
+                let c = accord_protocol::audit::Checkpoint { agency: originator.clone(), count: u64::from(n), head: accord_protocol::audit::Digest32([n; 32]), time: Timestamp::EPOCH };
+                accord_protocol::audit::sign_checkpoint(&c, &key).unwrap()
+            }) }),
             Message::RangeRequest(RangeRequest { agreement: agreement.clone(), originator: originator.clone(), from: Seq::FIRST, to: Seq::new(u64::from(n)).unwrap() }),
             Message::RangeResponse(RangeResponse { agreement, originator, records: envs, complete: n % 2 == 0 }),
             Message::Refused(Refusal { code: RejectCode::NotMember, detail }),

@@ -119,6 +119,7 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
             agreement_hash: tr.cfg.agreements[&AgreementId::new("QUAD-2026").unwrap()].hash,
             heads: vec![],
         }],
+        checkpoint: None,
     });
     assert!(matches!(
         raw.send(peer_of(&tr), &addr, &status).await,

@@ -68,6 +68,13 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
         },
     )?;
     files::create_private(out, &buf)?;
+    let event = accord_protocol::audit::AuditEvent::Export {
+        agreement: agreement.clone(),
+        records: records.len() as u64,
+        bundle: accord_protocol::audit::sha256(&buf),
+    };
+    node.store.audit(now()?, vec![event])?;
+    node.store.flush()?;
     println!(
         "exported {} record(s) and {} tombstone(s) under {agreement} to {}",
         records.len(),

@@ -25,6 +25,7 @@ impl Node {
     pub fn open(config: &Path) -> Result<Self> {
         let cfg = load(config)?;
         let store = Store::open(&cfg.data_dir)?;
+        store.bind_agency(&cfg.agency)?;
         Ok(Self { cfg, store })
     }
 
@@ -49,7 +50,10 @@ impl Node {
     pub fn open_or_api(config: &Path) -> Result<Opened> {
         let cfg = load(config)?;
         match Store::open(&cfg.data_dir) {
-            Ok(store) => Ok(Opened::Local(Node { cfg, store })),
+            Ok(store) => {
+                store.bind_agency(&cfg.agency)?;
+                Ok(Opened::Local(Node { cfg, store }))
+            }
             Err(e) if e.is_locked() => {
                 let client = Client::for_node(&cfg).map_err(|err| {
                     anyhow::Error::new(err).context(format!(

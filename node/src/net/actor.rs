@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_config::NodeConfig;
+use accord_protocol::audit::AuditEvent;
 use accord_protocol::wire::{
     Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
     SyncStatus,
@@ -59,6 +60,7 @@ struct Backoff {
 pub(crate) struct Actor {
     pub swarm: Swarm<Behaviour>,
     pub cfg: Arc<NodeConfig>,
+    pub key: Arc<SecretKey>,
     pub store: Arc<Store>,
     pub net: NetConfig,
     pub commands: mpsc::Receiver<Command>,
@@ -95,14 +97,14 @@ impl Actor {
     pub fn new(
         swarm: Swarm<Behaviour>,
         cfg: Arc<NodeConfig>,
-        key: &SecretKey,
+        key: Arc<SecretKey>,
         store: Arc<Store>,
         net: NetConfig,
         commands: mpsc::Receiver<Command>,
         events: broadcast::Sender<NodeEvent>,
         peer_ids: BTreeMap<PeerId, AgencyId>,
     ) -> Self {
-        let dir = crate::publish::directory(&cfg, key);
+        let dir = crate::publish::directory(&cfg, &key);
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
         let addresses = cfg
             .agencies
@@ -112,6 +114,7 @@ impl Actor {
         Self {
             swarm,
             cfg,
+            key,
             store,
             net,
             commands,
@@ -179,8 +182,82 @@ impl Actor {
         }
     }
 
+    /// Publishes an event; refusals are also written to the audit log.
     fn emit(&self, e: NodeEvent) {
+        if let NodeEvent::Rejected { from, code, detail } = &e {
+            let event = AuditEvent::Reject {
+                from: from.clone(),
+                code: *code,
+                reason: detail.clone(),
+            };
+            if let Err(err) = self.store.audit(self.now(), vec![event]) {
+                tracing::error!(error = %err, "cannot write the audit log");
+            }
+        }
         let _ = self.events.send(e);
+    }
+
+    /// Signs the audit log's head when it moved since the last checkpoint.
+    fn checkpoint_if_moved(&self) {
+        let head = match self.store.audit_head() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the audit head");
+                return;
+            }
+        };
+        let own = self.key.public_key();
+        let last = self
+            .store
+            .latest_checkpoint()
+            .ok()
+            .flatten()
+            .and_then(|s| accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok())
+            .map(|c| c.count);
+        if last != Some(head.count) {
+            if let Err(e) = self.store.checkpoint(&self.key, self.now()) {
+                tracing::error!(error = %e, "cannot sign an audit checkpoint");
+            }
+        }
+    }
+
+    /// Writes `send` entries for records about to leave the node.
+    fn audit_sends(&self, to: &AgencyId, records: &[accord_protocol::Envelope]) {
+        let events: Vec<AuditEvent> = records
+            .iter()
+            .filter_map(|env| {
+                let r = accord_protocol::canonical::parse_record_json(env.record_bytes()).ok()?;
+                Some(AuditEvent::Send {
+                    record: env.id(),
+                    agreement: r.agreement,
+                    originator: r.originator,
+                    to: to.clone(),
+                })
+            })
+            .collect();
+        if let Err(e) = self.store.audit(self.now(), events) {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+
+    /// Signed receipts for the records of `acks` this node holds.
+    fn receipts(&self, acks: &[AckEntry]) -> Vec<accord_protocol::audit::Signed> {
+        acks.iter()
+            .filter_map(|a| match a {
+                AckEntry::Stored(id) | AckEntry::Duplicate(id) => Some(*id),
+                AckEntry::Rejected { .. } => None,
+            })
+            .filter_map(|id| {
+                let rec = self.store.get(&id).ok().flatten()?;
+                let receipt = accord_protocol::audit::Receipt {
+                    record: id,
+                    agreement: rec.record.agreement,
+                    receiver: self.cfg.agency.clone(),
+                    received_at: rec.received_at,
+                };
+                accord_protocol::audit::sign_receipt(&receipt, &self.key).ok()
+            })
+            .collect()
     }
 
     fn now(&self) -> Timestamp {
@@ -269,6 +346,7 @@ impl Actor {
         let now = Instant::now();
         if now >= self.next_sync {
             self.next_sync = now + self.net.sync_interval;
+            self.checkpoint_if_moved();
             self.sync_all();
         } else if self.announce {
             self.announce = false;
@@ -425,6 +503,7 @@ impl Actor {
             return;
         }
         tracing::debug!(to = %peer, records = records.len(), "push");
+        self.audit_sends(peer, &records);
         self.pushing.insert(peer.clone());
         self.send(
             peer,
@@ -443,15 +522,47 @@ impl Actor {
             tracing::warn!(%peer, "ack does not match the push; will retry");
             return;
         }
-        let mut done = Vec::new();
+        let peer_key = self.dir.get(&peer).copied();
+        // receipts signed by the peer itself, by record
+        let receipts: BTreeMap<RecordId, (accord_protocol::audit::Signed, AgreementId)> = ack
+            .receipts
+            .into_iter()
+            .filter_map(|s| {
+                let r = accord_protocol::audit::verify_receipt(&s, |a| {
+                    if *a == peer { peer_key } else { None }
+                })
+                .ok()?;
+                Some((r.record, (s, r.agreement)))
+            })
+            .collect();
+        let (mut done, mut delivered) = (Vec::new(), Vec::new());
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(ack.results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
-                    done.push(key);
-                    self.emit(NodeEvent::Delivered {
-                        id,
-                        to: peer.clone(),
-                    });
+                    match receipts.get(&id) {
+                        Some((receipt, agreement)) => {
+                            let event = AuditEvent::Delivered {
+                                record: id,
+                                agreement: agreement.clone(),
+                                to: peer.clone(),
+                                receipt: accord_protocol::audit::sha256(&receipt.bytes),
+                            };
+                            delivered.push((Some(key), id, peer.clone(), receipt.clone(), event));
+                            self.emit(NodeEvent::Delivered {
+                                id,
+                                to: peer.clone(),
+                            });
+                        }
+                        None => {
+                            tracing::warn!(%peer, %id, "acknowledged without a valid signed receipt");
+                            self.emit(NodeEvent::rejected(
+                                &peer,
+                                RejectCode::BadSignature,
+                                format!("ack of {id} without a valid signed receipt"),
+                            ));
+                            done.push(key);
+                        }
+                    }
                 }
                 AckEntry::Stored(_) | AckEntry::Duplicate(_) => {
                     tracing::warn!(%peer, %id, "ack names another record; will retry");
@@ -473,6 +584,9 @@ impl Actor {
         }
         if let Err(e) = self.store.outbox_done(&done) {
             tracing::error!(error = %e, "cannot update the outbox");
+        }
+        if let Err(e) = self.store.delivered(self.now(), delivered) {
+            tracing::error!(error = %e, "cannot record deliveries");
         }
         self.push(&peer);
     }
@@ -500,7 +614,10 @@ impl Actor {
                 heads,
             });
         }
-        SyncStatus { agreements }
+        SyncStatus {
+            agreements,
+            checkpoint: self.store.latest_checkpoint().ok().flatten(),
+        }
     }
 
     fn sync_all(&mut self) {
@@ -530,6 +647,26 @@ impl Actor {
     /// Compares a peer's status with ours: confirms or flags each agreement's text, and asks for
     /// what the peer holds beyond our heads.
     fn on_status(&mut self, peer: &AgencyId, status: SyncStatus) {
+        if let Some(signed) = &status.checkpoint {
+            let key = self.dir.get(peer).copied();
+            match accord_protocol::audit::verify_checkpoint(signed, |a| {
+                if a == peer { key } else { None }
+            }) {
+                Ok(c) => {
+                    if let Err(e) = self.store.keep_partner_checkpoint(&c, signed) {
+                        tracing::error!(error = %e, "cannot keep a partner's checkpoint");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "refused a partner's audit checkpoint");
+                    self.emit(NodeEvent::rejected(
+                        peer,
+                        RejectCode::BadSignature,
+                        format!("audit checkpoint: {e}"),
+                    ));
+                }
+            }
+        }
         let mut behind = false;
         let cfg = self.cfg.clone();
         for st in status.agreements {
@@ -665,7 +802,7 @@ impl Actor {
         };
         // every record answered passes may_send for this peer
         let now = self.now();
-        let records = envs
+        let records: Vec<accord_protocol::Envelope> = envs
             .into_iter()
             .filter(|env| {
                 accord_protocol::canonical::parse_record_json(env.record_bytes())
@@ -673,6 +810,7 @@ impl Actor {
                     .unwrap_or(false)
             })
             .collect();
+        self.audit_sends(peer, &records);
         Message::RangeResponse(RangeResponse {
             agreement: req.agreement.clone(),
             originator: req.originator.clone(),
@@ -918,9 +1056,9 @@ impl Actor {
                         ))
                     }
                 };
-                Message::Ack(Ack {
-                    results: self.receive_records(&agency, push.records, &screen),
-                })
+                let results = self.receive_records(&agency, push.records, &screen);
+                let receipts = self.receipts(&results);
+                Message::Ack(Ack { results, receipts })
             }
             Message::SyncStatus(status) => {
                 let mine = self.status_for(&agency);

@@ -83,6 +83,9 @@ pub enum StartError {
     /// The transport could not be built.
     #[error("cannot build the transport: {0}")]
     Transport(String),
+    /// The store refused the node (bound to another agency, or failed).
+    #[error("store: {0}")]
+    Store(String),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -123,6 +126,23 @@ pub async fn start(
     store: Arc<Store>,
     net: NetConfig,
 ) -> Result<Running, StartError> {
+    store
+        .bind_agency(&cfg.agency)
+        .map_err(|e| StartError::Store(e.to_string()))?;
+    let config_event = accord_protocol::audit::AuditEvent::Config {
+        agreements: cfg
+            .agreements
+            .values()
+            .map(|a| (a.id.clone(), accord_protocol::audit::Digest32(a.hash)))
+            .collect(),
+        agencies: cfg.agencies.keys().cloned().collect(),
+    };
+    let key_event = accord_protocol::audit::AuditEvent::Key {
+        public_key: key.public_key(),
+    };
+    store
+        .audit_start(crate::clock::now(), config_event, key_event)
+        .map_err(|e| StartError::Store(e.to_string()))?;
     let mut seed = key.to_seed();
     let keypair = identity::Keypair::ed25519_from_bytes(seed.as_mut_slice())
         .map_err(|e| StartError::Identity(e.to_string()))?;
@@ -163,7 +183,16 @@ pub async fn start(
         cfg: cfg.clone(),
         key: key.clone(),
     };
-    let actor = actor::Actor::new(swarm, cfg.clone(), &key, store, net, rx, events, peer_ids);
+    let actor = actor::Actor::new(
+        swarm,
+        cfg.clone(),
+        key.clone(),
+        store,
+        net,
+        rx,
+        events,
+        peer_ids,
+    );
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));
     Ok(Running { handle, task })

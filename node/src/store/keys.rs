@@ -16,6 +16,11 @@
 //! | `0a` | record id | tombstone (JSON) |
 //! | `0b` | agreement `00` originator `00` seq (u64) record id | envelope of an equivocating record, kept as evidence |
 //! | `0c` | peer `00` agreement `00` seq (u64) | record id: an own record not yet acknowledged by that peer (the outbox) |
+//! | `0d` | index (u64) | audit log entry (canonical JSON) |
+//! | `0e` | count (u64) | own signed checkpoint (text line) |
+//! | `0f` | agency `00` count (u64) | a partner's signed checkpoint (text line) |
+//! | `10` | record id (32) receiver | a signed receipt (text line) |
+//! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
 //!
 //! All integers are big-endian, so keys sort numerically.
 
@@ -35,6 +40,37 @@ pub const REFERENCE: u8 = 0x09;
 pub const TOMBSTONE: u8 = 0x0a;
 pub const EVIDENCE: u8 = 0x0b;
 pub const OUTBOX: u8 = 0x0c;
+pub const AUDIT: u8 = 0x0d;
+pub const CHECKPOINT: u8 = 0x0e;
+pub const PARTNER_CHECKPOINT: u8 = 0x0f;
+pub const RECEIPT: u8 = 0x10;
+
+pub fn meta(name: &str) -> Vec<u8> {
+    [&[META][..], name.as_bytes()].concat()
+}
+
+pub fn audit(index: u64) -> Vec<u8> {
+    [&[AUDIT][..], &index.to_be_bytes()].concat()
+}
+
+pub fn checkpoint(count: u64) -> Vec<u8> {
+    [&[CHECKPOINT][..], &count.to_be_bytes()].concat()
+}
+
+pub fn partner_checkpoint(agency: &AgencyId, count: u64) -> Vec<u8> {
+    let mut k = vec![PARTNER_CHECKPOINT];
+    k.extend_from_slice(agency.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(&count.to_be_bytes());
+    k
+}
+
+pub fn receipt(record: &RecordId, receiver: &AgencyId) -> Vec<u8> {
+    let mut k = vec![RECEIPT];
+    k.extend_from_slice(record.as_bytes());
+    k.extend_from_slice(receiver.as_str().as_bytes());
+    k
+}
 
 pub fn schema() -> Vec<u8> {
     [&[META][..], b"schema"].concat()

@@ -11,6 +11,7 @@
 //! everything written so far durable. [`Store::publish`] flushes before it returns the new id;
 //! callers of [`Store::insert_batch`] flush before they acknowledge anything.
 
+mod audit;
 mod codec;
 mod keys;
 mod subjects;
@@ -18,6 +19,7 @@ mod subjects;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use accord_protocol::audit::AuditEvent;
 use accord_protocol::{
     AgencyId, AgreementId, Category, Country, Envelope, LegRole, Record, RecordId, Seq,
     SignedRecord, Timestamp, Verified, canonical,
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+pub use audit::Head;
 pub use codec::Source;
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 
@@ -162,6 +165,7 @@ pub struct Store {
     tree: sled::Tree,
     path: PathBuf,
     write: Mutex<()>,
+    agency: Mutex<Option<AgencyId>>,
 }
 
 impl Store {
@@ -216,11 +220,23 @@ impl Store {
                 ));
             }
         }
+        let agency = match tree.get(keys::meta("agency"))? {
+            Some(v) => Some(
+                std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| AgencyId::new(s).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("bound agency is not an agency id".into())
+                    })?,
+            ),
+            None => None,
+        };
         Ok(Self {
             db,
             tree,
             path: dir.to_path_buf(),
             write: Mutex::new(()),
+            agency: Mutex::new(agency),
         })
     }
 
@@ -307,6 +323,14 @@ impl Store {
             );
         }
         self.add_record(&mut batch, &verified, now, &Source::Local);
+        let mut head = self.audit_head()?;
+        let event = accord_protocol::audit::AuditEvent::Publish {
+            record: verified.id,
+            agreement: r.agreement.clone(),
+            seq: r.seq,
+            withdraws: r.withdraws,
+        };
+        self.append_audit(&mut batch, &mut head, now, [event])?;
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(Ok(verified.id))
@@ -363,6 +387,11 @@ impl Store {
         // seq slots taken earlier in this same batch
         let mut taken: std::collections::BTreeMap<Vec<u8>, RecordId> =
             std::collections::BTreeMap::new();
+        let mut events = Vec::new();
+        let from = match source {
+            Source::Peer(a) => Some(a.clone()),
+            Source::Local => None,
+        };
         for v in records {
             let r = &v.record;
             if self.tree.contains_key(keys::record(&v.id))? || taken.values().any(|id| *id == v.id)
@@ -385,12 +414,29 @@ impl Store {
                     v.envelope.encode(),
                 );
                 outcomes.push(InsertOutcome::Equivocation { id: v.id, existing });
+                if let Some(from) = &from {
+                    events.push(AuditEvent::Equivocation {
+                        record: v.id,
+                        existing,
+                        from: from.clone(),
+                    });
+                }
                 continue;
             }
             taken.insert(slot, v.id);
             self.add_record(&mut batch, v, now, source);
             outcomes.push(InsertOutcome::Stored(v.id));
+            if let Some(from) = &from {
+                events.push(AuditEvent::Receive {
+                    record: v.id,
+                    agreement: r.agreement.clone(),
+                    originator: r.originator.clone(),
+                    from: from.clone(),
+                });
+            }
         }
+        let mut head = self.audit_head()?;
+        self.append_audit(&mut batch, &mut head, now, events)?;
         self.tree.apply_batch(batch)?;
         Ok(outcomes)
     }
@@ -628,6 +674,13 @@ impl Store {
             batch.insert(keys::tombstone(id), json);
             out.push(t);
         }
+        let mut head = self.audit_head()?;
+        let events = out.iter().map(|t| AuditEvent::Purge {
+            record: t.id,
+            agreement: t.agreement.clone(),
+            reason: t.reason.clone(),
+        });
+        self.append_audit(&mut batch, &mut head, now, events)?;
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(out)

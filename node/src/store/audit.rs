@@ -1,0 +1,257 @@
+//! The audit log inside the store: entries are appended in the same sled batch as the change
+//! they record, under the store's write lock, so there is no data change without its entry and
+//! no entry without its change. Checkpoints, partners' checkpoints and receipts live beside it.
+
+use accord_protocol::audit::{
+    AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, entry_hash, sign_checkpoint,
+};
+use accord_protocol::{AgencyId, RecordId, SecretKey, Timestamp};
+
+use super::{Store, StoreError, keys};
+
+/// The log's length and the hash of its last entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Entries in the log.
+    pub count: u64,
+    /// Hash of the last entry (zeros when empty).
+    pub hash: Digest32,
+}
+
+impl Store {
+    /// Binds the store to its agency on first use; a store of another agency is refused.
+    pub fn bind_agency(&self, agency: &AgencyId) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        match self.tree.get(keys::meta("agency"))? {
+            Some(v) if v.as_ref() == agency.as_str().as_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::Open {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "it belongs to agency {}, not {agency}; check data_dir in the configuration",
+                        String::from_utf8_lossy(&v)
+                    ),
+                });
+            }
+            None => {
+                self.tree
+                    .insert(keys::meta("agency"), agency.as_str().as_bytes())?;
+            }
+        }
+        *self
+            .agency
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(agency.clone());
+        Ok(())
+    }
+
+    /// The agency the store is bound to.
+    pub fn agency(&self) -> Option<AgencyId> {
+        self.agency
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The log's head.
+    pub fn audit_head(&self) -> Result<Head, StoreError> {
+        match self.tree.get(keys::meta("audit_head"))? {
+            None => Ok(Head {
+                count: 0,
+                hash: Digest32::ZERO,
+            }),
+            Some(v) => {
+                let b = v.as_ref();
+                if b.len() != 40 {
+                    return Err(StoreError::Corrupt("audit head is not 40 bytes".into()));
+                }
+                let mut count = [0u8; 8];
+                count.copy_from_slice(&b[..8]);
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&b[8..]);
+                Ok(Head {
+                    count: u64::from_be_bytes(count),
+                    hash: Digest32(hash),
+                })
+            }
+        }
+    }
+
+    /// Appends entries to `batch` (the caller holds the write lock and applies the batch).
+    /// Without a bound agency (a store used outside a node) nothing is logged.
+    pub(super) fn append_audit(
+        &self,
+        batch: &mut sled::Batch,
+        head: &mut Head,
+        now: Timestamp,
+        events: impl IntoIterator<Item = AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let Some(agency) = self.agency() else {
+            return Ok(());
+        };
+        let mut any = false;
+        for event in events {
+            let entry = AuditEntry {
+                agency: agency.clone(),
+                index: head.count,
+                prev: head.hash,
+                time: now,
+                event,
+            };
+            let bytes = entry
+                .encode()
+                .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
+            head.hash = entry_hash(&bytes);
+            batch.insert(keys::audit(head.count), bytes);
+            head.count += 1;
+            any = true;
+        }
+        if any {
+            let mut v = head.count.to_be_bytes().to_vec();
+            v.extend_from_slice(&head.hash.0);
+            batch.insert(keys::meta("audit_head"), v);
+        }
+        Ok(())
+    }
+
+    /// Appends entries that accompany no data change (sends, rejections, exports,
+    /// configuration and key events). Not flushed.
+    pub fn audit(&self, now: Timestamp, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let _guard = self.lock();
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        self.append_audit(&mut batch, &mut head, now, events)?;
+        Ok(self.tree.apply_batch(batch)?)
+    }
+
+    /// Logs the configuration and key the node starts with, when they differ from the last
+    /// ones logged.
+    pub fn audit_start(
+        &self,
+        now: Timestamp,
+        config: AuditEvent,
+        key: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        for (name, event) in [("audit_key", key), ("audit_config", config)] {
+            let bytes =
+                serde_json::to_vec(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if self.tree.get(keys::meta(name))?.as_deref() != Some(bytes.as_slice()) {
+                batch.insert(keys::meta(name), bytes);
+                self.append_audit(&mut batch, &mut head, now, [event])?;
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(())
+    }
+
+    /// Every entry's bytes, in order.
+    pub fn audit_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::AUDIT]) {
+            out.push(item?.1.to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Signs the log's head, keeps the checkpoint and flushes. Returns it.
+    pub fn checkpoint(&self, key: &SecretKey, now: Timestamp) -> Result<Signed, StoreError> {
+        let _guard = self.lock();
+        let agency = self
+            .agency()
+            .ok_or_else(|| StoreError::Corrupt("the store is bound to no agency".into()))?;
+        let head = self.audit_head()?;
+        let c = Checkpoint {
+            agency,
+            count: head.count,
+            head: head.hash,
+            time: now,
+        };
+        let signed = sign_checkpoint(&c, key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.tree
+            .insert(keys::checkpoint(head.count), signed.to_line().into_bytes())?;
+        self.flush()?;
+        Ok(signed)
+    }
+
+    /// The latest own checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<Option<Signed>, StoreError> {
+        match self.tree.scan_prefix([keys::CHECKPOINT]).next_back() {
+            None => Ok(None),
+            Some(item) => Ok(Some(parse_line(&item?.1)?)),
+        }
+    }
+
+    /// Own checkpoints, oldest first.
+    pub fn own_checkpoints(&self) -> Result<Vec<Signed>, StoreError> {
+        self.lines(keys::CHECKPOINT)
+    }
+
+    /// Keeps a partner's checkpoint (already verified by the caller).
+    pub fn keep_partner_checkpoint(
+        &self,
+        c: &Checkpoint,
+        signed: &Signed,
+    ) -> Result<(), StoreError> {
+        self.tree.insert(
+            keys::partner_checkpoint(&c.agency, c.count),
+            signed.to_line().into_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// Partners' checkpoints held here.
+    pub fn partner_checkpoints(&self) -> Result<Vec<Signed>, StoreError> {
+        self.lines(keys::PARTNER_CHECKPOINT)
+    }
+
+    /// Receipts held here, for records this node sent.
+    pub fn receipts(&self) -> Result<Vec<Signed>, StoreError> {
+        self.lines(keys::RECEIPT)
+    }
+
+    /// Records the peer's acknowledgement of records with signed receipts: the receipts, a
+    /// `delivered` entry each, and the outbox entries removed, in one batch.
+    pub fn delivered(
+        &self,
+        now: Timestamp,
+        items: Vec<(Option<Vec<u8>>, RecordId, AgencyId, Signed, AuditEvent)>,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        let mut events = Vec::new();
+        for (outbox_key, record, receiver, receipt, event) in items {
+            if let Some(k) = outbox_key {
+                batch.remove(k);
+            }
+            batch.insert(
+                keys::receipt(&record, &receiver),
+                receipt.to_line().into_bytes(),
+            );
+            events.push(event);
+        }
+        self.append_audit(&mut batch, &mut head, now, events)?;
+        Ok(self.tree.apply_batch(batch)?)
+    }
+
+    fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([prefix]) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
+    }
+}
+
+fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| StoreError::Corrupt("signed line is not UTF-8".into()))?;
+    Signed::from_line(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

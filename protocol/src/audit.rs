@@ -1,0 +1,427 @@
+//! The audit trail's formats: hash-chained log entries, signed checkpoints of the log head,
+//! and signed delivery receipts. docs/auditing.md documents the bytes.
+//!
+//! Every object is canonical JSON (RFC 8785, as records are). A log entry's hash is
+//! SHA-256(`"accord/audit/v1\0"` || entry bytes); each entry names the hash of the one before it
+//! (64 zeros for the first). A checkpoint is signed over `"accord/checkpoint/v1\0"` || its bytes,
+//! a receipt over `"accord/receipt/v1\0"` || its bytes, by the agency key, and verified with
+//! `verify_strict`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::canonical::to_canonical;
+use crate::error::RecordError;
+use crate::ids::{AgencyId, AgreementId, RecordId, Seq};
+use crate::keys::{PublicKey, SecretKey};
+use crate::time::Timestamp;
+use crate::verify::verify_strict_raw;
+
+/// Domain tag of log entry hashes.
+pub const AUDIT_DOMAIN: &[u8] = b"accord/audit/v1\0";
+/// Domain tag of checkpoint signatures.
+pub const CHECKPOINT_DOMAIN: &[u8] = b"accord/checkpoint/v1\0";
+/// Domain tag of receipt signatures.
+pub const RECEIPT_DOMAIN: &[u8] = b"accord/receipt/v1\0";
+
+/// A SHA-256 digest written as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Digest32(pub [u8; 32]);
+
+impl Digest32 {
+    /// The all-zero digest that the first entry names as its predecessor.
+    pub const ZERO: Digest32 = Digest32([0; 32]);
+}
+
+impl std::fmt::Display for Digest32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl Serialize for Digest32 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let mut out = [0u8; 32];
+        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom(format!(
+                "`{s}` is not 64 lower-case hex digits"
+            )));
+        }
+        hex::decode_to_slice(s.as_bytes(), &mut out)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not hex")))?;
+        Ok(Digest32(out))
+    }
+}
+
+/// A decision that moved data, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AuditEvent {
+    /// This agency published a record.
+    Publish {
+        /// The record.
+        record: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// Its seq.
+        seq: Seq,
+        /// The record it withdraws, if it is a withdrawal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withdraws: Option<RecordId>,
+    },
+    /// A record was sent to a peer (pushed, or answered in a range).
+    Send {
+        /// The record.
+        record: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// Its originator (not this agency: a relay).
+        originator: AgencyId,
+        /// The peer.
+        to: AgencyId,
+    },
+    /// A peer acknowledged a record with a signed receipt.
+    Delivered {
+        /// The record.
+        record: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// The peer.
+        to: AgencyId,
+        /// SHA-256 of the receipt's bytes.
+        receipt: Digest32,
+    },
+    /// A record was received, verified, permitted and stored.
+    Receive {
+        /// The record.
+        record: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// Its originator.
+        originator: AgencyId,
+        /// The peer it came from.
+        from: AgencyId,
+    },
+    /// Something a peer sent was refused.
+    Reject {
+        /// The peer.
+        from: AgencyId,
+        /// The wire reject code.
+        code: u8,
+        /// Why.
+        reason: String,
+    },
+    /// A record was purged at the end of its retention.
+    Purge {
+        /// The record.
+        record: RecordId,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// Why.
+        reason: String,
+    },
+    /// A bundle of an agreement's records was exported.
+    Export {
+        /// The agreement.
+        agreement: AgreementId,
+        /// How many records.
+        records: u64,
+        /// SHA-256 of the bundle file.
+        bundle: Digest32,
+    },
+    /// The node started with this configuration: its agreements and their file hashes.
+    Config {
+        /// (agreement, SHA-256 of its file).
+        agreements: Vec<(AgreementId, Digest32)>,
+        /// The known agencies.
+        agencies: Vec<AgencyId>,
+    },
+    /// The node's agency key (on first start and when it changes).
+    Key {
+        /// The public key.
+        public_key: PublicKey,
+    },
+    /// Two different records claimed one (agreement, originator, seq).
+    Equivocation {
+        /// The record offered second (kept as evidence).
+        record: RecordId,
+        /// The record held.
+        existing: RecordId,
+        /// Who offered it.
+        from: AgencyId,
+    },
+}
+
+/// One log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// The agency whose log this is.
+    pub agency: AgencyId,
+    /// Position in the log, from 0 (a decimal string in JSON).
+    #[serde(with = "u64_string")]
+    pub index: u64,
+    /// Hash of the previous entry (zeros for the first).
+    pub prev: Digest32,
+    /// When.
+    pub time: Timestamp,
+    /// What.
+    pub event: AuditEvent,
+}
+
+impl AuditEntry {
+    /// The canonical bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, RecordError> {
+        canonical_bytes(self)
+    }
+
+    /// Parses entry bytes, requiring them canonical.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        decode_canonical(bytes)
+    }
+}
+
+/// The hash of entry bytes.
+pub fn entry_hash(entry_bytes: &[u8]) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update(AUDIT_DOMAIN);
+    h.update(entry_bytes);
+    Digest32(h.finalize().into())
+}
+
+/// A statement of the log's head: "my log has `count` entries and the last one's hash is
+/// `head`".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Whose log.
+    pub agency: AgencyId,
+    /// How many entries (a decimal string in JSON).
+    #[serde(with = "u64_string")]
+    pub count: u64,
+    /// Hash of entry `count - 1` (zeros when `count` is 0).
+    pub head: Digest32,
+    /// When it was signed.
+    pub time: Timestamp,
+}
+
+/// A receiver's statement that it holds a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The record.
+    pub record: RecordId,
+    /// Its agreement.
+    pub agreement: AgreementId,
+    /// The receiving agency (the signer).
+    pub receiver: AgencyId,
+    /// When it stored the record.
+    pub received_at: Timestamp,
+}
+
+/// A signed canonical object: its exact bytes and the signature over domain || bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The canonical JSON bytes.
+    pub bytes: Vec<u8>,
+    /// The ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+impl Signed {
+    /// Text form: the signature in hex, a space, the canonical JSON (one line).
+    pub fn to_line(&self) -> String {
+        format!(
+            "{} {}",
+            hex::encode(self.signature),
+            String::from_utf8_lossy(&self.bytes)
+        )
+    }
+
+    /// Parses the text form.
+    pub fn from_line(line: &str) -> Result<Self, RecordError> {
+        let (sig, json) = line
+            .split_once(' ')
+            .ok_or_else(|| RecordError::Malformed("expected `<signature hex> <json>`".into()))?;
+        let mut signature = [0u8; 64];
+        hex::decode_to_slice(sig, &mut signature)
+            .map_err(|_| RecordError::Malformed("signature is not 128 hex digits".into()))?;
+        Ok(Self {
+            bytes: json.as_bytes().to_vec(),
+            signature,
+        })
+    }
+
+    /// Binary form for the wire: `len u16 | bytes | signature`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.bytes.len() as u16).to_be_bytes());
+        out.extend_from_slice(&self.bytes);
+        out.extend_from_slice(&self.signature);
+    }
+}
+
+fn sign_bytes(domain: &[u8], bytes: Vec<u8>, key: &SecretKey) -> Signed {
+    let signature = key.sign_raw(&[domain, &bytes].concat());
+    Signed { bytes, signature }
+}
+
+/// Signs a checkpoint.
+pub fn sign_checkpoint(c: &Checkpoint, key: &SecretKey) -> Result<Signed, RecordError> {
+    Ok(sign_bytes(CHECKPOINT_DOMAIN, canonical_bytes(c)?, key))
+}
+
+/// Signs a receipt.
+pub fn sign_receipt(r: &Receipt, key: &SecretKey) -> Result<Signed, RecordError> {
+    Ok(sign_bytes(RECEIPT_DOMAIN, canonical_bytes(r)?, key))
+}
+
+/// Why a signed audit object was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    /// Bytes that are not the object.
+    #[error(transparent)]
+    Malformed(#[from] RecordError),
+    /// The signer's key is unknown.
+    #[error("no key for {0}")]
+    UnknownSigner(AgencyId),
+    /// The signature does not verify.
+    #[error("signature of {0} does not verify (strict ed25519)")]
+    BadSignature(AgencyId),
+}
+
+/// Verifies a signed checkpoint with its agency's key (looked up by `key_of`).
+pub fn verify_checkpoint(
+    s: &Signed,
+    key_of: impl Fn(&AgencyId) -> Option<PublicKey>,
+) -> Result<Checkpoint, AuditError> {
+    let c: Checkpoint = decode_canonical(&s.bytes)?;
+    let key = key_of(&c.agency).ok_or_else(|| AuditError::UnknownSigner(c.agency.clone()))?;
+    if !verify_strict_raw(&key, &[CHECKPOINT_DOMAIN, &s.bytes].concat(), &s.signature) {
+        return Err(AuditError::BadSignature(c.agency));
+    }
+    Ok(c)
+}
+
+/// Verifies a signed receipt with the receiver's key.
+pub fn verify_receipt(
+    s: &Signed,
+    key_of: impl Fn(&AgencyId) -> Option<PublicKey>,
+) -> Result<Receipt, AuditError> {
+    let r: Receipt = decode_canonical(&s.bytes)?;
+    let key = key_of(&r.receiver).ok_or_else(|| AuditError::UnknownSigner(r.receiver.clone()))?;
+    if !verify_strict_raw(&key, &[RECEIPT_DOMAIN, &s.bytes].concat(), &s.signature) {
+        return Err(AuditError::BadSignature(r.receiver));
+    }
+    Ok(r)
+}
+
+/// SHA-256 of bytes (receipt hashes in `delivered` entries).
+pub fn sha256(bytes: &[u8]) -> Digest32 {
+    Digest32(Sha256::digest(bytes).into())
+}
+
+fn canonical_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, RecordError> {
+    let value = serde_json::to_value(v).map_err(|e| RecordError::Malformed(e.to_string()))?;
+    to_canonical(&value)
+}
+
+fn decode_canonical<T: Serialize + for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+) -> Result<T, RecordError> {
+    let v: T = serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+    if canonical_bytes(&v)? != bytes {
+        return Err(RecordError::NonCanonical(
+            "audit object bytes are not canonical JSON".into(),
+        ));
+    }
+    Ok(v)
+}
+
+mod u64_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(n)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if s.is_empty()
+            || !s.bytes().all(|b| b.is_ascii_digit())
+            || (s.len() > 1 && s.starts_with('0'))
+        {
+            return Err(serde::de::Error::custom(format!(
+                "`{s}` is not a decimal string without leading zeros"
+            )));
+        }
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_chain_and_round_trip() {
+        let a = AgencyId::new("TR-JGK").unwrap();
+        let e0 = AuditEntry {
+            agency: a.clone(),
+            index: 0,
+            prev: Digest32::ZERO,
+            time: Timestamp::EPOCH,
+            event: AuditEvent::Key {
+                public_key: SecretKey::from_seed(&[1; 32]).public_key(),
+            },
+        };
+        let b0 = e0.encode().unwrap();
+        assert_eq!(AuditEntry::decode(&b0).unwrap(), e0);
+        let e1 = AuditEntry {
+            index: 1,
+            prev: entry_hash(&b0),
+            ..e0.clone()
+        };
+        assert_ne!(entry_hash(&e1.encode().unwrap()), entry_hash(&b0));
+        assert!(AuditEntry::decode(&[&b0[..b0.len() - 1], b" }"].concat()).is_err());
+    }
+
+    #[test]
+    fn checkpoints_and_receipts_verify_and_tampering_fails() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let a = AgencyId::new("GR-HCG").unwrap();
+        let keys = |x: &AgencyId| (*x == a).then(|| key.public_key());
+        let c = Checkpoint {
+            agency: a.clone(),
+            count: 5,
+            head: Digest32([7; 32]),
+            time: Timestamp::EPOCH,
+        };
+        let s = sign_checkpoint(&c, &key).unwrap();
+        assert_eq!(verify_checkpoint(&s, keys).unwrap(), c);
+        assert_eq!(Signed::from_line(&s.to_line()).unwrap(), s);
+        let mut t = s.clone();
+        t.bytes[10] ^= 1;
+        assert!(verify_checkpoint(&t, keys).is_err());
+        let r = Receipt {
+            record: RecordId::from_bytes([1; 32]),
+            agreement: AgreementId::new("QUAD-2026").unwrap(),
+            receiver: a.clone(),
+            received_at: Timestamp::EPOCH,
+        };
+        let s = sign_receipt(&r, &key).unwrap();
+        assert_eq!(verify_receipt(&s, keys).unwrap(), r);
+        // a checkpoint signature is not a receipt signature (domain separation)
+        let as_receipt = Signed {
+            bytes: s.bytes.clone(),
+            signature: sign_checkpoint(&c, &key).unwrap().signature,
+        };
+        assert!(verify_receipt(&as_receipt, keys).is_err());
+    }
+}
