@@ -214,10 +214,10 @@ impl Actor {
             .flatten()
             .and_then(|s| accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok())
             .map(|c| c.count);
-        if last != Some(head.count) {
-            if let Err(e) = self.store.checkpoint(&self.key, self.now()) {
-                tracing::error!(error = %e, "cannot sign an audit checkpoint");
-            }
+        if last != Some(head.count)
+            && let Err(e) = self.store.checkpoint(&self.key, self.now())
+        {
+            tracing::error!(error = %e, "cannot sign an audit checkpoint");
         }
     }
 
@@ -547,7 +547,13 @@ impl Actor {
                                 to: peer.clone(),
                                 receipt: accord_protocol::audit::sha256(&receipt.bytes),
                             };
-                            delivered.push((Some(key), id, peer.clone(), receipt.clone(), event));
+                            delivered.push(crate::store::Delivery {
+                                outbox_key: Some(key),
+                                record: id,
+                                receiver: peer.clone(),
+                                receipt: receipt.clone(),
+                                event,
+                            });
                             self.emit(NodeEvent::Delivered {
                                 id,
                                 to: peer.clone(),

@@ -9,6 +9,21 @@ use accord_protocol::{AgencyId, RecordId, SecretKey, Timestamp};
 
 use super::{Store, StoreError, keys};
 
+/// A peer's acknowledgement of one record, as [`Store::delivered`] records it.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The outbox entry it settles, if any.
+    pub outbox_key: Option<Vec<u8>>,
+    /// The record.
+    pub record: RecordId,
+    /// The peer.
+    pub receiver: AgencyId,
+    /// The peer's signed receipt.
+    pub receipt: Signed,
+    /// The `delivered` entry.
+    pub event: AuditEvent,
+}
+
 /// The log's length and the hash of its last entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -218,11 +233,7 @@ impl Store {
 
     /// Records the peer's acknowledgement of records with signed receipts: the receipts, a
     /// `delivered` entry each, and the outbox entries removed, in one batch.
-    pub fn delivered(
-        &self,
-        now: Timestamp,
-        items: Vec<(Option<Vec<u8>>, RecordId, AgencyId, Signed, AuditEvent)>,
-    ) -> Result<(), StoreError> {
+    pub fn delivered(&self, now: Timestamp, items: Vec<Delivery>) -> Result<(), StoreError> {
         let _guard = self.lock();
         let mut head = self.audit_head()?;
         let mut batch = sled::Batch::default();
