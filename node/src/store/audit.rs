@@ -238,15 +238,15 @@ impl Store {
         let mut head = self.audit_head()?;
         let mut batch = sled::Batch::default();
         let mut events = Vec::new();
-        for (outbox_key, record, receiver, receipt, event) in items {
-            if let Some(k) = outbox_key {
+        for d in items {
+            if let Some(k) = d.outbox_key {
                 batch.remove(k);
             }
             batch.insert(
-                keys::receipt(&record, &receiver),
-                receipt.to_line().into_bytes(),
+                keys::receipt(&d.record, &d.receiver),
+                d.receipt.to_line().into_bytes(),
             );
-            events.push(event);
+            events.push(d.event);
         }
         self.append_audit(&mut batch, &mut head, now, events)?;
         Ok(self.tree.apply_batch(batch)?)
