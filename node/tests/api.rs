@@ -3,7 +3,7 @@
 //! prefix (404, 410), peers, status, and a start refused without a token.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use accord_config::NodeConfig;
@@ -14,33 +14,10 @@ use accord_node::store::Store;
 use accord_protocol::RecordId;
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "data" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// TR-JGK's configuration from a copy of examples/quad: libp2p and the API on loopback port 0,
 /// no addresses for the other agencies (this node talks to nobody).
 fn config(dir: &Path) -> NodeConfig {
-    copy_dir(&repo().join("examples/quad"), dir);
+    accord_node::demo::write_federation(dir).unwrap();
     let path = dir.join("tr-jgk/node.toml");
     let mut cfg = accord_config::load_node(&path, &|p: &Path| std::fs::read(p))
         .unwrap_or_else(|e| panic!("{e}"));

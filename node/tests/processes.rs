@@ -26,29 +26,6 @@ const MEMBERS: [(&str, &str); 3] = [
     ("pk-fia", "PK-FIA"),
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "data" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// `n` distinct loopback ports that were free a moment ago (all bound at once, then released).
 fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<TcpListener> = (0..n)
@@ -161,7 +138,7 @@ impl Federation {
     /// Copies examples/quad, gives every member its own ports and starts `accord run` for each.
     fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
-        copy_dir(&repo().join("examples/quad"), root.path());
+        accord_node::demo::write_federation(root.path()).unwrap();
         let free = free_ports(2 * MEMBERS.len());
         let ports: BTreeMap<&str, Ports> = MEMBERS
             .iter()
@@ -527,7 +504,7 @@ fn three_processes_share_through_cli_and_api() {
 #[test]
 fn a_locked_store_with_a_silent_api_fails_with_exit_3() {
     let root = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("examples/quad"), root.path());
+    accord_node::demo::write_federation(root.path()).unwrap();
     let free = free_ports(2);
     let port = free[1];
     let ports = BTreeMap::from([(
