@@ -23,6 +23,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Agreements: write one from the model MoU, check one.
+    Agreement {
+        /// What to do.
+        #[command(subcommand)]
+        command: AgreementCommand,
+    },
     /// Work with the node's configuration.
     Config {
         /// What to do with it.
@@ -150,6 +156,26 @@ pub struct QueryArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `accord agreement …`
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// Write a commented agreement from the model MoU (docs/model-mou.md).
+    New {
+        /// `bilateral` (two members) or `multilateral` (three or more).
+        #[arg(long)]
+        template: String,
+        /// The file to write (never overwritten); default: print it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check one agreement file on its own: every problem with its position, or a summary and
+    /// its SHA-256; values still marked REPLACE are refused.
+    Check {
+        /// The agreement file.
+        file: PathBuf,
+    },
 }
 
 /// `accord config …`

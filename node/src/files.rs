@@ -13,13 +13,25 @@ use serde::{Deserialize, Serialize};
 
 /// Writes `contents` to a new file with mode 0600; an existing file is an error.
 pub fn create_private(path: &Path, contents: &[u8]) -> Result<()> {
+    create_with_mode(path, contents, 0o600)
+}
+
+/// Writes `contents` to a new file readable by others (mode 0644); an existing file is an
+/// error.
+pub fn create_new(path: &Path, contents: &[u8]) -> Result<()> {
+    create_with_mode(path, contents, 0o644)
+}
+
+fn create_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        opts.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut f = opts.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(

@@ -1,6 +1,7 @@
 //! One module per command family; each returns `anyhow::Result`, with `Refused` for input
 //! that was checked and found wrong.
 
+mod agreement;
 mod bundle;
 mod config;
 mod init;
@@ -14,12 +15,18 @@ mod run;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConfigCommand, RecordCommand};
+use crate::cli::{AgreementCommand, Cli, Command, ConfigCommand, RecordCommand};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keygen { out } => keygen::run(&out),
+        Command::Agreement {
+            command: AgreementCommand::New { template, out },
+        } => agreement::new(&template, out.as_deref()),
+        Command::Agreement {
+            command: AgreementCommand::Check { file },
+        } => agreement::check(&file),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => config::check(&file),
