@@ -117,6 +117,32 @@ pub enum Command {
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
     },
+    /// The signed audit log: export it for auditors, verify an export offline, sign the head.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Send a request for information to a member's focal point under an agreement.
+    Request(crate::commands::requests::RequestArgs),
+    /// Answer a request for information addressed to this agency.
+    Respond(crate::commands::requests::RespondArgs),
+    /// List requests for information sent and received: open or answered, and their ages.
+    Requests(crate::commands::requests::RequestsArgs),
+    /// Victims' return cases: open one, or record its next status.
+    Return {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::commands::returns::ReturnCommand,
+    },
+    /// List return cases: state and time in it, never the victim's identifying data.
+    Returns(crate::commands::returns::ReturnsArgs),
+    /// Reports over the records this node holds.
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        command: crate::commands::report::ReportCommand,
+    },
     /// Remove records past their agreement's retention, leaving a tombstone for each.
     Purge {
         /// The node's configuration.
@@ -218,5 +244,35 @@ pub enum RecordCommand {
         /// Print the verified record as canonical JSON instead of a summary.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `accord audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Sign the log's head, then write the log, checkpoints, partners' checkpoints, receipts,
+    /// keys and agreement files into a new directory for auditors (docs/auditing.md).
+    Export {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The directory to write (created; refused when it exists and is not empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an audit export offline: every link of the chain, every checkpoint and receipt
+    /// signature, every send allowed by its agreement. Non-zero exit on any failure.
+    Verify {
+        /// The directory written by `accord audit export`.
+        dir: PathBuf,
+        /// A partner's audit export: this node's checkpoints it holds must agree with the log.
+        #[arg(long = "partner", value_name = "DIR")]
+        partners: Vec<PathBuf>,
+    },
+    /// Sign the log's head now, keep the checkpoint and print it.
+    Checkpoint {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
     },
 }

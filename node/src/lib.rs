@@ -4,6 +4,7 @@
 //! can drive the same code in process.
 
 pub mod api;
+pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod net;
 pub mod policy;
 pub mod publish;
 pub mod store;
+pub mod workflow;
 
 /// Exit codes, documented in the README.
 pub mod exit {

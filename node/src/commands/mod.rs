@@ -1,7 +1,9 @@
 //! One module per command family; each returns `anyhow::Result`, with `Refused` for input
 //! that was checked and found wrong.
 
+mod access;
 mod agreement;
+mod audit;
 mod bundle;
 mod config;
 mod init;
@@ -11,6 +13,9 @@ mod publish;
 mod purge;
 mod query;
 mod record;
+pub mod report;
+pub mod requests;
+pub mod returns;
 mod run;
 
 use anyhow::Result;
@@ -55,8 +60,15 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
         } => bundle::export(&config, &agreement, &out),
         Command::Verify { bundle } => bundle::verify(&bundle),
+        Command::Audit { command } => audit::run(command),
         Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
         Command::Run { config } => run::run(&config),
         Command::Demo => crate::demo::run(),
+        Command::Request(args) => requests::request(&args),
+        Command::Respond(args) => requests::respond(&args),
+        Command::Requests(args) => requests::requests(&args),
+        Command::Return { command } => returns::run(&command),
+        Command::Returns(args) => returns::returns(&args),
+        Command::Report { command } => report::run(&command),
     }
 }

@@ -24,7 +24,8 @@ impl Node {
     /// opens the store.
     pub fn open(config: &Path) -> Result<Self> {
         let cfg = load(config)?;
-        let store = Store::open(&cfg.data_dir)?;
+        // a process that just closed the store releases its lock a moment later
+        let store = Store::open_waiting(&cfg.data_dir, std::time::Duration::from_secs(1))?;
         store.bind_agency(&cfg.agency)?;
         Ok(Self { cfg, store })
     }
@@ -49,7 +50,7 @@ impl Node {
     /// node's API.
     pub fn open_or_api(config: &Path) -> Result<Opened> {
         let cfg = load(config)?;
-        match Store::open(&cfg.data_dir) {
+        match Store::open_waiting(&cfg.data_dir, std::time::Duration::from_millis(300)) {
             Ok(store) => {
                 store.bind_agency(&cfg.agency)?;
                 Ok(Opened::Local(Node { cfg, store }))

@@ -658,11 +658,19 @@ impl Actor {
             match accord_protocol::audit::verify_checkpoint(signed, |a| {
                 if a == peer { key } else { None }
             }) {
-                Ok(c) => {
-                    if let Err(e) = self.store.keep_partner_checkpoint(&c, signed) {
-                        tracing::error!(error = %e, "cannot keep a partner's checkpoint");
+                Ok(c) => match self.store.keep_partner_checkpoint(&c, signed) {
+                    Ok(crate::store::Kept::Forked { .. }) => {
+                        tracing::error!(%peer, count = c.count,
+                                "AUDIT FORK: the peer signed two different log heads for one count; both are kept as evidence");
+                        self.emit(NodeEvent::rejected(
+                            peer,
+                            RejectCode::Equivocation,
+                            format!("audit checkpoint {} contradicts the one held", c.count),
+                        ));
                     }
-                }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot keep a partner's checkpoint"),
+                },
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "refused a partner's audit checkpoint");
                     self.emit(NodeEvent::rejected(

@@ -24,6 +24,20 @@ pub struct Delivery {
     pub event: AuditEvent,
 }
 
+/// What [`Store::keep_partner_checkpoint`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// A checkpoint for a new count.
+    New,
+    /// The same checkpoint was held already.
+    Known,
+    /// A different head for a count already held: the partner signed two histories.
+    Forked {
+        /// The checkpoint held first.
+        held: Signed,
+    },
+}
+
 /// The log's length and the hash of its last entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -208,17 +222,45 @@ impl Store {
         self.lines(keys::CHECKPOINT)
     }
 
-    /// Keeps a partner's checkpoint (already verified by the caller).
+    /// Keeps a partner's checkpoint (already verified by the caller). A checkpoint already
+    /// held for the same count is never replaced: if the new one names a different head, the
+    /// partner has signed two histories — both are kept and `Forked` is returned, so a node
+    /// that rewrites its log cannot erase the copies its partners hold.
     pub fn keep_partner_checkpoint(
         &self,
         c: &Checkpoint,
         signed: &Signed,
-    ) -> Result<(), StoreError> {
-        self.tree.insert(
-            keys::partner_checkpoint(&c.agency, c.count),
-            signed.to_line().into_bytes(),
-        )?;
-        Ok(())
+    ) -> Result<Kept, StoreError> {
+        let key = keys::partner_checkpoint(&c.agency, c.count);
+        let line = signed.to_line().into_bytes();
+        match self
+            .tree
+            .compare_and_swap(&key, None as Option<&[u8]>, Some(line.clone()))?
+        {
+            Ok(()) => Ok(Kept::New),
+            Err(existing) => {
+                let held = existing.current.map(|v| v.to_vec()).unwrap_or_default();
+                let held = parse_line(&held)?;
+                let held_c: Option<Checkpoint> = serde_json::from_slice(&held.bytes).ok();
+                if held_c.as_ref().is_some_and(|h| h.head == c.head) {
+                    return Ok(Kept::Known);
+                }
+                let mut fork = keys::meta("fork/");
+                fork.extend_from_slice(&key);
+                fork.extend_from_slice(&crate_sha(&line));
+                self.tree.insert(fork, line)?;
+                Ok(Kept::Forked { held })
+            }
+        }
+    }
+
+    /// Conflicting checkpoints partners sent for a count already held (fork evidence).
+    pub fn checkpoint_forks(&self) -> Result<Vec<Signed>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::meta("fork/")) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
     }
 
     /// Partners' checkpoints held here.
@@ -265,4 +307,8 @@ fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| StoreError::Corrupt("signed line is not UTF-8".into()))?;
     Signed::from_line(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn crate_sha(bytes: &[u8]) -> [u8; 32] {
+    accord_protocol::audit::sha256(bytes).0
 }

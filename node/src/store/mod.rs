@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-pub use audit::{Delivery, Head};
+pub use audit::{Delivery, Head, Kept};
 pub use codec::Source;
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 

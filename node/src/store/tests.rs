@@ -540,3 +540,41 @@ fn publish_never_reuses_a_seq_learnt_back_from_partners() {
         .unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap().record.seq.get(), 4);
 }
+
+#[test]
+fn a_partner_checkpoint_is_never_replaced_and_a_second_history_is_kept_as_a_fork() {
+    use accord_protocol::audit::{Checkpoint, Digest32, sign_checkpoint};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let key = SecretKey::from_seed(&[5; 32]);
+    let gr = AgencyId::new("GR-HCG").unwrap();
+    let honest = Checkpoint {
+        agency: gr.clone(),
+        count: 7,
+        head: Digest32([1; 32]),
+        time: now(),
+    };
+    let rewritten = Checkpoint {
+        head: Digest32([2; 32]),
+        ..honest.clone()
+    };
+    let s1 = sign_checkpoint(&honest, &key).unwrap();
+    let s2 = sign_checkpoint(&rewritten, &key).unwrap();
+    assert_eq!(
+        store.keep_partner_checkpoint(&honest, &s1).unwrap(),
+        Kept::New
+    );
+    assert_eq!(
+        store.keep_partner_checkpoint(&honest, &s1).unwrap(),
+        Kept::Known
+    );
+    assert!(
+        matches!(store.keep_partner_checkpoint(&rewritten, &s2).unwrap(), Kept::Forked { held } if held == s1)
+    );
+    assert_eq!(
+        store.partner_checkpoints().unwrap(),
+        vec![s1],
+        "the first checkpoint stays"
+    );
+    assert_eq!(store.checkpoint_forks().unwrap(), vec![s2]);
+}

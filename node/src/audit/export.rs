@@ -1,0 +1,359 @@
+//! Writing an audit export from a store: `accord audit export`.
+
+use std::collections::BTreeSet;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use accord_config::NodeConfig;
+use accord_protocol::audit::{
+    AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, entry_hash, sha256, verify_checkpoint,
+};
+use accord_protocol::{AgencyId, SecretKey, Timestamp};
+use thiserror::Error;
+
+use super::{
+    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEYS, LOG, MANIFEST, Manifest,
+    ManifestFile, PARTNER_CHECKPOINTS, RECEIPTS,
+};
+use crate::store::{Store, StoreError};
+
+/// Why an audit export was not written.
+#[derive(Debug, Error)]
+pub enum ExportError {
+    /// The output directory holds files already.
+    #[error("{0} exists and is not empty; choose a new directory (an export never overwrites)")]
+    NotEmpty(PathBuf),
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}")]
+    Io {
+        /// `read`, `create` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An agreement file no longer has the bytes the configuration was loaded from.
+    #[error("{0} changed since the configuration was loaded; run the export again")]
+    AgreementChanged(PathBuf),
+    /// The key given is not the one the log names for the agency.
+    #[error(
+        "the key file's public key {given} is not the key the audit log names for {agency} \
+         ({logged}); check key_file in the configuration"
+    )]
+    WrongKey {
+        /// The agency.
+        agency: AgencyId,
+        /// The key given (`ed25519:…`).
+        given: String,
+        /// The key of the log's latest `key` entry.
+        logged: String,
+    },
+    /// The store's log is not what its head says.
+    #[error("the audit log in the store is inconsistent: {0}")]
+    Inconsistent(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug)]
+pub struct ExportSummary {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The agency.
+    pub agency: AgencyId,
+    /// The entries written.
+    pub entries: u64,
+    /// The hash of the last one.
+    pub head: Digest32,
+    /// The checkpoint signed for the export.
+    pub checkpoint: Signed,
+    /// Own checkpoints written (the new one included).
+    pub own_checkpoints: usize,
+    /// Partners' checkpoints written.
+    pub partner_checkpoints: usize,
+    /// Receipts written.
+    pub receipts: usize,
+    /// Agreement files written.
+    pub agreements: usize,
+}
+
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exported the audit log of {} to {}: {} entries, head {}; {} own checkpoint(s), \
+             {} partner checkpoint(s), {} receipt(s), {} agreement file(s)",
+            self.agency,
+            self.dir.display(),
+            self.entries,
+            self.head,
+            self.own_checkpoints,
+            self.partner_checkpoints,
+            self.receipts,
+            self.agreements
+        )
+    }
+}
+
+/// Writes the audit export of `store` into `out` (created; refused when it exists and is not
+/// empty).
+///
+/// It first signs a fresh checkpoint of the log's head with `key`, so the export's head is
+/// signed, then writes exactly the entries that checkpoint covers: entries appended meanwhile
+/// (by a running node) are left for the next export, as are own checkpoints taken after it and
+/// receipts of deliveries it does not cover. Nothing else is written to the store: the export
+/// is read-only but for the checkpoint.
+pub fn export(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    now: Timestamp,
+    out: &Path,
+) -> Result<ExportSummary, ExportError> {
+    store.bind_agency(&cfg.agency)?;
+    refuse_non_empty(out)?;
+    let agreements = read_agreements(cfg)?;
+    let (signed, checkpoint) = self::checkpoint(store, cfg, key, now)?;
+    create_dirs(out)?;
+    let entries = covered_entries(store, &signed)?;
+
+    let own: Vec<Signed> = store
+        .own_checkpoints()?
+        .into_iter()
+        .filter(|s| count_of(s).is_some_and(|c| c <= signed.count))
+        .collect();
+    let delivered = delivered_hashes(&entries);
+    let receipts: Vec<Signed> = store
+        .receipts()?
+        .into_iter()
+        .filter(|s| delivered.contains(&sha256(&s.bytes)))
+        .collect();
+    let partners = store.partner_checkpoints()?;
+    let keys = crate::publish::directory(cfg, key);
+
+    let mut files = Vec::new();
+    let mut log = Vec::new();
+    for bytes in &entries {
+        if bytes.contains(&b'\n') {
+            return Err(ExportError::Inconsistent(
+                "an entry holds a raw newline; canonical JSON never does".into(),
+            ));
+        }
+        log.extend_from_slice(bytes);
+        log.push(b'\n');
+    }
+    write_file(out, LOG, &log, &mut files)?;
+    write_file(out, CHECKPOINTS, &lines(&own), &mut files)?;
+    write_file(out, PARTNER_CHECKPOINTS, &lines(&partners), &mut files)?;
+    write_file(out, RECEIPTS, &lines(&receipts), &mut files)?;
+    let keys_json = serde_json::to_vec_pretty(&keys)
+        .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
+    write_file(out, KEYS, &[keys_json, b"\n".to_vec()].concat(), &mut files)?;
+    for (id, bytes) in &agreements {
+        write_file(out, &format!("{AGREEMENTS}/{id}.toml"), bytes, &mut files)?;
+    }
+    let manifest = Manifest {
+        format: EXPORT_FORMAT.into(),
+        version: EXPORT_VERSION,
+        agency: cfg.agency.clone(),
+        exported_at: now,
+        entries: signed.count,
+        head: signed.head,
+        files,
+    };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| ExportError::Inconsistent(format!("manifest: {e}")))?;
+    write_new(&out.join(MANIFEST), &[json, b"\n".to_vec()].concat())?;
+    Ok(ExportSummary {
+        dir: out.to_owned(),
+        agency: cfg.agency.clone(),
+        entries: signed.count,
+        head: signed.head,
+        checkpoint,
+        own_checkpoints: own.len(),
+        partner_checkpoints: partners.len(),
+        receipts: receipts.len(),
+        agreements: agreements.len(),
+    })
+}
+
+/// Signs the log's head now with `key` (after checking it is the key the log names for the
+/// agency), keeps the checkpoint in the store and returns it, signed and as read.
+pub fn checkpoint(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    now: Timestamp,
+) -> Result<(Checkpoint, Signed), ExportError> {
+    store.bind_agency(&cfg.agency)?;
+    check_key(store, &cfg.agency, key)?;
+    let signed = store.checkpoint(key, now)?;
+    let own_key = key.public_key();
+    let c = verify_checkpoint(&signed, |_| Some(own_key))
+        .map_err(|e| ExportError::Inconsistent(format!("the new checkpoint: {e}")))?;
+    Ok((c, signed))
+}
+
+/// Refuses an existing, non-empty `out`.
+fn refuse_non_empty(out: &Path) -> Result<(), ExportError> {
+    if out.exists() {
+        let mut entries = fs::read_dir(out).map_err(|source| ExportError::Io {
+            action: "read",
+            path: out.to_owned(),
+            source,
+        })?;
+        if entries.next().is_some() {
+            return Err(ExportError::NotEmpty(out.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `out` and `out/agreements`, mode 0700.
+fn create_dirs(out: &Path) -> Result<(), ExportError> {
+    let dir = out.join(AGREEMENTS);
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(&dir).map_err(|source| ExportError::Io {
+        action: "create",
+        path: dir,
+        source,
+    })
+}
+
+/// The exact bytes of every agreement file of the configuration, checked against the hash the
+/// configuration was loaded with.
+fn read_agreements(cfg: &NodeConfig) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
+    let mut out = Vec::new();
+    for (id, a) in &cfg.agreements {
+        let bytes = fs::read(&a.path).map_err(|source| ExportError::Io {
+            action: "read",
+            path: a.path.clone(),
+            source,
+        })?;
+        if sha256(&bytes).0 != a.hash {
+            return Err(ExportError::AgreementChanged(a.path.clone()));
+        }
+        out.push((id.to_string(), bytes));
+    }
+    Ok(out)
+}
+
+/// Refuses a key that is not the one the log's latest `key` entry names.
+fn check_key(store: &Store, agency: &AgencyId, key: &SecretKey) -> Result<(), ExportError> {
+    let logged = store
+        .audit_entries()?
+        .iter()
+        .filter_map(|b| AuditEntry::decode(b).ok())
+        .filter_map(|e| match e.event {
+            AuditEvent::Key { public_key } => Some(public_key),
+            _ => None,
+        })
+        .next_back();
+    match logged {
+        Some(logged) if logged != key.public_key() => Err(ExportError::WrongKey {
+            agency: agency.clone(),
+            given: key.public_key().to_string(),
+            logged: logged.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The entries `signed` covers, checked against its head.
+fn covered_entries(store: &Store, signed: &Checkpoint) -> Result<Vec<Vec<u8>>, ExportError> {
+    let mut entries = store.audit_entries()?;
+    let count = usize::try_from(signed.count)
+        .map_err(|_| ExportError::Inconsistent("the entry count overflows".into()))?;
+    if entries.len() < count {
+        return Err(ExportError::Inconsistent(format!(
+            "the head counts {count} entries, the log holds {}",
+            entries.len()
+        )));
+    }
+    entries.truncate(count);
+    let head = entries.last().map_or(Digest32::ZERO, |b| entry_hash(b));
+    if head != signed.head {
+        return Err(ExportError::Inconsistent(format!(
+            "entry {} hashes to {head}, the head says {}",
+            count.saturating_sub(1),
+            signed.head
+        )));
+    }
+    Ok(entries)
+}
+
+/// The receipt hashes the `delivered` entries name.
+fn delivered_hashes(entries: &[Vec<u8>]) -> BTreeSet<Digest32> {
+    entries
+        .iter()
+        .filter_map(|b| AuditEntry::decode(b).ok())
+        .filter_map(|e| match e.event {
+            AuditEvent::Delivered { receipt, .. } => Some(receipt),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The count a signed checkpoint states (its signature is checked by the verifier).
+fn count_of(s: &Signed) -> Option<u64> {
+    serde_json::from_slice::<Checkpoint>(&s.bytes)
+        .ok()
+        .map(|c| c.count)
+}
+
+fn lines(signed: &[Signed]) -> Vec<u8> {
+    let mut out = String::new();
+    for s in signed {
+        out.push_str(&s.to_line());
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Writes one file of the export and lists it.
+fn write_file(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    files: &mut Vec<ManifestFile>,
+) -> Result<(), ExportError> {
+    write_new(&dir.join(name), bytes)?;
+    files.push(ManifestFile {
+        name: name.to_owned(),
+        sha256: sha256(bytes),
+    });
+    Ok(())
+}
+
+/// Writes a new file, mode 0600 (an export tells who shared what with whom), flushed.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let err = |action| {
+        let path = path.to_owned();
+        move |source| ExportError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(err("create"))?;
+    f.write_all(bytes).map_err(err("write"))?;
+    f.sync_all().map_err(err("write"))
+}

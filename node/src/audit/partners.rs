@@ -1,0 +1,133 @@
+//! Comparing a log with the checkpoints of its agency that partners keep: a checkpoint that
+//! disagrees with the log means the agency rewrote its history after signing it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use accord_protocol::audit::{Checkpoint, verify_checkpoint};
+use accord_protocol::{AgencyId, PublicKey};
+
+use super::chain::{Chain, HeadAt};
+use super::report::{AuditNote, AuditProblem, AuditReport, PartnerSummary};
+use super::verify::{read, read_manifest, signed_lines};
+use super::{KEYS, Manifest, PARTNER_CHECKPOINTS};
+
+/// Compares this log with the checkpoints of its agency that a partner's export holds.
+pub(super) fn check_partner(
+    dir: &Path,
+    manifest: &Manifest,
+    chain: &Chain,
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    r: &mut AuditReport,
+) -> PartnerSummary {
+    let mut summary = PartnerSummary {
+        dir: dir.to_owned(),
+        agency: None,
+        checkpoints: 0,
+        consistent: 0,
+    };
+    let agency = &manifest.agency;
+    let fail = |reason: String| AuditProblem::PartnerExport {
+        dir: dir.to_owned(),
+        reason,
+    };
+    let mut scratch = Vec::new();
+    let Some(theirs) = read_manifest(dir, &mut scratch) else {
+        r.problems
+            .extend(scratch.into_iter().map(|p| fail(p.to_string())));
+        return summary;
+    };
+    let partner = theirs.agency.clone();
+    summary.agency = Some(partner.clone());
+    if partner == *agency {
+        r.problems.push(fail(format!(
+            "it is an export of {agency} itself, not of a partner"
+        )));
+        return summary;
+    }
+    let Some(key) = keys.get(agency).copied() else {
+        r.problems
+            .push(fail(format!("keys.json holds no key for {agency}")));
+        return summary;
+    };
+    if let Ok(bytes) = std::fs::read(dir.join(KEYS))
+        && let Ok(their_keys) = serde_json::from_slice::<BTreeMap<AgencyId, PublicKey>>(&bytes)
+        && let Some(their_key) = their_keys.get(agency)
+        && *their_key != key
+    {
+        r.problems.push(fail(format!(
+            "{partner} knows {agency} by the key {their_key}, this export by {key}"
+        )));
+    }
+    let Some(bytes) = read(dir, PARTNER_CHECKPOINTS, &mut scratch) else {
+        r.problems
+            .extend(scratch.into_iter().map(|p| fail(p.to_string())));
+        return summary;
+    };
+    let mut held: Vec<Checkpoint> = Vec::new();
+    for (line, s) in signed_lines(&bytes, |_, _| {}) {
+        let Ok(c) = serde_json::from_slice::<Checkpoint>(&s.bytes) else {
+            continue;
+        };
+        if c.agency != *agency {
+            continue;
+        }
+        match verify_checkpoint(&s, |_| Some(key)) {
+            Ok(c) => held.push(c),
+            Err(e) => r.problems.push(fail(format!(
+                "{PARTNER_CHECKPOINTS} line {line}: a checkpoint of {agency} that does not \
+                 verify: {e}"
+            ))),
+        }
+    }
+    held.sort_by_key(|c| c.count);
+    summary.checkpoints = held.len();
+    let mut agrees_up_to = None;
+    let (mut rewritten, mut truncated) = (false, false);
+    for c in &held {
+        match chain.head_at(c.count) {
+            HeadAt::Found { hash, .. } if hash == c.head => {
+                summary.consistent += 1;
+                agrees_up_to = Some(c.count);
+            }
+            HeadAt::Beyond if c.time > manifest.exported_at => {
+                r.notes.push(AuditNote::PartnerNewer {
+                    partner: partner.clone(),
+                    agency: agency.clone(),
+                    count: c.count,
+                    time: c.time,
+                })
+            }
+            HeadAt::Beyond => {
+                if !truncated {
+                    truncated = true;
+                    r.problems.push(AuditProblem::PartnerTruncated {
+                        partner: partner.clone(),
+                        agency: agency.clone(),
+                        count: c.count,
+                        time: c.time,
+                        lines: chain.lines.len() as u64,
+                    });
+                }
+            }
+            found => {
+                if !rewritten {
+                    rewritten = true;
+                    r.problems.push(AuditProblem::Rewritten {
+                        partner: partner.clone(),
+                        agency: agency.clone(),
+                        count: c.count,
+                        time: c.time,
+                        signed: c.head,
+                        actual: match found {
+                            HeadAt::Found { hash, .. } => Some(hash),
+                            _ => None,
+                        },
+                        agrees_up_to,
+                    });
+                }
+            }
+        }
+    }
+    summary
+}

@@ -1,0 +1,629 @@
+//! Verifying an audit export offline: `accord audit verify`, the auditor's tool.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use accord_config::{Agreement, parse_agreement};
+use accord_protocol::audit::{
+    AuditEntry, AuditEvent, Digest32, Signed, sha256, verify_checkpoint, verify_receipt,
+};
+use accord_protocol::{AgencyId, AgreementId, PublicKey};
+
+use super::chain::{self, Chain, HeadAt};
+use super::partners::check_partner;
+use super::report::{AuditNote, AuditProblem, AuditReport, kind_name};
+use super::{
+    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEYS, LOG, MANIFEST, Manifest,
+    PARTNER_CHECKPOINTS, RECEIPTS,
+};
+
+/// Verifies the audit export in `dir`, and this agency's checkpoints that the partners'
+/// exports in `partners` hold. Never panics; every problem is in the report.
+///
+/// - the chain (see docs/auditing.md): every line a canonical entry of the manifest's agency,
+///   indexes 0, 1, 2, … in order, each `prev` the hash of the entry before (zeros first); the
+///   first broken place is named as an entry missing, inserted, reordered or altered;
+/// - the end: the manifest's count and head, and every own checkpoint's, against the log (a
+///   log shorter than a count was truncated); one own checkpoint signs the manifest's head;
+/// - every own and partner checkpoint verifies (strict ed25519) with keys.json; no partner
+///   signed two heads for one count;
+/// - every checkpoint of this agency a partner's export holds agrees with this log: a
+///   disagreement means this agency rewrote its history;
+/// - every publish, send, delivered and receive entry is allowed by its agreement's exported
+///   file: its parties are members and the agreement was in force at the entry's time;
+/// - every receipt verifies with its receiver's key and matches exactly one delivered entry,
+///   and every delivered entry has its receipt;
+/// - the log's latest key entry names the key keys.json gives the agency;
+/// - every file has the SHA-256 the manifest lists, and no file is unlisted.
+pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
+    let mut r = AuditReport::default();
+    let manifest = read_manifest(dir, &mut r.problems);
+    if let Some(m) = &manifest {
+        r.agency = Some(m.agency.clone());
+        r.exported_at = Some(m.exported_at);
+        r.entries = Some(m.entries);
+        r.head = Some(m.head);
+    }
+    let agency = manifest.as_ref().map(|m| m.agency.clone());
+    let keys = read_keys(dir, agency.as_ref(), &mut r.problems);
+    let log = read(dir, LOG, &mut r.problems).unwrap_or_default();
+    let mut chain = chain::check(&log, agency.as_ref());
+    r.lines = chain.lines.len() as u64;
+    for (_, e) in chain.entries() {
+        *r.kinds.entry(kind_name(&e.event)).or_insert(0) += 1;
+    }
+    r.problems.extend(
+        std::mem::take(&mut chain.problems)
+            .into_iter()
+            .map(|(_, p)| p),
+    );
+
+    if let Some(m) = &manifest {
+        check_head(&chain, m.entries, m.head, "the manifest", &mut r.problems);
+        if r.lines > m.entries {
+            r.problems.push(AuditProblem::Longer {
+                lines: r.lines,
+                count: m.entries,
+            });
+        }
+    }
+    check_own_checkpoints(dir, &chain, manifest.as_ref(), &keys, &mut r);
+    check_partner_checkpoints(dir, agency.as_ref(), &keys, &mut r);
+    if let Some(m) = &manifest {
+        for p in partners {
+            let summary = check_partner(p, m, &chain, &keys, &mut r);
+            r.partners.push(summary);
+        }
+    }
+    let agreements = read_agreements(dir, &mut r.problems);
+    r.agreements = agreements.keys().cloned().collect();
+    check_entries(&chain, &agreements, &mut r);
+    check_receipts(dir, &chain, &keys, &mut r);
+    check_key(&chain, agency.as_ref(), &keys, &mut r.problems);
+    if let Some(m) = &manifest {
+        check_files(dir, m, &mut r.problems);
+    }
+    r
+}
+
+/// Reads a file of the export; a missing or unreadable file is a problem.
+pub(super) fn read(dir: &Path, name: &str, problems: &mut Vec<AuditProblem>) -> Option<Vec<u8>> {
+    match std::fs::read(dir.join(name)) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            problems.push(AuditProblem::File {
+                file: name.to_owned(),
+                reason: format!("cannot read it: {e}"),
+            });
+            None
+        }
+    }
+}
+
+/// The lines of a text file, the final newline ending the last line.
+fn text_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// The signed objects of a text file, by line number; unreadable lines are reported through
+/// `bad`.
+pub(super) fn signed_lines(
+    bytes: &[u8],
+    mut bad: impl FnMut(usize, String),
+) -> Vec<(usize, Signed)> {
+    let mut out = Vec::new();
+    for (i, raw) in text_lines(bytes).into_iter().enumerate() {
+        let parsed = std::str::from_utf8(raw)
+            .map_err(|_| "the line is not UTF-8".to_owned())
+            .and_then(|text| Signed::from_line(text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(s) => out.push((i + 1, s)),
+            Err(reason) => bad(i + 1, reason),
+        }
+    }
+    out
+}
+
+pub(super) fn read_manifest(dir: &Path, problems: &mut Vec<AuditProblem>) -> Option<Manifest> {
+    let bytes = read(dir, MANIFEST, problems)?;
+    let m: Manifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(AuditProblem::File {
+                file: MANIFEST.into(),
+                reason: format!("not a manifest: {e}"),
+            });
+            return None;
+        }
+    };
+    if m.format != EXPORT_FORMAT || m.version != EXPORT_VERSION {
+        problems.push(AuditProblem::File {
+            file: MANIFEST.into(),
+            reason: format!(
+                "format `{}` version {}; this verifier reads `{EXPORT_FORMAT}` version \
+                 {EXPORT_VERSION}",
+                m.format, m.version
+            ),
+        });
+        return None;
+    }
+    Some(m)
+}
+
+fn read_keys(
+    dir: &Path,
+    agency: Option<&AgencyId>,
+    problems: &mut Vec<AuditProblem>,
+) -> BTreeMap<AgencyId, PublicKey> {
+    let Some(bytes) = read(dir, KEYS, problems) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_slice::<BTreeMap<AgencyId, PublicKey>>(&bytes) {
+        Ok(keys) => {
+            if let Some(a) = agency
+                && !keys.contains_key(a)
+            {
+                problems.push(AuditProblem::File {
+                    file: KEYS.into(),
+                    reason: format!("no key for {a}, whose log this is"),
+                });
+            }
+            keys
+        }
+        Err(e) => {
+            problems.push(AuditProblem::File {
+                file: KEYS.into(),
+                reason: format!("not a map of agency ids to `ed25519:` keys: {e}"),
+            });
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Checks that this log's first `count` entries end with `head`.
+fn check_head(
+    chain: &Chain,
+    count: u64,
+    head: Digest32,
+    by: &str,
+    problems: &mut Vec<AuditProblem>,
+) {
+    match chain.head_at(count) {
+        HeadAt::Found { hash, .. } if hash == head => {}
+        HeadAt::Found { line, hash } => problems.push(AuditProblem::HeadMismatch {
+            by: by.to_owned(),
+            index: count.saturating_sub(1),
+            line,
+            stated: head,
+            actual: hash,
+        }),
+        HeadAt::Beyond => problems.push(AuditProblem::Truncated {
+            lines: chain.lines.len() as u64,
+            count,
+            by: by.to_owned(),
+        }),
+        HeadAt::Absent => problems.push(AuditProblem::HeadMissing {
+            by: by.to_owned(),
+            count,
+        }),
+    }
+}
+
+fn check_own_checkpoints(
+    dir: &Path,
+    chain: &Chain,
+    manifest: Option<&Manifest>,
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    r: &mut AuditReport,
+) {
+    let Some(bytes) = read(dir, CHECKPOINTS, &mut r.problems) else {
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut signs_manifest = false;
+    let lines = signed_lines(&bytes, |line, reason| {
+        problems.push(AuditProblem::BadCheckpoint {
+            file: CHECKPOINTS.into(),
+            line,
+            reason,
+        });
+    });
+    for (line, s) in lines {
+        let c = match verify_checkpoint(&s, |a| keys.get(a).copied()) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(AuditProblem::BadCheckpoint {
+                    file: CHECKPOINTS.into(),
+                    line,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if let Some(m) = manifest
+            && c.agency != m.agency
+        {
+            problems.push(AuditProblem::BadCheckpoint {
+                file: CHECKPOINTS.into(),
+                line,
+                reason: format!("a checkpoint of {}, not of {}", c.agency, m.agency),
+            });
+            continue;
+        }
+        r.own_checkpoints += 1;
+        let by = format!(
+            "the checkpoint signed at {} (checkpoints.txt line {line})",
+            c.time
+        );
+        check_head(chain, c.count, c.head, &by, &mut problems);
+        signs_manifest |= manifest.is_some_and(|m| m.entries == c.count && m.head == c.head);
+    }
+    if let Some(m) = manifest
+        && !signs_manifest
+    {
+        problems.push(AuditProblem::HeadUnsigned {
+            count: m.entries,
+            head: m.head,
+        });
+    }
+    r.problems.extend(problems);
+}
+
+fn check_partner_checkpoints(
+    dir: &Path,
+    agency: Option<&AgencyId>,
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    r: &mut AuditReport,
+) {
+    let Some(bytes) = read(dir, PARTNER_CHECKPOINTS, &mut r.problems) else {
+        return;
+    };
+    let mut problems = Vec::new();
+    let lines = signed_lines(&bytes, |line, reason| {
+        problems.push(AuditProblem::BadCheckpoint {
+            file: PARTNER_CHECKPOINTS.into(),
+            line,
+            reason,
+        });
+    });
+    let mut seen: BTreeMap<(AgencyId, u64), (Digest32, usize)> = BTreeMap::new();
+    for (line, s) in lines {
+        let c = match verify_checkpoint(&s, |a| keys.get(a).copied()) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(AuditProblem::BadCheckpoint {
+                    file: PARTNER_CHECKPOINTS.into(),
+                    line,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if Some(&c.agency) == agency {
+            problems.push(AuditProblem::BadCheckpoint {
+                file: PARTNER_CHECKPOINTS.into(),
+                line,
+                reason: format!("a checkpoint of {} itself among its partners'", c.agency),
+            });
+            continue;
+        }
+        r.partner_checkpoints += 1;
+        match seen.get(&(c.agency.clone(), c.count)) {
+            Some((head, first)) if *head != c.head => {
+                problems.push(AuditProblem::PartnerFork {
+                    agency: c.agency.clone(),
+                    count: c.count,
+                    first: *first,
+                    line,
+                });
+            }
+            Some(_) => {}
+            None => {
+                seen.insert((c.agency.clone(), c.count), (c.head, line));
+            }
+        }
+    }
+    r.problems.extend(problems);
+}
+
+/// Every `agreements/*.toml` of the export, parsed, keyed by id.
+fn read_agreements(
+    dir: &Path,
+    problems: &mut Vec<AuditProblem>,
+) -> BTreeMap<AgreementId, Agreement> {
+    let mut out = BTreeMap::new();
+    let entries = match std::fs::read_dir(dir.join(AGREEMENTS)) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(AuditProblem::File {
+                file: AGREEMENTS.into(),
+                reason: format!("cannot read the directory: {e}"),
+            });
+            return out;
+        }
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let file = format!("{AGREEMENTS}/{name}");
+        let Some(stem) = name.strip_suffix(".toml") else {
+            continue;
+        };
+        let Some(bytes) = read(dir, &file, problems) else {
+            continue;
+        };
+        match parse_agreement(Path::new(&file), &bytes) {
+            Ok(a) if a.id.as_str() == stem => {
+                out.insert(a.id.clone(), a);
+            }
+            Ok(a) => problems.push(AuditProblem::File {
+                file,
+                reason: format!("defines agreement {}, not {stem}", a.id),
+            }),
+            Err(errors) => problems.push(AuditProblem::File {
+                file,
+                reason: format!("not a valid agreement:\n{errors}"),
+            }),
+        }
+    }
+    out
+}
+
+/// Each data-moving entry against its agreement's exported file.
+fn check_entries(
+    chain: &Chain,
+    agreements: &BTreeMap<AgreementId, Agreement>,
+    r: &mut AuditReport,
+) {
+    // the agreement hashes of the latest configuration entry, with its line
+    let mut config: BTreeMap<AgreementId, (Digest32, usize)> = BTreeMap::new();
+    let mut noted = BTreeSet::new();
+    for (line, e) in chain.entries() {
+        let own = &e.agency;
+        let (agreement, parties): (&AgreementId, Vec<(&'static str, &AgencyId)>) = match &e.event {
+            AuditEvent::Publish { agreement, .. } => (agreement, vec![("this agency", own)]),
+            AuditEvent::Send {
+                agreement,
+                originator,
+                to,
+                ..
+            } => (
+                agreement,
+                vec![
+                    ("this agency", own),
+                    ("originator", originator),
+                    ("recipient", to),
+                ],
+            ),
+            AuditEvent::Delivered { agreement, to, .. } => {
+                (agreement, vec![("this agency", own), ("recipient", to)])
+            }
+            AuditEvent::Receive {
+                agreement,
+                originator,
+                from,
+                ..
+            } => (
+                agreement,
+                vec![
+                    ("this agency", own),
+                    ("originator", originator),
+                    ("sender", from),
+                ],
+            ),
+            AuditEvent::Config { agreements, .. } => {
+                config = agreements
+                    .iter()
+                    .map(|(id, hash)| (id.clone(), (*hash, line)))
+                    .collect();
+                continue;
+            }
+            _ => continue,
+        };
+        let kind = kind_name(&e.event);
+        let Some(a) = agreements.get(agreement) else {
+            r.problems.push(AuditProblem::NoAgreement {
+                line,
+                index: e.index,
+                kind,
+                agreement: agreement.clone(),
+            });
+            continue;
+        };
+        for (role, agency) in parties {
+            if !a.is_member(agency) {
+                r.problems.push(AuditProblem::NotMember {
+                    line,
+                    index: e.index,
+                    kind,
+                    role,
+                    agency: agency.clone(),
+                    agreement: agreement.clone(),
+                });
+            }
+        }
+        if !a.in_force(e.time) {
+            r.problems.push(AuditProblem::NotInForce {
+                line,
+                index: e.index,
+                kind,
+                time: e.time,
+                agreement: agreement.clone(),
+            });
+        }
+        if let Some((logged, config_line)) = config.get(agreement)
+            && logged.0 != a.hash
+            && noted.insert((agreement.clone(), *logged))
+        {
+            r.notes.push(AuditNote::AgreementText {
+                line,
+                agreement: agreement.clone(),
+                logged: *logged,
+                config_line: *config_line,
+                exported: Digest32(a.hash),
+            });
+        }
+    }
+}
+
+/// Receipts against `delivered` entries, both ways.
+fn check_receipts(
+    dir: &Path,
+    chain: &Chain,
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    r: &mut AuditReport,
+) {
+    let Some(bytes) = read(dir, RECEIPTS, &mut r.problems) else {
+        return;
+    };
+    let delivered: Vec<(usize, &AuditEntry)> = chain
+        .entries()
+        .filter(|(_, e)| matches!(e.event, AuditEvent::Delivered { .. }))
+        .collect();
+    let mut problems = Vec::new();
+    let lines = signed_lines(&bytes, |line, reason| {
+        problems.push(AuditProblem::BadReceipt { line, reason });
+    });
+    // every receipt present, by hash, whether or not its signature verifies (a bad signature
+    // is reported once, as such)
+    let present: BTreeSet<Digest32> = lines.iter().map(|(_, s)| sha256(&s.bytes)).collect();
+    for (line, s) in &lines {
+        let receipt = match verify_receipt(s, |a| keys.get(a).copied()) {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                problems.push(AuditProblem::BadReceipt {
+                    line: *line,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        r.receipts += 1;
+        let hash = sha256(&s.bytes);
+        let entries: Vec<u64> = delivered
+            .iter()
+            .filter(|(_, e)| {
+                matches!(&e.event, AuditEvent::Delivered { record, to, receipt: h, .. }
+                    if *record == receipt.record && *to == receipt.receiver && *h == hash)
+            })
+            .map(|(_, e)| e.index)
+            .collect();
+        match entries.len() {
+            1 => {}
+            0 => problems.push(AuditProblem::ReceiptUnmatched {
+                line: *line,
+                record: receipt.record,
+                receiver: receipt.receiver,
+            }),
+            _ => problems.push(AuditProblem::ReceiptAmbiguous {
+                line: *line,
+                record: receipt.record,
+                receiver: receipt.receiver,
+                entries,
+            }),
+        }
+    }
+    for (line, e) in delivered {
+        if let AuditEvent::Delivered {
+            record,
+            to,
+            receipt,
+            ..
+        } = &e.event
+            && !present.contains(receipt)
+        {
+            problems.push(AuditProblem::MissingReceipt {
+                line,
+                index: e.index,
+                record: *record,
+                to: to.clone(),
+                receipt: *receipt,
+            });
+        }
+    }
+    r.problems.extend(problems);
+}
+
+/// The log's latest key entry against keys.json.
+fn check_key(
+    chain: &Chain,
+    agency: Option<&AgencyId>,
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    problems: &mut Vec<AuditProblem>,
+) {
+    let Some(agency) = agency else { return };
+    let logged = chain
+        .entries()
+        .filter_map(|(line, e)| match &e.event {
+            AuditEvent::Key { public_key } => Some((line, *public_key)),
+            _ => None,
+        })
+        .last();
+    if let (Some((line, logged)), Some(listed)) = (logged, keys.get(agency))
+        && logged != *listed
+    {
+        problems.push(AuditProblem::KeyMismatch {
+            agency: agency.clone(),
+            listed: listed.to_string(),
+            logged: logged.to_string(),
+            line,
+        });
+    }
+}
+
+/// Every file against the manifest's list, and no file unlisted.
+fn check_files(dir: &Path, m: &Manifest, problems: &mut Vec<AuditProblem>) {
+    let mut listed = BTreeSet::new();
+    for f in &m.files {
+        listed.insert(f.name.clone());
+        let safe = !f.name.is_empty()
+            && !f.name.starts_with('/')
+            && f.name
+                .split('/')
+                .all(|part| !part.is_empty() && part != "..");
+        if !safe {
+            problems.push(AuditProblem::File {
+                file: MANIFEST.into(),
+                reason: format!("lists `{}`, which is not a path inside the export", f.name),
+            });
+            continue;
+        }
+        // a missing file was reported when it was read
+        if let Ok(bytes) = std::fs::read(dir.join(&f.name)) {
+            let actual = sha256(&bytes);
+            if actual != f.sha256 {
+                problems.push(AuditProblem::FileChanged {
+                    file: f.name.clone(),
+                    stated: f.sha256,
+                    actual,
+                });
+            }
+        }
+    }
+    for name in [LOG, CHECKPOINTS, PARTNER_CHECKPOINTS, RECEIPTS, KEYS] {
+        if !listed.contains(name) {
+            problems.push(AuditProblem::File {
+                file: MANIFEST.into(),
+                reason: format!("does not list {name}"),
+            });
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join(AGREEMENTS)) {
+        let mut unlisted: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| format!("{AGREEMENTS}/{}", e.file_name().to_string_lossy()))
+            .filter(|name| !listed.contains(name))
+            .collect();
+        unlisted.sort();
+        for file in unlisted {
+            problems.push(AuditProblem::Unlisted { file });
+        }
+    }
+}

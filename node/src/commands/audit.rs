@@ -1,0 +1,70 @@
+//! `accord audit export|verify|checkpoint`: the signed audit log for auditors.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::node::{Node, now};
+use crate::Refused;
+use crate::audit::{self, verify_export};
+use crate::cli::AuditCommand;
+use crate::store::StoreError;
+
+/// Runs an `accord audit` command.
+pub fn run(command: AuditCommand) -> Result<()> {
+    match command {
+        AuditCommand::Export { config, out } => export(&config, &out),
+        AuditCommand::Verify { dir, partners } => verify(&dir, &partners),
+        AuditCommand::Checkpoint { config } => checkpoint(&config),
+    }
+}
+
+/// Opens the store; a store held by a running node gets a hint.
+fn open(config: &Path) -> Result<Node> {
+    Node::open(config).map_err(|e| {
+        if e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_locked)
+        {
+            e.context(
+                "the audit commands need the store itself; stop `accord run` for this data \
+                 directory first",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Signs the head and writes the export directory.
+fn export(config: &Path, out: &Path) -> Result<()> {
+    let node = open(config)?;
+    let key = node.key()?;
+    let summary = audit::export(&node.store, &node.cfg, &key, now()?, out)?;
+    println!("{summary}");
+    println!("verify it with: accord audit verify {}", out.display());
+    Ok(())
+}
+
+/// Verifies an export and prints the report; a failure exits 1.
+fn verify(dir: &Path, partners: &[PathBuf]) -> Result<()> {
+    let report = verify_export(dir, partners);
+    println!("{report}");
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(Refused.into())
+    }
+}
+
+/// Signs the head now and prints the checkpoint.
+fn checkpoint(config: &Path) -> Result<()> {
+    let node = open(config)?;
+    let key = node.key()?;
+    let (c, signed) = audit::checkpoint(&node.store, &node.cfg, &key, now()?)?;
+    println!(
+        "checkpoint of {}: {} entries, head {}, signed at {}",
+        c.agency, c.count, c.head, c.time
+    );
+    println!("{}", signed.to_line());
+    Ok(())
+}

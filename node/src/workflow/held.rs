@@ -1,0 +1,116 @@
+//! The records a node holds, as the workflows see them: each record with the records that
+//! refer to it (withdraw, correct or answer it), read from the records themselves.
+
+use std::collections::BTreeMap;
+
+use accord_protocol::{Record, RecordId};
+
+/// One record held, and where it came from.
+#[derive(Clone, Debug)]
+pub struct Held {
+    /// Its id.
+    pub id: RecordId,
+    /// The record.
+    pub record: Record,
+    /// `local`, or the agency it came from.
+    pub source: String,
+}
+
+/// Every record a node holds, by id, with the references between them.
+#[derive(Clone, Debug, Default)]
+pub struct Holdings {
+    by_id: BTreeMap<RecordId, Held>,
+    /// For each referenced id, the records that withdraw it.
+    withdrawn_by: BTreeMap<RecordId, Vec<RecordId>>,
+    /// For each referenced id, the records that correct it.
+    corrected_by: BTreeMap<RecordId, Vec<RecordId>>,
+    /// For each referenced id, the records whose `responds_to` names it.
+    answered_by: BTreeMap<RecordId, Vec<RecordId>>,
+}
+
+impl Holdings {
+    /// The holdings made of `records`.
+    pub fn new(records: impl IntoIterator<Item = Held>) -> Self {
+        let mut h = Self::default();
+        for held in records {
+            let r = &held.record;
+            for (target, index) in [
+                (r.withdraws, &mut h.withdrawn_by),
+                (r.corrects, &mut h.corrected_by),
+                (r.responds_to, &mut h.answered_by),
+            ] {
+                if let Some(target) = target {
+                    index.entry(target).or_default().push(held.id);
+                }
+            }
+            h.by_id.insert(held.id, held);
+        }
+        h
+    }
+
+    /// A record by id.
+    pub fn get(&self, id: &RecordId) -> Option<&Held> {
+        self.by_id.get(id)
+    }
+
+    /// Every record, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &Held> {
+        self.by_id.values()
+    }
+
+    /// How many records are held.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The record that withdraws `id`, if any: a withdrawal by the record's own originator
+    /// (no one else can withdraw a record).
+    pub fn withdrawn_by(&self, id: &RecordId) -> Option<RecordId> {
+        let target = self.get(id)?;
+        self.referrers(&self.withdrawn_by, id)
+            .find(|w| w.record.originator == target.record.originator)
+            .map(|w| w.id)
+    }
+
+    /// Whether a correction by its originator supersedes `id`.
+    pub fn is_corrected(&self, id: &RecordId) -> bool {
+        let Some(target) = self.get(id) else {
+            return false;
+        };
+        self.referrers(&self.corrected_by, id)
+            .any(|c| c.record.originator == target.record.originator && !self.is_withdrawn(&c.id))
+    }
+
+    /// Whether `id` is withdrawn.
+    pub fn is_withdrawn(&self, id: &RecordId) -> bool {
+        self.withdrawn_by(id).is_some()
+    }
+
+    /// The records whose `responds_to` names `id` and that still stand: neither withdrawals
+    /// themselves nor withdrawn. Oldest first.
+    pub fn answers_to(&self, id: &RecordId) -> Vec<&Held> {
+        let mut found: Vec<&Held> = self
+            .referrers(&self.answered_by, id)
+            .filter(|a| a.record.withdraws.is_none() && !self.is_withdrawn(&a.id))
+            .collect();
+        found.sort_by_key(|a| (a.record.created, a.id));
+        found
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        index: &'a BTreeMap<RecordId, Vec<RecordId>>,
+        id: &RecordId,
+    ) -> impl Iterator<Item = &'a Held> + 'a {
+        index
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| self.by_id.get(r))
+    }
+}

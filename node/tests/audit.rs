@@ -1,0 +1,1222 @@
+//! The audit export: a log built in a real store is exported and verifies; deleting,
+//! reordering, editing or inserting one entry, cutting the end, breaking a receipt or leaving
+//! a delivery without one makes verify fail and name the place; a partner's checkpoint catches
+//! a rewritten history; the worked example of docs/auditing.md is checked against the code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use accord_config::NodeConfig;
+use accord_node::audit::{
+    AuditProblem, AuditReport, ExportError, Manifest, ManifestFile, export, verify_export,
+};
+use accord_node::draft::parse_draft;
+use accord_node::publish::{directory, publish_draft};
+use accord_node::store::{Delivery, Source, Store};
+use accord_protocol::audit::{
+    AUDIT_DOMAIN, AuditEntry, AuditEvent, CHECKPOINT_DOMAIN, Checkpoint, Digest32, RECEIPT_DOMAIN,
+    Receipt, Signed, entry_hash, sha256, sign_checkpoint, sign_receipt, verify_checkpoint,
+    verify_receipt,
+};
+use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp, verify};
+
+// ---- a federation on disk and a log in a real store --------------------------------------
+
+fn agency(s: &str) -> AgencyId {
+    AgencyId::new(s).unwrap()
+}
+
+fn agreement(s: &str) -> AgreementId {
+    AgreementId::new(s).unwrap()
+}
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+/// examples/quad written into a temporary directory.
+fn federation() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    accord_node::demo::write_federation(dir.path()).unwrap();
+    dir
+}
+
+fn config(fed: &Path, who: &str) -> NodeConfig {
+    let path = fed.join(who).join("node.toml");
+    accord_config::load_node(&path, &|p: &Path| std::fs::read(p)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn key(fed: &Path, who: &str) -> SecretKey {
+    SecretKey::from_key_file(&std::fs::read_to_string(fed.join(who).join("agency.key")).unwrap())
+        .unwrap()
+}
+
+/// One agency's store, configuration and key.
+struct Node {
+    cfg: NodeConfig,
+    key: SecretKey,
+    store: Store,
+}
+
+fn open(fed: &Path, who: &str) -> Node {
+    let cfg = config(fed, who);
+    let store = Store::open(&cfg.data_dir).unwrap();
+    store.bind_agency(&cfg.agency).unwrap();
+    Node {
+        key: key(fed, who),
+        cfg,
+        store,
+    }
+}
+
+/// The same agency with a second, empty data directory (to build another history).
+fn open_elsewhere(fed: &Path, who: &str, data: &Path) -> Node {
+    let mut cfg = config(fed, who);
+    cfg.data_dir = data.to_owned();
+    let store = Store::open(data).unwrap();
+    store.bind_agency(&cfg.agency).unwrap();
+    Node {
+        key: key(fed, who),
+        cfg,
+        store,
+    }
+}
+
+fn draft(agreement: &str, summary: &str) -> accord_node::draft::Draft {
+    let json = serde_json::json!({
+        "agreement": agreement,
+        "category": "alert",
+        "handling": "H1",
+        "grading": "B2",
+        "summary": summary,
+    });
+    parse_draft(json.to_string().as_bytes()).unwrap()
+}
+
+fn publish(n: &Node, agreement: &str, summary: &str, now: Timestamp) -> RecordId {
+    publish_draft(&n.store, &n.cfg, &n.key, &draft(agreement, summary), now).unwrap()
+}
+
+/// What a node's start logs: its configuration and key.
+fn start_entries(n: &Node, now: Timestamp) {
+    let config = AuditEvent::Config {
+        agreements: n
+            .cfg
+            .agreements
+            .values()
+            .map(|a| (a.id.clone(), Digest32(a.hash)))
+            .collect(),
+        agencies: n.cfg.agencies.keys().cloned().collect(),
+    };
+    let key = AuditEvent::Key {
+        public_key: n.key.public_key(),
+    };
+    n.store.audit_start(now, config, key).unwrap();
+}
+
+/// Sends `record` to `to` and records `to`'s signed receipt, as the network actor does.
+fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now: Timestamp) {
+    n.store
+        .audit(
+            now,
+            vec![AuditEvent::Send {
+                record,
+                agreement: self::agreement(agreement),
+                originator: n.cfg.agency.clone(),
+                to: to.cfg.agency.clone(),
+            }],
+        )
+        .unwrap();
+    let receipt = sign_receipt(
+        &Receipt {
+            record,
+            agreement: self::agreement(agreement),
+            receiver: to.cfg.agency.clone(),
+            received_at: now,
+        },
+        &to.key,
+    )
+    .unwrap();
+    let event = AuditEvent::Delivered {
+        record,
+        agreement: self::agreement(agreement),
+        to: to.cfg.agency.clone(),
+        receipt: sha256(&receipt.bytes),
+    };
+    n.store
+        .delivered(
+            now,
+            vec![Delivery {
+                outbox_key: None,
+                record,
+                receiver: to.cfg.agency.clone(),
+                receipt,
+                event,
+            }],
+        )
+        .unwrap();
+}
+
+/// A log with every kind of entry a node writes: configuration and key, publishes under both
+/// agreements, sends with receipts, a record received from Pakistan, a rejection.
+fn build_log(fed: &Path) -> (Node, Node, Node) {
+    let tr = open(fed, "tr-jgk");
+    let gr = open(fed, "gr-hcg");
+    let pk = open(fed, "pk-fia");
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    start_entries(&tr, t("09:00:00"));
+    let r1 = publish(
+        &tr,
+        "QUAD-2026",
+        "Boat departure expected from Çeşme.",
+        t("09:30:00"),
+    );
+    let r2 = publish(
+        &tr,
+        "TR-BG-2026",
+        "Crossing point used at night.",
+        t("09:31:00"),
+    );
+    send_and_deliver(&tr, &gr, r1, "QUAD-2026", t("09:30:05"));
+    let _ = r2;
+    // a record of Pakistan's, received from Pakistan
+    let pk_id = publish(&pk, "QUAD-2026", "Group of 20 left Quetta.", t("09:40:00"));
+    let env = pk.store.get(&pk_id).unwrap().unwrap().envelope;
+    let verified = verify(env, &directory(&tr.cfg, &tr.key)).unwrap();
+    tr.store
+        .insert_batch(&[verified], &Source::Peer(agency("PK-FIA")), t("09:40:02"))
+        .unwrap();
+    tr.store
+        .audit(
+            t("09:41:00"),
+            vec![AuditEvent::Reject {
+                from: agency("IR-FARAJA"),
+                code: 2,
+                reason: "signature does not verify (strict ed25519)".into(),
+            }],
+        )
+        .unwrap();
+    let r3 = publish(
+        &tr,
+        "QUAD-2026",
+        "Vessel Deniz seen at Ayvalık.",
+        t("09:50:00"),
+    );
+    send_and_deliver(&tr, &gr, r3, "QUAD-2026", t("09:50:03"));
+    (tr, gr, pk)
+}
+
+fn export_to(n: &Node, dir: &Path, now: &str) {
+    export(&n.store, &n.cfg, &n.key, ts(now), dir).unwrap();
+}
+
+/// A fresh federation with the log built and exported; returns the export directory.
+fn exported() -> (tempfile::TempDir, PathBuf) {
+    let fed = federation();
+    let out = fed.path().join("audit-tr");
+    {
+        let (tr, _, _) = build_log(fed.path());
+        export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    }
+    (fed, out)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of the export whose `file` went through `edit` (as lines, without newlines).
+fn tampered(export: &Path, file: &str, edit: impl FnOnce(&mut Vec<String>)) -> PathBuf {
+    let dir = export.with_file_name(format!(
+        "tampered-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    copy_dir(export, &dir);
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    edit(&mut lines);
+    let mut out = lines.join("\n");
+    out.push('\n');
+    std::fs::write(dir.join(file), out).unwrap();
+    dir
+}
+
+fn verify_alone(dir: &Path) -> AuditReport {
+    verify_export(dir, &[])
+}
+
+fn log_lines(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The line number (from 1) of the first log line containing `needle`.
+fn line_of(dir: &Path, needle: &str) -> usize {
+    log_lines(dir)
+        .iter()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no log line holds {needle}"))
+        + 1
+}
+
+fn first(report: &AuditReport) -> &AuditProblem {
+    assert!(!report.is_ok(), "{report}");
+    report.first_problem().unwrap()
+}
+
+// ---- an honest export ----------------------------------------------------------------------
+
+#[test]
+fn an_export_of_a_real_log_verifies() {
+    let (_fed, out) = exported();
+    for f in [
+        "manifest.json",
+        "log.jsonl",
+        "checkpoints.txt",
+        "partner-checkpoints.txt",
+        "receipts.txt",
+        "keys.json",
+        "agreements/QUAD-2026.toml",
+        "agreements/TR-BG-2026.toml",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let report = verify_alone(&out);
+    assert!(report.is_ok(), "{report}");
+    let kinds: BTreeMap<&str, usize> = report.kinds.clone();
+    assert_eq!(kinds["config"], 1);
+    assert_eq!(kinds["key"], 1);
+    assert_eq!(kinds["publish"], 3);
+    assert_eq!(kinds["send"], 2);
+    assert_eq!(kinds["delivered"], 2);
+    assert_eq!(kinds["receive"], 1);
+    assert_eq!(kinds["reject"], 1);
+    assert_eq!(report.lines, 11);
+    assert_eq!(report.receipts, 2);
+    assert_eq!(report.own_checkpoints, 1);
+    let text = report.to_string();
+    assert!(text.contains("audit export of TR-JGK"), "{text}");
+    assert!(text.contains("audit export verified"), "{text}");
+    // the manifest's head is the signed head
+    let m: Manifest =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m.entries, 11);
+    let last = log_lines(&out).pop().unwrap();
+    assert_eq!(m.head, entry_hash(last.as_bytes()));
+    // each line is the entry's exact canonical bytes
+    for line in log_lines(&out) {
+        let e = AuditEntry::decode(line.as_bytes()).unwrap();
+        assert_eq!(e.encode().unwrap(), line.as_bytes());
+    }
+}
+
+#[test]
+fn export_refuses_a_non_empty_directory_and_signs_its_head() {
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    let out = fed.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("something"), b"x").unwrap();
+    let err = export(
+        &tr.store,
+        &tr.cfg,
+        &tr.key,
+        ts("2026-11-28T10:00:00Z"),
+        &out,
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExportError::NotEmpty(_)), "{err}");
+    assert!(err.to_string().contains("is not empty"), "{err}");
+    // an empty existing directory is fine; the export's checkpoint is the store's latest
+    let empty = fed.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let before = tr.store.audit_head().unwrap();
+    let summary = export(
+        &tr.store,
+        &tr.cfg,
+        &tr.key,
+        ts("2026-11-28T10:00:00Z"),
+        &empty,
+    )
+    .unwrap();
+    assert_eq!(summary.entries, before.count);
+    assert_eq!(summary.head, before.hash);
+    assert_eq!(
+        tr.store.audit_head().unwrap(),
+        before,
+        "export wrote entries"
+    );
+    assert_eq!(
+        tr.store.latest_checkpoint().unwrap().unwrap(),
+        summary.checkpoint
+    );
+    // a key that is not the one the log names is refused
+    let other = SecretKey::from_seed(&[9; 32]);
+    let err = export(
+        &tr.store,
+        &tr.cfg,
+        &other,
+        ts("2026-11-28T10:00:00Z"),
+        &fed.path().join("x"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExportError::WrongKey { .. }), "{err}");
+}
+
+// ---- one entry deleted, reordered, edited, inserted; the end cut ---------------------------
+
+#[test]
+fn deleting_one_entry_is_named() {
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "log.jsonl", |l| {
+        l.remove(4);
+    });
+    let report = verify_alone(&bad);
+    assert_eq!(
+        first(&report),
+        &AuditProblem::Missing {
+            line: 5,
+            from: 4,
+            to: 4,
+            found: 5
+        },
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("FAIL log.jsonl line 5: entry 4 is missing (deleted)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn reordering_two_entries_is_named() {
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "log.jsonl", |l| l.swap(6, 7));
+    let report = verify_alone(&bad);
+    assert_eq!(
+        first(&report),
+        &AuditProblem::Reordered {
+            line: 7,
+            found: 7,
+            expected: 6,
+            later: 8
+        },
+        "{report}"
+    );
+    assert!(report.to_string().contains("entries were reordered"));
+}
+
+#[test]
+fn editing_one_byte_of_an_entry_is_named() {
+    let (_fed, out) = exported();
+    // a digit of the rejection's reason: still canonical JSON, so only the hash tells
+    let line = line_of(&out, "\"kind\":\"reject\"");
+    let bad = tampered(&out, "log.jsonl", |l| {
+        l[line - 1] = l[line - 1].replace("\"code\":2", "\"code\":3");
+    });
+    let report = verify_alone(&bad);
+    match first(&report) {
+        AuditProblem::Altered {
+            line: l,
+            index,
+            next_line,
+            ..
+        } => {
+            assert_eq!(*l, line, "{report}");
+            assert_eq!(*index, line as u64 - 1);
+            assert_eq!(*next_line, line + 1);
+        }
+        other => panic!("expected the altered entry, got {other}\n{report}"),
+    }
+    assert!(
+        report.to_string().contains(&format!(
+            "FAIL log.jsonl line {line}: entry {} was altered",
+            line - 1
+        )),
+        "{report}"
+    );
+
+    // a digit of a record id in a send entry
+    let line = line_of(&out, "\"kind\":\"send\"");
+    let bad = tampered(&out, "log.jsonl", |l| {
+        let at = l[line - 1].find("\"record\":\"").unwrap() + 10;
+        let mut bytes = l[line - 1].clone().into_bytes();
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        l[line - 1] = String::from_utf8(bytes).unwrap();
+    });
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(first(&report), AuditProblem::Altered { line: l, .. } if *l == line),
+        "{report}"
+    );
+
+    // the last entry: no successor names it, the signed head does
+    let last = log_lines(&out).len();
+    let bad = tampered(&out, "log.jsonl", |l| {
+        let s = &mut l[last - 1];
+        *s = s.replace(
+            "\"time\":\"2026-11-28T09:50:03Z\"",
+            "\"time\":\"2026-11-28T09:50:04Z\"",
+        );
+    });
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(first(&report), AuditProblem::HeadMismatch { line: l, index, .. } if *l == last && *index == last as u64 - 1),
+        "{report}"
+    );
+
+    // a byte that makes the line non-canonical
+    let bad = tampered(&out, "log.jsonl", |l| l[2] = l[2].replacen(',', ", ", 1));
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(
+            first(&report),
+            AuditProblem::Unreadable {
+                line: 3,
+                index: Some(2),
+                ..
+            }
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn inserting_a_copied_entry_is_named() {
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "log.jsonl", |l| {
+        let copy = l[2].clone();
+        l.insert(6, copy);
+    });
+    let report = verify_alone(&bad);
+    assert_eq!(
+        first(&report),
+        &AuditProblem::Inserted {
+            line: 7,
+            index: 2,
+            first: 3,
+            copy: true
+        },
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains(
+            "log.jsonl line 7: a second entry 2 (a copy of line 3): an entry was inserted"
+        )
+    );
+}
+
+#[test]
+fn cutting_the_end_is_named_even_when_the_manifest_is_fixed() {
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "log.jsonl", |l| {
+        l.pop();
+    });
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(
+            first(&report),
+            AuditProblem::Truncated {
+                lines: 10,
+                count: 11,
+                ..
+            }
+        ),
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("entry 10 is cut off the end"),
+        "{report}"
+    );
+    // the manifest rewritten to match: the signed checkpoint still counts 11
+    let lines = log_lines(&bad);
+    let bad = tampered(&bad, "manifest.json", |l| {
+        let mut m: Manifest = serde_json::from_str(&l.join("\n")).unwrap();
+        m.entries = 10;
+        m.head = entry_hash(lines.last().unwrap().as_bytes());
+        *l = vec![serde_json::to_string_pretty(&m).unwrap()];
+    });
+    let report = verify_alone(&bad);
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            AuditProblem::Truncated { lines: 10, count: 11, by } if by.contains("checkpoint"))),
+        "{report}"
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| matches!(p, AuditProblem::HeadUnsigned { count: 10, .. })),
+        "{report}"
+    );
+}
+
+// ---- receipts ------------------------------------------------------------------------------
+
+#[test]
+fn a_broken_receipt_signature_is_reported() {
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "receipts.txt", |l| {
+        let mut b = l[0].clone().into_bytes();
+        b[10] = if b[10] == b'0' { b'1' } else { b'0' };
+        l[0] = String::from_utf8(b).unwrap();
+    });
+    let report = verify_alone(&bad);
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            AuditProblem::BadReceipt { line: 1, reason } if reason.contains("does not verify"))),
+        "{report}"
+    );
+    // and the chain is not blamed
+    assert!(
+        !report
+            .problems
+            .iter()
+            .any(|p| p.to_string().starts_with("log.jsonl")),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_delivered_entry_without_its_receipt_is_reported() {
+    // a receipt removed from the export
+    let (_fed, out) = exported();
+    let bad = tampered(&out, "receipts.txt", |l| {
+        l.remove(0);
+    });
+    let report = verify_alone(&bad);
+    let line = line_of(&out, "\"kind\":\"delivered\"");
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            AuditProblem::MissingReceipt { line: l, .. } if *l == line)),
+        "{report}"
+    );
+
+    // a delivered entry the node wrote without keeping a receipt
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    let record = RecordId::from_bytes([7; 32]);
+    tr.store
+        .audit(
+            ts("2026-11-28T09:55:00Z"),
+            vec![AuditEvent::Delivered {
+                record,
+                agreement: agreement("QUAD-2026"),
+                to: agency("GR-HCG"),
+                receipt: Digest32([1; 32]),
+            }],
+        )
+        .unwrap();
+    let out = fed.path().join("audit");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert!(
+        matches!(&report.problems[0], AuditProblem::MissingReceipt { line: 12, index: 11, record: r, .. } if *r == record),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_send_to_a_non_member_is_reported() {
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    tr.store
+        .audit(
+            ts("2026-11-28T09:56:00Z"),
+            vec![AuditEvent::Send {
+                record: RecordId::from_bytes([7; 32]),
+                agreement: agreement("QUAD-2026"),
+                originator: agency("TR-JGK"),
+                to: agency("BG-GDBP"),
+            }],
+        )
+        .unwrap();
+    let out = fed.path().join("audit");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert_eq!(
+        report.problems,
+        vec![AuditProblem::NotMember {
+            line: 12,
+            index: 11,
+            kind: "send",
+            role: "recipient",
+            agency: agency("BG-GDBP"),
+            agreement: agreement("QUAD-2026"),
+        }],
+        "{report}"
+    );
+}
+
+// ---- partners' checkpoints -----------------------------------------------------------------
+
+/// Appends the same few entries to a log, the second of which says `reason`.
+fn history(n: &Node, reason: &str) {
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    start_entries(n, t("08:00:00"));
+    n.store
+        .audit(
+            t("08:10:00"),
+            vec![AuditEvent::Reject {
+                from: agency("IR-FARAJA"),
+                code: 4,
+                reason: reason.into(),
+            }],
+        )
+        .unwrap();
+    publish(n, "QUAD-2026", "Boat departure expected.", t("08:20:00"));
+}
+
+#[test]
+fn a_partners_checkpoint_catches_a_rewritten_history() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let gr = open(fed.path(), "gr-hcg");
+    let honest_out = fed.path().join("audit-tr");
+    let rewritten_out = fed.path().join("audit-tr-rewritten");
+    let gr_out = fed.path().join("audit-gr");
+    {
+        // the history as it happened: Greece keeps Turkey's checkpoint of it
+        let tr = open(fed.path(), "tr-jgk");
+        history(&tr, "IR-FARAJA is not a member of TR-BG-2026");
+        let early = tr.store.checkpoint(&tr.key, t("08:30:00")).unwrap();
+        let c = verify_checkpoint(&early, |_| Some(tr.key.public_key())).unwrap();
+        assert_eq!(c.count, 4);
+        gr.store.keep_partner_checkpoint(&c, &early).unwrap();
+        // later entries change nothing of what was signed
+        publish(&tr, "QUAD-2026", "Second boat expected.", t("08:40:00"));
+        export_to(&tr, &honest_out, "2026-11-28T09:00:00Z");
+
+        // the same agency, a different history: entry 2 says something else, and the chain
+        // was recomputed and re-signed with the same key
+        let data = fed.path().join("rewritten-data");
+        let forged = open_elsewhere(fed.path(), "tr-jgk", &data);
+        history(&forged, "nothing was refused");
+        forged.store.checkpoint(&forged.key, t("08:30:00")).unwrap();
+        publish(&forged, "QUAD-2026", "Second boat expected.", t("08:40:00"));
+        export_to(&forged, &rewritten_out, "2026-11-28T09:00:00Z");
+    }
+    export(&gr.store, &gr.cfg, &gr.key, t("09:05:00"), &gr_out).unwrap();
+
+    // on its own, the rewritten export is consistent: only a partner's copy can tell
+    let alone = verify_alone(&rewritten_out);
+    assert!(alone.is_ok(), "{alone}");
+
+    let honest = verify_export(&honest_out, std::slice::from_ref(&gr_out));
+    assert!(honest.is_ok(), "{honest}");
+    assert_eq!(honest.partners.len(), 1);
+    assert_eq!(honest.partners[0].agency, Some(agency("GR-HCG")));
+    assert_eq!(honest.partners[0].checkpoints, 1);
+    assert_eq!(honest.partners[0].consistent, 1);
+
+    let caught = verify_export(&rewritten_out, std::slice::from_ref(&gr_out));
+    assert!(!caught.is_ok(), "{caught}");
+    match first(&caught) {
+        AuditProblem::Rewritten {
+            partner,
+            agency: a,
+            count,
+            ..
+        } => {
+            assert_eq!(partner, &agency("GR-HCG"));
+            assert_eq!(a, &agency("TR-JGK"));
+            assert_eq!(*count, 4);
+        }
+        other => panic!("expected a rewrite, got {other}\n{caught}"),
+    }
+    let text = caught.to_string();
+    assert!(text.contains("TR-JGK REWROTE its history"), "{text}");
+    assert!(text.contains("at or before entry 3"), "{text}");
+
+    // a partner's checkpoint of more entries than the log holds, signed before the export:
+    // the end was cut
+    let cut = tampered(&honest_out, "log.jsonl", |l| l.truncate(3));
+    let report = verify_export(&cut, std::slice::from_ref(&gr_out));
+    assert!(
+        report.problems.iter().any(|p| matches!(
+            p,
+            AuditProblem::PartnerTruncated {
+                count: 4,
+                lines: 3,
+                ..
+            }
+        )),
+        "{report}"
+    );
+}
+
+// ---- the worked example of docs/auditing.md ------------------------------------------------
+
+const TR_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const GR_SEED: [u8; 32] = [2; 32];
+/// The record of docs/protocol.md's `minimal` vector.
+const RECORD: &str = "3005cf094fd41e60e522a9b45e301caf4fd260919027d657cd432c73f280dd52";
+
+fn tr_key() -> SecretKey {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(TR_SEED, &mut seed).unwrap();
+    SecretKey::from_seed(&seed)
+}
+
+struct Example {
+    entries: Vec<Vec<u8>>,
+    receipt: Signed,
+    checkpoint: Signed,
+}
+
+/// The page's example, built with the code.
+fn example() -> Example {
+    let tr = agency("TR-JGK");
+    let quad = agreement("QUAD-2026");
+    let record: RecordId = RECORD.parse().unwrap();
+    let receipt = sign_receipt(
+        &Receipt {
+            record,
+            agreement: quad.clone(),
+            receiver: agency("GR-HCG"),
+            received_at: ts("2026-11-28T09:30:02Z"),
+        },
+        &SecretKey::from_seed(&GR_SEED),
+    )
+    .unwrap();
+    let events = [
+        (
+            "2026-11-28T09:00:00Z",
+            AuditEvent::Key {
+                public_key: tr_key().public_key(),
+            },
+        ),
+        (
+            "2026-11-28T09:30:00Z",
+            AuditEvent::Publish {
+                record,
+                agreement: quad.clone(),
+                seq: accord_protocol::Seq::FIRST,
+                withdraws: None,
+            },
+        ),
+        (
+            "2026-11-28T09:30:01Z",
+            AuditEvent::Send {
+                record,
+                agreement: quad.clone(),
+                originator: tr.clone(),
+                to: agency("GR-HCG"),
+            },
+        ),
+        (
+            "2026-11-28T09:30:02Z",
+            AuditEvent::Delivered {
+                record,
+                agreement: quad.clone(),
+                to: agency("GR-HCG"),
+                receipt: sha256(&receipt.bytes),
+            },
+        ),
+    ];
+    let mut entries = Vec::new();
+    let mut prev = Digest32::ZERO;
+    for (i, (time, event)) in events.into_iter().enumerate() {
+        let bytes = AuditEntry {
+            agency: tr.clone(),
+            index: i as u64,
+            prev,
+            time: ts(time),
+            event,
+        }
+        .encode()
+        .unwrap();
+        prev = entry_hash(&bytes);
+        entries.push(bytes);
+    }
+    let checkpoint = sign_checkpoint(
+        &Checkpoint {
+            agency: tr,
+            count: entries.len() as u64,
+            head: prev,
+            time: ts("2026-11-28T09:35:00Z"),
+        },
+        &tr_key(),
+    )
+    .unwrap();
+    Example {
+        entries,
+        receipt,
+        checkpoint,
+    }
+}
+
+fn wrap(key: &str, hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(64)
+        .map(|c| format!("{key}: {}\n", std::str::from_utf8(c).unwrap()))
+        .collect()
+}
+
+/// The page's ```` ```audit-vector ```` blocks as the code makes them.
+fn example_blocks() -> String {
+    let ex = example();
+    let mut out = String::new();
+    out.push_str("```audit-vector\nvector: keys\n");
+    out.push_str(&format!("TR-JGK seed: {TR_SEED}\n"));
+    out.push_str(&format!("TR-JGK public key: {}\n", tr_key().public_key()));
+    out.push_str(&format!("GR-HCG seed: {}\n", hex::encode(GR_SEED)));
+    out.push_str(&format!(
+        "GR-HCG public key: {}\n",
+        SecretKey::from_seed(&GR_SEED).public_key()
+    ));
+    out.push_str("```\n");
+    for (i, bytes) in ex.entries.iter().enumerate() {
+        out.push_str(&format!("```audit-vector\nvector: entry {i}\n"));
+        out.push_str(&format!("entry: {}\n", String::from_utf8_lossy(bytes)));
+        out.push_str(&wrap(
+            "hashed",
+            &hex::encode([AUDIT_DOMAIN, bytes.as_slice()].concat()),
+        ));
+        out.push_str(&format!("hash: {}\n```\n", entry_hash(bytes)));
+    }
+    for (name, s, domain) in [
+        ("receipt", &ex.receipt, RECEIPT_DOMAIN),
+        ("checkpoint", &ex.checkpoint, CHECKPOINT_DOMAIN),
+    ] {
+        out.push_str(&format!("```audit-vector\nvector: {name}\n"));
+        out.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(&s.bytes)));
+        out.push_str(&wrap(
+            "signed message",
+            &hex::encode([domain, s.bytes.as_slice()].concat()),
+        ));
+        out.push_str(&wrap("signature", &hex::encode(s.signature)));
+        if name == "receipt" {
+            out.push_str(&format!("sha256: {}\n", sha256(&s.bytes)));
+        }
+        out.push_str(&format!("line: {}\n```\n", s.to_line()));
+    }
+    out
+}
+
+fn page() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/auditing.md")).unwrap()
+}
+
+/// Every ```` ```audit-vector ```` block of the page as written, concatenated.
+fn page_blocks() -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in page().lines() {
+        if line.trim() == "```audit-vector" {
+            inside = true;
+            out.push_str("```audit-vector\n");
+        } else if inside && line.trim() == "```" {
+            inside = false;
+            out.push_str("```\n");
+        } else if inside {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The page's blocks as `key: value` maps (wrapped values joined), by their `vector` line.
+fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<BTreeMap<String, String>> = None;
+    for line in page_blocks().lines() {
+        if line == "```audit-vector" {
+            current = Some(BTreeMap::new());
+        } else if line == "```" {
+            let v = current.take().unwrap();
+            out.insert(v["vector"].clone(), v);
+        } else if let Some(v) = current.as_mut() {
+            let (k, val) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad vector line {line}"));
+            v.entry(k.to_owned())
+                .and_modify(|e: &mut String| e.push_str(val))
+                .or_insert_with(|| val.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_worked_example_matches_the_code() {
+    let expected = example_blocks();
+    assert_eq!(
+        page_blocks(),
+        expected,
+        "docs/auditing.md's audit-vector blocks differ from the code; the code makes:\n{expected}"
+    );
+}
+
+#[test]
+fn the_worked_example_checks_by_its_own_rules() {
+    // independent of how the page was made: each stated value follows from the stated bytes
+    let v = page_vectors();
+    let tr_pk = tr_key().public_key();
+    assert_eq!(v["keys"]["TR-JGK public key"], tr_pk.to_string());
+    assert_eq!(
+        hex::encode(&hex::decode(&v["entry 0"]["hashed"]).unwrap()[..AUDIT_DOMAIN.len()]),
+        "6163636f72642f61756469742f763100"
+    );
+    let mut prev = Digest32::ZERO.to_string();
+    for i in 0..4 {
+        let e = &v[&format!("entry {i}")];
+        let bytes = e["entry"].as_bytes();
+        let entry = AuditEntry::decode(bytes).unwrap();
+        assert_eq!(entry.index, i);
+        assert_eq!(entry.prev.to_string(), prev);
+        assert_eq!(
+            hex::decode(&e["hashed"]).unwrap(),
+            [AUDIT_DOMAIN, bytes].concat()
+        );
+        prev = entry_hash(bytes).to_string();
+        assert_eq!(e["hash"], prev);
+    }
+    let keys = |a: &AgencyId| match a.as_str() {
+        "TR-JGK" => Some(tr_pk),
+        "GR-HCG" => Some(SecretKey::from_seed(&GR_SEED).public_key()),
+        _ => None,
+    };
+    let receipt = Signed::from_line(&v["receipt"]["line"]).unwrap();
+    assert_eq!(receipt.bytes, v["receipt"]["receipt"].as_bytes());
+    verify_receipt(&receipt, keys).unwrap();
+    assert_eq!(v["receipt"]["sha256"], sha256(&receipt.bytes).to_string());
+    assert!(v["entry 3"]["entry"].contains(&v["receipt"]["sha256"]));
+    let checkpoint = Signed::from_line(&v["checkpoint"]["line"]).unwrap();
+    let c = verify_checkpoint(&checkpoint, keys).unwrap();
+    assert_eq!((c.count, c.head.to_string()), (4, prev));
+}
+
+/// The page's example written out as an export directory.
+fn example_export(dir: &Path) {
+    let ex = example();
+    std::fs::create_dir_all(dir.join("agreements")).unwrap();
+    let mut files = Vec::new();
+    let mut put = |name: &str, bytes: Vec<u8>| {
+        std::fs::write(dir.join(name), &bytes).unwrap();
+        files.push(ManifestFile {
+            name: name.to_owned(),
+            sha256: sha256(&bytes),
+        });
+    };
+    let log: Vec<u8> = ex
+        .entries
+        .iter()
+        .flat_map(|e| [e.as_slice(), b"\n"].concat())
+        .collect();
+    put("log.jsonl", log);
+    put(
+        "checkpoints.txt",
+        format!("{}\n", ex.checkpoint.to_line()).into_bytes(),
+    );
+    put("partner-checkpoints.txt", Vec::new());
+    put(
+        "receipts.txt",
+        format!("{}\n", ex.receipt.to_line()).into_bytes(),
+    );
+    let keys: BTreeMap<AgencyId, _> = [
+        (agency("TR-JGK"), tr_key().public_key()),
+        (
+            agency("GR-HCG"),
+            SecretKey::from_seed(&GR_SEED).public_key(),
+        ),
+    ]
+    .into();
+    put("keys.json", serde_json::to_vec_pretty(&keys).unwrap());
+    let quad = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quad/agreements/quad-2026.toml"),
+    )
+    .unwrap();
+    put("agreements/QUAD-2026.toml", quad);
+    let manifest = Manifest {
+        format: "accord-audit-export".into(),
+        version: 1,
+        agency: agency("TR-JGK"),
+        exported_at: ts("2026-11-28T09:35:00Z"),
+        entries: 4,
+        head: entry_hash(ex.entries.last().unwrap()),
+        files,
+    };
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_worked_example_is_an_export_that_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("example");
+    example_export(&dir);
+    let report = verify_alone(&dir);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.receipts, 1);
+}
+
+/// The page's ```` ```python ```` block.
+fn python_snippet() -> String {
+    let page = page();
+    let start = page.find("```python\n").expect("no python block") + "```python\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    page[start..end].to_owned()
+}
+
+#[test]
+fn the_python_chain_check_agrees() {
+    // Python 3 is needed (as for docs/verify_record.py)
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("check_chain.py");
+    std::fs::write(&script, python_snippet()).unwrap();
+    let run = |dir: &Path| -> Output {
+        Command::new("python3")
+            .arg(&script)
+            .arg(dir)
+            .output()
+            .expect("python3 is needed for this test")
+    };
+    let (_fed, out) = exported();
+    let ok = run(&out);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout.contains("chain OK: 11 entries"), "{stdout}");
+    let example = tmp.path().join("example");
+    example_export(&example);
+    assert!(run(&example).status.success());
+    // each tampering fails, naming the line
+    for (edit, expected) in [
+        (
+            Box::new(|l: &mut Vec<String>| {
+                l.remove(4);
+            }) as Box<dyn FnOnce(&mut Vec<String>)>,
+            "line 5",
+        ),
+        (Box::new(|l: &mut Vec<String>| l.swap(6, 7)), "line 7"),
+        (
+            Box::new(|l: &mut Vec<String>| l[5] = l[5].replacen("2026", "2025", 1)),
+            "line 7",
+        ),
+        (
+            Box::new(|l: &mut Vec<String>| {
+                l.pop();
+            }),
+            "manifest",
+        ),
+    ] {
+        let bad = tampered(&out, "log.jsonl", edit);
+        let res = run(&bad);
+        let stdout = String::from_utf8_lossy(&res.stdout);
+        assert_eq!(res.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains(expected), "expected {expected}: {stdout}");
+    }
+}
+
+// ---- the command line ----------------------------------------------------------------------
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("ACCORD_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {
+    let fed = federation();
+    let cfg = fed.path().join("tr-jgk/node.toml");
+    let cfg = cfg.to_str().unwrap();
+    let draft = fed.path().join("draft.json");
+    std::fs::write(
+        &draft,
+        r#"{"agreement":"QUAD-2026","category":"alert","handling":"H1","grading":"B2","summary":"Boat departure expected."}"#,
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let out = accord(&["publish", "--config", cfg, draft.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let checkpoint = accord(&["audit", "checkpoint", "--config", cfg]);
+    let stdout = String::from_utf8_lossy(&checkpoint.stdout);
+    assert!(checkpoint.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("checkpoint of TR-JGK: 3 entries"),
+        "{stdout}"
+    );
+    let line = stdout.lines().nth(1).unwrap();
+    assert!(Signed::from_line(line).is_ok(), "{line}");
+    let out = accord(&["publish", "--config", cfg, draft.to_str().unwrap()]);
+    assert!(out.status.success());
+
+    let dir = fed.path().join("audit");
+    let d = dir.to_str().unwrap();
+    let out = accord(&["audit", "export", "--config", cfg, "--out", d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 entries"));
+    let again = accord(&["audit", "export", "--config", cfg, "--out", d]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+
+    let ok = accord(&["audit", "verify", d]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("audit export verified"), "{stdout}");
+    assert!(stdout.contains("4 publish"), "{stdout}");
+    // both checkpoints (the one asked for and the export's) are in the export
+    assert!(stdout.contains("checkpoints: 2 own"), "{stdout}");
+
+    let bad = tampered(&dir, "log.jsonl", |l| {
+        l.remove(1);
+    });
+    let failed = accord(&["audit", "verify", bad.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL log.jsonl line 2: entry 1 is missing (deleted)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("audit export FAILED"), "{stdout}");
+
+    // --partner with an export that is not one
+    let partner = fed.path().join("nothing");
+    std::fs::create_dir(&partner).unwrap();
+    let out = accord(&["audit", "verify", d, "--partner", partner.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("partner export"));
+    let missing = accord(&["audit", "verify", fed.path().join("none").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+}

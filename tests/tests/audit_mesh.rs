@@ -1,0 +1,326 @@
+//! The five nodes of examples/quad share records under both agreements; afterwards every node's
+//! audit export verifies, with the others' exports as partners, and the logs agree one for one:
+//! each record an originator published was delivered to each other member with a receipt that
+//! member signed, and that member's log received it, from a node whose log sent it; nobody's
+//! log received a record of an agreement it is not party to.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_node::audit::{export, verify_export};
+use accord_node::store::Store;
+use accord_protocol::audit::{AuditEntry, AuditEvent, Checkpoint, Signed, sha256, verify_receipt};
+use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId};
+use accord_tests::{QUAD, TestNode, connect_all, demo_key, draft, load, quad_copy, wait_until};
+
+fn agency(s: &str) -> AgencyId {
+    AgencyId::new(s).unwrap()
+}
+
+/// What one node's export says, read back from its files.
+struct Exported {
+    dir: PathBuf,
+    entries: Vec<AuditEntry>,
+    receipts: Vec<Signed>,
+}
+
+fn read_export(dir: &Path) -> Exported {
+    let entries = std::fs::read_to_string(dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| AuditEntry::decode(l.as_bytes()).unwrap())
+        .collect();
+    let receipts = std::fs::read_to_string(dir.join("receipts.txt"))
+        .unwrap()
+        .lines()
+        .map(|l| Signed::from_line(l).unwrap())
+        .collect();
+    Exported {
+        dir: dir.to_owned(),
+        entries,
+        receipts,
+    }
+}
+
+/// The agencies whose checkpoints `node` should hold: those it shares an agreement with.
+fn partners_of(node: &TestNode) -> BTreeSet<AgencyId> {
+    node.cfg
+        .agreements
+        .values()
+        .flat_map(|a| a.members.iter().cloned())
+        .filter(|m| *m != node.agency)
+        .collect()
+}
+
+/// Whether `holder` keeps a checkpoint of `of` that covers `of`'s whole log as it stands.
+fn holds_current_checkpoint(holder: &Arc<Store>, of: &Arc<Store>, agency: &AgencyId) -> bool {
+    let head = of.audit_head().unwrap();
+    holder.partner_checkpoints().unwrap().iter().any(|s| {
+        serde_json::from_slice::<Checkpoint>(&s.bytes)
+            .is_ok_and(|c| c.agency == *agency && c.count == head.count && c.head == head.hash)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_export_verifies_and_sends_match_receives_and_receipts() {
+    let dir = quad_copy();
+    let mut nodes = Vec::new();
+    for a in QUAD {
+        nodes.push(TestNode::start(load(dir.path(), a)).await);
+    }
+    let refs: Vec<&TestNode> = nodes.iter().collect();
+    connect_all(&refs).await;
+    let by = |a: &str| nodes.iter().find(|n| n.agency == agency(a)).unwrap();
+
+    // records under both agreements
+    let mut published: BTreeMap<RecordId, (AgencyId, AgreementId)> = BTreeMap::new();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let bil = AgreementId::new("TR-BG-2026").unwrap();
+    for a in ["PK-FIA", "IR-FARAJA", "TR-JGK", "GR-HCG"] {
+        for i in 0..2 {
+            let id = by(a)
+                .publish(&draft("QUAD-2026", "alert", "H1", &format!("{a} quad {i}")))
+                .await;
+            published.insert(id, (agency(a), quad.clone()));
+        }
+    }
+    for a in ["TR-JGK", "BG-GDBP"] {
+        for i in 0..2 {
+            let id = by(a)
+                .publish(&draft("TR-BG-2026", "route", "H2", &format!("{a} bil {i}")))
+                .await;
+            published.insert(id, (agency(a), bil.clone()));
+        }
+    }
+    // Turkey is party to both agreements
+    let agreements: BTreeMap<AgreementId, BTreeSet<AgencyId>> = by("TR-JGK")
+        .cfg
+        .agreements
+        .values()
+        .map(|a| (a.id.clone(), a.members.clone()))
+        .collect();
+    let members = |a: &AgreementId| -> BTreeSet<AgencyId> { agreements[a].clone() };
+
+    let mut events: Vec<_> = nodes.iter().map(|n| n.handle.subscribe()).collect();
+    wait_until(
+        &mut events,
+        Duration::from_secs(60),
+        "every member to hold every record and every outbox to drain",
+        || {
+            published.iter().all(|(id, (_, a))| {
+                members(a)
+                    .iter()
+                    .all(|m| by(m.as_str()).handle.store().contains(id).unwrap())
+            }) && nodes
+                .iter()
+                .all(|n| n.handle.store().outbox_depths().unwrap().is_empty())
+        },
+    )
+    .await;
+    // checkpoints of the final logs reach the partners (signed every sync interval when the log
+    // moved, sent in every sync status)
+    for n in &nodes {
+        n.handle.sync_now().await.unwrap();
+    }
+    wait_until(
+        &mut events,
+        Duration::from_secs(60),
+        "every node to hold each partner's checkpoint of its whole log",
+        || {
+            nodes.iter().all(|holder| {
+                partners_of(holder).iter().all(|p| {
+                    holds_current_checkpoint(
+                        holder.handle.store(),
+                        by(p.as_str()).handle.store(),
+                        p,
+                    )
+                })
+            })
+        },
+    )
+    .await;
+    let configs: Vec<_> = nodes.iter().map(|n| n.cfg.clone()).collect();
+    for n in nodes {
+        n.stop().await;
+    }
+
+    // every node's audit export, taken from its store after the run
+    let out = tempfile::tempdir().unwrap();
+    let mut exports: BTreeMap<AgencyId, Exported> = BTreeMap::new();
+    let mut keys: BTreeMap<AgencyId, PublicKey> = BTreeMap::new();
+    for cfg in &configs {
+        let store = Store::open_waiting(&cfg.data_dir, Duration::from_secs(10)).unwrap();
+        let key = demo_key(dir.path(), &cfg.agency.as_str().to_lowercase());
+        keys.insert(cfg.agency.clone(), key.public_key());
+        let target = out.path().join(cfg.agency.as_str());
+        let summary = export(&store, cfg, &key, accord_node::clock::now(), &target).unwrap();
+        assert!(summary.entries > 0);
+        exports.insert(cfg.agency.clone(), read_export(&target));
+    }
+
+    // each verifies, with the others as partners, and every partner's copy agrees
+    for (a, e) in &exports {
+        let partners: Vec<PathBuf> = exports
+            .iter()
+            .filter(|(b, _)| *b != a)
+            .map(|(_, p)| p.dir.clone())
+            .collect();
+        let report = verify_export(&e.dir, &partners);
+        assert!(report.is_ok(), "{a}:\n{report}");
+        for p in &report.partners {
+            assert_eq!(p.checkpoints, p.consistent, "{a}:\n{report}");
+        }
+        let holders = report.partners.iter().filter(|p| p.checkpoints > 0).count();
+        let expected = configs
+            .iter()
+            .find(|c| c.agency == *a)
+            .unwrap()
+            .agreements
+            .values()
+            .flat_map(|ag| ag.members.iter())
+            .filter(|m| *m != a)
+            .collect::<BTreeSet<_>>()
+            .len();
+        assert_eq!(
+            holders, expected,
+            "{a}: partners holding its checkpoints\n{report}"
+        );
+    }
+
+    let key_of = |a: &AgencyId| keys.get(a).copied();
+    let of =
+        |e: &Exported| -> Vec<AuditEvent> { e.entries.iter().map(|x| x.event.clone()).collect() };
+    // (record, from) of every receive, per node
+    let receives: BTreeMap<AgencyId, Vec<(RecordId, AgencyId)>> = exports
+        .iter()
+        .map(|(a, e)| {
+            let r = of(e)
+                .into_iter()
+                .filter_map(|ev| match ev {
+                    AuditEvent::Receive { record, from, .. } => Some((record, from)),
+                    _ => None,
+                })
+                .collect();
+            (a.clone(), r)
+        })
+        .collect();
+    let sends: BTreeMap<AgencyId, BTreeSet<(RecordId, AgencyId)>> = exports
+        .iter()
+        .map(|(a, e)| {
+            let s = of(e)
+                .into_iter()
+                .filter_map(|ev| match ev {
+                    AuditEvent::Send { record, to, .. } => Some((record, to)),
+                    _ => None,
+                })
+                .collect();
+            (a.clone(), s)
+        })
+        .collect();
+
+    for (o, e) in &exports {
+        let events = of(e);
+        let own: Vec<(RecordId, AgreementId)> = events
+            .iter()
+            .filter_map(|ev| match ev {
+                AuditEvent::Publish {
+                    record, agreement, ..
+                } => Some((*record, agreement.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            own.len(),
+            published.values().filter(|(by, _)| by == o).count(),
+            "{o}: publish entries"
+        );
+        let delivered: Vec<(RecordId, AgencyId, accord_protocol::audit::Digest32)> = events
+            .iter()
+            .filter_map(|ev| match ev {
+                AuditEvent::Delivered {
+                    record,
+                    to,
+                    receipt,
+                    ..
+                } => Some((*record, to.clone(), *receipt)),
+                _ => None,
+            })
+            .collect();
+        // the pairs the originator had to deliver: each own record to each other member
+        let due: BTreeSet<(RecordId, AgencyId)> = own
+            .iter()
+            .flat_map(|(r, a)| {
+                members(a)
+                    .into_iter()
+                    .filter(|m| m != o)
+                    .map(move |m| (*r, m))
+            })
+            .collect();
+        let delivered_pairs: BTreeSet<(RecordId, AgencyId)> =
+            delivered.iter().map(|(r, m, _)| (*r, m.clone())).collect();
+        assert_eq!(
+            delivered.len(),
+            delivered_pairs.len(),
+            "{o}: a delivery logged twice"
+        );
+        assert_eq!(delivered_pairs, due, "{o}: delivered entries");
+        // sends of its own records: exactly the pairs due (retries repeat a pair, never add one)
+        let own_ids: BTreeSet<RecordId> = own.iter().map(|(r, _)| *r).collect();
+        let own_sends: BTreeSet<(RecordId, AgencyId)> = sends[o]
+            .iter()
+            .filter(|(r, _)| own_ids.contains(r))
+            .cloned()
+            .collect();
+        assert_eq!(own_sends, due, "{o}: send entries of its own records");
+        // one receipt per delivery, signed by the receiver, hashed in the entry
+        assert_eq!(e.receipts.len(), delivered.len(), "{o}: receipts");
+        for (record, m, hash) in &delivered {
+            let matching: Vec<_> = e
+                .receipts
+                .iter()
+                .filter(|s| sha256(&s.bytes) == *hash)
+                .collect();
+            assert_eq!(matching.len(), 1, "{o}: receipt of {record} by {m}");
+            let receipt = verify_receipt(matching[0], key_of).unwrap();
+            assert_eq!((&receipt.record, &receipt.receiver), (record, m));
+            // and the receiver's log received it, exactly once, from a node whose log sent it
+            let got: Vec<&AgencyId> = receives[m]
+                .iter()
+                .filter(|(r, _)| r == record)
+                .map(|(_, from)| from)
+                .collect();
+            assert_eq!(got.len(), 1, "{m} received {record} {} times", got.len());
+            assert!(
+                sends[got[0]].contains(&(*record, m.clone())),
+                "{m} received {record} from {}, whose log has no send of it to {m}",
+                got[0]
+            );
+        }
+    }
+    // nobody received a record of an agreement it is not party to, or its own record
+    for (a, got) in &receives {
+        for (record, _) in got {
+            let (originator, agreement) = &published[record];
+            assert!(
+                members(agreement).contains(a),
+                "{a} received {record} of {agreement}"
+            );
+            assert_ne!(originator, a, "{a} received its own record {record}");
+        }
+        let expected = published
+            .values()
+            .filter(|(o, ag)| o != a && members(ag).contains(a))
+            .count();
+        assert_eq!(got.len(), expected, "{a}: receive entries");
+    }
+    // and every send went to a member of the record's agreement
+    for (a, s) in &sends {
+        for (record, to) in s {
+            let (_, agreement) = &published[record];
+            assert!(members(agreement).contains(to), "{a} sent {record} to {to}");
+        }
+    }
+}
