@@ -118,6 +118,18 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+    /// This node decided not to send one of its outbox records to a peer (the agreement's
+    /// policy no longer allows it), or the peer refused it for good.
+    Withheld {
+        /// The record.
+        record: RecordId,
+        /// The peer.
+        to: AgencyId,
+        /// The wire reject code when the peer refused it; 0 when this node withheld it.
+        code: u8,
+        /// Why.
+        reason: String,
+    },
     /// A record was purged at the end of its retention.
     Purge {
         /// The record.

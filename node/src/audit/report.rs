@@ -515,6 +515,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Delivered { .. } => "delivered",
         AuditEvent::Receive { .. } => "receive",
         AuditEvent::Reject { .. } => "reject",
+        AuditEvent::Withheld { .. } => "withheld",
         AuditEvent::Purge { .. } => "purge",
         AuditEvent::Export { .. } => "export",
         AuditEvent::Config { .. } => "config",

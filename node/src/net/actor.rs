@@ -464,6 +464,7 @@ impl Actor {
         let now = self.now();
         let (mut keys, mut ids, mut records, mut dropped) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut withheld = Vec::new();
         let mut bytes = 0;
         for (key, env) in batch {
             if records.len() >= self.net.push_batch || bytes >= self.net.push_bytes {
@@ -488,6 +489,12 @@ impl Actor {
             };
             if let Some(reason) = may_send(&record, agreement, peer, now).reason() {
                 tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
+                withheld.push(AuditEvent::Withheld {
+                    record: env.id(),
+                    to: peer.clone(),
+                    code: 0,
+                    reason: reason.to_string(),
+                });
                 dropped.push(key);
                 continue;
             }
@@ -498,6 +505,9 @@ impl Actor {
         }
         if !dropped.is_empty() {
             let _ = self.store.outbox_done(&dropped);
+        }
+        if let Err(e) = self.store.audit(now, withheld) {
+            tracing::error!(error = %e, "cannot write the audit log");
         }
         if records.is_empty() {
             return;
@@ -535,7 +545,7 @@ impl Actor {
                 Some((r.record, (s, r.agreement)))
             })
             .collect();
-        let (mut done, mut delivered) = (Vec::new(), Vec::new());
+        let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(ack.results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
@@ -574,6 +584,7 @@ impl Actor {
                     tracing::warn!(%peer, %id, "ack names another record; will retry");
                 }
                 AckEntry::Rejected { code, detail } => {
+                    let detail_for_audit = detail.clone();
                     let transient =
                         matches!(code, RejectCode::Busy | RejectCode::AgreementMismatch);
                     tracing::warn!(%peer, %id, code = code.code(), %detail, transient, "peer refused our record");
@@ -583,6 +594,12 @@ impl Actor {
                         detail,
                     });
                     if !transient {
+                        refused.push(AuditEvent::Withheld {
+                            record: id,
+                            to: peer.clone(),
+                            code: code.code(),
+                            reason: detail_for_audit.clone(),
+                        });
                         done.push(key);
                     }
                 }
@@ -593,6 +610,9 @@ impl Actor {
         }
         if let Err(e) = self.store.delivered(self.now(), delivered) {
             tracing::error!(error = %e, "cannot record deliveries");
+        }
+        if let Err(e) = self.store.audit(self.now(), refused) {
+            tracing::error!(error = %e, "cannot write the audit log");
         }
         self.push(&peer);
     }
