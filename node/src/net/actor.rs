@@ -325,6 +325,15 @@ impl Actor {
         self.redial();
     }
 
+    /// The agencies with at least one open connection.
+    fn connected(&self) -> Vec<AgencyId> {
+        self.connections
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
     fn is_connected(&self, agency: &AgencyId) -> bool {
         self.connections.get(agency).copied().unwrap_or(0) > 0
     }
@@ -436,12 +445,7 @@ impl Actor {
     // ---- delivery: the outbox -------------------------------------------------------------
 
     fn push_all(&mut self) {
-        let peers: Vec<AgencyId> = self
-            .connections
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(a, _)| a.clone())
-            .collect();
+        let peers = self.connected();
         for peer in peers {
             self.push(&peer);
         }
@@ -647,12 +651,7 @@ impl Actor {
     }
 
     fn sync_all(&mut self) {
-        let peers: Vec<AgencyId> = self
-            .connections
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(a, _)| a.clone())
-            .collect();
+        let peers = self.connected();
         for peer in peers {
             self.sync_with(&peer);
         }
@@ -1182,12 +1181,7 @@ impl Actor {
     }
 
     fn peers_report(&self) -> PeersReport {
-        let connected: Vec<AgencyId> = self
-            .connections
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(a, _)| a.clone())
-            .collect();
+        let connected = self.connected();
         let agreements = self
             .cfg
             .agreements
