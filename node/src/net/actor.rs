@@ -86,6 +86,17 @@ pub(crate) struct Actor {
     listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
 }
 
+impl Backoff {
+    /// Dial now; after a failure wait `min`, doubling.
+    fn fresh(min: Duration) -> Self {
+        Self {
+            next: Instant::now(),
+            delay: min,
+            paused: false,
+        }
+    }
+}
+
 /// Whether the loop goes on.
 enum Flow {
     Continue,
@@ -314,14 +325,8 @@ impl Actor {
     }
 
     fn resume(&mut self, agency: &AgencyId) {
-        self.backoff.insert(
-            agency.clone(),
-            Backoff {
-                next: Instant::now(),
-                delay: self.net.redial_min,
-                paused: false,
-            },
-        );
+        self.backoff
+            .insert(agency.clone(), Backoff::fresh(self.net.redial_min));
         self.redial();
     }
 
@@ -942,14 +947,8 @@ impl Actor {
                     .insert(agency.clone(), num_established.get() as usize);
                 if num_established.get() == 1 {
                     tracing::info!(%agency, "connected");
-                    self.backoff.insert(
-                        agency.clone(),
-                        Backoff {
-                            next: Instant::now(),
-                            delay: self.net.redial_min,
-                            paused: false,
-                        },
-                    );
+                    self.backoff
+                        .insert(agency.clone(), Backoff::fresh(self.net.redial_min));
                     self.emit(NodeEvent::Connected {
                         agency: agency.clone(),
                     });
