@@ -143,7 +143,9 @@ fn reopening_keeps_everything() {
         assert!(store.contains(&own).unwrap());
         store.flush().unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    // sled releases its file lock a moment after the last handle drops (its background
+    // threads hold the file until they finish); a restart waits for it like `accord run` does
+    let store = Store::open_waiting(dir.path(), std::time::Duration::from_secs(10)).unwrap();
     assert_eq!(store.len(), 51);
     for r in &recs {
         let got = store.get(&r.id).unwrap().unwrap();
@@ -166,7 +168,9 @@ fn an_unknown_schema_version_is_refused() {
             .unwrap();
         store.flush().unwrap();
     }
-    let err = Store::open(dir.path()).unwrap_err().to_string();
+    let err = Store::open_waiting(dir.path(), std::time::Duration::from_secs(10))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("schema version 7; this accord reads version 1"),
         "{err}"
