@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use accord_protocol::agreement::SignatureLine;
 use accord_protocol::{
     AgencyId, AgreementId, Category, Date, HandlingCode, Timestamp, VictimPurpose,
 };
@@ -41,6 +42,14 @@ pub struct Agreement {
     pub onward_sharing: OnwardSharing,
     /// SHA-256 of the file's exact bytes.
     pub hash: [u8; 32],
+    /// The lines of its signature file (`<file>.sigs`), as read: parsed and each signer a
+    /// member, but **not yet verified** (the config crate does not know the node's own key).
+    /// The node verifies them into [`Agreement::signatures`].
+    pub signature_lines: Vec<SignatureLine>,
+    /// The members' signatures of the file that have been **verified** against their keys
+    /// (by the node, from the signature file and from members' sync status). Empty as
+    /// loaded. The agreement takes effect only when every member's signature is here.
+    pub signatures: BTreeMap<AgencyId, [u8; 64]>,
     /// The file it was read from.
     pub path: PathBuf,
 }
@@ -49,6 +58,25 @@ impl Agreement {
     /// Whether `agency` is a member.
     pub fn is_member(&self, agency: &AgencyId) -> bool {
         self.members.contains(agency)
+    }
+
+    /// The path of its signature file: the agreement file's path with `.sigs` appended.
+    pub fn signature_path(&self) -> PathBuf {
+        signature_path(&self.path)
+    }
+
+    /// The members whose verified signature is not held yet, in order.
+    pub fn missing_signatures(&self) -> Vec<AgencyId> {
+        self.members
+            .iter()
+            .filter(|m| !self.signatures.contains_key(*m))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every member's verified signature is held: the agreement has taken effect.
+    pub fn fully_signed(&self) -> bool {
+        self.members.iter().all(|m| self.signatures.contains_key(m))
     }
 
     /// Whether the agreement is in force at `now`: from `valid_from` 00:00:00Z through
@@ -172,4 +200,11 @@ impl VictimDataRule {
     pub fn permits(&self, purpose: VictimPurpose) -> bool {
         self.allowed && self.purposes.contains(&purpose)
     }
+}
+
+/// The signature file of the agreement file at `path`: `path` with `.sigs` appended.
+pub fn signature_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(accord_protocol::agreement::SIGNATURE_FILE_SUFFIX);
+    PathBuf::from(p)
 }

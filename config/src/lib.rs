@@ -44,7 +44,9 @@ mod summary;
 mod validate;
 mod walk;
 
-pub use agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
+pub use agreement::{
+    Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule, signature_path,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{ReadFile, load_node, parse_agreement};
 pub use node::{ApiConfig, KnownAgency, NodeConfig};

@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use accord_protocol::AgreementId;
+use accord_protocol::agreement::{SignatureLine, parse_signature_file};
 use sha2::{Digest, Sha256};
 
 use crate::agreement::Agreement;
@@ -89,7 +90,14 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
         agreement_errors.extend(errors);
         let Some(checked) = checked else { continue };
         complete &= cross_check(&mut diag, entry, i, &checked, &node, &mut listed);
-        if let Some(agreement) = checked.agreement {
+        if let Some(mut agreement) = checked.agreement {
+            match signature_lines(&agreement, read) {
+                Ok(lines) => agreement.signature_lines = lines,
+                Err(errors) => {
+                    complete = false;
+                    agreement_errors.extend(errors);
+                }
+            }
             agreements.insert(agreement.id.clone(), agreement);
         }
     }
@@ -181,6 +189,76 @@ fn cross_check(
         ok = false;
     }
     ok
+}
+
+/// Reads the agreement's signature file, if there is one: every line parsed, every signer a
+/// member and none twice. The signatures themselves are verified by the node.
+fn signature_lines(
+    agreement: &Agreement,
+    read: ReadFile<'_>,
+) -> Result<Vec<SignatureLine>, Vec<ConfigError>> {
+    let path = agreement.signature_path();
+    let at = |line: u32, message: String, hint: Option<String>| ConfigError {
+        path: path.clone(),
+        line: line as usize,
+        col: usize::from(line > 0),
+        key: String::new(),
+        message,
+        hint,
+    };
+    let bytes = match read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(vec![at(
+                0,
+                format!("cannot read signature file: {e}"),
+                None,
+            )]);
+        }
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| vec![at(0, "the signature file is not UTF-8 text".into(), None)])?;
+    let lines = parse_signature_file(&text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                at(
+                    e.line,
+                    e.message,
+                    Some("sign with `accord agreement sign FILE --config NODE.toml`".into()),
+                )
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let mut errors = Vec::new();
+    let mut seen = BTreeMap::new();
+    for l in &lines {
+        if !agreement.is_member(&l.agency) {
+            errors.push(at(
+                l.line,
+                format!(
+                    "{} is not a member of agreement `{}` and cannot sign it",
+                    l.agency, agreement.id
+                ),
+                Some("remove the line".into()),
+            ));
+        } else if let Some(first) = seen.insert(l.agency.clone(), l.line) {
+            errors.push(at(
+                l.line,
+                format!(
+                    "a second signature of {} (the first is on line {first})",
+                    l.agency
+                ),
+                Some("keep one line per member".into()),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Hashes, decodes, parses, reads and validates an agreement file. `None` when it is not

@@ -132,6 +132,8 @@ pub(crate) fn agreement(
             retention_days: retention_days?,
             onward_sharing: onward_sharing?,
             hash,
+            signature_lines: Vec::new(),
+            signatures: BTreeMap::new(),
             path: path.to_owned(),
         })
     })();

@@ -202,6 +202,22 @@ pub enum AgreementCommand {
         /// The agreement file.
         file: PathBuf,
     },
+    /// Sign an agreement file's exact bytes with this agency's key: the signature is added to
+    /// FILE.sigs. The agreement takes effect once every member has signed; nodes exchange
+    /// members' signatures when they connect.
+    Sign {
+        /// The agreement file.
+        file: PathBuf,
+        /// The node's configuration (its agency and key file).
+        #[arg(long, conflicts_with_all = ["key", "agency"], required_unless_present_all = ["key", "agency"])]
+        config: Option<PathBuf>,
+        /// The agency key file (with --agency, instead of --config).
+        #[arg(long, requires = "agency")]
+        key: Option<PathBuf>,
+        /// The agency signing (with --key).
+        #[arg(long, requires = "key")]
+        agency: Option<String>,
+    },
 }
 
 /// `accord config …`

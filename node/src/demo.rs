@@ -28,8 +28,16 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../examples/quad/agreements/quad-2026.toml"),
     ),
     (
+        "agreements/quad-2026.toml.sigs",
+        include_str!("../../examples/quad/agreements/quad-2026.toml.sigs"),
+    ),
+    (
         "agreements/tr-bg-2026.toml",
         include_str!("../../examples/quad/agreements/tr-bg-2026.toml"),
+    ),
+    (
+        "agreements/tr-bg-2026.toml.sigs",
+        include_str!("../../examples/quad/agreements/tr-bg-2026.toml.sigs"),
     ),
     (
         "pk-fia/node.toml",
@@ -126,6 +134,24 @@ pub fn write_federation(dir: &Path) -> Result<()> {
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
+    }
+    Ok(())
+}
+
+/// Signs the agreement file at `agreement` (after an edit, say) with every member's key
+/// found in the federation directory `dir` (`<dir>/<agency id, lower case>/agency.key`),
+/// replacing stale signatures: what each member does with `accord agreement sign`.
+pub fn sign_as_members(dir: &Path, agreement: &Path) -> Result<()> {
+    let bytes =
+        std::fs::read(agreement).with_context(|| format!("cannot read {}", agreement.display()))?;
+    let a =
+        accord_config::parse_agreement(agreement, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for member in &a.members {
+        let key_file = dir
+            .join(member.as_str().to_ascii_lowercase())
+            .join("agency.key");
+        let key = crate::files::read_key(&key_file)?;
+        crate::agreements::sign_file(agreement, member, &key)?;
     }
     Ok(())
 }

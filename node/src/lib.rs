@@ -3,6 +3,7 @@
 //! The binary `accord` (src/main.rs) is a thin shell over this library, so integration tests
 //! can drive the same code in process.
 
+pub mod agreements;
 pub mod api;
 pub mod audit;
 pub mod bundle;

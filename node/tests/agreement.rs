@@ -77,3 +77,123 @@ fn new_writes_a_template_that_check_refuses_until_filled() {
     let bad = accord(&["agreement", "new", "--template", "trilateral"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+/// A federation written like `accord demo`'s, with QUAD-2026's signature file emptied of
+/// every signature, as before anyone signed.
+fn unsigned_federation() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    accord_node::demo::write_federation(dir.path()).unwrap();
+    std::fs::remove_file(dir.path().join("agreements/quad-2026.toml.sigs")).unwrap();
+    dir
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn sign_adds_each_members_signature_and_check_shows_when_it_takes_effect() {
+    let fed = unsigned_federation();
+    let f = fed.path();
+    let file = f.join("agreements/quad-2026.toml");
+    let file_s = file.to_str().unwrap();
+    let cfg = |who: &str| f.join(who).join("node.toml").to_str().unwrap().to_owned();
+
+    let check = accord(&["config", "check", &cfg("tr-jgk")]);
+    assert!(check.status.success(), "{}", text(&check));
+    assert!(
+        text(&check).contains(
+            "QUAD-2026: NOT IN EFFECT, missing the signature of GR-HCG, IR-FARAJA, PK-FIA, TR-JGK"
+        ),
+        "{}",
+        text(&check)
+    );
+
+    let o = accord(&["agreement", "sign", file_s, "--config", &cfg("tr-jgk")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("as TR-JGK: added to"), "{}", text(&o));
+    assert!(text(&o).contains("not yet signed here by: GR-HCG, IR-FARAJA, PK-FIA"));
+    let again = accord(&["agreement", "sign", file_s, "--config", &cfg("tr-jgk")]);
+    assert!(again.status.success());
+    assert!(text(&again).contains("already holds TR-JGK's signature"));
+
+    // with --key and --agency instead of a configuration
+    for who in ["pk-fia", "ir-faraja", "gr-hcg"] {
+        let key = f.join(who).join("agency.key");
+        let o = accord(&[
+            "agreement",
+            "sign",
+            file_s,
+            "--key",
+            key.to_str().unwrap(),
+            "--agency",
+            &who.to_ascii_uppercase(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let sigs = std::fs::read_to_string(f.join("agreements/quad-2026.toml.sigs")).unwrap();
+    let lines = accord_protocol::agreement::parse_signature_file(&sigs).unwrap();
+    assert_eq!(lines.len(), 4);
+    let check = accord(&["config", "check", &cfg("tr-jgk")]);
+    assert!(
+        text(&check).contains("QUAD-2026: signed by every member"),
+        "{}",
+        text(&check)
+    );
+
+    // a non-member cannot sign
+    let bg = accord(&["agreement", "sign", file_s, "--config", &cfg("bg-gdbp")]);
+    assert_eq!(bg.status.code(), Some(1));
+    assert!(
+        text(&bg).contains("BG-GDBP is not a member of agreement QUAD-2026"),
+        "{}",
+        text(&bg)
+    );
+
+    // an edit breaks every signature: check names each stale line, and the node refuses to
+    // use the file until the members sign the new text
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("retention_days = 1095", "retention_days = 1000");
+    std::fs::write(&file, edited).unwrap();
+    let check = accord(&["config", "check", &cfg("gr-hcg")]);
+    assert_eq!(check.status.code(), Some(1));
+    let t = text(&check);
+    assert!(
+        t.contains("quad-2026.toml.sigs:")
+            && t.contains("the signature of TR-JGK on agreement QUAD-2026 does not verify"),
+        "{t}"
+    );
+    let o = accord(&["agreement", "sign", file_s, "--config", &cfg("gr-hcg")]);
+    assert!(
+        text(&o).contains("replaced GR-HCG's signature of an earlier text"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_bad_signature_file_is_refused_with_its_line() {
+    let fed = unsigned_federation();
+    let f = fed.path();
+    std::fs::write(
+        f.join("agreements/quad-2026.toml.sigs"),
+        "# signatures\nTR-JGK 00ff\nBG-GDBP 00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\n",
+    )
+    .unwrap();
+    let check = accord(&[
+        "config",
+        "check",
+        f.join("tr-jgk/node.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(check.status.code(), Some(1));
+    let t = text(&check);
+    assert!(
+        t.contains("quad-2026.toml.sigs:2:1") && t.contains("not 128 hex digits"),
+        "{t}"
+    );
+}

@@ -45,7 +45,11 @@ fn federation() -> tempfile::TempDir {
 
 fn config(fed: &Path, who: &str) -> NodeConfig {
     let path = fed.join(who).join("node.toml");
-    accord_config::load_node(&path, &|p: &Path| std::fs::read(p)).unwrap_or_else(|e| panic!("{e}"))
+    let mut cfg = accord_config::load_node(&path, &|p: &Path| std::fs::read(p))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // the agreements' signature files verified, as a node does before it shares under them
+    accord_node::agreements::prepare(&mut cfg, Some(&key(fed, who).public_key()), None).unwrap();
+    cfg
 }
 
 fn key(fed: &Path, who: &str) -> SecretKey {

@@ -29,6 +29,16 @@ fn agreement_file(name: &str) -> Vec<u8> {
     std::fs::read(quad_dir().join("agreements").join(name)).unwrap()
 }
 
+/// The members' signatures of an example agreement, from its signature file.
+fn agreement_signatures(name: &str) -> BTreeMap<AgencyId, [u8; 64]> {
+    let path = quad_dir().join("agreements").join(format!("{name}.sigs"));
+    accord_protocol::agreement::parse_signature_file(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.agency, l.signature))
+        .collect()
+}
+
 fn agency(id: &str) -> AgencyId {
     AgencyId::new(id).unwrap()
 }
@@ -100,6 +110,7 @@ fn quad_records() -> Vec<Envelope> {
 
 fn bundle_of(file: &str, records: &[Envelope], tombstones: &[BundleTombstone]) -> Vec<u8> {
     let keys = all_keys();
+    let signatures = agreement_signatures(file);
     let file = agreement_file(file);
     let tr = agency("TR-JGK");
     let export = Export {
@@ -107,6 +118,7 @@ fn bundle_of(file: &str, records: &[Envelope], tombstones: &[BundleTombstone]) -
         exported_by: &tr,
         exported_at: now(),
         keys: &keys,
+        signatures: &signatures,
         records,
         tombstones,
     };
@@ -441,10 +453,14 @@ fn an_altered_agreement_file_is_fatal() {
     lines[1]["file"] = Value::from(B64.encode(&file));
     let report = verify_bundle(&join(&lines));
     assert!(!report.is_ok());
+    // the altered text also loses every member's signature
     assert!(
         matches!(
             report.problems.as_slice(),
-            [BundleProblem::AgreementHash { line: 2, .. }]
+            [BundleProblem::AgreementHash { line: 2, .. }, rest @ ..]
+                if rest.len() == 5
+                    && rest[..4].iter().all(|p| matches!(p, BundleProblem::AgreementSignature { .. }))
+                    && matches!(&rest[4], BundleProblem::AgreementNotSigned { missing } if missing.len() == 4)
         ),
         "{report}"
     );
@@ -486,22 +502,49 @@ fn swapped_keys_fail_the_signatures() {
     lines[pk]["public_key"] = lines[tr]["public_key"].clone();
     lines[tr]["public_key"] = pk_key;
     let report = verify_bundle(&join(&lines));
-    assert!(report.problems.is_empty(), "{report}");
+    // their signatures of the agreement fail too, so it is reported as never in effect
+    let swapped: Vec<_> = report
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            BundleProblem::AgreementSignature { agency, reason, .. } => {
+                assert!(reason.contains("does not verify"), "{p}");
+                Some(agency.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(swapped, ["PK-FIA", "TR-JGK"], "{report}");
+    assert!(
+        matches!(report.problems.last(), Some(BundleProblem::AgreementNotSigned { missing }) if missing.len() == 2),
+        "{report}"
+    );
     for verdict in &report.records {
         let originator = verdict.originator.clone().unwrap();
         if originator == agency("GR-HCG") {
-            assert!(verdict.is_ok(), "{verdict}");
+            // its signature is fine, but nothing could be shared under an agreement that
+            // never took effect
+            assert!(
+                matches!(
+                    verdict.failures.as_slice(),
+                    [RecordFailure::NotPermitted(DenyReason::NotSigned { .. })]
+                ),
+                "{verdict}"
+            );
         } else {
             assert!(
                 matches!(
                     verdict.failures.as_slice(),
-                    [RecordFailure::Signature(VerifyError::WrongKey { .. })]
+                    [
+                        RecordFailure::Signature(VerifyError::WrongKey { .. }),
+                        RecordFailure::NotPermitted(DenyReason::NotSigned { .. })
+                    ]
                 ),
                 "{verdict}"
             );
         }
     }
-    assert_eq!(report.failed().count(), 5);
+    assert_eq!(report.failed().count(), 6);
 
     // A key replaced by an unrelated one: the same.
     let mut lines = lines.clone();
@@ -723,7 +766,7 @@ fn counts_duplicates_and_versions_are_checked() {
     lines.remove(3); // IR-FARAJA's key
     let report = verify_bundle(&join(&lines));
     assert!(
-        matches!(report.problems.as_slice(), [BundleProblem::MissingKey { agency, .. }] if agency.as_str() == "IR-FARAJA"),
+        matches!(report.problems.as_slice(), [BundleProblem::MissingKey { agency, .. }, BundleProblem::AgreementNotSigned { missing }] if agency.as_str() == "IR-FARAJA" && missing == std::slice::from_ref(agency)),
         "{report}"
     );
 
@@ -770,6 +813,7 @@ fn counts_duplicates_and_versions_are_checked() {
 #[test]
 fn the_writer_refuses_what_it_cannot_export_faithfully() {
     let file = agreement_file(QUAD);
+    let signatures = agreement_signatures(QUAD);
     let tr = agency("TR-JGK");
     let mut keys = all_keys();
     keys.remove(&agency("GR-HCG"));
@@ -779,6 +823,7 @@ fn the_writer_refuses_what_it_cannot_export_faithfully() {
         exported_by: &tr,
         exported_at: now(),
         keys: &keys,
+        signatures: &signatures,
         records: &records,
         tombstones: &[],
     };
@@ -874,4 +919,48 @@ fn random_mutations_never_panic() {
         let noise: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         assert!(!verify_bundle(&noise).is_ok());
     }
+}
+
+#[test]
+fn an_agreement_missing_a_members_signature_or_with_a_forged_one_is_reported() {
+    let bundle = bundle_of(QUAD, &quad_records(), &[]);
+    let mut lines = lines(&bundle);
+    let sigs = lines[1]["signatures"].as_array().unwrap().clone();
+    assert_eq!(sigs.len(), 4, "every member's signature is bundled");
+
+    // Greece's signature left out: the agreement never took effect
+    lines[1]["signatures"] = Value::from(
+        sigs.iter()
+            .filter(|s| s["agency"] != "GR-HCG")
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let report = verify_bundle(&join(&lines));
+    assert!(!report.is_ok());
+    assert!(
+        matches!(report.problems.as_slice(), [BundleProblem::AgreementNotSigned { missing }] if missing == &[agency("GR-HCG")]),
+        "{report}"
+    );
+    assert!(report.to_string().contains("lacks the signature of GR-HCG"));
+
+    // Greece's signature made by someone else's key
+    let forged = accord_protocol::agreement::sign_agreement(
+        &secret("TR-JGK"),
+        &sha256(&agreement_file(QUAD)),
+    );
+    let mut with_forgery = sigs.clone();
+    for s in &mut with_forgery {
+        if s["agency"] == "GR-HCG" {
+            s["signature"] = Value::from(hex::encode(forged));
+        }
+    }
+    lines[1]["signatures"] = Value::from(with_forgery);
+    let report = verify_bundle(&join(&lines));
+    assert!(
+        matches!(report.problems.as_slice(), [
+            BundleProblem::AgreementSignature { agency: a, .. },
+            BundleProblem::AgreementNotSigned { .. },
+        ] if a.as_str() == "GR-HCG"),
+        "{report}"
+    );
 }

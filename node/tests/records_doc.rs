@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use accord_config::parse_agreement;
+use accord_config::{Agreement, parse_agreement};
 use accord_node::draft::parse_draft;
 use accord_node::policy::{DenyReason, may_publish};
 use accord_protocol::{AgencyId, Category, Seq, Timestamp, sign, verify};
@@ -33,11 +33,34 @@ fn json_blocks(page: &str) -> Vec<(usize, String)> {
     blocks
 }
 
+/// An example agreement as a node holds it: its members' signatures (from its signature
+/// file) verified against their keys.
+fn signed_agreement(file: &str) -> Agreement {
+    let path = repo().join("examples/quad/agreements").join(file);
+    let mut a = parse_agreement(&path, &std::fs::read(&path).unwrap()).unwrap();
+    let sigs = std::fs::read_to_string(a.signature_path()).unwrap();
+    for l in accord_protocol::agreement::parse_signature_file(&sigs).unwrap() {
+        let dir = l.agency.as_str().to_ascii_lowercase();
+        let key = accord_protocol::SecretKey::from_key_file(
+            &std::fs::read_to_string(repo().join("examples/quad").join(dir).join("agency.key"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(accord_protocol::agreement::verify_agreement(
+            &key.public_key(),
+            &a.hash,
+            &l.signature
+        ));
+        a.signatures.insert(l.agency, l.signature);
+    }
+    assert!(a.fully_signed(), "{file} is signed by every member");
+    a
+}
+
 #[test]
 fn every_example_is_valid_and_permitted_and_each_category_has_one() {
     let page = std::fs::read_to_string(repo().join("docs/records.md")).unwrap();
-    let path = repo().join("examples/quad/agreements/quad-2026.toml");
-    let agreement = parse_agreement(&path, &std::fs::read(&path).unwrap()).unwrap();
+    let agreement = signed_agreement("quad-2026.toml");
     let local = AgencyId::new("TR-JGK").unwrap();
     let now = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
     let key = accord_protocol::SecretKey::from_key_file(
@@ -103,8 +126,7 @@ fn the_victim_example_is_refused_under_an_agreement_without_victim_data() {
     // The victim-identification example, moved to a category TR-BG-2026 permits, is still
     // denied there: TR-BG-2026 allows no victim-identifying data.
     let page = std::fs::read_to_string(repo().join("docs/records.md")).unwrap();
-    let path = repo().join("examples/quad/agreements/tr-bg-2026.toml");
-    let agreement = parse_agreement(&path, &std::fs::read(&path).unwrap()).unwrap();
+    let agreement = signed_agreement("tr-bg-2026.toml");
     let local = AgencyId::new("TR-JGK").unwrap();
     let now = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
     let (_, text) = json_blocks(&page)

@@ -308,6 +308,8 @@ fn an_agreement_not_in_force_refuses_publishing() {
         "the example's validity line changed; update this test"
     );
     std::fs::write(&path, ended).unwrap();
+    // every member signs the new text, so only its validity stands in the way
+    accord_node::demo::sign_as_members(f, &path).unwrap();
     let o = publish(f, "tr-jgk", VESSEL);
     let (_, stderr) = out(&o);
     assert_eq!(o.status.code(), Some(1), "{stderr}");

@@ -712,6 +712,7 @@ fn victim_data_travels_only_where_the_agreement_permits_it() {
     );
     assert_ne!(text, widened);
     std::fs::write(&path, widened).unwrap();
+    accord_node::demo::sign_as_members(f, &path).unwrap();
 
     let o = open_case(f, "TR-BG-2026");
     let (_, stderr) = out(&o);
@@ -1093,7 +1094,7 @@ async fn in_a_running_federation_requests_answers_and_return_updates_reach_exact
     let mut apis = Vec::new();
     for a in ["TR-JGK", "GR-HCG"] {
         apis.push(
-            accord_node::api::serve(by(a).clone(), by(a).config())
+            accord_node::api::serve(by(a).clone(), &by(a).config())
                 .await
                 .unwrap(),
         );
@@ -1142,12 +1143,18 @@ async fn in_a_running_federation_requests_answers_and_return_updates_reach_exact
     assert_eq!(listed[0]["state"], "answered");
     assert_eq!(listed[0]["answers"], serde_json::json!([answer.to_hex()]));
     // Pakistan, a member, sees the exchange between two others, linked up.
-    let at_pk = requests::list(&holdings(by("PK-FIA")), by("PK-FIA").config(), now(), true);
+    let at_pk = requests::list(&holdings(by("PK-FIA")), &by("PK-FIA").config(), now(), true);
     assert_eq!(at_pk.len(), 1);
     assert_eq!(at_pk[0].state, requests::RequestState::Answered);
     assert_eq!(at_pk[0].direction, requests::Direction::Between);
     assert!(
-        requests::list(&holdings(by("PK-FIA")), by("PK-FIA").config(), now(), false).is_empty()
+        requests::list(
+            &holdings(by("PK-FIA")),
+            &by("PK-FIA").config(),
+            now(),
+            false
+        )
+        .is_empty()
     );
 
     // A return case opened by Türkiye, advanced by Greece and by Türkiye.

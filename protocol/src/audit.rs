@@ -160,6 +160,18 @@ pub enum AuditEvent {
         /// The public key.
         public_key: PublicKey,
     },
+    /// A member's signature of an agreement file, received from a peer and verified; once
+    /// every member's signature is held the agreement takes effect.
+    AgreementSignature {
+        /// The agreement.
+        agreement: AgreementId,
+        /// SHA-256 of the agreement file that was signed.
+        hash: Digest32,
+        /// The member whose signature it is.
+        signer: AgencyId,
+        /// The peer it came from.
+        from: AgencyId,
+    },
     /// Two different records claimed one (agreement, originator, seq).
     Equivocation {
         /// The record offered second (kept as evidence).

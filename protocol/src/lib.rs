@@ -22,7 +22,9 @@ pub use vocab::{
     SourceReliability, VictimPurpose,
 };
 
+pub mod agreement;
 pub mod audit;
+pub mod batch;
 pub mod canonical;
 pub mod envelope;
 pub mod record;

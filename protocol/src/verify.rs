@@ -32,6 +32,12 @@ pub struct Verified<T> {
 }
 
 impl<T> Verified<T> {
+    /// For [`crate::batch::verify_batch`] only, which makes [`verify`]'s checks (its module
+    /// documentation gives the argument); nothing else may make a `Verified`.
+    pub(crate) fn checked(inner: T) -> Self {
+        Self { inner }
+    }
+
     /// The verified value.
     pub fn get(&self) -> &T {
         &self.inner

@@ -107,6 +107,12 @@ pub enum RejectCode {
     AgreementMismatch,
     /// The receiver is overloaded; retry later (12).
     Busy,
+    /// The receiver does not yet hold every member's signature of the agreement; retry once
+    /// the members' signatures have been exchanged (13).
+    AgreementNotSigned,
+    /// The record is signed by a delegated key outside its certificate's scope, or the
+    /// delegation was revoked before it (14).
+    DelegationRefused,
     /// A code this version does not know.
     Other(u8),
 }
@@ -127,6 +133,8 @@ impl RejectCode {
             RejectCode::Expired => 10,
             RejectCode::AgreementMismatch => 11,
             RejectCode::Busy => 12,
+            RejectCode::AgreementNotSigned => 13,
+            RejectCode::DelegationRefused => 14,
             RejectCode::Other(c) => c,
         }
     }
@@ -146,6 +154,8 @@ impl RejectCode {
             10 => RejectCode::Expired,
             11 => RejectCode::AgreementMismatch,
             12 => RejectCode::Busy,
+            13 => RejectCode::AgreementNotSigned,
+            14 => RejectCode::DelegationRefused,
             c => RejectCode::Other(c),
         }
     }
@@ -170,6 +180,9 @@ pub struct AgreementStatus {
     pub agreement_hash: [u8; 32],
     /// Per originator, the highest seq up to which the sender holds every record (0: none).
     pub heads: Vec<(AgencyId, u64)>,
+    /// The members' signatures of the agreement file that the sender holds (its own and
+    /// those it collected), so that members collect each other's.
+    pub signatures: Vec<(AgencyId, [u8; 64])>,
 }
 
 /// Asks for records `from ..= to` of one originator under one agreement.
@@ -332,6 +345,16 @@ impl Message {
                         put_id(&mut w, agency.as_str());
                         w.extend_from_slice(&seq.to_be_bytes());
                     }
+                    put_count(
+                        &mut w,
+                        a.signatures.len(),
+                        MAX_STATUS_HEADS,
+                        "agreement signatures",
+                    )?;
+                    for (agency, sig) in &a.signatures {
+                        put_id(&mut w, agency.as_str());
+                        w.extend_from_slice(sig);
+                    }
                 }
                 match &s.checkpoint {
                     None => w.push(0),
@@ -423,10 +446,17 @@ impl Message {
                         let agency = AgencyId::new(r.id("agency id")?)?;
                         heads.push((agency, r.u64("head seq")?));
                     }
+                    let k = r.count("agreement signatures", MAX_STATUS_HEADS)?;
+                    let mut signatures = Vec::with_capacity(k);
+                    for _ in 0..k {
+                        let agency = AgencyId::new(r.id("agency id")?)?;
+                        signatures.push((agency, r.array::<64>("agreement signature")?));
+                    }
                     agreements.push(AgreementStatus {
                         agreement,
                         agreement_hash,
                         heads,
+                        signatures,
                     });
                 }
                 let checkpoint = match r.u8("checkpoint flag")? {

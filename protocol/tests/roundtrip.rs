@@ -159,6 +159,7 @@ proptest! {
                 agreement: agreement.clone(),
                 agreement_hash: [n; 32],
                 heads: vec![(originator.clone(), u64::from(n)), (AgencyId::new("PK-FIA").unwrap(), 0)],
+                signatures: vec![(originator.clone(), [n; 64])],
             }], checkpoint: (n % 2 == 0).then(|| {
                 let c = accord_protocol::audit::Checkpoint { agency: originator.clone(), count: u64::from(n), head: accord_protocol::audit::Digest32([n; 32]), time: Timestamp::EPOCH };
                 accord_protocol::audit::sign_checkpoint(&c, &key).unwrap()

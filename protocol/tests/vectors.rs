@@ -91,3 +91,22 @@ fn full_record_vector() {
     r.originator = common::agency("TR-JGK");
     check("full", r);
 }
+
+#[test]
+fn agreement_signature_vector() {
+    use accord_protocol::agreement::{
+        AGREEMENT_DOMAIN, agreement_hash, agreement_message, sign_agreement, verify_agreement,
+    };
+    let v = &page_vectors()["agreement signature"];
+    let key = common::vector_key();
+    assert_eq!(v["seed"], common::VECTOR_SEED_HEX);
+    let file = hex::decode(&v["file"]).unwrap();
+    let hash = agreement_hash(&file);
+    assert_eq!(v["sha-256"], hex::encode(hash));
+    assert_eq!(v["signed message"], hex::encode(agreement_message(&hash)));
+    assert_eq!(v["signed message"][..40], hex::encode(AGREEMENT_DOMAIN));
+    let sig = sign_agreement(&key, &hash);
+    assert_eq!(v["signature"], hex::encode(sig));
+    let page_sig: [u8; 64] = hex::decode(&v["signature"]).unwrap().try_into().unwrap();
+    assert!(verify_agreement(&key.public_key(), &hash, &page_sig));
+}

@@ -118,6 +118,7 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
             agreement: AgreementId::new("QUAD-2026").unwrap(),
             agreement_hash: tr.cfg.agreements[&AgreementId::new("QUAD-2026").unwrap()].hash,
             heads: vec![],
+            signatures: vec![],
         }],
         checkpoint: None,
     });

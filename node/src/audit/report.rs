@@ -520,6 +520,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Export { .. } => "export",
         AuditEvent::Config { .. } => "config",
         AuditEvent::Key { .. } => "key",
+        AuditEvent::AgreementSignature { .. } => "agreement-signature",
         AuditEvent::Equivocation { .. } => "equivocation",
     }
 }

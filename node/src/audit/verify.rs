@@ -418,6 +418,12 @@ fn check_entries(
                     ("sender", from),
                 ],
             ),
+            AuditEvent::AgreementSignature {
+                agreement,
+                signer,
+                from,
+                ..
+            } => (agreement, vec![("signer", signer), ("sender", from)]),
             AuditEvent::Config { agreements, .. } => {
                 config = agreements
                     .iter()

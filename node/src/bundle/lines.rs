@@ -113,6 +113,17 @@ pub(crate) struct AgreementLine {
     pub(crate) sha256: [u8; 32],
     /// Standard base64 of the file's bytes.
     pub(crate) file: String,
+    /// The members' signatures of the file, by agency id.
+    pub(crate) signatures: Vec<AgreementSignatureLine>,
+}
+
+/// One member's signature of the agreement file (docs/protocol.md §8).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AgreementSignatureLine {
+    pub(crate) agency: AgencyId,
+    /// 128 hex digits.
+    pub(crate) signature: String,
 }
 
 /// A member's public key.

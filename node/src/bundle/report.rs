@@ -135,6 +135,26 @@ pub enum BundleProblem {
         /// The agreement the file defines.
         file: AgreementId,
     },
+    /// A signature of the agreement file that is not a member's valid signature.
+    #[error("line {line}: the signature of {agency} on the agreement file {reason}")]
+    AgreementSignature {
+        /// The line.
+        line: usize,
+        /// Whose signature it claims to be.
+        agency: AgencyId,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Not every member signed the agreement file: it never took effect.
+    #[error(
+        "the agreement file lacks the signature of {}: it has not taken effect, so nothing \
+         could be shared under it",
+        missing.iter().map(AgencyId::as_str).collect::<Vec<_>>().join(", ")
+    )]
+    AgreementNotSigned {
+        /// The members whose signature is missing.
+        missing: Vec<AgencyId>,
+    },
     /// A key for an agency that is not a member.
     #[error("line {line}: key for {agency}, which is not a member of agreement {agreement}")]
     KeyForNonMember {

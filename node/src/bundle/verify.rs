@@ -64,6 +64,12 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         }
     };
     check_keys(&parsed.keys, agreement.as_ref(), &mut report);
+    let agreement = agreement.map(|mut a| {
+        if let Some((line, item)) = &parsed.agreement {
+            check_signatures(*line, item, &mut a, &mut report);
+        }
+        a
+    });
     check_counts(&header, &parsed, &mut report);
 
     let mut checked = Vec::with_capacity(parsed.records.len());
@@ -287,6 +293,50 @@ fn check_keys(
                 });
             }
         }
+    }
+}
+
+/// Each signature of the agreement file is a member's and verifies against the member's
+/// bundled key; the valid ones make the agreement's signatures, and every member must have
+/// signed.
+fn check_signatures(
+    line: usize,
+    item: &AgreementLine,
+    agreement: &mut Agreement,
+    report: &mut BundleReport,
+) {
+    for s in &item.signatures {
+        let problem = |reason: &str| BundleProblem::AgreementSignature {
+            line,
+            agency: s.agency.clone(),
+            reason: reason.to_owned(),
+        };
+        let mut sig = [0u8; 64];
+        if s.signature.len() != 128 || hex::decode_to_slice(&s.signature, &mut sig).is_err() {
+            report.problem(problem("is not 128 hex digits"));
+            continue;
+        }
+        if !agreement.is_member(&s.agency) {
+            report.problem(problem("is not a member's"));
+            continue;
+        }
+        if agreement.signatures.contains_key(&s.agency) {
+            report.problem(problem("appears twice"));
+            continue;
+        }
+        let Some(key) = report.keys.get(&s.agency) else {
+            continue; // the missing key is reported already
+        };
+        if !accord_protocol::agreement::verify_agreement(key, &agreement.hash, &sig) {
+            report.problem(problem("does not verify against the member's key"));
+            continue;
+        }
+        agreement.signatures.insert(s.agency.clone(), sig);
+    }
+    if !agreement.fully_signed() {
+        report.problem(BundleProblem::AgreementNotSigned {
+            missing: agreement.missing_signatures(),
+        });
     }
 }
 

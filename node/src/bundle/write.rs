@@ -13,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use thiserror::Error;
 
-use super::lines::{AgreementLine, HeaderLine, KeyLine, Line, RecordLine};
+use super::lines::{AgreementLine, AgreementSignatureLine, HeaderLine, KeyLine, Line, RecordLine};
 use super::{AGREEMENT_FILE_NAME, BUNDLE_VERSION, BundleTombstone};
 
 /// What an export holds: one agreement's file, its members' keys, its records and tombstones.
@@ -27,6 +27,8 @@ pub struct Export<'a> {
     pub exported_at: Timestamp,
     /// Public keys by agency. Every member's key must be here; keys of others are left out.
     pub keys: &'a BTreeMap<AgencyId, PublicKey>,
+    /// The members' signatures of the agreement file, as the node verified them.
+    pub signatures: &'a BTreeMap<AgencyId, [u8; 64]>,
     /// The signed records shared under the agreement, exact bytes, in any order.
     pub records: &'a [Envelope],
     /// The tombstones of records purged from under the agreement, in any order.
@@ -141,6 +143,15 @@ pub fn write_bundle(out: &mut impl Write, export: &Export<'_>) -> Result<(), Bun
     let file = AgreementLine {
         sha256: agreement.hash,
         file: B64.encode(export.agreement_file),
+        signatures: export
+            .signatures
+            .iter()
+            .filter(|(a, _)| agreement.is_member(a))
+            .map(|(a, sig)| AgreementSignatureLine {
+                agency: a.clone(),
+                signature: hex::encode(sig),
+            })
+            .collect(),
     };
     write_line(out, &Line::Agreement(file))?;
     for key in keys {

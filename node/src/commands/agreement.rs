@@ -4,8 +4,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use accord_protocol::AgencyId;
+use accord_protocol::agreement::parse_signature_file;
+
 use super::node::refuse;
-use crate::{Refused, files};
+use crate::{Refused, agreements, files};
 
 /// The bilateral template (docs/model-mou.md).
 pub const BILATERAL: &str = include_str!("../../templates/bilateral.toml");
@@ -64,4 +67,74 @@ pub fn check(file: &Path) -> Result<()> {
             Err(Refused.into())
         }
     }
+}
+
+/// Signs an agreement file as this agency (from `--config`, or `--key` with `--agency`) and
+/// prints which members' signatures its signature file now holds.
+pub fn sign(
+    file: &Path,
+    config: Option<&Path>,
+    key: Option<&Path>,
+    agency: Option<&str>,
+) -> Result<()> {
+    let (agency, key_file) = match (config, key, agency) {
+        (Some(config), _, _) => {
+            let cfg = super::node::load(config)?;
+            (cfg.agency, cfg.key_file)
+        }
+        (None, Some(key), Some(agency)) => (
+            AgencyId::new(agency).map_err(|e| refuse("--agency", e))?,
+            key.to_owned(),
+        ),
+        _ => {
+            return Err(refuse(
+                "agreement sign",
+                "give --config, or --key with --agency",
+            ));
+        }
+    };
+    let key = files::read_key(&key_file)?;
+    let (a, what) =
+        agreements::sign_file(file, &agency, &key).map_err(|e| refuse("agreement sign", e))?;
+    let sig_path = a.signature_path();
+    match what {
+        agreements::Signed::Added => println!(
+            "signed {} (sha-256 {}) as {agency}: added to {}",
+            a.id,
+            a.hash_hex(),
+            sig_path.display()
+        ),
+        agreements::Signed::Replaced => println!(
+            "signed {} (sha-256 {}) as {agency}: replaced {agency}'s signature of an earlier \
+             text in {}",
+            a.id,
+            a.hash_hex(),
+            sig_path.display()
+        ),
+        agreements::Signed::AlreadySigned => println!(
+            "{} already holds {agency}'s signature of this text of {}",
+            sig_path.display(),
+            a.id
+        ),
+    }
+    let text = std::fs::read_to_string(&sig_path).unwrap_or_default();
+    let present: Vec<AgencyId> = parse_signature_file(&text)
+        .map(|lines| lines.into_iter().map(|l| l.agency).collect())
+        .unwrap_or_default();
+    let missing: Vec<&str> = a
+        .members
+        .iter()
+        .filter(|m| !present.contains(m))
+        .map(AgencyId::as_str)
+        .collect();
+    if missing.is_empty() {
+        println!("every member's signature is in {}", sig_path.display());
+    } else {
+        println!(
+            "not yet signed here by: {} (they sign their copies; nodes exchange signatures when \
+             they connect, and the agreement takes effect once every member's is held)",
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }

@@ -63,6 +63,7 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
             exported_by: &node.cfg.agency,
             exported_at: now()?,
             keys: &keys,
+            signatures: &a.signatures,
             records: &records,
             tombstones: &tombstones,
         },

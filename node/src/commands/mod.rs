@@ -32,6 +32,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Agreement {
             command: AgreementCommand::Check { file },
         } => agreement::check(&file),
+        Command::Agreement {
+            command:
+                AgreementCommand::Sign {
+                    file,
+                    config,
+                    key,
+                    agency,
+                },
+        } => agreement::sign(&file, config.as_deref(), key.as_deref(), agency.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => config::check(&file),

@@ -23,10 +23,12 @@ impl Node {
     /// Loads the configuration (printing every problem and refusing when it is invalid) and
     /// opens the store.
     pub fn open(config: &Path) -> Result<Self> {
-        let cfg = load(config)?;
+        let mut cfg = load(config)?;
         // a process that just closed the store releases its lock a moment later
         let store = Store::open_waiting(&cfg.data_dir, std::time::Duration::from_secs(1))?;
         store.bind_agency(&cfg.agency)?;
+        let own = own_public_key(&cfg);
+        crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
         Ok(Self { cfg, store })
     }
 
@@ -53,6 +55,9 @@ impl Node {
         match Store::open_waiting(&cfg.data_dir, std::time::Duration::from_millis(300)) {
             Ok(store) => {
                 store.bind_agency(&cfg.agency)?;
+                let mut cfg = cfg;
+                let own = own_public_key(&cfg);
+                crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
                 Ok(Opened::Local(Node { cfg, store }))
             }
             Err(e) if e.is_locked() => {
@@ -107,6 +112,12 @@ pub fn load(config: &Path) -> Result<NodeConfig> {
         eprintln!("{errors}");
         anyhow::Error::new(Refused)
     })
+}
+
+/// The agency's public key, when this process can read the key file (its own signature of an
+/// agreement counts only then).
+fn own_public_key(cfg: &NodeConfig) -> Option<accord_protocol::PublicKey> {
+    files::read_key(&cfg.key_file).ok().map(|k| k.public_key())
 }
 
 /// The current time, whole seconds.

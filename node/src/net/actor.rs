@@ -60,6 +60,8 @@ struct Backoff {
 pub(crate) struct Actor {
     pub swarm: Swarm<Behaviour>,
     pub cfg: Arc<NodeConfig>,
+    /// The configuration the handles read; replaced when an agreement gains a signature.
+    pub shared_cfg: super::handle::SharedConfig,
     pub key: Arc<SecretKey>,
     pub store: Arc<Store>,
     pub net: NetConfig,
@@ -107,7 +109,7 @@ impl Actor {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         swarm: Swarm<Behaviour>,
-        cfg: Arc<NodeConfig>,
+        shared_cfg: super::handle::SharedConfig,
         key: Arc<SecretKey>,
         store: Arc<Store>,
         net: NetConfig,
@@ -115,6 +117,7 @@ impl Actor {
         events: broadcast::Sender<NodeEvent>,
         peer_ids: BTreeMap<PeerId, AgencyId>,
     ) -> Self {
+        let cfg = shared_cfg.get();
         let dir = crate::publish::directory(&cfg, &key);
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
         let addresses = cfg
@@ -125,6 +128,7 @@ impl Actor {
         Self {
             swarm,
             cfg,
+            shared_cfg,
             key,
             store,
             net,
@@ -496,6 +500,9 @@ impl Actor {
                 dropped.push(key);
                 continue;
             };
+            if !agreement.fully_signed() {
+                continue; // kept until every member's signature is held
+            }
             if let Some(reason) = may_send(&record, agreement, peer, now).reason() {
                 tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
                 withheld.push(AuditEvent::Withheld {
@@ -555,6 +562,7 @@ impl Actor {
             })
             .collect();
         let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+        let mut retry_later = false;
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(ack.results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
@@ -594,8 +602,13 @@ impl Actor {
                 }
                 AckEntry::Rejected { code, detail } => {
                     let detail_for_audit = detail.clone();
-                    let transient =
-                        matches!(code, RejectCode::Busy | RejectCode::AgreementMismatch);
+                    let transient = matches!(
+                        code,
+                        RejectCode::Busy
+                            | RejectCode::AgreementMismatch
+                            | RejectCode::AgreementNotSigned
+                    );
+                    retry_later |= transient;
                     tracing::warn!(%peer, %id, code = code.code(), %detail, transient, "peer refused our record");
                     self.emit(NodeEvent::RefusedByPeer {
                         peer: peer.clone(),
@@ -623,7 +636,10 @@ impl Actor {
         if let Err(e) = self.store.audit(self.now(), refused) {
             tracing::error!(error = %e, "cannot write the audit log");
         }
-        self.push(&peer);
+        if !retry_later {
+            // a transient refusal waits for the next tick instead of being resent at once
+            self.push(&peer);
+        }
     }
 
     // ---- catch-up: sync status and ranges ---------------------------------------------------
@@ -647,6 +663,7 @@ impl Actor {
                 agreement: a.id.clone(),
                 agreement_hash: a.hash,
                 heads,
+                signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
             });
         }
         SyncStatus {
@@ -706,6 +723,7 @@ impl Actor {
             }
         }
         let mut behind = false;
+        let mut new_signatures = Vec::new();
         let cfg = self.cfg.clone();
         for st in status.agreements {
             let Some(a) = cfg.agreements.get(&st.agreement) else {
@@ -730,6 +748,14 @@ impl Actor {
             }
             self.mismatched.remove(&pair);
             self.confirmed.insert(pair);
+            for (signer, sig) in &st.signatures {
+                if a.is_member(signer) && !a.signatures.contains_key(signer) {
+                    new_signatures.push((a.id.clone(), signer.clone(), *sig));
+                }
+            }
+            if !a.fully_signed() {
+                continue; // nothing moves under it until every member has signed
+            }
             let ours = self.store.heads(&a.id).unwrap_or_default();
             let mut behind_here = false;
             for (originator, theirs) in st.heads {
@@ -749,11 +775,78 @@ impl Actor {
                 self.last_catch_up.insert(a.id.clone(), self.now());
             }
         }
+        if self.collect_signatures(peer, new_signatures) {
+            // the peers still lacking them learn them now; agreements that took effect start
+            self.sync_all();
+        }
         if !behind {
             self.emit(NodeEvent::CaughtUp { peer: peer.clone() });
         }
         // our side may have records the peer lacks: the push of our outbox goes now
         self.push(peer);
+    }
+
+    /// Verifies members' agreement signatures a peer holds and keeps the valid ones (store,
+    /// audit entry, configuration). Returns whether any was new.
+    fn collect_signatures(
+        &mut self,
+        peer: &AgencyId,
+        found: Vec<(AgreementId, AgencyId, [u8; 64])>,
+    ) -> bool {
+        let own = self.key.public_key();
+        let mut cfg = (*self.cfg).clone();
+        let mut changed = false;
+        for (id, signer, sig) in found {
+            let Some(a) = cfg.agreements.get(&id) else {
+                continue;
+            };
+            if a.signatures.contains_key(&signer) {
+                continue;
+            }
+            let Some(key) = crate::agreements::member_key(&cfg, Some(&own), &signer) else {
+                continue;
+            };
+            if !accord_protocol::agreement::verify_agreement(&key, &a.hash, &sig) {
+                tracing::warn!(%peer, agreement = %id, %signer, "refused an agreement signature that does not verify");
+                self.emit(NodeEvent::rejected(
+                    peer,
+                    RejectCode::BadSignature,
+                    format!("agreement {id}: the signature of {signer} does not verify"),
+                ));
+                continue;
+            }
+            let hash = a.hash;
+            match self
+                .store
+                .keep_agreement_signature(self.now(), &id, &hash, &signer, peer, &sig)
+            {
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot keep an agreement signature");
+                    continue;
+                }
+            }
+            if let Some(a) = cfg.agreements.get_mut(&id) {
+                a.signatures.insert(signer.clone(), sig);
+                changed = true;
+                tracing::info!(agreement = %id, %signer, from = %peer, "agreement signature collected");
+                let in_effect = a.fully_signed();
+                self.emit(NodeEvent::AgreementSigned {
+                    agreement: id.clone(),
+                    signer,
+                    in_effect,
+                });
+                if in_effect {
+                    tracing::info!(agreement = %id, "every member has signed: the agreement takes effect");
+                }
+            }
+        }
+        if changed {
+            let cfg = Arc::new(cfg);
+            self.shared_cfg.set(cfg.clone());
+            self.cfg = cfg;
+        }
+        changed
     }
 
     fn fetch(

@@ -93,6 +93,15 @@ pub enum NodeEvent {
         /// Details.
         detail: String,
     },
+    /// A member's signature of an agreement was collected from a peer and verified.
+    AgreementSigned {
+        /// The agreement.
+        agreement: AgreementId,
+        /// The member whose signature it is.
+        signer: AgencyId,
+        /// Whether every member's signature is now held (the agreement takes effect).
+        in_effect: bool,
+    },
     /// A peer holds a different text of an agreement: nothing is shared under it with them.
     AgreementMismatch {
         /// The agreement.
@@ -161,8 +170,33 @@ pub struct NodeHandle {
     pub(crate) tx: mpsc::Sender<Command>,
     pub(crate) events: broadcast::Sender<NodeEvent>,
     pub(crate) store: Arc<Store>,
-    pub(crate) cfg: Arc<NodeConfig>,
+    pub(crate) cfg: SharedConfig,
     pub(crate) key: Arc<SecretKey>,
+}
+
+/// The configuration as the running node holds it: agreements gain members' signatures while
+/// it runs, so the actor replaces it and every handle reads the latest.
+#[derive(Clone, Debug)]
+pub(crate) struct SharedConfig(Arc<std::sync::RwLock<Arc<NodeConfig>>>);
+
+impl SharedConfig {
+    pub(crate) fn new(cfg: Arc<NodeConfig>) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(cfg)))
+    }
+
+    pub(crate) fn get(&self) -> Arc<NodeConfig> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set(&self, cfg: Arc<NodeConfig>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = cfg;
+    }
 }
 
 /// The node has stopped.
@@ -176,9 +210,10 @@ impl NodeHandle {
         &self.store
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Arc<NodeConfig> {
-        &self.cfg
+    /// The configuration as it is now (agreements gain members' signatures while the node
+    /// runs).
+    pub fn config(&self) -> Arc<NodeConfig> {
+        self.cfg.get()
     }
 
     /// Events from now on.
@@ -195,7 +230,7 @@ impl NodeHandle {
     /// Publishes a draft (numbered, checked, signed, stored, flushed) and hands it to the
     /// network for delivery.
     pub async fn publish(&self, draft: Draft, now: Timestamp) -> Result<RecordId, PublishError> {
-        let (store, cfg, key) = (self.store.clone(), self.cfg.clone(), self.key.clone());
+        let (store, cfg, key) = (self.store.clone(), self.cfg.get(), self.key.clone());
         let agreement = draft.agreement.clone();
         let id =
             tokio::task::spawn_blocking(move || publish_draft(&store, &cfg, &key, &draft, now))

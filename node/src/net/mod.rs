@@ -86,6 +86,9 @@ pub enum StartError {
     /// The store refused the node (bound to another agency, or failed).
     #[error("store: {0}")]
     Store(String),
+    /// An agreement's signature file holds a signature that does not verify.
+    #[error("{0}")]
+    Agreements(String),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -121,7 +124,7 @@ impl Running {
 /// Starts the node: builds the swarm with the agency key as identity, listens on the
 /// configured addresses and spawns the actor.
 pub async fn start(
-    cfg: NodeConfig,
+    mut cfg: NodeConfig,
     key: SecretKey,
     store: Arc<Store>,
     net: NetConfig,
@@ -129,6 +132,8 @@ pub async fn start(
     store
         .bind_agency(&cfg.agency)
         .map_err(|e| StartError::Store(e.to_string()))?;
+    crate::agreements::prepare(&mut cfg, Some(&key.public_key()), Some(&store))
+        .map_err(|e| StartError::Agreements(format!("{e:#}")))?;
     let config_event = accord_protocol::audit::AuditEvent::Config {
         agreements: cfg
             .agreements
@@ -176,23 +181,15 @@ pub async fn start(
     let (events, _) = broadcast::channel(handle::EVENT_CAPACITY);
     let cfg = Arc::new(cfg);
     let key = Arc::new(key);
+    let shared = handle::SharedConfig::new(cfg.clone());
     let handle = NodeHandle {
         tx,
         events: events.clone(),
         store: store.clone(),
-        cfg: cfg.clone(),
+        cfg: shared.clone(),
         key: key.clone(),
     };
-    let actor = actor::Actor::new(
-        swarm,
-        cfg.clone(),
-        key.clone(),
-        store,
-        net,
-        rx,
-        events,
-        peer_ids,
-    );
+    let actor = actor::Actor::new(swarm, shared, key.clone(), store, net, rx, events, peer_ids);
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));
     Ok(Running { handle, task })

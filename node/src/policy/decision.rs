@@ -125,6 +125,13 @@ pub enum DenyReason {
         /// The agreement.
         agreement: AgreementId,
     },
+    /// Not every member's signature of the agreement file is held yet: it has not taken effect.
+    NotSigned {
+        /// The agreement.
+        agreement: AgreementId,
+        /// The members whose signature is missing.
+        missing: Vec<AgencyId>,
+    },
     /// The agreement's first day is still to come.
     NotYetInForce {
         /// The agreement.
@@ -243,6 +250,7 @@ impl DenyReason {
         match self {
             // the record and the agreement it is checked under disagree
             DenyReason::WrongAgreement { .. } => RejectCode::AgreementMismatch,
+            DenyReason::NotSigned { .. } => RejectCode::AgreementNotSigned,
             DenyReason::UnknownAgreement { .. }
             | DenyReason::NotYetInForce { .. }
             | DenyReason::NoLongerInForce { .. } => RejectCode::AgreementNotInForce,
@@ -287,6 +295,17 @@ impl fmt::Display for DenyReason {
             } => write!(
                 f,
                 "{party} {agency} is not a member of agreement {agreement}"
+            ),
+            DenyReason::NotSigned { agreement, missing } => write!(
+                f,
+                "agreement {agreement} has not taken effect: the signature of {} is not held yet \
+                 (hint: each member signs with `accord agreement sign`; members exchange \
+                 signatures when they connect)",
+                missing
+                    .iter()
+                    .map(AgencyId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             DenyReason::NotYetInForce {
                 agreement,

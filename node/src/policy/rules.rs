@@ -48,6 +48,17 @@ pub(crate) fn member(
     })
 }
 
+/// Every member's verified signature of the agreement file is held: it has taken effect.
+pub(crate) fn signed(agreement: &Agreement) -> Result<(), DenyReason> {
+    if agreement.fully_signed() {
+        return Ok(());
+    }
+    Err(DenyReason::NotSigned {
+        agreement: agreement.id.clone(),
+        missing: agreement.missing_signatures(),
+    })
+}
+
 /// The agreement is in force at `now`, first and last day included.
 pub(crate) fn in_force(agreement: &Agreement, now: Timestamp) -> Result<(), DenyReason> {
     if agreement.in_force(now) {
@@ -106,6 +117,7 @@ pub(crate) fn shareable(
     agreement: &Agreement,
     now: Timestamp,
 ) -> Result<(), DenyReason> {
+    signed(agreement)?;
     in_force(agreement, now)?;
     content(record, agreement)?;
     not_expired(record, now)

@@ -67,7 +67,15 @@ name = "focal point"
 contact = "fp@bg.example"
 "#;
 
+/// The agreement as a node holds it once every member has signed: policy trusts that the
+/// node verified the signatures (`crate::agreements`), so any 64 bytes stand in for them here.
 fn parse(name: &str, text: &str) -> Agreement {
+    let mut a = unsigned(name, text);
+    a.signatures = a.members.iter().map(|m| (m.clone(), [1u8; 64])).collect();
+    a
+}
+
+fn unsigned(name: &str, text: &str) -> Agreement {
     match parse_agreement(Path::new(name), text.as_bytes()) {
         Ok(a) => a,
         Err(e) => panic!("test agreement {name} does not parse: {e}"),
@@ -248,6 +256,38 @@ fn a_record_checked_against_another_agreement_is_denied() {
         may_accept(&verified(&record()), &tr(), &bg(), Some(&other), now()),
         expected
     );
+}
+
+// signatures: an agreement takes effect only when every member has signed it --------------
+
+#[test]
+fn an_agreement_missing_a_members_signature_is_not_shared_under() {
+    let mut a = unsigned("quad-test.toml", QUAD);
+    a.signatures.insert(tr(), [1; 64]);
+    a.signatures.insert(pk(), [1; 64]);
+    let expected = deny(DenyReason::NotSigned {
+        agreement: quad_id(),
+        missing: vec![gr()],
+    });
+    assert_eq!(may_publish(&tr(), &a, &record(), now()), expected);
+    assert_eq!(may_send(&record(), &a, &pk(), now()), expected);
+    assert_eq!(
+        may_accept(&verified(&record()), &tr(), &pk(), Some(&a), now()),
+        expected
+    );
+    assert_eq!(
+        expected.reason().unwrap().reject_code(),
+        RejectCode::AgreementNotSigned
+    );
+    assert!(
+        expected
+            .reason()
+            .unwrap()
+            .to_string()
+            .contains("the signature of GR-HCG is not held yet")
+    );
+    a.signatures.insert(gr(), [1; 64]);
+    assert_eq!(may_publish(&tr(), &a, &record(), now()), Decision::Allow);
 }
 
 // send: the peer must be a member (rule 1) ---------------------------------------------------

@@ -5,7 +5,7 @@
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, entry_hash, sign_checkpoint,
 };
-use accord_protocol::{AgencyId, RecordId, SecretKey, Timestamp};
+use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp};
 
 use super::{Store, StoreError, keys};
 
@@ -294,6 +294,64 @@ impl Store {
         Ok(self.tree.apply_batch(batch)?)
     }
 
+    /// Keeps a member's verified signature of an agreement file (received from `from`) with
+    /// its audit entry, in one batch, and flushes. Returns `false` when it was held already.
+    pub fn keep_agreement_signature(
+        &self,
+        now: Timestamp,
+        agreement: &AgreementId,
+        hash: &[u8; 32],
+        signer: &AgencyId,
+        from: &AgencyId,
+        signature: &[u8; 64],
+    ) -> Result<bool, StoreError> {
+        let key = agreement_signature_key(hash, Some(signer));
+        let _guard = self.lock();
+        if self.tree.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        batch.insert(key, signature.to_vec());
+        self.append_audit(
+            &mut batch,
+            &mut head,
+            now,
+            [AuditEvent::AgreementSignature {
+                agreement: agreement.clone(),
+                hash: Digest32(*hash),
+                signer: signer.clone(),
+                from: from.clone(),
+            }],
+        )?;
+        self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
+        Ok(true)
+    }
+
+    /// The members' signatures of the agreement file with this hash that were collected from
+    /// peers (verified when they arrived).
+    pub fn agreement_signatures(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<Vec<(AgencyId, [u8; 64])>, StoreError> {
+        let prefix = agreement_signature_key(hash, None);
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let signer = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|t| AgencyId::new(t).ok())
+                .ok_or_else(|| StoreError::Corrupt("agreement signature key".into()))?;
+            let sig: [u8; 64] = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("agreement signature is not 64 bytes".into()))?;
+            out.push((signer, sig));
+        }
+        Ok(out)
+    }
+
     fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree.scan_prefix([prefix]) {
@@ -311,4 +369,15 @@ fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
 
 fn crate_sha(bytes: &[u8]) -> [u8; 32] {
     accord_protocol::audit::sha256(bytes).0
+}
+
+/// `meta "agreement-sig/" <hash hex> "/" [signer]`.
+fn agreement_signature_key(hash: &[u8; 32], signer: Option<&AgencyId>) -> Vec<u8> {
+    let mut k = keys::meta("agreement-sig/");
+    k.extend_from_slice(hex::encode(hash).as_bytes());
+    k.push(b'/');
+    if let Some(s) = signer {
+        k.extend_from_slice(s.as_str().as_bytes());
+    }
+    k
 }
