@@ -23,6 +23,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Delegated keys for liaison officers: issue a certificate, revoke one.
+    Delegate {
+        /// What to do.
+        #[command(subcommand)]
+        command: DelegateCommand,
+    },
     /// Agreements: write one from the model MoU, check one.
     Agreement {
         /// What to do.
@@ -110,6 +116,12 @@ pub enum Command {
     /// loopback: publish samples, wait for delivery, show who holds what; exit 0 if every
     /// record reached exactly its agreement's members.
     Demo,
+    /// Benchmarks: the mesh on loopback against the machine's own verification rate.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Run the node: connect to the agreements' members, deliver and receive records, serve
     /// the local API. Stops cleanly on Ctrl-C or SIGTERM.
     Run {
@@ -220,6 +232,62 @@ pub enum AgreementCommand {
     },
 }
 
+/// `accord delegate …`
+#[derive(Debug, Subcommand)]
+pub enum DelegateCommand {
+    /// Issue a delegation certificate to a liaison officer's key, signed with the agency key:
+    /// records that key signs count as the agency's within the agreements, categories and
+    /// period given, and nowhere else (docs/protocol.md §10).
+    Issue {
+        /// The node's configuration (agency, key file, agreements).
+        #[arg(long)]
+        config: PathBuf,
+        /// The officer's public key, `ed25519:<hex>` (from `accord keygen` on their device).
+        #[arg(long)]
+        delegate_key: String,
+        /// Who holds the key: name and post.
+        #[arg(long)]
+        holder: String,
+        /// The country the officer is posted to (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        host_country: String,
+        /// An agreement the key may sign under (repeat for several); the agency must be party
+        /// to each.
+        #[arg(long = "agreement", required = true)]
+        agreements: Vec<String>,
+        /// A record category the key may sign (repeat); each must be permitted by every
+        /// agreement named.
+        #[arg(long = "category", required = true)]
+        categories: Vec<String>,
+        /// First moment covered (default: now), `YYYY-MM-DDTHH:MM:SSZ`.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last moment covered, `YYYY-MM-DDTHH:MM:SSZ`; within every agreement's validity.
+        #[arg(long)]
+        until: String,
+        /// The certificate file to write (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Revoke a certificate: records its key signs from `--from` on are refused everywhere.
+    Revoke {
+        /// The certificate file.
+        certificate: PathBuf,
+        /// The node's configuration (agency and key file).
+        #[arg(long)]
+        config: PathBuf,
+        /// From when the key is no longer trusted (default: now).
+        #[arg(long)]
+        from: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The revocation file to write (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 /// `accord config …`
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -290,5 +358,33 @@ pub enum AuditCommand {
         /// The node's configuration.
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
+    },
+}
+
+/// `accord bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The examples/quad federation on loopback in this process: delivered records/s, latency,
+    /// catch-up, memory, store size, raw verify_strict and bare request-response rates, and
+    /// `efficiency: X.XX` (docs/benchmarks.md).
+    Mesh {
+        /// The small run: finishes in under a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Records published in the timed phase (default 20000; 2000 with --quick).
+        #[arg(long)]
+        records: Option<usize>,
+        /// Offered rate in records/s (default: as fast as possible).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Records a member misses before it rejoins (default 100000; 2000 with --quick).
+        #[arg(long = "catch-up")]
+        catch_up: Option<usize>,
+        /// How many of the five agencies run (2 to 5).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
+        nodes: Option<u8>,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

@@ -30,7 +30,35 @@ fn block(name: &str, record: &Record) {
     println!("```");
 }
 
+/// The delegated-key vector of §10: the TEST 1 key is the agency's, the RFC 8032 TEST 2 key
+/// (seed `4ccd…a6fb`) the liaison officer's.
+fn delegation_block() {
+    let (agency, officer) = (common::vector_key(), common::officer_key());
+    let d = common::vector_delegation();
+    let cert = accord_protocol::delegation::issue(&d, &agency).unwrap();
+    let record = common::minimal_record();
+    let env = accord_protocol::envelope::sign_delegated(&record, &officer, cert.clone()).unwrap();
+    println!("```vector");
+    println!("vector: delegation");
+    println!("agency seed: {}", common::VECTOR_SEED_HEX);
+    println!("officer seed: {}", common::OFFICER_SEED_HEX);
+    println!(
+        "certificate: {}",
+        String::from_utf8(cert.bytes.clone()).unwrap()
+    );
+    wrap("certificate signature", &hex::encode(cert.signature));
+    println!(
+        "certificate id: {}",
+        hex::encode(accord_protocol::delegation::certificate_id(&cert).0)
+    );
+    println!("id: {}", env.id());
+    wrap("signature", &hex::encode(env.signature()));
+    wrap("envelope", &hex::encode(env.encode()));
+    println!("```");
+}
+
 fn main() {
+    delegation_block();
     block("minimal", &common::minimal_record());
     let mut full = common::full_record();
     full.originator = common::agency("TR-JGK");

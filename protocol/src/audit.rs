@@ -291,7 +291,7 @@ impl Signed {
     }
 }
 
-fn sign_bytes(domain: &[u8], bytes: Vec<u8>, key: &SecretKey) -> Signed {
+pub(crate) fn sign_bytes(domain: &[u8], bytes: Vec<u8>, key: &SecretKey) -> Signed {
     let signature = key.sign_raw(&[domain, &bytes].concat());
     Signed { bytes, signature }
 }
@@ -351,12 +351,12 @@ pub fn sha256(bytes: &[u8]) -> Digest32 {
     Digest32(Sha256::digest(bytes).into())
 }
 
-fn canonical_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn canonical_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, RecordError> {
     let value = serde_json::to_value(v).map_err(|e| RecordError::Malformed(e.to_string()))?;
     to_canonical(&value)
 }
 
-fn decode_canonical<T: Serialize + for<'de> Deserialize<'de>>(
+pub(crate) fn decode_canonical<T: Serialize + for<'de> Deserialize<'de>>(
     bytes: &[u8],
 ) -> Result<T, RecordError> {
     let v: T = serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;

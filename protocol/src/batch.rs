@@ -7,7 +7,9 @@
 //! key. Weak (small-order) and non-canonically encoded keys never get this far: they are
 //! refused when a [`PublicKey`] is parsed, both in the key directory and in envelope decoding.
 //! If the batch equation fails, every signature of the batch is checked on its own with
-//! `verify_strict`, so the caller learns exactly which records failed.
+//! `verify_strict`, so the caller learns exactly which records failed. Records signed with a
+//! delegated key (their certificate checked against the agency key) are left to [`verify`]
+//! whole and are not batched.
 //!
 //! # Why batch acceptance means strict acceptance
 //!
@@ -62,10 +64,7 @@ use crate::error::VerifyError;
 use crate::ids::RecordId;
 use crate::keys::PublicKey;
 use crate::record::Record;
-use crate::verify::{KeyDirectory, SignedRecord, Verified, verify_strict_raw};
-
-#[cfg(doc)]
-use crate::verify::verify;
+use crate::verify::{KeyDirectory, SignedRecord, Verified, verify, verify_strict_raw};
 
 /// The group order L, little-endian: a signature's S must be below it.
 const GROUP_ORDER_LE: [u8; 32] = [
@@ -89,13 +88,15 @@ pub fn verify_batch(
     for envelope in envelopes {
         let slot = match prepare(envelope, keys) {
             Err(e) => Slot::Done(Err(e)),
-            Ok(c)
+            // a delegated key's record: its certificate's checks are verify's alone
+            Ok(Prepared::Delegated(envelope)) => Slot::Done(verify(*envelope, keys)),
+            Ok(Prepared::Agency(c))
                 if strict_encodings(c.envelope.signature())
                     && key_torsion_free(&c.key, &mut torsion_free) =>
             {
-                Slot::Pending(c)
+                Slot::Pending(*c)
             }
-            Ok(c) => Slot::Done(check_one(c)),
+            Ok(Prepared::Agency(c)) => Slot::Done(check_one(*c)),
         };
         slots.push(slot);
     }
@@ -155,17 +156,29 @@ enum Slot {
     Pending(Candidate),
 }
 
-/// [`verify`]'s checks before the signature, in its order and with its errors.
+/// What [`prepare`] found.
+enum Prepared {
+    /// Signed with the originator's agency key, which is its registered key.
+    Agency(Box<Candidate>),
+    /// Signed with a delegated key: left to [`verify`] whole.
+    Delegated(Box<Envelope>),
+}
+
+/// [`verify`]'s checks before the signature, in its order and with its errors, for records
+/// signed with the agency key.
 fn prepare(
     envelope: Envelope,
     keys: &(impl KeyDirectory + ?Sized),
-) -> Result<Candidate, VerifyError> {
+) -> Result<Prepared, VerifyError> {
     let record = decode_record(envelope.record_bytes())?;
     record.validate()?;
     let registered = keys
         .agency_key(&record.originator)
         .ok_or_else(|| VerifyError::UnknownOriginator(record.originator.to_string()))?;
-    let Signer::Agency(signer) = envelope.signer();
+    let signer = match envelope.signer() {
+        Signer::Agency(signer) => signer,
+        Signer::Delegate(_) => return Ok(Prepared::Delegated(Box::new(envelope))),
+    };
     if *signer != registered {
         return Err(VerifyError::WrongKey {
             originator: record.originator.to_string(),
@@ -174,12 +187,12 @@ fn prepare(
         });
     }
     let id = envelope.id();
-    Ok(Candidate {
+    Ok(Prepared::Agency(Box::new(Candidate {
         envelope,
         record,
         id,
         key: registered,
-    })
+    })))
 }
 
 /// One signature with `verify_strict`, with [`verify`]'s error.

@@ -19,7 +19,9 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::audit::Signed;
 use crate::canonical::{MAX_RECORD_BYTES, encode_record};
+use crate::delegation::MAX_CERTIFICATE_BYTES;
 use crate::error::{EnvelopeError, RecordError};
 use crate::ids::RecordId;
 use crate::keys::{PublicKey, SecretKey};
@@ -34,14 +36,18 @@ pub const ENVELOPE_MAGIC: [u8; 4] = *b"ACRD";
 pub const ENVELOPE_VERSION: u8 = 1;
 /// Bytes before the record in a version-1 agency-key envelope.
 pub const ENVELOPE_HEADER_LEN: usize = 106;
-/// Largest envelope accepted.
-pub const MAX_ENVELOPE_BYTES: usize = ENVELOPE_HEADER_LEN + MAX_RECORD_BYTES;
+/// Largest envelope accepted: a delegated-key envelope with the longest certificate.
+pub const MAX_ENVELOPE_BYTES: usize =
+    ENVELOPE_HEADER_LEN + 2 + MAX_CERTIFICATE_BYTES + 64 + MAX_RECORD_BYTES;
 
 /// Who signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signer {
     /// The originator's own agency key (signer kind 1).
     Agency(PublicKey),
+    /// A key the originator's agency delegated with a certificate (signer kind 2); the
+    /// certificate travels in the envelope ([`Envelope::certificate`]).
+    Delegate(PublicKey),
 }
 
 impl Signer {
@@ -49,13 +55,14 @@ impl Signer {
     pub fn kind_code(&self) -> u8 {
         match self {
             Signer::Agency(_) => 1,
+            Signer::Delegate(_) => 2,
         }
     }
 
     /// The signing key.
     pub fn key(&self) -> &PublicKey {
         match self {
-            Signer::Agency(k) => k,
+            Signer::Agency(k) | Signer::Delegate(k) => k,
         }
     }
 }
@@ -66,6 +73,8 @@ impl Signer {
 pub struct Envelope {
     signer: Signer,
     signature: [u8; 64],
+    /// The delegation certificate of a [`Signer::Delegate`] envelope.
+    certificate: Option<Signed>,
     record_bytes: Vec<u8>,
 }
 
@@ -93,18 +102,66 @@ pub fn sign(record: &Record, key: &SecretKey) -> Result<Envelope, RecordError> {
     Ok(Envelope {
         signer: Signer::Agency(key.public_key()),
         signature,
+        certificate: None,
+        record_bytes,
+    })
+}
+
+/// Validates `record`, encodes it canonically and signs it with a delegated key, carrying the
+/// agency's certificate for that key (signer kind 2). Whether the record is within the
+/// certificate's scope is checked by [`crate::verify::verify`], not here.
+pub fn sign_delegated(
+    record: &Record,
+    key: &SecretKey,
+    certificate: Signed,
+) -> Result<Envelope, RecordError> {
+    record.validate()?;
+    if certificate.bytes.is_empty() || certificate.bytes.len() > MAX_CERTIFICATE_BYTES {
+        return Err(RecordError::Malformed(format!(
+            "a delegation certificate is 1 to {MAX_CERTIFICATE_BYTES} bytes"
+        )));
+    }
+    let record_bytes = encode_record(record)?;
+    let signature = key.sign_raw(&signed_message(&record_bytes));
+    Ok(Envelope {
+        signer: Signer::Delegate(key.public_key()),
+        signature,
+        certificate: Some(certificate),
         record_bytes,
     })
 }
 
 impl Envelope {
-    /// Assembles an envelope from parts (for tests and tools that build envelopes by hand).
+    /// Assembles an agency-key envelope from parts (for tests and tools that build envelopes by
+    /// hand). A [`Signer::Delegate`] here has no certificate and fails verification; use
+    /// [`Envelope::from_delegated_parts`].
     pub fn from_parts(signer: Signer, signature: [u8; 64], record_bytes: Vec<u8>) -> Self {
         Self {
             signer,
             signature,
+            certificate: None,
             record_bytes,
         }
+    }
+
+    /// Assembles a delegated-key envelope from parts.
+    pub fn from_delegated_parts(
+        key: PublicKey,
+        signature: [u8; 64],
+        certificate: Signed,
+        record_bytes: Vec<u8>,
+    ) -> Self {
+        Self {
+            signer: Signer::Delegate(key),
+            signature,
+            certificate: Some(certificate),
+            record_bytes,
+        }
+    }
+
+    /// The delegation certificate a [`Signer::Delegate`] envelope carries.
+    pub fn certificate(&self) -> Option<&Signed> {
+        self.certificate.as_ref()
     }
 
     /// The signer.
@@ -129,7 +186,12 @@ impl Envelope {
 
     /// Length of [`Envelope::encode`]'s output.
     pub fn encoded_len(&self) -> usize {
-        ENVELOPE_HEADER_LEN + self.record_bytes.len()
+        ENVELOPE_HEADER_LEN
+            + self
+                .certificate
+                .as_ref()
+                .map_or(0, |c| 2 + c.bytes.len() + 64)
+            + self.record_bytes.len()
     }
 
     /// The envelope's bytes.
@@ -146,6 +208,15 @@ impl Envelope {
         out.push(self.signer.kind_code());
         out.extend_from_slice(self.signer.key().as_bytes());
         out.extend_from_slice(&self.signature);
+        if let Signer::Delegate(_) = self.signer {
+            let (bytes, sig): (&[u8], [u8; 64]) = match &self.certificate {
+                Some(c) => (&c.bytes, c.signature),
+                None => (&[], [0; 64]),
+            };
+            out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(&sig);
+        }
         // The record length is bounded by MAX_RECORD_BYTES when built through `sign` or `decode`.
         out.extend_from_slice(&(self.record_bytes.len() as u32).to_be_bytes());
         out.extend_from_slice(&self.record_bytes);
@@ -176,16 +247,41 @@ impl Envelope {
             return Err(EnvelopeError::Version(version));
         }
         let kind = take(5, 1)?[0];
-        if kind != 1 {
+        if kind != 1 && kind != 2 {
             return Err(EnvelopeError::SignerKind(kind));
         }
         let mut key = [0u8; 32];
         key.copy_from_slice(take(6, 32)?);
-        let signer = Signer::Agency(PublicKey::from_bytes(&key)?);
+        let key = PublicKey::from_bytes(&key)?;
         let mut signature = [0u8; 64];
         signature.copy_from_slice(take(38, 64)?);
+        let mut at = 102;
+        let (signer, certificate) = if kind == 1 {
+            (Signer::Agency(key), None)
+        } else {
+            let mut n = [0u8; 2];
+            n.copy_from_slice(take(at, 2)?);
+            let n = usize::from(u16::from_be_bytes(n));
+            if n == 0 || n > MAX_CERTIFICATE_BYTES {
+                return Err(EnvelopeError::TooLarge {
+                    size: n,
+                    max: MAX_CERTIFICATE_BYTES,
+                });
+            }
+            let cert = take(at + 2, n)?.to_vec();
+            let mut cert_sig = [0u8; 64];
+            cert_sig.copy_from_slice(take(at + 2 + n, 64)?);
+            at += 2 + n + 64;
+            (
+                Signer::Delegate(key),
+                Some(Signed {
+                    bytes: cert,
+                    signature: cert_sig,
+                }),
+            )
+        };
         let mut len = [0u8; 4];
-        len.copy_from_slice(take(102, 4)?);
+        len.copy_from_slice(take(at, 4)?);
         let len = u32::from_be_bytes(len) as usize;
         if len > MAX_RECORD_BYTES {
             return Err(EnvelopeError::TooLarge {
@@ -193,14 +289,15 @@ impl Envelope {
                 max: MAX_RECORD_BYTES,
             });
         }
-        let record_bytes = take(ENVELOPE_HEADER_LEN, len)?.to_vec();
-        let trailing = bytes.len() - ENVELOPE_HEADER_LEN - len;
+        let record_bytes = take(at + 4, len)?.to_vec();
+        let trailing = bytes.len() - at - 4 - len;
         if trailing != 0 {
             return Err(EnvelopeError::Trailing(trailing));
         }
         Ok(Self {
             signer,
             signature,
+            certificate,
             record_bytes,
         })
     }

@@ -180,6 +180,16 @@ pub enum VerifyError {
         /// The originator's registered key.
         registered: String,
     },
+    /// A delegated key's record refused: its certificate does not verify or is not for this
+    /// key and agency, the record lies outside the certificate's scope, or the delegation was
+    /// revoked before the record was created.
+    #[error("record of {originator} signed by a delegated key is refused: {reason}")]
+    Delegation {
+        /// The record's originator.
+        originator: String,
+        /// Why.
+        reason: String,
+    },
     /// `verify_strict` refused the signature.
     #[error("signature does not verify (strict ed25519) for record {id} of {originator}")]
     BadSignature {

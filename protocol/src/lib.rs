@@ -26,6 +26,7 @@ pub mod agreement;
 pub mod audit;
 pub mod batch;
 pub mod canonical;
+pub mod delegation;
 pub mod envelope;
 pub mod record;
 pub mod verify;

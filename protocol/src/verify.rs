@@ -4,17 +4,27 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::Signature;
 
+use crate::audit::Digest32;
 use crate::canonical::decode_record;
+use crate::delegation::{certificate_id, verify_certificate};
 use crate::envelope::{Envelope, Signer, signed_message};
 use crate::error::VerifyError;
-use crate::ids::{AgencyId, RecordId};
+use crate::ids::{AgencyId, AgreementId, RecordId};
 use crate::keys::PublicKey;
 use crate::record::Record;
+use crate::time::Timestamp;
 
 /// Where a verifier finds each agency's registered key.
 pub trait KeyDirectory {
     /// The agency key registered for `agency`, if it is known.
     fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey>;
+
+    /// When `agency` revoked the delegation certificate with this id, if it did (verified
+    /// revocations only). Records its key signed from that moment on are refused.
+    fn revoked(&self, agency: &AgencyId, certificate: &Digest32) -> Option<Timestamp> {
+        let _ = (agency, certificate);
+        None
+    }
 }
 
 impl KeyDirectory for BTreeMap<AgencyId, PublicKey> {
@@ -80,19 +90,7 @@ pub fn verify(
     envelope: Envelope,
     keys: &(impl KeyDirectory + ?Sized),
 ) -> Result<Verified<SignedRecord>, VerifyError> {
-    let record = decode_record(envelope.record_bytes())?;
-    record.validate()?;
-    let registered = keys
-        .agency_key(&record.originator)
-        .ok_or_else(|| VerifyError::UnknownOriginator(record.originator.to_string()))?;
-    let Signer::Agency(signer) = envelope.signer();
-    if *signer != registered {
-        return Err(VerifyError::WrongKey {
-            originator: record.originator.to_string(),
-            signer: signer.to_string(),
-            registered: registered.to_string(),
-        });
-    }
+    let (record, signer) = precheck(&envelope, keys)?;
     let id = envelope.id();
     let signature = Signature::from_bytes(envelope.signature());
     signer
@@ -109,6 +107,106 @@ pub fn verify(
             id,
         },
     })
+}
+
+/// Every check of [`verify`] but the record signature itself: the record decoded, canonical
+/// and valid; the signer the originator's registered key, or a delegated key within its
+/// certificate. Returns the record and the key whose signature must then verify (shared with
+/// batch verification, so both apply one rule).
+pub(crate) fn precheck(
+    envelope: &Envelope,
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<(Record, PublicKey), VerifyError> {
+    let record = decode_record(envelope.record_bytes())?;
+    record.validate()?;
+    let registered = keys
+        .agency_key(&record.originator)
+        .ok_or_else(|| VerifyError::UnknownOriginator(record.originator.to_string()))?;
+    let signer = match envelope.signer() {
+        Signer::Agency(signer) => {
+            if *signer != registered {
+                return Err(VerifyError::WrongKey {
+                    originator: record.originator.to_string(),
+                    signer: signer.to_string(),
+                    registered: registered.to_string(),
+                });
+            }
+            *signer
+        }
+        Signer::Delegate(signer) => {
+            check_delegation(envelope, signer, &record, registered, keys)?;
+            *signer
+        }
+    };
+    Ok((record, signer))
+}
+
+/// The rules of a delegated key's record (docs/protocol.md §10): the certificate verifies
+/// under the originator's registered agency key, is the originator's and names this key; the
+/// record's agreement and category are among those delegated and its `created` time within
+/// the certificate's window; and the agency has not revoked the certificate at or before
+/// `created`.
+fn check_delegation(
+    envelope: &Envelope,
+    signer: &PublicKey,
+    record: &Record,
+    registered: PublicKey,
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<(), VerifyError> {
+    let refuse = |reason: String| VerifyError::Delegation {
+        originator: record.originator.to_string(),
+        reason,
+    };
+    let cert = envelope
+        .certificate()
+        .ok_or_else(|| refuse("the envelope carries no certificate".into()))?;
+    let d = verify_certificate(cert, |a| (*a == record.originator).then_some(registered))
+        .map_err(|e| refuse(format!("certificate: {e}")))?;
+    if d.agency != record.originator {
+        return Err(refuse(format!(
+            "the certificate is {}'s, not the originator's",
+            d.agency
+        )));
+    }
+    if d.delegate != *signer {
+        return Err(refuse(format!(
+            "the certificate delegates {}, not the signing key {signer}",
+            d.delegate
+        )));
+    }
+    if !d.covers_agreement(&record.agreement) {
+        return Err(refuse(format!(
+            "agreement {} is outside the delegation to {} (it covers {})",
+            record.agreement,
+            d.holder,
+            d.agreements
+                .iter()
+                .map(AgreementId::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if !d.covers_category(record.category) {
+        return Err(refuse(format!(
+            "category {} is outside the delegation to {}",
+            record.category, d.holder
+        )));
+    }
+    if !d.covers(record.created) {
+        return Err(refuse(format!(
+            "created {} is outside the delegation's validity, {} to {}",
+            record.created, d.valid_from, d.valid_until
+        )));
+    }
+    if let Some(revoked) = keys.revoked(&record.originator, &certificate_id(cert))
+        && record.created >= revoked
+    {
+        return Err(refuse(format!(
+            "{} revoked the delegation to {} from {revoked}; the record was created {}",
+            record.originator, d.holder, record.created
+        )));
+    }
+    Ok(())
 }
 
 /// Checks only the signature of `message` under `key` with `verify_strict`. For the

@@ -110,3 +110,29 @@ fn agreement_signature_vector() {
     let page_sig: [u8; 64] = hex::decode(&v["signature"]).unwrap().try_into().unwrap();
     assert!(verify_agreement(&key.public_key(), &hash, &page_sig));
 }
+
+#[test]
+fn delegation_vector() {
+    use accord_protocol::delegation::{certificate_id, issue, verify_certificate};
+    use accord_protocol::envelope::sign_delegated;
+    let v = &page_vectors()["delegation"];
+    let (agency, officer) = (common::vector_key(), common::officer_key());
+    assert_eq!(v["agency seed"], common::VECTOR_SEED_HEX);
+    assert_eq!(v["officer seed"], common::OFFICER_SEED_HEX);
+    let cert = issue(&common::vector_delegation(), &agency).unwrap();
+    assert_eq!(
+        v["certificate"],
+        String::from_utf8(cert.bytes.clone()).unwrap()
+    );
+    assert_eq!(v["certificate signature"], hex::encode(cert.signature));
+    assert_eq!(v["certificate id"], hex::encode(certificate_id(&cert).0));
+    let env = sign_delegated(&common::minimal_record(), &officer, cert.clone()).unwrap();
+    assert_eq!(v["id"], env.id().to_hex());
+    assert_eq!(v["signature"], hex::encode(env.signature()));
+    assert_eq!(v["envelope"], hex::encode(env.encode()));
+    // the page's envelope verifies on its own, as TR-JGK's record
+    let decoded = Envelope::decode(&hex::decode(&v["envelope"]).unwrap()).unwrap();
+    let dir = common::directory(&[("TR-JGK", &agency)]);
+    assert!(verify(decoded, &dir).is_ok());
+    assert!(verify_certificate(&cert, |_| Some(agency.public_key())).is_ok());
+}

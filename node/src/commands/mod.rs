@@ -6,6 +6,7 @@ mod agreement;
 mod audit;
 mod bundle;
 mod config;
+mod delegate;
 mod init;
 mod keygen;
 mod node;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Agreement {
             command: AgreementCommand::Check { file },
         } => agreement::check(&file),
+        Command::Delegate { command } => delegate::run(command),
         Command::Agreement {
             command:
                 AgreementCommand::Sign {
@@ -73,6 +75,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
         Command::Run { config } => run::run(&config),
         Command::Demo => crate::demo::run(),
+        Command::Bench {
+            command:
+                crate::cli::BenchCommand::Mesh {
+                    quick,
+                    records,
+                    rate,
+                    catch_up,
+                    nodes,
+                    out,
+                },
+        } => crate::bench::command(
+            crate::bench::options(quick, records, rate, catch_up, nodes.map(usize::from)),
+            out.as_deref(),
+        ),
         Command::Request(args) => requests::request(&args),
         Command::Respond(args) => requests::respond(&args),
         Command::Requests(args) => requests::requests(&args),

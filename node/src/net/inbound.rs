@@ -74,6 +74,7 @@ pub fn receive(
                         RejectCode::BadSignature
                     }
                     VerifyError::Envelope(_) | VerifyError::Record(_) => RejectCode::Malformed,
+                    VerifyError::Delegation { .. } => RejectCode::DelegationRefused,
                 };
                 reject(&mut out, sender, code, format!("record {id}: {e}"));
                 continue;

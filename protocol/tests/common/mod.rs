@@ -158,3 +158,35 @@ pub fn full_record() -> Record {
         return_status: None,
     }
 }
+
+/// RFC 8032 section 7.1 TEST 2 secret key: the liaison officer's key in the delegation vector.
+#[allow(dead_code)]
+pub const OFFICER_SEED_HEX: &str =
+    "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+
+/// The liaison officer's key of the delegation vector.
+#[allow(dead_code)]
+pub fn officer_key() -> SecretKey {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(OFFICER_SEED_HEX, &mut seed).unwrap();
+    SecretKey::from_seed(&seed)
+}
+
+/// The delegation of the vector: TR-JGK (TEST 1 key) delegates QUAD-2026 alerts and routes in
+/// 2026 to its liaison officer in Athens (TEST 2 key).
+#[allow(dead_code)]
+pub fn vector_delegation() -> accord_protocol::delegation::Delegation {
+    let t = |s: &str| Timestamp::parse(s).unwrap();
+    accord_protocol::delegation::Delegation {
+        v: 1,
+        agency: agency("TR-JGK"),
+        delegate: officer_key().public_key(),
+        holder: "Liaison officer, Embassy of Türkiye in Athens".into(),
+        host_country: accord_protocol::Country::new("GR").unwrap(),
+        agreements: vec![AgreementId::new("QUAD-2026").unwrap()],
+        categories: vec![Category::Alert, Category::Route],
+        valid_from: t("2026-01-01T00:00:00Z"),
+        valid_until: t("2026-12-31T23:59:59Z"),
+        issued: t("2025-12-20T10:00:00Z"),
+    }
+}

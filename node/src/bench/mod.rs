@@ -1,0 +1,546 @@
+//! `accord bench mesh`: the examples/quad federation on loopback, in this process (one task set
+//! per node: its actor, its store, its publishers), measured against the machine's own limit.
+//!
+//! In one run it
+//! 1. starts the nodes, connects them and delivers one warm-up record per (publisher,
+//!    agreement);
+//! 2. publishes R records round-robin over every (node, agreement it is a member of), at an
+//!    offered rate or as fast as the publishers go, and times each from the publish call to
+//!    the moment it is stored at every running member of its agreement (`Stored` events);
+//! 3. times `verify_strict` alone and the full `verify` on one core over records of the run;
+//! 4. times bare libp2p request-response (TCP + Noise + Yamux, accord's frame codec, a
+//!    responder that does nothing) with frames the size of a 64-record push and its ack;
+//! 5. stops one member, publishes K records under the quadrilateral agreement, restarts it and
+//!    times until it holds all K;
+//! 6. reads the peak resident memory of the process (all nodes together: they share it) and
+//!    the size of each node's store directory.
+//!
+//! efficiency = delivered records/s × (members − 1 per record) ÷ (cores × raw verify_strict/s).
+
+mod baseline;
+mod mesh;
+mod sys;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use accord_protocol::{AgreementId, Envelope, SecretKey};
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+pub use baseline::{TransportFigures, VerifyFigures};
+pub use mesh::{Latency, PhaseFigures};
+
+use crate::net::NetConfig;
+use mesh::{Node, Shared};
+
+/// What to run.
+#[derive(Clone, Debug, Serialize)]
+pub struct MeshOptions {
+    /// How many of the examples/quad agencies run (2..=5, in the order PK-FIA, IR-FARAJA,
+    /// TR-JGK, GR-HCG, BG-GDBP).
+    pub nodes: usize,
+    /// Records published in the timed phase.
+    pub records: usize,
+    /// Offered rate (records/s); `None`: as fast as possible.
+    pub rate: Option<f64>,
+    /// Records published while one member is down, for the catch-up.
+    pub catch_up: usize,
+    /// Publish calls in flight per (node, agreement).
+    pub in_flight: usize,
+    /// Signed records timed for the verification rate.
+    pub verify_samples: usize,
+    /// At least this long timing each verification rate.
+    pub verify_time_s: f64,
+    /// Requests of the bare transport baseline (per window size).
+    pub transport_requests: usize,
+    /// Longest wait for any one phase.
+    pub timeout_s: u64,
+}
+
+impl MeshOptions {
+    /// `--quick`: under a minute.
+    pub fn quick() -> Self {
+        Self {
+            nodes: 5,
+            records: 2_000,
+            rate: None,
+            catch_up: 2_000,
+            in_flight: 2,
+            verify_samples: 2_000,
+            verify_time_s: 0.5,
+            transport_requests: 300,
+            timeout_s: 120,
+        }
+    }
+
+    /// The full run.
+    pub fn full() -> Self {
+        Self {
+            nodes: 5,
+            records: 20_000,
+            rate: None,
+            catch_up: 100_000,
+            in_flight: 2,
+            verify_samples: 4_000,
+            verify_time_s: 2.0,
+            transport_requests: 2_000,
+            timeout_s: 1_800,
+        }
+    }
+}
+
+/// The machine.
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    /// Cores available to the process.
+    pub cores: usize,
+    /// CPU model.
+    pub cpu: String,
+}
+
+/// The rejoining member.
+#[derive(Clone, Debug, Serialize)]
+pub struct CatchUpFigures {
+    /// Its agency.
+    pub agency: String,
+    /// Records published while it was down (under QUAD-2026).
+    pub records: usize,
+    /// Delivery of those records to the members that were running.
+    pub while_down: PhaseFigures,
+    /// From the restart call until it held all of them.
+    pub elapsed_s: f64,
+    /// `records` ÷ `elapsed_s`.
+    pub per_s: f64,
+}
+
+/// One node's store at the end.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreFigures {
+    /// The agency.
+    pub agency: String,
+    /// Records held.
+    pub records: usize,
+    /// Records it should hold (every record of its agreements published in the run).
+    pub expected: usize,
+    /// Bytes of its data directory.
+    pub bytes: u64,
+}
+
+/// Memory of the process (the nodes share it: this is the whole mesh's, not one node's).
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryFigures {
+    /// VmRSS after the timed phase, KiB.
+    pub rss_after_publish_kib: u64,
+    /// VmRSS at the end, KiB.
+    pub rss_end_kib: u64,
+    /// VmHWM (peak resident) at the end, KiB.
+    pub peak_kib: u64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct MeshReport {
+    /// What ran.
+    pub options: MeshOptions,
+    /// Where.
+    pub machine: Machine,
+    /// The running agencies.
+    pub agencies: Vec<String>,
+    /// The timed phase.
+    pub publish: PhaseFigures,
+    /// One core's verification rates.
+    pub verify: VerifyFigures,
+    /// Bare request-response, one request in flight and several.
+    pub transport: Vec<TransportFigures>,
+    /// The rejoining member.
+    pub catch_up: CatchUpFigures,
+    /// Memory.
+    pub memory: MemoryFigures,
+    /// Stores.
+    pub stores: Vec<StoreFigures>,
+    /// Mean bytes of a signed record (its envelope) in the run.
+    pub signed_bytes_per_record: f64,
+    /// Σ store bytes ÷ Σ records held.
+    pub store_bytes_per_record: f64,
+    /// `store_bytes_per_record` ÷ `signed_bytes_per_record`.
+    pub store_ratio: f64,
+    /// delivered/s × verifications per record ÷ (cores × raw verify_strict/s).
+    pub efficiency: f64,
+    /// Catch-up records/s ÷ raw single-core verify_strict/s.
+    pub catch_up_ratio: f64,
+    /// Delivered records/s ÷ bare transport records/s (one request in flight).
+    pub transport_ratio: f64,
+}
+
+/// `accord bench mesh`: runs, prints the report, writes it as JSON to `out` if given.
+pub fn command(opts: MeshOptions, out: Option<&std::path::Path>) -> Result<()> {
+    let report = run(opts)?;
+    print!("{}", render(&report));
+    if let Some(out) = out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the benchmark on a runtime of its own.
+pub fn run(opts: MeshOptions) -> Result<MeshReport> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(opts))
+}
+
+fn net() -> NetConfig {
+    NetConfig {
+        sync_interval: Duration::from_secs(2),
+        redial_min: Duration::from_millis(100),
+        redial_max: Duration::from_secs(2),
+        ..NetConfig::default()
+    }
+}
+
+/// Adds the records `lanes` get out of `count` published round-robin to each node's expected
+/// holdings (the publisher and every other running member), plus `extra` for a node that
+/// must catch them up.
+fn expect(expected: &mut [usize], lanes: &[mesh::Lane], count: usize, extra: Option<usize>) {
+    for (i, l) in lanes.iter().enumerate() {
+        let n = count / lanes.len() + usize::from(i < count % lanes.len());
+        expected[l.node] += n;
+        for (j, e) in expected.iter_mut().enumerate() {
+            if l.want & (1 << j) != 0 {
+                *e += n;
+            }
+        }
+        if let Some(x) = extra {
+            expected[x] += n;
+        }
+    }
+}
+
+async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
+    let count = opts.nodes.clamp(2, crate::demo::AGENCIES.len());
+    let timeout = Duration::from_secs(opts.timeout_s);
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    crate::demo::write_federation(dir.path())?;
+    let agencies: Vec<&'static str> = crate::demo::AGENCIES[..count].to_vec();
+    eprintln!(
+        "bench mesh: {} nodes ({}) in {}",
+        count,
+        agencies.join(", "),
+        dir.path().display()
+    );
+    let mut nodes: Vec<Option<Node>> = Vec::new();
+    for a in &agencies {
+        nodes.push(Some(
+            Node::start(a, crate::demo::load(dir.path(), a)?, net()).await?,
+        ));
+    }
+    introduce(&nodes).await?;
+    let mut expected = vec![0usize; count];
+
+    // warm-up: one record per lane, so connections and agreement checks are done
+    let lanes = mesh::lanes(&nodes, None, None, false);
+    let tracker: Shared = Shared::default();
+    let listeners = listen_all(&nodes, &tracker);
+    let warm = mesh::publish(&nodes, &lanes, lanes.len(), None, 1, "warm-up", &tracker).await?;
+    mesh::wait_delivered(&nodes, &tracker, warm.ids.len(), timeout).await?;
+    expect(&mut expected, &lanes, lanes.len(), None);
+    listeners.iter().for_each(|l| l.abort());
+    eprintln!("bench mesh: connected; publishing {} records", opts.records);
+
+    // the timed phase
+    let tracker: Shared = Shared::default();
+    let listeners = listen_all(&nodes, &tracker);
+    let published = mesh::publish(
+        &nodes,
+        &lanes,
+        opts.records,
+        opts.rate,
+        opts.in_flight,
+        "main",
+        &tracker,
+    )
+    .await?;
+    mesh::wait_delivered(&nodes, &tracker, published.ids.len(), timeout).await?;
+    listeners.iter().for_each(|l| l.abort());
+    expect(&mut expected, &lanes, opts.records, None);
+    let publish = mesh::figures(&tracker, &published, opts.rate);
+    let rss_after_publish_kib = sys::status_kib("VmRSS");
+
+    // samples of signed records from the first node's store
+    let first = nodes[0].as_ref().context("the first node is not running")?;
+    let key = SecretKey::from_key_file(&std::fs::read_to_string(&first.cfg.key_file)?)?;
+    let keys = crate::publish::directory(&first.cfg, &key);
+    let samples: Vec<Envelope> = first
+        .handle
+        .store()
+        .all_records()?
+        .into_iter()
+        .take(opts.verify_samples.max(64))
+        .map(|r| r.envelope)
+        .collect();
+    let signed_bytes_per_record =
+        samples.iter().map(Envelope::encoded_len).sum::<usize>() as f64 / samples.len() as f64;
+    eprintln!("bench mesh: timing verify_strict on one core");
+    let verify = {
+        let (samples, min) = (samples.clone(), Duration::from_secs_f64(opts.verify_time_s));
+        tokio::task::spawn_blocking(move || baseline::verify_rate(&samples, &keys, min)).await??
+    };
+
+    eprintln!("bench mesh: timing bare request-response");
+    let batch = net().push_batch.min(samples.len());
+    let (request, response) = baseline::frames(&samples[..batch])?;
+    let mut transport = Vec::new();
+    for window in [1, 8] {
+        transport.push(
+            baseline::transport(
+                request.clone(),
+                response.clone(),
+                batch,
+                opts.transport_requests,
+                window,
+            )
+            .await?,
+        );
+    }
+
+    // catch-up: the last quadrilateral member misses K records
+    let quad = AgreementId::new("QUAD-2026")?;
+    let victim = count.min(4) - 1;
+    let down = nodes[victim]
+        .take()
+        .context("the catch-up node is not running")?;
+    let (victim_dir, victim_cfg) = (down.dir, down.cfg.clone());
+    eprintln!(
+        "bench mesh: {} stopped; publishing {} records",
+        victim_cfg.agency, opts.catch_up
+    );
+    down.stop().await?;
+    let lanes_down = mesh::lanes(&nodes, Some(&quad), None, true);
+    let tracker: Shared = Shared::default();
+    let listeners = listen_all(&nodes, &tracker);
+    let missed = mesh::publish(
+        &nodes,
+        &lanes_down,
+        opts.catch_up,
+        None,
+        opts.in_flight,
+        "missed",
+        &tracker,
+    )
+    .await?;
+    mesh::wait_delivered(&nodes, &tracker, missed.ids.len(), timeout).await?;
+    listeners.iter().for_each(|l| l.abort());
+    expect(&mut expected, &lanes_down, opts.catch_up, Some(victim));
+    let while_down = mesh::figures(&tracker, &missed, None);
+    eprintln!("bench mesh: restarting {}; catching up", victim_cfg.agency);
+    let since = Instant::now();
+    let back = Node::start(victim_dir, victim_cfg.clone(), net()).await?;
+    let rx = back.handle.subscribe();
+    let back_handle = back.handle.clone();
+    nodes[victim] = Some(back);
+    introduce(&nodes).await?;
+    let took = mesh::wait_held(&back_handle, rx, &missed.ids, since, timeout).await?;
+    drop(back_handle);
+    let catch_up = CatchUpFigures {
+        agency: victim_cfg.agency.to_string(),
+        records: missed.ids.len(),
+        while_down,
+        elapsed_s: took.as_secs_f64(),
+        per_s: missed.ids.len() as f64 / took.as_secs_f64().max(1e-9),
+    };
+
+    // stores and memory, then stop
+    let mut stores = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(n) = n {
+            let (records, bytes) = mesh::store_size(&n.handle, &n.cfg.data_dir);
+            stores.push(StoreFigures {
+                agency: n.cfg.agency.to_string(),
+                records,
+                expected: expected[i],
+                bytes,
+            });
+        }
+    }
+    let memory = MemoryFigures {
+        rss_after_publish_kib,
+        rss_end_kib: sys::status_kib("VmRSS"),
+        peak_kib: sys::status_kib("VmHWM"),
+    };
+    for n in nodes.into_iter().flatten() {
+        n.stop().await?;
+    }
+
+    let machine = Machine {
+        cores: sys::cores(),
+        cpu: sys::cpu_model(),
+    };
+    let held: usize = stores.iter().map(|s| s.records).sum();
+    let bytes: u64 = stores.iter().map(|s| s.bytes).sum();
+    let store_bytes_per_record = bytes as f64 / held.max(1) as f64;
+    let efficiency = publish.delivered_per_s * publish.verifications_per_record
+        / (machine.cores as f64 * verify.raw_per_s);
+    let transport_ratio = transport
+        .first()
+        .map_or(0.0, |t| publish.delivered_per_s / t.records_per_s);
+    Ok(MeshReport {
+        catch_up_ratio: catch_up.per_s / verify.raw_per_s,
+        options: opts,
+        machine,
+        agencies: agencies.iter().map(|a| a.to_ascii_uppercase()).collect(),
+        publish,
+        verify,
+        transport,
+        catch_up,
+        memory,
+        stores,
+        signed_bytes_per_record,
+        store_bytes_per_record,
+        store_ratio: store_bytes_per_record / signed_bytes_per_record,
+        efficiency,
+        transport_ratio,
+    })
+}
+
+fn listen_all(nodes: &[Option<Node>], tracker: &Shared) -> Vec<tokio::task::JoinHandle<()>> {
+    nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some(mesh::listen(i, &n.as_ref()?.handle, tracker.clone())))
+        .collect()
+}
+
+async fn introduce(nodes: &[Option<Node>]) -> Result<()> {
+    let handles: Vec<&crate::net::NodeHandle> = nodes.iter().flatten().map(|n| &n.handle).collect();
+    crate::demo::introduce(&handles).await
+}
+
+/// The report as text; the efficiency has a line of its own: `efficiency: X.XX`.
+pub fn render(r: &MeshReport) -> String {
+    let mut s = String::new();
+    let p = &r.publish;
+    let c = &r.catch_up;
+    let _ = writeln!(s, "accord bench mesh");
+    let _ = writeln!(
+        s,
+        "machine: {} cores, {}; nodes: {} (one process, a task set each)",
+        r.machine.cores,
+        r.machine.cpu,
+        r.agencies.join(", ")
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "publish: {} records, offered {}, {} in flight per (node, agreement)",
+        p.published,
+        p.offered_per_s
+            .map_or("as fast as possible".to_owned(), |o| format!("{o:.0}/s")),
+        r.options.in_flight
+    );
+    let _ = writeln!(
+        s,
+        "  published            {:>10.0} records/s (publish calls)",
+        p.published_per_s
+    );
+    let _ = writeln!(
+        s,
+        "  delivered            {:>10} of {} ({} by store polling, {} events lost)",
+        p.delivered, p.published, p.polled, p.lagged_events
+    );
+    let _ = writeln!(
+        s,
+        "  delivered rate       {:>10.0} records/s over {:.2} s",
+        p.delivered_per_s, p.elapsed_s
+    );
+    let _ = writeln!(
+        s,
+        "  verifications        {:>10} ({:.2} per record)",
+        p.verifications, p.verifications_per_record
+    );
+    let _ = writeln!(
+        s,
+        "  latency              p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
+        p.latency.p50_ms, p.latency.p99_ms, p.latency.max_ms, p.latency.samples
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "verify (one core, {} records): verify_strict {:.0}/s; full verify {:.0}/s",
+        r.verify.samples, r.verify.raw_per_s, r.verify.full_per_s
+    );
+    for t in &r.transport {
+        let _ = writeln!(
+            s,
+            "bare request-response, {} in flight: {:.0} requests/s = {:.0} records/s ({} B request, {} B response)",
+            t.window, t.requests_per_s, t.records_per_s, t.request_bytes, t.response_bytes
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "catch-up: {} missed {} records (delivered to the others at {:.0}/s); it held them all {:.2} s after restarting: {:.0} records/s",
+        c.agency, c.records, c.while_down.delivered_per_s, c.elapsed_s, c.per_s
+    );
+    let _ = writeln!(
+        s,
+        "memory (whole process, all nodes): peak {} MiB; resident {} MiB after publishing, {} MiB at the end",
+        r.memory.peak_kib / 1024,
+        r.memory.rss_after_publish_kib / 1024,
+        r.memory.rss_end_kib / 1024
+    );
+    for st in &r.stores {
+        let _ = writeln!(
+            s,
+            "store {:<10} {:>8} records (expected {}), {:>10} bytes",
+            st.agency, st.records, st.expected, st.bytes
+        );
+    }
+    let _ = writeln!(
+        s,
+        "store bytes per record {:.0}; signed record {:.0} bytes; ratio {:.2}",
+        r.store_bytes_per_record, r.signed_bytes_per_record, r.store_ratio
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "ratios: catch-up / raw verify_strict = {:.2}; delivered / bare transport (1 in flight) = {:.4}",
+        r.catch_up_ratio, r.transport_ratio
+    );
+    let _ = writeln!(
+        s,
+        "efficiency = {:.0} delivered/s × {:.2} verifications ÷ ({} cores × {:.0} verify_strict/s)",
+        p.delivered_per_s, p.verifications_per_record, r.machine.cores, r.verify.raw_per_s
+    );
+    let _ = writeln!(s, "efficiency: {:.2}", r.efficiency);
+    s
+}
+
+/// The options for the command line's flags: `--quick` picks the small run, and every given
+/// flag overrides.
+pub fn options(
+    quick: bool,
+    records: Option<usize>,
+    rate: Option<f64>,
+    catch_up: Option<usize>,
+    nodes: Option<usize>,
+) -> MeshOptions {
+    let mut o = if quick {
+        MeshOptions::quick()
+    } else {
+        MeshOptions::full()
+    };
+    if let Some(r) = records {
+        o.records = r;
+    }
+    o.rate = rate;
+    if let Some(c) = catch_up {
+        o.catch_up = c;
+    }
+    if let Some(n) = nodes {
+        o.nodes = n;
+    }
+    o
+}

@@ -1,0 +1,70 @@
+//! `accord bench mesh` in a tiny configuration: the report is produced and adds up (every
+//! record delivered, every store holds what it should, the efficiency line parses). No speed
+//! is asserted: the figures depend on the machine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use accord_node::bench::{MeshOptions, render, run};
+
+#[test]
+fn a_tiny_mesh_benchmark_reports_consistent_figures() {
+    let opts = MeshOptions {
+        nodes: 3,
+        records: 300,
+        rate: None,
+        catch_up: 300,
+        in_flight: 2,
+        verify_samples: 100,
+        verify_time_s: 0.05,
+        transport_requests: 20,
+        timeout_s: 120,
+    };
+    let r = run(opts).unwrap();
+    assert_eq!(r.agencies, ["PK-FIA", "IR-FARAJA", "TR-JGK"]);
+
+    // every record published was delivered to every running member of its agreement
+    let p = &r.publish;
+    assert_eq!(p.published, 300);
+    assert_eq!(p.delivered, 300);
+    assert_eq!(p.latency.samples + p.polled, p.delivered);
+    // three running members of QUAD-2026 (BG-GDBP is not running, so no TR-BG-2026 lane)
+    assert_eq!(p.verifications, 2 * 300);
+    assert!((p.verifications_per_record - 2.0).abs() < 1e-9);
+    assert!(p.latency.p50_ms <= p.latency.p99_ms && p.latency.p99_ms <= p.latency.max_ms);
+    assert!(p.delivered_per_s > 0.0 && p.elapsed_s > 0.0);
+
+    // the rejoining member holds everything it missed; every store holds what it should
+    assert_eq!(r.catch_up.agency, "TR-JGK");
+    assert_eq!(r.catch_up.records, 300);
+    assert_eq!(r.catch_up.while_down.delivered, 300);
+    assert!(r.catch_up.per_s > 0.0);
+    assert_eq!(r.stores.len(), 3);
+    for s in &r.stores {
+        assert_eq!(s.records, s.expected, "{}", s.agency);
+        assert!(s.bytes > 0, "{}", s.agency);
+    }
+    // warm-up (one per lane: 3) + 300 + 300 missed, all under QUAD-2026 held by all three
+    assert!(r.stores.iter().all(|s| s.records == 603));
+
+    // the baselines ran
+    assert!(r.verify.raw_per_s > 0.0 && r.verify.full_per_s > 0.0);
+    assert_eq!(r.transport.len(), 2);
+    for t in &r.transport {
+        assert_eq!(t.requests, 20);
+        assert_eq!(t.records_per_request, 64);
+        assert!(t.request_bytes > 64 * 100 && t.records_per_s > 0.0);
+    }
+    assert!(r.memory.peak_kib >= r.memory.rss_end_kib);
+
+    // the efficiency follows from the figures and has its own parseable line
+    let expected = p.delivered_per_s * p.verifications_per_record
+        / (r.machine.cores as f64 * r.verify.raw_per_s);
+    assert!((r.efficiency - expected).abs() < 1e-9);
+    let text = render(&r);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("efficiency: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let shown: f64 = lines[0]["efficiency: ".len()..].parse().unwrap();
+    assert!((shown - r.efficiency).abs() <= 0.005 + 1e-9, "{text}");
+}
