@@ -1,15 +1,13 @@
-//! Batch verification of signed records: every check [`verify`] makes, then one ed25519 batch
+//! Batch verification of signed records: every check [`verify`](crate::verify::verify) makes, then one ed25519 batch
 //! equation over all the signatures instead of one equation each.
 //!
 //! [`verify_batch`] returns one result per envelope, in order. A record is refused for exactly
-//! the reason [`verify`] would give: the record bytes are decoded, checked to be canonical and
+//! the reason [`verify`](crate::verify::verify) would give: the record bytes are decoded, checked to be canonical and
 //! validated; the originator must be known and the envelope's signer must be its registered
-//! key. Weak (small-order) and non-canonically encoded keys never get this far: they are
+//! key, or a delegated key within its certificate (the same `verify::precheck` serves both). Weak (small-order) and non-canonically encoded keys never get this far: they are
 //! refused when a [`PublicKey`] is parsed, both in the key directory and in envelope decoding.
 //! If the batch equation fails, every signature of the batch is checked on its own with
-//! `verify_strict`, so the caller learns exactly which records failed. Records signed with a
-//! delegated key (their certificate checked against the agency key) are left to [`verify`]
-//! whole and are not batched.
+//! `verify_strict`, so the caller learns exactly which records failed.
 //!
 //! # Why batch acceptance means strict acceptance
 //!
@@ -52,19 +50,18 @@
 //! forge one, nor turn a valid signature into one (changing R changes kᵢ). Closing this case
 //! too would take a torsion check `[L]Rᵢ = 0` per signature, one more scalar multiplication
 //! each, which costs more than the batch saves (see `docs/benchmarks.md`). The record
-//! receive path therefore keeps [`verify`]; this function is for bulk checks where that
+//! receive path therefore keeps [`verify`](crate::verify::verify); this function is for bulk checks where that
 //! difference is acceptable, and callers that need bit-for-bit agreement with every strict
-//! verifier must use [`verify`].
+//! verifier must use [`verify`](crate::verify::verify).
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use crate::canonical::decode_record;
-use crate::envelope::{Envelope, Signer, signed_message};
+use crate::envelope::{Envelope, signed_message};
 use crate::error::VerifyError;
 use crate::ids::RecordId;
 use crate::keys::PublicKey;
 use crate::record::Record;
-use crate::verify::{KeyDirectory, SignedRecord, Verified, verify, verify_strict_raw};
+use crate::verify::{KeyDirectory, SignedRecord, Verified, precheck, verify_strict_raw};
 
 /// The group order L, little-endian: a signature's S must be below it.
 const GROUP_ORDER_LE: [u8; 32] = [
@@ -73,7 +70,7 @@ const GROUP_ORDER_LE: [u8; 32] = [
 ];
 
 /// Verifies signed records together. Returns one result per envelope, in the order given,
-/// each what [`verify`] returns for that envelope, up to the one case the module
+/// each what [`verify`](crate::verify::verify) returns for that envelope, up to the one case the module
 /// documentation describes (a signature its own key's holder deliberately made with a
 /// mixed-order R).
 ///
@@ -88,15 +85,13 @@ pub fn verify_batch(
     for envelope in envelopes {
         let slot = match prepare(envelope, keys) {
             Err(e) => Slot::Done(Err(e)),
-            // a delegated key's record: its certificate's checks are verify's alone
-            Ok(Prepared::Delegated(envelope)) => Slot::Done(verify(*envelope, keys)),
-            Ok(Prepared::Agency(c))
+            Ok(c)
                 if strict_encodings(c.envelope.signature())
                     && key_torsion_free(&c.key, &mut torsion_free) =>
             {
-                Slot::Pending(*c)
+                Slot::Pending(c)
             }
-            Ok(Prepared::Agency(c)) => Slot::Done(check_one(*c)),
+            Ok(c) => Slot::Done(check_one(c)),
         };
         slots.push(slot);
     }
@@ -156,46 +151,24 @@ enum Slot {
     Pending(Candidate),
 }
 
-/// What [`prepare`] found.
-enum Prepared {
-    /// Signed with the originator's agency key, which is its registered key.
-    Agency(Box<Candidate>),
-    /// Signed with a delegated key: left to [`verify`] whole.
-    Delegated(Box<Envelope>),
-}
-
-/// [`verify`]'s checks before the signature, in its order and with its errors, for records
-/// signed with the agency key.
+/// [`verify`](crate::verify::verify)'s own checks before the signature (`verify::precheck`, one rule for both paths,
+/// delegated keys and their certificates included): the candidate and the key whose signature
+/// must verify.
 fn prepare(
     envelope: Envelope,
     keys: &(impl KeyDirectory + ?Sized),
-) -> Result<Prepared, VerifyError> {
-    let record = decode_record(envelope.record_bytes())?;
-    record.validate()?;
-    let registered = keys
-        .agency_key(&record.originator)
-        .ok_or_else(|| VerifyError::UnknownOriginator(record.originator.to_string()))?;
-    let signer = match envelope.signer() {
-        Signer::Agency(signer) => signer,
-        Signer::Delegate(_) => return Ok(Prepared::Delegated(Box::new(envelope))),
-    };
-    if *signer != registered {
-        return Err(VerifyError::WrongKey {
-            originator: record.originator.to_string(),
-            signer: signer.to_string(),
-            registered: registered.to_string(),
-        });
-    }
+) -> Result<Candidate, VerifyError> {
+    let (record, key) = precheck(&envelope, keys)?;
     let id = envelope.id();
-    Ok(Prepared::Agency(Box::new(Candidate {
+    Ok(Candidate {
         envelope,
         record,
         id,
-        key: registered,
-    })))
+        key,
+    })
 }
 
-/// One signature with `verify_strict`, with [`verify`]'s error.
+/// One signature with `verify_strict`, with [`verify`](crate::verify::verify)'s error.
 fn check_one(c: Candidate) -> Result<Verified<SignedRecord>, VerifyError> {
     let message = signed_message(c.envelope.record_bytes());
     if verify_strict_raw(&c.key, &message, c.envelope.signature()) {
