@@ -166,7 +166,14 @@ pub struct Store {
     path: PathBuf,
     write: Mutex<()>,
     agency: Mutex<Option<AgencyId>>,
+    /// Per agreement, the gap-free heads ([`Store::heads`]): scanned from the seq index the
+    /// first time an agreement is asked for, then advanced as slots are written, under the
+    /// write lock, so a sync exchange costs no scan of the records held.
+    heads: Mutex<HeadsCache>,
 }
+
+type HeadsCache =
+    std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<AgencyId, u64>>;
 
 impl Store {
     /// Opens the store in `dir`, creating it if it does not exist. A store of another schema
@@ -237,6 +244,7 @@ impl Store {
             path: dir.to_path_buf(),
             write: Mutex::new(()),
             agency: Mutex::new(agency),
+            heads: Mutex::new(HeadsCache::new()),
         })
     }
 
@@ -332,6 +340,7 @@ impl Store {
         };
         self.append_audit(&mut batch, &mut head, now, [event])?;
         self.tree.apply_batch(batch)?;
+        self.advance_heads([(agreement, originator)])?;
         self.flush()?;
         Ok(Ok(verified.id))
     }
@@ -438,7 +447,43 @@ impl Store {
         let mut head = self.audit_head()?;
         self.append_audit(&mut batch, &mut head, now, events)?;
         self.tree.apply_batch(batch)?;
+        let stored: std::collections::BTreeSet<(&AgreementId, &AgencyId)> = records
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| matches!(o, InsertOutcome::Stored(_)))
+            .map(|(v, _)| (&v.record.agreement, &v.record.originator))
+            .collect();
+        self.advance_heads(stored)?;
         Ok(outcomes)
+    }
+
+    /// Moves the cached heads of these (agreement, originator) streams past every slot now
+    /// held. Called with the write lock held, after the slots' batch is applied.
+    fn advance_heads<'a>(
+        &self,
+        streams: impl IntoIterator<Item = (&'a AgreementId, &'a AgencyId)>,
+    ) -> Result<(), StoreError> {
+        let mut cache = self
+            .heads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (agreement, originator) in streams {
+            // an agreement not asked for yet is scanned when it first is
+            let Some(heads) = cache.get_mut(agreement) else {
+                continue;
+            };
+            let head = heads.entry(originator.clone()).or_insert(0);
+            while let Ok(next) = Seq::new(*head + 1) {
+                if !self
+                    .tree
+                    .contains_key(keys::seq(agreement, originator, next))?
+                {
+                    break;
+                }
+                *head = next.get();
+            }
+        }
+        Ok(())
     }
 
     fn add_record(
@@ -783,6 +828,29 @@ impl Store {
     /// Per originator, the highest seq up to which every record under `agreement` is held
     /// (purged records count as held: their slot stays).
     pub fn heads(
+        &self,
+        agreement: &AgreementId,
+    ) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
+        // the write lock keeps a slot from being written between the scan and its caching
+        let _guard = self.lock();
+        if let Some(heads) = self
+            .heads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(agreement)
+        {
+            return Ok(heads.clone());
+        }
+        let heads = self.scan_heads(agreement)?;
+        self.heads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(agreement.clone(), heads.clone());
+        Ok(heads)
+    }
+
+    /// [`Store::heads`] computed from the seq index.
+    fn scan_heads(
         &self,
         agreement: &AgreementId,
     ) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {

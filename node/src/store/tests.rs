@@ -582,3 +582,57 @@ fn a_partner_checkpoint_is_never_replaced_and_a_second_history_is_kept_as_a_fork
     );
     assert_eq!(store.checkpoint_forks().unwrap(), vec![s2]);
 }
+
+#[test]
+fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys();
+    let store = Store::open(dir.path()).unwrap();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let pk = AgencyId::new("PK-FIA").unwrap();
+    let gr = AgencyId::new("GR-HCG").unwrap();
+    let src = Source::Peer(pk.clone());
+    let put = |originator: &str, seqs: &[u64]| {
+        let recs: Vec<_> = seqs
+            .iter()
+            .map(|s| verified(&k, &record(originator, "QUAD-2026", *s, *s)))
+            .collect();
+        store.insert_batch(&recs, &src, now()).unwrap();
+    };
+    put("PK-FIA", &[1, 2]);
+    assert_eq!(
+        store.heads(&quad).unwrap(),
+        BTreeMap::from([(pk.clone(), 2)])
+    );
+    // a gap holds the head back; filling it moves it past everything held after the gap
+    put("PK-FIA", &[4, 5]);
+    put("GR-HCG", &[2]);
+    let expected = BTreeMap::from([(pk.clone(), 2), (gr.clone(), 0)]);
+    assert_eq!(store.heads(&quad).unwrap(), expected);
+    assert_eq!(store.scan_heads(&quad).unwrap(), expected);
+    put("PK-FIA", &[3]);
+    put("GR-HCG", &[1]);
+    // an equivocating record takes no slot and moves nothing
+    let mut other = record("PK-FIA", "QUAD-2026", 6, 99);
+    other.summary = "a second record six".into();
+    put("PK-FIA", &[6]);
+    store
+        .insert_batch(&[verified(&k, &other)], &src, now())
+        .unwrap();
+    let expected = BTreeMap::from([(pk.clone(), 6), (gr.clone(), 2)]);
+    assert_eq!(store.heads(&quad).unwrap(), expected);
+    assert_eq!(store.scan_heads(&quad).unwrap(), expected);
+    // our own publishing advances our stream too
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    store
+        .publish(&quad, &tr, now(), &[], |seq| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 500)))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.heads(&quad).unwrap()[&tr], 1);
+    assert_eq!(
+        store.heads(&quad).unwrap(),
+        store.scan_heads(&quad).unwrap()
+    );
+}
