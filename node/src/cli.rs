@@ -72,6 +72,17 @@ pub enum Command {
         /// docs/records.md.
         record: PathBuf,
     },
+    /// Take in records signed outside the node — a liaison officer's, signed with a delegated
+    /// key (`accord record sign --certificate`): each is verified, checked against the
+    /// agreement's policy and stored like a record from a peer; members then pull it.
+    Import {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// Signed record files (`accord record sign` output).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Find records in the store.
     Query(QueryArgs),
     /// Show one record (by id or unique id prefix), with its status.
@@ -270,6 +281,8 @@ pub enum DelegateCommand {
         out: PathBuf,
     },
     /// Revoke a certificate: records its key signs from `--from` on are refused everywhere.
+    /// The revocation is written to `--out` and kept by this agency's node (directly, or
+    /// through its API while it runs), which passes it to the members.
     Revoke {
         /// The certificate file.
         certificate: PathBuf,
@@ -307,9 +320,14 @@ pub enum RecordCommand {
     Sign {
         /// The record, as JSON (any layout; it is signed in canonical form).
         record: PathBuf,
-        /// The agency secret key file.
+        /// The agency secret key file, or a liaison officer's key with --certificate.
         #[arg(long)]
         key: PathBuf,
+        /// The delegation certificate of the key (`accord delegate issue`): the record is
+        /// signed as the certificate's agency, in the key's own seq stream (docs/protocol.md
+        /// §10); a node of that agency takes it in with `accord import`.
+        #[arg(long)]
+        certificate: Option<PathBuf>,
         /// Where to write the signed record; default: the record's path with `.signed.json`.
         #[arg(long)]
         out: Option<PathBuf>,

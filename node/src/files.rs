@@ -91,30 +91,27 @@ pub fn write_signed(path: &Path, env: &Envelope) -> Result<()> {
     create_private(path, text.as_bytes())
 }
 
-/// Reads a signed envelope file. The layout is checked; nothing is verified yet.
-pub fn read_signed(path: &Path) -> Result<Envelope> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: SignedFile = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a signed record file ({{\"envelope\": …, \"id\": …}})",
-            path.display()
-        )
-    })?;
-    let bytes = B64
+/// Parses the bytes of a signed envelope file: its layout, and that the file's `id` is its
+/// envelope's. Nothing is verified yet.
+pub fn parse_signed(bytes: &[u8]) -> Result<Envelope> {
+    let file: SignedFile = serde_json::from_slice(bytes)
+        .context("not a signed record file ({\"envelope\": …, \"id\": …})")?;
+    let raw = B64
         .decode(file.envelope.trim())
-        .with_context(|| format!("{}: `envelope` is not standard base64", path.display()))?;
-    let env =
-        Envelope::decode(&bytes).with_context(|| format!("{}: bad envelope", path.display()))?;
-    let claimed =
-        RecordId::new(&file.id).with_context(|| format!("{}: bad `id`", path.display()))?;
+        .context("`envelope` is not standard base64")?;
+    let env = Envelope::decode(&raw).context("bad envelope")?;
+    let claimed = RecordId::new(&file.id).context("bad `id`")?;
     if claimed != env.id() {
         bail!(
-            "{}: the file's id {} is not the id of its envelope, {}",
-            path.display(),
-            claimed,
+            "the file's id {claimed} is not the id of its envelope, {}",
             env.id()
         );
     }
     Ok(env)
+}
+
+/// Reads a signed envelope file. The layout is checked; nothing is verified yet.
+pub fn read_signed(path: &Path) -> Result<Envelope> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_signed(&bytes).with_context(|| path.display().to_string())
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod demo;
+pub mod directory;
 pub mod draft;
 pub mod files;
 pub mod net;

@@ -188,6 +188,15 @@ fn issue_checks_the_scope_and_what_it_issues_works_until_revoked() {
         "{after}"
     );
 
+    // the revocation is kept in Turkey's store, to be passed to the members
+    let store = accord_node::store::Store::open_waiting(
+        &f.join("tr-jgk/data"),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(store.revocations().unwrap(), vec![signed.clone()]);
+    drop(store);
+
     // another agency cannot revoke Turkey's certificate
     let gr = f.join("gr-hcg/node.toml");
     let o = accord(&[
@@ -207,4 +216,99 @@ fn issue_checks_the_scope_and_what_it_issues_works_until_revoked() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
+    let fed = tempfile::tempdir().unwrap();
+    let f = fed.path();
+    accord_node::demo::write_federation(f).unwrap();
+    let cfg = f.join("tr-jgk/node.toml");
+    let cfg = cfg.to_str().unwrap();
+    let officer = SecretKey::from_seed(&[43; 32]);
+    let key_file = f.join("officer.key");
+    std::fs::write(&key_file, officer.to_key_file().as_bytes()).unwrap();
+    let cert = f.join("officer.cert");
+    let o = accord(&[
+        "delegate",
+        "issue",
+        "--config",
+        cfg,
+        "--delegate-key",
+        &officer.public_key().to_string(),
+        "--holder",
+        "Liaison officer, Sofia",
+        "--host-country",
+        "BG",
+        "--agreement",
+        "TR-BG-2026",
+        "--category",
+        "route",
+        "--until",
+        "2027-12-31T00:00:00Z",
+        "--out",
+        cert.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // the officer writes complete records (the seq is the officer's own stream's) and signs them
+    let write = |name: &str, category: &str| {
+        let record = serde_json::json!({
+            "v": 1, "originator": "TR-JGK", "agreement": "TR-BG-2026", "seq": "1",
+            "category": category, "handling": "H1", "grading": "B2",
+            "created": accord_node::clock::now().to_string(),
+            "summary": "Vans crossing near Kapitan Andreevo at night."
+        });
+        let path = f.join(format!("{name}.json"));
+        std::fs::write(&path, record.to_string()).unwrap();
+        let out = f.join(format!("{name}.signed.json"));
+        let o = accord(&[
+            "record",
+            "sign",
+            path.to_str().unwrap(),
+            "--key",
+            key_file.to_str().unwrap(),
+            "--certificate",
+            cert.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        out
+    };
+    let route = write("route", "route");
+    let financial = write("financial", "financial");
+
+    let o = accord(&["import", "--config", cfg, route.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("imported"), "{}", text(&o));
+    let again = accord(&["import", "--config", cfg, route.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("was held already"),
+        "{}",
+        text(&again)
+    );
+    let o = accord(&["import", "--config", cfg, financial.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("category financial is outside the delegation"),
+        "{}",
+        text(&o)
+    );
+
+    // Turkey's node holds the officer's record in the officer's stream, not its own
+    let store = accord_node::store::Store::open_waiting(
+        &f.join("tr-jgk/data"),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    let heads = store
+        .heads(&accord_protocol::AgreementId::new("TR-BG-2026").unwrap())
+        .unwrap();
+    let stream = accord_protocol::StreamId::delegated(
+        &AgencyId::new("TR-JGK").unwrap(),
+        &officer.public_key(),
+    );
+    assert_eq!(heads.get(&stream), Some(&1));
+    assert_eq!(store.len(), 1);
 }

@@ -172,6 +172,19 @@ pub enum AuditEvent {
         /// The peer it came from.
         from: AgencyId,
     },
+    /// A revocation of a delegation certificate, verified under its issuing agency's key and
+    /// kept (made here, or received from a peer).
+    Revocation {
+        /// The agency that revoked its certificate.
+        agency: AgencyId,
+        /// The certificate's id.
+        certificate: Digest32,
+        /// From when its key is no longer trusted.
+        revoked: Timestamp,
+        /// The peer it came from; absent when this node's agency made it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<AgencyId>,
+    },
     /// Two different records claimed one (agreement, originator, seq).
     Equivocation {
         /// The record offered second (kept as evidence).

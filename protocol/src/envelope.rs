@@ -159,6 +159,15 @@ impl Envelope {
         }
     }
 
+    /// The sequence stream of `record` (this envelope's record): the originator's own stream,
+    /// or its delegated key's.
+    pub fn stream_of(&self, record: &Record) -> crate::ids::StreamId {
+        match &self.signer {
+            Signer::Agency(_) => crate::ids::StreamId::agency(&record.originator),
+            Signer::Delegate(k) => crate::ids::StreamId::delegated(&record.originator, k),
+        }
+    }
+
     /// The delegation certificate a [`Signer::Delegate`] envelope carries.
     pub fn certificate(&self) -> Option<&Signed> {
         self.certificate.as_ref()

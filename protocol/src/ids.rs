@@ -354,3 +354,75 @@ mod tests {
         assert!(RecordId::new("abc").is_err());
     }
 }
+
+/// A sequence stream: the records of one originator signed with one key. The agency key's
+/// stream is named by the agency id (`TR-JGK`); a delegated key's by the agency id, `/`, and the
+/// first 8 bytes of SHA-256 over the delegated public key in hex (`TR-JGK/1f3a…`, 16 digits).
+/// `seq` counts per (agreement, stream), so a liaison officer's device numbers its own records
+/// without sharing the agency node's counter.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    text: String,
+    agency: AgencyId,
+}
+
+impl StreamId {
+    /// The stream of the agency's own key.
+    pub fn agency(agency: &AgencyId) -> Self {
+        Self {
+            text: agency.as_str().to_owned(),
+            agency: agency.clone(),
+        }
+    }
+
+    /// The stream of a key `agency` delegated.
+    pub fn delegated(agency: &AgencyId, key: &crate::keys::PublicKey) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(key.as_bytes());
+        Self {
+            text: format!("{}/{}", agency.as_str(), hex::encode(&digest[..8])),
+            agency: agency.clone(),
+        }
+    }
+
+    /// Parses `AGENCY` or `AGENCY/<16 lower-case hex digits>`.
+    pub fn new(s: &str) -> Result<Self, IdError> {
+        let (a, tag) = match s.split_once('/') {
+            Some((a, tag)) => (a, Some(tag)),
+            None => (s, None),
+        };
+        let agency = AgencyId::new(a)?;
+        if let Some(tag) = tag
+            && (tag.len() != 16
+                || !tag
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            return Err(IdError::Agency {
+                value: s.to_owned(),
+                reason: "a delegated stream is `CC-UNIT/` and 16 lower-case hex digits",
+            });
+        }
+        Ok(Self {
+            text: s.to_owned(),
+            agency,
+        })
+    }
+
+    /// The agency whose records the stream holds.
+    pub fn agency_id(&self) -> &AgencyId {
+        &self.agency
+    }
+
+    /// Whether this is a delegated key's stream.
+    pub fn is_delegated(&self) -> bool {
+        self.text.len() != self.agency.as_str().len()
+    }
+
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+string_newtype!(StreamId);

@@ -14,7 +14,7 @@ pub mod vocab;
 
 pub use country::Country;
 pub use error::IdError;
-pub use ids::{AgencyId, AgreementId, RecordId, Seq};
+pub use ids::{AgencyId, AgreementId, RecordId, Seq, StreamId};
 pub use keys::{PublicKey, SecretKey};
 pub use time::{Date, PartialDate, Timestamp};
 pub use vocab::{

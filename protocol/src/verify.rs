@@ -77,6 +77,13 @@ pub struct SignedRecord {
     pub id: RecordId,
 }
 
+impl SignedRecord {
+    /// Its sequence stream: the originator's own, or that of the delegated key that signed it.
+    pub fn stream(&self) -> crate::ids::StreamId {
+        self.envelope.stream_of(&self.record)
+    }
+}
+
 /// Verifies a signed record:
 ///
 /// 1. the record bytes parse as a record and are exactly its canonical encoding, and the record

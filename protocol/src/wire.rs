@@ -12,7 +12,7 @@ use thiserror::Error;
 use crate::audit::Signed;
 use crate::envelope::{Envelope, MAX_ENVELOPE_BYTES};
 use crate::error::{EnvelopeError, IdError};
-use crate::ids::{AgencyId, AgreementId, RecordId, Seq};
+use crate::ids::{AgencyId, AgreementId, RecordId, Seq, StreamId};
 
 /// The wire version written and read.
 pub const WIRE_VERSION: u8 = 1;
@@ -169,6 +169,9 @@ pub struct SyncStatus {
     pub agreements: Vec<AgreementStatus>,
     /// The sender's latest audit checkpoint, if it has one.
     pub checkpoint: Option<Signed>,
+    /// Revocations of delegation certificates the sender holds (signed by the issuing
+    /// agencies, docs/protocol.md §10), so that they reach every member.
+    pub revocations: Vec<Signed>,
 }
 
 /// Holdings under one agreement.
@@ -178,20 +181,21 @@ pub struct AgreementStatus {
     pub agreement: AgreementId,
     /// SHA-256 of the sender's agreement file, so members detect differing texts.
     pub agreement_hash: [u8; 32],
-    /// Per originator, the highest seq up to which the sender holds every record (0: none).
-    pub heads: Vec<(AgencyId, u64)>,
+    /// Per stream (an originator's own key, or a key it delegated), the highest seq up to
+    /// which the sender holds every record (0: none).
+    pub heads: Vec<(StreamId, u64)>,
     /// The members' signatures of the agreement file that the sender holds (its own and
     /// those it collected), so that members collect each other's.
     pub signatures: Vec<(AgencyId, [u8; 64])>,
 }
 
-/// Asks for records `from ..= to` of one originator under one agreement.
+/// Asks for records `from ..= to` of one stream under one agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeRequest {
     /// The agreement.
     pub agreement: AgreementId,
-    /// The originator.
-    pub originator: AgencyId,
+    /// The stream: an originator's own key, or a key it delegated.
+    pub stream: StreamId,
     /// First seq wanted.
     pub from: Seq,
     /// Last seq wanted (inclusive).
@@ -203,8 +207,8 @@ pub struct RangeRequest {
 pub struct RangeResponse {
     /// The agreement asked for.
     pub agreement: AgreementId,
-    /// The originator asked for.
-    pub originator: AgencyId,
+    /// The stream asked for.
+    pub stream: StreamId,
     /// The records.
     pub records: Vec<Envelope>,
     /// Whether the answer reaches the requested `to` (false: ask again from after the last).
@@ -341,8 +345,8 @@ impl Message {
                     put_id(&mut w, a.agreement.as_str());
                     w.extend_from_slice(&a.agreement_hash);
                     put_count(&mut w, a.heads.len(), MAX_STATUS_HEADS, "status heads")?;
-                    for (agency, seq) in &a.heads {
-                        put_id(&mut w, agency.as_str());
+                    for (stream, seq) in &a.heads {
+                        put_id(&mut w, stream.as_str());
                         w.extend_from_slice(&seq.to_be_bytes());
                     }
                     put_count(
@@ -363,16 +367,25 @@ impl Message {
                         put_signed(&mut w, c)?;
                     }
                 }
+                put_count(
+                    &mut w,
+                    s.revocations.len(),
+                    MAX_STATUS_AGREEMENTS,
+                    "revocations",
+                )?;
+                for r in &s.revocations {
+                    put_signed(&mut w, r)?;
+                }
             }
             Message::RangeRequest(r) => {
                 put_id(&mut w, r.agreement.as_str());
-                put_id(&mut w, r.originator.as_str());
+                put_id(&mut w, r.stream.as_str());
                 w.extend_from_slice(&r.from.get().to_be_bytes());
                 w.extend_from_slice(&r.to.get().to_be_bytes());
             }
             Message::RangeResponse(r) => {
                 put_id(&mut w, r.agreement.as_str());
-                put_id(&mut w, r.originator.as_str());
+                put_id(&mut w, r.stream.as_str());
                 w.push(u8::from(r.complete));
                 put_envelopes(&mut w, &r.records)?;
             }
@@ -443,8 +456,8 @@ impl Message {
                     let m = r.count("status heads", MAX_STATUS_HEADS)?;
                     let mut heads = Vec::with_capacity(m);
                     for _ in 0..m {
-                        let agency = AgencyId::new(r.id("agency id")?)?;
-                        heads.push((agency, r.u64("head seq")?));
+                        let stream = StreamId::new(r.id("stream id")?)?;
+                        heads.push((stream, r.u64("head seq")?));
                     }
                     let k = r.count("agreement signatures", MAX_STATUS_HEADS)?;
                     let mut signatures = Vec::with_capacity(k);
@@ -469,14 +482,20 @@ impl Message {
                         });
                     }
                 };
+                let n = r.count("revocations", MAX_STATUS_AGREEMENTS)?;
+                let mut revocations = Vec::with_capacity(n);
+                for _ in 0..n {
+                    revocations.push(r.signed()?);
+                }
                 Message::SyncStatus(SyncStatus {
                     agreements,
                     checkpoint,
+                    revocations,
                 })
             }
             4 => {
                 let agreement = AgreementId::new(r.id("agreement id")?)?;
-                let originator = AgencyId::new(r.id("agency id")?)?;
+                let stream = StreamId::new(r.id("stream id")?)?;
                 let from = Seq::new(r.u64("range start")?)?;
                 let to = Seq::new(r.u64("range end")?)?;
                 if from > to {
@@ -487,14 +506,14 @@ impl Message {
                 }
                 Message::RangeRequest(RangeRequest {
                     agreement,
-                    originator,
+                    stream,
                     from,
                     to,
                 })
             }
             5 => {
                 let agreement = AgreementId::new(r.id("agreement id")?)?;
-                let originator = AgencyId::new(r.id("agency id")?)?;
+                let stream = StreamId::new(r.id("stream id")?)?;
                 let complete = match r.u8("complete flag")? {
                     0 => false,
                     1 => true,
@@ -507,7 +526,7 @@ impl Message {
                 };
                 Message::RangeResponse(RangeResponse {
                     agreement,
-                    originator,
+                    stream,
                     records: r.envelopes()?,
                     complete,
                 })

@@ -193,7 +193,7 @@ fn seed_corpus_is_current() {
             "range-request",
             Message::RangeRequest(RangeRequest {
                 agreement: AgreementId::new("QUAD-2026").unwrap(),
-                originator: common::agency("TR-JGK"),
+                stream: accord_protocol::StreamId::agency(&common::agency("TR-JGK")),
                 from: Seq::FIRST,
                 to: Seq::new(100).unwrap(),
             }),
@@ -202,7 +202,7 @@ fn seed_corpus_is_current() {
             "range-response",
             Message::RangeResponse(RangeResponse {
                 agreement: AgreementId::new("QUAD-2026").unwrap(),
-                originator: common::agency("TR-JGK"),
+                stream: accord_protocol::StreamId::agency(&common::agency("TR-JGK")),
                 records: vec![vector.clone()],
                 complete: true,
             }),

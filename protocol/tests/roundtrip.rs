@@ -4,6 +4,7 @@
 
 mod common;
 
+use accord_protocol::StreamId;
 use accord_protocol::record::{Person, RouteLeg};
 use accord_protocol::wire::{
     Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
@@ -158,14 +159,17 @@ proptest! {
             Message::SyncStatus(SyncStatus { agreements: vec![AgreementStatus {
                 agreement: agreement.clone(),
                 agreement_hash: [n; 32],
-                heads: vec![(originator.clone(), u64::from(n)), (AgencyId::new("PK-FIA").unwrap(), 0)],
+                heads: vec![(StreamId::agency(&originator), u64::from(n)), (StreamId::agency(&AgencyId::new("PK-FIA").unwrap()), 0), (StreamId::delegated(&originator, &key.public_key()), 3)],
                 signatures: vec![(originator.clone(), [n; 64])],
             }], checkpoint: (n % 2 == 0).then(|| {
                 let c = accord_protocol::audit::Checkpoint { agency: originator.clone(), count: u64::from(n), head: accord_protocol::audit::Digest32([n; 32]), time: Timestamp::EPOCH };
                 accord_protocol::audit::sign_checkpoint(&c, &key).unwrap()
-            }) }),
-            Message::RangeRequest(RangeRequest { agreement: agreement.clone(), originator: originator.clone(), from: Seq::FIRST, to: Seq::new(u64::from(n)).unwrap() }),
-            Message::RangeResponse(RangeResponse { agreement, originator, records: envs, complete: n % 2 == 0 }),
+            }), revocations: (0..n % 3).map(|i| {
+                let r = accord_protocol::delegation::Revocation { v: 1, agency: originator.clone(), certificate: accord_protocol::audit::Digest32([i; 32]), revoked: Timestamp::EPOCH, reason: "lost".into() };
+                accord_protocol::delegation::revoke(&r, &key).unwrap()
+            }).collect() }),
+            Message::RangeRequest(RangeRequest { agreement: agreement.clone(), stream: StreamId::agency(&originator), from: Seq::FIRST, to: Seq::new(u64::from(n)).unwrap() }),
+            Message::RangeResponse(RangeResponse { agreement, stream: StreamId::delegated(&originator, &key.public_key()), records: envs, complete: n % 2 == 0 }),
             Message::Refused(Refusal { code: RejectCode::NotMember, detail }),
         ];
         for m in messages {
@@ -228,7 +232,7 @@ fn oversized_and_malformed_frames_get_typed_errors() {
     // a range request whose start is after its end
     let mut m = Message::RangeRequest(RangeRequest {
         agreement: AgreementId::new("A").unwrap(),
-        originator: AgencyId::new("TR-JGK").unwrap(),
+        stream: StreamId::agency(&AgencyId::new("TR-JGK").unwrap()),
         from: Seq::new(5).unwrap(),
         to: Seq::new(5).unwrap(),
     })

@@ -66,7 +66,7 @@ async fn a_bilateral_only_member_gets_nothing_of_the_multilateral_agreement() {
     // asks for the quadrilateral records
     let ask = Message::RangeRequest(RangeRequest {
         agreement: quad.clone(),
-        originator: agency("PK-FIA"),
+        stream: accord_protocol::StreamId::agency(&agency("PK-FIA")),
         from: Seq::FIRST,
         to: Seq::new(100).unwrap(),
     });
@@ -251,7 +251,7 @@ async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
     let mut stranger = RawPeer::new(&SecretKey::from_seed(&[99; 32]));
     let ask = Message::RangeRequest(RangeRequest {
         agreement: AgreementId::new("QUAD-2026").unwrap(),
-        originator: agency("TR-JGK"),
+        stream: accord_protocol::StreamId::agency(&agency("TR-JGK")),
         from: Seq::FIRST,
         to: Seq::new(10).unwrap(),
     });

@@ -121,6 +121,7 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
             signatures: vec![],
         }],
         checkpoint: None,
+        revocations: vec![],
     });
     assert!(matches!(
         raw.send(peer_of(&tr), &addr, &status).await,

@@ -171,6 +171,7 @@ async fn an_agreement_a_member_never_signed_is_not_shared_under_and_forgeries_do
             signatures: vec![(agency("IR-FARAJA"), [7u8; 64])],
         }],
         checkpoint: None,
+        revocations: vec![],
     });
     assert!(matches!(
         raw.send(peer_of(&tr), &addr, &status).await,
@@ -186,6 +187,7 @@ async fn an_agreement_a_member_never_signed_is_not_shared_under_and_forgeries_do
             signatures: vec![(agency("IR-FARAJA"), other)],
         }],
         checkpoint: None,
+        revocations: vec![],
     });
     assert!(matches!(
         raw.send(peer_of(&tr), &addr, &status).await,

@@ -232,6 +232,38 @@ impl Client {
         }
     }
 
+    /// `POST /v1/envelopes`: a signed record file's bytes; the record's id once held.
+    pub fn import(&self, signed_file: &[u8]) -> Result<RecordId, ClientError> {
+        let res = self
+            .agent
+            .post(self.url("/v1/envelopes"))
+            .header("Authorization", self.bearer())
+            .content_type("application/json")
+            .send(signed_file);
+        match self.answer(res)? {
+            (201, body) => Ok(self.decode::<Created>(&body)?.id),
+            (status, body) => Err(self.failure(status, &body)),
+        }
+    }
+
+    /// `POST /v1/revocations`: a revocation line; whether it was new to the node.
+    pub fn revoke(&self, line: &str) -> Result<bool, ClientError> {
+        let res = self
+            .agent
+            .post(self.url("/v1/revocations"))
+            .header("Authorization", self.bearer())
+            .content_type("text/plain")
+            .send(line.as_bytes());
+        match self.answer(res)? {
+            (201, body) => Ok(self
+                .decode::<serde_json::Value>(&body)?
+                .get("new")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)),
+            (status, body) => Err(self.failure(status, &body)),
+        }
+    }
+
     /// `GET /v1/records?…`: the records matching the filters.
     pub fn query(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
         let res = self

@@ -18,6 +18,8 @@ use serde_json::json;
 use super::MAX_DRAFT_BYTES;
 use super::auth::Token;
 use super::view::{Filters, RecordView, ResolveError, resolve};
+use accord_protocol::wire::AckEntry;
+
 use crate::clock;
 use crate::draft::parse_draft;
 use crate::net::NodeHandle;
@@ -42,6 +44,14 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
         )
         .route("/v1/records/{id}", get(record))
+        .route(
+            "/v1/envelopes",
+            post(import).layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
+        )
+        .route(
+            "/v1/revocations",
+            post(revocation).layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
+        )
         .route("/v1/peers", get(peers))
         .route("/v1/status", get(status))
         .fallback(not_found)
@@ -117,6 +127,58 @@ async fn publish(State(shared): AppState, body: Result<Bytes, BytesRejection>) -
             tracing::error!(%agreement, error = %e, "publish through the API failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
         }
+    }
+}
+
+/// `POST /v1/envelopes`: a signed record file (`{"envelope": …, "id": …}`, as `accord record
+/// sign` writes it), taken in like a record from a peer: 201 with its id when stored or already
+/// held, 422 with the reason when refused.
+async fn import(State(shared): AppState, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return error(r.status(), r.body_text()),
+    };
+    let env = match crate::files::parse_signed(&body) {
+        Ok(env) => env,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}")),
+    };
+    match shared.handle.import(vec![env]).await {
+        Ok(acks) => match acks.into_iter().next() {
+            Some(AckEntry::Stored(id) | AckEntry::Duplicate(id)) => {
+                (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+            }
+            Some(AckEntry::Rejected { detail, .. }) => {
+                error(StatusCode::UNPROCESSABLE_ENTITY, detail)
+            }
+            None => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "no answer for the record",
+            ),
+        },
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `POST /v1/revocations`: a revocation line (`<signature hex> <json>`, as `accord delegate
+/// revoke` writes it): 201 `{"new": …}` once kept and passed to the members, 422 when it does
+/// not verify.
+async fn revocation(State(shared): AppState, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return error(r.status(), r.body_text()),
+    };
+    let signed = match std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|t| {
+            accord_protocol::audit::Signed::from_line(t.trim_end()).map_err(|e| e.to_string())
+        }) {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    match shared.handle.revoke(signed).await {
+        Ok(Ok(new)) => (StatusCode::CREATED, Json(json!({ "new": new }))).into_response(),
+        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 

@@ -521,6 +521,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Config { .. } => "config",
         AuditEvent::Key { .. } => "key",
         AuditEvent::AgreementSignature { .. } => "agreement-signature",
+        AuditEvent::Revocation { .. } => "revocation",
         AuditEvent::Equivocation { .. } => "equivocation",
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 
 use accord_config::ConfigErrors;
 use accord_protocol::{
-    AgencyId, AgreementId, EnvelopeError, PublicKey, RecordError, RecordId, Seq, Timestamp,
-    VerifyError,
+    AgencyId, AgreementId, EnvelopeError, PublicKey, RecordError, RecordId, Seq, StreamId,
+    Timestamp, VerifyError,
 };
 use thiserror::Error;
 
@@ -338,8 +338,8 @@ impl fmt::Display for RecordVerdict {
 /// signature verifies nor a tombstone holds them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
-    /// The originator.
-    pub originator: AgencyId,
+    /// The stream: the originator's own key, or a key it delegated.
+    pub stream: StreamId,
     /// The first missing number.
     pub from: u64,
     /// The last missing number (inclusive).
@@ -351,7 +351,7 @@ impl fmt::Display for Gap {
         write!(
             f,
             "GAP  {} seq {}..={} missing",
-            self.originator, self.from, self.to
+            self.stream, self.from, self.to
         )
     }
 }

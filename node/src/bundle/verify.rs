@@ -5,7 +5,9 @@ use std::path::Path;
 
 use accord_config::{Agreement, parse_agreement};
 use accord_protocol::canonical::decode_record;
-use accord_protocol::{AgencyId, Envelope, PublicKey, Record, RecordId, Seq, VerifyError, verify};
+use accord_protocol::{
+    AgencyId, Envelope, PublicKey, Record, RecordId, Seq, StreamId, VerifyError, verify,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
@@ -364,6 +366,8 @@ struct Checked {
     actual_id: Option<RecordId>,
     /// Whether the signature verified with the originator's bundled key.
     signed: bool,
+    /// Its sequence stream (the originator's key, or a key it delegated), when it decoded.
+    stream: Option<StreamId>,
 }
 
 /// Checks one record line on its own: encoding, id, record, signature, policy.
@@ -383,6 +387,7 @@ fn check_record(
         },
         actual_id: None,
         signed: false,
+        stream: None,
     };
     let failures = &mut checked.verdict.failures;
     let bytes = match B64.decode(&item.envelope) {
@@ -418,6 +423,7 @@ fn check_record(
     };
     checked.verdict.originator = Some(record.originator.clone());
     checked.verdict.seq = Some(record.seq);
+    checked.stream = Some(envelope.stream_of(&record));
     match verify(envelope, keys) {
         Ok(_) => checked.signed = true,
         Err(VerifyError::Record(e)) => failures.push(RecordFailure::Record(e)),
@@ -460,8 +466,9 @@ pub(crate) fn permitted(record: &Record, agreement: &Agreement) -> Result<(), De
     }
 }
 
-/// A tombstone kept for the sequence check: its line and record id, by (originator, seq).
-type TombstoneSlots = BTreeMap<(AgencyId, Seq), (usize, RecordId)>;
+/// A tombstone kept for the sequence check: its line and record id, by (stream, seq). A
+/// tombstone names its originator only, so it stands in the originator's own stream.
+type TombstoneSlots = BTreeMap<(StreamId, Seq), (usize, RecordId)>;
 
 /// Tombstones name the bundled agreement and claim each (originator, seq) at most once.
 fn check_tombstones(
@@ -480,7 +487,7 @@ fn check_tombstones(
             });
             continue;
         }
-        let slot = (t.originator.clone(), t.seq);
+        let slot = (StreamId::agency(&t.originator), t.seq);
         if let Some((first, _)) = slots.get(&slot) {
             report.problem(BundleProblem::DuplicateTombstone {
                 line: *line,
@@ -504,27 +511,26 @@ fn check_sequences(
     report: &mut BundleReport,
 ) {
     // Only records whose signature verifies hold their number: the originator vouches for them.
-    let mut held: BTreeMap<(AgencyId, Seq), BTreeSet<RecordId>> = BTreeMap::new();
+    let mut held: BTreeMap<(StreamId, Seq), BTreeSet<RecordId>> = BTreeMap::new();
     for c in checked.iter().filter(|c| c.signed) {
-        if let (Some(originator), Some(seq), Some(id)) =
-            (&c.verdict.originator, c.verdict.seq, c.actual_id)
-        {
-            held.entry((originator.clone(), seq))
-                .or_default()
-                .insert(id);
+        if let (Some(stream), Some(seq), Some(id)) = (&c.stream, c.verdict.seq, c.actual_id) {
+            held.entry((stream.clone(), seq)).or_default().insert(id);
         }
     }
     for c in checked.iter_mut().filter(|c| c.signed) {
-        let (Some(originator), Some(seq), Some(id)) =
-            (c.verdict.originator.clone(), c.verdict.seq, c.actual_id)
-        else {
+        let (Some(stream), Some(originator), Some(seq), Some(id)) = (
+            c.stream.clone(),
+            c.verdict.originator.clone(),
+            c.verdict.seq,
+            c.actual_id,
+        ) else {
             continue;
         };
-        let slot = (originator, seq);
+        let slot = (stream, seq);
         if let Some(ids) = held.get(&slot) {
             for other in ids.iter().filter(|other| **other != id) {
                 c.verdict.failures.push(RecordFailure::Equivocation {
-                    originator: slot.0.clone(),
+                    originator: originator.clone(),
                     seq,
                     other: *other,
                 });
@@ -536,23 +542,23 @@ fn check_sequences(
             } else {
                 RecordFailure::TombstoneClaimsSeq {
                     line: *line,
-                    originator: slot.0.clone(),
+                    originator: originator.clone(),
                     seq,
                     other: *tombstone_id,
                 }
             });
         }
     }
-    let mut present: BTreeMap<&AgencyId, BTreeSet<u64>> = BTreeMap::new();
-    for (originator, seq) in held.keys().chain(tombstones.keys()) {
-        present.entry(originator).or_default().insert(seq.get());
+    let mut present: BTreeMap<&StreamId, BTreeSet<u64>> = BTreeMap::new();
+    for (stream, seq) in held.keys().chain(tombstones.keys()) {
+        present.entry(stream).or_default().insert(seq.get());
     }
-    for (originator, seqs) in present {
+    for (stream, seqs) in present {
         let mut expected: u64 = 1;
         for seq in seqs {
             if seq > expected {
                 report.gaps.push(Gap {
-                    originator: originator.clone(),
+                    stream: stream.clone(),
                     from: expected,
                     to: seq - 1,
                 });

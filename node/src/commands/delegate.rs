@@ -8,7 +8,7 @@ use accord_protocol::delegation::{Delegation, Revocation, certificate_id, issue,
 use accord_protocol::{AgreementId, Category, Country, PublicKey, Timestamp};
 use anyhow::Result;
 
-use super::node::{load, now, refuse};
+use super::node::{Node, Opened, load, now, refuse};
 use crate::cli::DelegateCommand;
 use crate::files;
 
@@ -107,6 +107,22 @@ pub fn run(command: DelegateCommand) -> Result<()> {
                 d.holder,
                 out.display()
             );
+            // the node keeps it and passes it to the members at their next sync
+            match Node::open_or_api(&config)? {
+                Opened::Local(node) => {
+                    node.store.keep_revocation(now()?, &r, &signed, None)?;
+                    println!(
+                        "kept in {}; the node passes it to the members when it next runs",
+                        node.store.path().display()
+                    );
+                }
+                Opened::Api(node) => {
+                    node.client
+                        .revoke(&signed.to_line())
+                        .map_err(|e| node.fail("delegate revoke", e))?;
+                    println!("kept by the running node, which passes it to the members");
+                }
+            }
             Ok(())
         }
     }

@@ -7,6 +7,7 @@ mod audit;
 mod bundle;
 mod config;
 mod delegate;
+mod import;
 mod init;
 mod keygen;
 mod node;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
             command: AgreementCommand::Check { file },
         } => agreement::check(&file),
         Command::Delegate { command } => delegate::run(command),
+        Command::Import { config, files } => import::run(&config, &files),
         Command::Agreement {
             command:
                 AgreementCommand::Sign {
@@ -47,7 +49,12 @@ pub fn run(cli: Cli) -> Result<()> {
             command: ConfigCommand::Check { file },
         } => config::check(&file),
         Command::Record { command } => match command {
-            RecordCommand::Sign { record, key, out } => record::sign(&record, &key, out.as_deref()),
+            RecordCommand::Sign {
+                record,
+                key,
+                certificate,
+                out,
+            } => record::sign(&record, &key, certificate.as_deref(), out.as_deref()),
             RecordCommand::Verify {
                 signed,
                 config,

@@ -9,8 +9,13 @@ use anyhow::{Context, Result};
 
 use crate::{Refused, files};
 
-/// Signs a record file with an agency key.
-pub fn sign(record: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
+/// Signs a record file with an agency key, or with a delegated key and its certificate.
+pub fn sign(
+    record: &Path,
+    key: &Path,
+    certificate: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<()> {
     let text = std::fs::read_to_string(record)
         .with_context(|| format!("cannot read {}", record.display()))?;
     let parsed: Record = match parse_record_json(text.as_bytes()) {
@@ -21,7 +26,14 @@ pub fn sign(record: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
         }
     };
     let key = files::read_key(key)?;
-    let env = match sign_record(&parsed, &key) {
+    let signed = match certificate {
+        None => sign_record(&parsed, &key),
+        Some(c) => {
+            let cert = super::delegate::read_certificate(c)?;
+            accord_protocol::envelope::sign_delegated(&parsed, &key, cert)
+        }
+    };
+    let env = match signed {
         Ok(env) => env,
         Err(e) => {
             eprintln!("error: {}: {e}", record.display());

@@ -13,7 +13,7 @@ use accord_protocol::wire::{
     SyncStatus,
 };
 use accord_protocol::{
-    AgencyId, AgreementId, Message, PublicKey, RecordId, SecretKey, Seq, Timestamp,
+    AgencyId, AgreementId, Message, RecordId, SecretKey, Seq, StreamId, Timestamp,
 };
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
@@ -44,7 +44,7 @@ enum Pending {
     Range {
         peer: AgencyId,
         agreement: AgreementId,
-        originator: AgencyId,
+        stream: StreamId,
         to: Seq,
     },
 }
@@ -67,7 +67,7 @@ pub(crate) struct Actor {
     pub net: NetConfig,
     pub commands: mpsc::Receiver<Command>,
     pub events: broadcast::Sender<NodeEvent>,
-    pub dir: BTreeMap<AgencyId, PublicKey>,
+    pub dir: crate::directory::Directory,
     pub peer_ids: BTreeMap<PeerId, AgencyId>,
     pub agency_peers: BTreeMap<AgencyId, PeerId>,
     pub addresses: BTreeMap<AgencyId, Vec<Multiaddr>>,
@@ -76,7 +76,7 @@ pub(crate) struct Actor {
     pending: BTreeMap<OutboundRequestId, Pending>,
     pushing: BTreeSet<AgencyId>,
     /// (agreement, originator) ranges being fetched
-    fetching: BTreeSet<(AgreementId, AgencyId)>,
+    fetching: BTreeSet<(AgreementId, StreamId)>,
     /// agreements whose text is confirmed identical with a peer
     confirmed: BTreeSet<(AgreementId, AgencyId)>,
     mismatched: BTreeSet<(AgreementId, AgencyId)>,
@@ -118,7 +118,10 @@ impl Actor {
         peer_ids: BTreeMap<PeerId, AgencyId>,
     ) -> Self {
         let cfg = shared_cfg.get();
-        let dir = crate::publish::directory(&cfg, &key);
+        let dir = crate::directory::Directory::load(&cfg, &key, &store).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the revocations held; starting without them");
+            crate::directory::Directory::new(&cfg, &key)
+        });
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
         let addresses = cfg
             .agencies
@@ -284,6 +287,21 @@ impl Actor {
             Command::Published(agreement) => {
                 tracing::debug!(%agreement, "new own record");
                 self.push_all();
+            }
+            Command::Import(envelopes, reply) => {
+                let own = self.cfg.agency.clone();
+                let acks = self.receive_records(&own, envelopes, &|_| Ok(()));
+                let _ = reply.send(acks);
+            }
+            Command::Revoke(signed, reply) => {
+                let own = self.cfg.agency.clone();
+                let result = self
+                    .take_revocation(&own, &signed)
+                    .map_err(|e| e.to_string());
+                if matches!(result, Ok(true)) {
+                    self.sync_all();
+                }
+                let _ = reply.send(result);
             }
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers_report());
@@ -654,11 +672,15 @@ impl Actor {
                     continue;
                 }
             };
-            let heads = a
-                .members
-                .iter()
-                .map(|m| (m.clone(), heads.get(m).copied().unwrap_or(0)))
+            // every member's own stream (0 when none is held), and every delegated stream held
+            let mut heads: BTreeMap<StreamId, u64> = heads
+                .into_iter()
+                .filter(|(s, _)| a.is_member(s.agency_id()))
                 .collect();
+            for m in &a.members {
+                heads.entry(StreamId::agency(m)).or_insert(0);
+            }
+            let heads = heads.into_iter().collect();
             agreements.push(AgreementStatus {
                 agreement: a.id.clone(),
                 agreement_hash: a.hash,
@@ -666,9 +688,22 @@ impl Actor {
                 signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
             });
         }
+        // the revocations of agencies this peer shares an agreement with
+        let revocations = self
+            .store
+            .revocations()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| {
+                self.dir
+                    .verify(s)
+                    .is_ok_and(|r| self.shared_with(peer).any(|a| a.is_member(&r.agency)))
+            })
+            .collect();
         SyncStatus {
             agreements,
             checkpoint: self.store.latest_checkpoint().ok().flatten(),
+            revocations,
         }
     }
 
@@ -722,6 +757,20 @@ impl Actor {
                 }
             }
         }
+        let mut revoked_any = false;
+        for signed in &status.revocations {
+            match self.take_revocation(peer, signed) {
+                Ok(new) => revoked_any |= new,
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "refused a revocation");
+                    self.emit(NodeEvent::rejected(
+                        peer,
+                        RejectCode::BadSignature,
+                        format!("revocation: {e}"),
+                    ));
+                }
+            }
+        }
         let mut behind = false;
         let mut new_signatures = Vec::new();
         let cfg = self.cfg.clone();
@@ -758,14 +807,14 @@ impl Actor {
             }
             let ours = self.store.heads(&a.id).unwrap_or_default();
             let mut behind_here = false;
-            for (originator, theirs) in st.heads {
-                if !a.is_member(&originator) {
+            for (stream, theirs) in st.heads {
+                if !a.is_member(stream.agency_id()) {
                     continue;
                 }
-                let mine = ours.get(&originator).copied().unwrap_or(0);
+                let mine = ours.get(&stream).copied().unwrap_or(0);
                 if theirs > mine {
                     behind_here = true;
-                    self.fetch(peer, &a.id, &originator, mine + 1, theirs);
+                    self.fetch(peer, &a.id, &stream, mine + 1, theirs);
                 }
             }
             if behind_here {
@@ -775,7 +824,7 @@ impl Actor {
                 self.last_catch_up.insert(a.id.clone(), self.now());
             }
         }
-        if self.collect_signatures(peer, new_signatures) {
+        if self.collect_signatures(peer, new_signatures) || revoked_any {
             // the peers still lacking them learn them now; agreements that took effect start
             self.sync_all();
         }
@@ -784,6 +833,31 @@ impl Actor {
         }
         // our side may have records the peer lacks: the push of our outbox goes now
         self.push(peer);
+    }
+
+    /// Verifies a revocation under its issuing agency's key and, when it is new, keeps it (store
+    /// and audit entry) and applies it to the directory. `from` is the peer it came from, or
+    /// this agency when made here. Returns whether it was new.
+    fn take_revocation(
+        &mut self,
+        from: &AgencyId,
+        signed: &accord_protocol::audit::Signed,
+    ) -> Result<bool, accord_protocol::delegation::DelegationError> {
+        let r = self.dir.verify(signed)?;
+        if !self.dir.revoke(&r) {
+            return Ok(false);
+        }
+        let via = (*from != self.cfg.agency).then_some(from);
+        if let Err(e) = self.store.keep_revocation(self.now(), &r, signed, via) {
+            tracing::error!(error = %e, "cannot keep a revocation");
+        }
+        tracing::info!(agency = %r.agency, revoked = %r.revoked, %from, "delegation revoked");
+        self.emit(NodeEvent::Revoked {
+            agency: r.agency.clone(),
+            certificate: hex::encode(r.certificate.0),
+            from: from.clone(),
+        });
+        Ok(true)
     }
 
     /// Verifies members' agreement signatures a peer holds and keeps the valid ones (store,
@@ -853,11 +927,11 @@ impl Actor {
         &mut self,
         peer: &AgencyId,
         agreement: &AgreementId,
-        originator: &AgencyId,
+        stream: &StreamId,
         from: u64,
         to: u64,
     ) {
-        let key = (agreement.clone(), originator.clone());
+        let key = (agreement.clone(), stream.clone());
         if self.fetching.contains(&key) {
             return;
         }
@@ -867,7 +941,7 @@ impl Actor {
         self.fetching.insert(key);
         let req = RangeRequest {
             agreement: agreement.clone(),
-            originator: originator.clone(),
+            stream: stream.clone(),
             from,
             to,
         };
@@ -877,7 +951,7 @@ impl Actor {
             Pending::Range {
                 peer: peer.clone(),
                 agreement: agreement.clone(),
-                originator: originator.clone(),
+                stream: stream.clone(),
                 to,
             },
         );
@@ -922,7 +996,7 @@ impl Actor {
         }
         let (envs, complete) = match self.store.range(
             &req.agreement,
-            &req.originator,
+            &req.stream,
             req.from,
             req.to,
             self.net.push_batch,
@@ -944,7 +1018,7 @@ impl Actor {
         self.audit_sends(peer, &records);
         Message::RangeResponse(RangeResponse {
             agreement: req.agreement.clone(),
-            originator: req.originator.clone(),
+            stream: req.stream.clone(),
             records,
             complete,
         })
@@ -954,19 +1028,18 @@ impl Actor {
         &mut self,
         peer: AgencyId,
         agreement: AgreementId,
-        originator: AgencyId,
+        stream: StreamId,
         to: Seq,
         resp: RangeResponse,
     ) {
-        self.fetching
-            .remove(&(agreement.clone(), originator.clone()));
-        if resp.agreement != agreement || resp.originator != originator {
+        self.fetching.remove(&(agreement.clone(), stream.clone()));
+        if resp.agreement != agreement || resp.stream != stream {
             tracing::warn!(%peer, "range response for another range; ignored");
             return;
         }
-        let (a_id, o_id) = (agreement.clone(), originator.clone());
+        let (a_id, s_id) = (agreement.clone(), stream.clone());
         let screen = move |r: &accord_protocol::SignedRecord| {
-            if r.record.agreement != a_id || r.record.originator != o_id || r.record.seq > to {
+            if r.record.agreement != a_id || r.stream() != s_id || r.record.seq > to {
                 Err((
                     RejectCode::Malformed,
                     "not in the range asked for".to_owned(),
@@ -981,10 +1054,10 @@ impl Actor {
             .store
             .heads(&agreement)
             .ok()
-            .and_then(|h| h.get(&originator).copied())
+            .and_then(|h| h.get(&stream).copied())
             .unwrap_or(0);
         if head < to.get() && got > 0 {
-            self.fetch(&peer, &agreement, &originator, head + 1, to.get());
+            self.fetch(&peer, &agreement, &stream, head + 1, to.get());
         } else {
             self.last_catch_up.insert(agreement, self.now());
         }
@@ -1122,11 +1195,9 @@ impl Actor {
                         self.pushing.remove(&peer);
                     }
                     Some(Pending::Range {
-                        agreement,
-                        originator,
-                        ..
+                        agreement, stream, ..
                     }) => {
-                        self.fetching.remove(&(agreement, originator));
+                        self.fetching.remove(&(agreement, stream));
                     }
                     _ => {}
                 }
@@ -1233,12 +1304,12 @@ impl Actor {
                 Pending::Range {
                     peer,
                     agreement,
-                    originator,
+                    stream,
                     to,
                 },
                 Message::RangeResponse(resp),
             ) => {
-                self.on_range_response(peer, agreement, originator, to, resp);
+                self.on_range_response(peer, agreement, stream, to, resp);
             }
             (pending, Message::Refused(r)) => {
                 tracing::warn!(peer = %agency, code = r.code.code(), detail = %r.detail, "peer refused our request");
@@ -1262,11 +1333,9 @@ impl Actor {
                 self.pushing.remove(&peer);
             }
             Pending::Range {
-                agreement,
-                originator,
-                ..
+                agreement, stream, ..
             } => {
-                self.fetching.remove(&(agreement, originator));
+                self.fetching.remove(&(agreement, stream));
             }
             Pending::Sync { .. } => {}
         }

@@ -39,6 +39,17 @@ pub(crate) enum Command {
     Redial(AgencyId),
     /// Exchange sync status with every connected member now.
     SyncNow,
+    /// Take in signed records of this agency's own liaison officers (delegated keys): verify,
+    /// check and store them like records from a peer; members then pull them.
+    Import(
+        Vec<accord_protocol::Envelope>,
+        oneshot::Sender<Vec<accord_protocol::wire::AckEntry>>,
+    ),
+    /// Keep a revocation of a delegation certificate and pass it to the members.
+    Revoke(
+        accord_protocol::audit::Signed,
+        oneshot::Sender<Result<bool, String>>,
+    ),
     /// Stop: close the swarm, flush the store, then reply.
     Shutdown(oneshot::Sender<()>),
 }
@@ -101,6 +112,15 @@ pub enum NodeEvent {
         signer: AgencyId,
         /// Whether every member's signature is now held (the agreement takes effect).
         in_effect: bool,
+    },
+    /// A revocation of a delegation certificate was verified and kept.
+    Revoked {
+        /// The agency that revoked its certificate.
+        agency: AgencyId,
+        /// The certificate's id, hex.
+        certificate: String,
+        /// The peer it came from; this node's own agency when made here.
+        from: AgencyId,
     },
     /// A peer holds a different text of an agreement: nothing is shared under it with them.
     AgreementMismatch {
@@ -243,6 +263,25 @@ impl NodeHandle {
         // the record is durable and in the outbox; if the actor is gone it is delivered on restart
         let _ = self.tx.send(Command::Published(agreement)).await;
         Ok(id)
+    }
+
+    /// Takes in signed records made outside the node — a liaison officer's, signed with a
+    /// delegated key — as if a peer had pushed them: each verified, checked by policy and
+    /// stored, or refused with the reason. Members then pull them like any record held here.
+    pub async fn import(
+        &self,
+        envelopes: Vec<accord_protocol::Envelope>,
+    ) -> Result<Vec<accord_protocol::wire::AckEntry>, Stopped> {
+        self.ask(|tx| Command::Import(envelopes, tx)).await
+    }
+
+    /// Keeps a signed revocation of a delegation certificate (verified under its issuing
+    /// agency's key) and passes it to the members; returns whether it was new.
+    pub async fn revoke(
+        &self,
+        revocation: accord_protocol::audit::Signed,
+    ) -> Result<Result<bool, String>, Stopped> {
+        self.ask(|tx| Command::Revoke(revocation, tx)).await
     }
 
     /// Tells the actor that a record was published directly into the store.

@@ -2,13 +2,9 @@
 //! answer — is verified with `verify_strict`, re-checked against the agreement's policy, stored
 //! in one batch and flushed before anything is acknowledged.
 
-use std::collections::BTreeMap;
-
 use accord_config::NodeConfig;
 use accord_protocol::wire::{AckEntry, RejectCode};
-use accord_protocol::{
-    AgencyId, Envelope, PublicKey, SignedRecord, Timestamp, Verified, VerifyError, verify,
-};
+use accord_protocol::{AgencyId, Envelope, SignedRecord, Timestamp, Verified, VerifyError, verify};
 
 use super::handle::NodeEvent;
 use crate::policy::may_accept;
@@ -33,7 +29,7 @@ pub type Screen<'a> = &'a dyn Fn(&SignedRecord) -> Result<(), (RejectCode, Strin
 pub fn receive(
     store: &Store,
     cfg: &NodeConfig,
-    dir: &BTreeMap<AgencyId, PublicKey>,
+    dir: &(impl accord_protocol::KeyDirectory + ?Sized),
     sender: &AgencyId,
     envelopes: Vec<Envelope>,
     screen: Screen<'_>,

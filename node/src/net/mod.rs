@@ -21,7 +21,7 @@ mod actor;
 mod behaviour;
 pub mod codec;
 mod handle;
-mod inbound;
+pub(crate) mod inbound;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

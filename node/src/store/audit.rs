@@ -352,6 +352,51 @@ impl Store {
         Ok(out)
     }
 
+    /// Keeps a verified revocation of a delegation certificate with its audit entry, in one
+    /// batch, and flushes. Returns `false` when it was held already.
+    pub fn keep_revocation(
+        &self,
+        now: Timestamp,
+        revocation: &accord_protocol::delegation::Revocation,
+        signed: &Signed,
+        from: Option<&AgencyId>,
+    ) -> Result<bool, StoreError> {
+        let mut key = keys::meta("revocation/");
+        key.extend_from_slice(revocation.agency.as_str().as_bytes());
+        key.push(b'/');
+        key.extend_from_slice(hex::encode(revocation.certificate.0).as_bytes());
+        let _guard = self.lock();
+        if self.tree.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        batch.insert(key, signed.to_line().into_bytes());
+        self.append_audit(
+            &mut batch,
+            &mut head,
+            now,
+            [AuditEvent::Revocation {
+                agency: revocation.agency.clone(),
+                certificate: revocation.certificate,
+                revoked: revocation.revoked,
+                from: from.cloned(),
+            }],
+        )?;
+        self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
+        Ok(true)
+    }
+
+    /// The revocations held here (verified when they were kept).
+    pub fn revocations(&self) -> Result<Vec<Signed>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::meta("revocation/")) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
+    }
+
     fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree.scan_prefix([prefix]) {

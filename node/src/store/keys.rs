@@ -6,7 +6,7 @@
 //! | --- | --- | --- |
 //! | `01` | `schema` | u32 schema version |
 //! | `02` | record id (32) | stored record (see `codec`) |
-//! | `03` | agreement `00` originator `00` seq (u64) | record id |
+//! | `03` | agreement `00` stream `00` seq (u64); the stream is the originator id, or `originator/<16 hex>` for a key it delegated | record id |
 //! | `04` | agreement | u64: the last seq this node gave its own records under it |
 //! | `05` | subject kind (u8) normalised value `00` record id | empty |
 //! | `06` | category (u8) record id | empty |
@@ -14,7 +14,7 @@
 //! | `08` | created (u64, offset by 2^63) record id | empty |
 //! | `09` | referenced record id (32) kind (u8) referencing record id (32) | empty |
 //! | `0a` | record id | tombstone (JSON) |
-//! | `0b` | agreement `00` originator `00` seq (u64) record id | envelope of an equivocating record, kept as evidence |
+//! | `0b` | agreement `00` stream `00` seq (u64) record id | envelope of an equivocating record, kept as evidence |
 //! | `0c` | peer `00` agreement `00` seq (u64) | record id: an own record not yet acknowledged by that peer (the outbox) |
 //! | `0d` | index (u64) | audit log entry (canonical JSON) |
 //! | `0e` | count (u64) | own signed checkpoint (text line) |
@@ -25,7 +25,7 @@
 //! All integers are big-endian, so keys sort numerically.
 
 use accord_protocol::{
-    AgencyId, AgreementId, Category, Country, LegRole, RecordId, Seq, Timestamp,
+    AgencyId, AgreementId, Category, Country, LegRole, RecordId, Seq, StreamId, Timestamp,
 };
 
 pub const META: u8 = 0x01;
@@ -80,19 +80,19 @@ pub fn record(id: &RecordId) -> Vec<u8> {
     [&[RECORD][..], id.as_bytes()].concat()
 }
 
-pub fn seq_prefix(agreement: &AgreementId, originator: Option<&AgencyId>) -> Vec<u8> {
+pub fn seq_prefix(agreement: &AgreementId, stream: Option<&StreamId>) -> Vec<u8> {
     let mut k = vec![SEQ];
     k.extend_from_slice(agreement.as_str().as_bytes());
     k.push(0);
-    if let Some(o) = originator {
+    if let Some(o) = stream {
         k.extend_from_slice(o.as_str().as_bytes());
         k.push(0);
     }
     k
 }
 
-pub fn seq(agreement: &AgreementId, originator: &AgencyId, seq: Seq) -> Vec<u8> {
-    let mut k = seq_prefix(agreement, Some(originator));
+pub fn seq(agreement: &AgreementId, stream: &StreamId, seq: Seq) -> Vec<u8> {
+    let mut k = seq_prefix(agreement, Some(stream));
     k.extend_from_slice(&seq.get().to_be_bytes());
     k
 }
@@ -178,9 +178,9 @@ pub fn tombstone(id: &RecordId) -> Vec<u8> {
     [&[TOMBSTONE][..], id.as_bytes()].concat()
 }
 
-pub fn evidence(agreement: &AgreementId, originator: &AgencyId, s: Seq, id: &RecordId) -> Vec<u8> {
+pub fn evidence(agreement: &AgreementId, stream: &StreamId, s: Seq, id: &RecordId) -> Vec<u8> {
     let mut k = vec![EVIDENCE];
-    k.extend_from_slice(&seq(agreement, originator, s)[1..]);
+    k.extend_from_slice(&seq(agreement, stream, s)[1..]);
     k.extend_from_slice(id.as_bytes());
     k
 }

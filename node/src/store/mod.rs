@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use accord_protocol::audit::AuditEvent;
 use accord_protocol::{
     AgencyId, AgreementId, Category, Country, Envelope, LegRole, Record, RecordId, Seq,
-    SignedRecord, Timestamp, Verified, canonical,
+    SignedRecord, StreamId, Timestamp, Verified, canonical,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -173,7 +173,7 @@ pub struct Store {
 }
 
 type HeadsCache =
-    std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<AgencyId, u64>>;
+    std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<StreamId, u64>>;
 
 impl Store {
     /// Opens the store in `dir`, creating it if it does not exist. A store of another schema
@@ -301,7 +301,8 @@ impl Store {
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
-        let held = self.last_seq(agreement, originator)?;
+        let stream = StreamId::agency(originator);
+        let held = self.last_seq(agreement, &stream)?;
         let last = self.counter(agreement)?.max(held);
         let next = match last {
             None => Seq::FIRST,
@@ -340,18 +341,18 @@ impl Store {
         };
         self.append_audit(&mut batch, &mut head, now, [event])?;
         self.tree.apply_batch(batch)?;
-        self.advance_heads([(agreement, originator)])?;
+        self.advance_heads([(agreement, &stream)])?;
         self.flush()?;
         Ok(Ok(verified.id))
     }
 
-    /// The highest seq of `originator` held (or purged) under `agreement`.
+    /// The highest seq of `stream` held (or purged) under `agreement`.
     pub fn last_seq(
         &self,
         agreement: &AgreementId,
-        originator: &AgencyId,
+        stream: &StreamId,
     ) -> Result<Option<Seq>, StoreError> {
-        let prefix = keys::seq_prefix(agreement, Some(originator));
+        let prefix = keys::seq_prefix(agreement, Some(stream));
         match self.tree.scan_prefix(&prefix).keys().next_back() {
             None => Ok(None),
             Some(key) => {
@@ -412,14 +413,15 @@ impl Store {
                 outcomes.push(InsertOutcome::Purged(v.id));
                 continue;
             }
-            let slot = keys::seq(&r.agreement, &r.originator, r.seq);
+            let stream = v.stream();
+            let slot = keys::seq(&r.agreement, &stream, r.seq);
             let existing = match taken.get(&slot) {
                 Some(id) => Some(*id),
                 None => self.tree.get(&slot)?.and_then(|b| keys::trailing_id(&b)),
             };
             if let Some(existing) = existing {
                 batch.insert(
-                    keys::evidence(&r.agreement, &r.originator, r.seq, &v.id),
+                    keys::evidence(&r.agreement, &stream, r.seq, &v.id),
                     v.envelope.encode(),
                 );
                 outcomes.push(InsertOutcome::Equivocation { id: v.id, existing });
@@ -447,37 +449,34 @@ impl Store {
         let mut head = self.audit_head()?;
         self.append_audit(&mut batch, &mut head, now, events)?;
         self.tree.apply_batch(batch)?;
-        let stored: std::collections::BTreeSet<(&AgreementId, &AgencyId)> = records
+        let stored: std::collections::BTreeSet<(&AgreementId, StreamId)> = records
             .iter()
             .zip(&outcomes)
             .filter(|(_, o)| matches!(o, InsertOutcome::Stored(_)))
-            .map(|(v, _)| (&v.record.agreement, &v.record.originator))
+            .map(|(v, _)| (&v.record.agreement, v.stream()))
             .collect();
-        self.advance_heads(stored)?;
+        self.advance_heads(stored.iter().map(|(a, s)| (*a, s)))?;
         Ok(outcomes)
     }
 
-    /// Moves the cached heads of these (agreement, originator) streams past every slot now
-    /// held. Called with the write lock held, after the slots' batch is applied.
+    /// Moves the cached heads of these (agreement, stream) pairs past every slot now held.
+    /// Called with the write lock held, after the slots' batch is applied.
     fn advance_heads<'a>(
         &self,
-        streams: impl IntoIterator<Item = (&'a AgreementId, &'a AgencyId)>,
+        streams: impl IntoIterator<Item = (&'a AgreementId, &'a StreamId)>,
     ) -> Result<(), StoreError> {
         let mut cache = self
             .heads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (agreement, originator) in streams {
+        for (agreement, stream) in streams {
             // an agreement not asked for yet is scanned when it first is
             let Some(heads) = cache.get_mut(agreement) else {
                 continue;
             };
-            let head = heads.entry(originator.clone()).or_insert(0);
+            let head = heads.entry(stream.clone()).or_insert(0);
             while let Ok(next) = Seq::new(*head + 1) {
-                if !self
-                    .tree
-                    .contains_key(keys::seq(agreement, originator, next))?
-                {
+                if !self.tree.contains_key(keys::seq(agreement, stream, next))? {
                     break;
                 }
                 *head = next.get();
@@ -499,7 +498,7 @@ impl Store {
             batch.insert(key, &[][..]);
         }
         batch.insert(
-            keys::seq(&v.record.agreement, &v.record.originator, v.record.seq),
+            keys::seq(&v.record.agreement, &v.stream(), v.record.seq),
             &id.as_bytes()[..],
         );
     }
@@ -531,16 +530,16 @@ impl Store {
         Ok(out)
     }
 
-    /// The record under (agreement, originator, seq), if held.
+    /// The record under (agreement, stream, seq), if held.
     pub fn by_seq(
         &self,
         agreement: &AgreementId,
-        originator: &AgencyId,
+        stream: &StreamId,
         seq: Seq,
     ) -> Result<Option<RecordId>, StoreError> {
         Ok(self
             .tree
-            .get(keys::seq(agreement, originator, seq))?
+            .get(keys::seq(agreement, stream, seq))?
             .and_then(|b| keys::trailing_id(&b)))
     }
 
@@ -825,12 +824,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Per originator, the highest seq up to which every record under `agreement` is held
-    /// (purged records count as held: their slot stays).
+    /// Per stream (an originator's own key, or a key it delegated), the highest seq up to which
+    /// every record under `agreement` is held (purged records count as held: their slot stays).
     pub fn heads(
         &self,
         agreement: &AgreementId,
-    ) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
         // the write lock keeps a slot from being written between the scan and its caching
         let _guard = self.lock();
         if let Some(heads) = self
@@ -853,7 +852,7 @@ impl Store {
     fn scan_heads(
         &self,
         agreement: &AgreementId,
-    ) -> Result<std::collections::BTreeMap<AgencyId, u64>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
         let prefix = keys::seq_prefix(agreement, None);
         let mut heads = std::collections::BTreeMap::new();
         let mut current: Option<(Vec<u8>, u64, bool)> = None; // (originator bytes, head, still contiguous)
@@ -890,20 +889,20 @@ impl Store {
         Ok(heads)
     }
 
-    /// Up to `max_records` envelopes of `originator` under `agreement` from seq `from` through
+    /// Up to `max_records` envelopes of `stream` under `agreement` from seq `from` through
     /// `to`, in seq order, at most about `max_bytes` in all; purged records are skipped. The
     /// flag says whether the answer reaches `to`.
     pub fn range(
         &self,
         agreement: &AgreementId,
-        originator: &AgencyId,
+        stream: &StreamId,
         from: Seq,
         to: Seq,
         max_records: usize,
         max_bytes: usize,
     ) -> Result<(Vec<Envelope>, bool), StoreError> {
-        let start = keys::seq(agreement, originator, from);
-        let end = keys::seq(agreement, originator, to);
+        let start = keys::seq(agreement, stream, from);
+        let end = keys::seq(agreement, stream, to);
         let mut out = Vec::new();
         let mut bytes = 0usize;
         for item in self.tree.range(start..=end) {
@@ -967,12 +966,8 @@ fn decode_stored(id: RecordId, bytes: &[u8]) -> Result<StoredRecord, StoreError>
     })
 }
 
-fn insert_head(
-    heads: &mut std::collections::BTreeMap<AgencyId, u64>,
-    originator: &[u8],
-    head: u64,
-) {
-    if let Ok(Ok(a)) = std::str::from_utf8(originator).map(AgencyId::new) {
+fn insert_head(heads: &mut std::collections::BTreeMap<StreamId, u64>, stream: &[u8], head: u64) {
+    if let Ok(Ok(a)) = std::str::from_utf8(stream).map(StreamId::new) {
         heads.insert(a, head);
     }
 }

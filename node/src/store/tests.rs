@@ -493,7 +493,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
         );
         for s in [1, max / 2, *max] {
             let id = store
-                .by_seq(&agr, &orig, Seq::new(s).unwrap())
+                .by_seq(&agr, &StreamId::agency(&orig), Seq::new(s).unwrap())
                 .unwrap()
                 .unwrap();
             let r = store.get(&id).unwrap().unwrap().record;
@@ -504,7 +504,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
         }
         assert!(
             store
-                .by_seq(&agr, &orig, Seq::new(max + 1).unwrap())
+                .by_seq(&agr, &StreamId::agency(&orig), Seq::new(max + 1).unwrap())
                 .unwrap()
                 .is_none()
         );
@@ -589,9 +589,9 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
     let k = keys();
     let store = Store::open(dir.path()).unwrap();
     let quad = AgreementId::new("QUAD-2026").unwrap();
-    let pk = AgencyId::new("PK-FIA").unwrap();
-    let gr = AgencyId::new("GR-HCG").unwrap();
-    let src = Source::Peer(pk.clone());
+    let pk = StreamId::agency(&AgencyId::new("PK-FIA").unwrap());
+    let gr = StreamId::agency(&AgencyId::new("GR-HCG").unwrap());
+    let src = Source::Peer(AgencyId::new("PK-FIA").unwrap());
     let put = |originator: &str, seqs: &[u64]| {
         let recs: Vec<_> = seqs
             .iter()
@@ -630,7 +630,7 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
         })
         .unwrap()
         .unwrap();
-    assert_eq!(store.heads(&quad).unwrap()[&tr], 1);
+    assert_eq!(store.heads(&quad).unwrap()[&StreamId::agency(&tr)], 1);
     assert_eq!(
         store.heads(&quad).unwrap(),
         store.scan_heads(&quad).unwrap()

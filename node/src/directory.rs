@@ -1,0 +1,75 @@
+//! The key directory a running node verifies with: every known agency's registered key, and
+//! the revocations of delegation certificates it holds (docs/protocol.md §10).
+
+use std::collections::BTreeMap;
+
+use accord_config::NodeConfig;
+use accord_protocol::audit::{Digest32, Signed};
+use accord_protocol::delegation::{Revocation, verify_revocation};
+use accord_protocol::{AgencyId, KeyDirectory, PublicKey, SecretKey, Timestamp};
+
+use crate::store::{Store, StoreError};
+
+/// Registered keys and verified revocations.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    keys: BTreeMap<AgencyId, PublicKey>,
+    revoked: BTreeMap<(AgencyId, Digest32), Timestamp>,
+}
+
+impl Directory {
+    /// The known agencies' keys and this agency's own.
+    pub fn new(cfg: &NodeConfig, own: &SecretKey) -> Self {
+        Self {
+            keys: crate::publish::directory(cfg, own),
+            revoked: BTreeMap::new(),
+        }
+    }
+
+    /// The same, with the revocations the store holds (each verified again).
+    pub fn load(cfg: &NodeConfig, own: &SecretKey, store: &Store) -> Result<Self, StoreError> {
+        let mut dir = Self::new(cfg, own);
+        for signed in store.revocations()? {
+            if let Ok(r) = dir.verify(&signed) {
+                dir.revoke(&r);
+            }
+        }
+        Ok(dir)
+    }
+
+    /// An agency's registered key.
+    pub fn get(&self, agency: &AgencyId) -> Option<&PublicKey> {
+        self.keys.get(agency)
+    }
+
+    /// Verifies a revocation under its issuing agency's registered key.
+    pub fn verify(
+        &self,
+        signed: &Signed,
+    ) -> Result<Revocation, accord_protocol::delegation::DelegationError> {
+        verify_revocation(signed, |a| self.keys.get(a).copied())
+    }
+
+    /// Applies a verified revocation; returns whether it was new. Of two revocations of one
+    /// certificate the earlier time stands.
+    pub fn revoke(&mut self, r: &Revocation) -> bool {
+        let key = (r.agency.clone(), r.certificate);
+        match self.revoked.get(&key) {
+            Some(t) if *t <= r.revoked => false,
+            _ => {
+                self.revoked.insert(key, r.revoked);
+                true
+            }
+        }
+    }
+}
+
+impl KeyDirectory for Directory {
+    fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey> {
+        self.keys.get(agency).copied()
+    }
+
+    fn revoked(&self, agency: &AgencyId, certificate: &Digest32) -> Option<Timestamp> {
+        self.revoked.get(&(agency.clone(), *certificate)).copied()
+    }
+}
