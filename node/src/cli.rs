@@ -280,6 +280,13 @@ pub enum DelegateCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// List the certificates this agency issued, with their scope, validity and whether (and
+    /// from when) they are revoked.
+    List {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
     /// Revoke a certificate: records its key signs from `--from` on are refused everywhere.
     /// The revocation is written to `--out` and kept by this agency's node (directly, or
     /// through its API while it runs), which passes it to the members.

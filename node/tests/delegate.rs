@@ -122,6 +122,8 @@ fn issue_checks_the_scope_and_what_it_issues_works_until_revoked() {
         out.to_str().unwrap(),
     );
     assert!(o.status.success(), "{}", text(&o));
+    let list = accord(&["delegate", "list", "--config", cfg]);
+    assert!(text(&list).contains("in force"), "{}", text(&list));
     let line = std::fs::read_to_string(&out).unwrap();
     let cert = Signed::from_line(line.trim_end()).unwrap();
     let tr_key = accord_node::files::read_key(&f.join("tr-jgk/agency.key")).unwrap();
@@ -186,6 +188,17 @@ fn issue_checks_the_scope_and_what_it_issues_works_until_revoked() {
     assert!(
         after.to_string().contains("revoked the delegation"),
         "{after}"
+    );
+
+    // `delegate list` shows the certificate and its revocation
+    let list = accord(&["delegate", "list", "--config", cfg]);
+    assert!(list.status.success(), "{}", text(&list));
+    let t = text(&list);
+    assert!(
+        t.contains("Liaison officer, Embassy of Türkiye in Athens")
+            && t.contains("alert, route under QUAD-2026")
+            && t.contains("REVOKED from 2026-12-01T00:00:00Z"),
+        "{t}"
     );
 
     // the revocation is kept in Turkey's store, to be passed to the members

@@ -45,6 +45,14 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             .map_err(|e| refuse("delegate issue", e))?;
             let cert = issue(&d, &key).map_err(|e| refuse("delegate issue", e))?;
             files::create_new(&out, format!("{}\n", cert.to_line()).as_bytes())?;
+            // kept for `delegate list`; the store is the node's, so only while it is stopped
+            match Node::open(&config) {
+                Ok(node) => node.store.keep_certificate(&certificate_id(&cert), &cert)?,
+                Err(_) => eprintln!(
+                    "note: the node's store is in use; `accord delegate list` will not show this \
+                     certificate until it is issued again with the node stopped"
+                ),
+            }
             println!(
                 "issued certificate {} to {} ({}), posted in {}: {} under {}, {} to {}",
                 hex::encode(certificate_id(&cert).0),
@@ -70,6 +78,7 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             );
             Ok(())
         }
+        DelegateCommand::List { config } => list(&config),
         DelegateCommand::Revoke {
             certificate,
             config,
@@ -220,4 +229,55 @@ pub fn read_certificate(path: &Path) -> Result<accord_protocol::audit::Signed> {
         .map_err(|e| refuse(format!("certificate {}", path.display()), e))?;
     accord_protocol::audit::Signed::from_line(text.trim_end())
         .map_err(|e| refuse(format!("certificate {}", path.display()), e))
+}
+
+/// Prints the certificates the agency issued, newest last, each with its revocation if any.
+fn list(config: &Path) -> Result<()> {
+    let node = Node::open(config)?;
+    let key = node.key()?;
+    let dir = crate::directory::Directory::load(&node.cfg, &key, &node.store)?;
+    let certs = node.store.certificates()?;
+    if certs.is_empty() {
+        println!(
+            "{} has issued no delegation certificate here",
+            node.cfg.agency
+        );
+        return Ok(());
+    }
+    for cert in certs {
+        let id = certificate_id(&cert);
+        let d = match accord_protocol::delegation::verify_certificate(&cert, |a| {
+            (*a == node.cfg.agency).then(|| key.public_key())
+        }) {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{}  does not verify: {e}", hex::encode(id.0));
+                continue;
+            }
+        };
+        let state = match accord_protocol::KeyDirectory::revoked(&dir, &d.agency, &id) {
+            Some(t) => format!("REVOKED from {t}"),
+            None => "in force".to_owned(),
+        };
+        println!(
+            "{}  {}  posted in {}  key {}\n    {} under {}, {} to {}; {state}",
+            &hex::encode(id.0)[..16],
+            d.holder,
+            d.host_country,
+            d.delegate,
+            d.categories
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.agreements
+                .iter()
+                .map(AgreementId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.valid_from,
+            d.valid_until
+        );
+    }
+    Ok(())
 }

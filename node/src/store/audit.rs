@@ -388,6 +388,24 @@ impl Store {
         Ok(true)
     }
 
+    /// Keeps a delegation certificate this agency issued (by its id). Flushed.
+    pub fn keep_certificate(&self, id: &Digest32, signed: &Signed) -> Result<(), StoreError> {
+        let mut key = keys::meta("certificate/");
+        key.extend_from_slice(hex::encode(id.0).as_bytes());
+        self.tree.insert(key, signed.to_line().into_bytes())?;
+        self.tree.flush()?;
+        Ok(())
+    }
+
+    /// The delegation certificates this agency issued, by id.
+    pub fn certificates(&self) -> Result<Vec<Signed>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::meta("certificate/")) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
+    }
+
     /// The revocations held here (verified when they were kept).
     pub fn revocations(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
