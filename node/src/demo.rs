@@ -138,6 +138,57 @@ pub fn write_federation(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `n` distinct loopback ports that were free a moment ago (all bound at once, then released),
+/// for running federation nodes as separate processes on fixed ports.
+pub fn free_loopback_ports(n: usize) -> Result<Vec<u16>> {
+    let held = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot bind a loopback port")?;
+    held.iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot read a loopback port")
+}
+
+/// Pins a node file written by [`write_federation`] to fixed loopback ports: its own p2p
+/// listen port and API port, and the p2p port of each agency in `peers` in its
+/// `[[known_agency]]` entries (the others keep no address).
+pub fn pin_ports(node_file: &Path, p2p: u16, api: u16, peers: &BTreeMap<&str, u16>) -> Result<()> {
+    let text = std::fs::read_to_string(node_file)
+        .with_context(|| format!("cannot read {}", node_file.display()))?;
+    let mut agency: Option<String> = None;
+    let (mut listen, mut bind) = (0, 0);
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("listen = ") {
+            listen += 1;
+            out.push_str(&format!("listen = [\"/ip4/127.0.0.1/tcp/{p2p}\"]"));
+        } else if line.starts_with("bind = ") {
+            bind += 1;
+            out.push_str(&format!("bind = \"127.0.0.1:{api}\""));
+        } else if line.starts_with("addresses = ") {
+            match agency.as_deref().and_then(|a| peers.get(a)) {
+                Some(port) => out.push_str(&format!("addresses = [\"/ip4/127.0.0.1/tcp/{port}\"]")),
+                None => out.push_str("addresses = []"),
+            }
+        } else {
+            if let Some(id) = line.strip_prefix("id = ") {
+                agency = Some(id.trim_matches('"').to_owned());
+            }
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if (listen, bind) != (1, 1) {
+        bail!(
+            "{}: expected one `listen` and one `bind` line",
+            node_file.display()
+        );
+    }
+    std::fs::write(node_file, out).with_context(|| format!("cannot write {}", node_file.display()))
+}
+
 /// Signs the agreement file at `agreement` (after an edit, say) with every member's key
 /// found in the federation directory `dir` (`<dir>/<agency id, lower case>/agency.key`),
 /// replacing stale signatures: what each member does with `accord agreement sign`.

@@ -15,8 +15,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,47 +59,6 @@ fn env_number(name: &str) -> Option<u64> {
             .parse()
             .unwrap_or_else(|_| panic!("{name}={v} is not a number")),
     )
-}
-
-/// Loopback ports that were free a moment ago (all held at once, then released).
-fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    held.iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
-}
-
-/// Gives a node file fixed ports: its own listen and API addresses, and the p2p address of
-/// each running agency in its `[[known_agency]]` entries (the others stay without one).
-fn set_ports(path: &Path, p2p: u16, api: u16, peers: &BTreeMap<&str, u16>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut agency: Option<String> = None;
-    let mut out = String::new();
-    let mut changed = 0;
-    for line in text.lines() {
-        if line.starts_with("listen = ") {
-            out.push_str(&format!("listen = [\"/ip4/127.0.0.1/tcp/{p2p}\"]"));
-            changed += 1;
-        } else if line.starts_with("bind = ") {
-            out.push_str(&format!("bind = \"127.0.0.1:{api}\""));
-            changed += 1;
-        } else if line.starts_with("addresses = ") {
-            match agency.as_deref().and_then(|a| peers.get(a)) {
-                Some(port) => out.push_str(&format!("addresses = [\"/ip4/127.0.0.1/tcp/{port}\"]")),
-                None => out.push_str("addresses = []"),
-            }
-        } else {
-            if let Some(id) = line.strip_prefix("id = ") {
-                agency = Some(id.trim_matches('"').to_owned());
-            }
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    assert_eq!(changed, 2, "{}: listen and bind", path.display());
-    std::fs::write(path, out).unwrap();
 }
 
 fn accord(args: &[&str]) -> Output {
@@ -265,12 +224,12 @@ impl Pair {
     fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
         accord_node::demo::write_federation(root.path()).unwrap();
-        let ports = free_ports(4);
+        let ports = accord_node::demo::free_loopback_ports(4).unwrap();
         let p2p = BTreeMap::from([(VICTIM, ports[0]), (PARTNER, ports[2])]);
         let make = |dir: &str, agency: &'static str, p2p_port: u16, api_port: u16| {
             let home = root.path().join(dir);
             let config = home.join("node.toml");
-            set_ports(&config, p2p_port, api_port, &p2p);
+            accord_node::demo::pin_ports(&config, p2p_port, api_port, &p2p).unwrap();
             let token = std::fs::read_to_string(home.join("api.token"))
                 .unwrap()
                 .trim()

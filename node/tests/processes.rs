@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -26,16 +26,6 @@ const MEMBERS: [(&str, &str); 3] = [
     ("pk-fia", "PK-FIA"),
 ];
 
-/// `n` distinct loopback ports that were free a moment ago (all bound at once, then released).
-fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    held.iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
-}
-
 /// The ports of one node.
 #[derive(Clone, Copy, Debug)]
 struct Ports {
@@ -43,39 +33,10 @@ struct Ports {
     api: u16,
 }
 
-/// Rewrites a node file: its listen address, its API address, and the addresses of the known
-/// agencies (the running members' new ports; nothing for the absent ones).
+/// Pins a node file to its own ports and the running members' p2p ports.
 fn rewrite(path: &Path, own: Ports, ports: &BTreeMap<&str, Ports>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut current: Option<String> = None;
-    let (mut listen, mut bind, mut addresses) = (0, 0, 0);
-    let lines: Vec<String> = text
-        .lines()
-        .map(|line| {
-            if line.starts_with("listen = ") {
-                listen += 1;
-                format!("listen = [\"/ip4/127.0.0.1/tcp/{}\"]", own.p2p)
-            } else if line.starts_with("bind = ") {
-                bind += 1;
-                format!("bind = \"127.0.0.1:{}\"", own.api)
-            } else if let Some(id) = line.strip_prefix("id = ") {
-                current = Some(id.trim_matches('"').to_owned());
-                line.to_owned()
-            } else if line.starts_with("addresses = ") {
-                addresses += 1;
-                let agency = current.as_deref().unwrap();
-                match ports.get(agency) {
-                    Some(p) => format!("addresses = [\"/ip4/127.0.0.1/tcp/{}\"]", p.p2p),
-                    None => "addresses = []".to_owned(),
-                }
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect();
-    assert_eq!((listen, bind), (1, 1), "{}", path.display());
-    assert!(addresses >= 3, "{}", path.display());
-    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    let peers: BTreeMap<&str, u16> = ports.iter().map(|(a, p)| (*a, p.p2p)).collect();
+    accord_node::demo::pin_ports(path, own.p2p, own.api, &peers).unwrap();
 }
 
 fn accord(args: &[&str]) -> Output {
@@ -139,7 +100,7 @@ impl Federation {
     fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
         accord_node::demo::write_federation(root.path()).unwrap();
-        let free = free_ports(2 * MEMBERS.len());
+        let free = accord_node::demo::free_loopback_ports(2 * MEMBERS.len()).unwrap();
         let ports: BTreeMap<&str, Ports> = MEMBERS
             .iter()
             .enumerate()
@@ -505,7 +466,7 @@ fn three_processes_share_through_cli_and_api() {
 fn a_locked_store_with_a_silent_api_fails_with_exit_3() {
     let root = tempfile::tempdir().unwrap();
     accord_node::demo::write_federation(root.path()).unwrap();
-    let free = free_ports(2);
+    let free = accord_node::demo::free_loopback_ports(2).unwrap();
     let port = free[1];
     let ports = BTreeMap::from([(
         "TR-JGK",

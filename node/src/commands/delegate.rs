@@ -54,23 +54,12 @@ pub fn run(command: DelegateCommand) -> Result<()> {
                 ),
             }
             println!(
-                "issued certificate {} to {} ({}), posted in {}: {} under {}, {} to {}",
+                "issued certificate {} to {} ({}), posted in {}: {}",
                 hex::encode(certificate_id(&cert).0),
                 d.delegate,
                 d.holder,
                 d.host_country,
-                d.categories
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                d.agreements
-                    .iter()
-                    .map(AgreementId::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                d.valid_from,
-                d.valid_until
+                scope(&d)
             );
             println!(
                 "wrote {}; give it to the officer with their key",
@@ -260,24 +249,32 @@ fn list(config: &Path) -> Result<()> {
             None => "in force".to_owned(),
         };
         println!(
-            "{}  {}  posted in {}  key {}\n    {} under {}, {} to {}; {state}",
+            "{}  {}  posted in {}  key {}\n    {}; {state}",
             &hex::encode(id.0)[..16],
             d.holder,
             d.host_country,
             d.delegate,
-            d.categories
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            d.agreements
-                .iter()
-                .map(AgreementId::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-            d.valid_from,
-            d.valid_until
+            scope(&d)
         );
     }
     Ok(())
+}
+
+/// "alert, route under QUAD-2026, <from> to <until>": what a certificate delegates.
+fn scope(d: &Delegation) -> String {
+    format!(
+        "{} under {}, {} to {}",
+        d.categories
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        d.agreements
+            .iter()
+            .map(AgreementId::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        d.valid_from,
+        d.valid_until
+    )
 }
