@@ -15,6 +15,8 @@ use crate::store::{Store, StoreError};
 pub struct Directory {
     keys: BTreeMap<AgencyId, PublicKey>,
     revoked: BTreeMap<(AgencyId, Digest32), Timestamp>,
+    /// The verified revocations themselves, by issuing agency, to pass on.
+    held: Vec<(AgencyId, Signed)>,
 }
 
 impl Directory {
@@ -23,6 +25,7 @@ impl Directory {
         Self {
             keys: crate::publish::directory(cfg, own),
             revoked: BTreeMap::new(),
+            held: Vec::new(),
         }
     }
 
@@ -31,7 +34,7 @@ impl Directory {
         let mut dir = Self::new(cfg, own);
         for signed in store.revocations()? {
             if let Ok(r) = dir.verify(&signed) {
-                dir.revoke(&r);
+                dir.revoke(&r, &signed);
             }
         }
         Ok(dir)
@@ -50,17 +53,23 @@ impl Directory {
         verify_revocation(signed, |a| self.keys.get(a).copied())
     }
 
-    /// Applies a verified revocation; returns whether it was new. Of two revocations of one
-    /// certificate the earlier time stands.
-    pub fn revoke(&mut self, r: &Revocation) -> bool {
+    /// Applies a verified revocation (`r`, decoded from `signed`); returns whether it was new.
+    /// Of two revocations of one certificate the earlier time stands.
+    pub fn revoke(&mut self, r: &Revocation, signed: &Signed) -> bool {
         let key = (r.agency.clone(), r.certificate);
         match self.revoked.get(&key) {
             Some(t) if *t <= r.revoked => false,
             _ => {
                 self.revoked.insert(key, r.revoked);
+                self.held.push((r.agency.clone(), signed.clone()));
                 true
             }
         }
+    }
+
+    /// The verified revocations held, with their issuing agency.
+    pub fn revocations(&self) -> impl Iterator<Item = (&AgencyId, &Signed)> {
+        self.held.iter().map(|(a, s)| (a, s))
     }
 }
 

@@ -690,15 +690,10 @@ impl Actor {
         }
         // the revocations of agencies this peer shares an agreement with
         let revocations = self
-            .store
+            .dir
             .revocations()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|s| {
-                self.dir
-                    .verify(s)
-                    .is_ok_and(|r| self.shared_with(peer).any(|a| a.is_member(&r.agency)))
-            })
+            .filter(|(agency, _)| self.shared_with(peer).any(|a| a.is_member(agency)))
+            .map(|(_, s)| s.clone())
             .collect();
         SyncStatus {
             agreements,
@@ -844,7 +839,7 @@ impl Actor {
         signed: &accord_protocol::audit::Signed,
     ) -> Result<bool, accord_protocol::delegation::DelegationError> {
         let r = self.dir.verify(signed)?;
-        if !self.dir.revoke(&r) {
+        if !self.dir.revoke(&r, signed) {
             return Ok(false);
         }
         let via = (*from != self.cfg.agency).then_some(from);
