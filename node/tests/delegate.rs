@@ -309,6 +309,46 @@ fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
         text(&o)
     );
 
+    // `show` says who signed it, and after a later revocation that it stays valid
+    let id = text(&accord(&[
+        "import",
+        "--config",
+        cfg,
+        route.to_str().unwrap(),
+    ]))
+    .split_whitespace()
+    .next()
+    .unwrap()
+    .to_owned();
+    let show = accord(&["show", "--config", cfg, &id]);
+    assert!(
+        text(&show).contains("signed by Liaison officer, Sofia, posted in BG"),
+        "{}",
+        text(&show)
+    );
+    let later = accord_node::clock::now().plus_secs(3600).to_string();
+    let o = accord(&[
+        "delegate",
+        "revoke",
+        cert.to_str().unwrap(),
+        "--config",
+        cfg,
+        "--from",
+        &later,
+        "--reason",
+        "recalled",
+        "--out",
+        f.join("officer.revoked").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let show = accord(&["show", "--config", cfg, &id]);
+    assert!(
+        text(&show).contains(&format!("the delegation is REVOKED from {later}"))
+            && text(&show).contains("stays valid"),
+        "{}",
+        text(&show)
+    );
+
     // Turkey's node holds the officer's record in the officer's stream, not its own
     let store = accord_node::store::Store::open_waiting(
         &f.join("tr-jgk/data"),

@@ -134,12 +134,58 @@ pub struct RecordView {
     pub source: String,
     /// The key that signed it.
     pub signer: PublicKey,
+    /// When a liaison officer's delegated key signed it: who, and whether the delegation has
+    /// since been revoked (the record, created before, stays valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<DelegationView>,
     /// `withdrawn`, `corrected`, `withdrawal`, `correction` or empty.
     pub status: String,
     /// The records that refer to this one: withdraw, correct or respond to it.
     pub referenced_by: Vec<Reference>,
     /// The record itself, exactly as signed.
     pub record: serde_json::Value,
+}
+
+/// The delegation a record was signed under (docs/protocol.md §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationView {
+    /// The certificate's id (hex).
+    pub certificate: String,
+    /// Who holds the delegated key.
+    pub holder: String,
+    /// Where they are posted.
+    pub host_country: String,
+    /// From when the agency revoked the delegation, if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Timestamp>,
+}
+
+impl DelegationView {
+    /// The delegation of a delegated-key envelope (its certificate was verified when the record
+    /// was taken in), with the revocation the store holds for it, if any.
+    fn of(store: &Store, cert: &accord_protocol::audit::Signed) -> Result<Self, ViewError> {
+        let id = accord_protocol::delegation::certificate_id(cert);
+        let d: accord_protocol::delegation::Delegation = serde_json::from_slice(&cert.bytes)
+            .map_err(|e| ViewError::Json {
+                id: RecordId::from_bytes(id.0),
+                reason: format!("certificate: {e}"),
+            })?;
+        let revoked = store
+            .revocations()?
+            .iter()
+            .filter_map(|s| {
+                serde_json::from_slice::<accord_protocol::delegation::Revocation>(&s.bytes).ok()
+            })
+            .filter(|r| r.certificate == id && r.agency == d.agency)
+            .map(|r| r.revoked)
+            .min();
+        Ok(Self {
+            certificate: hex::encode(id.0),
+            holder: d.holder,
+            host_country: d.host_country.to_string(),
+            revoked,
+        })
+    }
 }
 
 /// A record that refers to another.
@@ -196,6 +242,11 @@ impl RecordView {
                 Source::Peer(a) => a.to_string(),
             },
             signer: *rec.envelope.signer().key(),
+            delegation: rec
+                .envelope
+                .certificate()
+                .map(|c| DelegationView::of(store, c))
+                .transpose()?,
             status: status.into(),
             referenced_by: refs
                 .into_iter()

@@ -114,6 +114,21 @@ fn print_record(view: &RecordView) -> Result<()> {
     let r = view.parsed()?;
     println!("record     {}", view.id);
     println!("originator {} (signed with {})", r.originator, view.signer);
+    if let Some(d) = &view.delegation {
+        println!(
+            "delegated  signed by {}, posted in {}, under certificate {}",
+            d.holder,
+            d.host_country,
+            &d.certificate[..16]
+        );
+        if let Some(t) = d.revoked {
+            println!(
+                "           the delegation is REVOKED from {t}; this record was created {} and \
+                 stays valid",
+                r.created
+            );
+        }
+    }
     println!("agreement  {} seq {}", r.agreement, r.seq);
     println!("stored     {} from {}", view.received_at, view.source);
     for reference in &view.referenced_by {

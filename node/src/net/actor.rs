@@ -75,7 +75,7 @@ pub(crate) struct Actor {
     backoff: BTreeMap<AgencyId, Backoff>,
     pending: BTreeMap<OutboundRequestId, Pending>,
     pushing: BTreeSet<AgencyId>,
-    /// (agreement, originator) ranges being fetched
+    /// (agreement, stream) ranges being fetched
     fetching: BTreeSet<(AgreementId, StreamId)>,
     /// agreements whose text is confirmed identical with a peer
     confirmed: BTreeSet<(AgreementId, AgencyId)>,
