@@ -38,8 +38,23 @@ pub fn receive(
     let mut out = Received::default();
     // position in `acks` of each record handed to the store
     let mut accepted: Vec<(usize, Verified<SignedRecord>)> = Vec::new();
+    // A member pushes only records of agreements it shares with us; once a push holds one
+    // outside them, the rest of it is refused unread, with one event and audit entry for all,
+    // so a flood of such pushes costs one parse and one log line each.
+    let (mut outside, mut unread) = (false, 0usize);
     for env in envelopes {
         let id = env.id();
+        if outside {
+            unread += 1;
+            out.acks.push(AckEntry::Rejected {
+                code: RejectCode::NotMember,
+                detail: format!(
+                    "record {id}: refused unread with the rest of a push holding a record \
+                     outside {sender}'s agreements"
+                ),
+            });
+            continue;
+        }
         // a sender outside the record's agreement is refused before anything else, so a
         // non-member learns nothing, not even whether the record is held here
         if let Ok(r) = accord_protocol::canonical::parse_record_json(env.record_bytes()) {
@@ -48,6 +63,7 @@ pub fn receive(
                 .get(&r.agreement)
                 .is_some_and(|a| a.is_member(sender));
             if !member {
+                outside = true;
                 reject(
                     &mut out,
                     sender,
@@ -92,6 +108,14 @@ pub fn receive(
         }
         out.acks.push(AckEntry::Stored(id)); // replaced below by the store's verdict
         accepted.push((out.acks.len() - 1, verified));
+    }
+    if unread > 0 {
+        tracing::warn!(from = %sender, unread, "refused the rest of a push unread");
+        out.events.push(NodeEvent::rejected(
+            sender,
+            RejectCode::NotMember,
+            format!("{unread} more records of the same push refused unread"),
+        ));
     }
     if accepted.is_empty() {
         return Ok(out);
