@@ -411,5 +411,18 @@ pub enum BenchCommand {
         /// Also write the report as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run each node as its own process (`accord bench node`), with memory per node.
+        #[arg(long)]
+        processes: bool,
+    },
+    /// One node of `bench mesh --processes`, driven over stdin and stdout.
+    #[command(hide = true)]
+    Node {
+        /// The federation directory the parent wrote.
+        #[arg(long)]
+        federation: PathBuf,
+        /// The agency's directory name in it (e.g. pk-fia).
+        #[arg(long)]
+        agency: String,
     },
 }

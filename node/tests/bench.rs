@@ -5,9 +5,8 @@
 
 use accord_node::bench::{MeshOptions, render, run};
 
-#[test]
-fn a_tiny_mesh_benchmark_reports_consistent_figures() {
-    let opts = MeshOptions {
+fn tiny(processes: bool) -> MeshOptions {
+    MeshOptions {
         nodes: 3,
         records: 300,
         rate: None,
@@ -17,8 +16,28 @@ fn a_tiny_mesh_benchmark_reports_consistent_figures() {
         verify_time_s: 0.05,
         transport_requests: 20,
         timeout_s: 120,
-    };
-    let r = run(opts).unwrap();
+        processes,
+        node_exe: Some(env!("CARGO_BIN_EXE_accord").into()),
+    }
+}
+
+#[test]
+fn a_tiny_mesh_benchmark_reports_consistent_figures() {
+    check(&run(tiny(false)).unwrap());
+}
+
+#[test]
+fn a_tiny_mesh_of_node_processes_reports_consistent_figures_and_memory_per_node() {
+    let r = run(tiny(true)).unwrap();
+    check(&r);
+    assert_eq!(r.memory.nodes.len(), 3);
+    for n in &r.memory.nodes {
+        assert!(n.peak_kib > 0 && n.peak_kib >= n.rss_end_kib, "{n:?}");
+    }
+    assert!(render(&r).contains("a process each"));
+}
+
+fn check(r: &accord_node::bench::MeshReport) {
     assert_eq!(r.agencies, ["PK-FIA", "IR-FARAJA", "TR-JGK"]);
 
     // every record published was delivered to every running member of its agreement
@@ -53,13 +72,15 @@ fn a_tiny_mesh_benchmark_reports_consistent_figures() {
         assert_eq!(t.records_per_request, 64);
         assert!(t.request_bytes > 64 * 100 && t.records_per_s > 0.0);
     }
-    assert!(r.memory.peak_kib >= r.memory.rss_end_kib);
+    if r.memory.nodes.is_empty() {
+        assert!(r.memory.peak_kib >= r.memory.rss_end_kib);
+    }
 
     // the efficiency follows from the figures and has its own parseable line
     let expected = p.delivered_per_s * p.verifications_per_record
         / (r.machine.cores as f64 * r.verify.raw_per_s);
     assert!((r.efficiency - expected).abs() < 1e-9);
-    let text = render(&r);
+    let text = render(r);
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("efficiency: "))

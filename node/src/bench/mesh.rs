@@ -74,21 +74,32 @@ pub fn lanes(
     down: Option<usize>,
     alone: bool,
 ) -> Vec<Lane> {
+    let cfgs: Vec<Option<NodeConfig>> = nodes
+        .iter()
+        .map(|n| n.as_ref().map(|n| n.cfg.clone()))
+        .collect();
+    lanes_of(&cfgs, only, down, alone)
+}
+
+/// [`lanes`] from the running nodes' configurations.
+pub fn lanes_of(
+    nodes: &[Option<NodeConfig>],
+    only: Option<&AgreementId>,
+    down: Option<usize>,
+    alone: bool,
+) -> Vec<Lane> {
     let up = |i: usize| down != Some(i) && nodes.get(i).is_some_and(Option::is_some);
     let member = |i: usize, a: &AgreementId| {
-        nodes[i].as_ref().is_some_and(|n| {
-            n.cfg
-                .agreements
-                .get(a)
-                .is_some_and(|x| x.is_member(&n.cfg.agency))
-        })
+        nodes[i]
+            .as_ref()
+            .is_some_and(|n| n.agreements.get(a).is_some_and(|x| x.is_member(&n.agency)))
     };
     let mut out = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
         let Some(n) = n.as_ref().filter(|_| up(i)) else {
             continue;
         };
-        for a in n.cfg.agreements.keys() {
+        for a in n.agreements.keys() {
             if only.is_some_and(|o| o != a) || !member(i, a) {
                 continue;
             }
@@ -131,12 +142,17 @@ pub struct Tracker {
 /// A tracker shared by the publishers and the event listeners.
 pub type Shared = Arc<Mutex<Tracker>>;
 
-fn lock(t: &Shared) -> std::sync::MutexGuard<'_, Tracker> {
+pub(super) fn lock(t: &Shared) -> std::sync::MutexGuard<'_, Tracker> {
     t.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Tracker {
-    fn published(&mut self, id: RecordId, t0: Instant, want: u32) {
+    /// Records delivered so far.
+    pub(super) fn delivered(&self) -> usize {
+        self.delivered
+    }
+
+    pub(super) fn published(&mut self, id: RecordId, t0: Instant, want: u32) {
         self.first = Some(self.first.map_or(t0, |f| f.min(t0)));
         let e = self.pending.entry(id).or_default();
         e.t0 = Some(t0);
@@ -144,7 +160,7 @@ impl Tracker {
         self.settle(id);
     }
 
-    fn stored(&mut self, node: usize, id: RecordId, at: Instant) {
+    pub(super) fn stored(&mut self, node: usize, id: RecordId, at: Instant) {
         let e = self.pending.entry(id).or_default();
         e.got |= 1 << node;
         e.last = Some(at);

@@ -1,5 +1,6 @@
 //! `accord bench mesh`: the examples/quad federation on loopback, in this process (one task set
-//! per node: its actor, its store, its publishers), measured against the machine's own limit.
+//! per node: its actor, its store, its publishers) or, with `--processes`, one child process
+//! per node (module `procs`), measured against the machine's own limit.
 //!
 //! In one run it
 //! 1. starts the nodes, connects them and delivers one warm-up record per (publisher,
@@ -19,7 +20,10 @@
 
 mod baseline;
 mod mesh;
+mod procs;
 mod sys;
+
+pub use procs::child;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -56,6 +60,11 @@ pub struct MeshOptions {
     pub transport_requests: usize,
     /// Longest wait for any one phase.
     pub timeout_s: u64,
+    /// Each node its own process (`accord bench node`), instead of a task set in this one.
+    pub processes: bool,
+    /// The `accord` binary the node processes run (default: this one).
+    #[serde(skip)]
+    pub node_exe: Option<std::path::PathBuf>,
 }
 
 impl MeshOptions {
@@ -71,6 +80,8 @@ impl MeshOptions {
             verify_time_s: 0.5,
             transport_requests: 300,
             timeout_s: 120,
+            processes: false,
+            node_exe: None,
         }
     }
 
@@ -86,6 +97,8 @@ impl MeshOptions {
             verify_time_s: 2.0,
             transport_requests: 2_000,
             timeout_s: 1_800,
+            processes: false,
+            node_exe: None,
         }
     }
 }
@@ -127,7 +140,9 @@ pub struct StoreFigures {
     pub bytes: u64,
 }
 
-/// Memory of the process (the nodes share it: this is the whole mesh's, not one node's).
+/// Memory. In one process the nodes share it: the figures are the whole mesh's. With
+/// `--processes` they are the sums of the nodes' (the peak: the largest node's), and `nodes`
+/// has each node's own.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemoryFigures {
     /// VmRSS after the timed phase, KiB.
@@ -135,6 +150,21 @@ pub struct MemoryFigures {
     /// VmRSS at the end, KiB.
     pub rss_end_kib: u64,
     /// VmHWM (peak resident) at the end, KiB.
+    pub peak_kib: u64,
+    /// Per node, when each is its own process.
+    pub nodes: Vec<NodeMemory>,
+}
+
+/// One node process's memory.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeMemory {
+    /// The agency.
+    pub agency: String,
+    /// VmRSS after the timed phase, KiB.
+    pub rss_after_publish_kib: u64,
+    /// VmRSS at the end, KiB.
+    pub rss_end_kib: u64,
+    /// VmHWM (peak resident) at the end, KiB (the rejoining node: of both its processes).
     pub peak_kib: u64,
 }
 
@@ -189,7 +219,11 @@ pub fn run(opts: MeshOptions) -> Result<MeshReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run_async(opts))
+    if opts.processes {
+        rt.block_on(procs::run(opts))
+    } else {
+        rt.block_on(run_async(opts))
+    }
 }
 
 fn net() -> NetConfig {
@@ -369,15 +403,42 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         rss_after_publish_kib,
         rss_end_kib: sys::status_kib("VmRSS"),
         peak_kib: sys::status_kib("VmHWM"),
+        nodes: Vec::new(),
     };
     for n in nodes.into_iter().flatten() {
         n.stop().await?;
     }
+    Ok(report(
+        opts,
+        Machine {
+            cores: sys::cores(),
+            cpu: sys::cpu_model(),
+        },
+        agencies,
+        publish,
+        verify,
+        transport,
+        catch_up,
+        memory,
+        stores,
+        signed_bytes_per_record,
+    ))
+}
 
-    let machine = Machine {
-        cores: sys::cores(),
-        cpu: sys::cpu_model(),
-    };
+/// The report from the figures of a run: the ratios computed.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    opts: MeshOptions,
+    machine: Machine,
+    agencies: Vec<&str>,
+    publish: PhaseFigures,
+    verify: VerifyFigures,
+    transport: Vec<TransportFigures>,
+    catch_up: CatchUpFigures,
+    memory: MemoryFigures,
+    stores: Vec<StoreFigures>,
+    signed_bytes_per_record: f64,
+) -> MeshReport {
     let held: usize = stores.iter().map(|s| s.records).sum();
     let bytes: u64 = stores.iter().map(|s| s.bytes).sum();
     let store_bytes_per_record = bytes as f64 / held.max(1) as f64;
@@ -386,7 +447,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let transport_ratio = transport
         .first()
         .map_or(0.0, |t| publish.delivered_per_s / t.records_per_s);
-    Ok(MeshReport {
+    MeshReport {
         catch_up_ratio: catch_up.per_s / verify.raw_per_s,
         options: opts,
         machine,
@@ -402,7 +463,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         store_ratio: store_bytes_per_record / signed_bytes_per_record,
         efficiency,
         transport_ratio,
-    })
+    }
 }
 
 fn listen_all(nodes: &[Option<Node>], tracker: &Shared) -> Vec<tokio::task::JoinHandle<()>> {
@@ -426,10 +487,15 @@ pub fn render(r: &MeshReport) -> String {
     let _ = writeln!(s, "accord bench mesh");
     let _ = writeln!(
         s,
-        "machine: {} cores, {}; nodes: {} (one process, a task set each)",
+        "machine: {} cores, {}; nodes: {} ({})",
         r.machine.cores,
         r.machine.cpu,
-        r.agencies.join(", ")
+        r.agencies.join(", "),
+        if r.options.processes {
+            "a process each"
+        } else {
+            "one process, a task set each"
+        }
     );
     let _ = writeln!(s);
     let _ = writeln!(
@@ -484,13 +550,25 @@ pub fn render(r: &MeshReport) -> String {
         "catch-up: {} missed {} records (delivered to the others at {:.0}/s); it held them all {:.2} s after restarting: {:.0} records/s",
         c.agency, c.records, c.while_down.delivered_per_s, c.elapsed_s, c.per_s
     );
-    let _ = writeln!(
-        s,
-        "memory (whole process, all nodes): peak {} MiB; resident {} MiB after publishing, {} MiB at the end",
-        r.memory.peak_kib / 1024,
-        r.memory.rss_after_publish_kib / 1024,
-        r.memory.rss_end_kib / 1024
-    );
+    if r.memory.nodes.is_empty() {
+        let _ = writeln!(
+            s,
+            "memory (whole process, all nodes): peak {} MiB; resident {} MiB after publishing, {} MiB at the end",
+            r.memory.peak_kib / 1024,
+            r.memory.rss_after_publish_kib / 1024,
+            r.memory.rss_end_kib / 1024
+        );
+    }
+    for n in &r.memory.nodes {
+        let _ = writeln!(
+            s,
+            "memory {:<10} peak {:>4} MiB; resident {:>4} MiB after publishing, {:>4} MiB at the end",
+            n.agency,
+            n.peak_kib / 1024,
+            n.rss_after_publish_kib / 1024,
+            n.rss_end_kib / 1024
+        );
+    }
     for st in &r.stores {
         let _ = writeln!(
             s,
@@ -526,6 +604,7 @@ pub fn options(
     rate: Option<f64>,
     catch_up: Option<usize>,
     nodes: Option<usize>,
+    processes: bool,
 ) -> MeshOptions {
     let mut o = if quick {
         MeshOptions::quick()
@@ -542,5 +621,6 @@ pub fn options(
     if let Some(n) = nodes {
         o.nodes = n;
     }
+    o.processes = processes;
     o
 }

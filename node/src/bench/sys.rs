@@ -4,7 +4,12 @@ use std::path::Path;
 
 /// A `kB` field of /proc/self/status (`VmHWM`, `VmRSS`), in KiB; 0 where there is no /proc.
 pub fn status_kib(field: &str) -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/self/status") else {
+    status_kib_of("/proc/self/status", field)
+}
+
+/// The same from another process's status file (`/proc/PID/status`).
+pub fn status_kib_of(path: &str, field: &str) -> u64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
         return 0;
     };
     text.lines()

@@ -91,11 +91,22 @@ pub fn run(cli: Cli) -> Result<()> {
                     catch_up,
                     nodes,
                     out,
+                    processes,
                 },
         } => crate::bench::command(
-            crate::bench::options(quick, records, rate, catch_up, nodes.map(usize::from)),
+            crate::bench::options(
+                quick,
+                records,
+                rate,
+                catch_up,
+                nodes.map(usize::from),
+                processes,
+            ),
             out.as_deref(),
         ),
+        Command::Bench {
+            command: crate::cli::BenchCommand::Node { federation, agency },
+        } => crate::bench::child(&federation, &agency),
         Command::Request(args) => requests::request(&args),
         Command::Respond(args) => requests::respond(&args),
         Command::Requests(args) => requests::requests(&args),

@@ -25,7 +25,7 @@ use super::NetConfig;
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
-use super::inbound::{receive, truncate};
+use super::inbound::{Done, Job, Origin, OwnedScreen, truncate};
 use crate::policy::may_send;
 use crate::store::Store;
 
@@ -67,7 +67,9 @@ pub(crate) struct Actor {
     pub net: NetConfig,
     pub commands: mpsc::Receiver<Command>,
     pub events: broadcast::Sender<NodeEvent>,
-    pub dir: crate::directory::Directory,
+    /// Shared with the receive jobs in flight; replaced (copy on write) when a revocation
+    /// arrives.
+    pub dir: Arc<crate::directory::Directory>,
     pub peer_ids: BTreeMap<PeerId, AgencyId>,
     pub agency_peers: BTreeMap<AgencyId, PeerId>,
     pub addresses: BTreeMap<AgencyId, Vec<Multiaddr>>,
@@ -86,7 +88,17 @@ pub(crate) struct Actor {
     next_sync: Instant,
     listen: Vec<Multiaddr>,
     listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
+    /// Finished receive jobs come back here.
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    /// Receive jobs in flight, by sender.
+    receiving: BTreeMap<AgencyId, usize>,
 }
+
+/// Pushes a peer may have being verified and stored at once; more are refused as busy
+/// (transient: the sender keeps them and tries again), so a flooding member cannot queue
+/// unbounded work.
+const PUSHES_IN_FLIGHT: usize = 4;
 
 impl Backoff {
     /// Dial now; after a failure wait `min`, doubling.
@@ -122,6 +134,8 @@ impl Actor {
             tracing::error!(error = %e, "cannot read the revocations held; starting without them");
             crate::directory::Directory::new(&cfg, &key)
         });
+        let dir = Arc::new(dir);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
         let addresses = cfg
             .agencies
@@ -154,6 +168,9 @@ impl Actor {
             next_sync: Instant::now(),
             listen: Vec::new(),
             listen_waiters: Vec::new(),
+            done_tx,
+            done_rx,
+            receiving: BTreeMap::new(),
         }
     }
 
@@ -189,6 +206,10 @@ impl Actor {
                     Flow::Continue
                 }
             },
+            Some(done) = self.done_rx.recv() => {
+                self.finish_receive(done);
+                Flow::Continue
+            }
             event = self.swarm.select_next_some() => {
                 self.swarm_event(event);
                 Flow::Continue
@@ -258,26 +279,6 @@ impl Actor {
         }
     }
 
-    /// Signed receipts for the records of `acks` this node holds.
-    fn receipts(&self, acks: &[AckEntry]) -> Vec<accord_protocol::audit::Signed> {
-        acks.iter()
-            .filter_map(|a| match a {
-                AckEntry::Stored(id) | AckEntry::Duplicate(id) => Some(*id),
-                AckEntry::Rejected { .. } => None,
-            })
-            .filter_map(|id| {
-                let rec = self.store.get(&id).ok().flatten()?;
-                let receipt = accord_protocol::audit::Receipt {
-                    record: id,
-                    agreement: rec.record.agreement,
-                    receiver: self.cfg.agency.clone(),
-                    received_at: rec.received_at,
-                };
-                accord_protocol::audit::sign_receipt(&receipt, &self.key).ok()
-            })
-            .collect()
-    }
-
     fn now(&self) -> Timestamp {
         crate::clock::now()
     }
@@ -290,8 +291,7 @@ impl Actor {
             }
             Command::Import(envelopes, reply) => {
                 let own = self.cfg.agency.clone();
-                let acks = self.receive_records(&own, envelopes, &|_| Ok(()));
-                let _ = reply.send(acks);
+                self.start_receive(&own, envelopes, Box::new(|_| Ok(())), Origin::Import(reply));
             }
             Command::Revoke(signed, reply) => {
                 let own = self.cfg.agency.clone();
@@ -839,7 +839,7 @@ impl Actor {
         signed: &accord_protocol::audit::Signed,
     ) -> Result<bool, accord_protocol::delegation::DelegationError> {
         let r = self.dir.verify(signed)?;
-        if !self.dir.revoke(&r, signed) {
+        if !Arc::make_mut(&mut self.dir).revoke(&r, signed) {
             return Ok(false);
         }
         let via = (*from != self.cfg.agency).then_some(from);
@@ -1027,8 +1027,8 @@ impl Actor {
         to: Seq,
         resp: RangeResponse,
     ) {
-        self.fetching.remove(&(agreement.clone(), stream.clone()));
         if resp.agreement != agreement || resp.stream != stream {
+            self.fetching.remove(&(agreement, stream));
             tracing::warn!(%peer, "range response for another range; ignored");
             return;
         }
@@ -1044,28 +1044,54 @@ impl Actor {
             }
         };
         let got = resp.records.len();
-        self.receive_records(&peer, resp.records, &screen);
-        let head = self
-            .store
-            .heads(&agreement)
-            .ok()
-            .and_then(|h| h.get(&stream).copied())
-            .unwrap_or(0);
-        if head < to.get() && got > 0 {
-            self.fetch(&peer, &agreement, &stream, head + 1, to.get());
-        } else {
-            self.last_catch_up.insert(agreement, self.now());
-        }
+        // the range stays in `fetching` until its records are stored
+        self.start_receive(
+            &peer,
+            resp.records,
+            Box::new(screen),
+            Origin::Range {
+                agreement,
+                stream,
+                to,
+                got,
+            },
+        );
     }
 
-    fn receive_records(
+    /// Hands received records to a job on the blocking pool (module `inbound`).
+    fn start_receive(
         &mut self,
         peer: &AgencyId,
-        envs: Vec<accord_protocol::Envelope>,
-        screen: super::inbound::Screen<'_>,
-    ) -> Vec<AckEntry> {
-        let now = self.now();
-        match receive(&self.store, &self.cfg, &self.dir, peer, envs, screen, now) {
+        envelopes: Vec<accord_protocol::Envelope>,
+        screen: OwnedScreen,
+        origin: Origin,
+    ) {
+        *self.receiving.entry(peer.clone()).or_insert(0) += 1;
+        Job {
+            store: self.store.clone(),
+            cfg: self.cfg.clone(),
+            dir: self.dir.clone(),
+            key: self.key.clone(),
+            sender: peer.clone(),
+            envelopes,
+            screen,
+            origin,
+        }
+        .spawn(self.done_tx.clone());
+    }
+
+    /// A receive job finished: publish its events, then answer whoever it was for.
+    fn finish_receive(&mut self, done: Done) {
+        let Done {
+            sender,
+            origin,
+            result,
+            receipts,
+        } = done;
+        if let Some(n) = self.receiving.get_mut(&sender) {
+            *n = n.saturating_sub(1);
+        }
+        let acks = match result {
             Ok(r) => {
                 if r.stored_any {
                     self.announce = true; // relay: tell the other members our new heads
@@ -1076,11 +1102,45 @@ impl Actor {
                     }
                     self.emit(e);
                 }
-                r.acks
+                Some(r.acks)
             }
             Err(e) => {
                 tracing::error!(error = %e, "store failed while receiving");
-                Vec::new()
+                None
+            }
+        };
+        match origin {
+            Origin::Push(channel) => {
+                let reply = match acks {
+                    Some(results) => Message::Ack(Ack { results, receipts }),
+                    None => Message::Refused(Refusal {
+                        code: RejectCode::Busy,
+                        detail: "the store failed; try again".to_owned(),
+                    }),
+                };
+                self.respond(channel, &reply, &sender);
+            }
+            Origin::Import(reply) => {
+                let _ = reply.send(acks.unwrap_or_default());
+            }
+            Origin::Range {
+                agreement,
+                stream,
+                to,
+                got,
+            } => {
+                self.fetching.remove(&(agreement.clone(), stream.clone()));
+                let head = self
+                    .store
+                    .heads(&agreement)
+                    .ok()
+                    .and_then(|h| h.get(&stream).copied())
+                    .unwrap_or(0);
+                if head < to.get() && got > 0 && self.is_connected(&sender) {
+                    self.fetch(&sender, &agreement, &stream, head + 1, to.get());
+                } else {
+                    self.last_catch_up.insert(agreement, self.now());
+                }
             }
         }
     }
@@ -1232,10 +1292,26 @@ impl Actor {
         };
         let reply = match msg {
             Message::Push(push) => {
-                let confirmed = self.confirmed.clone();
+                if self.receiving.get(&agency).copied().unwrap_or(0) >= PUSHES_IN_FLIGHT {
+                    tracing::debug!(from = %agency, "busy: pushes of this peer still being stored");
+                    let reply = Message::Refused(Refusal {
+                        code: RejectCode::Busy,
+                        detail: format!(
+                            "{PUSHES_IN_FLIGHT} pushes of yours are still being stored; try again"
+                        ),
+                    });
+                    self.respond(channel, &reply, &agency);
+                    return;
+                }
+                let confirmed: BTreeSet<AgreementId> = self
+                    .confirmed
+                    .iter()
+                    .filter(|(_, p)| *p == agency)
+                    .map(|(a, _)| a.clone())
+                    .collect();
                 let peer = agency.clone();
                 let screen = move |r: &accord_protocol::SignedRecord| {
-                    if confirmed.contains(&(r.record.agreement.clone(), peer.clone())) {
+                    if confirmed.contains(&r.record.agreement) {
                         Ok(())
                     } else {
                         Err((
@@ -1247,9 +1323,14 @@ impl Actor {
                         ))
                     }
                 };
-                let results = self.receive_records(&agency, push.records, &screen);
-                let receipts = self.receipts(&results);
-                Message::Ack(Ack { results, receipts })
+                // answered when the job is done: after verification and the flush
+                self.start_receive(
+                    &agency,
+                    push.records,
+                    Box::new(screen),
+                    Origin::Push(channel),
+                );
+                return;
             }
             Message::SyncStatus(status) => {
                 let mine = self.status_for(&agency);

@@ -1,6 +1,12 @@
 //! The receive path (BRIEF §3 rules 2–4): every record a peer sends — pushed or in a range
 //! answer — is verified with `verify_strict`, re-checked against the agreement's policy, stored
 //! in one batch and flushed before anything is acknowledged.
+//!
+//! The network actor does none of this work itself: it hands each batch to a [`Job`] that runs
+//! on tokio's blocking pool, so verification and the flush do not stop the swarm, batches from
+//! different peers are verified on both cores at once, and concurrent flushes share one disk
+//! sync. The job sends its [`Done`] back to the actor, which answers the peer (a push is
+//! acknowledged only then: after the flush).
 
 use accord_config::NodeConfig;
 use accord_protocol::wire::{AckEntry, RejectCode};
@@ -24,6 +30,100 @@ pub struct Received {
 /// The checks a record must pass besides verification, decided by the caller: e.g. "is this
 /// agreement's text confirmed identical with the sender", "is this the range I asked for".
 pub type Screen<'a> = &'a dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)>;
+
+/// A [`Screen`] a job owns.
+pub type OwnedScreen = Box<dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)> + Send>;
+
+/// What a batch of received records answers.
+pub(crate) enum Origin {
+    /// A push from the peer: answered with an ack and receipts.
+    Push(libp2p::request_response::ResponseChannel<super::codec::Frame>),
+    /// Our range request's answer.
+    Range {
+        agreement: accord_protocol::AgreementId,
+        stream: accord_protocol::StreamId,
+        to: accord_protocol::Seq,
+        got: usize,
+    },
+    /// Records the agency's own tools hand in (`accord import`).
+    Import(tokio::sync::oneshot::Sender<Vec<AckEntry>>),
+}
+
+/// One batch of received records for the blocking pool.
+pub(crate) struct Job {
+    pub store: std::sync::Arc<Store>,
+    pub cfg: std::sync::Arc<NodeConfig>,
+    pub dir: std::sync::Arc<crate::directory::Directory>,
+    pub key: std::sync::Arc<accord_protocol::SecretKey>,
+    pub sender: AgencyId,
+    pub envelopes: Vec<Envelope>,
+    pub screen: OwnedScreen,
+    pub origin: Origin,
+}
+
+/// A finished [`Job`].
+pub(crate) struct Done {
+    pub sender: AgencyId,
+    pub origin: Origin,
+    pub result: Result<Received, StoreError>,
+    /// Signed receipts for what a push stored or already held.
+    pub receipts: Vec<accord_protocol::audit::Signed>,
+}
+
+impl Job {
+    /// Runs the job on the blocking pool; its [`Done`] goes to `done`.
+    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Done>) {
+        tokio::task::spawn_blocking(move || {
+            let now = crate::clock::now();
+            let result = receive(
+                &self.store,
+                &self.cfg,
+                &*self.dir,
+                &self.sender,
+                self.envelopes,
+                &*self.screen,
+                now,
+            );
+            let receipts = match (&self.origin, &result) {
+                (Origin::Push(_), Ok(r)) => {
+                    receipts(&self.store, &self.cfg.agency, &self.key, &r.acks)
+                }
+                _ => Vec::new(),
+            };
+            let _ = done.send(Done {
+                sender: self.sender,
+                origin: self.origin,
+                result,
+                receipts,
+            });
+        });
+    }
+}
+
+/// Signed receipts for the records of `acks` this node holds.
+fn receipts(
+    store: &Store,
+    own: &AgencyId,
+    key: &accord_protocol::SecretKey,
+    acks: &[AckEntry],
+) -> Vec<accord_protocol::audit::Signed> {
+    acks.iter()
+        .filter_map(|a| match a {
+            AckEntry::Stored(id) | AckEntry::Duplicate(id) => Some(*id),
+            AckEntry::Rejected { .. } => None,
+        })
+        .filter_map(|id| {
+            let rec = store.get(&id).ok().flatten()?;
+            let receipt = accord_protocol::audit::Receipt {
+                record: id,
+                agreement: rec.record.agreement,
+                receiver: own.clone(),
+                received_at: rec.received_at,
+            };
+            accord_protocol::audit::sign_receipt(&receipt, key).ok()
+        })
+        .collect()
+}
 
 /// Verifies, checks, stores and flushes records received from `sender`.
 pub fn receive(

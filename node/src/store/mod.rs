@@ -10,6 +10,13 @@
 //! Durability (BRIEF §3 rule 4): sled writes to disk in the background; [`Store::flush`] makes
 //! everything written so far durable. [`Store::publish`] flushes before it returns the new id;
 //! callers of [`Store::insert_batch`] flush before they acknowledge anything.
+//!
+//! The flush is not made under the write lock, so writers on other threads (the receive path,
+//! other publishes, the network actor's audit entries) are not held up while the disk syncs,
+//! and concurrent flushes share one sync. An own record written but not yet flushed must still
+//! never leave the node — after a crash its seq would be numbered again, and a partner holding
+//! the lost record would see an equivocation — so until a flush covers it the store keeps it
+//! out of [`Store::outbox`], [`Store::range`] and the own stream of [`Store::heads`].
 
 mod audit;
 mod codec;
@@ -170,7 +177,32 @@ pub struct Store {
     /// first time an agreement is asked for, then advanced as slots are written, under the
     /// write lock, so a sync exchange costs no scan of the records held.
     heads: Mutex<HeadsCache>,
+    /// Own records written but not yet covered by a flush (see the module's documentation).
+    unflushed: Mutex<Unflushed>,
+    /// Per (agreement, stream) a publish numbers, the highest seq held: found by a (slow,
+    /// reverse) scan the first time a publish asks, then kept up to date under the write lock
+    /// as records of that stream are written (own or learnt back from partners).
+    own_last: Mutex<LastSeqs>,
 }
+
+/// Own records awaiting a flush. A record is marked before its batch is applied, with no
+/// ticket (never cleared); once applied it gets the next ticket. A flush clears every mark
+/// whose ticket was given before the flush began: its batch was applied before the flush.
+#[derive(Debug, Default)]
+struct Unflushed {
+    next: u64,
+    own: Vec<Mark>,
+}
+
+#[derive(Debug)]
+struct Mark {
+    ticket: Option<u64>,
+    agreement: AgreementId,
+    seq: u64,
+    id: RecordId,
+}
+
+type LastSeqs = std::collections::BTreeMap<(AgreementId, StreamId), u64>;
 
 type HeadsCache =
     std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<StreamId, u64>>;
@@ -245,6 +277,8 @@ impl Store {
             write: Mutex::new(()),
             agency: Mutex::new(agency),
             heads: Mutex::new(HeadsCache::new()),
+            unflushed: Mutex::new(Unflushed::default()),
+            own_last: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -268,9 +302,42 @@ impl Store {
         &self.path
     }
 
-    /// Makes everything written so far durable; returns the bytes flushed.
+    /// Makes everything written so far durable; returns the bytes flushed. Safe to call from
+    /// many threads at once: sled makes one sync serve every flush waiting on it.
     pub fn flush(&self) -> Result<usize, StoreError> {
-        Ok(self.db.flush()?)
+        let upto = self.unflushed().next;
+        let n = self.db.flush()?;
+        self.unflushed()
+            .own
+            .retain(|m| m.ticket.is_none_or(|t| t >= upto));
+        Ok(n)
+    }
+
+    fn own_last(&self) -> std::sync::MutexGuard<'_, LastSeqs> {
+        self.own_last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn unflushed(&self) -> std::sync::MutexGuard<'_, Unflushed> {
+        self.unflushed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether this own record is written but not yet durable.
+    fn is_unflushed(&self, id: &RecordId) -> bool {
+        self.unflushed().own.iter().any(|m| m.id == *id)
+    }
+
+    /// The lowest own seq under `agreement` not yet durable.
+    fn first_unflushed(&self, agreement: &AgreementId) -> Option<u64> {
+        self.unflushed()
+            .own
+            .iter()
+            .filter(|m| m.agreement == *agreement)
+            .map(|m| m.seq)
+            .min()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -300,9 +367,40 @@ impl Store {
         outbox: &[AgencyId],
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
+        let id = match self.stage_publish(agreement, originator, now, outbox, build)? {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
+        // outside the lock: other writers go on while the disk syncs, and publishes made
+        // meanwhile share this sync
+        self.flush()?;
+        Ok(Ok(id))
+    }
+
+    /// [`Store::publish`] without the flush: the record is written, but stays inside the node
+    /// until a flush covers it.
+    pub(crate) fn stage_publish<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
         let stream = StreamId::agency(originator);
-        let held = self.last_seq(agreement, &stream)?;
+        let slot = (agreement.clone(), stream.clone());
+        let cached = self.own_last().get(&slot).copied();
+        let held = match cached {
+            Some(0) => None,
+            Some(s) => Some(Seq::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            None => {
+                let held = self.last_seq(agreement, &stream)?;
+                self.own_last()
+                    .insert(slot.clone(), held.map_or(0, Seq::get));
+                held
+            }
+        };
         let last = self.counter(agreement)?.max(held);
         let next = match last {
             None => Seq::FIRST,
@@ -340,9 +438,32 @@ impl Store {
             withdraws: r.withdraws,
         };
         self.append_audit(&mut batch, &mut head, now, [event])?;
-        self.tree.apply_batch(batch)?;
+        self.unflushed().own.push(Mark {
+            ticket: None,
+            agreement: agreement.clone(),
+            seq: next.get(),
+            id: verified.id,
+        });
+        let applied = self.tree.apply_batch(batch);
+        {
+            let mut u = self.unflushed();
+            let ticket = u.next;
+            u.next += 1;
+            match u
+                .own
+                .iter()
+                .position(|m| m.id == verified.id && m.ticket.is_none())
+            {
+                Some(i) if applied.is_err() => {
+                    u.own.remove(i);
+                }
+                Some(i) => u.own[i].ticket = Some(ticket),
+                None => {}
+            }
+        }
+        applied?;
+        self.own_last().insert(slot, next.get());
         self.advance_heads([(agreement, &stream)])?;
-        self.flush()?;
         Ok(Ok(verified.id))
     }
 
@@ -456,6 +577,20 @@ impl Store {
             .map(|(v, _)| (&v.record.agreement, v.stream()))
             .collect();
         self.advance_heads(stored.iter().map(|(a, s)| (*a, s)))?;
+        // own records learnt back (a store restored from a backup): numbering goes on past them
+        {
+            let mut last = self.own_last();
+            if !last.is_empty() {
+                for (v, o) in records.iter().zip(&outcomes) {
+                    if !matches!(o, InsertOutcome::Stored(_)) {
+                        continue;
+                    }
+                    if let Some(l) = last.get_mut(&(v.record.agreement.clone(), v.stream())) {
+                        *l = (*l).max(v.record.seq.get());
+                    }
+                }
+            }
+        }
         Ok(outcomes)
     }
 
@@ -784,6 +919,7 @@ impl Store {
         for item in self.tree.scan_prefix(keys::outbox_prefix(peer)) {
             let (key, value) = item?;
             match keys::trailing_id(&value) {
+                Some(id) if self.is_unflushed(&id) => {} // not durable yet: not sent
                 Some(id) => match self.get(&id)? {
                     Some(rec) => out.push((key.to_vec(), rec.envelope)),
                     None => stale.push(key),
@@ -832,19 +968,30 @@ impl Store {
     ) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
         // the write lock keeps a slot from being written between the scan and its caching
         let _guard = self.lock();
-        if let Some(heads) = self
+        let cached = self
             .heads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(agreement)
-        {
-            return Ok(heads.clone());
+            .cloned();
+        let mut heads = match cached {
+            Some(h) => h,
+            None => {
+                let heads = self.scan_heads(agreement)?;
+                self.heads
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(agreement.clone(), heads.clone());
+                heads
+            }
+        };
+        // own records not yet durable are not announced
+        if let (Some(first), Some(own)) = (self.first_unflushed(agreement), self.agency()) {
+            let stream = StreamId::agency(&own);
+            if let Some(h) = heads.get_mut(&stream) {
+                *h = (*h).min(first - 1);
+            }
         }
-        let heads = self.scan_heads(agreement)?;
-        self.heads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(agreement.clone(), heads.clone());
         Ok(heads)
     }
 
@@ -914,6 +1061,9 @@ impl Store {
             let Some(id) = keys::trailing_id(&value) else {
                 continue;
             };
+            if self.is_unflushed(&id) {
+                return Ok((out, false)); // an own record not durable yet, nor anything after it
+            }
             if let Some(rec) = self.get(&id)? {
                 bytes += rec.envelope.encoded_len();
                 out.push(rec.envelope);

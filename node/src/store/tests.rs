@@ -512,6 +512,73 @@ fn a_hundred_thousand_records_and_every_index_answers() {
 }
 
 #[test]
+fn an_own_record_not_yet_flushed_never_leaves_the_store() {
+    // rule 4: numbered records leave the node only once durable; a record lost in a crash
+    // would otherwise have its seq numbered again for another record
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+        .unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let (tr, pk) = (
+        AgencyId::new("TR-JGK").unwrap(),
+        AgencyId::new("PK-FIA").unwrap(),
+    );
+    let stream = StreamId::agency(&tr);
+    let first = store
+        .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
+        })
+        .unwrap()
+        .unwrap();
+    let staged = store
+        .stage_publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
+        })
+        .unwrap()
+        .unwrap();
+    assert!(store.contains(&staged).unwrap(), "written");
+    let ids = |v: Vec<(Vec<u8>, accord_protocol::Envelope)>| -> Vec<RecordId> {
+        v.into_iter().map(|(_, e)| e.id()).collect()
+    };
+    assert_eq!(ids(store.outbox(&pk, 10).unwrap()), [first]);
+    let (range, complete) = store
+        .range(
+            &agreement,
+            &stream,
+            Seq::FIRST,
+            Seq::new(9).unwrap(),
+            10,
+            1 << 20,
+        )
+        .unwrap();
+    assert_eq!(range.iter().map(|e| e.id()).collect::<Vec<_>>(), [first]);
+    assert!(
+        !complete,
+        "the range stops short of the record not yet durable"
+    );
+    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&1));
+
+    store.flush().unwrap();
+    assert_eq!(ids(store.outbox(&pk, 10).unwrap()), [first, staged]);
+    let (range, complete) = store
+        .range(
+            &agreement,
+            &stream,
+            Seq::FIRST,
+            Seq::new(9).unwrap(),
+            10,
+            1 << 20,
+        )
+        .unwrap();
+    assert_eq!(range.len(), 2);
+    assert!(complete);
+    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&2));
+}
+
+#[test]
 fn publish_never_reuses_a_seq_learnt_back_from_partners() {
     // a store restored from an old backup: the counter says 1, but catch-up brought back our
     // records 2 and 3 from partners
