@@ -414,6 +414,9 @@ pub enum BenchCommand {
         /// Run each node as its own process (`accord bench node`), with memory per node.
         #[arg(long)]
         processes: bool,
+        /// Publish calls in flight per (node, agreement) (default 2).
+        #[arg(long = "in-flight")]
+        in_flight: Option<usize>,
     },
     /// One node of `bench mesh --processes`, driven over stdin and stdout.
     #[command(hide = true)]

@@ -15,6 +15,14 @@ pub const PUBLIC_KEY_PREFIX: &str = "ed25519:";
 /// The text prefix of a secret key file's key line.
 pub const SECRET_KEY_PREFIX: &str = "ed25519-secret:";
 
+/// How many accepted keys each thread remembers ([`PublicKey::from_bytes`]).
+const ACCEPTED_KEYS: usize = 32;
+
+thread_local! {
+    static ACCEPTED: std::cell::RefCell<Vec<([u8; 32], VerifyingKey)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// An ed25519 public key that is canonically encoded and not of small order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PublicKey(VerifyingKey);
@@ -23,7 +31,28 @@ impl PublicKey {
     /// Parses 32 bytes. Refuses encodings that do not decompress, non-canonical encodings of
     /// the y coordinate, and points of small order (the "weak" keys for which a signature can
     /// verify for many messages).
+    ///
+    /// Each thread remembers the last few keys it accepted (a node sees a handful of keys over
+    /// and over, one in every envelope it reads), so those are not decompressed and checked
+    /// again; a key that was refused is never remembered.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, IdError> {
+        if let Some(key) =
+            ACCEPTED.with(|c| c.borrow().iter().find(|(b, _)| b == bytes).map(|(_, k)| *k))
+        {
+            return Ok(Self(key));
+        }
+        let key = Self::check(bytes)?;
+        ACCEPTED.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= ACCEPTED_KEYS {
+                c.remove(0);
+            }
+            c.push((*bytes, key.0));
+        });
+        Ok(key)
+    }
+
+    fn check(bytes: &[u8; 32]) -> Result<Self, IdError> {
         let err = |reason| IdError::Key {
             value: hex::encode(bytes),
             reason,

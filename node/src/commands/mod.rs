@@ -92,18 +92,22 @@ pub fn run(cli: Cli) -> Result<()> {
                     nodes,
                     out,
                     processes,
+                    in_flight,
                 },
-        } => crate::bench::command(
-            crate::bench::options(
+        } => {
+            let mut opts = crate::bench::options(
                 quick,
                 records,
                 rate,
                 catch_up,
                 nodes.map(usize::from),
                 processes,
-            ),
-            out.as_deref(),
-        ),
+            );
+            if let Some(n) = in_flight {
+                opts.in_flight = n.max(1);
+            }
+            crate::bench::command(opts, out.as_deref())
+        }
         Command::Bench {
             command: crate::cli::BenchCommand::Node { federation, agency },
         } => crate::bench::child(&federation, &agency),

@@ -25,7 +25,7 @@ use super::NetConfig;
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
-use super::inbound::{Done, Job, Origin, OwnedScreen, truncate};
+use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
 use crate::policy::may_send;
 use crate::store::Store;
 
@@ -89,8 +89,8 @@ pub(crate) struct Actor {
     listen: Vec<Multiaddr>,
     listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
     /// Finished receive jobs come back here.
-    done_tx: mpsc::UnboundedSender<Done>,
-    done_rx: mpsc::UnboundedReceiver<Done>,
+    done_tx: mpsc::UnboundedSender<Finished>,
+    done_rx: mpsc::UnboundedReceiver<Finished>,
     /// Receive jobs in flight, by sender.
     receiving: BTreeMap<AgencyId, usize>,
 }
@@ -207,7 +207,10 @@ impl Actor {
                 }
             },
             Some(done) = self.done_rx.recv() => {
-                self.finish_receive(done);
+                match done {
+                    Finished::Received(done) => self.finish_receive(done),
+                    Finished::Acked(acked) => self.on_ack(acked),
+                }
                 Flow::Continue
             }
             event = self.swarm.select_next_some() => {
@@ -260,21 +263,9 @@ impl Actor {
         }
     }
 
-    /// Writes `send` entries for records about to leave the node.
-    fn audit_sends(&self, to: &AgencyId, records: &[accord_protocol::Envelope]) {
-        let events: Vec<AuditEvent> = records
-            .iter()
-            .filter_map(|env| {
-                let r = accord_protocol::canonical::parse_record_json(env.record_bytes()).ok()?;
-                Some(AuditEvent::Send {
-                    record: env.id(),
-                    agreement: r.agreement,
-                    originator: r.originator,
-                    to: to.clone(),
-                })
-            })
-            .collect();
-        if let Err(e) = self.store.audit(self.now(), events) {
+    /// Writes the `send` entries of records about to leave the node.
+    fn audit_sends(&self, sends: Vec<AuditEvent>) {
+        if let Err(e) = self.store.audit(self.now(), sends) {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
@@ -485,7 +476,16 @@ impl Actor {
         if self.pushing.contains(peer) {
             return;
         }
-        let batch = match self.store.outbox(peer, self.net.push_batch * 4) {
+        // agreements not confirmed with the peer, or not signed by every member, wait
+        let hold = |a: &AgreementId| {
+            !self.confirmed.contains(&(a.clone(), peer.clone()))
+                || self
+                    .cfg
+                    .agreements
+                    .get(a)
+                    .is_some_and(|x| !x.fully_signed())
+        };
+        let batch = match self.store.outbox(peer, self.net.push_batch, hold) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the outbox");
@@ -495,7 +495,7 @@ impl Actor {
         let now = self.now();
         let (mut keys, mut ids, mut records, mut dropped) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut withheld = Vec::new();
+        let (mut withheld, mut sends) = (Vec::new(), Vec::new());
         let mut bytes = 0;
         for (key, env) in batch {
             if records.len() >= self.net.push_batch || bytes >= self.net.push_bytes {
@@ -533,6 +533,7 @@ impl Actor {
                 continue;
             }
             bytes += env.encoded_len();
+            sends.push(send_event(peer, env.id(), record));
             ids.push(env.id());
             keys.push(key);
             records.push(env);
@@ -547,7 +548,7 @@ impl Actor {
             return;
         }
         tracing::debug!(to = %peer, records = records.len(), "push");
-        self.audit_sends(peer, &records);
+        self.audit_sends(sends);
         self.pushing.insert(peer.clone());
         self.send(
             peer,
@@ -560,28 +561,23 @@ impl Actor {
         );
     }
 
-    fn on_ack(&mut self, peer: AgencyId, keys: Vec<Vec<u8>>, ids: Vec<RecordId>, ack: Ack) {
+    /// A peer acknowledged our push and its receipts are checked ([`Acked::check`]).
+    fn on_ack(&mut self, acked: Acked) {
+        let Acked {
+            peer,
+            keys,
+            ids,
+            results,
+            receipts,
+        } = acked;
         self.pushing.remove(&peer);
-        if ack.results.len() != ids.len() {
+        if results.len() != ids.len() {
             tracing::warn!(%peer, "ack does not match the push; will retry");
             return;
         }
-        let peer_key = self.dir.get(&peer).copied();
-        // receipts signed by the peer itself, by record
-        let receipts: BTreeMap<RecordId, (accord_protocol::audit::Signed, AgreementId)> = ack
-            .receipts
-            .into_iter()
-            .filter_map(|s| {
-                let r = accord_protocol::audit::verify_receipt(&s, |a| {
-                    if *a == peer { peer_key } else { None }
-                })
-                .ok()?;
-                Some((r.record, (s, r.agreement)))
-            })
-            .collect();
         let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
         let mut retry_later = false;
-        for ((key, id), entry) in keys.into_iter().zip(ids).zip(ack.results) {
+        for ((key, id), entry) in keys.into_iter().zip(ids).zip(results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
                     match receipts.get(&id) {
@@ -1002,15 +998,20 @@ impl Actor {
         };
         // every record answered passes may_send for this peer
         let now = self.now();
+        let mut sends = Vec::new();
         let records: Vec<accord_protocol::Envelope> = envs
             .into_iter()
-            .filter(|env| {
-                accord_protocol::canonical::parse_record_json(env.record_bytes())
-                    .map(|r| may_send(&r, a, peer, now).is_allowed())
-                    .unwrap_or(false)
-            })
+            .filter(
+                |env| match accord_protocol::canonical::parse_record_json(env.record_bytes()) {
+                    Ok(r) if may_send(&r, a, peer, now).is_allowed() => {
+                        sends.push(send_event(peer, env.id(), r));
+                        true
+                    }
+                    _ => false,
+                },
+            )
             .collect();
-        self.audit_sends(peer, &records);
+        self.audit_sends(sends);
         Message::RangeResponse(RangeResponse {
             agreement: req.agreement.clone(),
             stream: req.stream.clone(),
@@ -1373,7 +1374,9 @@ impl Actor {
         };
         match (pending, msg) {
             (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => {
-                self.on_ack(peer, keys, ids, ack)
+                // the push stays in flight until its receipts are checked
+                let peer_key = self.dir.get(&peer).copied();
+                Acked::check(peer, peer_key, keys, ids, ack, self.done_tx.clone());
             }
             (Pending::Sync { peer }, Message::SyncStatus(status)) => self.on_status(&peer, status),
             (
@@ -1454,6 +1457,16 @@ impl Actor {
 }
 
 /// Addresses worth dialling: not unspecified.
+/// The audit entry of a record sent to `to`.
+fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditEvent {
+    AuditEvent::Send {
+        record: id,
+        agreement: r.agreement,
+        originator: r.originator,
+        to: to.clone(),
+    }
+}
+
 fn is_loopback_or_public(addr: &Multiaddr) -> bool {
     !addr
         .iter()

@@ -25,6 +25,10 @@ pub struct Received {
     pub events: Vec<NodeEvent>,
     /// Whether anything new was stored.
     pub stored_any: bool,
+    /// The records newly stored, with their agreement; received at `now`.
+    pub stored: Vec<(accord_protocol::RecordId, accord_protocol::AgreementId)>,
+    /// The time they were received at.
+    pub now: Option<Timestamp>,
 }
 
 /// The checks a record must pass besides verification, decided by the caller: e.g. "is this
@@ -70,9 +74,65 @@ pub(crate) struct Done {
     pub receipts: Vec<accord_protocol::audit::Signed>,
 }
 
+/// What the blocking pool hands back to the actor.
+pub(crate) enum Finished {
+    /// A [`Job`] is done.
+    Received(Done),
+    /// The receipts of a peer's ack are checked.
+    Acked(Acked),
+}
+
+/// A peer's ack of our push, with its receipts verified (by [`Acked::check`]).
+pub(crate) struct Acked {
+    pub peer: AgencyId,
+    /// The outbox keys and ids of the push.
+    pub keys: Vec<Vec<u8>>,
+    pub ids: Vec<accord_protocol::RecordId>,
+    pub results: Vec<AckEntry>,
+    /// The receipts signed by the peer itself, by record (invalid ones left out).
+    pub receipts: std::collections::BTreeMap<
+        accord_protocol::RecordId,
+        (accord_protocol::audit::Signed, accord_protocol::AgreementId),
+    >,
+}
+
+impl Acked {
+    /// Verifies the ack's receipts under `peer_key` on the blocking pool (a signature check
+    /// each: kept off the actor); the result goes to `done`.
+    pub fn check(
+        peer: AgencyId,
+        peer_key: Option<accord_protocol::PublicKey>,
+        keys: Vec<Vec<u8>>,
+        ids: Vec<accord_protocol::RecordId>,
+        ack: accord_protocol::wire::Ack,
+        done: tokio::sync::mpsc::UnboundedSender<Finished>,
+    ) {
+        tokio::task::spawn_blocking(move || {
+            let receipts = ack
+                .receipts
+                .into_iter()
+                .filter_map(|s| {
+                    let r = accord_protocol::audit::verify_receipt(&s, |a| {
+                        if *a == peer { peer_key } else { None }
+                    })
+                    .ok()?;
+                    Some((r.record, (s, r.agreement)))
+                })
+                .collect();
+            let _ = done.send(Finished::Acked(Acked {
+                peer,
+                keys,
+                ids,
+                results: ack.results,
+                receipts,
+            }));
+        });
+    }
+}
+
 impl Job {
     /// Runs the job on the blocking pool; its [`Done`] goes to `done`.
-    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Done>) {
+    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
         tokio::task::spawn_blocking(move || {
             let now = crate::clock::now();
             let result = receive(
@@ -85,40 +145,47 @@ impl Job {
                 now,
             );
             let receipts = match (&self.origin, &result) {
-                (Origin::Push(_), Ok(r)) => {
-                    receipts(&self.store, &self.cfg.agency, &self.key, &r.acks)
-                }
+                (Origin::Push(_), Ok(r)) => receipts(&self.store, &self.cfg.agency, &self.key, r),
                 _ => Vec::new(),
             };
-            let _ = done.send(Done {
+            let _ = done.send(Finished::Received(Done {
                 sender: self.sender,
                 origin: self.origin,
                 result,
                 receipts,
-            });
+            }));
         });
     }
 }
 
-/// Signed receipts for the records of `acks` this node holds.
+/// Signed receipts for the records of `r.acks` this node holds: those just stored, and those
+/// it held already (their agreement and time of receipt read from the store).
 fn receipts(
     store: &Store,
     own: &AgencyId,
     key: &accord_protocol::SecretKey,
-    acks: &[AckEntry],
+    r: &Received,
 ) -> Vec<accord_protocol::audit::Signed> {
-    acks.iter()
+    let fresh: std::collections::HashMap<_, _> = r.stored.iter().cloned().collect();
+    r.acks
+        .iter()
         .filter_map(|a| match a {
             AckEntry::Stored(id) | AckEntry::Duplicate(id) => Some(*id),
             AckEntry::Rejected { .. } => None,
         })
         .filter_map(|id| {
-            let rec = store.get(&id).ok().flatten()?;
+            let (agreement, received_at) = match (fresh.get(&id), r.now) {
+                (Some(a), Some(now)) => (a.clone(), now),
+                _ => {
+                    let rec = store.get(&id).ok().flatten()?;
+                    (rec.record.agreement, rec.received_at)
+                }
+            };
             let receipt = accord_protocol::audit::Receipt {
                 record: id,
-                agreement: rec.record.agreement,
+                agreement,
                 receiver: own.clone(),
-                received_at: rec.received_at,
+                received_at,
             };
             accord_protocol::audit::sign_receipt(&receipt, key).ok()
         })
@@ -135,7 +202,10 @@ pub fn receive(
     screen: Screen<'_>,
     now: Timestamp,
 ) -> Result<Received, StoreError> {
-    let mut out = Received::default();
+    let mut out = Received {
+        now: Some(now),
+        ..Received::default()
+    };
     // position in `acks` of each record handed to the store
     let mut accepted: Vec<(usize, Verified<SignedRecord>)> = Vec::new();
     // A member pushes only records of agreements it shares with us; once a push holds one
@@ -227,6 +297,7 @@ pub fn receive(
         out.acks[*slot] = match outcome {
             InsertOutcome::Stored(id) => {
                 out.stored_any = true;
+                out.stored.push((id, v.record.agreement.clone()));
                 tracing::debug!(%id, from = %sender, agreement = %v.record.agreement, "stored");
                 out.events.push(NodeEvent::Stored {
                     id,

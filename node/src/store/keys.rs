@@ -192,6 +192,12 @@ pub fn trailing_id(key: &[u8]) -> Option<RecordId> {
     Some(RecordId::from_bytes(bytes))
 }
 
+/// The agreement of an outbox key, given the key without its [`outbox_prefix`].
+pub fn outbox_agreement(rest: &[u8]) -> Option<AgreementId> {
+    let end = rest.iter().position(|b| *b == 0)?;
+    AgreementId::new(std::str::from_utf8(&rest[..end]).ok()?).ok()
+}
+
 pub fn outbox_prefix(peer: &AgencyId) -> Vec<u8> {
     let mut k = vec![OUTBOX];
     k.extend_from_slice(peer.as_str().as_bytes());

@@ -183,6 +183,20 @@ pub struct Store {
     /// reverse) scan the first time a publish asks, then kept up to date under the write lock
     /// as records of that stream are written (own or learnt back from partners).
     own_last: Mutex<LastSeqs>,
+    /// Group commit of flushes ([`Store::flush`]).
+    flushing: Mutex<GroupFlush>,
+    flushed: std::sync::Condvar,
+}
+
+/// Flushes asked for and done, numbered in the order they were asked for.
+#[derive(Debug, Default)]
+struct GroupFlush {
+    asked: u64,
+    /// Every flush asked for up to this one is covered by a finished flush.
+    done: u64,
+    running: bool,
+    /// The last failed flush: the requests it was to cover, and why.
+    failed: Option<(u64, String)>,
 }
 
 /// Own records awaiting a flush. A record is marked before its batch is applied, with no
@@ -279,6 +293,8 @@ impl Store {
             heads: Mutex::new(HeadsCache::new()),
             unflushed: Mutex::new(Unflushed::default()),
             own_last: Mutex::new(std::collections::BTreeMap::new()),
+            flushing: Mutex::new(GroupFlush::default()),
+            flushed: std::sync::Condvar::new(),
         })
     }
 
@@ -302,15 +318,57 @@ impl Store {
         &self.path
     }
 
-    /// Makes everything written so far durable; returns the bytes flushed. Safe to call from
-    /// many threads at once: sled makes one sync serve every flush waiting on it.
+    /// Makes everything written so far durable; returns the bytes flushed (0 when another
+    /// caller's flush made them durable).
+    ///
+    /// Group commit: callers that ask while a flush is running wait for it to end, and then one
+    /// of them flushes for all of them — a flush that began after each of them asked, so it
+    /// covers everything each had written. Many publishes and receive jobs at once then share
+    /// a few disk syncs instead of queueing one each.
     pub fn flush(&self) -> Result<usize, StoreError> {
-        let upto = self.unflushed().next;
-        let n = self.db.flush()?;
-        self.unflushed()
-            .own
-            .retain(|m| m.ticket.is_none_or(|t| t >= upto));
-        Ok(n)
+        let mut st = self.group();
+        st.asked += 1;
+        let mine = st.asked;
+        loop {
+            if st.done >= mine {
+                return match &st.failed {
+                    Some((at, e)) if *at >= mine => {
+                        Err(StoreError::Corrupt(format!("a flush failed: {e}")))
+                    }
+                    _ => Ok(0),
+                };
+            }
+            if !st.running {
+                st.running = true;
+                let covers = st.asked;
+                drop(st);
+                let upto = self.unflushed().next;
+                let result = self.db.flush();
+                if result.is_ok() {
+                    self.unflushed()
+                        .own
+                        .retain(|m| m.ticket.is_none_or(|t| t >= upto));
+                }
+                st = self.group();
+                st.running = false;
+                st.done = covers;
+                if let Err(e) = &result {
+                    st.failed = Some((covers, e.to_string()));
+                }
+                self.flushed.notify_all();
+                return Ok(result?);
+            }
+            st = self
+                .flushed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn group(&self) -> std::sync::MutexGuard<'_, GroupFlush> {
+        self.flushing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn own_last(&self) -> std::sync::MutexGuard<'_, LastSeqs> {
@@ -907,17 +965,26 @@ impl Store {
         Ok(out)
     }
 
-    /// Up to `limit` records waiting in `peer`'s outbox, oldest seq first per agreement, as
-    /// (outbox key, envelope). A purged record's entry is dropped on the way.
+    /// The records waiting for `peer`, oldest first per agreement, at most `limit`: (outbox
+    /// key, envelope). Entries under an agreement `hold` says to keep for later are passed over
+    /// unread (their record is not even decoded); own records not yet durable too. A purged
+    /// record's entry is dropped on the way.
     pub fn outbox(
         &self,
         peer: &AgencyId,
         limit: usize,
+        hold: impl Fn(&AgreementId) -> bool,
     ) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
         let mut out = Vec::new();
         let mut stale = Vec::new();
-        for item in self.tree.scan_prefix(keys::outbox_prefix(peer)) {
+        let prefix = keys::outbox_prefix(peer);
+        for item in self.tree.scan_prefix(&prefix) {
             let (key, value) = item?;
+            if let Some(a) = keys::outbox_agreement(&key[prefix.len()..])
+                && hold(&a)
+            {
+                continue;
+            }
             match keys::trailing_id(&value) {
                 Some(id) if self.is_unflushed(&id) => {} // not durable yet: not sent
                 Some(id) => match self.get(&id)? {

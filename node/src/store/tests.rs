@@ -543,7 +543,7 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     let ids = |v: Vec<(Vec<u8>, accord_protocol::Envelope)>| -> Vec<RecordId> {
         v.into_iter().map(|(_, e)| e.id()).collect()
     };
-    assert_eq!(ids(store.outbox(&pk, 10).unwrap()), [first]);
+    assert_eq!(ids(store.outbox(&pk, 10, |_| false).unwrap()), [first]);
     let (range, complete) = store
         .range(
             &agreement,
@@ -562,7 +562,10 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&1));
 
     store.flush().unwrap();
-    assert_eq!(ids(store.outbox(&pk, 10).unwrap()), [first, staged]);
+    assert_eq!(
+        ids(store.outbox(&pk, 10, |_| false).unwrap()),
+        [first, staged]
+    );
     let (range, complete) = store
         .range(
             &agreement,
@@ -576,6 +579,57 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     assert_eq!(range.len(), 2);
     assert!(complete);
     assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&2));
+}
+
+#[test]
+fn publishes_from_many_threads_share_flushes_and_each_returns_durable() {
+    // group commit: eight threads publishing at once; each publish returns only after a flush
+    // that began after its record was written, so when it returns its record is out of the
+    // unflushed set (it may leave the node) and it is numbered without a gap
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let k = std::sync::Arc::new(keys());
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (store, k, agreement, tr) =
+                (store.clone(), k.clone(), agreement.clone(), tr.clone());
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|i| {
+                        let id = store
+                            .publish(&agreement, &tr, now(), &[], |s| {
+                                Ok::<_, ()>(verified(
+                                    &k,
+                                    &record("TR-JGK", "QUAD-2026", s.get(), t * 100 + i),
+                                ))
+                            })
+                            .unwrap()
+                            .unwrap();
+                        assert!(!store.is_unflushed(&id), "returned before durable");
+                        id
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let ids: Vec<RecordId> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 200);
+    let stream = StreamId::agency(&tr);
+    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&200));
+    let mut seqs: Vec<u64> = ids
+        .iter()
+        .map(|id| store.get(id).unwrap().unwrap().record.seq.get())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    let g = store.group();
+    assert_eq!(g.done, g.asked, "every flush asked for was done");
+    assert!(!g.running && g.failed.is_none());
 }
 
 #[test]
