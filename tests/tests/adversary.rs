@@ -173,37 +173,36 @@ async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
     .unwrap();
     let forged = vec![bad_sig, wrong_key, non_member, stranger];
     let mut tr_events = tr.handle.subscribe();
-    match gr
-        .send(
-            peer_of(&tr),
-            &addr,
-            &Message::Push(Push {
-                records: forged.clone(),
-            }),
-        )
-        .await
-    {
-        RawOutcome::Response(Message::Ack(ack)) => {
-            let codes: Vec<_> = ack
+    let codes_of = |outcome: RawOutcome| -> Vec<RejectCode> {
+        match outcome {
+            RawOutcome::Response(Message::Ack(ack)) => ack
                 .results
                 .iter()
                 .map(|r| match r {
                     accord_protocol::wire::AckEntry::Rejected { code, .. } => *code,
                     other => panic!("accepted a forgery: {other:?}"),
                 })
-                .collect();
-            assert_eq!(
-                codes,
-                vec![
-                    RejectCode::BadSignature,
-                    RejectCode::BadSignature,
-                    RejectCode::NotMember,
-                    RejectCode::BadSignature
-                ]
-            );
+                .collect(),
+            other => panic!("expected an ack, got {other:?}"),
         }
-        other => panic!("expected an ack, got {other:?}"),
+    };
+    // each forgery alone is refused with the reason that fits it
+    let mut codes = Vec::new();
+    for f in &forged {
+        let push = Message::Push(Push {
+            records: vec![f.clone()],
+        });
+        codes.extend(codes_of(gr.send(peer_of(&tr), &addr, &push).await));
     }
+    assert_eq!(
+        codes,
+        vec![
+            RejectCode::BadSignature,
+            RejectCode::BadSignature,
+            RejectCode::NotMember,
+            RejectCode::BadSignature
+        ]
+    );
     let seen = rejections(&mut tr_events);
     assert_eq!(
         seen.iter()
@@ -212,6 +211,23 @@ async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
         4,
         "{seen:?}"
     );
+    // together in one push, the first failed verification stops the verifying: the rest are
+    // refused busy (transient) unverified, with one event for them
+    let push = Message::Push(Push {
+        records: forged.clone(),
+    });
+    assert_eq!(
+        codes_of(gr.send(peer_of(&tr), &addr, &push).await),
+        vec![
+            RejectCode::BadSignature,
+            RejectCode::Busy,
+            RejectCode::Busy,
+            RejectCode::Busy
+        ]
+    );
+    let seen = rejections(&mut tr_events);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].2.contains("3 more records"), "{seen:?}");
     // a malformed frame is refused with a typed error too, and the node stays up
     match gr
         .request(peer_of(&tr), &addr, vec![1, 1, 0xff, 0xff, 0, 0])

@@ -138,6 +138,32 @@ pub struct StoreFigures {
     pub expected: usize,
     /// Bytes of its data directory.
     pub bytes: u64,
+    /// What the store holds by kind of entry, before sled's overhead on disk.
+    pub logical: Vec<KindBytes>,
+}
+
+/// Entries of one kind in a store (`Store::logical_bytes`).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct KindBytes {
+    /// records, seq index, indexes, outbox, audit log, receipts, checkpoints, other.
+    pub kind: String,
+    /// How many entries.
+    pub entries: u64,
+    /// Their key + value bytes.
+    pub bytes: u64,
+}
+
+/// [`KindBytes`] of a store.
+fn logical(store: &crate::store::Store) -> Result<Vec<KindBytes>> {
+    Ok(store
+        .logical_bytes()?
+        .into_iter()
+        .map(|(kind, entries, bytes)| KindBytes {
+            kind: kind.to_owned(),
+            entries,
+            bytes,
+        })
+        .collect())
 }
 
 /// Memory. In one process the nodes share it: the figures are the whole mesh's. With
@@ -396,6 +422,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
                 records,
                 expected: expected[i],
                 bytes,
+                logical: logical(n.handle.store())?,
             });
         }
     }
@@ -581,6 +608,28 @@ pub fn render(r: &MeshReport) -> String {
         "store bytes per record {:.0}; signed record {:.0} bytes; ratio {:.2}",
         r.store_bytes_per_record, r.signed_bytes_per_record, r.store_ratio
     );
+    let held: usize = r.stores.iter().map(|s| s.records).sum();
+    let mut kinds: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for st in &r.stores {
+        for k in &st.logical {
+            *kinds.entry(k.kind.as_str()).or_default() += k.bytes;
+        }
+    }
+    let logical: u64 = kinds.values().sum();
+    if logical > 0 && held > 0 {
+        let parts: Vec<String> = kinds
+            .iter()
+            .map(|(k, b)| format!("{k} {:.0}", *b as f64 / held as f64))
+            .collect();
+        let disk: u64 = r.stores.iter().map(|s| s.bytes).sum();
+        let _ = writeln!(
+            s,
+            "  data per record {:.0} bytes ({}); on disk {:.2}x the data (sled)",
+            logical as f64 / held as f64,
+            parts.join(", "),
+            disk as f64 / logical as f64
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,

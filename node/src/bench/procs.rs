@@ -13,6 +13,7 @@
 //! | `PUB <tag> <agreement> <count> <in_flight> <rate or ->` | `P <agreement> <id> <t0>` per publish, then `PUBDONE` |
 //! | `SAMPLES <n> <file>` | `SAMPLES <k>`: k envelopes written to file, hex, one a line |
 //! | `COUNT` | `COUNT <records held>` |
+//! | `LOGICAL` | `LOGICAL <json>`: the store's entries by kind (`Store::logical_bytes`) |
 //! | `WAIT <file> <timeout s>` | `HELD` once it holds every id listed in file |
 //! | `STOP` | `STOPPED`, then it exits |
 //! | — | `S <id> <t>` whenever it stores a record from a peer |
@@ -141,6 +142,10 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
                 format!("SAMPLES {}", samples.len())
             }
             ["COUNT"] => format!("COUNT {}", handle.store().len()),
+            ["LOGICAL"] => format!(
+                "LOGICAL {}",
+                serde_json::to_string(&super::logical(handle.store())?)?
+            ),
             ["WAIT", file, timeout] => {
                 let ids = read_ids(Path::new(file))?;
                 let rx = handle.subscribe();
@@ -637,11 +642,14 @@ pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
         let Some(p) = p else { continue };
         p.send("COUNT").await?;
         let records: usize = p.reply("COUNT", timeout).await?.parse()?;
+        p.send("LOGICAL").await?;
+        let logical = serde_json::from_str(&p.reply("LOGICAL", timeout).await?)?;
         stores.push(StoreFigures {
             agency: p.cfg.agency.to_string(),
             records,
             expected: expected[i],
             bytes: sys::dir_bytes(&p.cfg.data_dir),
+            logical,
         });
         let peak = proc_kib(p.pid(), "VmHWM");
         nodes_memory.push(NodeMemory {

@@ -93,12 +93,28 @@ pub(crate) struct Actor {
     done_rx: mpsc::UnboundedReceiver<Finished>,
     /// Receive jobs in flight, by sender.
     receiving: BTreeMap<AgencyId, usize>,
+    /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
+    refusals: std::cell::RefCell<BTreeMap<AgencyId, Refusals>>,
 }
 
 /// Pushes a peer may have being verified and stored at once; more are refused as busy
 /// (transient: the sender keeps them and tries again), so a flooding member cannot queue
 /// unbounded work.
 const PUSHES_IN_FLIGHT: usize = 4;
+
+/// Refusals of a peer's input per second after which its requests are shed: answered `Busy`
+/// unread, with one audit entry per second for all of them. An honest member is refused
+/// rarely; a member sending junk costs us little more than reading the frame header.
+const REFUSAL_BUDGET: u32 = 128;
+
+/// A peer's refusals in the current one-second window.
+#[derive(Debug, Default)]
+struct Refusals {
+    since: Option<Instant>,
+    count: u32,
+    /// Requests shed in this window.
+    shed: u64,
+}
 
 impl Backoff {
     /// Dial now; after a failure wait `min`, doubling.
@@ -171,6 +187,7 @@ impl Actor {
             done_tx,
             done_rx,
             receiving: BTreeMap::new(),
+            refusals: std::cell::RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -224,9 +241,13 @@ impl Actor {
         }
     }
 
-    /// Publishes an event; refusals are also written to the audit log.
+    /// Publishes an event; refusals are also written to the audit log, and count against the
+    /// sender's refusal budget.
     fn emit(&self, e: NodeEvent) {
         if let NodeEvent::Rejected { from, code, detail } = &e {
+            if *from != self.cfg.agency {
+                self.budget(from, |r| r.count = r.count.saturating_add(1));
+            }
             let event = AuditEvent::Reject {
                 from: from.clone(),
                 code: *code,
@@ -237,6 +258,75 @@ impl Actor {
             }
         }
         let _ = self.events.send(e);
+    }
+
+    /// Applies `f` to `peer`'s refusals in the current window, first closing a window older
+    /// than a second (with one audit entry for the requests it shed). Returns whether the peer
+    /// is over its budget.
+    fn budget(&self, peer: &AgencyId, f: impl FnOnce(&mut Refusals)) -> bool {
+        let now = Instant::now();
+        let closed = {
+            let mut all = self.refusals.borrow_mut();
+            let r = all.entry(peer.clone()).or_default();
+            let mut closed = 0;
+            if r.since
+                .is_none_or(|s| now.duration_since(s) >= Duration::from_secs(1))
+            {
+                closed = r.shed;
+                *r = Refusals {
+                    since: Some(now),
+                    ..Refusals::default()
+                };
+            }
+            f(r);
+            (closed, r.count >= REFUSAL_BUDGET)
+        };
+        if closed.0 > 0 {
+            self.shed_entry(peer, closed.0);
+        }
+        closed.1
+    }
+
+    fn shed_entry(&self, peer: &AgencyId, shed: u64) {
+        tracing::warn!(%peer, shed, "requests shed: over the refusal budget");
+        let reason = format!(
+            "{shed} requests answered busy unread: more than {REFUSAL_BUDGET} refusals of this \
+             peer's input within a second"
+        );
+        let event = AuditEvent::Reject {
+            from: peer.clone(),
+            code: RejectCode::Busy.code(),
+            reason: reason.clone(),
+        };
+        if let Err(err) = self.store.audit(self.now(), vec![event]) {
+            tracing::error!(error = %err, "cannot write the audit log");
+        }
+        let _ = self
+            .events
+            .send(NodeEvent::rejected(peer, RejectCode::Busy, reason));
+    }
+
+    /// Writes the entries of windows that closed with requests shed and no request since.
+    fn close_budgets(&self) {
+        let now = Instant::now();
+        let closed: Vec<(AgencyId, u64)> = self
+            .refusals
+            .borrow_mut()
+            .iter_mut()
+            .filter(|(_, r)| {
+                r.shed > 0
+                    && r.since
+                        .is_some_and(|s| now.duration_since(s) >= Duration::from_secs(1))
+            })
+            .map(|(p, r)| {
+                let shed = r.shed;
+                *r = Refusals::default();
+                (p.clone(), shed)
+            })
+            .collect();
+        for (peer, shed) in closed {
+            self.shed_entry(&peer, shed);
+        }
     }
 
     /// Signs the audit log's head when it moved since the last checkpoint.
@@ -368,6 +458,7 @@ impl Actor {
     }
 
     fn timer(&mut self) {
+        self.close_budgets();
         self.redial();
         self.push_all();
         let now = Instant::now();
@@ -990,7 +1081,7 @@ impl Actor {
             &req.stream,
             req.from,
             req.to,
-            self.net.push_batch,
+            self.net.range_batch,
             self.net.push_bytes,
         ) {
             Ok(r) => r,
@@ -1274,6 +1365,18 @@ impl Actor {
     }
 
     fn on_request(&mut self, agency: AgencyId, request: Frame, channel: ResponseChannel<Frame>) {
+        if self.budget(&agency, |_| {}) {
+            self.budget(&agency, |r| r.shed += 1);
+            let reply = Message::Refused(Refusal {
+                code: RejectCode::Busy,
+                detail: format!(
+                    "more than {REFUSAL_BUDGET} of your requests' contents were refused within a \
+                     second; requests are refused unread until it passes"
+                ),
+            });
+            self.respond(channel, &reply, &agency);
+            return;
+        }
         let msg = match Message::decode(&request.0) {
             Ok(m) => m,
             Err(e) => {

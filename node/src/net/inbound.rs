@@ -212,8 +212,23 @@ pub fn receive(
     // outside them, the rest of it is refused unread, with one event and audit entry for all,
     // so a flood of such pushes costs one parse and one log line each.
     let (mut outside, mut unread) = (false, 0usize);
+    // Likewise once a record fails verification the rest is not verified: it is refused as
+    // busy (transient), so an honest sender whose one record was damaged sends the others
+    // again, while a forger's push costs one verification.
+    let (mut failed, mut unverified) = (false, 0usize);
     for env in envelopes {
         let id = env.id();
+        if failed {
+            unverified += 1;
+            out.acks.push(AckEntry::Rejected {
+                code: RejectCode::Busy,
+                detail: format!(
+                    "record {id}: not verified after a record of the same push failed \
+                     verification; send it again"
+                ),
+            });
+            continue;
+        }
         if outside {
             unread += 1;
             out.acks.push(AckEntry::Rejected {
@@ -259,6 +274,7 @@ pub fn receive(
                     VerifyError::Delegation { .. } => RejectCode::DelegationRefused,
                 };
                 reject(&mut out, sender, code, format!("record {id}: {e}"));
+                failed = true;
                 continue;
             }
         };
@@ -285,6 +301,17 @@ pub fn receive(
             sender,
             RejectCode::NotMember,
             format!("{unread} more records of the same push refused unread"),
+        ));
+    }
+    if unverified > 0 {
+        tracing::warn!(from = %sender, unverified, "rest of a push not verified after a failure");
+        out.events.push(NodeEvent::rejected(
+            sender,
+            RejectCode::Busy,
+            format!(
+                "{unverified} more records of the same push not verified after one failed \
+                 verification"
+            ),
         ));
     }
     if accepted.is_empty() {

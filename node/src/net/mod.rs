@@ -52,8 +52,11 @@ pub struct NetConfig {
     pub idle_timeout: Duration,
     /// How long a request may take.
     pub request_timeout: Duration,
-    /// Most records per push or range answer.
+    /// Most records per push.
     pub push_batch: usize,
+    /// Most records per range answer (a node catching up pulls in larger batches: fewer round
+    /// trips, and one flush for more records).
+    pub range_batch: usize,
     /// Most bytes of records per push or range answer (well under the 8 MiB frame limit).
     pub push_bytes: usize,
 }
@@ -69,6 +72,7 @@ impl Default for NetConfig {
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),
             push_batch: 64,
+            range_batch: 256,
             push_bytes: 4 * 1024 * 1024,
         }
     }

@@ -39,6 +39,10 @@ pub use audit::{Delivery, Head, Kept};
 pub use codec::Source;
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 
+/// The page cache sled may keep in memory (its default is 1 GiB, so a node's memory grew with
+/// its store to that size: docs/benchmarks.md).
+pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The schema version this node reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -233,21 +237,25 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(open_err("it is not a directory".into()));
         }
-        let db = sled::Config::new().path(dir).open().map_err(|e| {
-            let text = e.to_string();
-            if text.contains("lock")
-                || text.contains("WouldBlock")
-                || text.contains("Resource temporarily unavailable")
-            {
-                open_err(format!("{text}; {LOCKED_HINT}"))
-            } else if text.contains("ermission denied") {
-                open_err(format!(
-                    "{text}; check the directory's owner and permissions"
-                ))
-            } else {
-                open_err(text)
-            }
-        })?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("lock")
+                    || text.contains("WouldBlock")
+                    || text.contains("Resource temporarily unavailable")
+                {
+                    open_err(format!("{text}; {LOCKED_HINT}"))
+                } else if text.contains("ermission denied") {
+                    open_err(format!(
+                        "{text}; check the directory's owner and permissions"
+                    ))
+                } else {
+                    open_err(text)
+                }
+            })?;
         let tree = db.open_tree("accord")?;
         match tree.get(keys::schema())? {
             Some(v) => {
@@ -1137,6 +1145,31 @@ impl Store {
             }
         }
         Ok((out, true))
+    }
+
+    /// What the store holds, by kind of entry: (kind, entries, key + value bytes). The bytes
+    /// the data itself takes, before sled's own overhead on disk; reads every entry.
+    pub fn logical_bytes(&self) -> Result<Vec<(&'static str, u64, u64)>, StoreError> {
+        let mut by: std::collections::BTreeMap<&'static str, (u64, u64)> =
+            std::collections::BTreeMap::new();
+        for item in self.tree.iter() {
+            let (k, v) = item?;
+            let kind = match k.first().copied() {
+                Some(keys::RECORD) => "records",
+                Some(keys::SEQ) => "seq index",
+                Some(keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED) => "indexes",
+                Some(keys::REFERENCE) => "indexes",
+                Some(keys::OUTBOX) => "outbox",
+                Some(keys::AUDIT) => "audit log",
+                Some(keys::RECEIPT) => "receipts",
+                Some(keys::CHECKPOINT | keys::PARTNER_CHECKPOINT) => "checkpoints",
+                _ => "other",
+            };
+            let e = by.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += (k.len() + v.len()) as u64;
+        }
+        Ok(by.into_iter().map(|(k, (n, b))| (k, n, b)).collect())
     }
 
     #[cfg(test)]
