@@ -389,9 +389,10 @@ pub enum AuditCommand {
 /// `accord bench` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// The examples/quad federation on loopback in this process: delivered records/s, latency,
-    /// catch-up, memory, store size, raw verify_strict and bare request-response rates, and
-    /// `efficiency: X.XX` (docs/benchmarks.md).
+    /// The examples/quad federation on loopback (in this process, or a process per node with
+    /// --processes): delivered records/s, latency, catch-up, memory, store size, raw
+    /// verify_strict and bare request-response rates, and `efficiency: X.XX`
+    /// (docs/benchmarks.md).
     Mesh {
         /// The small run: finishes in under a minute.
         #[arg(long)]

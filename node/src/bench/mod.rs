@@ -341,30 +341,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         .take(opts.verify_samples.max(64))
         .map(|r| r.envelope)
         .collect();
-    let signed_bytes_per_record =
-        samples.iter().map(Envelope::encoded_len).sum::<usize>() as f64 / samples.len() as f64;
-    eprintln!("bench mesh: timing verify_strict on one core");
-    let verify = {
-        let (samples, min) = (samples.clone(), Duration::from_secs_f64(opts.verify_time_s));
-        tokio::task::spawn_blocking(move || baseline::verify_rate(&samples, &keys, min)).await??
-    };
-
-    eprintln!("bench mesh: timing bare request-response");
-    let batch = net().push_batch.min(samples.len());
-    let (request, response) = baseline::frames(&samples[..batch])?;
-    let mut transport = Vec::new();
-    for window in [1, 8] {
-        transport.push(
-            baseline::transport(
-                request.clone(),
-                response.clone(),
-                batch,
-                opts.transport_requests,
-                window,
-            )
-            .await?,
-        );
-    }
+    let (signed_bytes_per_record, verify, transport) = baselines(&samples, keys, &opts).await?;
 
     // catch-up: the last quadrilateral member misses K records
     let quad = AgreementId::new("QUAD-2026")?;
@@ -491,6 +468,45 @@ fn report(
         efficiency,
         transport_ratio,
     }
+}
+
+/// The same-run baselines over sample records of the run: (mean signed bytes per record,
+/// one core's verification rates, bare request-response with 1 and 8 requests in flight).
+async fn baselines(
+    samples: &[Envelope],
+    keys: std::collections::BTreeMap<accord_protocol::AgencyId, accord_protocol::PublicKey>,
+    opts: &MeshOptions,
+) -> Result<(f64, VerifyFigures, Vec<TransportFigures>)> {
+    let signed_bytes_per_record =
+        samples.iter().map(Envelope::encoded_len).sum::<usize>() as f64 / samples.len() as f64;
+    eprintln!("bench mesh: timing verify_strict on one core");
+    let verify = {
+        let (samples, min) = (
+            samples.to_vec(),
+            Duration::from_secs_f64(opts.verify_time_s),
+        );
+        tokio::task::spawn_blocking(move || baseline::verify_rate(&samples, &keys, min)).await??
+    };
+    eprintln!(
+        "bench mesh: verify_strict {:.0}/s on one core; timing bare request-response",
+        verify.raw_per_s
+    );
+    let batch = net().push_batch.min(samples.len());
+    let (request, response) = baseline::frames(&samples[..batch])?;
+    let mut transport = Vec::new();
+    for window in [1, 8] {
+        transport.push(
+            baseline::transport(
+                request.clone(),
+                response.clone(),
+                batch,
+                opts.transport_requests,
+                window,
+            )
+            .await?,
+        );
+    }
+    Ok((signed_bytes_per_record, verify, transport))
 }
 
 fn listen_all(nodes: &[Option<Node>], tracker: &Shared) -> Vec<tokio::task::JoinHandle<()>> {

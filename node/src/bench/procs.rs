@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use super::mesh::{self, Lane, Shared};
 use super::{
     CatchUpFigures, Machine, MemoryFigures, MeshOptions, MeshReport, NodeMemory, StoreFigures,
-    baseline, expect, net, sys,
+    expect, net, sys,
 };
 use crate::net::NodeEvent;
 
@@ -540,29 +540,8 @@ pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
         .collect::<Result<_>>()?;
     let key = SecretKey::from_key_file(&std::fs::read_to_string(&first.cfg.key_file)?)?;
     let keys = crate::publish::directory(&first.cfg, &key);
-    let signed_bytes_per_record =
-        samples.iter().map(Envelope::encoded_len).sum::<usize>() as f64 / samples.len() as f64;
-    eprintln!("bench mesh: timing verify_strict on one core");
-    let verify = {
-        let (samples, min) = (samples.clone(), Duration::from_secs_f64(opts.verify_time_s));
-        tokio::task::spawn_blocking(move || baseline::verify_rate(&samples, &keys, min)).await??
-    };
-    eprintln!("bench mesh: timing bare request-response");
-    let batch = net().push_batch.min(samples.len());
-    let (request, response) = baseline::frames(&samples[..batch])?;
-    let mut transport = Vec::new();
-    for window in [1, 8] {
-        transport.push(
-            baseline::transport(
-                request.clone(),
-                response.clone(),
-                batch,
-                opts.transport_requests,
-                window,
-            )
-            .await?,
-        );
-    }
+    let (signed_bytes_per_record, verify, transport) =
+        super::baselines(&samples, keys, &opts).await?;
 
     // catch-up
     let quad = AgreementId::new("QUAD-2026")?;
