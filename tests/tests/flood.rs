@@ -52,7 +52,7 @@ async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
     let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
     let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
     connect_all(&[&tr, &gr]).await;
-    let n = 30;
+    let n = 100;
     let quiet = latencies(&tr, &gr, n, "quiet").await;
 
     // Bulgaria, a member of TR-BG-2026 only, floods Turkey from four tasks

@@ -105,7 +105,7 @@ const PUSHES_IN_FLIGHT: usize = 4;
 /// Refusals of a peer's input per second after which its requests are shed: answered `Busy`
 /// unread, with one audit entry per second for all of them. An honest member is refused
 /// rarely; a member sending junk costs us little more than reading the frame header.
-const REFUSAL_BUDGET: u32 = 128;
+const REFUSAL_BUDGET: u32 = 32;
 
 /// A peer's refusals in the current one-second window.
 #[derive(Debug, Default)]
