@@ -11,6 +11,8 @@ use super::codec::{FrameCodec, PROTOCOL};
 /// Everything the node speaks.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    /// Connection attempts from one IP address are bounded before any handshake.
+    pub inbound: super::inbound_rate::InboundRate,
     /// Only known agencies may connect: everyone else is refused before any protocol runs.
     pub allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
     /// Bounds on connections.
@@ -40,6 +42,7 @@ impl Behaviour {
             .with_max_established_per_peer(Some(2))
             .with_max_established(Some(256));
         Self {
+            inbound: super::inbound_rate::InboundRate::default(),
             allow,
             limits: connection_limits::Behaviour::new(limits),
             identify: identify::Behaviour::new(identify::Config::new(

@@ -22,6 +22,7 @@ mod behaviour;
 pub mod codec;
 mod handle;
 pub(crate) mod inbound;
+mod inbound_rate;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
