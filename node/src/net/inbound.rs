@@ -207,7 +207,8 @@ pub fn receive(
         ..Received::default()
     };
     // position in `acks` of each record handed to the store
-    let mut accepted: Vec<(usize, Verified<SignedRecord>)> = Vec::new();
+    let (mut slots, mut accepted): (Vec<usize>, Vec<Verified<SignedRecord>>) =
+        (Vec::new(), Vec::new());
     // A member pushes only records of agreements it shares with us; once a push holds one
     // outside them, the rest of it is refused unread, with one event and audit entry for all,
     // so a flood of such pushes costs one parse and one log line each.
@@ -293,7 +294,8 @@ pub fn receive(
             continue;
         }
         out.acks.push(AckEntry::Stored(id)); // replaced below by the store's verdict
-        accepted.push((out.acks.len() - 1, verified));
+        slots.push(out.acks.len() - 1);
+        accepted.push(verified);
     }
     if unread > 0 {
         tracing::warn!(from = %sender, unread, "refused the rest of a push unread");
@@ -317,10 +319,10 @@ pub fn receive(
     if accepted.is_empty() {
         return Ok(out);
     }
-    let records: Vec<Verified<SignedRecord>> = accepted.iter().map(|(_, v)| v.clone()).collect();
+    let records = accepted;
     let outcomes = store.insert_batch(&records, &Source::Peer(sender.clone()), now)?;
     store.flush()?; // rule 4: durable before acknowledged
-    for ((slot, v), outcome) in accepted.iter().zip(outcomes) {
+    for ((slot, v), outcome) in slots.iter().zip(&records).zip(outcomes) {
         out.acks[*slot] = match outcome {
             InsertOutcome::Stored(id) => {
                 out.stored_any = true;
