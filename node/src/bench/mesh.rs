@@ -260,10 +260,7 @@ pub async fn publish(
     let mut ids = Vec::with_capacity(count);
     let started = Instant::now();
     for i in 0..count {
-        if let Some(r) = rate.filter(|r| *r > 0.0) {
-            let at = started + Duration::from_secs_f64(i as f64 / r);
-            tokio::time::sleep_until(at.into()).await;
-        }
+        super::pace(started, i, rate).await;
         let permit = permits.clone().acquire_owned().await?;
         let lane = &lanes[i % lanes.len()];
         let handle = nodes[lane.node]

@@ -279,18 +279,50 @@ fn expect(expected: &mut [usize], lanes: &[mesh::Lane], count: usize, extra: Opt
     }
 }
 
+/// What both meshes start from: the running agencies (the first `opts.nodes` of the demo's),
+/// the longest wait for a phase, and a temporary directory holding the demo federation.
+struct Setup {
+    count: usize,
+    agencies: Vec<&'static str>,
+    timeout: Duration,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(opts: &MeshOptions, how: &str) -> Result<Self> {
+        let count = opts.nodes.clamp(2, crate::demo::AGENCIES.len());
+        let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+        crate::demo::write_federation(dir.path())?;
+        let agencies: Vec<&'static str> = crate::demo::AGENCIES[..count].to_vec();
+        eprintln!(
+            "bench mesh: {count} nodes ({}){how} in {}",
+            agencies.join(", "),
+            dir.path().display()
+        );
+        Ok(Self {
+            count,
+            agencies,
+            timeout: Duration::from_secs(opts.timeout_s),
+            dir,
+        })
+    }
+}
+
+/// Waits until the `i`th of records offered at `rate` per second from `started` is due.
+async fn pace(started: Instant, i: usize, rate: Option<f64>) {
+    if let Some(r) = rate.filter(|r| *r > 0.0) {
+        let at = started + Duration::from_secs_f64(i as f64 / r);
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
 async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
-    let count = opts.nodes.clamp(2, crate::demo::AGENCIES.len());
-    let timeout = Duration::from_secs(opts.timeout_s);
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    crate::demo::write_federation(dir.path())?;
-    let agencies: Vec<&'static str> = crate::demo::AGENCIES[..count].to_vec();
-    eprintln!(
-        "bench mesh: {} nodes ({}) in {}",
+    let Setup {
         count,
-        agencies.join(", "),
-        dir.path().display()
-    );
+        agencies,
+        timeout,
+        dir,
+    } = Setup::new(&opts, "")?;
     let mut nodes: Vec<Option<Node>> = Vec::new();
     for a in &agencies {
         nodes.push(Some(
@@ -414,10 +446,6 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     }
     Ok(report(
         opts,
-        Machine {
-            cores: sys::cores(),
-            cpu: sys::cpu_model(),
-        },
         agencies,
         publish,
         verify,
@@ -433,7 +461,6 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
 #[allow(clippy::too_many_arguments)]
 fn report(
     opts: MeshOptions,
-    machine: Machine,
     agencies: Vec<&str>,
     publish: PhaseFigures,
     verify: VerifyFigures,
@@ -443,6 +470,10 @@ fn report(
     stores: Vec<StoreFigures>,
     signed_bytes_per_record: f64,
 ) -> MeshReport {
+    let machine = Machine {
+        cores: sys::cores(),
+        cpu: sys::cpu_model(),
+    };
     let held: usize = stores.iter().map(|s| s.records).sum();
     let bytes: u64 = stores.iter().map(|s| s.bytes).sum();
     let store_bytes_per_record = bytes as f64 / held.max(1) as f64;

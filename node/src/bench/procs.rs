@@ -36,8 +36,8 @@ use tokio::sync::mpsc;
 
 use super::mesh::{self, Lane, Shared};
 use super::{
-    CatchUpFigures, Machine, MemoryFigures, MeshOptions, MeshReport, NodeMemory, StoreFigures,
-    expect, net, sys,
+    CatchUpFigures, MemoryFigures, MeshOptions, MeshReport, NodeMemory, StoreFigures, expect, net,
+    sys,
 };
 use crate::net::NodeEvent;
 
@@ -182,10 +182,7 @@ async fn publish_lane(
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
     for i in 0..count {
-        if let Some(r) = rate.filter(|r| *r > 0.0) {
-            let at = started + Duration::from_secs_f64(i as f64 / r);
-            tokio::time::sleep_until(at.into()).await;
-        }
+        super::pace(started, i, rate).await;
         let permit = permits.clone().acquire_owned().await?;
         let d = crate::draft::parse_draft(mesh::draft(agreement, tag, i).as_bytes())?;
         let (handle, tx, agreement) = (handle.clone(), tx.clone(), agreement.clone());
@@ -452,17 +449,12 @@ fn new_phase(current: &Arc<Mutex<SharedPhase>>) -> SharedPhase {
 /// The mesh of child processes (module documentation); the same phases and report as the
 /// in-process mesh, with memory per node.
 pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
-    let count = opts.nodes.clamp(2, crate::demo::AGENCIES.len());
-    let timeout = Duration::from_secs(opts.timeout_s);
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    crate::demo::write_federation(dir.path())?;
-    let agencies: Vec<&'static str> = crate::demo::AGENCIES[..count].to_vec();
-    eprintln!(
-        "bench mesh: {} nodes ({}), one process each, in {}",
+    let super::Setup {
         count,
-        agencies.join(", "),
-        dir.path().display()
-    );
+        agencies,
+        timeout,
+        dir,
+    } = super::Setup::new(&opts, ", one process each,")?;
     let clock = (Instant::now(), unix_ns());
     let current: Arc<Mutex<SharedPhase>> = Arc::default();
     let mut procs: Vec<Option<Proc>> = Vec::new();
@@ -653,10 +645,6 @@ pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
     };
     Ok(super::report(
         opts,
-        Machine {
-            cores: sys::cores(),
-            cpu: sys::cpu_model(),
-        },
         agencies,
         publish_figures,
         verify,

@@ -91,7 +91,7 @@ pub(crate) struct Actor {
     /// Finished receive jobs come back here.
     done_tx: mpsc::UnboundedSender<Finished>,
     done_rx: mpsc::UnboundedReceiver<Finished>,
-    /// Receive jobs in flight, by sender.
+    /// Pushes being verified and stored, by sender.
     receiving: BTreeMap<AgencyId, usize>,
     /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
     refusals: std::cell::RefCell<BTreeMap<AgencyId, Refusals>>,
@@ -114,6 +114,25 @@ struct Refusals {
     count: u32,
     /// Requests shed in this window.
     shed: u64,
+}
+
+impl Refusals {
+    /// Starts a new window if the current one is a second old (or none is open); returns the
+    /// requests the closed window shed.
+    fn roll(&mut self, now: Instant) -> u64 {
+        if self
+            .since
+            .is_some_and(|s| now.duration_since(s) < Duration::from_secs(1))
+        {
+            return 0;
+        }
+        let shed = self.shed;
+        *self = Refusals {
+            since: Some(now),
+            ..Refusals::default()
+        };
+        shed
+    }
 }
 
 impl Backoff {
@@ -264,27 +283,17 @@ impl Actor {
     /// than a second (with one audit entry for the requests it shed). Returns whether the peer
     /// is over its budget.
     fn budget(&self, peer: &AgencyId, f: impl FnOnce(&mut Refusals)) -> bool {
-        let now = Instant::now();
-        let closed = {
+        let (closed, over) = {
             let mut all = self.refusals.borrow_mut();
             let r = all.entry(peer.clone()).or_default();
-            let mut closed = 0;
-            if r.since
-                .is_none_or(|s| now.duration_since(s) >= Duration::from_secs(1))
-            {
-                closed = r.shed;
-                *r = Refusals {
-                    since: Some(now),
-                    ..Refusals::default()
-                };
-            }
+            let closed = r.roll(Instant::now());
             f(r);
             (closed, r.count >= REFUSAL_BUDGET)
         };
-        if closed.0 > 0 {
-            self.shed_entry(peer, closed.0);
+        if closed > 0 {
+            self.shed_entry(peer, closed);
         }
-        closed.1
+        over
     }
 
     fn shed_entry(&self, peer: &AgencyId, shed: u64) {
@@ -313,16 +322,8 @@ impl Actor {
             .refusals
             .borrow_mut()
             .iter_mut()
-            .filter(|(_, r)| {
-                r.shed > 0
-                    && r.since
-                        .is_some_and(|s| now.duration_since(s) >= Duration::from_secs(1))
-            })
-            .map(|(p, r)| {
-                let shed = r.shed;
-                *r = Refusals::default();
-                (p.clone(), shed)
-            })
+            .map(|(p, r)| (p.clone(), r.roll(now)))
+            .filter(|(_, shed)| *shed > 0)
             .collect();
         for (peer, shed) in closed {
             self.shed_entry(&peer, shed);
@@ -599,19 +600,12 @@ impl Actor {
                     continue;
                 }
             };
-            if !self
-                .confirmed
-                .contains(&(record.agreement.clone(), peer.clone()))
-            {
-                continue; // wait for the sync exchange to confirm the agreement's text
-            }
+            // (entries of agreements not confirmed with the peer or not yet signed by every
+            // member were passed over by `hold`)
             let Some(agreement) = self.cfg.agreements.get(&record.agreement) else {
                 dropped.push(key);
                 continue;
             };
-            if !agreement.fully_signed() {
-                continue; // kept until every member's signature is held
-            }
             if let Some(reason) = may_send(&record, agreement, peer, now).reason() {
                 tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
                 withheld.push(AuditEvent::Withheld {
@@ -1158,7 +1152,9 @@ impl Actor {
         screen: OwnedScreen,
         origin: Origin,
     ) {
-        *self.receiving.entry(peer.clone()).or_insert(0) += 1;
+        if matches!(origin, Origin::Push(_)) {
+            *self.receiving.entry(peer.clone()).or_insert(0) += 1;
+        }
         Job {
             store: self.store.clone(),
             cfg: self.cfg.clone(),
@@ -1180,7 +1176,9 @@ impl Actor {
             result,
             receipts,
         } = done;
-        if let Some(n) = self.receiving.get_mut(&sender) {
+        if matches!(origin, Origin::Push(_))
+            && let Some(n) = self.receiving.get_mut(&sender)
+        {
             *n = n.saturating_sub(1);
         }
         let acks = match result {
@@ -1365,8 +1363,12 @@ impl Actor {
     }
 
     fn on_request(&mut self, agency: AgencyId, request: Frame, channel: ResponseChannel<Frame>) {
-        if self.budget(&agency, |_| {}) {
-            self.budget(&agency, |r| r.shed += 1);
+        let over = |r: &mut Refusals| {
+            if r.count >= REFUSAL_BUDGET {
+                r.shed += 1;
+            }
+        };
+        if self.budget(&agency, over) {
             let reply = Message::Refused(Refusal {
                 code: RejectCode::Busy,
                 detail: format!(
@@ -1559,7 +1561,6 @@ impl Actor {
     }
 }
 
-/// Addresses worth dialling: not unspecified.
 /// The audit entry of a record sent to `to`.
 fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditEvent {
     AuditEvent::Send {
@@ -1570,6 +1571,7 @@ fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditE
     }
 }
 
+/// Addresses worth dialling: not unspecified.
 fn is_loopback_or_public(addr: &Multiaddr) -> bool {
     !addr
         .iter()

@@ -25,10 +25,8 @@ pub struct Received {
     pub events: Vec<NodeEvent>,
     /// Whether anything new was stored.
     pub stored_any: bool,
-    /// The records newly stored, with their agreement; received at `now`.
+    /// The records newly stored, with their agreement.
     pub stored: Vec<(accord_protocol::RecordId, accord_protocol::AgreementId)>,
-    /// The time they were received at.
-    pub now: Option<Timestamp>,
 }
 
 /// The checks a record must pass besides verification, decided by the caller: e.g. "is this
@@ -145,7 +143,9 @@ impl Job {
                 now,
             );
             let receipts = match (&self.origin, &result) {
-                (Origin::Push(_), Ok(r)) => receipts(&self.store, &self.cfg.agency, &self.key, r),
+                (Origin::Push(_), Ok(r)) => {
+                    receipts(&self.store, &self.cfg.agency, &self.key, r, now)
+                }
                 _ => Vec::new(),
             };
             let _ = done.send(Finished::Received(Done {
@@ -158,13 +158,15 @@ impl Job {
     }
 }
 
-/// Signed receipts for the records of `r.acks` this node holds: those just stored, and those
-/// it held already (their agreement and time of receipt read from the store).
+/// Signed receipts for the records of `r.acks` this node holds: those just stored (received
+/// at `now`), and those it held already (their agreement and time of receipt read from the
+/// store).
 fn receipts(
     store: &Store,
     own: &AgencyId,
     key: &accord_protocol::SecretKey,
     r: &Received,
+    now: Timestamp,
 ) -> Vec<accord_protocol::audit::Signed> {
     let fresh: std::collections::HashMap<_, _> = r.stored.iter().cloned().collect();
     r.acks
@@ -174,9 +176,9 @@ fn receipts(
             AckEntry::Rejected { .. } => None,
         })
         .filter_map(|id| {
-            let (agreement, received_at) = match (fresh.get(&id), r.now) {
-                (Some(a), Some(now)) => (a.clone(), now),
-                _ => {
+            let (agreement, received_at) = match fresh.get(&id) {
+                Some(a) => (a.clone(), now),
+                None => {
                     let rec = store.get(&id).ok().flatten()?;
                     (rec.record.agreement, rec.received_at)
                 }
@@ -202,10 +204,7 @@ pub fn receive(
     screen: Screen<'_>,
     now: Timestamp,
 ) -> Result<Received, StoreError> {
-    let mut out = Received {
-        now: Some(now),
-        ..Received::default()
-    };
+    let mut out = Received::default();
     // position in `acks` of each record handed to the store
     let (mut slots, mut accepted): (Vec<usize>, Vec<Verified<SignedRecord>>) =
         (Vec::new(), Vec::new());

@@ -988,10 +988,13 @@ impl Store {
         let prefix = keys::outbox_prefix(peer);
         for item in self.tree.scan_prefix(&prefix) {
             let (key, value) = item?;
-            if let Some(a) = keys::outbox_agreement(&key[prefix.len()..])
-                && hold(&a)
-            {
-                continue;
+            match keys::outbox_agreement(&key[prefix.len()..]) {
+                Some(a) if hold(&a) => continue,
+                Some(_) => {}
+                None => {
+                    stale.push(key);
+                    continue;
+                }
             }
             match keys::trailing_id(&value) {
                 Some(id) if self.is_unflushed(&id) => {} // not durable yet: not sent
@@ -1157,8 +1160,9 @@ impl Store {
             let kind = match k.first().copied() {
                 Some(keys::RECORD) => "records",
                 Some(keys::SEQ) => "seq index",
-                Some(keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED) => "indexes",
-                Some(keys::REFERENCE) => "indexes",
+                Some(
+                    keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED | keys::REFERENCE,
+                ) => "indexes",
                 Some(keys::OUTBOX) => "outbox",
                 Some(keys::AUDIT) => "audit log",
                 Some(keys::RECEIPT) => "receipts",

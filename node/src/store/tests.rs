@@ -543,17 +543,20 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     let ids = |v: Vec<(Vec<u8>, accord_protocol::Envelope)>| -> Vec<RecordId> {
         v.into_iter().map(|(_, e)| e.id()).collect()
     };
+    let range_all = || {
+        store
+            .range(
+                &agreement,
+                &stream,
+                Seq::FIRST,
+                Seq::new(9).unwrap(),
+                10,
+                1 << 20,
+            )
+            .unwrap()
+    };
     assert_eq!(ids(store.outbox(&pk, 10, |_| false).unwrap()), [first]);
-    let (range, complete) = store
-        .range(
-            &agreement,
-            &stream,
-            Seq::FIRST,
-            Seq::new(9).unwrap(),
-            10,
-            1 << 20,
-        )
-        .unwrap();
+    let (range, complete) = range_all();
     assert_eq!(range.iter().map(|e| e.id()).collect::<Vec<_>>(), [first]);
     assert!(
         !complete,
@@ -566,16 +569,7 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
         ids(store.outbox(&pk, 10, |_| false).unwrap()),
         [first, staged]
     );
-    let (range, complete) = store
-        .range(
-            &agreement,
-            &stream,
-            Seq::FIRST,
-            Seq::new(9).unwrap(),
-            10,
-            1 << 20,
-        )
-        .unwrap();
+    let (range, complete) = range_all();
     assert_eq!(range.len(), 2);
     assert!(complete);
     assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&2));
