@@ -14,6 +14,8 @@ use accord_node::store::Store;
 use accord_protocol::{AgencyId, RecordId, SecretKey};
 use tokio::sync::broadcast;
 
+pub mod flood;
+
 /// The five demo agencies, by directory name.
 pub const QUAD: [&str; 5] = accord_node::demo::AGENCIES;
 

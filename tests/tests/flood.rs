@@ -1,22 +1,25 @@
 //! A connected member floods a node with junk — forged pushes, records under an agreement it
 //! is not in, malformed frames, huge range requests — while the node serves its honest
 //! partners. Everything the attacker sends is refused and logged, the node stays up, every
-//! honest record arrives, and the latency the honest partner sees is measured with and without
-//! the attacker in the same run and printed (the issue asks for within 2×; timings are
-//! reported, never asserted, on these shared machines).
+//! honest record arrives, and the latency the honest partner sees is measured in the same run
+//! quietly, under attack, and while the same flood goes to a decoy that answers it unread (so
+//! what the flood costs the shared machine shows apart from what it costs the node). The issue
+//! asks for within 2× of quiet; timings are printed, never asserted, on these shared machines.
+//!
+//! The attacker is the `flooder` binary, a process of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use accord_node::net::NodeEvent;
-use accord_protocol::wire::{Push, RangeRequest};
-use accord_protocol::{AgencyId, AgreementId, Message, Seq, StreamId, sign};
+use accord_protocol::AgencyId;
 use accord_tests::{
-    RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy, wait_for_listen,
+    TestNode, connect_all, draft, flood::junk, load, peer_of, quad_copy, wait_for_listen,
     wait_until,
 };
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 /// Publishes `n` records at Turkey one after another and returns, for each, the time until
 /// Greece stored it.
@@ -46,91 +49,90 @@ fn p50_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
     (at(0.5), at(0.99))
 }
 
+/// A `flooder` process and the lines it prints.
+struct Flooder {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Flooder {
+    fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flooder"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, lines }
+    }
+
+    /// The next line it prints, within 30 s.
+    async fn line(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
+            .await
+            .expect("the flooder answers within 30 s")
+            .unwrap()
+            .expect("the flooder is still running")
+    }
+
+    /// Closes its stdin, reads its closing count (`SENT n` / `SERVED n`) and waits for it.
+    async fn finish(mut self, word: &str) -> u64 {
+        drop(self.child.stdin.take());
+        let line = self.line().await;
+        let n = line
+            .strip_prefix(word)
+            .unwrap_or_else(|| panic!("{word} n, got {line:?}"))
+            .trim()
+            .parse()
+            .unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "flooder exited with {status}");
+        n
+    }
+}
+
+/// Starts an attacker flooding `peer` at `addr` from four connections under Bulgaria's
+/// identity.
+async fn attacker(dir: &std::path::Path, peer: &str, addr: &str) -> Flooder {
+    let mut f = Flooder::spawn(&["attack", dir.to_str().unwrap(), peer, addr, "4"]);
+    assert_eq!(f.line().await, "ATTACKING");
+    f
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
     let dir = quad_copy();
     let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
     let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
     connect_all(&[&tr, &gr]).await;
-    let n = 100;
+    let n = 300;
     let quiet = latencies(&tr, &gr, n, "quiet").await;
 
-    // Bulgaria, a member of TR-BG-2026 only, floods Turkey from four tasks
-    let bg_key = demo_key(dir.path(), "bg-gdbp");
-    let addr = wait_for_listen(&tr.handle).await.remove(0);
-    let tr_peer = peer_of(&tr);
-    let mut rejected = tr.handle.subscribe();
-    let stop = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicU64::new(0));
-    let quad = AgreementId::new("QUAD-2026").unwrap();
+    // the decoy: the same flood, from its own process, to a sink that answers it unread
+    let mut sink = Flooder::spawn(&["sink"]);
+    let listen = sink.line().await;
+    let mut words = listen.split_whitespace();
+    assert_eq!(words.next(), Some("LISTEN"), "{listen}");
+    let (sink_peer, sink_addr) = (words.next().unwrap(), words.next().unwrap());
+    let at_sink = attacker(dir.path(), sink_peer, sink_addr).await;
+    let decoy = latencies(&tr, &gr, n, "decoy").await;
+    let sent_to_sink = at_sink.finish("SENT").await;
+    let served = sink.finish("SERVED").await;
+    assert!(served > 0, "the sink took the flood");
+
+    // the attack: Bulgaria, a member of TR-BG-2026 only, floods Turkey
     let bg = AgencyId::new("BG-GDBP").unwrap();
-    // a record Bulgaria signs under QUAD-2026 (not a member), and one claiming to be Turkey's
-    let not_member = {
-        let d = accord_node::draft::parse_draft(draft("QUAD-2026", "alert", "H1", "x").as_bytes())
-            .unwrap();
-        sign(
-            &d.into_record(&bg, Seq::FIRST, accord_node::clock::now())
-                .unwrap(),
-            &bg_key,
-        )
-        .unwrap()
-    };
-    let forged = {
-        let d = accord_node::draft::parse_draft(draft("TR-BG-2026", "alert", "H1", "y").as_bytes())
-            .unwrap();
-        sign(
-            &d.into_record(
-                &AgencyId::new("TR-JGK").unwrap(),
-                Seq::new(999).unwrap(),
-                accord_node::clock::now(),
-            )
-            .unwrap(),
-            &bg_key,
-        )
-        .unwrap()
-    };
-    let junk: Vec<Vec<u8>> = vec![
-        Message::Push(Push {
-            records: vec![not_member.clone(); 64],
-        })
-        .encode()
-        .unwrap(),
-        Message::Push(Push {
-            records: vec![forged.clone(); 64],
-        })
-        .encode()
-        .unwrap(),
-        Message::RangeRequest(RangeRequest {
-            agreement: quad.clone(),
-            stream: StreamId::agency(&AgencyId::new("TR-JGK").unwrap()),
-            from: Seq::FIRST,
-            to: Seq::new(u64::MAX).unwrap(),
-        })
-        .encode()
-        .unwrap(),
-        vec![1, 2, 0xff, 0xff, 0xff, 0xff],
-        vec![0x09; 4096],
-    ];
-    let mut tasks = Vec::new();
-    for t in 0..4 {
-        let (stop, sent, junk, addr) = (stop.clone(), sent.clone(), junk.clone(), addr.clone());
-        let mut raw = RawPeer::new(&bg_key);
-        tasks.push(tokio::spawn(async move {
-            let mut i = t;
-            while !stop.load(Ordering::Relaxed) {
-                let _ = raw
-                    .request(tr_peer, &addr, junk[i % junk.len()].clone())
-                    .await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                i += 1;
-            }
-        }));
-    }
+    let junk = junk(dir.path());
+    let mut rejected = tr.handle.subscribe();
+    let addr = wait_for_listen(&tr.handle).await.remove(0).to_string();
+    let at_turkey = attacker(dir.path(), &peer_of(&tr).to_string(), &addr).await;
     let under_attack = latencies(&tr, &gr, n, "under attack").await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    let sent = at_turkey.finish("SENT").await;
 
     // the node is up, served Greece throughout, and refused and logged everything Bulgaria sent
     let mut refused = 0;
@@ -141,14 +143,13 @@ async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
             refused += 1;
         }
     }
-    let sent = sent.load(Ordering::Relaxed);
     assert!(sent > 0);
     assert!(
         refused > 0,
         "the attacker's requests were refused and evented"
     );
-    assert!(!tr.holds(&not_member.id()) && !tr.holds(&forged.id()));
-    assert!(!gr.holds(&not_member.id()) && !gr.holds(&forged.id()));
+    assert!(!tr.holds(&junk.not_member) && !tr.holds(&junk.forged));
+    assert!(!gr.holds(&junk.not_member) && !gr.holds(&junk.forged));
     let audit = tr.handle.store().audit_entries().unwrap();
     assert!(
         audit.iter().any(
@@ -161,11 +162,19 @@ async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
         .await;
 
     let (q50, q99) = p50_p99(quiet);
+    let (d50, d99) = p50_p99(decoy);
     let (a50, a99) = p50_p99(under_attack);
+    let x = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
-        "flood: {sent} junk requests from BG-GDBP; Greece's latency p50 {q50:?} -> {a50:?} \
-         ({:.2}x), p99 {q99:?} -> {a99:?} ({:.2}x)",
-        a50.as_secs_f64() / q50.as_secs_f64(),
-        a99.as_secs_f64() / q99.as_secs_f64()
+        "flood: Greece's latency over {n} records: quiet p50 {q50:?} p99 {q99:?}; \
+         decoy ({sent_to_sink} junk requests to a sink) p50 {d50:?} ({:.2}x) p99 {d99:?} ({:.2}x); \
+         under attack ({sent} junk requests to Turkey) p50 {a50:?} ({:.2}x) p99 {a99:?} ({:.2}x); \
+         attack vs decoy p50 {:.2}x p99 {:.2}x",
+        x(d50, q50),
+        x(d99, q99),
+        x(a50, q50),
+        x(a99, q99),
+        x(a50, d50),
+        x(a99, d99),
     );
 }

@@ -1,0 +1,72 @@
+//! The flooding member of `tests/tests/flood.rs`, in a process of its own so that its CPU is
+//! not the test's. Driven over stdin/stdout:
+//!
+//! - `flooder attack QUAD_DIR PEER ADDR TASKS`: Bulgaria's junk (`accord_tests::flood::junk`)
+//!   sent to PEER at ADDR from TASKS connections; prints `ATTACKING`, and `SENT n` once stdin
+//!   closes.
+//! - `flooder sink`: a peer answering every request `Busy` unread; prints `LISTEN peer addr`,
+//!   and `SERVED n` once stdin closes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use accord_tests::flood::{Sink, attack};
+
+/// Blocks until stdin closes (the test dropped its end, or died).
+async fn until_stdin_closes() {
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let mut stdin = std::io::stdin().lock();
+        while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+            line.clear();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").unwrap();
+    out.flush().unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    match args.first().map(String::as_str) {
+        Some("attack") if args.len() == 5 => {
+            let dir = PathBuf::from(&args[1]);
+            let peer: libp2p::PeerId = args[2].parse().expect("PEER");
+            let addr: libp2p::Multiaddr = args[3].parse().expect("ADDR");
+            let tasks: usize = args[4].parse().expect("TASKS");
+            let handles = attack(&dir, peer, &addr, tasks, &stop, &count);
+            say("ATTACKING");
+            until_stdin_closes().await;
+            stop.store(true, Ordering::Relaxed);
+            for h in handles {
+                let _ = tokio::time::timeout(Duration::from_secs(25), h).await;
+            }
+            say(&format!("SENT {}", count.load(Ordering::Relaxed)));
+        }
+        Some("sink") if args.len() == 1 => {
+            let (sink, peer, addr) = Sink::listen().await;
+            let serving = tokio::spawn(sink.serve(stop.clone(), count.clone()));
+            say(&format!("LISTEN {peer} {addr}"));
+            until_stdin_closes().await;
+            stop.store(true, Ordering::Relaxed);
+            serving.await.unwrap();
+            say(&format!("SERVED {}", count.load(Ordering::Relaxed)));
+        }
+        _ => {
+            eprintln!("usage: flooder attack QUAD_DIR PEER ADDR TASKS | flooder sink");
+            std::process::exit(2);
+        }
+    }
+}
