@@ -136,3 +136,20 @@ fn delegation_vector() {
     assert!(verify(decoded, &dir).is_ok());
     assert!(verify_certificate(&cert, |_| Some(agency.public_key())).is_ok());
 }
+
+#[test]
+fn stream_digest_vector() {
+    use accord_protocol::wire::{STREAM_DIGEST_TAG, stream_digest};
+    let v = &page_vectors()["stream digest"];
+    assert_eq!(STREAM_DIGEST_TAG, b"accord/stream-digest/v1\0");
+    let id = |k: &str| {
+        accord_protocol::RecordId::from_bytes(hex::decode(&v[k]).unwrap().try_into().unwrap())
+    };
+    let d1 = stream_digest(&[0; 32], &id("id 1"));
+    assert_eq!(v["digest 1"], hex::encode(d1));
+    assert_eq!(v["digest 2"], hex::encode(stream_digest(&d1, &id("id 2"))));
+    // the ids are those of the page's own record vectors
+    let vectors = page_vectors();
+    assert_eq!(v["id 1"], vectors["minimal"]["id"]);
+    assert_eq!(v["id 2"], vectors["full"]["id"]);
+}
