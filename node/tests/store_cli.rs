@@ -255,9 +255,28 @@ fn bad_input_is_refused_with_the_problem_named_and_nothing_stored() {
                 .replace("\"H1\"", "\"H0\"")
                 .replace("QUAD-2026", "TR-BG-2026")
                 .replace("\"category\": \"vessel\"", "\"category\": \"alert\""),
-            "H0",
+            "handling code H0 is more permissive than agreement TR-BG-2026 allows",
         ),
-        (victim.to_owned(), "victim"),
+        (
+            victim.to_owned(),
+            "a victim carries identifying fields, which agreement TR-BG-2026 does not permit",
+        ),
+        // a record dated before the agreement began: `accord verify` would refuse it
+        (
+            VESSEL.replace(
+                "\"agreement\"",
+                "\"created\": \"2025-12-31T23:00:00Z\", \"agreement\"",
+            ),
+            "the record was created 2025-12-31T23:00:00Z, outside agreement QUAD-2026's validity",
+        ),
+        // a record dated ahead of the clock
+        (
+            VESSEL.replace(
+                "\"agreement\"",
+                "\"created\": \"2027-12-30T00:00:00Z\", \"agreement\"",
+            ),
+            "the record says it was created 2027-12-30T00:00:00Z, later than now",
+        ),
         (
             VESSEL.replace("\"agreement\"", "\"originator\": \"PK-FIA\", \"agreement\""),
             "PK-FIA",
@@ -371,7 +390,8 @@ fn withdraw_marks_the_record_and_only_once() {
 fn purge_removes_records_past_retention_and_leaves_tombstones() {
     let fed = federation();
     let f = fed.path();
-    // Pakistan's record, received by Turkey 4 years ago: past QUAD-2026's 1095-day retention.
+    // Pakistan's record created 4 years ago, past QUAD-2026's 1095-day retention, though Turkey
+    // stored it only last month: retention counts from `created`, as the policy does.
     let pk =
         SecretKey::from_key_file(&std::fs::read_to_string(f.join("pk-fia/agency.key")).unwrap())
             .unwrap();
@@ -398,7 +418,11 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
         let v1 = verify(accord_protocol::sign(&r1, &pk).unwrap(), &dir).unwrap();
         let v2 = verify(accord_protocol::sign(&r2, &pk).unwrap(), &dir).unwrap();
         store
-            .insert_batch(&[v1], &Source::Peer(pk_id.clone()), old)
+            .insert_batch(
+                &[v1],
+                &Source::Peer(pk_id.clone()),
+                Timestamp::parse("2026-10-28T00:00:00Z").unwrap(),
+            )
             .unwrap();
         store
             .insert_batch(

@@ -6,8 +6,10 @@ use anyhow::Result;
 
 use super::node::{Node, now};
 
-/// Removes (or with `dry_run` lists) every record held longer than its agreement's retention,
-/// counted from when this node stored it.
+/// Removes (or with `dry_run` lists) every record past its agreement's retention, counted from
+/// the record's `created` time (or from when this node stored it, if that were earlier) — the
+/// same count by which `policy` refuses to send or accept a record past retention, so a record
+/// is never kept here longer than it may move.
 pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
     let node = Node::open(config)?;
     let now = now()?;
@@ -19,7 +21,9 @@ pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
             continue;
         };
         let until = rec
-            .received_at
+            .record
+            .created
+            .min(rec.received_at)
             .plus_secs(i64::from(agreement.retention_days) * 86_400);
         if until < now {
             due.push((

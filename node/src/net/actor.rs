@@ -595,7 +595,11 @@ impl Actor {
         let (mut withheld, mut sends) = (Vec::new(), Vec::new());
         let mut bytes = 0;
         for (key, env) in batch {
-            if records.len() >= self.net.push_batch || bytes >= self.net.push_bytes {
+            // a batch stays within both bounds (a single record larger than the byte bound
+            // still goes, alone: the wire's own limit is far above any envelope)
+            if records.len() >= self.net.push_batch
+                || (!records.is_empty() && bytes + env.encoded_len() > self.net.push_bytes)
+            {
                 break;
             }
             let record = match accord_protocol::canonical::parse_record_json(env.record_bytes()) {

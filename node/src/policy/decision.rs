@@ -150,6 +150,26 @@ pub enum DenyReason {
         /// The time of the decision.
         now: Timestamp,
     },
+    /// The record was created outside the agreement's validity: it cannot have been shared
+    /// under it (an auditor's `accord verify` refuses it for the same reason).
+    CreatedOutsideAgreement {
+        /// The agreement.
+        agreement: AgreementId,
+        /// When the record says it was created.
+        created: Timestamp,
+        /// The agreement's first day.
+        valid_from: Date,
+        /// The agreement's last day.
+        valid_until: Date,
+    },
+    /// A record to publish says it was created later than now, by more than the clock skew
+    /// tolerated ([`super::rules::CLOCK_SKEW_SECS`]).
+    CreatedInFuture {
+        /// When the record says it was created.
+        created: Timestamp,
+        /// The time of the decision.
+        now: Timestamp,
+    },
     /// The agreement does not permit the record's category.
     CategoryNotPermitted {
         /// The record's category.
@@ -253,7 +273,10 @@ impl DenyReason {
             DenyReason::NotSigned { .. } => RejectCode::AgreementNotSigned,
             DenyReason::UnknownAgreement { .. }
             | DenyReason::NotYetInForce { .. }
-            | DenyReason::NoLongerInForce { .. } => RejectCode::AgreementNotInForce,
+            | DenyReason::NoLongerInForce { .. }
+            | DenyReason::CreatedOutsideAgreement { .. } => RejectCode::AgreementNotInForce,
+            // a record's time that cannot be right
+            DenyReason::CreatedInFuture { .. } => RejectCode::Malformed,
             // the key that would sign is not the named originator's
             DenyReason::OriginatorNotLocal { .. } => RejectCode::BadSignature,
             DenyReason::NotMember { .. } => RejectCode::NotMember,
@@ -322,6 +345,23 @@ impl fmt::Display for DenyReason {
             } => write!(
                 f,
                 "agreement {agreement} is no longer in force at {now}: its last day was {valid_until}"
+            ),
+            DenyReason::CreatedOutsideAgreement {
+                agreement,
+                created,
+                valid_from,
+                valid_until,
+            } => write!(
+                f,
+                "the record was created {created}, outside agreement {agreement}'s validity \
+                 ({valid_from} to {valid_until}), so it cannot be shared under it"
+            ),
+            DenyReason::CreatedInFuture { created, now } => write!(
+                f,
+                "the record says it was created {created}, later than now ({now}) by more than \
+                 {} seconds (hint: check the clock, or leave `created` out to take the time of \
+                 publishing)",
+                super::rules::CLOCK_SKEW_SECS
             ),
             DenyReason::CategoryNotPermitted {
                 category,

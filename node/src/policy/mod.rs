@@ -42,8 +42,11 @@ use accord_protocol::{AgencyId, Record, SignedRecord, Timestamp, Verified};
 /// May `local` publish `record` under `agreement` at `now`?
 ///
 /// The record names the agreement and `local` as its originator; `local` is a member; the
-/// agreement is in force; its content is permitted; it has not expired. Retention is not
-/// checked: a new record starts its retention.
+/// record was not created ahead of now (beyond a clock skew) nor outside the agreement's
+/// validity; the agreement is in force now; its content is permitted; it has not expired; and
+/// it is within the agreement's retention (a record given an old `created` time could never be
+/// sent). An auditor's `accord verify` applies this same function at the record's `created`
+/// time, so what a node publishes a verifier accepts.
 pub fn may_publish(
     local: &AgencyId,
     agreement: &Agreement,
@@ -103,7 +106,11 @@ fn publish(
     rules::names_agreement(record, agreement)?;
     rules::originated_by(record, local)?;
     rules::member(Party::Local, local, agreement)?;
-    rules::shareable(record, agreement, now)
+    rules::not_ahead(record, now)?;
+    rules::shareable(record, agreement, now)?;
+    rules::created_in_force(record, agreement)?;
+    // a record already past retention could never be sent: refused now, not kept unsendable
+    rules::within_retention(record, agreement, now)
 }
 
 fn send(
@@ -115,6 +122,7 @@ fn send(
     rules::names_agreement(record, agreement)?;
     rules::member(Party::Peer, peer, agreement)?;
     rules::shareable(record, agreement, now)?;
+    rules::created_in_force(record, agreement)?;
     rules::within_retention(record, agreement, now)
 }
 
@@ -133,6 +141,7 @@ fn accept(
     rules::member(Party::Originator, &record.originator, agreement)?;
     rules::member(Party::Local, local, agreement)?;
     rules::shareable(record, agreement, now)?;
+    rules::created_in_force(record, agreement)?;
     rules::within_retention(record, agreement, now)
 }
 
@@ -147,6 +156,7 @@ fn reshare(
     if from.id == to.id {
         return send(record, from, peer, now);
     }
+    rules::created_in_force(record, from)?;
     rules::handling_permits_reshare(record, from, to)?;
     rules::onward_sharing(record, from, to)?;
     rules::member(Party::Peer, peer, to)?;

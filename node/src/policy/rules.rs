@@ -78,6 +78,33 @@ pub(crate) fn in_force(agreement: &Agreement, now: Timestamp) -> Result<(), Deny
     })
 }
 
+/// How far a record to publish may say it was created ahead of this node's clock, in seconds.
+pub const CLOCK_SKEW_SECS: i64 = 300;
+
+/// The record was created while the agreement was in force, first and last day included.
+pub(crate) fn created_in_force(record: &Record, agreement: &Agreement) -> Result<(), DenyReason> {
+    if agreement.in_force(record.created) {
+        return Ok(());
+    }
+    Err(DenyReason::CreatedOutsideAgreement {
+        agreement: agreement.id.clone(),
+        created: record.created,
+        valid_from: agreement.valid_from,
+        valid_until: agreement.valid_until,
+    })
+}
+
+/// A record to publish was not created later than now (beyond [`CLOCK_SKEW_SECS`]).
+pub(crate) fn not_ahead(record: &Record, now: Timestamp) -> Result<(), DenyReason> {
+    if record.created <= now.plus_secs(CLOCK_SKEW_SECS) {
+        return Ok(());
+    }
+    Err(DenyReason::CreatedInFuture {
+        created: record.created,
+        now,
+    })
+}
+
 /// The agreement permits the record's category.
 pub(crate) fn category(record: &Record, agreement: &Agreement) -> Result<(), DenyReason> {
     if agreement.permits_category(record.category) {

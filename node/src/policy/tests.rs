@@ -377,7 +377,7 @@ fn accept_by_a_local_agency_not_a_member_is_denied() {
 
 #[test]
 fn in_force_on_the_first_and_the_last_day() {
-    let first = record_with(|r| r.created = at("2025-12-31T12:00:00Z"));
+    let first = record_with(|r| r.created = at("2026-01-01T00:00:00Z"));
     assert_all(
         three_ways(&first, &quad(), at("2026-01-01T00:00:00Z")),
         &Decision::Allow,
@@ -414,6 +414,53 @@ fn no_longer_in_force_is_denied() {
             valid_until: date("2026-12-31"),
             now,
         }),
+    );
+}
+
+#[test]
+fn a_record_created_before_the_agreement_began_is_denied() {
+    // made the day before the first day, shared (or published) once the agreement is in force
+    let r = record_with(|r| r.created = at("2025-12-31T23:59:59Z"));
+    assert_all(
+        three_ways(&r, &quad(), now()),
+        &deny(DenyReason::CreatedOutsideAgreement {
+            agreement: quad_id(),
+            created: r.created,
+            valid_from: date("2026-01-01"),
+            valid_until: date("2026-12-31"),
+        }),
+    );
+}
+
+#[test]
+fn a_record_created_after_the_agreement_ended_is_denied() {
+    // a record dated past the last day, while the agreement is still in force: the time it
+    // claims is one no member could have shared it under
+    let r = record_with(|r| r.created = at("2027-01-01T00:00:00Z"));
+    let now = at("2026-12-31T23:58:00Z");
+    let [_, send, accept] = three_ways(&r, &quad(), now);
+    let expected = deny(DenyReason::CreatedOutsideAgreement {
+        agreement: quad_id(),
+        created: r.created,
+        valid_from: date("2026-01-01"),
+        valid_until: date("2026-12-31"),
+    });
+    assert_eq!(send, expected);
+    assert_eq!(accept, expected);
+}
+
+#[test]
+fn publishing_a_record_dated_ahead_of_the_clock_is_denied_within_the_skew_allowed() {
+    let now = now();
+    let within = record_with(|r| r.created = now.plus_secs(super::rules::CLOCK_SKEW_SECS));
+    assert_eq!(may_publish(&tr(), &quad(), &within, now), Decision::Allow);
+    let ahead = record_with(|r| r.created = now.plus_secs(super::rules::CLOCK_SKEW_SECS + 1));
+    assert_eq!(
+        may_publish(&tr(), &quad(), &ahead, now),
+        deny(DenyReason::CreatedInFuture {
+            created: ahead.created,
+            now,
+        })
     );
 }
 
@@ -665,7 +712,7 @@ fn a_record_within_retention_is_allowed() {
 }
 
 #[test]
-fn a_record_past_retention_is_denied_on_send_and_accept_not_on_publish() {
+fn a_record_past_retention_is_denied_on_publish_send_and_accept() {
     let r = record_with(|r| r.created = at("2026-05-01T00:00:00Z"));
     let now = at("2026-05-31T00:00:01Z");
     let expected = deny(DenyReason::PastRetention {
@@ -675,10 +722,7 @@ fn a_record_past_retention_is_denied_on_send_and_accept_not_on_publish() {
         agreement: quad_id(),
         now,
     });
-    let [publish, send, accept] = three_ways(&r, &quad(), now);
-    assert_eq!(publish, Decision::Allow);
-    assert_eq!(send, expected);
-    assert_eq!(accept, expected);
+    assert_all(three_ways(&r, &quad(), now), &expected);
 }
 
 // re-share (rule 5) --------------------------------------------------------------------------

@@ -68,9 +68,9 @@ pub enum StoreError {
         /// The version found.
         found: u32,
     },
-    /// sled reported an error.
-    #[error("store i/o failed: {0}")]
-    Io(#[from] sled::Error),
+    /// sled reported an error (its text is in this error's message, not repeated as a cause).
+    #[error("store i/o failed: {}", describe_sled(.0))]
+    Io(sled::Error),
     /// Stored bytes that do not decode: the store is damaged.
     #[error("the store is damaged: {0}")]
     Corrupt(String),
@@ -91,11 +91,77 @@ pub enum StoreError {
     SeqExhausted(AgreementId),
 }
 
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e)
+    }
+}
+
+/// sled's error in words, without the (empty) backtrace its corruption error prints, and with
+/// what to do about damage.
+fn describe_sled(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at, .. } => match at {
+            Some(at) => format!(
+                "the store's files are damaged (corrupted data at {at:?}); restore the data \
+                 directory from a backup (docs/operations.md, Backups)"
+            ),
+            None => "the store's files are damaged (corrupted data); restore the data directory \
+                     from a backup (docs/operations.md, Backups)"
+                .to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
 impl StoreError {
     /// Whether the store is locked by another process or handle.
     pub fn is_locked(&self) -> bool {
         matches!(self, StoreError::Open { reason, .. } if reason.contains(LOCKED_HINT))
     }
+}
+
+/// The file beside sled's that says a store was created in this directory, and how many audit
+/// entries it held at its last flush (every change of the store writes one): sled, finding its
+/// files damaged, truncates its log and opens what is left, so without it a damaged store
+/// would open with records silently missing — or empty, numbering own records from 1 again.
+/// Rewritten (without a disk sync of its own) after each flush, so it never claims more than
+/// the flushed data holds.
+pub const MARKER_FILE: &str = "ACCORD-STORE";
+
+const MARKER_LINE: &str = "audit entries flushed: ";
+
+/// The audit entry count the marker records, if it is there and readable.
+fn read_marker(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join(MARKER_FILE)).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(MARKER_LINE))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Records that `entries` audit entries are flushed (replacing the marker by a rename, so a
+/// reader never sees half of it). A failure is logged, not fatal: the marker guards against
+/// damage, it is not the data.
+fn write_marker(dir: &Path, entries: u64) {
+    let tmp = dir.join(format!("{MARKER_FILE}.tmp"));
+    let text = format!(
+        "accord store, schema version {SCHEMA_VERSION}\n{MARKER_LINE}{entries}\n\
+         Do not delete: accord refuses to open this data directory if it holds fewer audit \
+         entries than this file records (a damaged store).\n"
+    );
+    if let Err(e) =
+        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, dir.join(MARKER_FILE)))
+    {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot write the store's marker file");
+    }
+}
+
+/// The audit entry count of a tree, read before the store is built.
+fn audit_count(tree: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(match tree.get(keys::meta("audit_head"))? {
+        Some(v) if v.len() >= 8 => u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])),
+        _ => 0,
+    })
 }
 
 /// The hint given when the store is locked.
@@ -262,7 +328,7 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| {
-                let text = e.to_string();
+                let text = describe_sled(&e);
                 if text.contains("lock")
                     || text.contains("WouldBlock")
                     || text.contains("Resource temporarily unavailable")
@@ -292,6 +358,16 @@ impl Store {
                 }
             }
             None if tree.is_empty() => {
+                // sled, finding its files damaged, truncates its log at the damage and may
+                // open what is left as an empty database: a store known to exist is never
+                // started afresh (a fresh store would number own records from 1 again)
+                if dir.join(MARKER_FILE).exists() {
+                    return Err(open_err(format!(
+                        "the store's files are damaged or missing: {MARKER_FILE} says a store \
+                         was created here, but the database holds nothing; restore the data \
+                         directory from a backup (docs/operations.md, Backups)"
+                    )));
+                }
                 tree.insert(keys::schema(), &SCHEMA_VERSION.to_be_bytes())?;
                 db.flush()?;
             }
@@ -300,6 +376,21 @@ impl Store {
                     "it holds data but no schema version: it is not an accord store".into(),
                 ));
             }
+        }
+        // sled truncates a damaged log and opens what is left: a store that holds fewer audit
+        // entries than it had flushed before lost data, and is refused
+        let held = audit_count(&tree)?;
+        match read_marker(dir) {
+            Some(flushed) if held < flushed => {
+                return Err(open_err(format!(
+                    "the store's files are damaged: it had flushed {flushed} audit entries but \
+                     holds {held}; restore the data directory from a backup \
+                     (docs/operations.md, Backups). If this directory was restored from an \
+                     older backup on purpose, remove {MARKER_FILE} to accept it"
+                )));
+            }
+            Some(_) => {}
+            None => write_marker(dir, held),
         }
         let agency = match tree.get(keys::meta("agency"))? {
             Some(v) => Some(
@@ -371,11 +462,16 @@ impl Store {
                 let covers = st.asked;
                 drop(st);
                 let upto = self.unflushed().next;
+                // every audit entry applied before the flush began is durable after it
+                let entries = self.audit_head().map(|h| h.count);
                 let result = self.db.flush();
                 if result.is_ok() {
                     self.unflushed()
                         .own
                         .retain(|m| m.ticket.is_none_or(|t| t >= upto));
+                    if let Ok(entries) = entries {
+                        write_marker(&self.path, entries);
+                    }
                 }
                 st = self.group();
                 st.running = false;
