@@ -11,6 +11,51 @@ use accord_protocol::{
     PartialDate, PersonRole, PublicKey, Record, SecretKey, Seq, Subject, Timestamp,
 };
 
+/// The text of docs/protocol.md.
+pub fn protocol_page() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap()
+}
+
+/// The lines of every fenced block of docs/protocol.md opened with ```` ```tag ````, in page
+/// order.
+pub fn page_blocks(tag: &str) -> Vec<Vec<String>> {
+    let page = protocol_page();
+    let mut out = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in page.lines() {
+        let trimmed = line.trim();
+        if current.is_none() && trimmed.strip_prefix("```") == Some(tag) {
+            current = Some(Vec::new());
+        } else if trimmed == "```" {
+            if let Some(block) = current.take() {
+                out.push(block);
+            }
+        } else if let Some(block) = current.as_mut() {
+            block.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Every ```` ```vector ```` block of the page, as `key: value` maps keyed by their `vector`
+/// line. Long hex values may be wrapped onto several lines with the same key; they are joined.
+pub fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for block in page_blocks("vector") {
+        let mut v: BTreeMap<String, String> = BTreeMap::new();
+        for line in block {
+            let (k, val) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad vector line {line}"));
+            v.entry(k.trim().to_owned())
+                .and_modify(|e| e.push_str(val.trim()))
+                .or_insert_with(|| val.trim().to_owned());
+        }
+        out.insert(v["vector"].clone(), v);
+    }
+    out
+}
+
 /// The RFC 8032 section 7.1 TEST 1 secret key, so implementers can check their key handling.
 pub const VECTOR_SEED_HEX: &str =
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
