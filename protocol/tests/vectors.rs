@@ -206,3 +206,90 @@ fn an_envelope_with_an_empty_record_is_refused_as_such() {
         })
     ));
 }
+
+/// Every ```` ```wire ```` block of the page: its message name and the frame, the
+/// concatenation of the hex of its lines (`label: hex  comment`, hex bytes grouped by
+/// single spaces, the comment after two).
+fn page_frames() -> Vec<(String, Vec<u8>)> {
+    common::page_blocks("wire")
+        .into_iter()
+        .map(|block| {
+            let name = block[0]
+                .strip_prefix("wire: ")
+                .unwrap_or_else(|| panic!("a wire block starts with `wire: NAME`: {block:?}"))
+                .to_owned();
+            let mut frame = Vec::new();
+            for line in &block[1..] {
+                let (_, value) = line
+                    .split_once(": ")
+                    .unwrap_or_else(|| panic!("bad wire line {line}"));
+                let hex_part = value.split("  ").next().unwrap().replace(' ', "");
+                frame.extend(hex::decode(&hex_part).unwrap_or_else(|e| panic!("{line}: {e}")));
+            }
+            (name, frame)
+        })
+        .collect()
+}
+
+#[test]
+fn wire_vectors_decode_to_their_messages_and_encode_to_their_bytes() {
+    let page = page_frames();
+    let expected = common::wire_messages();
+    let names: Vec<&str> = page.iter().map(|(n, _)| n.as_str()).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names, wanted,
+        "one wire vector per message kind, in kind order"
+    );
+    for ((name, frame), (_, message)) in page.iter().zip(&expected) {
+        assert_eq!(
+            &accord_protocol::Message::decode(frame).unwrap(),
+            message,
+            "the page's {name} frame decodes to the message"
+        );
+        assert_eq!(
+            hex::encode(message.encode().unwrap()),
+            hex::encode(frame),
+            "the {name} message encodes to the page's frame"
+        );
+    }
+    let kinds: Vec<u8> = expected.iter().map(|(_, m)| m.kind_code()).collect();
+    assert_eq!(kinds, [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn wire_vector_keys_are_the_rfc8032_keys_the_page_names() {
+    // RFC 8032 section 7.1 TEST 3: GR-HCG's key, which signs the ack's receipt
+    assert_eq!(
+        hex::encode(common::receiver_key().public_key().to_bytes()),
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025"
+    );
+    let page = common::protocol_page();
+    for seed in [
+        common::VECTOR_SEED_HEX,
+        common::OFFICER_SEED_HEX,
+        common::RECEIVER_SEED_HEX,
+    ] {
+        let short = format!("`{}…{}`", &seed[..8], &seed[56..]);
+        assert!(page.contains(&short), "§6 names the seed {short}");
+    }
+}
+
+#[test]
+fn wire_vectors_carry_the_pages_record_and_agreement_vectors() {
+    // the push and range response carry the §7 `minimal` envelope byte for byte, and the
+    // sync status the §8 agreement hash and signature
+    let vectors = page_vectors();
+    let minimal = &vectors["minimal"]["envelope"];
+    let frames: std::collections::BTreeMap<String, Vec<u8>> = page_frames().into_iter().collect();
+    for name in ["Push", "RangeResponse"] {
+        assert!(
+            hex::encode(&frames[name]).ends_with(minimal.as_str()),
+            "{name} ends with the minimal envelope"
+        );
+    }
+    let status = hex::encode(&frames["SyncStatus"]);
+    let agreement = &vectors["agreement signature"];
+    assert!(status.contains(&agreement["sha-256"]));
+    assert!(status.contains(&agreement["signature"]));
+}

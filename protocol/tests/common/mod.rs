@@ -235,3 +235,112 @@ pub fn vector_delegation() -> accord_protocol::delegation::Delegation {
         issued: t("2025-12-20T10:00:00Z"),
     }
 }
+
+/// RFC 8032 section 7.1 TEST 3 secret key: GR-HCG's agency key in the wire vectors (it signs
+/// the receipt of the ack).
+#[allow(dead_code)]
+pub const RECEIVER_SEED_HEX: &str =
+    "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7";
+
+/// GR-HCG's key of the wire vectors.
+#[allow(dead_code)]
+pub fn receiver_key() -> SecretKey {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(RECEIVER_SEED_HEX, &mut seed).unwrap();
+    SecretKey::from_seed(&seed)
+}
+
+/// The messages of the wire vectors of docs/protocol.md §6, by kind name, built from the
+/// vector keys and records: a push of the `minimal` record; an ack with one entry of each
+/// status and a receipt signed by GR-HCG (the TEST 3 key); a sync status for the §8
+/// agreement vector (its hash and TR-JGK's signature) with TR-JGK's stream and its liaison
+/// officer's; a range request; a range response carrying the `minimal` record; a refusal.
+#[allow(dead_code)]
+pub fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
+    use accord_protocol::StreamId;
+    use accord_protocol::agreement::{agreement_hash, sign_agreement};
+    use accord_protocol::audit::{Receipt, sign_receipt};
+    use accord_protocol::wire::{
+        Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
+        SyncStatus,
+    };
+    use accord_protocol::{Message, sign};
+
+    let key = vector_key();
+    let minimal = sign(&minimal_record(), &key).unwrap();
+    let mut full = full_record();
+    full.originator = agency("TR-JGK");
+    let full = sign(&full, &key).unwrap();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let tr = agency("TR-JGK");
+    let receipt = Receipt {
+        record: minimal.id(),
+        agreement: quad.clone(),
+        receiver: agency("GR-HCG"),
+        received_at: Timestamp::parse("2026-11-28T09:30:05Z").unwrap(),
+    };
+    let hash = agreement_hash(b"id = \"TR-BG-2026\"\n");
+    vec![
+        (
+            "Push",
+            Message::Push(Push {
+                records: vec![minimal.clone()],
+            }),
+        ),
+        (
+            "Ack",
+            Message::Ack(Ack {
+                results: vec![
+                    AckEntry::Stored(minimal.id()),
+                    AckEntry::Duplicate(full.id()),
+                    AckEntry::Rejected {
+                        code: RejectCode::NotMember,
+                        detail: "originator PK-FIA is not a member of QUAD-2026".into(),
+                    },
+                ],
+                receipts: vec![sign_receipt(&receipt, &receiver_key()).unwrap()],
+            }),
+        ),
+        (
+            "SyncStatus",
+            Message::SyncStatus(SyncStatus {
+                agreements: vec![AgreementStatus {
+                    agreement: AgreementId::new("TR-BG-2026").unwrap(),
+                    agreement_hash: hash,
+                    heads: vec![
+                        (StreamId::agency(&tr), 42),
+                        (StreamId::delegated(&tr, &officer_key().public_key()), 0),
+                    ],
+                    signatures: vec![(tr.clone(), sign_agreement(&key, &hash))],
+                }],
+                checkpoint: None,
+                revocations: vec![],
+            }),
+        ),
+        (
+            "RangeRequest",
+            Message::RangeRequest(RangeRequest {
+                agreement: quad.clone(),
+                stream: StreamId::agency(&tr),
+                from: Seq::FIRST,
+                to: Seq::new(42).unwrap(),
+            }),
+        ),
+        (
+            "RangeResponse",
+            Message::RangeResponse(RangeResponse {
+                agreement: quad,
+                stream: StreamId::agency(&tr),
+                records: vec![minimal],
+                complete: false,
+            }),
+        ),
+        (
+            "Refused",
+            Message::Refused(Refusal {
+                code: RejectCode::Busy,
+                detail: "busy: 4 pushes of yours are still being stored".into(),
+            }),
+        ),
+    ]
+}
