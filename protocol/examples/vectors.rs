@@ -144,7 +144,7 @@ fn wire_blocks() {
     use accord_protocol::wire::AckEntry;
     for (name, message) in common::wire_messages() {
         let mut f = Fields::default();
-        f.bytes("version", &[1], "");
+        f.bytes("version", &[accord_protocol::wire::WIRE_VERSION], "");
         f.bytes("kind", &[message.kind_code()], name);
         match &message {
             Message::Push(p) => f.envelopes(&p.records, "the `minimal` envelope of §7"),
@@ -178,9 +178,15 @@ fn wire_blocks() {
                     f.id("agreement id", a.agreement.as_str());
                     f.bytes("agreement hash", &a.agreement_hash, "");
                     f.count("head count", a.heads.len());
-                    for (stream, seq) in &a.heads {
-                        f.id("stream id", stream.as_str());
-                        f.u64("head seq", *seq);
+                    for h in &a.heads {
+                        f.id("stream id", h.stream.as_str());
+                        f.u64("head seq", h.seq);
+                        let comment = if h.has_digest() {
+                            "stream digest of seqs 1 to the head"
+                        } else {
+                            "none given"
+                        };
+                        f.bytes("head digest", &h.digest, comment);
                     }
                     f.count("signature count", a.signatures.len());
                     for (agency, sig) in &a.signatures {

@@ -3,7 +3,7 @@
 //! another implementation can read it from the page alone; the decoder bounds every length
 //! before it allocates, returns a typed error for anything malformed and never panics.
 //!
-//! Frame: `version u8 (=1) | kind u8 | body`. Integers are big-endian. Identifiers are
+//! Frame: `version u8 (=2) | kind u8 | body`. Integers are big-endian. Identifiers are
 //! `len u8 | ASCII`; text is `len u16 | UTF-8`; lists are `count u16 | items`; an envelope is
 //! `len u32 | envelope bytes`.
 
@@ -15,7 +15,7 @@ use crate::error::{EnvelopeError, IdError};
 use crate::ids::{AgencyId, AgreementId, RecordId, Seq, StreamId};
 
 /// The wire version written and read.
-pub const WIRE_VERSION: u8 = 1;
+pub const WIRE_VERSION: u8 = 2;
 /// Largest frame accepted, in bytes.
 pub const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
 /// Most records in one push or range response.
@@ -182,11 +182,55 @@ pub struct AgreementStatus {
     /// SHA-256 of the sender's agreement file, so members detect differing texts.
     pub agreement_hash: [u8; 32],
     /// Per stream (an originator's own key, or a key it delegated), the highest seq up to
-    /// which the sender holds every record (0: none).
-    pub heads: Vec<(StreamId, u64)>,
+    /// which the sender holds every record, and the digest of that prefix.
+    pub heads: Vec<Head>,
     /// The members' signatures of the agreement file that the sender holds (its own and
     /// those it collected), so that members collect each other's.
     pub signatures: Vec<(AgencyId, [u8; 64])>,
+}
+
+/// What a member holds of one stream under one agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The stream: an originator's own key, or a key it delegated.
+    pub stream: StreamId,
+    /// The highest seq up to which every record of the stream is held (0: none).
+    pub seq: u64,
+    /// The stream digest ([`stream_digest`]) of the record ids at seqs `1 ..= seq`, so that two
+    /// members holding different records under one seq see it even when their seqs agree;
+    /// all zero when not given (no record held, or the sender does not announce it yet).
+    pub digest: [u8; 32],
+}
+
+impl Head {
+    /// A head with no digest given.
+    pub fn without_digest(stream: StreamId, seq: u64) -> Self {
+        Self {
+            stream,
+            seq,
+            digest: [0; 32],
+        }
+    }
+
+    /// Whether a digest is given.
+    pub fn has_digest(&self) -> bool {
+        self.digest != [0; 32]
+    }
+}
+
+/// Domain tag of the stream digest.
+pub const STREAM_DIGEST_TAG: &[u8] = b"accord/stream-digest/v1\0";
+
+/// One step of the stream digest: `d_0` is 32 zero bytes and
+/// `d_n = SHA-256(STREAM_DIGEST_TAG ‖ d_(n-1) ‖ id_n)`, `id_n` the 32 bytes of the id of the
+/// record under seq `n`.
+pub fn stream_digest(previous: &[u8; 32], id: &RecordId) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(STREAM_DIGEST_TAG);
+    h.update(previous);
+    h.update(id.as_bytes());
+    h.finalize().into()
 }
 
 /// Asks for records `from ..= to` of one stream under one agreement.
@@ -345,9 +389,10 @@ impl Message {
                     put_id(&mut w, a.agreement.as_str());
                     w.extend_from_slice(&a.agreement_hash);
                     put_count(&mut w, a.heads.len(), MAX_STATUS_HEADS, "status heads")?;
-                    for (stream, seq) in &a.heads {
-                        put_id(&mut w, stream.as_str());
-                        w.extend_from_slice(&seq.to_be_bytes());
+                    for h in &a.heads {
+                        put_id(&mut w, h.stream.as_str());
+                        w.extend_from_slice(&h.seq.to_be_bytes());
+                        w.extend_from_slice(&h.digest);
                     }
                     put_count(
                         &mut w,
@@ -457,7 +502,13 @@ impl Message {
                     let mut heads = Vec::with_capacity(m);
                     for _ in 0..m {
                         let stream = StreamId::new(r.id("stream id")?)?;
-                        heads.push((stream, r.u64("head seq")?));
+                        let seq = r.u64("head seq")?;
+                        let digest = r.array::<32>("head digest")?;
+                        heads.push(Head {
+                            stream,
+                            seq,
+                            digest,
+                        });
                     }
                     let k = r.count("agreement signatures", MAX_STATUS_HEADS)?;
                     let mut signatures = Vec::with_capacity(k);

@@ -220,5 +220,5 @@ fn seed_corpus_is_current() {
     }
     // A sync status with no shared agreement and no checkpoint, written by hand so that the
     // seed does not depend on the agreement entry's fields.
-    write("wire", "sync-status-empty", &[1, 3, 0, 0, 0]);
+    write("wire", "sync-status-empty", &[2, 3, 0, 0, 0]);
 }

@@ -11,7 +11,7 @@ use accord_protocol::record::{
     TravelDocument, Vehicle, Vessel,
 };
 use accord_protocol::wire::{
-    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
+    Ack, AckEntry, AgreementStatus, Head, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
     SyncStatus,
 };
 use accord_protocol::{
@@ -431,7 +431,7 @@ proptest! {
             Message::SyncStatus(SyncStatus { agreements: vec![AgreementStatus {
                 agreement: agreement.clone(),
                 agreement_hash: [n; 32],
-                heads: vec![(StreamId::agency(&originator), u64::from(n)), (StreamId::agency(&AgencyId::new("PK-FIA").unwrap()), 0), (StreamId::delegated(&originator, &key.public_key()), 3)],
+                heads: vec![Head { stream: StreamId::agency(&originator), seq: u64::from(n), digest: [n; 32] }, Head::without_digest(StreamId::agency(&AgencyId::new("PK-FIA").unwrap()), 0), Head { stream: StreamId::delegated(&originator, &key.public_key()), seq: 3, digest: [n.wrapping_add(1); 32] }],
                 signatures: vec![(originator.clone(), [n; 64])],
             }], checkpoint: (n % 2 == 0).then(|| {
                 let c = accord_protocol::audit::Checkpoint { agency: originator.clone(), count: u64::from(n), head: accord_protocol::audit::Digest32([n; 32]), time: Timestamp::EPOCH };
@@ -483,22 +483,22 @@ fn oversized_and_malformed_frames_get_typed_errors() {
         Err(WireError::Truncated { .. })
     ));
     assert!(matches!(
-        Message::decode(&[2, 1]),
-        Err(WireError::Version(2))
+        Message::decode(&[1, 1]),
+        Err(WireError::Version(1))
     ));
     assert!(matches!(
-        Message::decode(&[1, 99]),
+        Message::decode(&[2, 99]),
         Err(WireError::Kind(99))
     ));
     // a push claiming more records than allowed is refused before anything is read
     let n = (MAX_BATCH_RECORDS as u16 + 1).to_be_bytes();
     assert!(matches!(
-        Message::decode(&[1, 1, n[0], n[1]]),
+        Message::decode(&[2, 1, n[0], n[1]]),
         Err(WireError::TooMany { .. })
     ));
     // a push whose one envelope claims 4 GiB
     assert!(matches!(
-        Message::decode(&[1, 1, 0, 1, 0xff, 0xff, 0xff, 0xff]),
+        Message::decode(&[2, 1, 0, 1, 0xff, 0xff, 0xff, 0xff]),
         Err(WireError::Envelope { index: 0, .. })
     ));
     // a range request whose start is after its end

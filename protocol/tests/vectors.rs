@@ -176,7 +176,7 @@ fn an_envelope_with_an_empty_record_is_refused_as_such() {
         "record length is 0; an envelope carries a record of 1 to 65536 bytes"
     );
     // the same through the wire decoder, as the envelope of a push
-    let mut frame = vec![1, 1, 0, 1];
+    let mut frame = vec![accord_protocol::wire::WIRE_VERSION, 1, 0, 1];
     frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     frame.extend_from_slice(&bytes);
     assert!(matches!(
@@ -292,4 +292,24 @@ fn wire_vectors_carry_the_pages_record_and_agreement_vectors() {
     let agreement = &vectors["agreement signature"];
     assert!(status.contains(&agreement["sha-256"]));
     assert!(status.contains(&agreement["signature"]));
+    // and TR-JGK's head the digest of the stream digest vector's first step (the `minimal`
+    // record under seq 1)
+    assert!(status.contains(&vectors["stream digest"]["digest 1"]));
+}
+
+#[test]
+fn stream_digest_vector() {
+    use accord_protocol::wire::{STREAM_DIGEST_TAG, stream_digest};
+    let v = &page_vectors()["stream digest"];
+    assert_eq!(STREAM_DIGEST_TAG, b"accord/stream-digest/v1\0");
+    let id = |k: &str| {
+        accord_protocol::RecordId::from_bytes(hex::decode(&v[k]).unwrap().try_into().unwrap())
+    };
+    let d1 = stream_digest(&[0; 32], &id("id 1"));
+    assert_eq!(v["digest 1"], hex::encode(d1));
+    assert_eq!(v["digest 2"], hex::encode(stream_digest(&d1, &id("id 2"))));
+    // the ids are those of the page's own record vectors
+    let vectors = page_vectors();
+    assert_eq!(v["id 1"], vectors["minimal"]["id"]);
+    assert_eq!(v["id 2"], vectors["full"]["id"]);
 }

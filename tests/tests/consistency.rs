@@ -181,3 +181,116 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
     tr.stop().await;
     gr.stop().await;
 }
+
+/// Pushes `records` to `node` as a raw peer with `key`, after the sync exchange that confirms
+/// QUAD-2026's text, and returns the ack's results.
+async fn push_as(
+    key: &accord_protocol::SecretKey,
+    node: &TestNode,
+    records: Vec<accord_protocol::Envelope>,
+) -> Vec<AckEntry> {
+    let mut raw = RawPeer::new(key);
+    let addr = wait_for_listen(&node.handle).await.remove(0);
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
+        agreements: vec![accord_protocol::wire::AgreementStatus {
+            agreement: quad.clone(),
+            agreement_hash: node.cfg.agreements[&quad].hash,
+            heads: vec![],
+            signatures: vec![],
+        }],
+        checkpoint: None,
+        revocations: vec![],
+    });
+    assert!(matches!(
+        raw.send(peer_of(node), &addr, &status).await,
+        RawOutcome::Response(Message::SyncStatus(_))
+    ));
+    match raw
+        .send(peer_of(node), &addr, &Message::Push(Push { records }))
+        .await
+    {
+        RawOutcome::Response(Message::Ack(a)) => a.results,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// An originator that gives two members different records under one seq — and then the same
+/// record under the next, so their heads agree — is caught when those members meet: the stream
+/// digests in their sync status differ, each pulls the other's records, keeps the other's
+/// version as evidence and raises the alarm; neither passes its version on to the other, and
+/// the alarm is still there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_originator_forking_its_stream_between_two_members_is_caught_by_their_digests() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    let pk_key = demo_key(dir.path(), "pk-fia");
+    let pk = AgencyId::new("PK-FIA").unwrap();
+    let make = |seq: u64, summary: &str| {
+        let d =
+            accord_node::draft::parse_draft(draft("QUAD-2026", "alert", "H1", summary).as_bytes())
+                .unwrap();
+        sign(
+            &d.into_record(&pk, Seq::new(seq).unwrap(), accord_node::clock::now())
+                .unwrap(),
+            &pk_key,
+        )
+        .unwrap()
+    };
+    let (to_tr, to_gr, next) = (
+        make(1, "the version Turkey gets"),
+        make(1, "the version Greece gets"),
+        make(2, "the same next record for both"),
+    );
+    // Turkey and Greece are not connected yet: each takes Pakistan's records as they come
+    assert_eq!(
+        push_as(&pk_key, &tr, vec![to_tr.clone(), next.clone()]).await,
+        vec![AckEntry::Stored(to_tr.id()), AckEntry::Stored(next.id())]
+    );
+    assert_eq!(
+        push_as(&pk_key, &gr, vec![to_gr.clone(), next.clone()]).await,
+        vec![AckEntry::Stored(to_gr.id()), AckEntry::Stored(next.id())]
+    );
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let stream = accord_protocol::StreamId::agency(&pk);
+    let (h_tr, h_gr) = (
+        tr.handle.store().stream_heads(&quad).unwrap()[&stream],
+        gr.handle.store().stream_heads(&quad).unwrap()[&stream],
+    );
+    assert_eq!((h_tr.seq, h_gr.seq), (2, 2), "the heads agree");
+    assert_ne!(h_tr.digest, h_gr.digest, "the digests do not");
+
+    let mut ev = vec![tr.handle.subscribe(), gr.handle.subscribe()];
+    connect_all(&[&tr, &gr]).await;
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "both members to raise the equivocation alarm",
+        || {
+            tr.handle.store().has_equivocation(&quad, &stream).unwrap()
+                && gr.handle.store().has_equivocation(&quad, &stream).unwrap()
+        },
+    )
+    .await;
+    assert_eq!(
+        tr.handle.status().await.unwrap().equivocations,
+        vec![(to_gr.id(), to_tr.id())]
+    );
+    assert_eq!(
+        gr.handle.status().await.unwrap().equivocations,
+        vec![(to_tr.id(), to_gr.id())]
+    );
+    assert!(!tr.holds(&to_gr.id()) && !gr.holds(&to_tr.id()));
+    assert_eq!(tr.handle.store().equivocations().unwrap()[0].1, to_gr);
+
+    // the alarm stands on the evidence kept, not on memory
+    let cfg = tr.stop().await;
+    let tr = TestNode::start(cfg).await;
+    assert_eq!(
+        tr.handle.status().await.unwrap().equivocations,
+        vec![(to_gr.id(), to_tr.id())]
+    );
+    tr.stop().await;
+    gr.stop().await;
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use accord_config::NodeConfig;
 use accord_protocol::audit::AuditEvent;
 use accord_protocol::wire::{
-    Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
+    Ack, AckEntry, AgreementStatus, Head, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
     SyncStatus,
 };
 use accord_protocol::{
@@ -27,7 +27,7 @@ use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
 use crate::policy::may_send;
-use crate::store::Store;
+use crate::store::{Store, StreamHead};
 
 /// What an outbound request was for.
 #[derive(Debug)]
@@ -45,6 +45,7 @@ enum Pending {
         peer: AgencyId,
         agreement: AgreementId,
         stream: StreamId,
+        from: Seq,
         to: Seq,
     },
 }
@@ -79,10 +80,11 @@ pub(crate) struct Actor {
     pushing: BTreeSet<AgencyId>,
     /// (agreement, stream) ranges being fetched
     fetching: BTreeSet<(AgreementId, StreamId)>,
+    /// When each peer's differing stream digest was last looked into (`digests_differ`).
+    digest_checks: BTreeMap<(AgreementId, StreamId, AgencyId), std::time::Instant>,
     /// agreements whose text is confirmed identical with a peer
     confirmed: BTreeSet<(AgreementId, AgencyId)>,
     mismatched: BTreeSet<(AgreementId, AgencyId)>,
-    equivocations: Vec<(RecordId, RecordId)>,
     last_catch_up: BTreeMap<AgreementId, Timestamp>,
     announce: bool,
     next_sync: Instant,
@@ -96,6 +98,9 @@ pub(crate) struct Actor {
     /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
     refusals: std::cell::RefCell<BTreeMap<AgencyId, Refusals>>,
 }
+
+/// How long a peer's differing stream digest is not looked into again (`digests_differ`).
+const DIGEST_RECHECK: Duration = Duration::from_secs(600);
 
 /// Pushes a peer may have being verified and stored at once; more are refused as busy
 /// (transient: the sender keeps them and tries again), so a flooding member cannot queue
@@ -195,9 +200,9 @@ impl Actor {
             pending: BTreeMap::new(),
             pushing: BTreeSet::new(),
             fetching: BTreeSet::new(),
+            digest_checks: BTreeMap::new(),
             confirmed: BTreeSet::new(),
             mismatched: BTreeSet::new(),
-            equivocations: Vec::new(),
             last_catch_up: BTreeMap::new(),
             announce: false,
             next_sync: Instant::now(),
@@ -746,7 +751,7 @@ impl Actor {
     fn status_for(&self, peer: &AgencyId) -> SyncStatus {
         let mut agreements = Vec::new();
         for a in self.shared_with(peer) {
-            let heads = match self.store.heads(&a.id) {
+            let heads = match self.store.stream_heads(&a.id) {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read heads");
@@ -754,14 +759,21 @@ impl Actor {
                 }
             };
             // every member's own stream (0 when none is held), and every delegated stream held
-            let mut heads: BTreeMap<StreamId, u64> = heads
+            let mut heads: BTreeMap<StreamId, StreamHead> = heads
                 .into_iter()
                 .filter(|(s, _)| a.is_member(s.agency_id()))
                 .collect();
             for m in &a.members {
-                heads.entry(StreamId::agency(m)).or_insert(0);
+                heads.entry(StreamId::agency(m)).or_default();
             }
-            let heads = heads.into_iter().collect();
+            let heads = heads
+                .into_iter()
+                .map(|(stream, h)| Head {
+                    stream,
+                    seq: h.seq,
+                    digest: h.digest,
+                })
+                .collect();
             agreements.push(AgreementStatus {
                 agreement: a.id.clone(),
                 agreement_hash: a.hash,
@@ -881,16 +893,22 @@ impl Actor {
             if !a.fully_signed() {
                 continue; // nothing moves under it until every member has signed
             }
-            let ours = self.store.heads(&a.id).unwrap_or_default();
+            let ours = self.store.stream_heads(&a.id).unwrap_or_default();
             let mut behind_here = false;
-            for (stream, theirs) in st.heads {
-                if !a.is_member(stream.agency_id()) {
+            for theirs in st.heads {
+                if !a.is_member(theirs.stream.agency_id()) {
                     continue;
                 }
-                let mine = ours.get(&stream).copied().unwrap_or(0);
-                if theirs > mine {
+                let mine = ours.get(&theirs.stream).copied().unwrap_or_default();
+                if theirs.seq > mine.seq {
                     behind_here = true;
-                    self.fetch(peer, &a.id, &stream, mine + 1, theirs);
+                    self.fetch(peer, &a.id, &theirs.stream, mine.seq + 1, theirs.seq);
+                } else if theirs.seq == mine.seq
+                    && theirs.has_digest()
+                    && mine.digest != [0; 32]
+                    && theirs.digest != mine.digest
+                {
+                    self.digests_differ(peer, &a.id, &theirs.stream, mine.seq);
                 }
             }
             if behind_here {
@@ -999,6 +1017,41 @@ impl Actor {
         changed
     }
 
+    /// The peer holds as many records of `stream` as we do, but not the same ones: under some
+    /// seq it holds another record than ours. Its whole range `1 ..= seq` is asked for and
+    /// goes through the receive path, which keeps the other record as evidence and raises the
+    /// alarm. Not asked again for a stream already known to equivocate, nor of the same peer
+    /// within [`DIGEST_RECHECK`] (a member announcing false digests cannot make us pull the
+    /// stream again and again).
+    fn digests_differ(
+        &mut self,
+        peer: &AgencyId,
+        agreement: &AgreementId,
+        stream: &StreamId,
+        seq: u64,
+    ) {
+        if self
+            .store
+            .has_equivocation(agreement, stream)
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let key = (agreement.clone(), stream.clone(), peer.clone());
+        let now = std::time::Instant::now();
+        if self
+            .digest_checks
+            .get(&key)
+            .is_some_and(|at| now.duration_since(*at) < DIGEST_RECHECK)
+        {
+            return;
+        }
+        self.digest_checks.insert(key, now);
+        tracing::warn!(%peer, %agreement, %stream, seq,
+            "stream digests differ at the same head: asking for the peer's records to compare");
+        self.fetch(peer, agreement, stream, 1, seq);
+    }
+
     fn fetch(
         &mut self,
         peer: &AgencyId,
@@ -1028,6 +1081,7 @@ impl Actor {
                 peer: peer.clone(),
                 agreement: agreement.clone(),
                 stream: stream.clone(),
+                from,
                 to,
             },
         );
@@ -1110,7 +1164,7 @@ impl Actor {
         peer: AgencyId,
         agreement: AgreementId,
         stream: StreamId,
-        to: Seq,
+        (from, to): (Seq, Seq),
         resp: RangeResponse,
     ) {
         if resp.agreement != agreement || resp.stream != stream {
@@ -1138,6 +1192,7 @@ impl Actor {
             Origin::Range {
                 agreement,
                 stream,
+                from,
                 to,
                 got,
             },
@@ -1187,9 +1242,6 @@ impl Actor {
                     self.announce = true; // relay: tell the other members our new heads
                 }
                 for e in r.events {
-                    if let NodeEvent::Equivocation { id, existing, .. } = &e {
-                        self.equivocations.push((*id, *existing));
-                    }
                     self.emit(e);
                 }
                 Some(r.acks)
@@ -1216,6 +1268,7 @@ impl Actor {
             Origin::Range {
                 agreement,
                 stream,
+                from,
                 to,
                 got,
             } => {
@@ -1226,8 +1279,11 @@ impl Actor {
                     .ok()
                     .and_then(|h| h.get(&stream).copied())
                     .unwrap_or(0);
-                if head < to.get() && got > 0 && self.is_connected(&sender) {
-                    self.fetch(&sender, &agreement, &stream, head + 1, to.get());
+                // past what we hold, and past what this answer covered (a range asked for to
+                // compare records we already hold, after the stream digests differed)
+                let next = (head + 1).max(from.get().saturating_add(got as u64));
+                if next <= to.get() && got > 0 && self.is_connected(&sender) {
+                    self.fetch(&sender, &agreement, &stream, next, to.get());
                 } else {
                     self.last_catch_up.insert(agreement, self.now());
                 }
@@ -1489,11 +1545,12 @@ impl Actor {
                     peer,
                     agreement,
                     stream,
+                    from,
                     to,
                 },
                 Message::RangeResponse(resp),
             ) => {
-                self.on_range_response(peer, agreement, stream, to, resp);
+                self.on_range_response(peer, agreement, stream, (from, to), resp);
             }
             (pending, Message::Refused(r)) => {
                 tracing::warn!(peer = %agency, code = r.code.code(), detail = %r.detail, "peer refused our request");
@@ -1555,7 +1612,11 @@ impl Actor {
             outbox: self.store.outbox_depths().unwrap_or_default(),
             last_catch_up: self.last_catch_up.clone(),
             agreement_mismatches: self.mismatched.iter().cloned().collect(),
-            equivocations: self.equivocations.clone(),
+            // from the evidence kept, so the alarm outlives a restart
+            equivocations: self.store.equivocation_pairs().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the equivocation evidence");
+                Vec::new()
+            }),
             connected: self.peers_report().connected,
         }
     }

@@ -44,6 +44,7 @@ pub(crate) enum Origin {
     Range {
         agreement: accord_protocol::AgreementId,
         stream: accord_protocol::StreamId,
+        from: accord_protocol::Seq,
         to: accord_protocol::Seq,
         got: usize,
     },
@@ -216,6 +217,9 @@ pub fn receive(
     // busy (transient), so an honest sender whose one record was damaged sends the others
     // again, while a forger's push costs one verification.
     let (mut failed, mut unverified) = (false, 0usize);
+    // A record found held may have been written by another job whose flush has not yet
+    // covered it: "already held" is acknowledged only after a flush too (rule 4).
+    let mut held = false;
     for env in envelopes {
         let id = env.id();
         if failed {
@@ -259,6 +263,7 @@ pub fn receive(
             }
         }
         if store.contains(&id)? {
+            held = true;
             out.acks.push(AckEntry::Duplicate(id));
             continue;
         }
@@ -316,6 +321,9 @@ pub fn receive(
         ));
     }
     if accepted.is_empty() {
+        if held {
+            store.flush()?;
+        }
         return Ok(out);
     }
     let records = accepted;

@@ -223,7 +223,27 @@ struct Mark {
 type LastSeqs = std::collections::BTreeMap<(AgreementId, StreamId), u64>;
 
 type HeadsCache =
-    std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<StreamId, u64>>;
+    std::collections::BTreeMap<AgreementId, std::collections::BTreeMap<StreamId, StreamHead>>;
+
+/// What is held of one stream under one agreement: the highest seq up to which every record
+/// is held, and the stream digest (`accord_protocol::wire::stream_digest`) of the ids under
+/// seqs 1 to it, which members compare to find two different records under one seq.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamHead {
+    /// The gap-free head (0: none).
+    pub seq: u64,
+    /// The digest of seqs `1 ..= seq`; all zero when `seq` is 0 or the digest is not known
+    /// (our own stream while a record past it awaits its flush).
+    pub digest: [u8; 32],
+}
+
+impl StreamHead {
+    /// Moves past one more slot holding `id`.
+    fn extend(&mut self, id: &RecordId) {
+        self.seq += 1;
+        self.digest = accord_protocol::wire::stream_digest(&self.digest, id);
+    }
+}
 
 impl Store {
     /// Opens the store in `dir`, creating it if it does not exist. A store of another schema
@@ -675,12 +695,14 @@ impl Store {
             let Some(heads) = cache.get_mut(agreement) else {
                 continue;
             };
-            let head = heads.entry(stream.clone()).or_insert(0);
-            while let Ok(next) = Seq::new(*head + 1) {
-                if !self.tree.contains_key(keys::seq(agreement, stream, next))? {
+            let head = heads.entry(stream.clone()).or_default();
+            while let Ok(next) = Seq::new(head.seq + 1) {
+                let Some(slot) = self.tree.get(keys::seq(agreement, stream, next))? else {
                     break;
-                }
-                *head = next.get();
+                };
+                let id = keys::trailing_id(&slot)
+                    .ok_or_else(|| StoreError::Corrupt("a seq slot without a record id".into()))?;
+                head.extend(&id);
             }
         }
         Ok(())
@@ -973,6 +995,24 @@ impl Store {
         Ok(out)
     }
 
+    /// Every equivocation whose evidence is kept, as (record kept as evidence, record held
+    /// under the same seq): the alarm, as it stands after any restart.
+    pub fn equivocation_pairs(&self) -> Result<Vec<(RecordId, RecordId)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::EVIDENCE]).keys() {
+            let key = item?;
+            let (Some(offered), Some(slot)) = (keys::trailing_id(&key), key.len().checked_sub(32))
+            else {
+                continue;
+            };
+            let slot_key = [&[keys::SEQ][..], &key[1..slot]].concat();
+            if let Some(held) = self.tree.get(slot_key)?.and_then(|v| keys::trailing_id(&v)) {
+                out.push((offered, held));
+            }
+        }
+        Ok(out)
+    }
+
     /// The records waiting for `peer`, oldest first per agreement, at most `limit`: (outbox
     /// key, envelope). Entries under an agreement `hold` says to keep for later are passed over
     /// unread (their record is not even decoded); own records not yet durable too. A purged
@@ -1044,6 +1084,18 @@ impl Store {
         &self,
         agreement: &AgreementId,
     ) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
+        Ok(self
+            .stream_heads(agreement)?
+            .into_iter()
+            .map(|(s, h)| (s, h.seq))
+            .collect())
+    }
+
+    /// [`Store::heads`] with the stream digest of each head.
+    pub fn stream_heads(
+        &self,
+        agreement: &AgreementId,
+    ) -> Result<std::collections::BTreeMap<StreamId, StreamHead>, StoreError> {
         // the write lock keeps a slot from being written between the scan and its caching
         let _guard = self.lock();
         let cached = self
@@ -1063,26 +1115,33 @@ impl Store {
                 heads
             }
         };
-        // own records not yet durable are not announced
+        // own records not yet durable are not announced; the digest of the shorter prefix is
+        // not kept, so none is given
         if let (Some(first), Some(own)) = (self.first_unflushed(agreement), self.agency()) {
             let stream = StreamId::agency(&own);
-            if let Some(h) = heads.get_mut(&stream) {
-                *h = (*h).min(first - 1);
+            if let Some(h) = heads.get_mut(&stream)
+                && h.seq >= first
+            {
+                *h = StreamHead {
+                    seq: first - 1,
+                    digest: [0; 32],
+                };
             }
         }
         Ok(heads)
     }
 
-    /// [`Store::heads`] computed from the seq index.
+    /// [`Store::stream_heads`] computed from the seq index.
     fn scan_heads(
         &self,
         agreement: &AgreementId,
-    ) -> Result<std::collections::BTreeMap<StreamId, u64>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<StreamId, StreamHead>, StoreError> {
         let prefix = keys::seq_prefix(agreement, None);
         let mut heads = std::collections::BTreeMap::new();
-        let mut current: Option<(Vec<u8>, u64, bool)> = None; // (originator bytes, head, still contiguous)
-        for item in self.tree.scan_prefix(&prefix).keys() {
-            let key = item?;
+        // (stream bytes, head so far, still contiguous)
+        let mut current: Option<(Vec<u8>, StreamHead, bool)> = None;
+        for item in self.tree.scan_prefix(&prefix) {
+            let (key, value) = item?;
             let rest = &key[prefix.len()..];
             let Some(end) = rest.iter().position(|b| *b == 0) else {
                 continue;
@@ -1092,19 +1151,25 @@ impl Store {
                 continue;
             };
             let seq = u64::from_be_bytes(seq_arr);
-            match &mut current {
-                Some((o, head, contiguous)) if o.as_slice() == orig => {
-                    if *contiguous && seq == *head + 1 {
-                        *head = seq;
-                    } else {
-                        *contiguous = false;
-                    }
+            if current
+                .as_ref()
+                .is_none_or(|(o, _, _)| o.as_slice() != orig)
+            {
+                if let Some((o, head, _)) = current.take() {
+                    insert_head(&mut heads, &o, head);
                 }
-                _ => {
-                    if let Some((o, head, _)) = current.take() {
-                        insert_head(&mut heads, &o, head);
-                    }
-                    current = Some((orig.to_vec(), if seq == 1 { 1 } else { 0 }, seq == 1));
+                current = Some((orig.to_vec(), StreamHead::default(), true));
+            }
+            if let Some((_, head, contiguous)) = &mut current
+                && *contiguous
+            {
+                if seq == head.seq + 1 {
+                    let id = keys::trailing_id(&value).ok_or_else(|| {
+                        StoreError::Corrupt("a seq slot without a record id".into())
+                    })?;
+                    head.extend(&id);
+                } else {
+                    *contiguous = false;
                 }
             }
         }
@@ -1112,6 +1177,18 @@ impl Store {
             insert_head(&mut heads, &o, head);
         }
         Ok(heads)
+    }
+
+    /// Whether equivocation evidence is held for `stream` under `agreement`: two different
+    /// records under one of its seqs.
+    pub fn has_equivocation(
+        &self,
+        agreement: &AgreementId,
+        stream: &StreamId,
+    ) -> Result<bool, StoreError> {
+        let mut prefix = vec![keys::EVIDENCE];
+        prefix.extend_from_slice(&keys::seq_prefix(agreement, Some(stream))[1..]);
+        Ok(self.tree.scan_prefix(prefix).next().transpose()?.is_some())
     }
 
     /// Up to `max_records` envelopes of `stream` under `agreement` from seq `from` through
@@ -1220,7 +1297,11 @@ fn decode_stored(id: RecordId, bytes: &[u8]) -> Result<StoredRecord, StoreError>
     })
 }
 
-fn insert_head(heads: &mut std::collections::BTreeMap<StreamId, u64>, stream: &[u8], head: u64) {
+fn insert_head(
+    heads: &mut std::collections::BTreeMap<StreamId, StreamHead>,
+    stream: &[u8],
+    head: StreamHead,
+) {
     if let Ok(Ok(a)) = std::str::from_utf8(stream).map(StreamId::new) {
         heads.insert(a, head);
     }

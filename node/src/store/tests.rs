@@ -724,7 +724,12 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
     put("GR-HCG", &[2]);
     let expected = BTreeMap::from([(pk.clone(), 2), (gr.clone(), 0)]);
     assert_eq!(store.heads(&quad).unwrap(), expected);
-    assert_eq!(store.scan_heads(&quad).unwrap(), expected);
+    assert_eq!(seqs(store.scan_heads(&quad).unwrap()), expected);
+    assert_eq!(
+        store.stream_heads(&quad).unwrap(),
+        store.scan_heads(&quad).unwrap(),
+        "the digests advanced insert by insert are those of a fresh scan"
+    );
     put("PK-FIA", &[3]);
     put("GR-HCG", &[1]);
     // an equivocating record takes no slot and moves nothing
@@ -736,7 +741,12 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
         .unwrap();
     let expected = BTreeMap::from([(pk.clone(), 6), (gr.clone(), 2)]);
     assert_eq!(store.heads(&quad).unwrap(), expected);
-    assert_eq!(store.scan_heads(&quad).unwrap(), expected);
+    assert_eq!(seqs(store.scan_heads(&quad).unwrap()), expected);
+    assert_eq!(
+        store.stream_heads(&quad).unwrap(),
+        store.scan_heads(&quad).unwrap(),
+        "the digests advanced insert by insert are those of a fresh scan"
+    );
     // our own publishing advances our stream too
     let tr = AgencyId::new("TR-JGK").unwrap();
     store
@@ -747,7 +757,59 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
         .unwrap();
     assert_eq!(store.heads(&quad).unwrap()[&StreamId::agency(&tr)], 1);
     assert_eq!(
-        store.heads(&quad).unwrap(),
+        store.stream_heads(&quad).unwrap(),
         store.scan_heads(&quad).unwrap()
     );
+}
+
+fn seqs(heads: BTreeMap<StreamId, super::StreamHead>) -> BTreeMap<StreamId, u64> {
+    heads.into_iter().map(|(s, h)| (s, h.seq)).collect()
+}
+
+#[test]
+fn the_stream_digest_tells_two_holders_of_one_seq_apart() {
+    let k = keys();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let pk = StreamId::agency(&AgencyId::new("PK-FIA").unwrap());
+    let src = Source::Peer(AgencyId::new("PK-FIA").unwrap());
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (sa, sb, sc) = (
+        Store::open(a.path()).unwrap(),
+        Store::open(b.path()).unwrap(),
+        Store::open(c.path()).unwrap(),
+    );
+    let one = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
+    let two = verified(&k, &record("PK-FIA", "QUAD-2026", 2, 2));
+    let mut forked = record("PK-FIA", "QUAD-2026", 2, 2);
+    forked.summary = "another record two".into();
+    let forked = verified(&k, &forked);
+    let three = verified(&k, &record("PK-FIA", "QUAD-2026", 3, 3));
+    let ids = [one.id, two.id, three.id];
+    // a and b hold the same records, b in another order; c holds another record under seq 2
+    sa.insert_batch(&[one.clone(), two.clone(), three.clone()], &src, now())
+        .unwrap();
+    sb.insert_batch(&[three.clone(), one.clone()], &src, now())
+        .unwrap();
+    sb.insert_batch(&[two], &src, now()).unwrap();
+    sc.insert_batch(&[one.clone(), forked, three], &src, now())
+        .unwrap();
+    let (ha, hb, hc) = (
+        sa.stream_heads(&quad).unwrap()[&pk],
+        sb.stream_heads(&quad).unwrap()[&pk],
+        sc.stream_heads(&quad).unwrap()[&pk],
+    );
+    assert_eq!((ha.seq, hb.seq, hc.seq), (3, 3, 3));
+    assert_eq!(ha.digest, hb.digest, "same records, same digest");
+    assert_ne!(ha.digest, hc.digest, "one record differs under seq 2");
+    // the digest is the documented fold over the ids
+    let mut d = [0u8; 32];
+    for id in &ids {
+        d = accord_protocol::wire::stream_digest(&d, id);
+    }
+    assert_eq!(ha.digest, d);
+    assert!(!sa.has_equivocation(&quad, &pk).unwrap());
 }

@@ -253,16 +253,17 @@ pub fn receiver_key() -> SecretKey {
 /// The messages of the wire vectors of docs/protocol.md §6, by kind name, built from the
 /// vector keys and records: a push of the `minimal` record; an ack with one entry of each
 /// status and a receipt signed by GR-HCG (the TEST 3 key); a sync status for the §8
-/// agreement vector (its hash and TR-JGK's signature) with TR-JGK's stream and its liaison
-/// officer's; a range request; a range response carrying the `minimal` record; a refusal.
+/// agreement vector (its hash and TR-JGK's signature) with TR-JGK's stream held to seq 1 (the
+/// `minimal` record, whose digest is `digest 1` of the stream-digest vector) and its liaison
+/// officer's stream with nothing; a range request; a range response carrying the `minimal` record; a refusal.
 #[allow(dead_code)]
 pub fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
     use accord_protocol::StreamId;
     use accord_protocol::agreement::{agreement_hash, sign_agreement};
     use accord_protocol::audit::{Receipt, sign_receipt};
     use accord_protocol::wire::{
-        Ack, AckEntry, AgreementStatus, Push, RangeRequest, RangeResponse, Refusal, RejectCode,
-        SyncStatus,
+        Ack, AckEntry, AgreementStatus, Head, Push, RangeRequest, RangeResponse, Refusal,
+        RejectCode, SyncStatus, stream_digest,
     };
     use accord_protocol::{Message, sign};
 
@@ -308,8 +309,15 @@ pub fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
                     agreement: AgreementId::new("TR-BG-2026").unwrap(),
                     agreement_hash: hash,
                     heads: vec![
-                        (StreamId::agency(&tr), 42),
-                        (StreamId::delegated(&tr, &officer_key().public_key()), 0),
+                        Head {
+                            stream: StreamId::agency(&tr),
+                            seq: 1,
+                            digest: stream_digest(&[0; 32], &minimal.id()),
+                        },
+                        Head::without_digest(
+                            StreamId::delegated(&tr, &officer_key().public_key()),
+                            0,
+                        ),
                     ],
                     signatures: vec![(tr.clone(), sign_agreement(&key, &hash))],
                 }],
