@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::agreement::Agreement;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::node::NodeConfig;
-use crate::raw::{RawAgreement, RawNode};
+use crate::raw::{AGREEMENT_KEYS, NODE_KEYS, RawAgreement, RawNode};
 use crate::source::{Diag, Source};
 use crate::validate::{self, CheckedAgreement, CheckedNode};
 use crate::walk::Sp;
@@ -46,6 +46,25 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
     let source = Source::decode(path, &bytes).map_err(|e| ConfigErrors(vec![e]))?;
     let doc = source.parse().map_err(|e| ConfigErrors(vec![e]))?;
     let mut diag = Diag::new(&source);
+    if let Some((offset, found)) = agreement_keys(&doc) {
+        // An agreement file given where a node file belongs: one problem that says so, not
+        // every agreement key as unknown and every node key as missing.
+        diag.error(
+            offset,
+            "",
+            format!(
+                "this is an agreement file, not a node file (it has {found} and none of the \
+                 node file's keys)"
+            ),
+            Some(
+                "check an agreement file on its own with `accord agreement check FILE`; \
+                 `accord config check` takes a node's file (agency, key_file, data_dir, listen, \
+                 agreements, …) and checks the agreement files it lists"
+                    .into(),
+            ),
+        );
+        return Err(ConfigErrors(diag.finish()));
+    }
     let raw = RawNode::read(&doc, &mut diag);
     let base = path.parent().unwrap_or(Path::new(""));
     let node = validate::node(&raw, &mut diag, base);
@@ -118,6 +137,31 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
         })
     })();
     finish(config, errors)
+}
+
+/// When a file meant as a node file has none of a node file's top-level keys but some that
+/// only an agreement file has: where the first of them is written, and them named.
+fn agreement_keys(doc: &toml::Spanned<toml::de::DeTable<'_>>) -> Option<(usize, String)> {
+    let mut keys: Vec<(usize, &str)> = Vec::new();
+    for (name, _) in doc.get_ref().iter() {
+        let word: &str = name.get_ref();
+        if NODE_KEYS.contains(&word) {
+            return None;
+        }
+        // `id` and `title` could be anything's
+        if AGREEMENT_KEYS.contains(&word) && word != "id" && word != "title" {
+            keys.push((name.span().start, word));
+        }
+    }
+    keys.sort();
+    let (first, _) = *keys.first()?;
+    let names = keys
+        .iter()
+        .take(3)
+        .map(|(_, k)| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some((first, names))
 }
 
 /// The agreements listed so far: file to index, id to index.

@@ -14,6 +14,7 @@ use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, Vict
 use crate::node::{ApiConfig, KnownAgency};
 use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
 use crate::source::Diag;
+use crate::suggest::nearest;
 use crate::walk::Sp;
 
 /// What validation could establish about an agreement, even when some of it is wrong: the id
@@ -41,9 +42,14 @@ pub(crate) fn agreement(
         .as_ref()
         .and_then(|sp| non_empty(diag, sp, "title"));
     let kind = raw.kind.as_ref().and_then(|sp| {
-        word(diag, sp, "agreement kind", AgreementKind::ALL, |k| {
-            k.as_str()
-        })
+        word(
+            diag,
+            sp,
+            "agreement kind",
+            AgreementKind::ALL,
+            |k| k.as_str(),
+            false,
+        )
     });
     let members = raw
         .members
@@ -112,9 +118,14 @@ pub(crate) fn agreement(
             }
         });
     let onward_sharing = raw.onward_sharing.as_ref().and_then(|sp| {
-        word(diag, sp, "onward sharing rule", OnwardSharing::ALL, |o| {
-            o.as_str()
-        })
+        word(
+            diag,
+            sp,
+            "onward sharing rule",
+            OnwardSharing::ALL,
+            |o| o.as_str(),
+            true,
+        )
     });
 
     let agreement = (|| {
@@ -441,22 +452,40 @@ fn parse<T>(
     match f(&sp.value) {
         Ok(v) => Some(v),
         Err(e) => {
-            sp.error(diag, e.to_string(), None);
+            // a word of a closed vocabulary (category, handling code, purpose) gets the
+            // nearest valid word as a suggestion
+            let hint = match &e {
+                IdError::Vocabulary { expected, .. } => {
+                    let words: Vec<&str> = expected.split(", ").collect();
+                    suggestion(&sp.value, &words)
+                }
+                _ => None,
+            };
+            sp.error(diag, e.to_string(), hint);
             None
         }
     }
 }
 
-/// A word of a small closed set defined here.
+/// `did you mean `word`?` for the valid word nearest to a misspelt one.
+fn suggestion(value: &str, words: &[&str]) -> Option<String> {
+    nearest(value, words).map(|near| format!("did you mean `{near}`?"))
+}
+
+/// A word of a small closed set defined here; a misspelt one gets the nearest word as a
+/// suggestion when `suggest` (not for the agreement kind: `trilateral` is nearest
+/// `bilateral`, but means `multilateral`).
 fn word<T: Copy>(
     diag: &mut Diag<'_>,
     sp: &Sp<String>,
     what: &str,
     all: &[T],
     name: impl Fn(T) -> &'static str,
+    suggest: bool,
 ) -> Option<T> {
     let found = all.iter().copied().find(|v| name(*v) == sp.value);
     if found.is_none() {
+        let words: Vec<&str> = all.iter().map(|v| name(*v)).collect();
         sp.error(
             diag,
             format!(
@@ -464,7 +493,7 @@ fn word<T: Copy>(
                 sp.value,
                 all_words(all, name)
             ),
-            None,
+            suggest.then(|| suggestion(&sp.value, &words)).flatten(),
         );
     }
     found

@@ -359,12 +359,30 @@ fn bad_public_keys() {
             &weak,
         )
         .errors();
+    // named as written in the file, `ed25519:…`, not as raw hex
     check(
         with_key(&errors, "known_agency[0].public_key"),
         NODE_PATH,
         13,
         14,
-        "small-order (weak) key",
+        &format!("invalid public key `{weak}`: a small-order (weak) key; such keys are refused"),
+    );
+    assert_eq!(errors.len(), 1, "{errors}");
+
+    // a non-canonical encoding (y = p + 3) likewise
+    let non_canonical = format!("ed25519:f0{}7f", "ff".repeat(30));
+    let errors = fed()
+        .node(
+            "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59",
+            &non_canonical,
+        )
+        .errors();
+    check(
+        with_key(&errors, "known_agency[0].public_key"),
+        NODE_PATH,
+        13,
+        14,
+        &format!("invalid public key `{non_canonical}`: a non-canonical point encoding"),
     );
     assert_eq!(errors.len(), 1, "{errors}");
 }
@@ -990,4 +1008,161 @@ fn columns_count_characters() {
         "unknown victim data purpose `gossip`",
     );
     assert_eq!(errors.len(), 2, "{errors}");
+}
+
+#[test]
+fn unknown_key_near_part_of_a_longer_key_suggests_it() {
+    // `retension` is 6 edits from `retention_days`, too far as a whole, but 1 from its part
+    let errors = fed()
+        .agreement("retention_days = 365", "retension = 365")
+        .errors();
+    let typo = with_key(&errors, "retension");
+    check(typo, AGREEMENT_PATH, 9, 1, "unknown key `retension`");
+    hint(typo, "did you mean `retention_days`?");
+    let missing = with_key(&errors, "retention_days");
+    check(
+        missing,
+        AGREEMENT_PATH,
+        1,
+        1,
+        "missing key `retention_days`",
+    );
+    assert_eq!(errors.len(), 2, "{errors}");
+
+    // a key that abbreviates or extends a valid one
+    let errors = fed()
+        .agreement("onward_sharing = \"never\"", "onward = \"never\"")
+        .node("data_dir = \"data\"", "data_directory = \"data\"")
+        .errors();
+    let onward = with_key(&errors, "onward");
+    check(onward, AGREEMENT_PATH, 10, 1, "unknown key `onward`");
+    hint(onward, "did you mean `onward_sharing`?");
+    let data = with_key(&errors, "data_directory");
+    check(data, NODE_PATH, 3, 1, "unknown key `data_directory`");
+    hint(data, "did you mean `data_dir`?");
+
+    // as near one key as another: no guess, the valid keys are listed
+    let errors = fed()
+        .agreement("valid_until = \"2026-12-31\"", "valid = \"2026-12-31\"")
+        .errors();
+    let valid = with_key(&errors, "valid");
+    check(valid, AGREEMENT_PATH, 6, 1, "unknown key `valid`");
+    hint(valid, "expected one of: id, title, kind");
+}
+
+#[test]
+fn misspelt_vocabulary_words_get_the_nearest_valid_word() {
+    let errors = fed()
+        .agreement(
+            "categories = [\"route\", \"alert\"]",
+            "categories = [\"route\", \"smuggling_network\", \"travel-documents\"]",
+        )
+        .agreement(
+            "most_permissive_handling = \"H1\"",
+            "most_permissive_handling = \"h2\"",
+        )
+        .agreement(
+            "onward_sharing = \"never\"",
+            "onward_sharing = \"with-originator-concent\"",
+        )
+        .agreement("allowed = false", "allowed = true\npurposes = [\"retrun\"]")
+        .errors();
+    let category = with_key(&errors, "categories[1]");
+    check(
+        category,
+        AGREEMENT_PATH,
+        7,
+        24,
+        "unknown category `smuggling_network`; expected one of:",
+    );
+    hint(category, "did you mean `smuggling-network`?");
+    let category = with_key(&errors, "categories[2]");
+    check(
+        category,
+        AGREEMENT_PATH,
+        7,
+        45,
+        "unknown category `travel-documents`",
+    );
+    hint(category, "did you mean `travel-document`?");
+    let handling = with_key(&errors, "most_permissive_handling");
+    check(
+        handling,
+        AGREEMENT_PATH,
+        8,
+        28,
+        "unknown handling code `h2`; expected one of: H0, H1, H2, H3",
+    );
+    hint(handling, "did you mean `H2`?");
+    let onward = with_key(&errors, "onward_sharing");
+    check(
+        onward,
+        AGREEMENT_PATH,
+        10,
+        18,
+        "unknown onward sharing rule `with-originator-concent`",
+    );
+    hint(onward, "did you mean `with-originator-consent`?");
+    let purpose = with_key(&errors, "victim_data.purposes[0]");
+    check(
+        purpose,
+        AGREEMENT_PATH,
+        14,
+        13,
+        "unknown victim data purpose `retrun`",
+    );
+    hint(purpose, "did you mean `return`?");
+    assert_eq!(errors.len(), 5, "{errors}");
+
+    // a word as near several valid ones gets no guess; nor does a kind (`trilateral` is
+    // nearest `bilateral` but means `multilateral`)
+    let errors = fed()
+        .agreement(
+            "most_permissive_handling = \"H1\"",
+            "most_permissive_handling = \"H4\"",
+        )
+        .agreement("kind = \"bilateral\"", "kind = \"trilateral\"")
+        .errors();
+    assert_eq!(with_key(&errors, "most_permissive_handling").hint, None);
+    assert_eq!(with_key(&errors, "kind").hint, None);
+}
+
+#[test]
+fn an_agreement_file_given_as_the_node_file_is_named_as_such() {
+    // `accord config check quad-2026.toml`: one problem saying what the file is and which
+    // command checks it, not an unknown key per agreement key and a missing key per node key
+    let fed = fed().file(NODE_PATH, AGREEMENT);
+    let errors = fed.errors();
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors()[0];
+    // at the first key only an agreement has: `kind`, line 3 (`id` and `title` could be
+    // anything's)
+    check(
+        e,
+        NODE_PATH,
+        3,
+        1,
+        "this is an agreement file, not a node file (it has `kind`, `members`, `valid_from` and none of the node file's keys)",
+    );
+    assert_eq!(e.key, "");
+    hint(
+        e,
+        "check an agreement file on its own with `accord agreement check FILE`",
+    );
+    hint(e, "`accord config check` takes a node's file");
+
+    // a node file with a stray agreement key is still read as a node file
+    let errors = fed_with_stray_key();
+    let stray = with_key(&errors, "members");
+    check(stray, NODE_PATH, 6, 1, "unknown key `members`");
+    assert_eq!(errors.len(), 1, "{errors}");
+}
+
+fn fed_with_stray_key() -> ConfigErrors {
+    fed()
+        .node(
+            "agreements = [\"../bil.toml\"]",
+            "agreements = [\"../bil.toml\"]\nmembers = [\"TR-JGK\"]",
+        )
+        .errors()
 }

@@ -127,6 +127,28 @@ fn config_check_reports_every_mistake_with_its_position() {
     );
 }
 
+#[test]
+fn config_check_given_an_agreement_file_says_so_and_names_the_command() {
+    let agreement = repo().join("examples/quad/agreements/quad-2026.toml");
+    let out = accord(&["config", "check", agreement.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // one problem, at the file's `kind` (line 11), instead of a page of unknown keys
+    assert!(
+        stderr.contains(
+            "quad-2026.toml:11:1: this is an agreement file, not a node file (it has `kind`, \
+             `members`, `valid_from` and none of the node file's keys); check an agreement file \
+             on its own with `accord agreement check FILE`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem found"), "{stderr}");
+    assert!(!stderr.contains("unknown key"), "{stderr}");
+    // and the command it names accepts the file
+    let check = accord(&["agreement", "check", agreement.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check).1);
+}
+
 /// What `config/tests/fixtures/broken/` must produce: `file:line:col: key`.
 const BROKEN_FIXTURE_ERRORS: &[&str] = &[
     "broken/node.toml:8:38: listen[1]: invalid multiaddr `/ip4/127.0.0.1/tcp/notaport`",

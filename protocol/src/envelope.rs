@@ -6,16 +6,18 @@
 //! offset  size  field
 //! 0       4     magic "ACRD" (0x41 0x43 0x52 0x44)
 //! 4       1     envelope version, 1
-//! 5       1     signer kind: 1 = the originator's agency key
+//! 5       1     signer kind: 1 = the originator's agency key, 2 = a delegated key
 //! 6       32    signer public key
 //! 38      64    ed25519 signature over SIGNING_DOMAIN || record bytes
 //! 102     4     record length n (1 ..= 65536)
 //! 106     n     record bytes: canonical JSON
 //! ```
 //!
-//! The signer is outside the record so that a later version can add a signer kind for delegated
-//! keys (liaison officers, devices) carrying a certificate from the agency key, without changing
-//! the record format or its id.
+//! Signer kind 2 puts the delegation certificate between the signature and the record length:
+//! `len u16 (1 ..= 4096) | certificate | the agency's signature of it (64)`.
+//!
+//! The signer is outside the record so that delegated keys (liaison officers, devices) sign
+//! with a certificate from the agency key without changing the record format or its id.
 
 use sha2::{Digest, Sha256};
 
@@ -232,7 +234,9 @@ impl Envelope {
     }
 
     /// Parses envelope bytes. Refuses a wrong magic or version, an unknown signer kind, a weak
-    /// or invalid key, a record length of 0 or above the maximum, truncation and trailing bytes.
+    /// or invalid key, a record or certificate length of 0 ([`EnvelopeError::EmptyRecord`],
+    /// [`EnvelopeError::EmptyCertificate`]) or above its maximum, truncation and trailing
+    /// bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         let take = |offset: usize, n: usize| -> Result<&[u8], EnvelopeError> {
             bytes
@@ -271,8 +275,14 @@ impl Envelope {
             let mut n = [0u8; 2];
             n.copy_from_slice(take(at, 2)?);
             let n = usize::from(u16::from_be_bytes(n));
-            if n == 0 || n > MAX_CERTIFICATE_BYTES {
+            if n == 0 {
+                return Err(EnvelopeError::EmptyCertificate {
+                    max: MAX_CERTIFICATE_BYTES,
+                });
+            }
+            if n > MAX_CERTIFICATE_BYTES {
                 return Err(EnvelopeError::TooLarge {
+                    what: "delegation certificate",
                     size: n,
                     max: MAX_CERTIFICATE_BYTES,
                 });
@@ -292,8 +302,14 @@ impl Envelope {
         let mut len = [0u8; 4];
         len.copy_from_slice(take(at, 4)?);
         let len = u32::from_be_bytes(len) as usize;
+        if len == 0 {
+            return Err(EnvelopeError::EmptyRecord {
+                max: MAX_RECORD_BYTES,
+            });
+        }
         if len > MAX_RECORD_BYTES {
             return Err(EnvelopeError::TooLarge {
+                what: "record",
                 size: len,
                 max: MAX_RECORD_BYTES,
             });

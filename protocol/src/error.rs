@@ -138,14 +138,28 @@ pub enum EnvelopeError {
     #[error("envelope version {0} is not supported (this node reads version 1)")]
     Version(u8),
     /// An unknown signer kind.
-    #[error("signer kind {0} is not supported (1 = agency key)")]
+    #[error("signer kind {0} is not supported (1 = agency key, 2 = delegated key)")]
     SignerKind(u8),
     /// A signer key that is not a usable ed25519 key.
     #[error("signer key refused: {0}")]
     Key(#[from] IdError),
-    /// The declared record length is out of bounds.
-    #[error("record length {size} exceeds the maximum of {max} bytes")]
+    /// The declared record length is 0: an envelope carries a record of at least one byte.
+    #[error("record length is 0; an envelope carries a record of 1 to {max} bytes")]
+    EmptyRecord {
+        /// The largest record length allowed.
+        max: usize,
+    },
+    /// The declared delegation certificate length is 0 (signer kind 2).
+    #[error("delegation certificate length is 0; a certificate is 1 to {max} bytes")]
+    EmptyCertificate {
+        /// The largest certificate length allowed.
+        max: usize,
+    },
+    /// A declared record or certificate length is above its maximum.
+    #[error("{what} length {size} exceeds the maximum of {max} bytes")]
     TooLarge {
+        /// `record` or `certificate` (or `envelope`, for an envelope in a wire frame).
+        what: &'static str,
         /// Declared size.
         size: usize,
         /// The limit.

@@ -61,9 +61,10 @@ impl PublicKey {
         if key.is_weak() {
             return Err(err("a small-order (weak) key; such keys are refused"));
         }
-        // Decompression accepts some non-canonical y encodings (y >= p); the re-encoding of the
-        // decompressed point differs from the input exactly then.
-        if key.to_bytes() != *bytes {
+        // Decompression accepts non-canonical encodings (y >= p, and x = 0 with the sign bit
+        // set) and the key keeps the bytes it was given, so the point is re-encoded here: its
+        // canonical encoding differs from the input exactly for those.
+        if key.to_edwards().compress().to_bytes() != *bytes {
             return Err(err("a non-canonical point encoding"));
         }
         Ok(Self(key))
@@ -89,7 +90,11 @@ impl PublicKey {
         }
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(hex_part, &mut bytes).map_err(|_| err("expected hex digits"))?;
-        Self::from_bytes(&bytes)
+        // a refused key is named as it was written, `ed25519:…`, not as raw hex
+        Self::from_bytes(&bytes).map_err(|e| match e {
+            IdError::Key { reason, .. } => err(reason),
+            other => other,
+        })
     }
 
     /// The 32 key bytes.

@@ -36,6 +36,50 @@ impl KeyDirectory for BTreeMap<AgencyId, PublicKey> {
 /// A value whose signature has been checked with `verify_strict` against its originator's
 /// registered key and whose content is a valid, canonical record. Only this module can make
 /// one, so holding a `Verified<T>` is proof that the checks ran.
+///
+/// Outside the crate a `Verified` is obtained from [`verify`] (or
+/// [`crate::batch::verify_batch`]) and read through [`Verified::get`], `Deref` or
+/// [`Verified::into_inner`]:
+///
+/// ```
+/// use accord_protocol::{SignedRecord, Verified};
+///
+/// fn originator(v: &Verified<SignedRecord>) -> &str {
+///     v.get().record.originator.as_str()
+/// }
+/// # let _ = originator;
+/// ```
+///
+/// It cannot be built by hand: its field is private, so a struct literal does not compile...
+///
+/// ```compile_fail,E0451
+/// use accord_protocol::{SignedRecord, Verified};
+///
+/// fn forge(record: SignedRecord) -> Verified<SignedRecord> {
+///     Verified { inner: record }
+/// }
+/// ```
+///
+/// ...nor does reading or replacing the field of one the verifier returned...
+///
+/// ```compile_fail,E0616
+/// use accord_protocol::{SignedRecord, Verified};
+///
+/// fn swap(mut v: Verified<SignedRecord>, other: SignedRecord) -> Verified<SignedRecord> {
+///     v.inner = other;
+///     v
+/// }
+/// ```
+///
+/// ...and the constructor the crate's batch verifier uses is private to the crate.
+///
+/// ```compile_fail,E0624
+/// use accord_protocol::{SignedRecord, Verified};
+///
+/// fn forge(record: SignedRecord) -> Verified<SignedRecord> {
+///     Verified::checked(record)
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Verified<T> {
     inner: T,

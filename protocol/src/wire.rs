@@ -743,6 +743,7 @@ impl<'a> Reader<'a> {
                 return Err(WireError::Envelope {
                     index,
                     source: EnvelopeError::TooLarge {
+                        what: "envelope",
                         size: len,
                         max: MAX_ENVELOPE_BYTES,
                     },

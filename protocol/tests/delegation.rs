@@ -205,12 +205,21 @@ fn truncated_or_oversized_certificates_do_not_decode() {
     let mut zero = bytes.clone();
     zero[102] = 0;
     zero[103] = 0;
-    assert!(Envelope::decode(&zero).is_err(), "an empty certificate");
+    assert_eq!(
+        Envelope::decode(&zero),
+        Err(accord_protocol::EnvelopeError::EmptyCertificate { max: 4096 }),
+        "an empty certificate"
+    );
     let mut huge = bytes;
     huge[102] = 0xff;
     huge[103] = 0xff;
-    assert!(
-        Envelope::decode(&huge).is_err(),
+    assert_eq!(
+        Envelope::decode(&huge),
+        Err(accord_protocol::EnvelopeError::TooLarge {
+            what: "delegation certificate",
+            size: 0xffff,
+            max: 4096
+        }),
         "longer than a certificate may be"
     );
 }

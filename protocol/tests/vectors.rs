@@ -4,36 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use common::page_vectors;
 
 use accord_protocol::envelope::{SIGNING_DOMAIN, record_id, signed_message};
 use accord_protocol::{Envelope, canonical, sign, verify};
-
-/// Every ```` ```vector ```` block of the page, as `key: value` maps keyed by their `vector` line.
-fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
-    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md"))
-        .unwrap();
-    let mut out = BTreeMap::new();
-    let mut current: Option<BTreeMap<String, String>> = None;
-    for line in page.lines() {
-        if line.trim() == "```vector" {
-            current = Some(BTreeMap::new());
-        } else if line.trim() == "```" {
-            if let Some(v) = current.take() {
-                out.insert(v["vector"].clone(), v);
-            }
-        } else if let Some(v) = current.as_mut() {
-            let (k, val) = line
-                .split_once(": ")
-                .unwrap_or_else(|| panic!("bad vector line {line}"));
-            // long hex values may be wrapped onto several lines with the same key
-            v.entry(k.trim().to_owned())
-                .and_modify(|e: &mut String| e.push_str(val.trim()))
-                .or_insert_with(|| val.trim().to_owned());
-        }
-    }
-    out
-}
 
 fn check(name: &str, record: accord_protocol::Record) {
     let vectors = page_vectors();
@@ -135,6 +109,192 @@ fn delegation_vector() {
     let dir = common::directory(&[("TR-JGK", &agency)]);
     assert!(verify(decoded, &dir).is_ok());
     assert!(verify_certificate(&cert, |_| Some(agency.public_key())).is_ok());
+}
+
+/// `65536` as the page writes it: `65 536` (thousands separated by a space).
+fn spaced(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn documented_length_limits_are_the_codes() {
+    use accord_protocol::canonical::MAX_RECORD_BYTES;
+    use accord_protocol::delegation::MAX_CERTIFICATE_BYTES;
+    use accord_protocol::envelope::{ENVELOPE_HEADER_LEN, MAX_ENVELOPE_BYTES};
+    let page = common::protocol_page();
+    assert_eq!(spaced(69804), "69 804");
+    // §4: the record and certificate lengths
+    let record = format!("0 < *n* ≤ {} (0 is refused", spaced(MAX_RECORD_BYTES));
+    assert!(page.contains(&record), "§4 should say `{record}`");
+    let cert = format!("0 < *m* ≤ {MAX_CERTIFICATE_BYTES} |");
+    assert!(page.contains(&cert), "§4 should say `{cert}`");
+    // §6: an envelope in a frame, the largest the decoder takes, and how it adds up
+    let envelope = format!(
+        "0 < len ≤ {}: the longest envelope",
+        spaced(MAX_ENVELOPE_BYTES)
+    );
+    assert!(page.contains(&envelope), "§6 should say `{envelope}`");
+    let sum = format!(
+        "({ENVELOPE_HEADER_LEN} + 2 + {} + 64 + {} bytes;",
+        spaced(MAX_CERTIFICATE_BYTES),
+        spaced(MAX_RECORD_BYTES)
+    );
+    assert!(page.contains(&sum), "§6 should say `{sum}`");
+    assert_eq!(
+        ENVELOPE_HEADER_LEN + 2 + MAX_CERTIFICATE_BYTES + 64 + MAX_RECORD_BYTES,
+        MAX_ENVELOPE_BYTES
+    );
+    let agency_only = format!(
+        "{ENVELOPE_HEADER_LEN} + {} = {}",
+        spaced(MAX_RECORD_BYTES),
+        spaced(ENVELOPE_HEADER_LEN + MAX_RECORD_BYTES)
+    );
+    assert!(page.contains(&agency_only), "§6 should say `{agency_only}`");
+}
+
+#[test]
+fn an_envelope_with_an_empty_record_is_refused_as_such() {
+    // docs/protocol.md §4: record length 0 < n <= 65536. An empty record is refused by the
+    // envelope decoder with its own error, not later as unparsable JSON.
+    use accord_protocol::EnvelopeError;
+    let env = sign(&common::minimal_record(), &common::key(1)).unwrap();
+    let mut bytes = env.encode();
+    bytes.truncate(106);
+    bytes[102..106].copy_from_slice(&0u32.to_be_bytes());
+    let err = Envelope::decode(&bytes).unwrap_err();
+    assert_eq!(err, EnvelopeError::EmptyRecord { max: 65536 });
+    assert_eq!(
+        err.to_string(),
+        "record length is 0; an envelope carries a record of 1 to 65536 bytes"
+    );
+    // the same through the wire decoder, as the envelope of a push
+    let mut frame = vec![accord_protocol::wire::WIRE_VERSION, 1, 0, 1];
+    frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&bytes);
+    assert!(matches!(
+        accord_protocol::Message::decode(&frame),
+        Err(accord_protocol::WireError::Envelope {
+            index: 0,
+            source: EnvelopeError::EmptyRecord { .. }
+        })
+    ));
+    // one byte more than the maximum is refused as too large, the maximum itself is not
+    bytes[102..106].copy_from_slice(&65537u32.to_be_bytes());
+    assert_eq!(
+        Envelope::decode(&bytes),
+        Err(EnvelopeError::TooLarge {
+            what: "record",
+            size: 65537,
+            max: 65536
+        })
+    );
+    bytes[102..106].copy_from_slice(&65536u32.to_be_bytes());
+    assert!(matches!(
+        Envelope::decode(&bytes),
+        Err(EnvelopeError::Truncated {
+            offset: 106,
+            needed: 65536,
+            ..
+        })
+    ));
+}
+
+/// Every ```` ```wire ```` block of the page: its message name and the frame, the
+/// concatenation of the hex of its lines (`label: hex  comment`, hex bytes grouped by
+/// single spaces, the comment after two).
+fn page_frames() -> Vec<(String, Vec<u8>)> {
+    common::page_blocks("wire")
+        .into_iter()
+        .map(|block| {
+            let name = block[0]
+                .strip_prefix("wire: ")
+                .unwrap_or_else(|| panic!("a wire block starts with `wire: NAME`: {block:?}"))
+                .to_owned();
+            let mut frame = Vec::new();
+            for line in &block[1..] {
+                let (_, value) = line
+                    .split_once(": ")
+                    .unwrap_or_else(|| panic!("bad wire line {line}"));
+                let hex_part = value.split("  ").next().unwrap().replace(' ', "");
+                frame.extend(hex::decode(&hex_part).unwrap_or_else(|e| panic!("{line}: {e}")));
+            }
+            (name, frame)
+        })
+        .collect()
+}
+
+#[test]
+fn wire_vectors_decode_to_their_messages_and_encode_to_their_bytes() {
+    let page = page_frames();
+    let expected = common::wire_messages();
+    let names: Vec<&str> = page.iter().map(|(n, _)| n.as_str()).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names, wanted,
+        "one wire vector per message kind, in kind order"
+    );
+    for ((name, frame), (_, message)) in page.iter().zip(&expected) {
+        assert_eq!(
+            &accord_protocol::Message::decode(frame).unwrap(),
+            message,
+            "the page's {name} frame decodes to the message"
+        );
+        assert_eq!(
+            hex::encode(message.encode().unwrap()),
+            hex::encode(frame),
+            "the {name} message encodes to the page's frame"
+        );
+    }
+    let kinds: Vec<u8> = expected.iter().map(|(_, m)| m.kind_code()).collect();
+    assert_eq!(kinds, [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn wire_vector_keys_are_the_rfc8032_keys_the_page_names() {
+    // RFC 8032 section 7.1 TEST 3: GR-HCG's key, which signs the ack's receipt
+    assert_eq!(
+        hex::encode(common::receiver_key().public_key().to_bytes()),
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025"
+    );
+    let page = common::protocol_page();
+    for seed in [
+        common::VECTOR_SEED_HEX,
+        common::OFFICER_SEED_HEX,
+        common::RECEIVER_SEED_HEX,
+    ] {
+        let short = format!("`{}…{}`", &seed[..8], &seed[56..]);
+        assert!(page.contains(&short), "§6 names the seed {short}");
+    }
+}
+
+#[test]
+fn wire_vectors_carry_the_pages_record_and_agreement_vectors() {
+    // the push and range response carry the §7 `minimal` envelope byte for byte, and the
+    // sync status the §8 agreement hash and signature
+    let vectors = page_vectors();
+    let minimal = &vectors["minimal"]["envelope"];
+    let frames: std::collections::BTreeMap<String, Vec<u8>> = page_frames().into_iter().collect();
+    for name in ["Push", "RangeResponse"] {
+        assert!(
+            hex::encode(&frames[name]).ends_with(minimal.as_str()),
+            "{name} ends with the minimal envelope"
+        );
+    }
+    let status = hex::encode(&frames["SyncStatus"]);
+    let agreement = &vectors["agreement signature"];
+    assert!(status.contains(&agreement["sha-256"]));
+    assert!(status.contains(&agreement["signature"]));
+    // and TR-JGK's head the digest of the stream digest vector's first step (the `minimal`
+    // record under seq 1)
+    assert!(status.contains(&vectors["stream digest"]["digest 1"]));
 }
 
 #[test]

@@ -11,6 +11,51 @@ use accord_protocol::{
     PartialDate, PersonRole, PublicKey, Record, SecretKey, Seq, Subject, Timestamp,
 };
 
+/// The text of docs/protocol.md.
+pub fn protocol_page() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap()
+}
+
+/// The lines of every fenced block of docs/protocol.md opened with ```` ```tag ````, in page
+/// order.
+pub fn page_blocks(tag: &str) -> Vec<Vec<String>> {
+    let page = protocol_page();
+    let mut out = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in page.lines() {
+        let trimmed = line.trim();
+        if current.is_none() && trimmed.strip_prefix("```") == Some(tag) {
+            current = Some(Vec::new());
+        } else if trimmed == "```" {
+            if let Some(block) = current.take() {
+                out.push(block);
+            }
+        } else if let Some(block) = current.as_mut() {
+            block.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Every ```` ```vector ```` block of the page, as `key: value` maps keyed by their `vector`
+/// line. Long hex values may be wrapped onto several lines with the same key; they are joined.
+pub fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for block in page_blocks("vector") {
+        let mut v: BTreeMap<String, String> = BTreeMap::new();
+        for line in block {
+            let (k, val) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad vector line {line}"));
+            v.entry(k.trim().to_owned())
+                .and_modify(|e| e.push_str(val.trim()))
+                .or_insert_with(|| val.trim().to_owned());
+        }
+        out.insert(v["vector"].clone(), v);
+    }
+    out
+}
+
 /// The RFC 8032 section 7.1 TEST 1 secret key, so implementers can check their key handling.
 pub const VECTOR_SEED_HEX: &str =
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -189,4 +234,121 @@ pub fn vector_delegation() -> accord_protocol::delegation::Delegation {
         valid_until: t("2026-12-31T23:59:59Z"),
         issued: t("2025-12-20T10:00:00Z"),
     }
+}
+
+/// RFC 8032 section 7.1 TEST 3 secret key: GR-HCG's agency key in the wire vectors (it signs
+/// the receipt of the ack).
+#[allow(dead_code)]
+pub const RECEIVER_SEED_HEX: &str =
+    "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7";
+
+/// GR-HCG's key of the wire vectors.
+#[allow(dead_code)]
+pub fn receiver_key() -> SecretKey {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(RECEIVER_SEED_HEX, &mut seed).unwrap();
+    SecretKey::from_seed(&seed)
+}
+
+/// The messages of the wire vectors of docs/protocol.md §6, by kind name, built from the
+/// vector keys and records: a push of the `minimal` record; an ack with one entry of each
+/// status and a receipt signed by GR-HCG (the TEST 3 key); a sync status for the §8
+/// agreement vector (its hash and TR-JGK's signature) with TR-JGK's stream held to seq 1 (the
+/// `minimal` record, whose digest is `digest 1` of the stream-digest vector) and its liaison
+/// officer's stream with nothing; a range request; a range response carrying the `minimal` record; a refusal.
+#[allow(dead_code)]
+pub fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
+    use accord_protocol::StreamId;
+    use accord_protocol::agreement::{agreement_hash, sign_agreement};
+    use accord_protocol::audit::{Receipt, sign_receipt};
+    use accord_protocol::wire::{
+        Ack, AckEntry, AgreementStatus, Head, Push, RangeRequest, RangeResponse, Refusal,
+        RejectCode, SyncStatus, stream_digest,
+    };
+    use accord_protocol::{Message, sign};
+
+    let key = vector_key();
+    let minimal = sign(&minimal_record(), &key).unwrap();
+    let mut full = full_record();
+    full.originator = agency("TR-JGK");
+    let full = sign(&full, &key).unwrap();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let tr = agency("TR-JGK");
+    let receipt = Receipt {
+        record: minimal.id(),
+        agreement: quad.clone(),
+        receiver: agency("GR-HCG"),
+        received_at: Timestamp::parse("2026-11-28T09:30:05Z").unwrap(),
+    };
+    let hash = agreement_hash(b"id = \"TR-BG-2026\"\n");
+    vec![
+        (
+            "Push",
+            Message::Push(Push {
+                records: vec![minimal.clone()],
+            }),
+        ),
+        (
+            "Ack",
+            Message::Ack(Ack {
+                results: vec![
+                    AckEntry::Stored(minimal.id()),
+                    AckEntry::Duplicate(full.id()),
+                    AckEntry::Rejected {
+                        code: RejectCode::NotMember,
+                        detail: "originator PK-FIA is not a member of QUAD-2026".into(),
+                    },
+                ],
+                receipts: vec![sign_receipt(&receipt, &receiver_key()).unwrap()],
+            }),
+        ),
+        (
+            "SyncStatus",
+            Message::SyncStatus(SyncStatus {
+                agreements: vec![AgreementStatus {
+                    agreement: AgreementId::new("TR-BG-2026").unwrap(),
+                    agreement_hash: hash,
+                    heads: vec![
+                        Head {
+                            stream: StreamId::agency(&tr),
+                            seq: 1,
+                            digest: stream_digest(&[0; 32], &minimal.id()),
+                        },
+                        Head::without_digest(
+                            StreamId::delegated(&tr, &officer_key().public_key()),
+                            0,
+                        ),
+                    ],
+                    signatures: vec![(tr.clone(), sign_agreement(&key, &hash))],
+                }],
+                checkpoint: None,
+                revocations: vec![],
+            }),
+        ),
+        (
+            "RangeRequest",
+            Message::RangeRequest(RangeRequest {
+                agreement: quad.clone(),
+                stream: StreamId::agency(&tr),
+                from: Seq::FIRST,
+                to: Seq::new(42).unwrap(),
+            }),
+        ),
+        (
+            "RangeResponse",
+            Message::RangeResponse(RangeResponse {
+                agreement: quad,
+                stream: StreamId::agency(&tr),
+                records: vec![minimal],
+                complete: false,
+            }),
+        ),
+        (
+            "Refused",
+            Message::Refused(Refusal {
+                code: RejectCode::Busy,
+                detail: "busy: 4 pushes of yours are still being stored".into(),
+            }),
+        ),
+    ]
 }
