@@ -176,11 +176,21 @@ pub fn export(
     )?;
     for (id, bytes) in &agreements {
         write_file(out, &format!("{AGREEMENTS}/{id}.toml"), bytes, &mut files)?;
-        if let Some(a) = cfg.agreements.values().find(|a| a.id.as_str() == id)
-            && !a.signatures.is_empty()
-        {
-            let sigs: String = a
-                .signatures
+        // every member's signature held: verified ones, the signature file's lines and those
+        // collected from members (the verifier checks each)
+        let Some(a) = cfg.agreements.values().find(|a| a.id.as_str() == id) else {
+            continue;
+        };
+        let mut held: BTreeSet<(AgencyId, [u8; 64])> =
+            a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect();
+        held.extend(
+            a.signature_lines
+                .iter()
+                .map(|l| (l.agency.clone(), l.signature)),
+        );
+        held.extend(store.agreement_signatures(&a.hash)?);
+        if !held.is_empty() {
+            let sigs: String = held
                 .iter()
                 .map(|(m, s)| accord_protocol::agreement::signature_line(m, s))
                 .collect();
