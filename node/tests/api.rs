@@ -446,3 +446,23 @@ fn refuses_to_start_without_a_token_or_on_a_busy_address() {
         running.stopped().await;
     });
 }
+
+#[test]
+fn an_audit_checkpoint_on_demand_signs_the_running_nodes_head() {
+    let f = Fixture::start();
+    f.publish(&route());
+    let head = f.store().audit_head().unwrap();
+    let (status, body) = f.post("/v1/audit/checkpoint", b"");
+    assert_eq!(status, 201, "{body}");
+    let signed = accord_protocol::audit::Signed::from_line(body["line"].as_str().unwrap()).unwrap();
+    let key = accord_node::files::read_key(&f.handle.config().key_file)
+        .unwrap()
+        .public_key();
+    let c = accord_protocol::audit::verify_checkpoint(&signed, |_| Some(key)).unwrap();
+    assert_eq!((c.count, c.head), (head.count, head.hash));
+    assert_eq!(body["checkpoint"]["count"], head.count.to_string());
+    // kept as the node's latest, so the next sync status carries it to the members
+    assert_eq!(f.store().latest_checkpoint().unwrap(), Some(signed));
+    let (status, _) = f.post_as("/v1/audit/checkpoint", b"", None);
+    assert_eq!(status, 401);
+}

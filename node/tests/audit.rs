@@ -17,8 +17,8 @@ use accord_node::publish::{directory, publish_draft};
 use accord_node::store::{Delivery, Source, Store};
 use accord_protocol::audit::{
     AUDIT_DOMAIN, AuditEntry, AuditEvent, CHECKPOINT_DOMAIN, Checkpoint, Digest32, RECEIPT_DOMAIN,
-    Receipt, Signed, entry_hash, sha256, sign_checkpoint, sign_receipt, verify_checkpoint,
-    verify_receipt,
+    Receipt, SentContent, Signed, entry_hash, sha256, sign_checkpoint, sign_receipt,
+    verify_checkpoint, verify_receipt,
 };
 use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp, verify};
 
@@ -105,15 +105,7 @@ fn publish(n: &Node, agreement: &str, summary: &str, now: Timestamp) -> RecordId
 
 /// What a node's start logs: its configuration and key.
 fn start_entries(n: &Node, now: Timestamp) {
-    let config = AuditEvent::Config {
-        agreements: n
-            .cfg
-            .agreements
-            .values()
-            .map(|a| (a.id.clone(), Digest32(a.hash)))
-            .collect(),
-        agencies: n.cfg.agencies.keys().cloned().collect(),
-    };
+    let config = accord_node::audit::config_event(&n.cfg);
     let key = AuditEvent::Key {
         public_key: n.key.public_key(),
     };
@@ -122,6 +114,7 @@ fn start_entries(n: &Node, now: Timestamp) {
 
 /// Sends `record` to `to` and records `to`'s signed receipt, as the network actor does.
 fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now: Timestamp) {
+    let held = n.store.get(&record).unwrap().unwrap();
     n.store
         .audit(
             now,
@@ -130,6 +123,7 @@ fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now:
                 agreement: self::agreement(agreement),
                 originator: n.cfg.agency.clone(),
                 to: to.cfg.agency.clone(),
+                content: Some(SentContent::of(&held.record)),
             }],
         )
         .unwrap();
@@ -278,6 +272,18 @@ fn line_of(dir: &Path, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("no log line holds {needle}"))
         + 1
+}
+
+/// The policy fields of an H1 alert without victim data created at `created`.
+fn alert_content(created: &str) -> SentContent {
+    SentContent {
+        category: accord_protocol::Category::Alert,
+        handling: accord_protocol::HandlingCode::H1,
+        created: ts(created),
+        expires: None,
+        victim_data: false,
+        victim_purpose: None,
+    }
 }
 
 fn first(report: &AuditReport) -> &AuditProblem {
@@ -652,6 +658,7 @@ fn a_send_to_a_non_member_is_reported() {
                 agreement: agreement("QUAD-2026"),
                 originator: agency("TR-JGK"),
                 to: agency("BG-GDBP"),
+                content: Some(alert_content("2026-11-28T09:55:00Z")),
             }],
         )
         .unwrap();
@@ -826,6 +833,8 @@ fn example() -> Example {
                 agreement: quad.clone(),
                 originator: tr.clone(),
                 to: agency("GR-HCG"),
+                // the policy fields of the `minimal` record
+                content: Some(alert_content("2026-11-28T09:30:00Z")),
             },
         ),
         (
@@ -1035,27 +1044,56 @@ fn example_export(dir: &Path) {
         format!("{}\n", ex.checkpoint.to_line()).into_bytes(),
     );
     put("partner-checkpoints.txt", Vec::new());
+    put("partner-forks.txt", Vec::new());
     put(
         "receipts.txt",
         format!("{}\n", ex.receipt.to_line()).into_bytes(),
     );
-    let keys: BTreeMap<AgencyId, _> = [
-        (agency("TR-JGK"), tr_key().public_key()),
-        (
-            agency("GR-HCG"),
-            SecretKey::from_seed(&GR_SEED).public_key(),
-        ),
-    ]
-    .into();
+    // the other two members sign with the keys of seeds 03…03 and 04…04
+    let members = [
+        (agency("TR-JGK"), tr_key()),
+        (agency("GR-HCG"), SecretKey::from_seed(&GR_SEED)),
+        (agency("PK-FIA"), SecretKey::from_seed(&[3; 32])),
+        (agency("IR-FARAJA"), SecretKey::from_seed(&[4; 32])),
+    ];
+    let keys: BTreeMap<AgencyId, _> = members
+        .iter()
+        .map(|(a, k)| (a.clone(), k.public_key()))
+        .collect();
     put("keys.json", serde_json::to_vec_pretty(&keys).unwrap());
+    // the log names TR-JGK's key in entry 0; it names no partner's
+    let history: accord_node::audit::KeyHistory = [(
+        agency("TR-JGK"),
+        vec![accord_node::audit::KeyPeriod {
+            key: tr_key().public_key(),
+            from_index: 0,
+            from_time: ts("2026-11-28T09:00:00Z"),
+        }],
+    )]
+    .into();
+    put(
+        "key-history.json",
+        serde_json::to_vec_pretty(&history).unwrap(),
+    );
     let quad = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quad/agreements/quad-2026.toml"),
     )
     .unwrap();
+    let hash = accord_protocol::agreement::agreement_hash(&quad);
     put("agreements/QUAD-2026.toml", quad);
+    let sigs: String = members
+        .iter()
+        .map(|(a, k)| {
+            accord_protocol::agreement::signature_line(
+                a,
+                &accord_protocol::agreement::sign_agreement(k, &hash),
+            )
+        })
+        .collect();
+    put("agreements/QUAD-2026.toml.sigs", sigs.into_bytes());
     let manifest = Manifest {
         format: "accord-audit-export".into(),
-        version: 1,
+        version: 2,
         agency: agency("TR-JGK"),
         exported_at: ts("2026-11-28T09:35:00Z"),
         entries: 4,
@@ -1173,8 +1211,10 @@ fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {
     let checkpoint = accord(&["audit", "checkpoint", "--config", cfg]);
     let stdout = String::from_utf8_lossy(&checkpoint.stdout);
     assert!(checkpoint.status.success(), "{stdout}");
+    // the first command logged the configuration, the agency's own signatures of its two
+    // agreements and its key before it signed anything: 4 entries, then the 3 publishes
     assert!(
-        stdout.contains("checkpoint of TR-JGK: 3 entries"),
+        stdout.contains("checkpoint of TR-JGK: 7 entries"),
         "{stdout}"
     );
     let line = stdout.lines().nth(1).unwrap();
@@ -1190,7 +1230,7 @@ fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 entries"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("8 entries"));
     let again = accord(&["audit", "export", "--config", cfg, "--out", d]);
     assert_eq!(again.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
@@ -1200,6 +1240,10 @@ fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {
     assert_eq!(ok.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("audit export verified"), "{stdout}");
     assert!(stdout.contains("4 publish"), "{stdout}");
+    assert!(
+        stdout.contains("2 agreement-signature, 1 config, 1 key"),
+        "{stdout}"
+    );
     // both checkpoints (the one asked for and the export's) are in the export
     assert!(stdout.contains("checkpoints: 2 own"), "{stdout}");
 
@@ -1223,4 +1267,273 @@ fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("partner export"));
     let missing = accord(&["audit", "verify", fed.path().join("none").to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(1));
+}
+
+// ---- keys, forks and the send policy --------------------------------------------------------
+
+/// Recomputes the manifest's file hashes after a deliberate change, so only the change itself
+/// is under test.
+fn refresh_manifest(dir: &Path) {
+    let path = dir.join("manifest.json");
+    let mut m: Manifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for f in &mut m.files {
+        f.sha256 = sha256(&std::fs::read(dir.join(&f.name)).unwrap());
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
+#[test]
+fn after_a_key_rotation_old_checkpoints_verify_with_the_key_then_in_force() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let tr = open(fed.path(), "tr-jgk");
+    start_entries(&tr, t("08:00:00"));
+    publish(&tr, "QUAD-2026", "Boat departure expected.", t("08:10:00"));
+    let old = tr.store.checkpoint(&tr.key, t("08:20:00")).unwrap();
+    // `accord keygen`, key_file pointed at the new key: the node logs it before using it
+    let new_key = SecretKey::from_seed(&[77; 32]);
+    tr.store
+        .audit_key(
+            t("09:00:00"),
+            AuditEvent::Key {
+                public_key: new_key.public_key(),
+            },
+        )
+        .unwrap();
+    publish(&tr, "QUAD-2026", "Second departure.", t("09:10:00"));
+    let out = fed.path().join("audit-rotated");
+    export(&tr.store, &tr.cfg, &new_key, t("10:00:00"), &out).unwrap();
+    let report = verify_alone(&out);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.own_checkpoints, 2, "{report}");
+    let history: accord_node::audit::KeyHistory =
+        serde_json::from_slice(&std::fs::read(out.join("key-history.json")).unwrap()).unwrap();
+    let periods: Vec<_> = history[&agency("TR-JGK")].iter().map(|p| p.key).collect();
+    assert_eq!(periods, [tr.key.public_key(), new_key.public_key()]);
+    // the old checkpoint is there, signed with the old key
+    let lines = std::fs::read_to_string(out.join("checkpoints.txt")).unwrap();
+    assert!(lines.contains(&old.to_line()));
+
+    // a checkpoint signed by a key the history does not hold fails
+    let stranger = SecretKey::from_seed(&[78; 32]);
+    let forged = sign_checkpoint(
+        &verify_checkpoint(&old, |_| Some(tr.key.public_key())).unwrap(),
+        &stranger,
+    )
+    .unwrap();
+    let bad = tampered(&out, "checkpoints.txt", |l| l.push(forged.to_line()));
+    refresh_manifest(&bad);
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(first(&report), AuditProblem::BadCheckpoint { file, line: 3, reason }
+            if file == "checkpoints.txt" && reason.contains("does not verify")),
+        "{report}"
+    );
+    // and so does a checkpoint of the whole log signed with the retired key
+    let head = tr.store.audit_head().unwrap();
+    let late = sign_checkpoint(
+        &Checkpoint {
+            agency: agency("TR-JGK"),
+            count: head.count,
+            head: head.hash,
+            time: t("10:30:00"),
+        },
+        &tr.key,
+    )
+    .unwrap();
+    let bad = tampered(&out, "checkpoints.txt", |l| l.push(late.to_line()));
+    refresh_manifest(&bad);
+    let report = verify_alone(&bad);
+    assert!(
+        matches!(first(&report), AuditProblem::BadCheckpoint { line: 3, .. }),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_partners_forked_checkpoints_are_exported_and_reported() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let gr = open(fed.path(), "gr-hcg");
+    start_entries(&gr, t("08:00:00"));
+    // TR-JGK signs two different histories of the same length
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut signed = Vec::new();
+    for (data, reason) in [(a.path(), "first"), (b.path(), "second")] {
+        let tr = open_elsewhere(fed.path(), "tr-jgk", data);
+        history(&tr, reason);
+        signed.push(tr.store.checkpoint(&tr.key, t("08:30:00")).unwrap());
+    }
+    let tr_key = key(fed.path(), "tr-jgk").public_key();
+    let c0 = verify_checkpoint(&signed[0], |_| Some(tr_key)).unwrap();
+    let c1 = verify_checkpoint(&signed[1], |_| Some(tr_key)).unwrap();
+    assert_eq!(c0.count, c1.count);
+    assert_ne!(c0.head, c1.head);
+    assert_eq!(
+        gr.store.keep_partner_checkpoint(&c0, &signed[0]).unwrap(),
+        accord_node::store::Kept::New
+    );
+    assert!(matches!(
+        gr.store.keep_partner_checkpoint(&c1, &signed[1]).unwrap(),
+        accord_node::store::Kept::Forked { .. }
+    ));
+    let out = fed.path().join("audit-gr");
+    export_to(&gr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert_eq!(
+        report.problems,
+        vec![AuditProblem::PartnerFork {
+            agency: agency("TR-JGK"),
+            count: c0.count,
+            first_file: "partner-checkpoints.txt".into(),
+            first: 1,
+            file: "partner-forks.txt".into(),
+            line: 1,
+        }],
+        "{report}"
+    );
+}
+
+#[test]
+fn a_send_of_a_category_its_agreement_does_not_permit_is_named() {
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    // TR-BG-2026 permits no vessel records
+    let sent = SentContent {
+        category: accord_protocol::Category::Vessel,
+        ..alert_content("2026-11-28T09:55:00Z")
+    };
+    tr.store
+        .audit(
+            ts("2026-11-28T09:56:00Z"),
+            vec![AuditEvent::Send {
+                record: RecordId::from_bytes([7; 32]),
+                agreement: agreement("TR-BG-2026"),
+                originator: agency("TR-JGK"),
+                to: agency("BG-GDBP"),
+                content: Some(sent),
+            }],
+        )
+        .unwrap();
+    let out = fed.path().join("audit");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert!(
+        matches!(&report.problems[..], [AuditProblem::SendNotAllowed { line: 12, index: 11, record, agreement: a, reason }]
+            if *record == RecordId::from_bytes([7; 32]) && a.as_str() == "TR-BG-2026"
+                && reason.contains("does not permit category vessel")),
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("line 12 (entry 11, send)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_send_under_an_agreement_without_every_members_signature_fails() {
+    let (_fed, out) = exported();
+    // the export without PK-FIA's signature of QUAD-2026
+    let bad = tampered(&out, "agreements/QUAD-2026.toml.sigs", |l| {
+        l.retain(|line| !line.starts_with("PK-FIA"));
+    });
+    refresh_manifest(&bad);
+    let report = verify_alone(&bad);
+    assert!(
+        report.problems.iter().all(|p| matches!(p,
+            AuditProblem::SendNotAllowed { reason, .. } if reason.contains("by PK-FIA"))),
+        "{report}"
+    );
+    assert_eq!(report.problems.len(), 2, "one per send entry: {report}");
+}
+
+#[test]
+fn a_partners_key_change_is_logged_and_receipts_verify_with_the_key_of_their_time() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let mut tr = open(fed.path(), "tr-jgk");
+    let gr = open(fed.path(), "gr-hcg");
+    start_entries(&tr, t("08:00:00"));
+    let r1 = publish(&tr, "QUAD-2026", "Before GR-HCG's new key.", t("08:10:00"));
+    send_and_deliver(&tr, &gr, r1, "QUAD-2026", t("08:11:00"));
+    // GR-HCG rotates; TR-JGK's operator enters its new key
+    let gr_new = Node {
+        key: SecretKey::from_seed(&[88; 32]),
+        ..gr
+    };
+    tr.cfg
+        .agencies
+        .get_mut(&agency("GR-HCG"))
+        .unwrap()
+        .public_key = gr_new.key.public_key();
+    accord_node::audit::log_configuration(&tr.store, &tr.cfg, t("09:00:00")).unwrap();
+    let r2 = publish(&tr, "QUAD-2026", "After.", t("09:10:00"));
+    send_and_deliver(&tr, &gr_new, r2, "QUAD-2026", t("09:11:00"));
+    let configs = tr
+        .store
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter(|b| {
+            matches!(
+                AuditEntry::decode(b).unwrap().event,
+                AuditEvent::Config { .. }
+            )
+        })
+        .count();
+    assert_eq!(configs, 2, "the partner's key change is a config entry");
+    let out = fed.path().join("audit-tr");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.receipts, 2);
+}
+
+#[test]
+fn inserting_a_made_up_entry_is_named() {
+    // not a copy: a new entry written by the rules (canonical, the right index, the `prev` of
+    // the entry before it), slipped in before the real entry 5
+    let (_fed, out) = exported();
+    let lines = log_lines(&out);
+    let before = AuditEntry::decode(lines[4].as_bytes()).unwrap();
+    let made_up = AuditEntry {
+        agency: agency("TR-JGK"),
+        index: 5,
+        prev: entry_hash(lines[4].as_bytes()),
+        time: before.time,
+        event: AuditEvent::Reject {
+            from: agency("IR-FARAJA"),
+            code: 2,
+            reason: "a refusal that never happened".into(),
+        },
+    }
+    .encode()
+    .unwrap();
+    let made_up = String::from_utf8(made_up).unwrap();
+    assert!(!lines.contains(&made_up));
+    let bad = tampered(&out, "log.jsonl", |l| l.insert(5, made_up.clone()));
+    let report = verify_alone(&bad);
+    // the made-up entry breaks the link from the real entry 6, and the real entry 5 is a
+    // second entry 5
+    assert!(
+        matches!(
+            first(&report),
+            AuditProblem::Altered {
+                line: 6,
+                index: 5,
+                next_index: 6,
+                ..
+            }
+        ),
+        "{report}"
+    );
+    assert!(
+        report.problems.contains(&AuditProblem::Inserted {
+            line: 7,
+            index: 5,
+            first: 6,
+            copy: false,
+        }),
+        "{report}"
+    );
 }

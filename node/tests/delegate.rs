@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use accord_protocol::audit::{Digest32, Signed};
+use accord_protocol::audit::{AuditEntry, AuditEvent, Digest32, Signed};
 use accord_protocol::delegation::{certificate_id, verify_certificate, verify_revocation};
 use accord_protocol::{
     AgencyId, KeyDirectory, PublicKey, SecretKey, Seq, Timestamp, VerifyError, verify,
@@ -18,6 +18,17 @@ fn accord(args: &[&str]) -> std::process::Output {
         .env_remove("RUST_LOG")
         .output()
         .unwrap()
+}
+
+/// The events of TR-JGK's audit log (its node is stopped).
+fn audit_log(fed: &std::path::Path) -> Vec<AuditEvent> {
+    let store = accord_node::store::Store::open(&fed.join("tr-jgk/data")).unwrap();
+    store
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .map(|b| AuditEntry::decode(b).unwrap().event)
+        .collect()
 }
 
 fn text(o: &std::process::Output) -> String {
@@ -263,6 +274,20 @@ fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
         cert.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
+    // issuing it is an audit entry naming the certificate and the delegated key
+    let issued = Signed::from_line(std::fs::read_to_string(&cert).unwrap().trim()).unwrap();
+    let delegations: Vec<AuditEvent> = audit_log(f)
+        .into_iter()
+        .filter(|e| matches!(e, AuditEvent::Delegation { .. }))
+        .collect();
+    assert_eq!(delegations.len(), 1, "{delegations:?}");
+    assert!(
+        matches!(&delegations[0], AuditEvent::Delegation { certificate, delegate, agreements, .. }
+            if *certificate == certificate_id(&issued)
+                && *delegate == officer.public_key()
+                && agreements.iter().map(|a| a.as_str()).collect::<Vec<_>>() == ["TR-BG-2026"]),
+        "{delegations:?}"
+    );
 
     // the officer writes complete records (the seq is the officer's own stream's) and signs them
     let write = |name: &str, category: &str| {
@@ -308,6 +333,12 @@ fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
         "{}",
         text(&o)
     );
+    // the stopped node's refusal is in its audit log, as a running node's would be
+    let rejects: Vec<AuditEvent> = audit_log(f)
+        .into_iter()
+        .filter(|e| matches!(e, AuditEvent::Reject { reason, .. } if reason.contains("category financial is outside the delegation")))
+        .collect();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
 
     // `show` says who signed it, and after a later revocation that it stays valid
     let id = text(&accord(&[

@@ -16,6 +16,7 @@ use crate::ids::{AgencyId, AgreementId, RecordId, Seq};
 use crate::keys::{PublicKey, SecretKey};
 use crate::time::Timestamp;
 use crate::verify::verify_strict_raw;
+use crate::vocab::{Category, HandlingCode, VictimPurpose};
 
 /// Domain tag of log entry hashes.
 pub const AUDIT_DOMAIN: &[u8] = b"accord/audit/v1\0";
@@ -86,6 +87,10 @@ pub enum AuditEvent {
         originator: AgencyId,
         /// The peer.
         to: AgencyId,
+        /// What the agreement's send policy is checked against (absent in entries written
+        /// before accord logged it; `accord audit verify` fails such an entry as unchecked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<SentContent>,
     },
     /// A peer acknowledged a record with a signed receipt.
     Delivered {
@@ -154,6 +159,10 @@ pub enum AuditEvent {
         agreements: Vec<(AgreementId, Digest32)>,
         /// The known agencies.
         agencies: Vec<AgencyId>,
+        /// The known agencies' registered keys, so a partner's key change is logged too
+        /// (absent in entries written before accord logged them).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        keys: std::collections::BTreeMap<AgencyId, PublicKey>,
     },
     /// The node's agency key (on first start and when it changes).
     Key {
@@ -185,6 +194,19 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<AgencyId>,
     },
+    /// This agency issued a delegation certificate to a liaison officer's key.
+    Delegation {
+        /// The certificate's id (SHA-256 over its domain tag and bytes).
+        certificate: Digest32,
+        /// The delegated key.
+        delegate: PublicKey,
+        /// The agreements it may sign records under.
+        agreements: Vec<AgreementId>,
+        /// First moment a record it signs may be created.
+        valid_from: Timestamp,
+        /// Last moment a record it signs may be created.
+        valid_until: Timestamp,
+    },
     /// Two different records claimed one (agreement, originator, seq).
     Equivocation {
         /// The record offered second (kept as evidence).
@@ -194,6 +216,43 @@ pub enum AuditEvent {
         /// Who offered it.
         from: AgencyId,
     },
+}
+
+/// The fields of a sent record that its agreement's send policy decides on, carried in the
+/// `send` entry so an auditor checks the policy without the record itself (which may since
+/// have been purged, and whose content an audit export does not disclose).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentContent {
+    /// The record's category.
+    pub category: Category,
+    /// Its handling code.
+    pub handling: HandlingCode,
+    /// When it was created (the agreement's retention runs from it).
+    pub created: Timestamp,
+    /// When it expires, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// Whether it holds victim-identifying data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub victim_data: bool,
+    /// The purpose it states for victim data, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victim_purpose: Option<VictimPurpose>,
+}
+
+impl SentContent {
+    /// The policy fields of `record`.
+    pub fn of(record: &crate::Record) -> Self {
+        Self {
+            category: record.category,
+            handling: record.handling,
+            created: record.created,
+            expires: record.expires,
+            victim_data: record.has_victim_identifying_data(),
+            victim_purpose: record.victim_data_purpose,
+        }
+    }
 }
 
 /// One log entry.

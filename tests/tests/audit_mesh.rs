@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_node::audit::{export, verify_export};
+use accord_node::net::NodeEvent;
 use accord_node::store::Store;
 use accord_protocol::audit::{AuditEntry, AuditEvent, Checkpoint, Signed, sha256, verify_receipt};
 use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId};
@@ -71,6 +72,11 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
     for a in QUAD {
         nodes.push(TestNode::start(load(dir.path(), a)).await);
     }
+    // every record each node hands to the network, drained after the run: the attempts
+    let mut sent_events: Vec<(AgencyId, _)> = nodes
+        .iter()
+        .map(|n| (n.agency.clone(), n.handle.subscribe()))
+        .collect();
     let refs: Vec<&TestNode> = nodes.iter().collect();
     connect_all(&refs).await;
     let by = |a: &str| nodes.iter().find(|n| n.agency == agency(a)).unwrap();
@@ -146,6 +152,24 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
     for n in nodes {
         n.stop().await;
     }
+    // (sender, record, recipient) -> records handed to the network
+    let mut attempts: BTreeMap<(AgencyId, RecordId, AgencyId), usize> = BTreeMap::new();
+    for (a, rx) in &mut sent_events {
+        loop {
+            match rx.try_recv() {
+                Ok(NodeEvent::Sent { to, records }) => {
+                    for r in records {
+                        *attempts.entry((a.clone(), r, to.clone())).or_default() += 1;
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                    panic!("{a}: {n} events lost; the attempts cannot be counted")
+                }
+                Err(_) => break,
+            }
+        }
+    }
 
     // every node's audit export, taken from its store after the run
     let out = tempfile::tempdir().unwrap();
@@ -207,18 +231,56 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
             (a.clone(), r)
         })
         .collect();
-    let sends: BTreeMap<AgencyId, BTreeSet<(RecordId, AgencyId)>> = exports
+    // (record, recipient) -> how many send entries, per node
+    let send_counts: BTreeMap<AgencyId, BTreeMap<(RecordId, AgencyId), usize>> = exports
         .iter()
         .map(|(a, e)| {
-            let s = of(e)
-                .into_iter()
-                .filter_map(|ev| match ev {
-                    AuditEvent::Send { record, to, .. } => Some((record, to)),
-                    _ => None,
-                })
-                .collect();
-            (a.clone(), s)
+            let mut counts: BTreeMap<(RecordId, AgencyId), usize> = BTreeMap::new();
+            for ev in of(e) {
+                if let AuditEvent::Send {
+                    record,
+                    to,
+                    agreement,
+                    ..
+                } = ev
+                {
+                    assert_eq!(
+                        published[&record].1, agreement,
+                        "{a}: a send entry of {record} names another agreement"
+                    );
+                    *counts.entry((record, to)).or_default() += 1;
+                }
+            }
+            (a.clone(), counts)
         })
+        .collect();
+    // every send entry is one record handed to the network, and each was logged: per pair,
+    // 1 <= entries <= attempts (a retry repeats a pair, never adds one)
+    for (a, counts) in &send_counts {
+        for ((record, to), n) in counts {
+            let tried = attempts
+                .get(&(a.clone(), *record, to.clone()))
+                .copied()
+                .unwrap_or(0);
+            assert!(
+                (1..=tried).contains(n),
+                "{a}: {n} send entries of {record} to {to}, {tried} attempts"
+            );
+        }
+        let attempted: usize = attempts
+            .iter()
+            .filter(|((s, _, _), _)| s == a)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(
+            counts.values().sum::<usize>(),
+            attempted,
+            "{a}: send entries against records handed to the network"
+        );
+    }
+    let sends: BTreeMap<AgencyId, BTreeSet<(RecordId, AgencyId)>> = send_counts
+        .iter()
+        .map(|(a, c)| (a.clone(), c.keys().cloned().collect()))
         .collect();
 
     for (o, e) in &exports {
@@ -244,8 +306,14 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
                     record,
                     to,
                     receipt,
-                    ..
-                } => Some((*record, to.clone(), *receipt)),
+                    agreement,
+                } => {
+                    assert_eq!(
+                        &published[record].1, agreement,
+                        "{o}: the delivered entry of {record} names another agreement"
+                    );
+                    Some((*record, to.clone(), *receipt))
+                }
                 _ => None,
             })
             .collect();
@@ -286,6 +354,18 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
             assert_eq!(matching.len(), 1, "{o}: receipt of {record} by {m}");
             let receipt = verify_receipt(matching[0], key_of).unwrap();
             assert_eq!((&receipt.record, &receipt.receiver), (record, m));
+            // the agreement the receiver signed for is the one every entry of the record names
+            assert_eq!(
+                receipt.agreement, published[record].1,
+                "{o}: the receipt of {record} by {m} names another agreement"
+            );
+            assert!(
+                exports[m].entries.iter().any(|x| matches!(&x.event,
+                    AuditEvent::Receive { record: r, agreement, .. }
+                        if r == record && *agreement == receipt.agreement)),
+                "{m}: no receive entry of {record} under {}",
+                receipt.agreement
+            );
             // and the receiver's log received it, exactly once, from a node whose log sent it
             let got: Vec<&AgencyId> = receives[m]
                 .iter()
@@ -323,4 +403,60 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
             assert!(members(agreement).contains(to), "{a} sent {record} to {to}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_entry_is_durable_before_its_record_leaves_the_node() {
+    // the network hands a record on only after a flush covered its send entry, so a crash
+    // after that moment cannot lose the entry of a record a partner may hold
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let bg = TestNode::start(load(dir.path(), "bg-gdbp")).await;
+    let mut tr_events = tr.handle.subscribe();
+    connect_all(&[&tr, &bg]).await;
+    let mut published = BTreeSet::new();
+    for i in 0..5 {
+        published.insert(
+            tr.publish(&draft("TR-BG-2026", "route", "H2", &format!("durable {i}")))
+                .await,
+        );
+    }
+    let mut left = BTreeSet::new();
+    let mut seen: BTreeMap<(RecordId, AgencyId), usize> = BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while left != published {
+        let ev = tokio::time::timeout_at(deadline, tr_events.recv())
+            .await
+            .expect("timed out waiting for the records to leave")
+            .unwrap();
+        let NodeEvent::Sent { to, records } = ev else {
+            continue;
+        };
+        // checked at once, before anything else runs on the store: the entries naming these
+        // records are below the durable count
+        let store = tr.handle.store();
+        let durable = store.durable_audit_count();
+        let entries = store.audit_entries().unwrap();
+        for r in &records {
+            // the k-th time r leaves for `to` is named by its k-th send entry to `to`
+            let k = seen.entry((*r, to.clone())).or_insert(0usize);
+            *k += 1;
+            let indexes: Vec<u64> = entries
+                .iter()
+                .map(|b| AuditEntry::decode(b).unwrap())
+                .filter(|e| matches!(&e.event, AuditEvent::Send { record, to: t, .. } if record == r && *t == to))
+                .map(|e| e.index)
+                .collect();
+            let index = *indexes
+                .get(*k - 1)
+                .unwrap_or_else(|| panic!("{r} left for {to} without a send entry"));
+            assert!(
+                index < durable,
+                "the send entry {index} of {r} was not durable (durable up to {durable}) when it left"
+            );
+            left.insert(*r);
+        }
+    }
+    tr.stop().await;
+    bg.stop().await;
 }

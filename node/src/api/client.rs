@@ -264,6 +264,32 @@ impl Client {
         }
     }
 
+    /// `POST /v1/audit/checkpoint`: the running node signs its audit log's head; returns the
+    /// signed checkpoint.
+    pub fn checkpoint(&self) -> Result<accord_protocol::audit::Signed, ClientError> {
+        let res = self
+            .agent
+            .post(self.url("/v1/audit/checkpoint"))
+            .header("Authorization", self.bearer())
+            .send_empty();
+        match self.answer(res)? {
+            (201, body) => {
+                let v: serde_json::Value = self.decode(&body)?;
+                let line = v
+                    .get("line")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("");
+                accord_protocol::audit::Signed::from_line(line).map_err(|e| {
+                    ClientError::BadAnswer {
+                        addr: self.addr,
+                        reason: format!("not a signed checkpoint: {e}"),
+                    }
+                })
+            }
+            (status, body) => Err(self.failure(status, &body)),
+        }
+    }
+
     /// `GET /v1/records?…`: the records matching the filters.
     pub fn query(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
         let res = self

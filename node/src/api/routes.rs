@@ -52,6 +52,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/v1/revocations",
             post(revocation).layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
         )
+        .route("/v1/audit/checkpoint", post(checkpoint))
         .route("/v1/peers", get(peers))
         .route("/v1/status", get(status))
         .fallback(not_found)
@@ -262,6 +263,29 @@ fn lookup(store: &Store, text: &str) -> Response {
             Err(e) => internal(&e),
         },
         Err(e) => internal(&e),
+    }
+}
+
+/// `POST /v1/audit/checkpoint`: sign a checkpoint of the audit log's head now.
+async fn checkpoint(State(shared): AppState) -> Response {
+    match shared.handle.checkpoint(clock::now()).await {
+        Ok(signed) => {
+            let c: Option<accord_protocol::audit::Checkpoint> =
+                serde_json::from_slice(&signed.bytes).ok();
+            tracing::info!(
+                count = c.as_ref().map(|c| c.count),
+                "audit checkpoint signed through the API"
+            );
+            (
+                StatusCode::CREATED,
+                Json(json!({ "checkpoint": c, "line": signed.to_line() })),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audit checkpoint through the API failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
     }
 }
 

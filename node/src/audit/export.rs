@@ -13,8 +13,8 @@ use accord_protocol::{AgencyId, SecretKey, Timestamp};
 use thiserror::Error;
 
 use super::{
-    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEYS, LOG, MANIFEST, Manifest,
-    ManifestFile, PARTNER_CHECKPOINTS, RECEIPTS,
+    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEY_HISTORY, KEYS, LOG, MANIFEST,
+    Manifest, ManifestFile, PARTNER_CHECKPOINTS, PARTNER_FORKS, RECEIPTS,
 };
 use crate::store::{Store, StoreError};
 
@@ -76,6 +76,8 @@ pub struct ExportSummary {
     pub own_checkpoints: usize,
     /// Partners' checkpoints written.
     pub partner_checkpoints: usize,
+    /// Partners' conflicting checkpoints written (fork evidence).
+    pub partner_forks: usize,
     /// Receipts written.
     pub receipts: usize,
     /// Agreement files written.
@@ -87,13 +89,15 @@ impl std::fmt::Display for ExportSummary {
         write!(
             f,
             "exported the audit log of {} to {}: {} entries, head {}; {} own checkpoint(s), \
-             {} partner checkpoint(s), {} receipt(s), {} agreement file(s)",
+             {} partner checkpoint(s), {} conflicting partner checkpoint(s), {} receipt(s), {} \
+             agreement file(s)",
             self.agency,
             self.dir.display(),
             self.entries,
             self.head,
             self.own_checkpoints,
             self.partner_checkpoints,
+            self.partner_forks,
             self.receipts,
             self.agreements
         )
@@ -134,7 +138,14 @@ pub fn export(
         .filter(|s| delivered.contains(&sha256(&s.bytes)))
         .collect();
     let partners = store.partner_checkpoints()?;
+    let forks = store.checkpoint_forks()?;
     let keys = crate::publish::directory(cfg, key);
+    let decoded: Vec<AuditEntry> = entries
+        .iter()
+        .map(|b| AuditEntry::decode(b))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ExportError::Inconsistent(format!("an entry does not decode: {e}")))?;
+    let history = super::history_of(&cfg.agency, &decoded);
 
     let mut files = Vec::new();
     let mut log = Vec::new();
@@ -150,12 +161,46 @@ pub fn export(
     write_file(out, LOG, &log, &mut files)?;
     write_file(out, CHECKPOINTS, &lines(&own), &mut files)?;
     write_file(out, PARTNER_CHECKPOINTS, &lines(&partners), &mut files)?;
+    write_file(out, PARTNER_FORKS, &lines(&forks), &mut files)?;
     write_file(out, RECEIPTS, &lines(&receipts), &mut files)?;
     let keys_json = serde_json::to_vec_pretty(&keys)
         .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
     write_file(out, KEYS, &[keys_json, b"\n".to_vec()].concat(), &mut files)?;
+    let history_json = serde_json::to_vec_pretty(&history)
+        .map_err(|e| ExportError::Inconsistent(format!("key history: {e}")))?;
+    write_file(
+        out,
+        KEY_HISTORY,
+        &[history_json, b"\n".to_vec()].concat(),
+        &mut files,
+    )?;
     for (id, bytes) in &agreements {
         write_file(out, &format!("{AGREEMENTS}/{id}.toml"), bytes, &mut files)?;
+        // every member's signature held: verified ones, the signature file's lines and those
+        // collected from members (the verifier checks each)
+        let Some(a) = cfg.agreements.values().find(|a| a.id.as_str() == id) else {
+            continue;
+        };
+        let mut held: BTreeSet<(AgencyId, [u8; 64])> =
+            a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect();
+        held.extend(
+            a.signature_lines
+                .iter()
+                .map(|l| (l.agency.clone(), l.signature)),
+        );
+        held.extend(store.agreement_signatures(&a.hash)?);
+        if !held.is_empty() {
+            let sigs: String = held
+                .iter()
+                .map(|(m, s)| accord_protocol::agreement::signature_line(m, s))
+                .collect();
+            write_file(
+                out,
+                &format!("{AGREEMENTS}/{id}.toml.sigs"),
+                sigs.as_bytes(),
+                &mut files,
+            )?;
+        }
     }
     let manifest = Manifest {
         format: EXPORT_FORMAT.into(),
@@ -177,6 +222,7 @@ pub fn export(
         checkpoint,
         own_checkpoints: own.len(),
         partner_checkpoints: partners.len(),
+        partner_forks: forks.len(),
         receipts: receipts.len(),
         agreements: agreements.len(),
     })

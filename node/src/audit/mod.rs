@@ -11,9 +11,12 @@
 //! | `log.jsonl` | one entry's exact canonical bytes per line, index 0 first |
 //! | `checkpoints.txt` | the node's own signed checkpoints, one `Signed::to_line` per line |
 //! | `partner-checkpoints.txt` | other agencies' signed checkpoints the node keeps |
+//! | `partner-forks.txt` | partners' checkpoints that conflict with one held for the same count |
 //! | `receipts.txt` | receipts other agencies signed for records this node pushed |
 //! | `keys.json` | agency → `ed25519:…`, the node's own and every agency it knows |
+//! | `key-history.json` | agency → its keys, each with the log entry from which it is in force |
 //! | `agreements/<ID>.toml` | the exact bytes of each agreement file the node is party to |
+//! | `agreements/<ID>.toml.sigs` | the members' signatures of it that the node holds |
 //!
 //! - [`export`] writes one from a store (after signing a fresh checkpoint of the head);
 //! - [`verify_export`] checks one, optionally against partners' exports, and returns an
@@ -21,11 +24,13 @@
 
 mod chain;
 mod export;
+mod keys;
 mod partners;
 mod report;
 mod verify;
 
 pub use export::{ExportError, ExportSummary, checkpoint, export};
+pub use keys::{KeyHistory, KeyPeriod, history_of};
 pub use report::{AuditNote, AuditProblem, AuditReport, PartnerSummary};
 pub use verify::verify_export;
 
@@ -41,6 +46,10 @@ pub const LOG: &str = "log.jsonl";
 pub const CHECKPOINTS: &str = "checkpoints.txt";
 /// The partners' checkpoints' file name.
 pub const PARTNER_CHECKPOINTS: &str = "partner-checkpoints.txt";
+/// The file of partners' conflicting checkpoints (fork evidence).
+pub const PARTNER_FORKS: &str = "partner-forks.txt";
+/// The key history's file name.
+pub const KEY_HISTORY: &str = "key-history.json";
 /// The receipts' file name.
 pub const RECEIPTS: &str = "receipts.txt";
 /// The keys' file name.
@@ -50,7 +59,7 @@ pub const AGREEMENTS: &str = "agreements";
 /// The manifest's `format`.
 pub const EXPORT_FORMAT: &str = "accord-audit-export";
 /// The export format version written and read.
-pub const EXPORT_VERSION: u32 = 1;
+pub const EXPORT_VERSION: u32 = 2;
 
 /// `manifest.json`: what the export claims. It is not signed; the checkpoint the export signed
 /// (the last line of `checkpoints.txt`) vouches for `entries` and `head`.
@@ -81,4 +90,40 @@ pub struct ManifestFile {
     pub name: String,
     /// SHA-256 of its bytes.
     pub sha256: Digest32,
+}
+
+/// The `config` entry of a configuration: its agreements with their files' hashes, the known
+/// agencies and their registered keys.
+pub fn config_event(cfg: &accord_config::NodeConfig) -> accord_protocol::audit::AuditEvent {
+    accord_protocol::audit::AuditEvent::Config {
+        agreements: cfg
+            .agreements
+            .values()
+            .map(|a| (a.id.clone(), Digest32(a.hash)))
+            .collect(),
+        agencies: cfg.agencies.keys().cloned().collect(),
+        keys: cfg
+            .agencies
+            .values()
+            .map(|a| (a.id.clone(), a.public_key))
+            .collect(),
+    }
+}
+
+/// Logs what a process acting for the agency takes on from its configuration, each when it is
+/// new: the configuration (agreements, known agencies and their keys) and every signature of
+/// this agency's own on an agreement file (a partner's arrives with its own entry). A node logs
+/// them at start; the offline commands when they open the store.
+pub fn log_configuration(
+    store: &crate::store::Store,
+    cfg: &accord_config::NodeConfig,
+    now: Timestamp,
+) -> Result<(), crate::store::StoreError> {
+    store.audit_config(now, config_event(cfg))?;
+    for a in cfg.agreements.values() {
+        if let Some(sig) = a.signatures.get(&cfg.agency) {
+            store.keep_agreement_signature(now, &a.id, &a.hash, &cfg.agency, &cfg.agency, sig)?;
+        }
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use accord_protocol::audit::{Checkpoint, verify_checkpoint};
 use accord_protocol::{AgencyId, PublicKey};
 
 use super::chain::{Chain, HeadAt};
+use super::keys::Keys;
 use super::report::{AuditNote, AuditProblem, AuditReport, PartnerSummary};
 use super::verify::{read, read_manifest, signed_lines};
 use super::{KEYS, Manifest, PARTNER_CHECKPOINTS};
@@ -17,7 +18,7 @@ pub(super) fn check_partner(
     dir: &Path,
     manifest: &Manifest,
     chain: &Chain,
-    keys: &BTreeMap<AgencyId, PublicKey>,
+    keys: &Keys<'_>,
     r: &mut AuditReport,
 ) -> PartnerSummary {
     let mut summary = PartnerSummary {
@@ -45,7 +46,7 @@ pub(super) fn check_partner(
         )));
         return summary;
     }
-    let Some(key) = keys.get(agency).copied() else {
+    let Some(key) = keys.listed.get(agency).copied() else {
         r.problems
             .push(fail(format!("keys.json holds no key for {agency}")));
         return summary;
@@ -72,7 +73,9 @@ pub(super) fn check_partner(
         if c.agency != *agency {
             continue;
         }
-        match verify_checkpoint(&s, |_| Some(key)) {
+        // signed with the key of the latest `key` entry among the entries it counts
+        let in_force = keys.at_index(agency, c.count).unwrap_or(key);
+        match verify_checkpoint(&s, |_| Some(in_force)) {
             Ok(c) => held.push(c),
             Err(e) => r.problems.push(fail(format!(
                 "{PARTNER_CHECKPOINTS} line {line}: a checkpoint of {agency} that does not \

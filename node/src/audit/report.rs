@@ -225,7 +225,7 @@ pub enum AuditProblem {
     },
     /// Two checkpoints of one agency with one count and different heads.
     #[error(
-        "partner-checkpoints.txt lines {first} and {line}: {agency} signed two different heads \
+        "{first_file} line {first} and {file} line {line}: {agency} signed two different heads \
          for {count} entries: its log forked"
     )]
     PartnerFork {
@@ -233,9 +233,13 @@ pub enum AuditProblem {
         agency: AgencyId,
         /// The count.
         count: u64,
-        /// The first line.
+        /// The file of the first checkpoint.
+        first_file: String,
+        /// Its line.
         first: usize,
-        /// The second line.
+        /// The file of the second (partner-checkpoints.txt or partner-forks.txt).
+        file: String,
+        /// Its line.
         line: usize,
     },
     /// A partner's export that cannot be used.
@@ -340,6 +344,23 @@ pub enum AuditProblem {
         time: Timestamp,
         /// The agreement.
         agreement: AgreementId,
+    },
+    /// A send entry the agreement's send policy did not allow.
+    #[error(
+        "log.jsonl line {line} (entry {index}, send): record {record} under {agreement} was sent \
+         against the agreement: {reason}"
+    )]
+    SendNotAllowed {
+        /// The line.
+        line: usize,
+        /// The index.
+        index: u64,
+        /// The record.
+        record: RecordId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// Which rule it broke.
+        reason: String,
     },
     /// A receipt line that does not verify.
     #[error("receipts.txt line {line}: {reason}")]
@@ -483,6 +504,8 @@ pub struct AuditReport {
     pub own_checkpoints: usize,
     /// Partner checkpoint lines that verify.
     pub partner_checkpoints: usize,
+    /// Conflicting partner checkpoint lines (partner-forks.txt) that verify.
+    pub partner_forks: usize,
     /// Receipt lines that verify.
     pub receipts: usize,
     /// The agreement files held.
@@ -522,6 +545,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Key { .. } => "key",
         AuditEvent::AgreementSignature { .. } => "agreement-signature",
         AuditEvent::Revocation { .. } => "revocation",
+        AuditEvent::Delegation { .. } => "delegation",
         AuditEvent::Equivocation { .. } => "equivocation",
     }
 }
@@ -562,9 +586,14 @@ impl fmt::Display for AuditReport {
         )?;
         writeln!(
             f,
-            "checkpoints: {} own, {} of partners; receipts: {}; agreements: {}",
+            "checkpoints: {} own, {} of partners{}; receipts: {}; agreements: {}",
             self.own_checkpoints,
             self.partner_checkpoints,
+            if self.partner_forks > 0 {
+                format!(" and {} conflicting with them", self.partner_forks)
+            } else {
+                String::new()
+            },
             self.receipts,
             if self.agreements.is_empty() {
                 "none".to_owned()

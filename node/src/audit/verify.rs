@@ -10,11 +10,12 @@ use accord_protocol::audit::{
 use accord_protocol::{AgencyId, AgreementId, PublicKey};
 
 use super::chain::{self, Chain, HeadAt};
+use super::keys::{KeyHistory, Keys, claims, history_of, verify_checkpoint_with};
 use super::partners::check_partner;
 use super::report::{AuditNote, AuditProblem, AuditReport, kind_name};
 use super::{
-    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEYS, LOG, MANIFEST, Manifest,
-    PARTNER_CHECKPOINTS, RECEIPTS,
+    AGREEMENTS, CHECKPOINTS, EXPORT_FORMAT, EXPORT_VERSION, KEY_HISTORY, KEYS, LOG, MANIFEST,
+    Manifest, PARTNER_CHECKPOINTS, PARTNER_FORKS, RECEIPTS,
 };
 
 /// Verifies the audit export in `dir`, and this agency's checkpoints that the partners'
@@ -25,12 +26,18 @@ use super::{
 ///   first broken place is named as an entry missing, inserted, reordered or altered;
 /// - the end: the manifest's count and head, and every own checkpoint's, against the log (a
 ///   log shorter than a count was truncated); one own checkpoint signs the manifest's head;
-/// - every own and partner checkpoint verifies (strict ed25519) with keys.json; no partner
-///   signed two heads for one count;
+/// - every own and partner checkpoint verifies (strict ed25519) with the key its signer had
+///   when it signed (the key history the log's `key` and `config` entries give, which
+///   key-history.json must repeat; keys.json for agencies the log names no key of); no partner
+///   signed two heads for one count, among the checkpoints kept and the conflicting ones the
+///   node set aside (partner-forks.txt);
 /// - every checkpoint of this agency a partner's export holds agrees with this log: a
 ///   disagreement means this agency rewrote its history;
 /// - every publish, send, delivered and receive entry is allowed by its agreement's exported
-///   file: its parties are members and the agreement was in force at the entry's time;
+///   file: its parties are members and the agreement was in force at the entry's time; a send
+///   entry passes the whole send policy: every member's signature of the file is exported and
+///   verifies, the category, handling code and victim data it states are permitted, the record
+///   had not expired and was within the agreement's retention;
 /// - every receipt verifies with its receiver's key and matches exactly one delivered entry,
 ///   and every delivered entry has its receipt;
 /// - the log's latest key entry names the key keys.json gives the agency;
@@ -45,9 +52,18 @@ pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
         r.head = Some(m.head);
     }
     let agency = manifest.as_ref().map(|m| m.agency.clone());
-    let keys = read_keys(dir, agency.as_ref(), &mut r.problems);
+    let listed = read_keys(dir, agency.as_ref(), &mut r.problems);
     let log = read(dir, LOG, &mut r.problems).unwrap_or_default();
     let mut chain = chain::check(&log, agency.as_ref());
+    let history = match &agency {
+        Some(a) => history_of(a, chain.entries().map(|(_, e)| e)),
+        None => KeyHistory::new(),
+    };
+    check_history_file(dir, &history, &mut r.problems);
+    let keys = Keys {
+        listed: &listed,
+        history: &history,
+    };
     r.lines = chain.lines.len() as u64;
     for (_, e) in chain.entries() {
         *r.kinds.entry(kind_name(&e.event)).or_insert(0) += 1;
@@ -77,9 +93,10 @@ pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
     }
     let agreements = read_agreements(dir, &mut r.problems);
     r.agreements = agreements.keys().cloned().collect();
-    check_entries(&chain, &agreements, &mut r);
+    let signed = read_signatures(dir, &agreements, &keys, &mut r.problems);
+    check_entries(&chain, &agreements, &signed, &mut r);
     check_receipts(dir, &chain, &keys, &mut r);
-    check_key(&chain, agency.as_ref(), &keys, &mut r.problems);
+    check_key(&chain, agency.as_ref(), &listed, &mut r.problems);
     if let Some(m) = &manifest {
         check_files(dir, m, &mut r.problems);
     }
@@ -217,7 +234,7 @@ fn check_own_checkpoints(
     dir: &Path,
     chain: &Chain,
     manifest: Option<&Manifest>,
-    keys: &BTreeMap<AgencyId, PublicKey>,
+    keys: &Keys<'_>,
     r: &mut AuditReport,
 ) {
     let Some(bytes) = read(dir, CHECKPOINTS, &mut r.problems) else {
@@ -233,13 +250,18 @@ fn check_own_checkpoints(
         });
     });
     for (line, s) in lines {
-        let c = match verify_checkpoint(&s, |a| keys.get(a).copied()) {
+        // the key of the latest `key` entry among the entries it counts
+        let key = claims(&s).and_then(|c| keys.at_index(&c.agency, c.count));
+        let c = match verify_checkpoint(&s, |_| key) {
             Ok(c) => c,
             Err(e) => {
                 problems.push(AuditProblem::BadCheckpoint {
                     file: CHECKPOINTS.into(),
                     line,
-                    reason: e.to_string(),
+                    reason: format!(
+                        "{e}, with the key in force for the entries it counts{}",
+                        key.map(|k| format!(" ({k})")).unwrap_or_default()
+                    ),
                 });
                 continue;
             }
@@ -273,61 +295,144 @@ fn check_own_checkpoints(
     r.problems.extend(problems);
 }
 
+/// The partners' checkpoints the node keeps, then the conflicting ones it set aside: each
+/// verifies with a key its signer had at its time; two heads for one count are a fork.
 fn check_partner_checkpoints(
     dir: &Path,
     agency: Option<&AgencyId>,
-    keys: &BTreeMap<AgencyId, PublicKey>,
+    keys: &Keys<'_>,
     r: &mut AuditReport,
 ) {
-    let Some(bytes) = read(dir, PARTNER_CHECKPOINTS, &mut r.problems) else {
-        return;
-    };
     let mut problems = Vec::new();
-    let lines = signed_lines(&bytes, |line, reason| {
-        problems.push(AuditProblem::BadCheckpoint {
-            file: PARTNER_CHECKPOINTS.into(),
-            line,
-            reason,
+    let mut seen: BTreeMap<(AgencyId, u64), (Digest32, String, usize)> = BTreeMap::new();
+    for file in [PARTNER_CHECKPOINTS, PARTNER_FORKS] {
+        let Some(bytes) = read(dir, file, &mut r.problems) else {
+            continue;
+        };
+        let lines = signed_lines(&bytes, |line, reason| {
+            problems.push(AuditProblem::BadCheckpoint {
+                file: file.into(),
+                line,
+                reason,
+            });
         });
-    });
-    let mut seen: BTreeMap<(AgencyId, u64), (Digest32, usize)> = BTreeMap::new();
-    for (line, s) in lines {
-        let c = match verify_checkpoint(&s, |a| keys.get(a).copied()) {
-            Ok(c) => c,
-            Err(e) => {
+        for (line, s) in lines {
+            let candidates = claims(&s)
+                .map(|c| keys.in_force_at(&c.agency, c.time))
+                .unwrap_or_default();
+            let c = match verify_checkpoint_with(&s, &candidates) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(AuditProblem::BadCheckpoint {
+                        file: file.into(),
+                        line,
+                        reason: format!("{e}, with any key its signer had at the time it states"),
+                    });
+                    continue;
+                }
+            };
+            if Some(&c.agency) == agency {
                 problems.push(AuditProblem::BadCheckpoint {
-                    file: PARTNER_CHECKPOINTS.into(),
+                    file: file.into(),
                     line,
-                    reason: e.to_string(),
+                    reason: format!("a checkpoint of {} itself among its partners'", c.agency),
                 });
                 continue;
             }
-        };
-        if Some(&c.agency) == agency {
-            problems.push(AuditProblem::BadCheckpoint {
-                file: PARTNER_CHECKPOINTS.into(),
-                line,
-                reason: format!("a checkpoint of {} itself among its partners'", c.agency),
-            });
-            continue;
-        }
-        r.partner_checkpoints += 1;
-        match seen.get(&(c.agency.clone(), c.count)) {
-            Some((head, first)) if *head != c.head => {
-                problems.push(AuditProblem::PartnerFork {
-                    agency: c.agency.clone(),
-                    count: c.count,
-                    first: *first,
-                    line,
-                });
+            if file == PARTNER_CHECKPOINTS {
+                r.partner_checkpoints += 1;
+            } else {
+                r.partner_forks += 1;
             }
-            Some(_) => {}
-            None => {
-                seen.insert((c.agency.clone(), c.count), (c.head, line));
+            match seen.get(&(c.agency.clone(), c.count)) {
+                Some((head, first_file, first)) if *head != c.head => {
+                    problems.push(AuditProblem::PartnerFork {
+                        agency: c.agency.clone(),
+                        count: c.count,
+                        first_file: first_file.clone(),
+                        first: *first,
+                        file: file.to_owned(),
+                        line,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert((c.agency.clone(), c.count), (c.head, file.to_owned(), line));
+                }
             }
         }
     }
     r.problems.extend(problems);
+}
+
+/// key-history.json must be the history the log's entries give.
+fn check_history_file(dir: &Path, history: &KeyHistory, problems: &mut Vec<AuditProblem>) {
+    let Some(bytes) = read(dir, KEY_HISTORY, problems) else {
+        return;
+    };
+    match serde_json::from_slice::<KeyHistory>(&bytes) {
+        Ok(h) if h == *history => {}
+        Ok(_) => problems.push(AuditProblem::File {
+            file: KEY_HISTORY.into(),
+            reason: "it is not the history of keys the log's `key` and `config` entries give"
+                .into(),
+        }),
+        Err(e) => problems.push(AuditProblem::File {
+            file: KEY_HISTORY.into(),
+            reason: format!("not a key history: {e}"),
+        }),
+    }
+}
+
+/// The members whose signature of each agreement's exported file verifies, from
+/// `agreements/<ID>.toml.sigs` (with any key the member has had).
+fn read_signatures(
+    dir: &Path,
+    agreements: &BTreeMap<AgreementId, Agreement>,
+    keys: &Keys<'_>,
+    problems: &mut Vec<AuditProblem>,
+) -> BTreeMap<AgreementId, BTreeSet<AgencyId>> {
+    let mut out = BTreeMap::new();
+    for (id, a) in agreements {
+        let file = format!("{AGREEMENTS}/{id}.toml.sigs");
+        let signers: &mut BTreeSet<AgencyId> = out.entry(id.clone()).or_default();
+        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else {
+            continue;
+        };
+        let lines = match accord_protocol::agreement::parse_signature_file(&text) {
+            Ok(l) => l,
+            Err(errors) => {
+                problems.push(AuditProblem::File {
+                    file,
+                    reason: errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+                continue;
+            }
+        };
+        for l in lines {
+            let valid = a.is_member(&l.agency)
+                && keys.all(&l.agency).iter().any(|k| {
+                    accord_protocol::agreement::verify_agreement(k, &a.hash, &l.signature)
+                });
+            if valid {
+                signers.insert(l.agency);
+            } else {
+                problems.push(AuditProblem::File {
+                    file: file.clone(),
+                    reason: format!(
+                        "line {}: the signature of {} does not verify for this file with any key \
+                         of {} (or {} is not a member)",
+                        l.line, l.agency, l.agency, l.agency
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Every `agreements/*.toml` of the export, parsed, keyed by id.
@@ -380,6 +485,7 @@ fn read_agreements(
 fn check_entries(
     chain: &Chain,
     agreements: &BTreeMap<AgreementId, Agreement>,
+    signed: &BTreeMap<AgreementId, BTreeSet<AgencyId>>,
     r: &mut AuditReport,
 ) {
     // the agreement hashes of the latest configuration entry, with its line
@@ -464,6 +570,19 @@ fn check_entries(
                 agreement: agreement.clone(),
             });
         }
+        if let AuditEvent::Send {
+            record, content, ..
+        } = &e.event
+            && let Err(reason) = send_policy(a, signed.get(agreement), content.as_ref(), e.time)
+        {
+            r.problems.push(AuditProblem::SendNotAllowed {
+                line,
+                index: e.index,
+                record: *record,
+                agreement: agreement.clone(),
+                reason,
+            });
+        }
         if let Some((logged, config_line)) = config.get(agreement)
             && logged.0 != a.hash
             && noted.insert((agreement.clone(), *logged))
@@ -479,13 +598,84 @@ fn check_entries(
     }
 }
 
+/// The send policy (docs/ARCHITECTURE.md, `may_send`) as far as the entry states the record:
+/// the agreement signed by every member, the category, handling code and victim data
+/// permitted, the record not expired and within the agreement's retention at `time`. Its
+/// membership and validity dates are checked with every entry's.
+fn send_policy(
+    a: &Agreement,
+    signers: Option<&BTreeSet<AgencyId>>,
+    content: Option<&accord_protocol::audit::SentContent>,
+    time: accord_protocol::Timestamp,
+) -> Result<(), String> {
+    let missing: Vec<&str> = a
+        .members
+        .iter()
+        .filter(|m| !signers.is_some_and(|s| s.contains(*m)))
+        .map(AgencyId::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the export holds no valid signature of {} by {}: it was not in effect",
+            a.id,
+            missing.join(", ")
+        ));
+    }
+    let Some(c) = content else {
+        return Err(
+            "the entry does not state the record's category, handling code, dates and victim \
+             data, so the send policy cannot be checked"
+                .into(),
+        );
+    };
+    if !a.permits_category(c.category) {
+        return Err(format!("{} does not permit category {}", a.id, c.category));
+    }
+    if !a.permits_handling(c.handling) {
+        return Err(format!(
+            "handling code {} is more permissive than {} allows ({})",
+            c.handling, a.id, a.most_permissive_handling
+        ));
+    }
+    if c.victim_data {
+        match c.victim_purpose {
+            _ if !a.victim_data.allowed => {
+                return Err(format!(
+                    "the record holds victim-identifying data, which {} does not permit",
+                    a.id
+                ));
+            }
+            None => {
+                return Err(
+                    "the record holds victim-identifying data without a stated purpose".into(),
+                );
+            }
+            Some(p) if !a.victim_data.permits(p) => {
+                return Err(format!(
+                    "{} does not permit victim data for the purpose {p}",
+                    a.id
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(expires) = c.expires
+        && expires <= time
+    {
+        return Err(format!("the record expired at {expires}"));
+    }
+    let until = c.created.plus_secs(i64::from(a.retention_days) * 86_400);
+    if time > until {
+        return Err(format!(
+            "the record, created {}, was past {}'s retention of {} days (until {until})",
+            c.created, a.id, a.retention_days
+        ));
+    }
+    Ok(())
+}
+
 /// Receipts against `delivered` entries, both ways.
-fn check_receipts(
-    dir: &Path,
-    chain: &Chain,
-    keys: &BTreeMap<AgencyId, PublicKey>,
-    r: &mut AuditReport,
-) {
+fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut AuditReport) {
     let Some(bytes) = read(dir, RECEIPTS, &mut r.problems) else {
         return;
     };
@@ -501,18 +691,39 @@ fn check_receipts(
     // is reported once, as such)
     let present: BTreeSet<Digest32> = lines.iter().map(|(_, s)| sha256(&s.bytes)).collect();
     for (line, s) in &lines {
-        let receipt = match verify_receipt(s, |a| keys.get(a).copied()) {
+        // the receiver's key as the log knew it when the receipt arrived: at its `delivered`
+        // entry (any key the receiver has had, for a receipt no entry names)
+        let hash = sha256(&s.bytes);
+        let at = delivered.iter().find_map(|(_, e)| match &e.event {
+            AuditEvent::Delivered { receipt: h, .. } if *h == hash => Some(e.index),
+            _ => None,
+        });
+        let receiver = serde_json::from_slice::<accord_protocol::audit::Receipt>(&s.bytes)
+            .ok()
+            .map(|r| r.receiver);
+        let candidates: Vec<PublicKey> = match (&receiver, at) {
+            (Some(a), Some(i)) => keys.at_index(a, i).into_iter().collect(),
+            (Some(a), None) => keys.all(a),
+            _ => Vec::new(),
+        };
+        let mut result = verify_receipt(s, |_| None);
+        for k in &candidates {
+            result = verify_receipt(s, |_| Some(*k));
+            if result.is_ok() {
+                break;
+            }
+        }
+        let receipt = match result {
             Ok(receipt) => receipt,
             Err(e) => {
                 problems.push(AuditProblem::BadReceipt {
                     line: *line,
-                    reason: e.to_string(),
+                    reason: format!("{e}, with the receiver's key in force when it arrived"),
                 });
                 continue;
             }
         };
         r.receipts += 1;
-        let hash = sha256(&s.bytes);
         let entries: Vec<u64> = delivered
             .iter()
             .filter(|(_, e)| {
@@ -613,7 +824,15 @@ fn check_files(dir: &Path, m: &Manifest, problems: &mut Vec<AuditProblem>) {
             }
         }
     }
-    for name in [LOG, CHECKPOINTS, PARTNER_CHECKPOINTS, RECEIPTS, KEYS] {
+    for name in [
+        LOG,
+        CHECKPOINTS,
+        PARTNER_CHECKPOINTS,
+        PARTNER_FORKS,
+        RECEIPTS,
+        KEYS,
+        KEY_HISTORY,
+    ] {
         if !listed.contains(name) {
             problems.push(AuditProblem::File {
                 file: MANIFEST.into(),

@@ -117,6 +117,18 @@ pub fn sign(
             a.id
         ),
     }
+    // the node's audit log takes the signature (and the key that made it) now when its store
+    // is free; a running node logs it when it next starts
+    if let Some(config) = config {
+        match super::node::Node::open(config) {
+            Ok(node) => {
+                node.key()?;
+            }
+            Err(_) => println!(
+                "the node's store is in use: the node logs this signature when it next starts"
+            ),
+        }
+    }
     let text = std::fs::read_to_string(&sig_path).unwrap_or_default();
     let present: Vec<AgencyId> = parse_signature_file(&text)
         .map(|lines| lines.into_iter().map(|l| l.agency).collect())

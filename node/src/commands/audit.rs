@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::node::{Node, now};
+use accord_protocol::audit::Checkpoint;
+
+use super::node::{Node, Opened, now};
 use crate::Refused;
 use crate::audit::{self, verify_export};
 use crate::cli::AuditCommand;
@@ -56,13 +58,28 @@ fn verify(dir: &Path, partners: &[PathBuf]) -> Result<()> {
     }
 }
 
-/// Signs the head now and prints the checkpoint.
+/// Signs the head now and prints the checkpoint: in the store when no node runs, else by the
+/// running node through its API (which passes it to the members at once).
 fn checkpoint(config: &Path) -> Result<()> {
-    let node = open(config)?;
-    let key = node.key()?;
-    let (c, signed) = audit::checkpoint(&node.store, &node.cfg, &key, now()?)?;
+    let (c, signed, through) = match Node::open_or_api(config)? {
+        Opened::Local(node) => {
+            let key = node.key()?;
+            let (c, signed) = audit::checkpoint(&node.store, &node.cfg, &key, now()?)?;
+            (c, signed, "")
+        }
+        Opened::Api(node) => {
+            let signed = node
+                .client
+                .checkpoint()
+                .map_err(|e| node.fail("audit checkpoint", e))?;
+            let c: Checkpoint = serde_json::from_slice(&signed.bytes).map_err(|e| {
+                anyhow::anyhow!("the node answered a checkpoint that does not read: {e}")
+            })?;
+            (c, signed, " (by the running node)")
+        }
+    };
     println!(
-        "checkpoint of {}: {} entries, head {}, signed at {}",
+        "checkpoint of {}: {} entries, head {}, signed at {}{through}",
         c.agency, c.count, c.head, c.time
     );
     println!("{}", signed.to_line());

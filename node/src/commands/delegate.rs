@@ -26,11 +26,22 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             until,
             out,
         } => {
-            let cfg = load(&config)?;
-            let key = files::read_key(&cfg.key_file)?;
+            // the store first: a certificate is issued only with its audit entry, so the node
+            // must be stopped
+            let node = Node::open(&config).map_err(|e| {
+                e.context("issuing a certificate needs the node's store for its audit entry; stop `accord run` first")
+            })?;
+            let cfg = &node.cfg;
+            let key = node.key()?;
             let now = now()?;
+            if out.exists() {
+                return Err(refuse(
+                    "delegate issue",
+                    format!("{} exists; choose a new file", out.display()),
+                ));
+            }
             let d = delegation(
-                &cfg,
+                cfg,
                 &Request {
                     delegate_key: &delegate_key,
                     holder: &holder,
@@ -44,15 +55,10 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             )
             .map_err(|e| refuse("delegate issue", e))?;
             let cert = issue(&d, &key).map_err(|e| refuse("delegate issue", e))?;
+            // kept (for `delegate list`) with its audit entry, then handed out
+            node.store
+                .keep_certificate(now, &certificate_id(&cert), &cert, &d)?;
             files::create_new(&out, format!("{}\n", cert.to_line()).as_bytes())?;
-            // kept for `delegate list`; the store is the node's, so only while it is stopped
-            match Node::open(&config) {
-                Ok(node) => node.store.keep_certificate(&certificate_id(&cert), &cert)?,
-                Err(_) => eprintln!(
-                    "note: the node's store is in use; `accord delegate list` will not show this \
-                     certificate until it is issued again with the node stopped"
-                ),
-            }
             println!(
                 "issued certificate {} to {} ({}), posted in {}: {}",
                 hex::encode(certificate_id(&cert).0),
@@ -108,6 +114,8 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             // the node keeps it and passes it to the members at their next sync
             match Node::open_or_api(&config)? {
                 Opened::Local(node) => {
+                    // the key that signed it is logged first, if the log does not name it yet
+                    let _ = node.key()?;
                     node.store.keep_revocation(now()?, &r, &signed, None)?;
                     println!(
                         "kept in {}; the node passes it to the members when it next runs",

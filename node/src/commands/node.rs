@@ -29,12 +29,22 @@ impl Node {
         store.bind_agency(&cfg.agency)?;
         let own = own_public_key(&cfg);
         crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
+        crate::audit::log_configuration(&store, &cfg, now()?)?;
         Ok(Self { cfg, store })
     }
 
-    /// The agency key, checked against nothing but its file.
+    /// The agency key from its file. A key other than the one the audit log last named is
+    /// logged (a `key` entry, flushed) before it is returned: nothing is signed with a key
+    /// the log does not name.
     pub fn key(&self) -> Result<SecretKey> {
-        files::read_key(&self.cfg.key_file)
+        let key = files::read_key(&self.cfg.key_file)?;
+        self.store.audit_key(
+            now()?,
+            accord_protocol::audit::AuditEvent::Key {
+                public_key: key.public_key(),
+            },
+        )?;
+        Ok(key)
     }
 
     /// A record id from a full id or a unique prefix of at least 6 hex digits.
@@ -58,6 +68,7 @@ impl Node {
                 let mut cfg = cfg;
                 let own = own_public_key(&cfg);
                 crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
+                crate::audit::log_configuration(&store, &cfg, now()?)?;
                 Ok(Opened::Local(Node { cfg, store }))
             }
             Err(e) if e.is_locked() => {

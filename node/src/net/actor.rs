@@ -26,12 +26,13 @@ use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
+use super::outbound::{SendJob, Sent, Target};
 use crate::policy::may_send;
 use crate::store::{Store, StreamHead};
 
 /// What an outbound request was for.
 #[derive(Debug)]
-enum Pending {
+pub(crate) enum Pending {
     /// A push of outbox entries (their keys) to a peer.
     Push {
         peer: AgencyId,
@@ -251,6 +252,7 @@ impl Actor {
                 match done {
                     Finished::Received(done) => self.finish_receive(done),
                     Finished::Acked(acked) => self.on_ack(acked),
+                    Finished::Sent(sent) => self.on_sent(sent),
                 }
                 Flow::Continue
             }
@@ -263,6 +265,17 @@ impl Actor {
                 Flow::Continue
             }
         }
+    }
+
+    /// Publishes an event whose audit entry the caller writes with the change it records; a
+    /// refusal still counts against the sender's refusal budget.
+    fn emit_unlogged(&self, e: NodeEvent) {
+        if let NodeEvent::Rejected { from, .. } = &e
+            && *from != self.cfg.agency
+        {
+            self.budget(from, |r| r.count = r.count.saturating_add(1));
+        }
+        let _ = self.events.send(e);
     }
 
     /// Publishes an event; refusals are also written to the audit log, and count against the
@@ -359,10 +372,55 @@ impl Actor {
         }
     }
 
-    /// Writes the `send` entries of records about to leave the node.
-    fn audit_sends(&self, sends: Vec<AuditEvent>) {
-        if let Err(e) = self.store.audit(self.now(), sends) {
-            tracing::error!(error = %e, "cannot write the audit log");
+    /// Sends `message` once its `send` entries are durable: a [`SendJob`] writes and flushes
+    /// them on the blocking pool and hands the frame back ([`Actor::on_sent`]), so no record
+    /// leaves the node before the entry that says it was sent, and the actor does not wait
+    /// for the disk.
+    fn send_durably(&self, sends: Vec<AuditEvent>, message: Message, target: Target) {
+        SendJob {
+            store: self.store.clone(),
+            now: self.now(),
+            sends,
+            message,
+            target,
+        }
+        .spawn(self.done_tx.clone());
+    }
+
+    /// A [`SendJob`] is done: the frame leaves now, or, when its entries could not be made
+    /// durable, nothing leaves (a push is tried again later; a range answer is refused as
+    /// busy, and the peer asks again).
+    fn on_sent(&mut self, sent: Sent) {
+        let records = sent.records;
+        match (sent.target, sent.frame) {
+            (Target::Request { peer, pending }, Ok(frame)) => {
+                self.send_frame(&peer, frame, pending);
+                let _ = self.events.send(NodeEvent::Sent { to: peer, records });
+            }
+            (Target::Request { peer, pending }, Err(e)) => {
+                tracing::error!(to = %peer, error = %e, "not sent: its send entries are not durable");
+                self.clear(pending);
+            }
+            (Target::Response { to, channel }, Ok(frame)) => {
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .rr
+                    .send_response(channel, frame)
+                    .is_err()
+                {
+                    tracing::debug!(%to, "response not sent: the stream closed");
+                }
+                let _ = self.events.send(NodeEvent::Sent { to, records });
+            }
+            (Target::Response { to, channel }, Err(e)) => {
+                tracing::error!(%to, error = %e, "range answer not sent: its send entries are not durable");
+                let reply = Message::Refused(Refusal {
+                    code: RejectCode::Busy,
+                    detail: truncate(format!("store: {e}")),
+                });
+                self.respond(channel, &reply, &to);
+            }
         }
     }
 
@@ -522,20 +580,22 @@ impl Actor {
     }
 
     fn send(&mut self, agency: &AgencyId, msg: &Message, pending: Pending) {
+        match msg.encode() {
+            Ok(bytes) => self.send_frame(agency, Frame(bytes), pending),
+            Err(e) => {
+                tracing::error!(to = %agency, error = %e, "cannot encode a message");
+                self.clear(pending);
+            }
+        }
+    }
+
+    fn send_frame(&mut self, agency: &AgencyId, frame: Frame, pending: Pending) {
         let Some(peer) = self.agency_peers.get(agency).copied() else {
+            self.clear(pending);
             return;
         };
-        match msg.encode() {
-            Ok(bytes) => {
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .rr
-                    .send_request(&peer, Frame(bytes));
-                self.pending.insert(id, pending);
-            }
-            Err(e) => tracing::error!(to = %agency, error = %e, "cannot encode a message"),
-        }
+        let id = self.swarm.behaviour_mut().rr.send_request(&peer, frame);
+        self.pending.insert(id, pending);
     }
 
     fn respond(&mut self, channel: ResponseChannel<Frame>, msg: &Message, to: &AgencyId) {
@@ -632,25 +692,28 @@ impl Actor {
             keys.push(key);
             records.push(env);
         }
-        if !dropped.is_empty() {
-            let _ = self.store.outbox_done(&dropped);
-        }
-        if let Err(e) = self.store.audit(now, withheld) {
-            tracing::error!(error = %e, "cannot write the audit log");
+        // the withheld entries leave the outbox in the batch that logs them
+        if let Err(e) = self
+            .store
+            .settle_outbox(now, &dropped, Vec::new(), withheld)
+        {
+            tracing::error!(error = %e, "cannot update the outbox and its audit entries");
         }
         if records.is_empty() {
             return;
         }
         tracing::debug!(to = %peer, records = records.len(), "push");
-        self.audit_sends(sends);
         self.pushing.insert(peer.clone());
-        self.send(
-            peer,
-            &Message::Push(Push { records }),
-            Pending::Push {
+        self.send_durably(
+            sends,
+            Message::Push(Push { records }),
+            Target::Request {
                 peer: peer.clone(),
-                keys,
-                ids,
+                pending: Pending::Push {
+                    peer: peer.clone(),
+                    keys,
+                    ids,
+                },
             },
         );
     }
@@ -696,10 +759,17 @@ impl Actor {
                         }
                         None => {
                             tracing::warn!(%peer, %id, "acknowledged without a valid signed receipt");
-                            self.emit(NodeEvent::rejected(
+                            let detail = format!("ack of {id} without a valid signed receipt");
+                            // its `reject` entry goes in the batch that clears the outbox entry
+                            refused.push(AuditEvent::Reject {
+                                from: peer.clone(),
+                                code: RejectCode::BadSignature.code(),
+                                reason: detail.clone(),
+                            });
+                            self.emit_unlogged(NodeEvent::rejected(
                                 &peer,
                                 RejectCode::BadSignature,
-                                format!("ack of {id} without a valid signed receipt"),
+                                detail,
                             ));
                             done.push(key);
                         }
@@ -735,14 +805,12 @@ impl Actor {
                 }
             }
         }
-        if let Err(e) = self.store.outbox_done(&done) {
-            tracing::error!(error = %e, "cannot update the outbox");
-        }
-        if let Err(e) = self.store.delivered(self.now(), delivered) {
-            tracing::error!(error = %e, "cannot record deliveries");
-        }
-        if let Err(e) = self.store.audit(self.now(), refused) {
-            tracing::error!(error = %e, "cannot write the audit log");
+        // receipts, refusals and the outbox entries they settle: one batch
+        if let Err(e) = self
+            .store
+            .settle_outbox(self.now(), &done, delivered, refused)
+        {
+            tracing::error!(error = %e, "cannot record deliveries and refusals");
         }
         if !retry_later {
             // a transient refusal waits for the next tick instead of being resent at once
@@ -1093,12 +1161,16 @@ impl Actor {
 
     /// Answers a range request, after checking that the requester is a member and shares the
     /// same agreement text (rule 1 on the answering side).
-    fn answer_range(&mut self, peer: &AgencyId, req: &RangeRequest) -> Message {
+    /// Returns the answer and the `send` entries of the records it holds.
+    fn answer_range(&mut self, peer: &AgencyId, req: &RangeRequest) -> (Message, Vec<AuditEvent>) {
         let refuse = |code: RejectCode, detail: String| {
-            Message::Refused(Refusal {
-                code,
-                detail: truncate(detail),
-            })
+            (
+                Message::Refused(Refusal {
+                    code,
+                    detail: truncate(detail),
+                }),
+                Vec::new(),
+            )
         };
         let cfg = self.cfg.clone();
         let Some(a) = cfg.agreements.get(&req.agreement) else {
@@ -1154,13 +1226,13 @@ impl Actor {
                 },
             )
             .collect();
-        self.audit_sends(sends);
-        Message::RangeResponse(RangeResponse {
+        let answer = Message::RangeResponse(RangeResponse {
             agreement: req.agreement.clone(),
             stream: req.stream.clone(),
             records,
             complete,
-        })
+        });
+        (answer, sends)
     }
 
     fn on_range_response(
@@ -1503,7 +1575,22 @@ impl Actor {
                 self.on_status(&agency, status);
                 Message::SyncStatus(mine)
             }
-            Message::RangeRequest(req) => self.answer_range(&agency, &req),
+            Message::RangeRequest(req) => {
+                let (reply, sends) = self.answer_range(&agency, &req);
+                if !sends.is_empty() {
+                    // answered once the send entries are durable
+                    self.send_durably(
+                        sends,
+                        reply,
+                        Target::Response {
+                            to: agency,
+                            channel,
+                        },
+                    );
+                    return;
+                }
+                reply
+            }
             other => {
                 let detail = format!("message kind {} is not a request", other.kind_code());
                 self.emit(NodeEvent::rejected(
@@ -1630,6 +1717,7 @@ impl Actor {
 fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditEvent {
     AuditEvent::Send {
         record: id,
+        content: Some(accord_protocol::audit::SentContent::of(&r)),
         agreement: r.agreement,
         originator: r.originator,
         to: to.clone(),

@@ -58,6 +58,14 @@ pub(crate) enum Command {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum NodeEvent {
+    /// Records left the node for a peer (a push or a range answer handed to the network),
+    /// once their `send` audit entries were durable: one per record and entry.
+    Sent {
+        /// The peer.
+        to: AgencyId,
+        /// The records, in the order of their entries.
+        records: Vec<RecordId>,
+    },
     /// A known agency connected.
     Connected {
         /// Who.
@@ -263,6 +271,22 @@ impl NodeHandle {
         // the record is durable and in the outbox; if the actor is gone it is delivered on restart
         let _ = self.tx.send(Command::Published(agreement)).await;
         Ok(id)
+    }
+
+    /// Signs a checkpoint of the audit log's head now (on the blocking pool: it flushes) and
+    /// asks for a sync, so the members receive it at once; returns it.
+    pub async fn checkpoint(
+        &self,
+        now: Timestamp,
+    ) -> Result<accord_protocol::audit::Signed, crate::store::StoreError> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let signed = tokio::task::spawn_blocking(move || store.checkpoint(&key, now))
+            .await
+            .map_err(|e| {
+                crate::store::StoreError::Corrupt(format!("checkpoint task failed: {e}"))
+            })??;
+        let _ = self.tx.send(Command::SyncNow).await;
+        Ok(signed)
     }
 
     /// Takes in signed records made outside the node — a liaison officer's, signed with a

@@ -79,6 +79,8 @@ pub(crate) enum Finished {
     Received(Done),
     /// The receipts of a peer's ack are checked.
     Acked(Acked),
+    /// The `send` entries of an outgoing message are durable ([`super::outbound`]).
+    Sent(super::outbound::Sent),
 }
 
 /// A peer's ack of our push, with its receipts verified (by [`Acked::check`]).

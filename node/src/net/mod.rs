@@ -23,6 +23,7 @@ pub mod codec;
 mod handle;
 pub(crate) mod inbound;
 mod inbound_rate;
+mod outbound;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -139,19 +140,13 @@ pub async fn start(
         .map_err(|e| StartError::Store(e.to_string()))?;
     crate::agreements::prepare(&mut cfg, Some(&key.public_key()), Some(&store))
         .map_err(|e| StartError::Agreements(format!("{e:#}")))?;
-    let config_event = accord_protocol::audit::AuditEvent::Config {
-        agreements: cfg
-            .agreements
-            .values()
-            .map(|a| (a.id.clone(), accord_protocol::audit::Digest32(a.hash)))
-            .collect(),
-        agencies: cfg.agencies.keys().cloned().collect(),
-    };
+    let config_event = crate::audit::config_event(&cfg);
     let key_event = accord_protocol::audit::AuditEvent::Key {
         public_key: key.public_key(),
     };
     store
         .audit_start(crate::clock::now(), config_event, key_event)
+        .and_then(|()| crate::audit::log_configuration(&store, &cfg, crate::clock::now()))
         .map_err(|e| StartError::Store(e.to_string()))?;
     let mut seed = key.to_seed();
     let keypair = identity::Keypair::ed25519_from_bytes(seed.as_mut_slice())

@@ -164,19 +164,45 @@ impl Store {
         config: AuditEvent,
         key: AuditEvent,
     ) -> Result<(), StoreError> {
-        let _guard = self.lock();
+        self.audit_if_changed(now, vec![("audit_key", key), ("audit_config", config)])
+    }
+
+    /// Logs the agency key a process signs with, when it differs from the last one logged
+    /// (an offline command after `accord keygen`, say), and flushes: nothing is signed with
+    /// a key the log does not name.
+    pub fn audit_key(&self, now: Timestamp, key: AuditEvent) -> Result<(), StoreError> {
+        self.audit_if_changed(now, vec![("audit_key", key)])
+    }
+
+    /// Logs the configuration a process acts under, when it differs from the last one logged
+    /// (a partner's key changed in the configuration of a stopped node, say), and flushes.
+    pub fn audit_config(&self, now: Timestamp, config: AuditEvent) -> Result<(), StoreError> {
+        self.audit_if_changed(now, vec![("audit_config", config)])
+    }
+
+    fn audit_if_changed(
+        &self,
+        now: Timestamp,
+        events: Vec<(&'static str, AuditEvent)>,
+    ) -> Result<(), StoreError> {
+        let guard = self.lock();
         let mut head = self.audit_head()?;
         let mut batch = sled::Batch::default();
-        for (name, event) in [("audit_key", key), ("audit_config", config)] {
+        let mut any = false;
+        for (name, event) in events {
             let bytes =
                 serde_json::to_vec(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if self.tree.get(keys::meta(name))?.as_deref() != Some(bytes.as_slice()) {
                 batch.insert(keys::meta(name), bytes);
                 self.append_audit(&mut batch, &mut head, now, [event])?;
+                any = true;
             }
         }
-        self.tree.apply_batch(batch)?;
-        self.flush()?;
+        if any {
+            self.tree.apply_batch(batch)?;
+            drop(guard);
+            self.flush()?;
+        }
         Ok(())
     }
 
@@ -276,11 +302,32 @@ impl Store {
     /// Records the peer's acknowledgement of records with signed receipts: the receipts, a
     /// `delivered` entry each, and the outbox entries removed, in one batch.
     pub fn delivered(&self, now: Timestamp, items: Vec<Delivery>) -> Result<(), StoreError> {
+        self.settle_outbox(now, &[], items, Vec::new())
+    }
+
+    /// Settles outbox entries in one batch under the write lock: removes `removed` (entries
+    /// withheld, refused for good or stale), keeps the receipts of `deliveries` and removes
+    /// their entries, and appends the `delivered` entries and `events` (the `withheld` entries
+    /// of what was removed, and any other entry of the same decision). No outbox entry leaves
+    /// without its audit entry, and no audit entry is written for an entry that stays.
+    pub fn settle_outbox(
+        &self,
+        now: Timestamp,
+        removed: &[Vec<u8>],
+        deliveries: Vec<Delivery>,
+        events: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        if removed.is_empty() && deliveries.is_empty() && events.is_empty() {
+            return Ok(());
+        }
         let _guard = self.lock();
         let mut head = self.audit_head()?;
         let mut batch = sled::Batch::default();
-        let mut events = Vec::new();
-        for d in items {
+        let mut all = Vec::with_capacity(deliveries.len() + events.len());
+        for k in removed {
+            batch.remove(k.as_slice());
+        }
+        for d in deliveries {
             if let Some(k) = d.outbox_key {
                 batch.remove(k);
             }
@@ -288,9 +335,10 @@ impl Store {
                 keys::receipt(&d.record, &d.receiver),
                 d.receipt.to_line().into_bytes(),
             );
-            events.push(d.event);
+            all.push(d.event);
         }
-        self.append_audit(&mut batch, &mut head, now, events)?;
+        all.extend(events);
+        self.append_audit(&mut batch, &mut head, now, all)?;
         Ok(self.tree.apply_batch(batch)?)
     }
 
@@ -388,12 +436,36 @@ impl Store {
         Ok(true)
     }
 
-    /// Keeps a delegation certificate this agency issued (by its id). Flushed.
-    pub fn keep_certificate(&self, id: &Digest32, signed: &Signed) -> Result<(), StoreError> {
+    /// Keeps a delegation certificate this agency issued (by its id) with its `delegation`
+    /// entry, in one batch, and flushes.
+    pub fn keep_certificate(
+        &self,
+        now: Timestamp,
+        id: &Digest32,
+        signed: &Signed,
+        delegation: &accord_protocol::delegation::Delegation,
+    ) -> Result<(), StoreError> {
         let mut key = keys::meta("certificate/");
         key.extend_from_slice(hex::encode(id.0).as_bytes());
-        self.tree.insert(key, signed.to_line().into_bytes())?;
-        self.tree.flush()?;
+        let guard = self.lock();
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        batch.insert(key, signed.to_line().into_bytes());
+        self.append_audit(
+            &mut batch,
+            &mut head,
+            now,
+            [AuditEvent::Delegation {
+                certificate: *id,
+                delegate: delegation.delegate,
+                agreements: delegation.agreements.clone(),
+                valid_from: delegation.valid_from,
+                valid_until: delegation.valid_until,
+            }],
+        )?;
+        self.tree.apply_batch(batch)?;
+        drop(guard);
+        self.flush()?;
         Ok(())
     }
 

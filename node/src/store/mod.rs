@@ -256,6 +256,9 @@ pub struct Store {
     /// Group commit of flushes ([`Store::flush`]).
     flushing: Mutex<GroupFlush>,
     flushed: std::sync::Condvar,
+    /// The audit log's length as of the start of the last finished flush: every entry below
+    /// it is durable ([`Store::durable_audit_count`]).
+    durable_audit: std::sync::atomic::AtomicU64,
 }
 
 /// Flushes asked for and done, numbered in the order they were asked for.
@@ -403,7 +406,7 @@ impl Store {
             ),
             None => None,
         };
-        Ok(Self {
+        let store = Self {
             db,
             tree,
             path: dir.to_path_buf(),
@@ -414,7 +417,14 @@ impl Store {
             own_last: Mutex::new(std::collections::BTreeMap::new()),
             flushing: Mutex::new(GroupFlush::default()),
             flushed: std::sync::Condvar::new(),
-        })
+            durable_audit: std::sync::atomic::AtomicU64::new(0),
+        };
+        // what was on disk when the store opened is durable
+        let count = store.audit_head()?.count;
+        store
+            .durable_audit
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+        Ok(store)
     }
 
     /// Like [`Store::open`], but while another handle still holds the store's lock (a process
@@ -463,14 +473,16 @@ impl Store {
                 drop(st);
                 let upto = self.unflushed().next;
                 // every audit entry applied before the flush began is durable after it
-                let entries = self.audit_head().map(|h| h.count);
+                let audit_upto = self.audit_head().map(|h| h.count);
                 let result = self.db.flush();
                 if result.is_ok() {
                     self.unflushed()
                         .own
                         .retain(|m| m.ticket.is_none_or(|t| t >= upto));
-                    if let Ok(entries) = entries {
-                        write_marker(&self.path, entries);
+                    if let Ok(count) = audit_upto {
+                        self.durable_audit
+                            .fetch_max(count, std::sync::atomic::Ordering::SeqCst);
+                        write_marker(&self.path, count);
                     }
                 }
                 st = self.group();
@@ -487,6 +499,12 @@ impl Store {
                 .wait(st)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
+    }
+
+    /// How many audit entries a finished [`Store::flush`] made durable (or were on disk when
+    /// the store opened): entries below this index survive a crash.
+    pub fn durable_audit_count(&self) -> u64 {
+        self.durable_audit.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn group(&self) -> std::sync::MutexGuard<'_, GroupFlush> {
@@ -1148,15 +1166,6 @@ impl Store {
             self.tree.remove(key)?;
         }
         Ok(out)
-    }
-
-    /// Removes delivered outbox entries (keys from [`Store::outbox`]).
-    pub fn outbox_done(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for k in keys {
-            batch.remove(k.as_slice());
-        }
-        Ok(self.tree.apply_batch(batch)?)
     }
 
     /// How many records wait for each peer.

@@ -885,3 +885,94 @@ fn a_store_whose_database_vanished_is_not_started_afresh() {
         .to_string();
     assert!(err.contains("damaged") && err.contains("backup"), "{err}");
 }
+
+#[test]
+fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    let pk = AgencyId::new("PK-FIA").unwrap();
+    store.bind_agency(&tr).unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let ids: Vec<RecordId> = (1..=2)
+        .map(|i| {
+            store
+                .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+                    Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), i)))
+                })
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    let outbox = store.outbox(&pk, 10, |_| false).unwrap();
+    assert_eq!(outbox.len(), 2);
+    let before = store.audit_head().unwrap().count;
+    let withheld = AuditEvent::Withheld {
+        record: ids[0],
+        to: pk.clone(),
+        code: 0,
+        reason: "agreement QUAD-2026 is no longer in force".into(),
+    };
+    store
+        .settle_outbox(
+            now(),
+            std::slice::from_ref(&outbox[0].0),
+            Vec::new(),
+            vec![withheld.clone()],
+        )
+        .unwrap();
+    // the entry left the outbox, and the log's next entry says why, with nothing between
+    let left: Vec<RecordId> = store
+        .outbox(&pk, 10, |_| false)
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e.id())
+        .collect();
+    assert_eq!(left, [ids[1]]);
+    let entries = store.audit_entries().unwrap();
+    assert_eq!(entries.len() as u64, before + 1);
+    let last = accord_protocol::audit::AuditEntry::decode(entries.last().unwrap()).unwrap();
+    assert_eq!(last.event, withheld);
+    // nothing to settle writes nothing
+    store
+        .settle_outbox(now(), &[], Vec::new(), Vec::new())
+        .unwrap();
+    assert_eq!(store.audit_head().unwrap().count, before + 1);
+}
+
+#[test]
+fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    let send = AuditEvent::Send {
+        record: RecordId::from_bytes([5; 32]),
+        agreement: AgreementId::new("QUAD-2026").unwrap(),
+        originator: tr.clone(),
+        to: AgencyId::new("PK-FIA").unwrap(),
+        content: None,
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.bind_agency(&tr).unwrap();
+        assert_eq!(store.durable_audit_count(), 0);
+        store.audit(now(), vec![send.clone()]).unwrap();
+        assert_eq!(store.audit_head().unwrap().count, 1);
+        assert_eq!(
+            store.durable_audit_count(),
+            0,
+            "applied is not durable: a crash now could lose the entry"
+        );
+        store.flush().unwrap();
+        assert_eq!(store.durable_audit_count(), 1);
+        store
+            .audit(now(), vec![send.clone(), send.clone()])
+            .unwrap();
+        assert_eq!(store.durable_audit_count(), 1);
+        store.flush().unwrap();
+        assert_eq!(store.durable_audit_count(), 3);
+    }
+    // a reopened store counts what it holds as durable
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.durable_audit_count(), 3);
+}
