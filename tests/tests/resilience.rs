@@ -246,3 +246,144 @@ async fn records_spread_through_members_that_are_not_all_connected() {
         n.stop().await;
     }
 }
+
+/// A member that was down while another published more records than one range answer holds
+/// gets them from a third member after the originator went down too: heads are compared, the
+/// missing range is pulled in several bounded answers from whoever has it, each record is
+/// stored once, and the catch-up is recorded in the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_behind_by_hundreds_pulls_them_from_another_member_in_batches() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    connect_all(&[&pk, &tr, &gr]).await;
+    let gr_cfg = gr.stop().await;
+    // more than one range answer can carry (the wire allows 256 records per answer)
+    let n = accord_protocol::wire::MAX_BATCH_RECORDS + 44;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        ids.push(
+            pk.publish(&draft("QUAD-2026", "alert", "H1", &format!("PK {i}")))
+                .await,
+        );
+    }
+    let mut ev = vec![tr.handle.subscribe(), pk.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(60),
+        "TR to hold every record of PK",
+        || ids.iter().all(|id| tr.holds(id)),
+    )
+    .await;
+    // the originator goes down: Greece can learn PK's records only from Turkey
+    pk.stop().await;
+    let gr = TestNode::start(gr_cfg).await;
+    connect_all(&[&tr, &gr]).await;
+    let mut ev = vec![gr.handle.subscribe(), tr.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(60),
+        "GR to pull every record of PK from TR",
+        || ids.iter().all(|id| gr.holds(id)),
+    )
+    .await;
+    assert_eq!(gr.handle.store().len(), n, "each stored once");
+    // Greece's audit log says where each record came from
+    let mut received_from = std::collections::BTreeMap::<String, usize>::new();
+    for entry in gr.handle.store().audit_entries().unwrap() {
+        let text = String::from_utf8_lossy(&entry).into_owned();
+        if text.contains(r#""kind":"receive""#) {
+            let from = text
+                .split(r#""from":""#)
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap()
+                .to_owned();
+            *received_from.entry(from).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        received_from,
+        std::collections::BTreeMap::from([("TR-JGK".to_owned(), n)]),
+        "every record came from Turkey, once"
+    );
+    let quad = accord_protocol::AgreementId::new("QUAD-2026").unwrap();
+    // (the last answer's records are in the store a moment before its job reports back)
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "the catch-up under QUAD-2026 to be in GR's status",
+        || status_of(&gr).last_catch_up.contains_key(&quad),
+    )
+    .await;
+    assert_eq!(
+        gr.handle.store().heads(&quad).unwrap()
+            [&accord_protocol::StreamId::agency(&AgencyId::new("PK-FIA").unwrap())],
+        n as u64
+    );
+    for node in [tr, gr] {
+        node.stop().await;
+    }
+}
+
+/// A member that goes down and comes back on its address is redialled by its partners on
+/// their own, with backoff — nobody tells them it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_back_on_its_address_is_redialled_unasked() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    connect_all(&[&tr, &gr]).await;
+    let mut ev = vec![tr.handle.subscribe(), gr.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(20),
+        "TR and GR to connect",
+        || connected(&tr, &gr.agency),
+    )
+    .await;
+    let addr = accord_tests::wait_for_listen(&gr.handle).await.remove(0);
+    let mut cfg = gr.stop().await;
+    wait_disconnected(&[&tr], &tr, &cfg.agency).await;
+    // back on the same address; Turkey is not told
+    cfg.listen = vec![addr];
+    let gr = TestNode::start(cfg).await;
+    let mut ev = vec![tr.handle.subscribe(), gr.handle.subscribe()];
+    wait_until(&mut ev, Duration::from_secs(30), "TR to redial GR", || {
+        connected(&tr, &gr.agency)
+    })
+    .await;
+    // and records flow again
+    let id = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "after the restart"))
+        .await;
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "GR to receive TR's record",
+        || gr.holds(&id),
+    )
+    .await;
+    for node in [tr, gr] {
+        node.stop().await;
+    }
+}
+
+/// Whether `node` is connected to `peer`, asked of its actor from a synchronous condition.
+fn connected(node: &TestNode, peer: &AgencyId) -> bool {
+    let handle = node.handle.clone();
+    let peer = peer.clone();
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current()
+            .block_on(async move { handle.peers().await.unwrap().connected.contains(&peer) })
+    })
+}
+
+/// `node`'s status, asked of its actor from a synchronous condition.
+fn status_of(node: &TestNode) -> accord_node::net::StatusReport {
+    let handle = node.handle.clone();
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async move { handle.status().await.unwrap() })
+    })
+}
