@@ -119,6 +119,16 @@ async fn a_bilateral_only_member_gets_nothing_of_the_multilateral_agreement() {
             >= 3,
         "{seen:?}"
     );
+    // and logged: Turkey's audit log holds the refusals of Bulgaria's requests
+    let logged = audit_rejects(&tr, "BG-GDBP");
+    assert!(
+        logged
+            .iter()
+            .filter(|(code, _)| *code == RejectCode::NotMember.code())
+            .count()
+            >= 3,
+        "{logged:?}"
+    );
     // TR still holds exactly one record
     assert_eq!(tr.handle.store().len(), 1);
     pk.stop().await;
@@ -228,6 +238,18 @@ async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
     let seen = rejections(&mut tr_events);
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert!(seen[1].2.contains("3 more records"), "{seen:?}");
+    // every refusal is in Turkey's audit log, with its code, as the events said
+    let logged = audit_rejects(&tr, "GR-HCG");
+    for code in [
+        RejectCode::BadSignature,
+        RejectCode::NotMember,
+        RejectCode::Busy,
+    ] {
+        assert!(
+            logged.iter().any(|(c, _)| *c == code.code()),
+            "no {code:?} refusal logged: {logged:?}"
+        );
+    }
     // a malformed frame is refused with a typed error too, and the node stays up
     match gr
         .request(peer_of(&tr), &addr, vec![1, 1, 0xff, 0xff, 0, 0])
@@ -271,9 +293,44 @@ async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
         from: Seq::FIRST,
         to: Seq::new(10).unwrap(),
     });
-    match stranger.send(peer_of(&tr), &addr, &ask).await {
-        RawOutcome::Failed(_) => {}
-        RawOutcome::Response(m) => panic!("a stranger got an answer: {m:?}"),
+    let mut events = tr.handle.subscribe();
+    // a push of a well-formed record and a sync status too: no protocol opens for a stranger
+    let record = {
+        let d = accord_node::draft::parse_draft(draft("QUAD-2026", "alert", "H1", "x").as_bytes())
+            .unwrap();
+        sign(
+            &d.into_record(&agency("TR-JGK"), Seq::FIRST, accord_node::clock::now())
+                .unwrap(),
+            &SecretKey::from_seed(&[99; 32]),
+        )
+        .unwrap()
+    };
+    let status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
+        agreements: vec![],
+        checkpoint: None,
+        revocations: vec![],
+    });
+    let push = Message::Push(Push {
+        records: vec![record],
+    });
+    for msg in [&ask, &push, &status] {
+        let started = std::time::Instant::now();
+        match stranger.send(peer_of(&tr), &addr, msg).await {
+            // refused at the connection, not left to time out
+            RawOutcome::Failed(e) => assert!(
+                !e.contains("timed out") && started.elapsed() < Duration::from_secs(10),
+                "{e} after {:?}",
+                started.elapsed()
+            ),
+            RawOutcome::Response(m) => panic!("a stranger got an answer: {m:?}"),
+        }
+    }
+    assert!(tr.handle.store().is_empty(), "nothing stored");
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            !matches!(e, NodeEvent::Connected { .. }),
+            "a stranger counted as connected: {e:?}"
+        );
     }
     // a known agency with the right key gets through the same door
     let mut bg = RawPeer::new(&demo_key(dir.path(), "bg-gdbp"));
@@ -287,4 +344,24 @@ async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
         "{peers:?}"
     );
     tr.stop().await;
+}
+
+/// The reject entries of `node`'s audit log for requests from `from`: (code, reason).
+fn audit_rejects(node: &TestNode, from: &str) -> Vec<(u8, String)> {
+    node.handle
+        .store()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+            let event = v.get("event").unwrap_or(&v);
+            (event["kind"] == "reject" && event["from"] == from).then(|| {
+                (
+                    u8::try_from(event["code"].as_u64().unwrap()).unwrap(),
+                    event["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect()
 }
