@@ -118,10 +118,26 @@ impl Sink {
     /// A sink with a fresh identity listening on an ephemeral loopback port; returns it with
     /// its peer id and address.
     pub async fn listen() -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
+        Self::listen_as(libp2p::identity::Keypair::generate_ed25519()).await
+    }
+
+    /// A sink speaking as `key`'s agency (a stand-in for a member, in tests that look at what
+    /// a node sends it).
+    pub async fn listen_as_agency(
+        key: &accord_protocol::SecretKey,
+    ) -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
+        let mut seed = key.to_seed();
+        Self::listen_as(libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).unwrap())
+            .await
+    }
+
+    async fn listen_as(
+        identity: libp2p::identity::Keypair,
+    ) -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
         use libp2p::futures::StreamExt;
         use libp2p::request_response::{Behaviour, Config, ProtocolSupport};
         use libp2p::swarm::SwarmEvent;
-        let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
             .with_tokio()
             .with_tcp(
                 libp2p::tcp::Config::default(),
@@ -151,6 +167,47 @@ impl Sink {
         };
         let peer = *swarm.local_peer_id();
         (Self { swarm }, peer, addr)
+    }
+
+    /// The next request any peer sends, within `timeout`: its bytes and where to answer.
+    pub async fn next_request(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Option<(
+        Vec<u8>,
+        libp2p::request_response::ResponseChannel<accord_node::net::codec::Frame>,
+    )> {
+        use libp2p::futures::StreamExt;
+        use libp2p::request_response::{Event, Message as RrMessage};
+        use libp2p::swarm::SwarmEvent;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some())
+                .await
+                .ok()?;
+            if let SwarmEvent::Behaviour(Event::Message {
+                message:
+                    RrMessage::Request {
+                        request, channel, ..
+                    },
+                ..
+            }) = event
+            {
+                return Some((request.0, channel));
+            }
+        }
+    }
+
+    /// Answers a request taken with [`Sink::next_request`].
+    pub fn respond(
+        &mut self,
+        channel: libp2p::request_response::ResponseChannel<accord_node::net::codec::Frame>,
+        message: &Message,
+    ) {
+        let _ = self.swarm.behaviour_mut().send_response(
+            channel,
+            accord_node::net::codec::Frame(message.encode().unwrap()),
+        );
     }
 
     /// Answers requests until `stop`; `served` counts them.
