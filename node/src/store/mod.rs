@@ -718,6 +718,9 @@ impl Store {
         // seq slots taken earlier in this same batch
         let mut taken: std::collections::BTreeMap<Vec<u8>, RecordId> =
             std::collections::BTreeMap::new();
+        // seqs whose evidence this batch keeps
+        let mut evidence_slots: std::collections::BTreeSet<Vec<u8>> =
+            std::collections::BTreeSet::new();
         let mut events = Vec::new();
         let from = match source {
             Source::Peer(a) => Some(a.clone()),
@@ -741,10 +744,18 @@ impl Store {
                 None => self.tree.get(&slot)?.and_then(|b| keys::trailing_id(&b)),
             };
             if let Some(existing) = existing {
-                batch.insert(
-                    keys::evidence(&r.agreement, &stream, r.seq, &v.id),
-                    v.envelope.encode(),
-                );
+                // one record kept as evidence per seq: what proves the equivocation; more
+                // versions of the same seq add nothing but let an originator fill the disk
+                let evidence_slot = [&[keys::EVIDENCE][..], &slot[1..]].concat();
+                if !evidence_slots.contains(&evidence_slot)
+                    && self.tree.scan_prefix(&evidence_slot).next().transpose()?.is_none()
+                {
+                    batch.insert(
+                        keys::evidence(&r.agreement, &stream, r.seq, &v.id),
+                        v.envelope.encode(),
+                    );
+                    evidence_slots.insert(evidence_slot);
+                }
                 outcomes.push(InsertOutcome::Equivocation { id: v.id, existing });
                 if let Some(from) = &from {
                     events.push(AuditEvent::Equivocation {
