@@ -748,7 +748,12 @@ impl Store {
                 // versions of the same seq add nothing but let an originator fill the disk
                 let evidence_slot = [&[keys::EVIDENCE][..], &slot[1..]].concat();
                 if !evidence_slots.contains(&evidence_slot)
-                    && self.tree.scan_prefix(&evidence_slot).next().transpose()?.is_none()
+                    && self
+                        .tree
+                        .scan_prefix(&evidence_slot)
+                        .next()
+                        .transpose()?
+                        .is_none()
                 {
                     batch.insert(
                         keys::evidence(&r.agreement, &stream, r.seq, &v.id),
