@@ -477,3 +477,158 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
     let v = accord(&["verify", bundle.to_str().unwrap()]);
     assert!(v.status.success(), "{}", out(&v).0);
 }
+
+/// The public key `accord init` printed.
+fn printed_key(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public:"))
+        .map(|k| k.trim().to_owned())
+        .unwrap_or_else(|| panic!("no public key in {stdout}"))
+}
+
+/// The whole path a new agency takes, from nothing: two agencies `accord init` their nodes, write
+/// a bilateral agreement from the template, both sign it, each names the other, and one
+/// publishes, queries, exports and verifies; the bundle with one byte flipped fails and names
+/// the record.
+#[test]
+fn from_init_to_a_verified_bundle_and_a_flipped_byte_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut public = Vec::new();
+    for (agency, node) in [("ID-POLRI", "id"), ("AU-ABF", "au")] {
+        let o = accord(&[
+            "init",
+            "--agency",
+            agency,
+            "--dir",
+            root.join(node).to_str().unwrap(),
+        ]);
+        let (stdout, stderr) = out(&o);
+        assert!(o.status.success(), "{stderr}");
+        public.push(printed_key(&stdout));
+    }
+
+    // the agreement, from the bilateral template
+    let file = root.join("id-au-2026.toml");
+    let f = file.to_str().unwrap();
+    let n = accord(&["agreement", "new", "--template", "bilateral", "--out", f]);
+    assert!(n.status.success(), "{}", out(&n).1);
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("XX-YY-2027", "ID-AU-2026")
+        .replace("TR-JGK", "ID-POLRI")
+        .replace("BG-GDBP", "AU-ABF")
+        .replace("valid_from = 2027-01-01", "valid_from = 2026-01-01")
+        .replace("REPLACE: ", "");
+    std::fs::write(&file, text).unwrap();
+    let check = accord(&["agreement", "check", f]);
+    assert!(check.status.success(), "{}", out(&check).1);
+
+    // each node lists the agreement and knows the other agency
+    for (i, (node, other)) in [("id", "AU-ABF"), ("au", "ID-POLRI")]
+        .into_iter()
+        .enumerate()
+    {
+        let cfg = root.join(node).join("node.toml");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("agreements = []", "agreements = [\"../id-au-2026.toml\"]")
+            + &format!(
+                "\n[[known_agency]]\nid = \"{other}\"\npublic_key = \"{}\"\naddresses = [\"/ip4/127.0.0.1/tcp/7499\"]\n",
+                public[1 - i]
+            );
+        std::fs::write(&cfg, text).unwrap();
+    }
+    let cfg = |node: &str| root.join(node).join("node.toml").display().to_string();
+    // not in effect until both have signed
+    let draft = root.join("record.json");
+    std::fs::write(&draft, VESSEL.replace("QUAD-2026", "ID-AU-2026")).unwrap();
+    let early = accord(&["publish", "--config", &cfg("id"), draft.to_str().unwrap()]);
+    assert_ne!(
+        early.status.code(),
+        Some(0),
+        "published under an unsigned agreement"
+    );
+    let (_, why) = out(&early);
+    assert!(
+        why.contains("ID-AU-2026") && why.contains("AU-ABF"),
+        "the refusal names the agreement and the missing signer: {why}"
+    );
+    assert!(
+        Store::open(&root.join("id/data")).unwrap().is_empty(),
+        "nothing stored before the agreement is in effect"
+    );
+    for node in ["id", "au"] {
+        let s = accord(&["agreement", "sign", f, "--config", &cfg(node)]);
+        assert!(s.status.success(), "{}", out(&s).1);
+    }
+    let check = accord(&["config", "check", &cfg("id")]);
+    let (summary, stderr) = out(&check);
+    assert!(check.status.success(), "{summary}{stderr}");
+    assert!(
+        summary.contains("ID-AU-2026: signed by every member"),
+        "{summary}"
+    );
+
+    // publish, query, export, verify
+    let p = accord(&["publish", "--config", &cfg("id"), draft.to_str().unwrap()]);
+    let (id, stderr) = out(&p);
+    assert!(p.status.success(), "{stderr}");
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    let q = accord(&[
+        "query",
+        "--config",
+        &cfg("id"),
+        "--subject",
+        "vessel:example star",
+    ]);
+    let (table, _) = out(&q);
+    assert!(q.status.success());
+    assert!(
+        table.contains(&id[..12]) && table.contains("ID-AU-2026:1"),
+        "{table}"
+    );
+    let bundle = root.join("id-au.bundle");
+    let e = accord(&[
+        "export",
+        "--config",
+        &cfg("id"),
+        "--agreement",
+        "ID-AU-2026",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(e.status.success(), "{}", out(&e).1);
+    let v = accord(&["verify", bundle.to_str().unwrap()]);
+    let (report, stderr) = out(&v);
+    assert!(v.status.success(), "{report}{stderr}");
+    assert!(
+        report.contains(&format!("OK   {id} ID-POLRI seq 1")),
+        "{report}"
+    );
+
+    // a byte of the record flipped in the bundle
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let idx = lines.iter().position(|l| l.contains(&id)).unwrap();
+    let mut line: serde_json::Value = serde_json::from_str(&lines[idx]).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut env = b64.decode(line["envelope"].as_str().unwrap()).unwrap();
+    let at = env.len() / 2;
+    env[at] ^= 0x20;
+    line["envelope"] = serde_json::Value::String(b64.encode(&env));
+    lines[idx] = line.to_string();
+    std::fs::write(&bundle, lines.join("\n") + "\n").unwrap();
+    let v = accord(&["verify", bundle.to_str().unwrap()]);
+    let (report, _) = out(&v);
+    assert_eq!(v.status.code(), Some(1), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains(&id)),
+        "{report}"
+    );
+}

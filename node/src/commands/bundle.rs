@@ -76,6 +76,13 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
     };
     node.store.audit(now()?, vec![event])?;
     node.store.flush()?;
+    tracing::info!(
+        %agreement,
+        records = records.len(),
+        tombstones = tombstones.len(),
+        out = %out.display(),
+        "exported"
+    );
     println!(
         "exported {} record(s) and {} tombstone(s) under {agreement} to {}",
         records.len(),

@@ -37,7 +37,7 @@ impl Node {
     /// logged (a `key` entry, flushed) before it is returned: nothing is signed with a key
     /// the log does not name.
     pub fn key(&self) -> Result<SecretKey> {
-        let key = files::read_key(&self.cfg.key_file)?;
+        let key = read_key_again(&self.cfg.key_file)?;
         self.store.audit_key(
             now()?,
             accord_protocol::audit::AuditEvent::Key {
@@ -126,9 +126,19 @@ pub fn load(config: &Path) -> Result<NodeConfig> {
 }
 
 /// The agency's public key, when this process can read the key file (its own signature of an
-/// agreement counts only then).
+/// agreement counts only then). This first read of the key file is the one that warns when
+/// others may read it.
 fn own_public_key(cfg: &NodeConfig) -> Option<accord_protocol::PublicKey> {
     files::read_key(&cfg.key_file).ok().map(|k| k.public_key())
+}
+
+/// The key file read again by [`Node::key`], after opening the node read it once
+/// ([`own_public_key`]): without a second warning about the file's permissions, so a command
+/// says it once.
+fn read_key_again(path: &Path) -> Result<SecretKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?;
+    SecretKey::from_key_file(&text).with_context(|| format!("bad key file {}", path.display()))
 }
 
 /// The current time, whole seconds.

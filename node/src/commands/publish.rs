@@ -19,13 +19,21 @@ pub fn publish(config: &Path, file: &Path) -> Result<()> {
     let id = match opened {
         Opened::Local(node) => {
             let key = node.key()?;
-            publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
-                .map_err(|e| fail(file.display(), e))?
+            let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
+                .map_err(|e| fail(file.display(), e))?;
+            let seq = node.store.get(&id)?.map(|r| r.record.seq.get());
+            tracing::info!(%id, agreement = %draft.agreement, seq, "published");
+            id
         }
-        Opened::Api(node) => node
-            .client
-            .publish(&bytes)
-            .map_err(|e| node.fail(file.display(), e))?,
+        Opened::Api(node) => {
+            let id = node
+                .client
+                .publish(&bytes)
+                .map_err(|e| node.fail(file.display(), e))?;
+            // the running node numbered it; its own log names the seq
+            tracing::info!(%id, agreement = %draft.agreement, api = %node.client.addr(), "published through the running node");
+            id
+        }
     };
     println!("{id}");
     Ok(())
@@ -91,6 +99,8 @@ pub fn withdraw(config: &Path, id: &str, reason: &str) -> Result<()> {
     let key = node.key()?;
     let new = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
         .map_err(|e| fail(format!("withdrawal of {id}"), e))?;
+    let seq = node.store.get(&new)?.map(|r| r.record.seq.get());
+    tracing::info!(id = %new, withdraws = %id, agreement = %t.agreement, seq, "withdrawn");
     println!("{new}");
     eprintln!("record {id} is withdrawn by {new}");
     Ok(())

@@ -50,6 +50,14 @@ pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
     let mut purged = 0;
     for (id, why) in &due {
         for t in node.store.purge(&[*id], now, why)? {
+            tracing::info!(
+                id = %t.id,
+                agreement = %t.agreement,
+                originator = %t.originator,
+                seq = t.seq.get(),
+                reason = %t.reason,
+                "purged; tombstone kept"
+            );
             println!("purged {}: {}", t.id, t.reason);
             purged += 1;
         }
