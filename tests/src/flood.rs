@@ -193,7 +193,7 @@ impl Sink {
                 ..
             }) = event
             {
-                return Some((request.0, channel));
+                return Some((request.bytes, channel));
             }
         }
     }
@@ -206,7 +206,7 @@ impl Sink {
     ) {
         let _ = self.swarm.behaviour_mut().send_response(
             channel,
-            accord_node::net::codec::Frame(message.encode().unwrap()),
+            accord_node::net::codec::Frame::new(message.encode().unwrap()),
         );
     }
 
@@ -215,7 +215,7 @@ impl Sink {
         use libp2p::futures::StreamExt;
         use libp2p::request_response::{Event, Message as RrMessage};
         use libp2p::swarm::SwarmEvent;
-        let busy = accord_node::net::codec::Frame(
+        let busy = accord_node::net::codec::Frame::new(
             Message::Refused(Refusal {
                 code: RejectCode::Busy,
                 detail: "sink".into(),

@@ -165,10 +165,101 @@ pub fn draft(agreement: &str, category: &str, handling: &str, summary: &str) -> 
     .to_string()
 }
 
+/// What a [`RawPeer`] puts on a stream: a length prefix, which may lie, then the bytes.
+#[derive(Clone, Debug)]
+pub struct RawFrame {
+    /// The length the prefix announces.
+    pub declared: u32,
+    /// The bytes that follow it.
+    pub bytes: Vec<u8>,
+}
+
+/// The codec of a [`RawPeer`]: it writes whatever [`RawFrame`] it is given, and reads
+/// responses as accord frames, bounded as the node bounds them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RawCodec;
+
+async fn read_raw<T>(io: &mut T) -> std::io::Result<RawFrame>
+where
+    T: libp2p::futures::AsyncRead + Unpin + Send,
+{
+    use libp2p::futures::AsyncReadExt;
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let declared = u32::from_be_bytes(len);
+    if declared as usize > accord_protocol::wire::MAX_FRAME_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("response of {declared} bytes"),
+        ));
+    }
+    let mut bytes = vec![0u8; declared as usize];
+    io.read_exact(&mut bytes).await?;
+    Ok(RawFrame { declared, bytes })
+}
+
+async fn write_raw<T>(io: &mut T, frame: RawFrame) -> std::io::Result<()>
+where
+    T: libp2p::futures::AsyncWrite + Unpin + Send,
+{
+    use libp2p::futures::AsyncWriteExt;
+    io.write_all(&frame.declared.to_be_bytes()).await?;
+    io.write_all(&frame.bytes).await?;
+    io.close().await
+}
+
+impl libp2p::request_response::Codec for RawCodec {
+    type Protocol = libp2p::StreamProtocol;
+    type Request = RawFrame;
+    type Response = RawFrame;
+
+    async fn read_request<T>(&mut self, _: &Self::Protocol, io: &mut T) -> std::io::Result<RawFrame>
+    where
+        T: libp2p::futures::AsyncRead + Unpin + Send,
+    {
+        read_raw(io).await
+    }
+
+    async fn read_response<T>(
+        &mut self,
+        _: &Self::Protocol,
+        io: &mut T,
+    ) -> std::io::Result<RawFrame>
+    where
+        T: libp2p::futures::AsyncRead + Unpin + Send,
+    {
+        read_raw(io).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &Self::Protocol,
+        io: &mut T,
+        frame: RawFrame,
+    ) -> std::io::Result<()>
+    where
+        T: libp2p::futures::AsyncWrite + Unpin + Send,
+    {
+        write_raw(io, frame).await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &Self::Protocol,
+        io: &mut T,
+        frame: RawFrame,
+    ) -> std::io::Result<()>
+    where
+        T: libp2p::futures::AsyncWrite + Unpin + Send,
+    {
+        write_raw(io, frame).await
+    }
+}
+
 /// A bare libp2p peer speaking accord's request-response protocol with any key and any
-/// message: the adversary in tests.
+/// message, down to a lying length prefix: the adversary in tests.
 pub struct RawPeer {
-    swarm: libp2p::Swarm<libp2p::request_response::Behaviour<accord_node::net::codec::FrameCodec>>,
+    swarm: libp2p::Swarm<libp2p::request_response::Behaviour<RawCodec>>,
 }
 
 impl std::fmt::Debug for RawPeer {
@@ -202,7 +293,7 @@ impl RawPeer {
             .unwrap()
             .with_behaviour(|_| {
                 Behaviour::with_codec(
-                    accord_node::net::codec::FrameCodec,
+                    RawCodec,
                     [(accord_node::net::codec::PROTOCOL, ProtocolSupport::Full)],
                     Config::default().with_request_timeout(Duration::from_secs(10)),
                 )
@@ -213,7 +304,7 @@ impl RawPeer {
         Self { swarm }
     }
 
-    /// Sends `msg` (or raw bytes) to the node at `addr` with identity `peer` and waits for
+    /// Sends raw bytes as one frame to the node at `addr` with identity `peer` and waits for
     /// the outcome, at most 20 s.
     pub async fn request(
         &mut self,
@@ -221,14 +312,23 @@ impl RawPeer {
         addr: &libp2p::Multiaddr,
         bytes: Vec<u8>,
     ) -> RawOutcome {
+        let declared = u32::try_from(bytes.len()).unwrap();
+        self.request_frame(peer, addr, RawFrame { declared, bytes })
+            .await
+    }
+
+    /// Sends `frame`, whatever its prefix announces, and waits for the outcome, at most 20 s.
+    pub async fn request_frame(
+        &mut self,
+        peer: libp2p::PeerId,
+        addr: &libp2p::Multiaddr,
+        frame: RawFrame,
+    ) -> RawOutcome {
         use libp2p::futures::StreamExt;
         use libp2p::request_response::{Event, Message};
         use libp2p::swarm::SwarmEvent;
         self.swarm.add_peer_address(peer, addr.clone());
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .send_request(&peer, accord_node::net::codec::Frame(bytes));
+        let id = self.swarm.behaviour_mut().send_request(&peer, frame);
         let wait = async {
             loop {
                 match self.swarm.select_next_some().await {
@@ -240,7 +340,7 @@ impl RawPeer {
                             },
                         ..
                     }) if request_id == id => {
-                        return match accord_protocol::Message::decode(&response.0) {
+                        return match accord_protocol::Message::decode(&response.bytes) {
                             Ok(m) => RawOutcome::Response(m),
                             Err(e) => RawOutcome::Failed(format!("undecodable response: {e}")),
                         };
@@ -258,6 +358,31 @@ impl RawPeer {
             Ok(o) => o,
             Err(_) => RawOutcome::Failed("timed out".into()),
         }
+    }
+
+    /// Confirms `agreement`'s text with `node` as a member does before pushing under it: a
+    /// sync status carrying the agreement's hash and no heads, answered by the node's own.
+    pub async fn confirm_agreement(&mut self, node: &TestNode, agreement: &str) {
+        let agreement = accord_protocol::AgreementId::new(agreement).unwrap();
+        let status = accord_protocol::Message::SyncStatus(accord_protocol::wire::SyncStatus {
+            agreements: vec![accord_protocol::wire::AgreementStatus {
+                agreement: agreement.clone(),
+                agreement_hash: node.cfg.agreements[&agreement].hash,
+                heads: vec![],
+                signatures: vec![],
+            }],
+            checkpoint: None,
+            revocations: vec![],
+        });
+        let addr = wait_for_listen(&node.handle).await.remove(0);
+        let answer = self.send(peer_of(node), &addr, &status).await;
+        assert!(
+            matches!(
+                answer,
+                RawOutcome::Response(accord_protocol::Message::SyncStatus(_))
+            ),
+            "{answer:?}"
+        );
     }
 
     /// Encodes and sends a message.

@@ -365,3 +365,187 @@ fn audit_rejects(node: &TestNode, from: &str) -> Vec<(u8, String)> {
         })
         .collect()
 }
+
+/// The audit entries of `node` of `kind` naming record `id` (and, for a send, sent `to`).
+fn audit_entries_for(
+    node: &TestNode,
+    kind: &str,
+    id: &accord_protocol::RecordId,
+    to: Option<&str>,
+) -> usize {
+    node.handle
+        .store()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+            let event = v.get("event").unwrap_or(&v);
+            event["kind"] == kind
+                && event["record"] == id.to_string()
+                && to.is_none_or(|to| event["to"] == to)
+        })
+        .count()
+}
+
+/// A member replays records (its own, and the receiver's own back to it) and sends frames whose
+/// length prefix announces more than the limit: replays are answered `Duplicate` and change
+/// nothing (stored once, received once, forwarded once); the oversized frames are refused
+/// unread with a typed error, logged as events and in the audit log; the node stays up and
+/// serves its members.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
+    let dir = quad_copy();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    connect_all(&[&pk, &tr]).await;
+    let own = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "Turkey's own"))
+        .await;
+    let mut ev = vec![pk.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK to hold TR's record",
+        || pk.holds(&own),
+    )
+    .await;
+
+    // Greece, a member, pushes its record to Turkey, which relays it to Pakistan
+    let gr_key = demo_key(dir.path(), "gr-hcg");
+    let mut gr = RawPeer::new(&gr_key);
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    gr.confirm_agreement(&tr, "QUAD-2026").await;
+    let greek = sign(&record("GR-HCG", "QUAD-2026", 1, "greek record"), &gr_key).unwrap();
+    let push = |records| Message::Push(Push { records });
+    let acks = |outcome: RawOutcome| match outcome {
+        RawOutcome::Response(Message::Ack(ack)) => ack.results,
+        other => panic!("expected an ack, got {other:?}"),
+    };
+    assert_eq!(
+        acks(
+            gr.send(peer_of(&tr), &addr, &push(vec![greek.clone()]))
+                .await
+        ),
+        vec![accord_protocol::wire::AckEntry::Stored(greek.id())]
+    );
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK to hold GR's record",
+        || pk.holds(&greek.id()),
+    )
+    .await;
+    let held = (tr.handle.store().len(), pk.handle.store().len());
+
+    // replays: Greece's record again, three times in one push, and Turkey's own record back
+    let own_env = tr.handle.store().get(&own).unwrap().unwrap().envelope;
+    for records in [
+        vec![greek.clone()],
+        vec![greek.clone(), greek.clone(), greek.clone()],
+        vec![own_env.clone()],
+    ] {
+        let ids: Vec<_> = records.iter().map(|e| e.id()).collect();
+        assert_eq!(
+            acks(gr.send(peer_of(&tr), &addr, &push(records)).await),
+            ids.into_iter()
+                .map(accord_protocol::wire::AckEntry::Duplicate)
+                .collect::<Vec<_>>(),
+            "a replay is answered duplicate"
+        );
+    }
+
+    // frames announcing more than the limit: refused before a byte of the body is read
+    let mut tr_events = tr.handle.subscribe();
+    let limit = u32::try_from(accord_protocol::wire::MAX_FRAME_BYTES).unwrap();
+    for declared in [limit + 1, u32::MAX] {
+        let outcome = gr
+            .request_frame(
+                peer_of(&tr),
+                &addr,
+                accord_tests::RawFrame {
+                    declared,
+                    bytes: vec![0x42; 1024],
+                },
+            )
+            .await;
+        match outcome {
+            RawOutcome::Response(Message::Refused(r)) => {
+                assert_eq!(r.code, RejectCode::Malformed);
+                assert!(
+                    r.detail
+                        .contains(&format!("frame of {declared} bytes exceeds the maximum")),
+                    "{}",
+                    r.detail
+                );
+            }
+            other => panic!("expected a typed refusal, got {other:?}"),
+        }
+    }
+    let oversized = |detail: &str| detail.contains("exceeds the maximum");
+    wait_until(
+        &mut [tr.handle.subscribe()],
+        Duration::from_secs(30),
+        "both oversized frames to be logged",
+        || {
+            audit_rejects(&tr, "GR-HCG")
+                .iter()
+                .filter(|(c, r)| *c == RejectCode::Malformed.code() && oversized(r))
+                .count()
+                == 2
+        },
+    )
+    .await;
+    let seen = rejections(&mut tr_events);
+    assert_eq!(
+        seen.iter()
+            .filter(|(from, code, d)| *from == agency("GR-HCG")
+                && *code == RejectCode::Malformed.code()
+                && oversized(d))
+            .count(),
+        2,
+        "{seen:?}"
+    );
+
+    // the node stays up: the same member's next record is stored and relayed, a new record of
+    // Turkey's reaches Pakistan
+    let next = sign(&record("GR-HCG", "QUAD-2026", 2, "greek record 2"), &gr_key).unwrap();
+    assert_eq!(
+        acks(
+            gr.send(peer_of(&tr), &addr, &push(vec![next.clone()]))
+                .await
+        ),
+        vec![accord_protocol::wire::AckEntry::Stored(next.id())]
+    );
+    let after = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "after the replays"))
+        .await;
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "PK to hold the records after the replays",
+        || pk.holds(&after) && pk.holds(&next.id()),
+    )
+    .await;
+
+    // the replays changed nothing: each record stored once, received once, sent to Pakistan
+    // once, and no record beyond the two new ones
+    assert_eq!(
+        (tr.handle.store().len(), pk.handle.store().len()),
+        (held.0 + 2, held.1 + 2)
+    );
+    assert_eq!(audit_entries_for(&tr, "receive", &greek.id(), None), 1);
+    assert_eq!(
+        audit_entries_for(&tr, "receive", &own, None),
+        0,
+        "its own record"
+    );
+    assert_eq!(
+        audit_entries_for(&tr, "send", &greek.id(), Some("PK-FIA")),
+        1,
+        "relayed once"
+    );
+    assert_eq!(audit_entries_for(&pk, "receive", &greek.id(), None), 1);
+    pk.stop().await;
+    tr.stop().await;
+}

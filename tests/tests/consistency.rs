@@ -113,20 +113,7 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
     // a raw Pakistani peer pushes the first to Turkey after a sync exchange confirms the agreement
     let mut raw = RawPeer::new(&pk_key);
     let addr = wait_for_listen(&tr.handle).await.remove(0);
-    let status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
-        agreements: vec![accord_protocol::wire::AgreementStatus {
-            agreement: AgreementId::new("QUAD-2026").unwrap(),
-            agreement_hash: tr.cfg.agreements[&AgreementId::new("QUAD-2026").unwrap()].hash,
-            heads: vec![],
-            signatures: vec![],
-        }],
-        checkpoint: None,
-        revocations: vec![],
-    });
-    assert!(matches!(
-        raw.send(peer_of(&tr), &addr, &status).await,
-        RawOutcome::Response(Message::SyncStatus(_))
-    ));
+    raw.confirm_agreement(&tr, "QUAD-2026").await;
     let ack = raw
         .send(
             peer_of(&tr),
@@ -191,21 +178,7 @@ async fn push_as(
 ) -> Vec<AckEntry> {
     let mut raw = RawPeer::new(key);
     let addr = wait_for_listen(&node.handle).await.remove(0);
-    let quad = AgreementId::new("QUAD-2026").unwrap();
-    let status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
-        agreements: vec![accord_protocol::wire::AgreementStatus {
-            agreement: quad.clone(),
-            agreement_hash: node.cfg.agreements[&quad].hash,
-            heads: vec![],
-            signatures: vec![],
-        }],
-        checkpoint: None,
-        revocations: vec![],
-    });
-    assert!(matches!(
-        raw.send(peer_of(node), &addr, &status).await,
-        RawOutcome::Response(Message::SyncStatus(_))
-    ));
+    raw.confirm_agreement(node, "QUAD-2026").await;
     match raw
         .send(peer_of(node), &addr, &Message::Push(Push { records }))
         .await

@@ -177,7 +177,7 @@ pub async fn transport(
             {
                 let _ = server
                     .behaviour_mut()
-                    .send_response(channel, Frame(response.clone()));
+                    .send_response(channel, Frame::new(response.clone()));
             }
         }
     });
@@ -217,7 +217,7 @@ async fn run_requests(
     while sent < total.min(window.max(1)) {
         client
             .behaviour_mut()
-            .send_request(&server, Frame(request.to_vec()));
+            .send_request(&server, Frame::new(request.to_vec()));
         sent += 1;
     }
     while answered < total {
@@ -230,7 +230,7 @@ async fn run_requests(
                 if sent < total {
                     client
                         .behaviour_mut()
-                        .send_request(&server, Frame(request.to_vec()));
+                        .send_request(&server, Frame::new(request.to_vec()));
                     sent += 1;
                 }
             }

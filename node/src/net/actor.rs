@@ -581,7 +581,7 @@ impl Actor {
 
     fn send(&mut self, agency: &AgencyId, msg: &Message, pending: Pending) {
         match msg.encode() {
-            Ok(bytes) => self.send_frame(agency, Frame(bytes), pending),
+            Ok(bytes) => self.send_frame(agency, Frame::new(bytes), pending),
             Err(e) => {
                 tracing::error!(to = %agency, error = %e, "cannot encode a message");
                 self.clear(pending);
@@ -610,7 +610,7 @@ impl Actor {
             .swarm
             .behaviour_mut()
             .rr
-            .send_response(channel, Frame(bytes))
+            .send_response(channel, Frame::new(bytes))
             .is_err()
         {
             tracing::debug!(%to, "response not sent: the stream closed");
@@ -1480,15 +1480,11 @@ impl Actor {
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
-                let agency = self.peer_ids.get(&peer).cloned();
+                // a timeout, a dropped stream or an answer omitted after the peer left: not a
+                // refusal of the peer's input (an oversized or malformed request is answered
+                // and logged in on_request), so only the log says it
+                let agency = self.peer_ids.get(&peer);
                 tracing::warn!(?agency, %error, "inbound request failed");
-                if let Some(a) = agency {
-                    self.emit(NodeEvent::rejected(
-                        &a,
-                        RejectCode::Malformed,
-                        format!("inbound request failed: {error}"),
-                    ));
-                }
             }
             request_response::Event::ResponseSent { .. } => {}
         }
@@ -1511,7 +1507,16 @@ impl Actor {
             self.respond(channel, &reply, &agency);
             return;
         }
-        let msg = match Message::decode(&request.0) {
+        // a frame announcing more than the limit was left unread by the codec; it is refused
+        // as the decoder refuses any oversized frame
+        let decoded = match request.oversized {
+            Some(size) => Err(accord_protocol::wire::WireError::FrameTooLarge {
+                size,
+                max: accord_protocol::wire::MAX_FRAME_BYTES,
+            }),
+            None => Message::decode(&request.bytes),
+        };
+        let msg = match decoded {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(from = %agency, error = %e, "malformed request refused");
@@ -1611,7 +1616,7 @@ impl Actor {
         let Some(pending) = self.pending.remove(&request_id) else {
             return;
         };
-        let msg = match Message::decode(&response.0) {
+        let msg = match Message::decode(&response.bytes) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(from = %agency, error = %e, "malformed response");

@@ -80,6 +80,6 @@ impl SendJob {
         self.store
             .flush()
             .map_err(|e| format!("cannot flush the send entries: {e}"))?;
-        Ok(Frame(bytes))
+        Ok(Frame::new(bytes))
     }
 }
