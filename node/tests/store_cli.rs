@@ -141,26 +141,37 @@ fn init_publish_query_export_verify_and_a_flipped_byte_is_named() {
     );
 
     // one byte flipped inside the first record's envelope: verify fails and names it
-    let text = std::fs::read_to_string(&bundle).unwrap();
+    let tampered = f.join("tampered.bundle");
+    flip_a_byte(&bundle, &id, |len| len - 10, 0x01, &tampered);
+    verify_fails_naming(&tampered, &id);
+}
+
+/// Copies `bundle` to `out` with one bit of record `id`'s envelope flipped: `mask` at the
+/// offset `at` gives for the envelope's length.
+fn flip_a_byte(bundle: &Path, id: &str, at: impl Fn(usize) -> usize, mask: u8, out: &Path) {
+    let text = std::fs::read_to_string(bundle).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let idx = lines.iter().position(|l| l.contains(&id)).unwrap();
+    let idx = lines.iter().position(|l| l.contains(id)).unwrap();
     let mut line: serde_json::Value = serde_json::from_str(&lines[idx]).unwrap();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut env = b64.decode(line["envelope"].as_str().unwrap()).unwrap();
-    let at = env.len() - 10;
-    env[at] ^= 0x01;
+    let at = at(env.len());
+    env[at] ^= mask;
     line["envelope"] = serde_json::Value::String(b64.encode(&env));
     lines[idx] = line.to_string();
-    let tampered = f.join("tampered.bundle");
-    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
-    let v = accord(&["verify", tampered.to_str().unwrap()]);
+    std::fs::write(out, lines.join("\n") + "\n").unwrap();
+}
+
+/// `accord verify` fails on `bundle` (exit 1) with a FAIL line naming record `id`.
+fn verify_fails_naming(bundle: &Path, id: &str) {
+    let v = accord(&["verify", bundle.to_str().unwrap()]);
     let (report, _) = out(&v);
     assert_eq!(v.status.code(), Some(1), "{report}");
     assert!(
         report
             .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains(&id)),
+            .any(|l| l.starts_with("FAIL") && l.contains(id)),
         "{report}"
     );
 }
@@ -610,25 +621,6 @@ fn from_init_to_a_verified_bundle_and_a_flipped_byte_is_named() {
     );
 
     // a byte of the record flipped in the bundle
-    let text = std::fs::read_to_string(&bundle).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let idx = lines.iter().position(|l| l.contains(&id)).unwrap();
-    let mut line: serde_json::Value = serde_json::from_str(&lines[idx]).unwrap();
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut env = b64.decode(line["envelope"].as_str().unwrap()).unwrap();
-    let at = env.len() / 2;
-    env[at] ^= 0x20;
-    line["envelope"] = serde_json::Value::String(b64.encode(&env));
-    lines[idx] = line.to_string();
-    std::fs::write(&bundle, lines.join("\n") + "\n").unwrap();
-    let v = accord(&["verify", bundle.to_str().unwrap()]);
-    let (report, _) = out(&v);
-    assert_eq!(v.status.code(), Some(1), "{report}");
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains(&id)),
-        "{report}"
-    );
+    flip_a_byte(&bundle, &id, |len| len / 2, 0x20, &bundle);
+    verify_fails_naming(&bundle, &id);
 }

@@ -135,28 +135,64 @@ async fn a_bilateral_only_member_gets_nothing_of_the_multilateral_agreement() {
     tr.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
+/// Pakistan and Turkey connected, with one record of Turkey's delivered to Pakistan, and Greece
+/// as a raw peer (its real key) about to speak to Turkey: the stage of the misbehaving-member
+/// tests. `dir` holds the nodes' files: keep it alive as long as they run.
+struct Stage {
+    dir: tempfile::TempDir,
+    pk: TestNode,
+    tr: TestNode,
+    first: accord_protocol::RecordId,
+    pk_events: Vec<tokio::sync::broadcast::Receiver<NodeEvent>>,
+    gr_key: SecretKey,
+    gr: RawPeer,
+    addr: libp2p::Multiaddr,
+}
+
+async fn stage() -> Stage {
     let dir = quad_copy();
     let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
     let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
     connect_all(&[&pk, &tr]).await;
-    let warmup = tr
-        .publish(&draft("QUAD-2026", "alert", "H1", "warm-up"))
+    let first = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "Turkey's own"))
         .await;
-    let mut ev = vec![pk.handle.subscribe()];
+    let mut pk_events = vec![pk.handle.subscribe()];
     wait_until(
-        &mut ev,
+        &mut pk_events,
         Duration::from_secs(30),
         "PK to hold TR's record",
-        || pk.holds(&warmup),
+        || pk.holds(&first),
     )
     .await;
-
-    // Greece is a member of QUAD-2026 and connects to Turkey with its real key, then pushes:
     let gr_key = demo_key(dir.path(), "gr-hcg");
-    let mut gr = RawPeer::new(&gr_key);
+    let gr = RawPeer::new(&gr_key);
     let addr = wait_for_listen(&tr.handle).await.remove(0);
+    Stage {
+        dir,
+        pk,
+        tr,
+        first,
+        pk_events,
+        gr_key,
+        gr,
+        addr,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
+    let Stage {
+        dir,
+        pk,
+        tr,
+        pk_events: mut ev,
+        gr_key,
+        mut gr,
+        addr,
+        ..
+    } = stage().await;
+    // Greece is a member of QUAD-2026 and connects to Turkey with its real key, then pushes:
     // 1. its own record with a flipped signature bit
     let good = sign(&record("GR-HCG", "QUAD-2026", 1, "greek record"), &gr_key).unwrap();
     let mut sig = *good.signature();
@@ -395,26 +431,18 @@ fn audit_entries_for(
 /// serves its members.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
-    let dir = quad_copy();
-    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
-    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
-    connect_all(&[&pk, &tr]).await;
-    let own = tr
-        .publish(&draft("QUAD-2026", "alert", "H1", "Turkey's own"))
-        .await;
-    let mut ev = vec![pk.handle.subscribe()];
-    wait_until(
-        &mut ev,
-        Duration::from_secs(30),
-        "PK to hold TR's record",
-        || pk.holds(&own),
-    )
-    .await;
-
+    let Stage {
+        dir: _dir,
+        pk,
+        tr,
+        first: own,
+        pk_events: mut ev,
+        gr_key,
+        mut gr,
+        addr,
+        ..
+    } = stage().await;
     // Greece, a member, pushes its record to Turkey, which relays it to Pakistan
-    let gr_key = demo_key(dir.path(), "gr-hcg");
-    let mut gr = RawPeer::new(&gr_key);
-    let addr = wait_for_listen(&tr.handle).await.remove(0);
     gr.confirm_agreement(&tr, "QUAD-2026").await;
     let greek = sign(&record("GR-HCG", "QUAD-2026", 1, "greek record"), &gr_key).unwrap();
     let push = |records| Message::Push(Push { records });
