@@ -18,6 +18,7 @@ pub mod files;
 pub mod net;
 pub mod policy;
 pub mod publish;
+pub mod references;
 pub mod store;
 pub mod workflow;
 

@@ -35,6 +35,9 @@ pub enum PublishError {
     /// The agreement's policy refuses it.
     #[error("refused by agreement policy: {0}")]
     Denied(DenyReason),
+    /// The record corrects, withdraws or answers a record it may not name.
+    #[error("{0}")]
+    BadReference(String),
     /// The record cannot be encoded.
     #[error(transparent)]
     Record(#[from] RecordError),
@@ -72,6 +75,11 @@ pub fn publish_draft(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<RecordId, PublishError> {
+    // the references are checked on the record the draft makes (its seq does not matter)
+    let preview = draft.clone().into_record(&cfg.agency, Seq::FIRST, now)?;
+    if let Some(problem) = crate::references::problem(store, &preview, true)? {
+        return Err(PublishError::BadReference(problem));
+    }
     publish_with(store, cfg, key, &draft.agreement, now, |seq| {
         Ok(draft.clone().into_record(&cfg.agency, seq, now)?)
     })

@@ -624,3 +624,52 @@ fn from_init_to_a_verified_bundle_and_a_flipped_byte_is_named() {
     flip_a_byte(&bundle, &id, |len| len / 2, 0x20, &bundle);
     verify_fails_naming(&bundle, &id);
 }
+
+/// A record may correct or withdraw only an earlier record of its own originator and agreement
+/// that this node holds, and answer only a record of its agreement: otherwise publishing is
+/// refused, naming the field and the record, and nothing is stored.
+#[test]
+fn references_outside_the_record_s_agreement_are_refused() {
+    let fed = federation();
+    let f = fed.path();
+    let p = publish(f, "tr-jgk", VESSEL);
+    assert!(p.status.success(), "{}", out(&p).1);
+    let quad_id = out(&p).0.trim().to_owned();
+    let alert = |extra: &str| {
+        format!(
+            r#"{{"agreement": "TR-BG-2026", "category": "alert", "handling": "H1", "grading": "B2",
+               "summary": "Boats leaving at night.", {extra}}}"#
+        )
+    };
+    for (draft, field, why) in [
+        (
+            alert(&format!(r#""corrects": "{quad_id}""#)),
+            "`corrects`",
+            "TR-JGK's under QUAD-2026",
+        ),
+        (
+            alert(&format!(r#""withdraws": "{quad_id}""#)),
+            "`withdraws`",
+            "TR-JGK's under QUAD-2026",
+        ),
+        (
+            alert(&format!(r#""corrects": "{}""#, "ab".repeat(32))),
+            "`corrects`",
+            "not held here",
+        ),
+    ] {
+        let o = publish(f, "tr-jgk", &draft);
+        let (_, stderr) = out(&o);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(field) && stderr.contains(why), "{stderr}");
+    }
+    let store = Store::open(&f.join("tr-jgk").join("data")).unwrap();
+    assert_eq!(store.len(), 1, "only the first record is stored");
+    assert_eq!(
+        store
+            .counter(&AgreementId::new("TR-BG-2026").unwrap())
+            .unwrap(),
+        None,
+        "no seq used under TR-BG-2026"
+    );
+}

@@ -113,6 +113,9 @@ pub enum RejectCode {
     /// The record is signed by a delegated key outside its certificate's scope, or the
     /// delegation was revoked before it (14).
     DelegationRefused,
+    /// The record corrects or withdraws a record of another originator or agreement, or
+    /// answers a record of another agreement (15).
+    BadReference,
     /// A code this version does not know.
     Other(u8),
 }
@@ -135,6 +138,7 @@ impl RejectCode {
             RejectCode::Busy => 12,
             RejectCode::AgreementNotSigned => 13,
             RejectCode::DelegationRefused => 14,
+            RejectCode::BadReference => 15,
             RejectCode::Other(c) => c,
         }
     }
@@ -156,6 +160,7 @@ impl RejectCode {
             12 => RejectCode::Busy,
             13 => RejectCode::AgreementNotSigned,
             14 => RejectCode::DelegationRefused,
+            15 => RejectCode::BadReference,
             c => RejectCode::Other(c),
         }
     }

@@ -577,3 +577,61 @@ async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
     pk.stop().await;
     tr.stop().await;
 }
+
+/// A member signs records that withdraw and correct another member's record, and one under an
+/// agreement that answers a record of another: each refused as a bad reference, logged, nothing
+/// stored; the record stays standing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_cannot_withdraw_or_correct_another_members_record() {
+    let Stage {
+        dir: _dir,
+        pk,
+        tr,
+        first,
+        gr_key,
+        mut gr,
+        addr,
+        ..
+    } = stage().await;
+    gr.confirm_agreement(&tr, "QUAD-2026").await;
+    let mut withdrawal = record("GR-HCG", "QUAD-2026", 1, "withdrawing Turkey's record");
+    withdrawal.withdraws = Some(first);
+    let mut correction = record("GR-HCG", "QUAD-2026", 1, "correcting Turkey's record");
+    correction.corrects = Some(first);
+    let mut tr_events = tr.handle.subscribe();
+    for forged in [withdrawal, correction] {
+        let env = sign(&forged, &gr_key).unwrap();
+        let push = Message::Push(Push {
+            records: vec![env.clone()],
+        });
+        match gr.send(peer_of(&tr), &addr, &push).await {
+            RawOutcome::Response(Message::Ack(ack)) => match &ack.results[..] {
+                [accord_protocol::wire::AckEntry::Rejected { code, detail }] => {
+                    assert_eq!(*code, RejectCode::BadReference);
+                    assert!(detail.contains(&first.to_string()), "{detail}");
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            },
+            other => panic!("expected an ack, got {other:?}"),
+        }
+        assert!(!tr.holds(&env.id()));
+    }
+    let seen = rejections(&mut tr_events);
+    assert_eq!(
+        seen.iter()
+            .filter(|(_, code, _)| *code == RejectCode::BadReference.code())
+            .count(),
+        2,
+        "{seen:?}"
+    );
+    assert_eq!(
+        audit_rejects(&tr, "GR-HCG")
+            .iter()
+            .filter(|(code, _)| *code == RejectCode::BadReference.code())
+            .count(),
+        2
+    );
+    assert_eq!(tr.handle.store().withdrawn_by(&first).unwrap(), None);
+    pk.stop().await;
+    tr.stop().await;
+}

@@ -299,6 +299,15 @@ pub fn receive(
             reject(&mut out, sender, code, format!("record {id}: {detail}"));
             continue;
         }
+        if let Some(problem) = crate::references::problem(store, &verified.record, false)? {
+            reject(
+                &mut out,
+                sender,
+                RejectCode::BadReference,
+                format!("record {id}: {problem}"),
+            );
+            continue;
+        }
         out.acks.push(AckEntry::Stored(id)); // replaced below by the store's verdict
         slots.push(out.acks.len() - 1);
         accepted.push(verified);

@@ -897,24 +897,34 @@ impl Store {
     }
 
     /// The records that withdraw, correct or answer `id`, as (kind, record id); kind is
-    /// `withdraws`, `corrects` or `responds_to`.
+    /// `withdraws`, `corrects` or `responds_to`. A reference the record format does not allow
+    /// (another originator's withdrawal, an answer from another agreement: one that arrived
+    /// before its target, so it could not be refused then) is left out.
     pub fn references_to(
         &self,
         id: &RecordId,
     ) -> Result<Vec<(&'static str, RecordId)>, StoreError> {
+        use crate::references::{Kind, consistent};
         let prefix = keys::reference_prefix(id);
+        let target = self.get(id)?;
         let mut out = Vec::new();
         for item in self.tree.scan_prefix(&prefix).keys() {
             let key = item?;
             let kind = match key.get(prefix.len()) {
-                Some(&keys::REF_WITHDRAWS) => "withdraws",
-                Some(&keys::REF_CORRECTS) => "corrects",
-                Some(&keys::REF_RESPONDS) => "responds_to",
+                Some(&keys::REF_WITHDRAWS) => Kind::Withdraws,
+                Some(&keys::REF_CORRECTS) => Kind::Corrects,
+                Some(&keys::REF_RESPONDS) => Kind::RespondsTo,
                 _ => continue,
             };
-            if let Some(by) = keys::trailing_id(&key) {
-                out.push((kind, by));
+            let Some(by) = keys::trailing_id(&key) else {
+                continue;
+            };
+            if let (Some(t), Some(b)) = (&target, self.get(&by)?)
+                && !consistent(kind, &b.record, &t.record)
+            {
+                continue;
             }
+            out.push((kind.name(), by));
         }
         Ok(out)
     }

@@ -1594,3 +1594,71 @@ fn one_record_per_seq_is_kept_as_evidence_however_many_versions_come() {
         vec![(versions[0].id, held.id)]
     );
 }
+
+#[test]
+fn a_reference_across_originators_or_agreements_never_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let from = Source::Peer(AgencyId::new("GR-HCG").unwrap());
+    let target = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
+    let other_quad = verified(&k, &record("TR-JGK", "QUAD-2026", 1, 2));
+    // Greece "withdraws" and "corrects" Pakistan's record; an answer from another agreement
+    // names it too. They are stored before the target, as if they had arrived first (the
+    // receive path refuses them when the target is already held).
+    let mut withdrawal = record("GR-HCG", "QUAD-2026", 1, 3);
+    withdrawal.withdraws = Some(target.id);
+    let mut correction = record("GR-HCG", "QUAD-2026", 2, 4);
+    correction.corrects = Some(target.id);
+    let mut answer = record("TR-JGK", "TR-BG-2026", 1, 5);
+    answer.responds_to = Some(target.id);
+    // and the allowed ones: Pakistan's own withdrawal, an answer under the same agreement
+    let mut own = record("PK-FIA", "QUAD-2026", 2, 6);
+    own.withdraws = Some(target.id);
+    let mut same = record("TR-JGK", "QUAD-2026", 2, 7);
+    same.responds_to = Some(target.id);
+    let refs: Vec<_> = [withdrawal, correction, answer, own.clone(), same.clone()]
+        .iter()
+        .map(|r| verified(&k, r))
+        .collect();
+    store.insert_batch(&refs, &from, now()).unwrap();
+    store
+        .insert_batch(&[target.clone(), other_quad], &from, now())
+        .unwrap();
+    let mut got = store.references_to(&target.id).unwrap();
+    got.sort();
+    let mut want = vec![("withdraws", refs[3].id), ("responds_to", refs[4].id)];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(store.withdrawn_by(&target.id).unwrap(), Some(refs[3].id));
+    // the check itself, on records
+    use crate::references::{Kind, consistent, problem};
+    assert!(!consistent(
+        Kind::Withdraws,
+        &refs[0].record,
+        &target.record
+    ));
+    assert!(!consistent(Kind::Corrects, &refs[1].record, &target.record));
+    assert!(!consistent(
+        Kind::RespondsTo,
+        &refs[2].record,
+        &target.record
+    ));
+    assert!(consistent(Kind::Withdraws, &own, &target.record));
+    assert!(consistent(Kind::RespondsTo, &same, &target.record));
+    let p = problem(&store, &refs[0].record, false).unwrap().unwrap();
+    assert!(
+        p.contains("`withdraws`") && p.contains("PK-FIA's under QUAD-2026"),
+        "{p}"
+    );
+    // a target not held: a problem only where it must be held (publishing)
+    let mut dangling = record("TR-JGK", "QUAD-2026", 3, 8);
+    dangling.corrects = Some(RecordId::from_bytes([7; 32]));
+    assert_eq!(problem(&store, &dangling, false).unwrap(), None);
+    assert!(
+        problem(&store, &dangling, true)
+            .unwrap()
+            .unwrap()
+            .contains("not held here")
+    );
+}

@@ -29,21 +29,31 @@ pub struct Holdings {
 }
 
 impl Holdings {
-    /// The holdings made of `records`.
+    /// The holdings made of `records`. A reference the record format does not allow (another
+    /// originator's withdrawal, an answer from another agreement) is left out, as
+    /// [`crate::references`] says.
     pub fn new(records: impl IntoIterator<Item = Held>) -> Self {
-        let mut h = Self::default();
-        for held in records {
+        use crate::references::{Kind, consistent};
+        let mut h = Self {
+            by_id: records.into_iter().map(|held| (held.id, held)).collect(),
+            ..Self::default()
+        };
+        for held in h.by_id.values() {
             let r = &held.record;
-            for (target, index) in [
-                (r.withdraws, &mut h.withdrawn_by),
-                (r.corrects, &mut h.corrected_by),
-                (r.responds_to, &mut h.answered_by),
+            for (kind, target, index) in [
+                (Kind::Withdraws, r.withdraws, &mut h.withdrawn_by),
+                (Kind::Corrects, r.corrects, &mut h.corrected_by),
+                (Kind::RespondsTo, r.responds_to, &mut h.answered_by),
             ] {
-                if let Some(target) = target {
-                    index.entry(target).or_default().push(held.id);
+                let Some(target) = target else { continue };
+                if h.by_id
+                    .get(&target)
+                    .is_some_and(|t| !consistent(kind, r, &t.record))
+                {
+                    continue;
                 }
+                index.entry(target).or_default().push(held.id);
             }
-            h.by_id.insert(held.id, held);
         }
         h
     }
