@@ -56,15 +56,22 @@ impl Directory {
     /// Applies a verified revocation (`r`, decoded from `signed`); returns whether it was new.
     /// Of two revocations of one certificate the earlier time stands.
     pub fn revoke(&mut self, r: &Revocation, signed: &Signed) -> bool {
-        let key = (r.agency.clone(), r.certificate);
-        match self.revoked.get(&key) {
-            Some(t) if *t <= r.revoked => false,
-            _ => {
-                self.revoked.insert(key, r.revoked);
-                self.held.push((r.agency.clone(), signed.clone()));
-                true
-            }
+        if !self.would_revoke(r) {
+            return false;
         }
+        self.revoked
+            .insert((r.agency.clone(), r.certificate), r.revoked);
+        self.held.push((r.agency.clone(), signed.clone()));
+        true
+    }
+
+    /// Whether [`Self::revoke`] would take `r`: no revocation of its certificate held, or only a
+    /// later one.
+    pub fn would_revoke(&self, r: &Revocation) -> bool {
+        !matches!(
+            self.revoked.get(&(r.agency.clone(), r.certificate)),
+            Some(t) if *t <= r.revoked
+        )
     }
 
     /// The verified revocations held, with their issuing agency.

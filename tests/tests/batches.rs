@@ -13,6 +13,41 @@ use accord_protocol::{AgencyId, AgreementId, Message};
 use accord_tests::flood::Sink;
 use accord_tests::{TestNode, demo_key, draft, load, quad_copy};
 
+/// Greece, as a bare peer holding Greece's key, listening where Turkey is told it is, and the
+/// sync status with which it confirms QUAD-2026's text.
+struct StandIn {
+    stand_in: Sink,
+    gr: AgencyId,
+    gr_key: accord_protocol::SecretKey,
+    quad: AgreementId,
+    status: Message,
+}
+
+async fn stand_in_greece(tr: &TestNode, dir: &std::path::Path) -> StandIn {
+    let gr = AgencyId::new("GR-HCG").unwrap();
+    let gr_key = demo_key(dir, "gr-hcg");
+    let (stand_in, _, addr) = Sink::listen_as_agency(&gr_key).await;
+    tr.handle.add_address(gr.clone(), addr).await.unwrap();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let status = Message::SyncStatus(SyncStatus {
+        agreements: vec![AgreementStatus {
+            agreement: quad.clone(),
+            agreement_hash: tr.cfg.agreements[&quad].hash,
+            heads: vec![],
+            signatures: vec![],
+        }],
+        checkpoint: None,
+        revocations: vec![],
+    });
+    StandIn {
+        stand_in,
+        gr,
+        gr_key,
+        quad,
+        status,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_carry_at_most_a_batch_and_every_record_once() {
     let dir = quad_copy();
@@ -26,22 +61,13 @@ async fn pushes_carry_at_most_a_batch_and_every_record_once() {
                 .await,
         );
     }
-    // Greece, as a bare peer holding Greece's key, listens; Turkey is told where
-    let gr = AgencyId::new("GR-HCG").unwrap();
-    let gr_key = demo_key(dir.path(), "gr-hcg");
-    let (mut stand_in, _, addr) = Sink::listen_as_agency(&gr_key).await;
-    tr.handle.add_address(gr.clone(), addr).await.unwrap();
-    let quad = AgreementId::new("QUAD-2026").unwrap();
-    let status = Message::SyncStatus(SyncStatus {
-        agreements: vec![AgreementStatus {
-            agreement: quad.clone(),
-            agreement_hash: tr.cfg.agreements[&quad].hash,
-            heads: vec![],
-            signatures: vec![],
-        }],
-        checkpoint: None,
-        revocations: vec![],
-    });
+    let StandIn {
+        mut stand_in,
+        gr,
+        gr_key,
+        quad,
+        status,
+    } = stand_in_greece(&tr, dir.path()).await;
     let mut pushes = Vec::new();
     let mut seen = BTreeSet::new();
     while seen.len() < n {
@@ -83,5 +109,90 @@ async fn pushes_carry_at_most_a_batch_and_every_record_once() {
     );
     assert_eq!(pushes[0], batch, "the bound binds: {pushes:?}");
     assert_eq!(pushes.iter().sum::<usize>(), n);
+    tr.stop().await;
+}
+
+/// A member that acknowledges a record with a receipt naming another agreement has not given
+/// proof of delivery: Turkey logs the ack as refused and no delivery of the record, so its audit
+/// log never shows the record delivered under the wrong agreement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let id = tr
+        .publish(&draft("QUAD-2026", "alert", "H1", "to Greece"))
+        .await;
+    let StandIn {
+        mut stand_in,
+        gr,
+        gr_key,
+        status,
+        ..
+    } = stand_in_greece(&tr, dir.path()).await;
+    let mut events = vec![tr.handle.subscribe()];
+    loop {
+        let (bytes, channel) = stand_in
+            .next_request(Duration::from_secs(30))
+            .await
+            .expect("Turkey to push its record");
+        match Message::decode(&bytes).unwrap() {
+            Message::SyncStatus(_) => stand_in.respond(channel, &status),
+            Message::Push(p) => {
+                assert_eq!(p.records.iter().map(|e| e.id()).collect::<Vec<_>>(), [id]);
+                let receipt = sign_receipt(
+                    &Receipt {
+                        record: id,
+                        agreement: AgreementId::new("TR-BG-2026").unwrap(),
+                        receiver: gr.clone(),
+                        received_at: accord_node::clock::now(),
+                    },
+                    &gr_key,
+                )
+                .unwrap();
+                stand_in.respond(
+                    channel,
+                    &Message::Ack(Ack {
+                        results: vec![AckEntry::Stored(id)],
+                        receipts: vec![receipt],
+                    }),
+                );
+                break;
+            }
+            other => panic!("unexpected request from Turkey: {other:?}"),
+        }
+    }
+    let audit = |kind: &str| -> Vec<serde_json::Value> {
+        tr.handle
+            .store()
+            .audit_entries()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+                v.get("event").cloned().unwrap_or(v)
+            })
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    };
+    accord_tests::wait_until(
+        &mut events,
+        Duration::from_secs(30),
+        "Turkey to log the ack's receipt as refused",
+        || {
+            audit("reject").iter().any(|e| {
+                e["from"] == "GR-HCG"
+                    && e["reason"].as_str().is_some_and(|r| {
+                        r.contains("without a valid signed receipt for its agreement")
+                    })
+            })
+        },
+    )
+    .await;
+    assert!(
+        audit("delivered")
+            .iter()
+            .all(|e| e["record"] != id.to_string()),
+        "a delivery logged on a receipt for another agreement"
+    );
     tr.stop().await;
 }

@@ -68,7 +68,9 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
             tombstones: &tombstones,
         },
     )?;
-    files::create_private(out, &buf)?;
+    // the export entry is durable before a byte of a record is in the file: the file is
+    // claimed empty first (an existing one is refused), then logged and flushed, then written
+    files::create_private(out, &[])?;
     let event = accord_protocol::audit::AuditEvent::Export {
         agreement: agreement.clone(),
         records: records.len() as u64,
@@ -76,6 +78,12 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
     };
     node.store.audit(now()?, vec![event])?;
     node.store.flush()?;
+    std::fs::write(out, &buf).with_context(|| {
+        format!(
+            "cannot write the bundle to {} (the export is already in the audit log)",
+            out.display()
+        )
+    })?;
     tracing::info!(
         %agreement,
         records = records.len(),

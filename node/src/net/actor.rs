@@ -737,7 +737,14 @@ impl Actor {
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
-                    match receipts.get(&id) {
+                    // a receipt counts only for the agreement the record was sent under (the
+                    // outbox key names it), so a peer cannot have the delivery logged under
+                    // another
+                    let sent_under = crate::store::outbox_key_agreement(&peer, &key);
+                    match receipts
+                        .get(&id)
+                        .filter(|(_, agreement)| sent_under.as_ref() == Some(agreement))
+                    {
                         Some((receipt, agreement)) => {
                             let event = AuditEvent::Delivered {
                                 record: id,
@@ -759,7 +766,9 @@ impl Actor {
                         }
                         None => {
                             tracing::warn!(%peer, %id, "acknowledged without a valid signed receipt");
-                            let detail = format!("ack of {id} without a valid signed receipt");
+                            let detail = format!(
+                                "ack of {id} without a valid signed receipt for its agreement"
+                            );
                             // its `reject` entry goes in the batch that clears the outbox entry
                             refused.push(AuditEvent::Reject {
                                 from: peer.clone(),
@@ -921,7 +930,10 @@ impl Actor {
         for signed in &status.revocations {
             match self.take_revocation(peer, signed) {
                 Ok(new) => revoked_any |= new,
-                Err(e) => {
+                Err(TakeRevocation::Store(e)) => {
+                    tracing::error!(%peer, error = %e, "cannot keep a revocation");
+                }
+                Err(TakeRevocation::Invalid(e)) => {
                     tracing::warn!(%peer, error = %e, "refused a revocation");
                     self.emit(NodeEvent::rejected(
                         peer,
@@ -1004,19 +1016,21 @@ impl Actor {
     /// Verifies a revocation under its issuing agency's key and, when it is new, keeps it (store
     /// and audit entry) and applies it to the directory. `from` is the peer it came from, or
     /// this agency when made here. Returns whether it was new.
+    /// A revocation the store cannot keep is not applied either (an error, so the API says
+    /// so and a peer's next sync status offers it again): a revocation in force here is always
+    /// one the log names and a restart keeps.
     fn take_revocation(
         &mut self,
         from: &AgencyId,
         signed: &accord_protocol::audit::Signed,
-    ) -> Result<bool, accord_protocol::delegation::DelegationError> {
+    ) -> Result<bool, TakeRevocation> {
         let r = self.dir.verify(signed)?;
-        if !Arc::make_mut(&mut self.dir).revoke(&r, signed) {
+        if !self.dir.would_revoke(&r) {
             return Ok(false);
         }
         let via = (*from != self.cfg.agency).then_some(from);
-        if let Err(e) = self.store.keep_revocation(self.now(), &r, signed, via) {
-            tracing::error!(error = %e, "cannot keep a revocation");
-        }
+        self.store.keep_revocation(self.now(), &r, signed, via)?;
+        Arc::make_mut(&mut self.dir).revoke(&r, signed);
         tracing::info!(agency = %r.agency, revoked = %r.revoked, %from, "delegation revoked");
         self.emit(NodeEvent::Revoked {
             agency: r.agency.clone(),
@@ -1734,4 +1748,15 @@ fn is_loopback_or_public(addr: &Multiaddr) -> bool {
     !addr
         .iter()
         .any(|p| matches!(p, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified()))
+}
+
+/// Why a revocation was not taken.
+#[derive(Debug, thiserror::Error)]
+enum TakeRevocation {
+    /// It does not verify, or its certificate is unknown.
+    #[error(transparent)]
+    Invalid(#[from] accord_protocol::delegation::DelegationError),
+    /// The store could not keep it.
+    #[error("cannot keep the revocation: {0}")]
+    Store(#[from] crate::store::StoreError),
 }

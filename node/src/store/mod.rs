@@ -167,6 +167,13 @@ fn audit_count(tree: &sled::Tree) -> Result<u64, StoreError> {
 /// The hint given when the store is locked.
 const LOCKED_HINT: &str = "is another accord process (accord run) using this data directory?";
 
+/// The agreement an outbox key of `peer` is under (outbox keys name peer, agreement and seq).
+pub fn outbox_key_agreement(peer: &AgencyId, key: &[u8]) -> Option<AgreementId> {
+    let prefix = keys::outbox_prefix(peer);
+    key.strip_prefix(prefix.as_slice())
+        .and_then(keys::outbox_agreement)
+}
+
 /// A record as stored, with where it came from.
 #[derive(Clone, Debug)]
 pub struct StoredRecord {
