@@ -635,3 +635,62 @@ async fn a_member_cannot_withdraw_or_correct_another_members_record() {
     pk.stop().await;
     tr.stop().await;
 }
+
+/// An agency the node knows but shares no agreement with (a former partner, say) asks for its
+/// sync status and offers its own checkpoint: it is answered with nothing — no agreement, no
+/// head, no audit checkpoint, no revocation — and its checkpoint is not kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_sharing_no_agreement_learns_nothing_of_the_log() {
+    use accord_protocol::audit::{Checkpoint, Digest32, sign_checkpoint};
+    let dir = quad_copy();
+    let bg_key = demo_key(dir.path(), "bg-gdbp");
+    let cfg = dir.path().join("pk-fia").join("node.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        + &format!(
+            "\n[[known_agency]]\nid = \"BG-GDBP\"\npublic_key = \"{}\"\naddresses = [\"/ip4/127.0.0.1/tcp/9\"]\n",
+            bg_key.public_key()
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    pk.publish(&draft("QUAD-2026", "alert", "H1", "Pakistan's"))
+        .await;
+    pk.handle
+        .checkpoint(accord_node::clock::now())
+        .await
+        .unwrap();
+    assert!(pk.handle.store().latest_checkpoint().unwrap().is_some());
+
+    let mut bg = RawPeer::new(&bg_key);
+    let addr = wait_for_listen(&pk.handle).await.remove(0);
+    let own = sign_checkpoint(
+        &Checkpoint {
+            agency: agency("BG-GDBP"),
+            count: 0,
+            head: Digest32([0; 32]),
+            time: accord_node::clock::now(),
+        },
+        &bg_key,
+    )
+    .unwrap();
+    let status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
+        agreements: vec![],
+        checkpoint: Some(own),
+        revocations: vec![],
+    });
+    match bg.send(peer_of(&pk), &addr, &status).await {
+        RawOutcome::Response(Message::SyncStatus(s)) => {
+            assert!(s.agreements.is_empty(), "{s:?}");
+            assert!(
+                s.checkpoint.is_none(),
+                "the log's checkpoint went to a non-partner"
+            );
+            assert!(s.revocations.is_empty());
+        }
+        other => panic!("expected a sync status, got {other:?}"),
+    }
+    assert!(
+        pk.handle.store().partner_checkpoints().unwrap().is_empty(),
+        "a non-partner's checkpoint was kept"
+    );
+    pk.stop().await;
+}

@@ -869,9 +869,16 @@ impl Actor {
             .filter(|(agency, _)| self.shared_with(peer).any(|a| a.is_member(agency)))
             .map(|(_, s)| s.clone())
             .collect();
+        // an agency this node shares no agreement with (a former partner, one only known)
+        // learns nothing of its log, not even how fast it grows
+        let checkpoint = if agreements.is_empty() {
+            None
+        } else {
+            self.store.latest_checkpoint().ok().flatten()
+        };
         SyncStatus {
             agreements,
-            checkpoint: self.store.latest_checkpoint().ok().flatten(),
+            checkpoint,
             revocations,
         }
     }
@@ -898,7 +905,9 @@ impl Actor {
     /// Compares a peer's status with ours: confirms or flags each agreement's text, and asks for
     /// what the peer holds beyond our heads.
     fn on_status(&mut self, peer: &AgencyId, status: SyncStatus) {
-        if let Some(signed) = &status.checkpoint {
+        // checkpoints are kept from, and given to, agreement partners only
+        let partner = self.shared_with(peer).next().is_some();
+        if let Some(signed) = status.checkpoint.as_ref().filter(|_| partner) {
             let key = self.dir.get(peer).copied();
             match accord_protocol::audit::verify_checkpoint(signed, |a| {
                 if a == peer { key } else { None }
