@@ -694,3 +694,56 @@ async fn an_agency_sharing_no_agreement_learns_nothing_of_the_log() {
     );
     pk.stop().await;
 }
+
+/// A member whose text of an agreement differs from ours learns nothing of the records held
+/// under it — the status answers it with the agreement's hash and signatures but no heads —
+/// until its text is confirmed identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_go_only_to_a_member_whose_text_is_confirmed() {
+    let Stage {
+        dir: _dir,
+        pk,
+        tr,
+        mut gr,
+        addr,
+        ..
+    } = stage().await;
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let status = |hash| {
+        Message::SyncStatus(accord_protocol::wire::SyncStatus {
+            agreements: vec![accord_protocol::wire::AgreementStatus {
+                agreement: quad.clone(),
+                agreement_hash: hash,
+                heads: vec![],
+                signatures: vec![],
+            }],
+            checkpoint: None,
+            revocations: vec![],
+        })
+    };
+    let heads_of = |outcome: RawOutcome| match outcome {
+        RawOutcome::Response(Message::SyncStatus(s)) => {
+            let a = s.agreements.iter().find(|a| a.agreement == quad).unwrap();
+            a.heads.len()
+        }
+        other => panic!("expected a sync status, got {other:?}"),
+    };
+    let mut other_text = tr.cfg.agreements[&quad].hash;
+    other_text[0] ^= 1;
+    assert_eq!(
+        heads_of(gr.send(peer_of(&tr), &addr, &status(other_text)).await),
+        0,
+        "heads given to a member holding another text"
+    );
+    let members = tr.cfg.agreements[&quad].members.len();
+    assert_eq!(
+        heads_of(
+            gr.send(peer_of(&tr), &addr, &status(tr.cfg.agreements[&quad].hash))
+                .await
+        ),
+        members,
+        "once the text is confirmed, a head per member's stream"
+    );
+    pk.stop().await;
+    tr.stop().await;
+}

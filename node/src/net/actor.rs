@@ -832,6 +832,18 @@ impl Actor {
     fn status_for(&self, peer: &AgencyId) -> SyncStatus {
         let mut agreements = Vec::new();
         for a in self.shared_with(peer) {
+            // heads and digests describe the records held under the agreement: they go only to
+            // a peer whose text of it is confirmed identical, once every member has signed it;
+            // before that the status carries the text's hash and the signatures alone
+            if !self.confirmed.contains(&(a.id.clone(), peer.clone())) || !a.fully_signed() {
+                agreements.push(AgreementStatus {
+                    agreement: a.id.clone(),
+                    agreement_hash: a.hash,
+                    heads: Vec::new(),
+                    signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
+                });
+                continue;
+            }
             let heads = match self.store.stream_heads(&a.id) {
                 Ok(h) => h,
                 Err(e) => {
@@ -953,6 +965,7 @@ impl Actor {
             }
         }
         let mut behind = false;
+        let mut newly_confirmed = false;
         let mut new_signatures = Vec::new();
         let cfg = self.cfg.clone();
         for st in status.agreements {
@@ -977,7 +990,7 @@ impl Actor {
                 continue;
             }
             self.mismatched.remove(&pair);
-            self.confirmed.insert(pair);
+            newly_confirmed |= self.confirmed.insert(pair);
             for (signer, sig) in &st.signatures {
                 if a.is_member(signer) && !a.signatures.contains_key(signer) {
                     new_signatures.push((a.id.clone(), signer.clone(), *sig));
@@ -985,6 +998,13 @@ impl Actor {
             }
             if !a.fully_signed() {
                 continue; // nothing moves under it until every member has signed
+            }
+            if st.heads.is_empty() {
+                // the peer has not confirmed our text yet, so it gave no heads (a status with
+                // heads names every member's stream): not caught up with it; its next status
+                // will say
+                behind = true;
+                continue;
             }
             let ours = self.store.stream_heads(&a.id).unwrap_or_default();
             let mut behind_here = false;
@@ -1014,6 +1034,9 @@ impl Actor {
         if self.collect_signatures(peer, new_signatures) || revoked_any {
             // the peers still lacking them learn them now; agreements that took effect start
             self.sync_all();
+        } else if newly_confirmed {
+            // the peer learns our heads, which it could not have before we confirmed its text
+            self.sync_with(peer);
         }
         if !behind {
             self.emit(NodeEvent::CaughtUp { peer: peer.clone() });
@@ -1599,9 +1622,10 @@ impl Actor {
                 return;
             }
             Message::SyncStatus(status) => {
-                let mine = self.status_for(&agency);
+                // the peer's status first: it may confirm an agreement's text, and then our
+                // answer can carry the heads under it
                 self.on_status(&agency, status);
-                Message::SyncStatus(mine)
+                Message::SyncStatus(self.status_for(&agency))
             }
             Message::RangeRequest(req) => {
                 let (reply, sends) = self.answer_range(&agency, &req);
