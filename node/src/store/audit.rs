@@ -229,6 +229,10 @@ impl Store {
             time: now,
         };
         let signed = sign_checkpoint(&c, key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // the entries it covers are durable before the checkpoint can be read (the next sync
+        // status hands it to the partners): a crash cannot leave a partner holding a head the
+        // log lost
+        self.flush()?;
         self.tree
             .insert(keys::checkpoint(head.count), signed.to_line().into_bytes())?;
         self.flush()?;
