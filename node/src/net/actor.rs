@@ -662,28 +662,37 @@ impl Actor {
             {
                 break;
             }
+            let mut withhold = |key, reason: String| {
+                tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
+                withheld.push(AuditEvent::Withheld {
+                    record: env.id(),
+                    to: peer.clone(),
+                    code: 0,
+                    reason,
+                });
+                dropped.push(key);
+            };
             let record = match accord_protocol::canonical::parse_record_json(env.record_bytes()) {
                 Ok(r) => r,
-                Err(_) => {
-                    dropped.push(key);
+                Err(e) => {
+                    withhold(key, format!("its record does not decode: {e}"));
                     continue;
                 }
             };
             // (entries of agreements not confirmed with the peer or not yet signed by every
             // member were passed over by `hold`)
             let Some(agreement) = self.cfg.agreements.get(&record.agreement) else {
-                dropped.push(key);
+                withhold(
+                    key,
+                    format!(
+                        "agreement {} is no longer in this node's configuration",
+                        record.agreement
+                    ),
+                );
                 continue;
             };
             if let Some(reason) = may_send(&record, agreement, peer, now).reason() {
-                tracing::warn!(to = %peer, id = %env.id(), %reason, "not sending an outbox record; dropped from the outbox");
-                withheld.push(AuditEvent::Withheld {
-                    record: env.id(),
-                    to: peer.clone(),
-                    code: 0,
-                    reason: reason.to_string(),
-                });
-                dropped.push(key);
+                withhold(key, reason.to_string());
                 continue;
             }
             bytes += env.encoded_len();

@@ -1163,7 +1163,7 @@ impl Store {
     /// The records waiting for `peer`, oldest first per agreement, at most `limit`: (outbox
     /// key, envelope). Entries under an agreement `hold` says to keep for later are passed over
     /// unread (their record is not even decoded); own records not yet durable too. A purged
-    /// record's entry is dropped on the way.
+    /// record's entry is dropped on the way, with a `withheld` audit entry in the same batch.
     pub fn outbox(
         &self,
         peer: &AgencyId,
@@ -1171,7 +1171,7 @@ impl Store {
         hold: impl Fn(&AgreementId) -> bool,
     ) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
         let mut out = Vec::new();
-        let mut stale = Vec::new();
+        let (mut stale, mut purged): (Vec<Vec<u8>>, Vec<AuditEvent>) = (Vec::new(), Vec::new());
         let prefix = keys::outbox_prefix(peer);
         for item in self.tree.scan_prefix(&prefix) {
             let (key, value) = item?;
@@ -1179,7 +1179,7 @@ impl Store {
                 Some(a) if hold(&a) => continue,
                 Some(_) => {}
                 None => {
-                    stale.push(key);
+                    stale.push(key.to_vec());
                     continue;
                 }
             }
@@ -1187,16 +1187,29 @@ impl Store {
                 Some(id) if self.is_unflushed(&id) => {} // not durable yet: not sent
                 Some(id) => match self.get(&id)? {
                     Some(rec) => out.push((key.to_vec(), rec.envelope)),
-                    None => stale.push(key),
+                    None => {
+                        // purged here before the peer acknowledged it: the entry leaves the
+                        // outbox with a `withheld` entry saying so
+                        purged.push(AuditEvent::Withheld {
+                            record: id,
+                            to: peer.clone(),
+                            code: 0,
+                            reason: format!(
+                                "purged here before {peer} acknowledged it; never to be sent"
+                            ),
+                        });
+                        stale.push(key.to_vec());
+                    }
                 },
-                None => stale.push(key),
+                None => stale.push(key.to_vec()),
             }
             if out.len() >= limit {
                 break;
             }
         }
-        for key in stale {
-            self.tree.remove(key)?;
+        if !stale.is_empty() {
+            tracing::warn!(%peer, entries = stale.len(), "outbox entries with no record to send removed");
+            self.settle_outbox(crate::clock::now(), &stale, Vec::new(), purged)?;
         }
         Ok(out)
     }

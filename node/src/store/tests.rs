@@ -1662,3 +1662,42 @@ fn a_reference_across_originators_or_agreements_never_counts() {
             .contains("not held here")
     );
 }
+
+#[test]
+fn a_purged_records_outbox_entry_leaves_with_a_withheld_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let tr = AgencyId::new("TR-JGK").unwrap();
+    let pk = AgencyId::new("PK-FIA").unwrap();
+    store.bind_agency(&tr).unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let id = store
+        .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
+        })
+        .unwrap()
+        .unwrap();
+    store.purge(&[id], now(), "past retention").unwrap();
+    assert!(store.outbox(&pk, 10, |_| false).unwrap().is_empty());
+    assert_eq!(
+        store.outbox_depths().unwrap().get(&pk),
+        None,
+        "the entry is gone"
+    );
+    let last =
+        accord_protocol::audit::AuditEntry::decode(store.audit_entries().unwrap().last().unwrap())
+            .unwrap();
+    match last.event {
+        AuditEvent::Withheld {
+            record,
+            to,
+            code,
+            reason,
+        } => {
+            assert_eq!((record, to, code), (id, pk, 0));
+            assert!(reason.contains("purged here"), "{reason}");
+        }
+        other => panic!("expected a withheld entry, got {other:?}"),
+    }
+}
