@@ -351,40 +351,29 @@ fn bad_public_keys() {
     );
     assert_eq!(errors.len(), 1, "{errors}");
 
-    // The identity point is of small order: a weak key, refused.
+    // The identity point is of small order: a weak key, refused; a non-canonical encoding
+    // (y = p + 3) likewise. Each is named as written in the file, `ed25519:…`, not as raw hex.
     let weak = format!("ed25519:01{}", "00".repeat(31));
-    let errors = fed()
-        .node(
-            "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59",
-            &weak,
-        )
-        .errors();
-    // named as written in the file, `ed25519:…`, not as raw hex
-    check(
-        with_key(&errors, "known_agency[0].public_key"),
-        NODE_PATH,
-        13,
-        14,
-        &format!("invalid public key `{weak}`: a small-order (weak) key; such keys are refused"),
-    );
-    assert_eq!(errors.len(), 1, "{errors}");
-
-    // a non-canonical encoding (y = p + 3) likewise
     let non_canonical = format!("ed25519:f0{}7f", "ff".repeat(30));
-    let errors = fed()
-        .node(
-            "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59",
-            &non_canonical,
-        )
-        .errors();
-    check(
-        with_key(&errors, "known_agency[0].public_key"),
-        NODE_PATH,
-        13,
-        14,
-        &format!("invalid public key `{non_canonical}`: a non-canonical point encoding"),
-    );
-    assert_eq!(errors.len(), 1, "{errors}");
+    for (key, why) in [
+        (&weak, "a small-order (weak) key; such keys are refused"),
+        (&non_canonical, "a non-canonical point encoding"),
+    ] {
+        let errors = fed()
+            .node(
+                "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0c9fd59",
+                key,
+            )
+            .errors();
+        check(
+            with_key(&errors, "known_agency[0].public_key"),
+            NODE_PATH,
+            13,
+            14,
+            &format!("invalid public key `{key}`: {why}"),
+        );
+        assert_eq!(errors.len(), 1, "{errors}");
+    }
 }
 
 #[test]

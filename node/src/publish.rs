@@ -75,13 +75,13 @@ pub fn publish_draft(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<RecordId, PublishError> {
-    // the references are checked on the record the draft makes (its seq does not matter)
-    let preview = draft.clone().into_record(&cfg.agency, Seq::FIRST, now)?;
-    if let Some(problem) = crate::references::problem(store, &preview, true)? {
-        return Err(PublishError::BadReference(problem));
-    }
     publish_with(store, cfg, key, &draft.agreement, now, |seq| {
-        Ok(draft.clone().into_record(&cfg.agency, seq, now)?)
+        let record = draft.clone().into_record(&cfg.agency, seq, now)?;
+        // what it corrects, withdraws or answers must be held here, and be of its agreement
+        if let Some(problem) = crate::references::problem(store, &record, true)? {
+            return Err(PublishError::BadReference(problem));
+        }
+        Ok(record)
     })
 }
 

@@ -122,12 +122,23 @@ fn init_publish_query_export_verify_and_a_flipped_byte_is_named() {
 
     // export and verify
     let bundle = f.join("quad.bundle");
+    export_and_verify(&config(f, "tr-jgk"), "QUAD-2026", &bundle, &id, "TR-JGK");
+
+    // one byte flipped inside the first record's envelope: verify fails and names it
+    let tampered = f.join("tampered.bundle");
+    flip_a_byte(&bundle, &id, |len| len - 10, 0x01, &tampered);
+    verify_fails_naming(&tampered, &id);
+}
+
+/// `accord export` of `agreement` to `bundle`, then `accord verify` of it: both succeed and the
+/// report says record `id` of `originator` (seq 1) is OK.
+fn export_and_verify(config: &str, agreement: &str, bundle: &Path, id: &str, originator: &str) {
     let e = accord(&[
         "export",
         "--config",
-        &config(f, "tr-jgk"),
+        config,
         "--agreement",
-        "QUAD-2026",
+        agreement,
         "--out",
         bundle.to_str().unwrap(),
     ]);
@@ -136,14 +147,9 @@ fn init_publish_query_export_verify_and_a_flipped_byte_is_named() {
     let (report, stderr) = out(&v);
     assert!(v.status.success(), "{report}{stderr}");
     assert!(
-        report.contains(&format!("OK   {id} TR-JGK seq 1")),
+        report.contains(&format!("OK   {id} {originator} seq 1")),
         "{report}"
     );
-
-    // one byte flipped inside the first record's envelope: verify fails and names it
-    let tampered = f.join("tampered.bundle");
-    flip_a_byte(&bundle, &id, |len| len - 10, 0x01, &tampered);
-    verify_fails_naming(&tampered, &id);
 }
 
 /// Copies `bundle` to `out` with one bit of record `id`'s envelope flipped: `mask` at the
@@ -602,23 +608,7 @@ fn from_init_to_a_verified_bundle_and_a_flipped_byte_is_named() {
         "{table}"
     );
     let bundle = root.join("id-au.bundle");
-    let e = accord(&[
-        "export",
-        "--config",
-        &cfg("id"),
-        "--agreement",
-        "ID-AU-2026",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert!(e.status.success(), "{}", out(&e).1);
-    let v = accord(&["verify", bundle.to_str().unwrap()]);
-    let (report, stderr) = out(&v);
-    assert!(v.status.success(), "{report}{stderr}");
-    assert!(
-        report.contains(&format!("OK   {id} ID-POLRI seq 1")),
-        "{report}"
-    );
+    export_and_verify(&cfg("id"), "ID-AU-2026", &bundle, &id, "ID-POLRI");
 
     // a byte of the record flipped in the bundle
     flip_a_byte(&bundle, &id, |len| len / 2, 0x20, &bundle);

@@ -187,21 +187,28 @@ fn listed_points() -> Vec<([u8; 32], String)> {
 
 #[test]
 fn the_script_refuses_small_order_and_non_canonical_keys() {
-    let PageEnvelope { envelope, .. } = vector("minimal");
     let listed = listed_points();
     assert_eq!(listed.len(), 15);
-    for (point, comment) in listed {
-        // the envelope names the point as its signer, and it is registered as the key
+    // the envelope names the point as its signer, and it is registered as the key
+    refuses_each_listed_point(6..38, "key", true);
+}
+
+/// Puts each point of §5's lists at `at` in the minimal vector's envelope (and, with `as_key`,
+/// registers it as the key) and checks the script's verdict names `what`.
+fn refuses_each_listed_point(at: std::ops::Range<usize>, what: &str, as_key: bool) {
+    let PageEnvelope { envelope, key, .. } = vector("minimal");
+    for (point, comment) in listed_points() {
         let mut forged = envelope.clone();
-        forged[6..38].copy_from_slice(&point);
+        forged[at.clone()].copy_from_slice(&point);
         let expected = if comment.contains("large order") {
-            "REJECTED: non-canonical key encoding\n"
+            format!("REJECTED: non-canonical {what} encoding\n")
         } else {
-            "REJECTED: small-order key\n"
+            format!("REJECTED: small-order {what}\n")
         };
+        let key = if as_key { point } else { key };
         assert_eq!(
-            run(&forged, &point),
-            (1, expected.into()),
+            run(&forged, &key),
+            (1, expected),
             "{} ({comment})",
             hex::encode(point)
         );
@@ -210,22 +217,7 @@ fn the_script_refuses_small_order_and_non_canonical_keys() {
 
 #[test]
 fn the_script_refuses_small_order_and_non_canonical_r() {
-    let PageEnvelope { envelope, key, .. } = vector("minimal");
-    for (point, comment) in listed_points() {
-        let mut forged = envelope.clone();
-        forged[38..70].copy_from_slice(&point);
-        let expected = if comment.contains("large order") {
-            "REJECTED: non-canonical R encoding\n"
-        } else {
-            "REJECTED: small-order R\n"
-        };
-        assert_eq!(
-            run(&forged, &key),
-            (1, expected.into()),
-            "{} ({comment})",
-            hex::encode(point)
-        );
-    }
+    refuses_each_listed_point(38..70, "R", false);
 }
 
 #[test]

@@ -126,37 +126,15 @@ impl Sink {
     pub async fn listen_as_agency(
         key: &accord_protocol::SecretKey,
     ) -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
-        let mut seed = key.to_seed();
-        Self::listen_as(libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).unwrap())
-            .await
+        Self::listen_as(crate::identity(key)).await
     }
 
     async fn listen_as(
         identity: libp2p::identity::Keypair,
     ) -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
         use libp2p::futures::StreamExt;
-        use libp2p::request_response::{Behaviour, Config, ProtocolSupport};
         use libp2p::swarm::SwarmEvent;
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
-            .with_tokio()
-            .with_tcp(
-                libp2p::tcp::Config::default(),
-                libp2p::noise::Config::new,
-                libp2p::yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| {
-                Behaviour::with_codec(
-                    accord_node::net::codec::FrameCodec,
-                    [(accord_node::net::codec::PROTOCOL, ProtocolSupport::Full)],
-                    Config::default(),
-                )
-            })
-            .unwrap()
-            .with_swarm_config(|c| {
-                c.with_idle_connection_timeout(std::time::Duration::from_secs(30))
-            })
-            .build();
+        let mut swarm = crate::bare_swarm(identity, accord_node::net::codec::FrameCodec);
         swarm
             .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
             .unwrap();

@@ -277,31 +277,48 @@ pub enum RawOutcome {
     Failed(String),
 }
 
+/// The libp2p identity of an agency key.
+pub fn identity(key: &SecretKey) -> libp2p::identity::Keypair {
+    let mut seed = key.to_seed();
+    libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).unwrap()
+}
+
+/// A bare swarm speaking accord's request-response protocol with `codec`, over TCP, Noise and
+/// Yamux as a node does: the test peers' one transport.
+pub fn bare_swarm<C>(
+    identity: libp2p::identity::Keypair,
+    codec: C,
+) -> libp2p::Swarm<libp2p::request_response::Behaviour<C>>
+where
+    C: libp2p::request_response::Codec<Protocol = libp2p::StreamProtocol> + Clone + Send + 'static,
+{
+    use libp2p::request_response::{Behaviour, Config, ProtocolSupport};
+    libp2p::SwarmBuilder::with_existing_identity(identity)
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| {
+            Behaviour::with_codec(
+                codec,
+                [(accord_node::net::codec::PROTOCOL, ProtocolSupport::Full)],
+                Config::default().with_request_timeout(Duration::from_secs(10)),
+            )
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+        .build()
+}
+
 impl RawPeer {
     /// A peer with the given agency key.
     pub fn new(key: &SecretKey) -> Self {
-        use libp2p::request_response::{Behaviour, Config, ProtocolSupport};
-        let mut seed = key.to_seed();
-        let kp = libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice()).unwrap();
-        let swarm = libp2p::SwarmBuilder::with_existing_identity(kp)
-            .with_tokio()
-            .with_tcp(
-                libp2p::tcp::Config::default(),
-                libp2p::noise::Config::new,
-                libp2p::yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| {
-                Behaviour::with_codec(
-                    RawCodec,
-                    [(accord_node::net::codec::PROTOCOL, ProtocolSupport::Full)],
-                    Config::default().with_request_timeout(Duration::from_secs(10)),
-                )
-            })
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-            .build();
-        Self { swarm }
+        Self {
+            swarm: bare_swarm(identity(key), RawCodec),
+        }
     }
 
     /// Sends raw bytes as one frame to the node at `addr` with identity `peer` and waits for

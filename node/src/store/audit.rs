@@ -358,26 +358,17 @@ impl Store {
         signature: &[u8; 64],
     ) -> Result<bool, StoreError> {
         let key = agreement_signature_key(hash, Some(signer));
-        let _guard = self.lock();
+        let guard = self.lock();
         if self.tree.get(&key)?.is_some() {
             return Ok(false);
         }
-        let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
-        batch.insert(key, signature.to_vec());
-        self.append_audit(
-            &mut batch,
-            &mut head,
-            now,
-            [AuditEvent::AgreementSignature {
-                agreement: agreement.clone(),
-                hash: Digest32(*hash),
-                signer: signer.clone(),
-                from: from.clone(),
-            }],
-        )?;
-        self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
+        let event = AuditEvent::AgreementSignature {
+            agreement: agreement.clone(),
+            hash: Digest32(*hash),
+            signer: signer.clone(),
+            from: from.clone(),
+        };
+        self.put_logged(guard, now, key, signature.to_vec(), event)?;
         Ok(true)
     }
 
@@ -417,27 +408,38 @@ impl Store {
         key.extend_from_slice(revocation.agency.as_str().as_bytes());
         key.push(b'/');
         key.extend_from_slice(hex::encode(revocation.certificate.0).as_bytes());
-        let _guard = self.lock();
+        let guard = self.lock();
         if self.tree.get(&key)?.is_some() {
             return Ok(false);
         }
+        let event = AuditEvent::Revocation {
+            agency: revocation.agency.clone(),
+            certificate: revocation.certificate,
+            revoked: revocation.revoked,
+            from: from.cloned(),
+        };
+        self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)?;
+        Ok(true)
+    }
+
+    /// Writes `key` = `value` and `event`'s audit entry in one batch, under the write lock the
+    /// caller took (`guard`), then releases it and flushes (group commit).
+    fn put_logged(
+        &self,
+        guard: std::sync::MutexGuard<'_, ()>,
+        now: Timestamp,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
         let mut head = self.audit_head()?;
         let mut batch = sled::Batch::default();
-        batch.insert(key, signed.to_line().into_bytes());
-        self.append_audit(
-            &mut batch,
-            &mut head,
-            now,
-            [AuditEvent::Revocation {
-                agency: revocation.agency.clone(),
-                certificate: revocation.certificate,
-                revoked: revocation.revoked,
-                from: from.cloned(),
-            }],
-        )?;
+        batch.insert(key, value);
+        self.append_audit(&mut batch, &mut head, now, [event])?;
         self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
-        Ok(true)
+        drop(guard);
+        self.flush()?;
+        Ok(())
     }
 
     /// Keeps a delegation certificate this agency issued (by its id) with its `delegation`
@@ -452,25 +454,14 @@ impl Store {
         let mut key = keys::meta("certificate/");
         key.extend_from_slice(hex::encode(id.0).as_bytes());
         let guard = self.lock();
-        let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
-        batch.insert(key, signed.to_line().into_bytes());
-        self.append_audit(
-            &mut batch,
-            &mut head,
-            now,
-            [AuditEvent::Delegation {
-                certificate: *id,
-                delegate: delegation.delegate,
-                agreements: delegation.agreements.clone(),
-                valid_from: delegation.valid_from,
-                valid_until: delegation.valid_until,
-            }],
-        )?;
-        self.tree.apply_batch(batch)?;
-        drop(guard);
-        self.flush()?;
-        Ok(())
+        let event = AuditEvent::Delegation {
+            certificate: *id,
+            delegate: delegation.delegate,
+            agreements: delegation.agreements.clone(),
+            valid_from: delegation.valid_from,
+            valid_until: delegation.valid_until,
+        };
+        self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)
     }
 
     /// The delegation certificates this agency issued, by id.
