@@ -69,8 +69,8 @@ pub fn problem(
             None => {}
             Some(t) if !consistent(kind, r, &t.record) => {
                 let what = match kind {
-                    Kind::RespondsTo => "a record of the same agreement".to_owned(),
-                    _ => "a record of the same originator and agreement".to_owned(),
+                    Kind::RespondsTo => "a record of the same agreement",
+                    _ => "a record of the same originator and agreement",
                 };
                 return Ok(Some(format!(
                     "`{name}` names record {target}, {}'s under {}; it must name {what} \

@@ -838,44 +838,49 @@ impl Actor {
 
     // ---- catch-up: sync status and ranges ---------------------------------------------------
 
+    /// The heads announced under `a`: every member's own stream (0 when none is held), and
+    /// every delegated stream held.
+    fn heads_for(
+        &self,
+        a: &accord_config::Agreement,
+    ) -> Result<Vec<Head>, crate::store::StoreError> {
+        let mut heads: BTreeMap<StreamId, StreamHead> = self
+            .store
+            .stream_heads(&a.id)?
+            .into_iter()
+            .filter(|(s, _)| a.is_member(s.agency_id()))
+            .collect();
+        for m in &a.members {
+            heads.entry(StreamId::agency(m)).or_default();
+        }
+        Ok(heads
+            .into_iter()
+            .map(|(stream, h)| Head {
+                stream,
+                seq: h.seq,
+                digest: h.digest,
+            })
+            .collect())
+    }
+
     fn status_for(&self, peer: &AgencyId) -> SyncStatus {
         let mut agreements = Vec::new();
         for a in self.shared_with(peer) {
             // heads and digests describe the records held under the agreement: they go only to
             // a peer whose text of it is confirmed identical, once every member has signed it;
             // before that the status carries the text's hash and the signatures alone
-            if !self.confirmed.contains(&(a.id.clone(), peer.clone())) || !a.fully_signed() {
-                agreements.push(AgreementStatus {
-                    agreement: a.id.clone(),
-                    agreement_hash: a.hash,
-                    heads: Vec::new(),
-                    signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
-                });
-                continue;
-            }
-            let heads = match self.store.stream_heads(&a.id) {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read heads");
-                    continue;
-                }
-            };
-            // every member's own stream (0 when none is held), and every delegated stream held
-            let mut heads: BTreeMap<StreamId, StreamHead> = heads
-                .into_iter()
-                .filter(|(s, _)| a.is_member(s.agency_id()))
-                .collect();
-            for m in &a.members {
-                heads.entry(StreamId::agency(m)).or_default();
-            }
-            let heads = heads
-                .into_iter()
-                .map(|(stream, h)| Head {
-                    stream,
-                    seq: h.seq,
-                    digest: h.digest,
-                })
-                .collect();
+            let heads =
+                if self.confirmed.contains(&(a.id.clone(), peer.clone())) && a.fully_signed() {
+                    match self.heads_for(a) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot read heads");
+                            continue;
+                        }
+                    }
+                } else {
+                    Vec::new()
+                };
             agreements.push(AgreementStatus {
                 agreement: a.id.clone(),
                 agreement_hash: a.hash,

@@ -926,7 +926,8 @@ impl Store {
             let Some(by) = keys::trailing_id(&key) else {
                 continue;
             };
-            if let (Some(t), Some(b)) = (&target, self.get(&by)?)
+            if let Some(t) = &target
+                && let Some(b) = self.get(&by)?
                 && !consistent(kind, &b.record, &t.record)
             {
                 continue;
