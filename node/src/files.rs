@@ -42,6 +42,13 @@ fn create_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
             anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
         }
     })?;
+    // the mode asked for, whatever the umask (the binary runs with 077)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+    }
     f.write_all(contents)
         .with_context(|| format!("cannot write {}", path.display()))?;
     f.sync_all()

@@ -7,6 +7,9 @@ use accord_node::{Refused, commands, exit};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // everything the node writes is private unless made readable on purpose: the store holds
+    // victims' names (docs/operations.md)
+    accord_node::store::private_umask();
     let cli = Cli::parse();
     init_tracing();
     match commands::run(cli) {

@@ -1359,7 +1359,11 @@ fn a_partners_forked_checkpoints_are_exported_and_reported() {
     // TR-JGK signs two different histories of the same length
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut signed = Vec::new();
-    for (data, reason) in [(a.path(), "first"), (b.path(), "second")] {
+    for (data, reason) in [
+        (a.path().join("data"), "first"),
+        (b.path().join("data"), "second"),
+    ] {
+        let data = data.as_path();
         let tr = open_elsewhere(fed.path(), "tr-jgk", data);
         history(&tr, reason);
         signed.push(tr.store.checkpoint(&tr.key, t("08:30:00")).unwrap());

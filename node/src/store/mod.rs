@@ -21,7 +21,10 @@
 mod audit;
 mod codec;
 mod keys;
+mod private;
 mod subjects;
+
+pub use private::private_umask;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -333,6 +336,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(open_err("it is not a directory".into()));
         }
+        private::prepare(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
@@ -402,6 +406,7 @@ impl Store {
             Some(_) => {}
             None => write_marker(dir, held),
         }
+        private::tighten(dir);
         let agency = match tree.get(keys::meta("agency"))? {
             Some(v) => Some(
                 std::str::from_utf8(&v)

@@ -109,13 +109,21 @@ fn verified(k: &Keys, r: &Record) -> Verified<SignedRecord> {
     verify(env, &k.public).unwrap()
 }
 
+/// A new temporary directory that only this user may enter, as a data directory must be.
+pub(crate) fn private_tempdir() -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+}
+
 fn now() -> Timestamp {
     ts("2026-11-28T12:00:00Z")
 }
 
 #[test]
 fn reopening_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let k = keys();
     let recs: Vec<_> = (1..=50)
         .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
@@ -159,7 +167,7 @@ fn reopening_keeps_everything() {
 
 #[test]
 fn an_unknown_schema_version_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
         store
@@ -179,7 +187,7 @@ fn an_unknown_schema_version_is_refused() {
 
 #[test]
 fn a_file_is_not_a_store() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let file = dir.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     let err = Store::open(&file).unwrap_err().to_string();
@@ -188,7 +196,7 @@ fn a_file_is_not_a_store() {
 
 #[test]
 fn a_store_in_use_is_refused_with_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let _store = Store::open(dir.path()).unwrap();
     let err = Store::open(dir.path()).unwrap_err().to_string();
     assert!(
@@ -199,7 +207,7 @@ fn a_store_in_use_is_refused_with_a_hint() {
 
 #[test]
 fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
@@ -252,7 +260,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
 
 #[test]
 fn duplicates_equivocations_and_purges() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
@@ -323,7 +331,7 @@ fn duplicates_equivocations_and_purges() {
 
 #[test]
 fn withdrawals_are_found_from_the_withdrawn_record() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let a = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
@@ -471,7 +479,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
     use accord_protocol::PartialDate;
     use accord_protocol::record::{Account, Organisation, TravelDocument, Vehicle};
     const N: u64 = 100_000;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let agreements = ["QUAD-2026", "TR-BG-2026"];
@@ -857,7 +865,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
 fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     // rule 4: numbered records leave the node only once durable; a record lost in a crash
     // would otherwise have its seq numbered again for another record
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store
         .bind_agency(&AgencyId::new("TR-JGK").unwrap())
@@ -922,7 +930,7 @@ fn publishes_from_many_threads_share_flushes_and_each_returns_durable() {
     // group commit: eight threads publishing at once; each publish returns only after a flush
     // that began after its record was written, so when it returns its record is out of the
     // unflushed set (it may leave the node) and it is numbered without a gap
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
     let k = std::sync::Arc::new(keys());
     let agreement = AgreementId::new("QUAD-2026").unwrap();
@@ -972,7 +980,7 @@ fn publishes_from_many_threads_share_flushes_and_each_returns_durable() {
 fn publish_never_reuses_a_seq_learnt_back_from_partners() {
     // a store restored from an old backup: the counter says 1, but catch-up brought back our
     // records 2 and 3 from partners
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
@@ -1005,7 +1013,7 @@ fn publish_never_reuses_a_seq_learnt_back_from_partners() {
 #[test]
 fn a_partner_checkpoint_is_never_replaced_and_a_second_history_is_kept_as_a_fork() {
     use accord_protocol::audit::{Checkpoint, Digest32, sign_checkpoint};
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let key = SecretKey::from_seed(&[5; 32]);
     let gr = AgencyId::new("GR-HCG").unwrap();
@@ -1042,7 +1050,7 @@ fn a_partner_checkpoint_is_never_replaced_and_a_second_history_is_kept_as_a_fork
 
 #[test]
 fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let k = keys();
     let store = Store::open(dir.path()).unwrap();
     let quad = AgreementId::new("QUAD-2026").unwrap();
@@ -1115,9 +1123,9 @@ fn the_stream_digest_tells_two_holders_of_one_seq_apart() {
     let pk = StreamId::agency(&AgencyId::new("PK-FIA").unwrap());
     let src = Source::Peer(AgencyId::new("PK-FIA").unwrap());
     let (a, b, c) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
+        private_tempdir().unwrap(),
+        private_tempdir().unwrap(),
+        private_tempdir().unwrap(),
     );
     let (sa, sb, sc) = (
         Store::open(a.path()).unwrap(),
@@ -1158,7 +1166,7 @@ fn the_stream_digest_tells_two_holders_of_one_seq_apart() {
 
 #[test]
 fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let k = keys();
     {
         let store = Store::open(dir.path()).unwrap();
@@ -1202,7 +1210,7 @@ fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
 
 #[test]
 fn a_store_whose_database_vanished_is_not_started_afresh() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
         store
@@ -1230,7 +1238,7 @@ fn a_store_whose_database_vanished_is_not_started_afresh() {
 
 #[test]
 fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
     let pk = AgencyId::new("PK-FIA").unwrap();
@@ -1285,7 +1293,7 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
 
 #[test]
 fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
     let send = AuditEvent::Send {
         record: RecordId::from_bytes([5; 32]),
@@ -1569,7 +1577,7 @@ fn a_record_is_indexed_under_every_subject_once_and_found_by_any_spelling() {
 
 #[test]
 fn one_record_per_seq_is_kept_as_evidence_however_many_versions_come() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
@@ -1604,7 +1612,7 @@ fn one_record_per_seq_is_kept_as_evidence_however_many_versions_come() {
 
 #[test]
 fn a_reference_across_originators_or_agreements_never_counts() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let k = keys();
     let from = Source::Peer(AgencyId::new("GR-HCG").unwrap());
@@ -1672,7 +1680,7 @@ fn a_reference_across_originators_or_agreements_never_counts() {
 
 #[test]
 fn a_purged_records_outbox_entry_leaves_with_a_withheld_entry() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
     let pk = AgencyId::new("PK-FIA").unwrap();

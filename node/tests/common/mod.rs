@@ -1,0 +1,314 @@
+//! What the node's test binaries share: running the `accord` binary, and a federation of real
+//! `accord run` processes from a copy of examples/quad, each with its own data directory,
+//! configuration and loopback ports, driven only as an agency would (the CLI and the local
+//! HTTP API). Every wait polls under a deadline; children are killed when the test fails, and
+//! their logs are printed.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The most any one wait may take.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a wait polls.
+pub const POLL: Duration = Duration::from_millis(200);
+
+/// The ports of one node.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    pub p2p: u16,
+    pub api: u16,
+}
+
+/// Pins a node file to its own ports and the running members' p2p ports.
+pub fn rewrite(path: &Path, own: Ports, ports: &BTreeMap<&str, Ports>) {
+    let peers: BTreeMap<&str, u16> = ports.iter().map(|(a, p)| (*a, p.p2p)).collect();
+    accord_node::demo::pin_ports(path, own.p2p, own.api, &peers).unwrap();
+}
+
+pub fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("ACCORD_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// One `accord run` process.
+pub struct Node {
+    pub dir: &'static str,
+    pub agency: &'static str,
+    pub config: PathBuf,
+    pub api: SocketAddr,
+    pub token: String,
+    pub log: PathBuf,
+    pub child: Option<Child>,
+}
+
+/// The federation of running processes. Dropping it kills what still runs and, when the test
+/// is failing, prints every node's log.
+pub struct Federation {
+    pub root: tempfile::TempDir,
+    pub nodes: Vec<Node>,
+}
+
+impl Drop for Federation {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(mut child) = n.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        if std::thread::panicking() {
+            for n in &self.nodes {
+                let log = std::fs::read_to_string(&n.log).unwrap_or_default();
+                eprintln!(
+                    "===== {} ({}) stderr =====\n{log}",
+                    n.agency,
+                    n.log.display()
+                );
+            }
+        }
+    }
+}
+
+impl Federation {
+    /// Copies examples/quad, gives each of `members` (directory name, agency) its own ports
+    /// and starts `accord run` for each.
+    pub fn start(members: &[(&'static str, &'static str)]) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        accord_node::demo::write_federation(root.path()).unwrap();
+        Self::start_in(root, members)
+    }
+
+    /// Like [`Federation::start`], in a directory already holding the federation's files.
+    pub fn start_in(root: tempfile::TempDir, members: &[(&'static str, &'static str)]) -> Self {
+        let free = accord_node::demo::free_loopback_ports(2 * members.len()).unwrap();
+        let ports: BTreeMap<&str, Ports> = members
+            .iter()
+            .enumerate()
+            .map(|(i, (_, agency))| {
+                (
+                    *agency,
+                    Ports {
+                        p2p: free[2 * i],
+                        api: free[2 * i + 1],
+                    },
+                )
+            })
+            .collect();
+        let mut fed = Federation {
+            root,
+            nodes: vec![],
+        };
+        for &(dir, agency) in members {
+            let home = fed.root.path().join(dir);
+            let config = home.join("node.toml");
+            rewrite(&config, ports[agency], &ports);
+            let token = std::fs::read_to_string(home.join("api.token"))
+                .unwrap()
+                .trim()
+                .to_owned();
+            let log = fed.root.path().join(format!("{dir}.stderr"));
+            fed.nodes.push(Node {
+                dir,
+                agency,
+                config,
+                api: SocketAddr::from(([127, 0, 0, 1], ports[agency].api)),
+                token,
+                log,
+                child: None,
+            });
+        }
+        for n in &mut fed.nodes {
+            let stderr = std::fs::File::create(&n.log).unwrap();
+            let stdout = std::fs::File::create(n.log.with_extension("stdout")).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+                .args(["run", "--config", n.config.to_str().unwrap()])
+                .env("RUST_LOG", "info")
+                .env_remove("ACCORD_CONFIG")
+                .stdin(Stdio::null())
+                .stdout(stdout)
+                .stderr(stderr)
+                .spawn()
+                .unwrap();
+            n.child = Some(child);
+        }
+        for i in 0..fed.nodes.len() {
+            let what = format!("the API of {} to answer", fed.nodes[i].agency);
+            fed.wait_until(&what, |f| f.get(i, "/v1/status").0 == 200);
+        }
+        fed
+    }
+
+    pub fn node(&self, agency: &str) -> usize {
+        self.nodes.iter().position(|n| n.agency == agency).unwrap()
+    }
+
+    pub fn config(&self, agency: &str) -> &str {
+        self.nodes[self.node(agency)].config.to_str().unwrap()
+    }
+
+    /// Panics if a node has exited.
+    pub fn check_alive(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(child) = n.child.as_mut()
+                && let Some(status) = child.try_wait().unwrap()
+            {
+                panic!(
+                    "accord run of {} ({}) exited early: {status}",
+                    n.agency, n.dir
+                );
+            }
+        }
+    }
+
+    /// Polls `cond` every [`POLL`] until it holds, for at most [`TIMEOUT`].
+    pub fn wait_until(&mut self, what: &str, mut cond: impl FnMut(&mut Self) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            self.check_alive();
+            if cond(self) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!("timed out after {TIMEOUT:?} waiting for {what}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .new_agent()
+    }
+
+    /// GET on node `i`'s API; status 0 when it does not answer.
+    pub fn get(&self, i: usize, path: &str) -> (u16, Value) {
+        let n = &self.nodes[i];
+        let res = Self::agent()
+            .get(format!("http://{}{path}", n.api))
+            .header("Authorization", format!("Bearer {}", n.token))
+            .call();
+        match res {
+            Ok(mut res) => {
+                let status = res.status().as_u16();
+                let body = res.body_mut().read_to_string().unwrap();
+                (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// POST a draft to node `i`'s API.
+    pub fn post(&self, i: usize, draft: &Value) -> (u16, Value) {
+        let n = &self.nodes[i];
+        let mut res = Self::agent()
+            .post(format!("http://{}/v1/records", n.api))
+            .header("Authorization", format!("Bearer {}", n.token))
+            .content_type("application/json")
+            .send(draft.to_string().as_bytes())
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    /// `accord publish` of a draft at an agency; the output.
+    pub fn publish_cli(&self, agency: &str, draft: &Value) -> Output {
+        let file = self
+            .root
+            .path()
+            .join(format!("draft-{agency}-{}.json", rand_suffix()));
+        std::fs::write(&file, draft.to_string()).unwrap();
+        accord(&[
+            "publish",
+            "--config",
+            self.config(agency),
+            file.to_str().unwrap(),
+        ])
+    }
+
+    /// The ids `accord query --json` lists at an agency.
+    pub fn ids_cli(&self, agency: &str) -> Vec<String> {
+        let out = accord(&["query", "--config", self.config(agency), "--json"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "query at {agency}: {stderr}");
+        stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    /// The ids `GET /v1/records` lists at an agency.
+    pub fn ids_api(&self, agency: &str) -> Vec<String> {
+        let (status, body) = self.get(self.node(agency), "/v1/records");
+        assert_eq!(status, 200, "GET /v1/records at {agency}: {body}");
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Sends SIGTERM to every node and waits for each to exit.
+    pub fn stop(&mut self) -> Vec<(&'static str, ExitStatus)> {
+        for n in &self.nodes {
+            let pid = n.child.as_ref().unwrap().id().to_string();
+            let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            assert!(kill.success(), "kill -TERM {pid} ({})", n.agency);
+        }
+        let mut out = vec![];
+        for n in &mut self.nodes {
+            let deadline = Instant::now() + TIMEOUT;
+            let child = n.child.as_mut().unwrap();
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} did not stop within {TIMEOUT:?} of SIGTERM",
+                    n.agency
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            n.child = None;
+            out.push((n.agency, status));
+        }
+        out
+    }
+}
+
+/// A name unique within this test run.
+pub fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
