@@ -200,11 +200,17 @@ pub fn sign_file(path: &Path, agency: &AgencyId, key: &SecretKey) -> Result<(Agr
     match lines.iter().find(|l| l.agency == *agency) {
         Some(l) if l.signature == signature => Ok((agreement, Signed::AlreadySigned)),
         Some(l) => {
-            // keep every other line as it is; rewrite this agency's
+            // keep every other line as it is; rewrite this agency's, and the header's hash of
+            // the text signed (a comment), which is now this text's
             let mut out = String::new();
             for (i, raw) in text.lines().enumerate() {
                 if i + 1 == l.line as usize {
                     out.push_str(&signature_line(agency, &signature));
+                } else if raw
+                    .strip_prefix("# ")
+                    .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    out.push_str(&format!("# {}\n", agreement.hash_hex()));
                 } else {
                     out.push_str(raw);
                     out.push('\n');

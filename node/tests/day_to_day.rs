@@ -93,3 +93,63 @@ fn init_makes_the_store_private_whatever_the_umask() {
     let out = common::accord(&["query", "--config", config.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out).1);
 }
+
+/// The clause-7 statement of a text: the lines from `marker` up to the next blank line.
+fn clause(text: &str, marker: &str) -> String {
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no `{marker}` in the text"));
+    text[start..].split("\n\n").next().unwrap().to_lowercase()
+}
+
+#[test]
+fn retention_counts_as_the_signed_text_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    // what members sign says `created`, never receipt
+    for (file, marker) in [
+        ("docs/model-mou.md", "7. **Retention.**"),
+        ("node/templates/bilateral.toml", "# Clause 7, retention"),
+        ("node/templates/multilateral.toml", "# Clause 7, retention"),
+        (
+            "examples/quad/agreements/quad-2026.toml",
+            "# Records are deleted",
+        ),
+    ] {
+        let text = clause(&read(file), marker);
+        assert!(text.contains("created"), "{file}: {text}");
+        assert!(
+            !text.contains("after receiving") && !text.contains("from receipt"),
+            "{file}: {text}"
+        );
+    }
+    assert!(
+        !read("docs/api.md").contains("retention counts from here"),
+        "docs/api.md still counts retention from received_at"
+    );
+
+    // and the one rule the node applies (purge, publish, send, accept) counts from `created`,
+    // whenever the record came: held through created + retention_days, not a second longer
+    let path = root.join("examples/quad/agreements/quad-2026.toml");
+    let quad = accord_config::parse_agreement(&path, &std::fs::read(&path).unwrap()).unwrap();
+    let draft = accord_node::draft::parse_draft(
+        br#"{"agreement": "QUAD-2026", "category": "route", "handling": "H0", "grading": "B2",
+             "route": [{"country": "TR", "role": "transit"}], "summary": "A route."}"#,
+    )
+    .unwrap();
+    let created = accord_protocol::Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
+    let record = draft
+        .into_record(
+            &accord_protocol::AgencyId::new("PK-FIA").unwrap(),
+            accord_protocol::Seq::FIRST,
+            created,
+        )
+        .unwrap();
+    let end = created.plus_secs(1095 * 86_400);
+    assert!(accord_node::policy::within_retention(&record, &quad, end).is_ok());
+    let past = accord_node::policy::within_retention(&record, &quad, end.plus_secs(1));
+    assert!(
+        matches!(past, Err(accord_node::policy::DenyReason::PastRetention { until, .. }) if until == end),
+        "{past:?}"
+    );
+}

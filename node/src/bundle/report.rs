@@ -375,6 +375,9 @@ pub struct BundleReport {
     pub tombstones: usize,
     /// Missing sequence numbers, by originator then number.
     pub gaps: Vec<Gap>,
+    /// Records held past the agreement's retention (counted from `created`) at the export
+    /// time: the exporting node had not purged them yet. Noted, not failed.
+    pub past_retention: usize,
 }
 
 impl BundleReport {
@@ -445,6 +448,14 @@ impl fmt::Display for BundleReport {
         }
         for gap in &self.gaps {
             writeln!(f, "{gap}")?;
+        }
+        if self.past_retention > 0 {
+            writeln!(
+                f,
+                "note: {} past the agreement's retention (counted from created) at the export \
+                 time; the exporting node had not purged them yet",
+                plural(self.past_retention, "record was", "records were")
+            )?;
         }
         let failed = self.failed().count();
         write!(

@@ -6,7 +6,7 @@ use std::path::Path;
 use accord_config::{Agreement, parse_agreement};
 use accord_protocol::canonical::decode_record;
 use accord_protocol::{
-    AgencyId, Envelope, PublicKey, Record, RecordId, Seq, StreamId, VerifyError, verify,
+    AgencyId, Envelope, PublicKey, Record, RecordId, Seq, StreamId, Timestamp, VerifyError, verify,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -91,11 +91,13 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
             record_line,
             &report.keys,
             agreement.as_ref(),
+            header.exported_at,
         ));
     }
     let tombstones = check_tombstones(&parsed.tombstones, &header, &mut report);
     check_sequences(&mut checked, &tombstones, &mut report);
     report.tombstones = parsed.tombstones.len();
+    report.past_retention = checked.iter().filter(|c| c.past_retention).count();
     report.records = checked.into_iter().map(|c| c.verdict).collect();
     report
 }
@@ -368,6 +370,8 @@ struct Checked {
     signed: bool,
     /// Its sequence stream (the originator's key, or a key it delegated), when it decoded.
     stream: Option<StreamId>,
+    /// Whether the exporting node held it past the agreement's retention at the export time.
+    past_retention: bool,
 }
 
 /// Checks one record line on its own: encoding, id, record, signature, policy.
@@ -376,6 +380,7 @@ fn check_record(
     item: &RecordLine,
     keys: &BTreeMap<AgencyId, PublicKey>,
     agreement: Option<&Agreement>,
+    exported_at: Timestamp,
 ) -> Checked {
     let mut checked = Checked {
         verdict: RecordVerdict {
@@ -388,6 +393,7 @@ fn check_record(
         actual_id: None,
         signed: false,
         stream: None,
+        past_retention: false,
     };
     let failures = &mut checked.verdict.failures;
     let bytes = match B64.decode(&item.envelope) {
@@ -437,6 +443,8 @@ fn check_record(
     {
         failures.push(RecordFailure::NotPermitted(reason));
     }
+    checked.past_retention = agreement
+        .is_some_and(|a| crate::policy::within_retention(&record, a, exported_at).is_err());
     checked
 }
 

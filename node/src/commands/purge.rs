@@ -5,11 +5,12 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::node::{Node, now};
+use crate::policy::DenyReason;
 
-/// Removes (or with `dry_run` lists) every record past its agreement's retention, counted from
-/// the record's `created` time (or from when this node stored it, if that were earlier) — the
-/// same count by which `policy` refuses to send or accept a record past retention, so a record
-/// is never kept here longer than it may move.
+/// Removes (or with `dry_run` lists) every record past its agreement's retention, counted
+/// from the record's `created` time as `policy::within_retention` states it — the rule by
+/// which nodes refuse to send or accept a record past retention, and the one the model MoU's
+/// clause 7 states — so a record is never kept here longer than it may move.
 pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
     let node = Node::open(config)?;
     let now = now()?;
@@ -20,12 +21,9 @@ pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
             unknown += 1;
             continue;
         };
-        let until = rec
-            .record
-            .created
-            .min(rec.received_at)
-            .plus_secs(i64::from(agreement.retention_days) * 86_400);
-        if until < now {
+        if let Err(DenyReason::PastRetention { until, .. }) =
+            crate::policy::within_retention(&rec.record, agreement, now)
+        {
             due.push((
                 rec.id,
                 format!(

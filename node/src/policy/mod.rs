@@ -36,6 +36,18 @@ mod tests;
 pub use decision::{Decision, DenyReason, Party, SamePerson};
 pub use victims::normalise_name;
 
+/// The retention rule, in one place: a record may be held, sent and accepted while `now` is
+/// at or before `created + retention_days` (the originator's signed `created` time, whenever it
+/// was received); `accord purge` removes it after. Returns the deny reason, which names the end
+/// of retention, once it has passed.
+pub fn within_retention(
+    record: &accord_protocol::Record,
+    agreement: &accord_config::Agreement,
+    now: accord_protocol::Timestamp,
+) -> Result<(), DenyReason> {
+    rules::within_retention(record, agreement, now)
+}
+
 use accord_config::Agreement;
 use accord_protocol::{AgencyId, Record, SignedRecord, Timestamp, Verified};
 
