@@ -16,6 +16,7 @@ pub mod directory;
 pub mod draft;
 pub mod files;
 pub mod net;
+pub mod ops;
 pub mod policy;
 pub mod publish;
 pub mod references;

@@ -153,3 +153,209 @@ fn retention_counts_as_the_signed_text_says() {
         "{past:?}"
     );
 }
+
+/// The members a running federation is made of in these tests.
+const TR_GR: [(&str, &str); 2] = [("tr-jgk", "TR-JGK"), ("gr-hcg", "GR-HCG")];
+
+fn vessel() -> serde_json::Value {
+    serde_json::json!({
+        "agreement": "QUAD-2026",
+        "category": "vessel",
+        "handling": "H1",
+        "grading": "B2",
+        "subjects": [{"type": "vessel", "name": "Example Star", "imo": "9074729"}],
+        "route": [{"country": "TR", "role": "transit"}, {"country": "GR", "role": "destination"}],
+        "summary": "Vessel seen loading passengers at night off the Aegean coast."
+    })
+}
+
+/// Runs `accord ARGS`; panics with its output unless it exits 0; its stdout.
+fn ok(args: &[&str]) -> String {
+    let out = common::accord(args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "accord {args:?}: {stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn withdraw_works_while_the_node_runs() {
+    // TR-JGK has not signed TR-BG-2026 yet: it signs while its node runs
+    let root = tempfile::tempdir().unwrap();
+    accord_node::demo::write_federation(root.path()).unwrap();
+    let sigs = root.path().join("agreements/tr-bg-2026.toml.sigs");
+    let kept: String = std::fs::read_to_string(&sigs)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("TR-JGK "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&sigs, kept).unwrap();
+    let mut fed = common::Federation::start_in(root, &TR_GR);
+    let (tr, gr) = (fed.node("TR-JGK"), fed.node("GR-HCG"));
+    let cfg = fed.config("TR-JGK").to_owned();
+    let base = fed.root.path().to_owned();
+    let path = |name: &str| base.join(name).display().to_string();
+
+    // a record, received by GR-HCG, then withdrawn with the node running
+    let out = fed.publish_cli("TR-JGK", &vessel());
+    assert!(out.status.success(), "{}", text(&out).1);
+    let id = text(&out).0.trim().to_owned();
+    fed.wait_until("GR-HCG to hold the record", |f| {
+        f.ids_api("GR-HCG").contains(&id)
+    });
+    let out = common::accord(&[
+        "withdraw",
+        "--config",
+        &cfg,
+        &id[..12],
+        "--reason",
+        "wrong vessel",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let withdrawal = stdout.trim().to_owned();
+    assert_eq!(withdrawal.len(), 64, "{stdout}");
+    assert!(
+        stderr.contains(&format!("record {id} is withdrawn by {withdrawal}")),
+        "{stderr}"
+    );
+    fed.wait_until("GR-HCG to see the record withdrawn", |f| {
+        f.get(gr, &format!("/v1/records/{id}")).1["status"] == "withdrawn"
+    });
+    // refusals come back as they would offline: exit 1, naming the record
+    let out = common::accord(&["withdraw", "--config", &cfg, &id, "--reason", "again"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains(&format!(
+            "error: record {id}: it is already withdrawn by {withdrawal}"
+        )),
+        "{}",
+        text(&out).1
+    );
+
+    // a bundle and an audit export, both verifying
+    let bundle = path("quad.bundle");
+    let printed = ok(&[
+        "export",
+        "--config",
+        &cfg,
+        "--agreement",
+        "QUAD-2026",
+        "--out",
+        &bundle,
+    ]);
+    assert!(
+        printed.contains("exported 2 record(s) and 0 tombstone(s) under QUAD-2026"),
+        "{printed}"
+    );
+    assert!(ok(&["verify", &bundle]).contains("bundle verified"));
+    let out = common::accord(&[
+        "export",
+        "--config",
+        &cfg,
+        "--agreement",
+        "QUAD-2026",
+        "--out",
+        &bundle,
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "an existing bundle is never overwritten"
+    );
+
+    // purge, dry and real
+    let dry_running = ok(&["purge", "--config", &cfg, "--dry-run"]);
+    assert!(
+        dry_running.contains("0 record(s) would be purged"),
+        "{dry_running}"
+    );
+    assert!(ok(&["purge", "--config", &cfg]).contains("0 record(s) purged"));
+
+    // a liaison officer's certificate: issued, listed, revoked
+    let officer = path("officer.key");
+    ok(&["keygen", "--out", &officer]);
+    let officer_key = std::fs::read_to_string(&officer)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_owned))
+        .unwrap();
+    let cert = path("officer.cert");
+    let issued = ok(&[
+        "delegate",
+        "issue",
+        "--config",
+        &cfg,
+        "--delegate-key",
+        &officer_key,
+        "--holder",
+        "Liaison officer, Athens",
+        "--host-country",
+        "GR",
+        "--agreement",
+        "QUAD-2026",
+        "--category",
+        "alert",
+        "--until",
+        "2026-12-30T00:00:00Z",
+        "--out",
+        &cert,
+    ]);
+    assert!(
+        issued.contains("issued certificate") && issued.contains("Liaison officer, Athens"),
+        "{issued}"
+    );
+    let listed_running = ok(&["delegate", "list", "--config", &cfg]);
+    assert!(listed_running.contains("in force"), "{listed_running}");
+    ok(&[
+        "delegate",
+        "revoke",
+        &cert,
+        "--config",
+        &cfg,
+        "--reason",
+        "posting ended",
+        "--out",
+        &path("officer.revoked"),
+    ]);
+    let revoked_running = ok(&["delegate", "list", "--config", &cfg]);
+    assert!(
+        revoked_running.contains("REVOKED from"),
+        "{revoked_running}"
+    );
+
+    // TR-JGK signs TR-BG-2026: the running node logs it at once
+    let agreement = fed.root.path().join("agreements/tr-bg-2026.toml");
+    let signed = ok(&[
+        "agreement",
+        "sign",
+        agreement.to_str().unwrap(),
+        "--config",
+        &cfg,
+    ]);
+    assert!(signed.contains("taken by the running node"), "{signed}");
+    assert!(signed.contains("the agreement is in effect"), "{signed}");
+    let audit = path("audit");
+    ok(&["audit", "export", "--config", &cfg, "--out", &audit]);
+    assert!(ok(&["audit", "verify", &audit]).contains("verified"));
+    let log = std::fs::read_to_string(fed.root.path().join("audit/log.jsonl")).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("agreement-signature")
+            && l.contains("TR-BG-2026")
+            && l.contains("\"signer\":\"TR-JGK\"")),
+        "no agreement-signature entry of TR-JGK for TR-BG-2026:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"export\"") && l.contains("QUAD-2026")),
+        "{log}"
+    );
+
+    // with the node stopped, the same commands print the same
+    for (agency, status) in fed.stop() {
+        assert!(status.success(), "{agency} exited with {status}");
+    }
+    let _ = tr;
+    assert_eq!(ok(&["purge", "--config", &cfg, "--dry-run"]), dry_running);
+    assert_eq!(ok(&["delegate", "list", "--config", &cfg]), revoked_running);
+}

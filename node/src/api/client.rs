@@ -218,6 +218,46 @@ impl Client {
         })
     }
 
+    /// `POST path` with `body` as JSON; the answer read as `T` when it succeeded (2xx).
+    pub fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::BadAnswer {
+            addr: self.addr,
+            reason: format!("the request cannot be encoded: {e}"),
+        })?;
+        let res = self
+            .agent
+            .post(self.url(path))
+            .header("Authorization", self.bearer())
+            .content_type("application/json")
+            .send(&bytes[..]);
+        match self.answer(res)? {
+            (200..=299, body) => self.decode(&body),
+            (status, body) => Err(self.failure(status, &body)),
+        }
+    }
+
+    /// `GET path?query`; the answer read as `T` when it succeeded (2xx).
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        let res = self
+            .agent
+            .get(self.url(path))
+            .header("Authorization", self.bearer())
+            .query_pairs(query.iter().copied())
+            .call();
+        match self.answer(res)? {
+            (200..=299, body) => self.decode(&body),
+            (status, body) => Err(self.failure(status, &body)),
+        }
+    }
+
     /// `POST /v1/records`: publishes a draft (its JSON bytes); the new record's id.
     pub fn publish(&self, draft: &[u8]) -> Result<RecordId, ClientError> {
         let res = self
@@ -320,7 +360,7 @@ impl Client {
 }
 
 /// `text` percent-encoded as one path segment.
-fn path_segment(text: &str) -> String {
+pub fn path_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -9,6 +9,7 @@
 
 mod auth;
 pub mod client;
+mod ops;
 mod routes;
 pub mod view;
 

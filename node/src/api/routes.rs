@@ -53,6 +53,15 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             post(revocation).layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
         )
         .route("/v1/audit/checkpoint", post(checkpoint))
+        .route("/v1/audit/exports", post(super::ops::audit_export))
+        .route("/v1/records/{id}/withdraw", post(super::ops::withdraw))
+        .route("/v1/exports", post(super::ops::export))
+        .route("/v1/purge", post(super::ops::purge))
+        .route(
+            "/v1/delegations",
+            post(super::ops::issue).get(super::ops::delegations),
+        )
+        .route("/v1/agreements/{id}/signatures", post(super::ops::sign))
         .route("/v1/peers", get(peers))
         .route("/v1/status", get(status))
         .fallback(not_found)
@@ -327,7 +336,7 @@ async fn method_not_allowed(req: Request) -> Response {
 }
 
 /// Runs store work on the blocking pool.
-async fn blocking(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+pub(super) async fn blocking(work: impl FnOnce() -> Response + Send + 'static) -> Response {
     match tokio::task::spawn_blocking(work).await {
         Ok(res) => res,
         Err(e) => {

@@ -60,7 +60,7 @@ pub enum ExportError {
 }
 
 /// What an export wrote.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ExportSummary {
     /// The directory.
     pub dir: PathBuf,
@@ -71,6 +71,7 @@ pub struct ExportSummary {
     /// The hash of the last one.
     pub head: Digest32,
     /// The checkpoint signed for the export.
+    #[serde(with = "crate::ops::signed_line")]
     pub checkpoint: Signed,
     /// Own checkpoints written (the new one included).
     pub own_checkpoints: usize,
@@ -104,14 +105,28 @@ impl std::fmt::Display for ExportSummary {
     }
 }
 
+/// An audit export made in memory: its files in the order they are written (the manifest
+/// last), and what it holds.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Built {
+    /// What it holds (its `dir` is where it is written).
+    pub summary: ExportSummary,
+    /// Each file's name (relative to the export directory) and bytes.
+    pub files: Vec<ExportFile>,
+}
+
+/// One file of an audit export.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ExportFile {
+    /// Its name in the export directory, e.g. `log.jsonl` or `agreements/QUAD-2026.toml`.
+    pub name: String,
+    /// Its bytes.
+    #[serde(with = "crate::ops::base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
 /// Writes the audit export of `store` into `out` (created; refused when it exists and is not
-/// empty).
-///
-/// It first signs a fresh checkpoint of the log's head with `key`, so the export's head is
-/// signed, then writes exactly the entries that checkpoint covers: entries appended meanwhile
-/// (by a running node) are left for the next export, as are own checkpoints taken after it and
-/// receipts of deliveries it does not cover. Nothing else is written to the store: the export
-/// is read-only but for the checkpoint.
+/// empty): [`build`], then [`write`].
 pub fn export(
     store: &Store,
     cfg: &NodeConfig,
@@ -119,13 +134,53 @@ pub fn export(
     now: Timestamp,
     out: &Path,
 ) -> Result<ExportSummary, ExportError> {
-    store.bind_agency(&cfg.agency)?;
     refuse_non_empty(out)?;
+    let built = build(store, cfg, key, now)?;
+    write(out, &built)
+}
+
+/// Writes an export made by [`build`] (here or by a running node) into `out`: the directory is
+/// created mode 0700 and refused when it exists and is not empty; each file is new, 0600,
+/// flushed, the manifest last.
+pub fn write(out: &Path, built: &Built) -> Result<ExportSummary, ExportError> {
+    refuse_non_empty(out)?;
+    create_dirs(out)?;
+    for file in &built.files {
+        if file
+            .name
+            .split('/')
+            .any(|part| part.is_empty() || part == "..")
+            || file.name.starts_with('/')
+        {
+            return Err(ExportError::Inconsistent(format!(
+                "an export file is named `{}`, outside the export directory",
+                file.name
+            )));
+        }
+        write_new(&out.join(&file.name), &file.bytes)?;
+    }
+    let mut summary = built.summary.clone();
+    summary.dir = out.to_owned();
+    Ok(summary)
+}
+
+/// Makes the audit export of `store` in memory.
+///
+/// It first signs a fresh checkpoint of the log's head with `key`, so the export's head is
+/// signed, then takes exactly the entries that checkpoint covers: entries appended meanwhile
+/// (by a running node) are left for the next export, as are own checkpoints taken after it and
+/// receipts of deliveries it does not cover. Nothing else is written to the store: the export
+/// is read-only but for the checkpoint.
+pub fn build(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    now: Timestamp,
+) -> Result<Built, ExportError> {
+    store.bind_agency(&cfg.agency)?;
     let agreements = read_agreements(cfg)?;
     let (signed, checkpoint) = self::checkpoint(store, cfg, key, now)?;
-    create_dirs(out)?;
     let entries = covered_entries(store, &signed)?;
-
     let own: Vec<Signed> = store
         .own_checkpoints()?
         .into_iter()
@@ -148,6 +203,7 @@ pub fn export(
     let history = super::history_of(&cfg.agency, &decoded);
 
     let mut files = Vec::new();
+    let mut listed = Vec::new();
     let mut log = Vec::new();
     for bytes in &entries {
         if bytes.contains(&b'\n') {
@@ -158,24 +214,39 @@ pub fn export(
         log.extend_from_slice(bytes);
         log.push(b'\n');
     }
-    write_file(out, LOG, &log, &mut files)?;
-    write_file(out, CHECKPOINTS, &lines(&own), &mut files)?;
-    write_file(out, PARTNER_CHECKPOINTS, &lines(&partners), &mut files)?;
-    write_file(out, PARTNER_FORKS, &lines(&forks), &mut files)?;
-    write_file(out, RECEIPTS, &lines(&receipts), &mut files)?;
+    add_file(LOG, &log, &mut files, &mut listed);
+    add_file(CHECKPOINTS, &lines(&own), &mut files, &mut listed);
+    add_file(
+        PARTNER_CHECKPOINTS,
+        &lines(&partners),
+        &mut files,
+        &mut listed,
+    );
+    add_file(PARTNER_FORKS, &lines(&forks), &mut files, &mut listed);
+    add_file(RECEIPTS, &lines(&receipts), &mut files, &mut listed);
     let keys_json = serde_json::to_vec_pretty(&keys)
         .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
-    write_file(out, KEYS, &[keys_json, b"\n".to_vec()].concat(), &mut files)?;
+    add_file(
+        KEYS,
+        &[keys_json, b"\n".to_vec()].concat(),
+        &mut files,
+        &mut listed,
+    );
     let history_json = serde_json::to_vec_pretty(&history)
         .map_err(|e| ExportError::Inconsistent(format!("key history: {e}")))?;
-    write_file(
-        out,
+    add_file(
         KEY_HISTORY,
         &[history_json, b"\n".to_vec()].concat(),
         &mut files,
-    )?;
+        &mut listed,
+    );
     for (id, bytes) in &agreements {
-        write_file(out, &format!("{AGREEMENTS}/{id}.toml"), bytes, &mut files)?;
+        add_file(
+            &format!("{AGREEMENTS}/{id}.toml"),
+            bytes,
+            &mut files,
+            &mut listed,
+        );
         // every member's signature held: verified ones, the signature file's lines and those
         // collected from members (the verifier checks each)
         let Some(a) = cfg.agreements.values().find(|a| a.id.as_str() == id) else {
@@ -194,12 +265,12 @@ pub fn export(
                 .iter()
                 .map(|(m, s)| accord_protocol::agreement::signature_line(m, s))
                 .collect();
-            write_file(
-                out,
+            add_file(
                 &format!("{AGREEMENTS}/{id}.toml.sigs"),
                 sigs.as_bytes(),
                 &mut files,
-            )?;
+                &mut listed,
+            );
         }
     }
     let manifest = Manifest {
@@ -209,13 +280,16 @@ pub fn export(
         exported_at: now,
         entries: signed.count,
         head: signed.head,
-        files,
+        files: listed,
     };
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| ExportError::Inconsistent(format!("manifest: {e}")))?;
-    write_new(&out.join(MANIFEST), &[json, b"\n".to_vec()].concat())?;
-    Ok(ExportSummary {
-        dir: out.to_owned(),
+    files.push(ExportFile {
+        name: MANIFEST.to_owned(),
+        bytes: [json, b"\n".to_vec()].concat(),
+    });
+    let summary = ExportSummary {
+        dir: std::path::PathBuf::new(),
         agency: cfg.agency.clone(),
         entries: signed.count,
         head: signed.head,
@@ -225,7 +299,8 @@ pub fn export(
         partner_forks: forks.len(),
         receipts: receipts.len(),
         agreements: agreements.len(),
-    })
+    };
+    Ok(Built { summary, files })
 }
 
 /// Signs the log's head now with `key` (after checking it is the key the log names for the
@@ -367,19 +442,16 @@ fn lines(signed: &[Signed]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Writes one file of the export and lists it.
-fn write_file(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    files: &mut Vec<ManifestFile>,
-) -> Result<(), ExportError> {
-    write_new(&dir.join(name), bytes)?;
-    files.push(ManifestFile {
+/// Adds one file to the export and lists it in the manifest.
+fn add_file(name: &str, bytes: &[u8], files: &mut Vec<ExportFile>, listed: &mut Vec<ManifestFile>) {
+    files.push(ExportFile {
+        name: name.to_owned(),
+        bytes: bytes.to_vec(),
+    });
+    listed.push(ManifestFile {
         name: name.to_owned(),
         sha256: sha256(bytes),
     });
-    Ok(())
 }
 
 /// Writes a new file, mode 0600 (an export tells who shared what with whom), flushed.

@@ -29,7 +29,7 @@ mod partners;
 mod report;
 mod verify;
 
-pub use export::{ExportError, ExportSummary, checkpoint, export};
+pub use export::{Built, ExportError, ExportFile, ExportSummary, build, checkpoint, export, write};
 pub use keys::{KeyHistory, KeyPeriod, history_of};
 pub use report::{AuditNote, AuditProblem, AuditReport, PartnerSummary};
 pub use verify::verify_export;

@@ -117,16 +117,54 @@ pub fn sign(
             a.id
         ),
     }
-    // the node's audit log takes the signature (and the key that made it) now when its store
-    // is free; a running node logs it when it next starts
+    // the node's audit log takes the signature (and the key that made it) now: its store when
+    // no node runs, the running node through its API (which passes it to the members at once)
     if let Some(config) = config {
-        match super::node::Node::open(config) {
-            Ok(node) => {
+        match super::node::Node::open_or_api(config)? {
+            super::node::Opened::Local(node) => {
                 node.key()?;
+                println!(
+                    "logged in the audit log at {}; the node passes it to the members when it next runs",
+                    node.store.path().display()
+                );
             }
-            Err(_) => println!(
-                "the node's store is in use: the node logs this signature when it next starts"
-            ),
+            super::node::Opened::Api(node) => {
+                let signature = a.signatures.get(&agency).copied().or_else(|| {
+                    std::fs::read_to_string(&sig_path)
+                        .ok()
+                        .and_then(|t| parse_signature_file(&t).ok())
+                        .and_then(|lines| lines.into_iter().find(|l| l.agency == agency))
+                        .map(|l| l.signature)
+                });
+                let Some(signature) = signature else {
+                    return Err(refuse(
+                        "agreement sign",
+                        format!("{} holds no signature of {agency}", sig_path.display()),
+                    ));
+                };
+                let answer: serde_json::Value = node
+                    .client
+                    .post_json(
+                        &format!(
+                            "/v1/agreements/{}/signatures",
+                            crate::api::client::path_segment(a.id.as_str())
+                        ),
+                        &serde_json::json!({
+                            "signer": agency,
+                            "signature": hex::encode(signature),
+                        }),
+                    )
+                    .map_err(|e| node.fail("agreement sign: the running node", e))?;
+                let in_effect = answer["in_effect"].as_bool().unwrap_or(false);
+                println!(
+                    "taken by the running node, which logged it and passes it to the members now{}",
+                    if in_effect {
+                        "; the agreement is in effect"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
     let text = std::fs::read_to_string(&sig_path).unwrap_or_default();

@@ -10,7 +10,6 @@ use super::node::{Node, Opened, now};
 use crate::Refused;
 use crate::audit::{self, verify_export};
 use crate::cli::AuditCommand;
-use crate::store::StoreError;
 
 /// Runs an `accord audit` command.
 pub fn run(command: AuditCommand) -> Result<()> {
@@ -21,27 +20,31 @@ pub fn run(command: AuditCommand) -> Result<()> {
     }
 }
 
-/// Opens the store; a store held by a running node gets a hint.
-fn open(config: &Path) -> Result<Node> {
-    Node::open(config).map_err(|e| {
-        if e.downcast_ref::<StoreError>()
-            .is_some_and(StoreError::is_locked)
-        {
-            e.context(
-                "the audit commands need the store itself; stop `accord run` for this data \
-                 directory first",
-            )
-        } else {
-            e
-        }
-    })
-}
-
-/// Signs the head and writes the export directory.
+/// Signs the head and writes the export directory: from the store, or made by the running
+/// node (which also hands the new checkpoint to its partners at once).
 fn export(config: &Path, out: &Path) -> Result<()> {
-    let node = open(config)?;
-    let key = node.key()?;
-    let summary = audit::export(&node.store, &node.cfg, &key, now()?, out)?;
+    let opened = Node::open_or_api(config)?;
+    // refused before a checkpoint is signed for nothing
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(anyhow::Error::new(audit::ExportError::NotEmpty(
+            out.to_owned(),
+        )));
+    }
+    let built: audit::Built = match opened {
+        Opened::Local(node) => {
+            let key = node.key()?;
+            audit::build(&node.store, &node.cfg, &key, now()?)?
+        }
+        Opened::Api(node) => node
+            .client
+            .post_json("/v1/audit/exports", &serde_json::json!({}))
+            .map_err(|e| node.fail_op(e))?,
+    };
+    let summary = audit::write(out, &built)?;
     println!("{summary}");
     println!("verify it with: accord audit verify {}", out.display());
     Ok(())

@@ -20,19 +20,6 @@ pub struct Node {
 }
 
 impl Node {
-    /// Loads the configuration (printing every problem and refusing when it is invalid) and
-    /// opens the store.
-    pub fn open(config: &Path) -> Result<Self> {
-        let mut cfg = load(config)?;
-        // a process that just closed the store releases its lock a moment later
-        let store = Store::open_waiting(&cfg.data_dir, std::time::Duration::from_secs(1))?;
-        store.bind_agency(&cfg.agency)?;
-        let own = own_public_key(&cfg);
-        crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
-        crate::audit::log_configuration(&store, &cfg, now()?)?;
-        Ok(Self { cfg, store })
-    }
-
     /// The agency key from its file. A key other than the one the audit log last named is
     /// logged (a `key` entry, flushed) before it is returned: nothing is signed with a key
     /// the log does not name.
@@ -114,6 +101,29 @@ impl Remote {
             )),
             e => anyhow::Error::new(e),
         }
+    }
+}
+
+impl Remote {
+    /// The command's error for a failed call of an operation (`crate::ops`) through the API:
+    /// its refusal, which already names what was refused, exits 1 as the local refusal does.
+    pub fn fail_op(&self, e: ClientError) -> anyhow::Error {
+        match e {
+            ClientError::Refused { message, .. } => {
+                eprintln!("error: {message}");
+                anyhow::Error::new(Refused)
+            }
+            e => self.fail("", e),
+        }
+    }
+}
+
+/// The command's error for an operation that failed on a store this process opened: a
+/// refusal is printed (`error: <what>: <why>`, exit 1), a failure keeps its cause chain.
+pub fn op_fail(e: crate::ops::OpError) -> anyhow::Error {
+    match e {
+        crate::ops::OpError::Refused { what, why } => refuse(what, why),
+        crate::ops::OpError::Failed(e) => e,
     }
 }
 

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::node::{Node, Opened, now, refuse};
-use crate::draft::{Draft, parse_draft};
+use super::node::{Node, Opened, now, op_fail, refuse};
+use crate::api::client::path_segment;
+use crate::draft::parse_draft;
 use crate::publish::{PublishError, publish_draft};
 
 /// Publishes the draft in `file`. When `accord run` holds the store, the draft goes to the
@@ -48,60 +49,33 @@ fn fail(what: impl std::fmt::Display, e: PublishError) -> anyhow::Error {
     }
 }
 
-/// Withdraws one of this agency's records with a signed withdrawal record.
+/// Withdraws one of this agency's records with a signed withdrawal record: on the store, or
+/// through the running node, which also delivers it at once.
 pub fn withdraw(config: &Path, id: &str, reason: &str) -> Result<()> {
-    let node = Node::open(config)?;
-    let id = node.resolve(id)?;
-    let Some(target) = node.store.get(&id)? else {
-        return Err(refuse(
-            format!("record {id}"),
-            "it has been purged; only its tombstone remains",
-        ));
+    let done = match Node::open_or_api(config)? {
+        Opened::Local(node) => {
+            let (target, draft) =
+                crate::ops::withdraw::draft(&node.store, &node.cfg, id, reason).map_err(op_fail)?;
+            let key = node.key()?;
+            let new = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
+                .map_err(|e| fail(format!("withdrawal of {target}"), e))?;
+            tracing::info!(id = %new, withdraws = %target, agreement = %draft.agreement, "withdrawn");
+            crate::ops::withdraw::Withdrawn {
+                id: new,
+                withdraws: target,
+                agreement: draft.agreement,
+            }
+        }
+        Opened::Api(node) => node
+            .client
+            .post_json(
+                &format!("/v1/records/{}/withdraw", path_segment(id)),
+                &crate::ops::withdraw::WithdrawRequest {
+                    reason: reason.to_owned(),
+                },
+            )
+            .map_err(|e| node.fail_op(e))?,
     };
-    let t = &target.record;
-    if t.originator != node.cfg.agency {
-        return Err(refuse(
-            format!("record {id}"),
-            format!(
-                "it was published by {}; only its originator can withdraw it",
-                t.originator
-            ),
-        ));
-    }
-    if let Some(by) = node.store.withdrawn_by(&id)? {
-        return Err(refuse(
-            format!("record {id}"),
-            format!("it is already withdrawn by {by}"),
-        ));
-    }
-    if t.withdraws.is_some() {
-        return Err(refuse(format!("record {id}"), "it is itself a withdrawal"));
-    }
-    let draft = Draft {
-        originator: None,
-        agreement: t.agreement.clone(),
-        category: t.category,
-        handling: t.handling,
-        handling_restriction: t.handling_restriction.clone(),
-        grading: t.grading,
-        created: None,
-        expires: None,
-        subjects: vec![],
-        route: vec![],
-        summary: reason.trim().to_owned(),
-        victim_data_purpose: None,
-        corrects: None,
-        withdraws: Some(id),
-        responds_to: t.responds_to,
-        addressed_to: t.addressed_to.clone(),
-        return_status: t.return_status,
-    };
-    let key = node.key()?;
-    let new = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
-        .map_err(|e| fail(format!("withdrawal of {id}"), e))?;
-    let seq = node.store.get(&new)?.map(|r| r.record.seq.get());
-    tracing::info!(id = %new, withdraws = %id, agreement = %t.agreement, seq, "withdrawn");
-    println!("{new}");
-    eprintln!("record {id} is withdrawn by {new}");
+    done.print();
     Ok(())
 }

@@ -448,6 +448,9 @@ impl Actor {
                 }
                 let _ = reply.send(result);
             }
+            Command::Sign(agreement, signer, signature, reply) => {
+                let _ = reply.send(self.take_signature(&agreement, &signer, signature));
+            }
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers_report());
             }
@@ -1084,6 +1087,51 @@ impl Actor {
             from: from.clone(),
         });
         Ok(true)
+    }
+
+    /// A member's signature of an agreement made on this host (`accord agreement sign` while
+    /// the node runs): verified against the text the node holds, kept with its audit entry and
+    /// passed to the members now. Returns whether the agreement is in effect.
+    fn take_signature(
+        &mut self,
+        agreement: &AgreementId,
+        signer: &AgencyId,
+        signature: [u8; 64],
+    ) -> Result<bool, String> {
+        let Some(a) = self.cfg.agreements.get(agreement) else {
+            return Err(format!(
+                "the running node does not hold agreement {agreement}; add it to the node file \
+                 and restart the node"
+            ));
+        };
+        if !a.is_member(signer) {
+            return Err(format!("{signer} is not a member of {agreement}"));
+        }
+        if a.signatures.get(signer) == Some(&signature) {
+            return Ok(a.fully_signed());
+        }
+        let own = self.key.public_key();
+        let verifies =
+            crate::agreements::member_key(&self.cfg, Some(&own), signer).is_some_and(|key| {
+                accord_protocol::agreement::verify_agreement(&key, &a.hash, &signature)
+            });
+        if !verifies {
+            return Err(format!(
+                "the signature is not {signer}'s of the text the running node holds (sha-256 \
+                 {}); if the file changed, restart the node to load it",
+                a.hash_hex()
+            ));
+        }
+        let me = self.cfg.agency.clone();
+        if self.collect_signatures(&me, vec![(agreement.clone(), signer.clone(), signature)]) {
+            self.sync_all();
+        }
+        self.cfg
+            .agreements
+            .get(agreement)
+            .filter(|a| a.signatures.get(signer) == Some(&signature))
+            .map(accord_config::Agreement::fully_signed)
+            .ok_or_else(|| "the node could not keep the signature; see its log".to_owned())
     }
 
     /// Verifies members' agreement signatures a peer holds and keeps the valid ones (store,

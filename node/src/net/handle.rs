@@ -50,6 +50,14 @@ pub(crate) enum Command {
         accord_protocol::audit::Signed,
         oneshot::Sender<Result<bool, String>>,
     ),
+    /// A member's signature of an agreement, made on this host: verify against the text held,
+    /// keep (store, audit entry, configuration), pass on; reply whether it is in effect.
+    Sign(
+        AgreementId,
+        AgencyId,
+        [u8; 64],
+        oneshot::Sender<Result<bool, String>>,
+    ),
     /// Stop: close the swarm, flush the store, then reply.
     Shutdown(oneshot::Sender<()>),
 }
@@ -306,6 +314,23 @@ impl NodeHandle {
         revocation: accord_protocol::audit::Signed,
     ) -> Result<Result<bool, String>, Stopped> {
         self.ask(|tx| Command::Revoke(revocation, tx)).await
+    }
+
+    /// Takes a member's signature of an agreement made on this host (`accord agreement sign`
+    /// while the node runs); whether the agreement is now in effect, or why it was refused.
+    pub async fn sign_agreement(
+        &self,
+        agreement: AgreementId,
+        signer: AgencyId,
+        signature: [u8; 64],
+    ) -> Result<Result<bool, String>, Stopped> {
+        self.ask(|tx| Command::Sign(agreement, signer, signature, tx))
+            .await
+    }
+
+    /// The agency key the node signs with.
+    pub(crate) fn key(&self) -> &Arc<SecretKey> {
+        &self.key
     }
 
     /// Tells the actor that a record was published directly into the store.

@@ -1,0 +1,210 @@
+//! The routine operations through the API (docs/api.md): each handler runs the same function
+//! of `crate::ops` the CLI runs on a store it opened, here on the store the running node
+//! holds, so `accord withdraw`, `export`, `audit export`, `purge`, `delegate issue|list` and
+//! `agreement sign` work while the node runs and print the same output.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::routes::{Shared, blocking, error};
+use crate::clock;
+use crate::ops::{self, OpError};
+
+type AppState = State<Arc<Shared>>;
+
+/// The body as JSON of `T`, or the answer naming what is wrong with it.
+fn body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, Box<Response>> {
+    let bytes = body.map_err(|r| Box::new(error(r.status(), r.body_text())))?;
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+    serde_json::from_slice(bytes).map_err(|e| {
+        Box::new(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the request body: {e}"),
+        ))
+    })
+}
+
+/// The answer for an operation's error: 422 for a refusal, 500 for a failure.
+pub(super) fn op_error(e: &OpError) -> Response {
+    match e {
+        OpError::Refused { .. } => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        OpError::Failed(e) => {
+            tracing::error!(error = %format!("{e:#}"), "an operation through the API failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+        }
+    }
+}
+
+/// Runs an operation on the blocking pool; its value as JSON with `status`.
+async fn run<T: serde::Serialize + Send + 'static>(
+    status: StatusCode,
+    work: impl FnOnce() -> Result<T, OpError> + Send + 'static,
+) -> Response {
+    blocking(move || match work() {
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(e) => op_error(&e),
+    })
+    .await
+}
+
+/// `POST /v1/records/{id}/withdraw` `{"reason": …}`: a signed withdrawal of one of the
+/// agency's records, published and delivered like any record.
+pub(super) async fn withdraw(
+    State(shared): AppState,
+    Path(text): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: ops::withdraw::WithdrawRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let (store, cfg) = (shared.handle.store().clone(), shared.handle.config());
+    let prepared =
+        tokio::task::spawn_blocking(move || ops::withdraw::draft(&store, &cfg, &text, &req.reason))
+            .await;
+    let (target, draft) = match prepared {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return op_error(&e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let agreement = draft.agreement.clone();
+    match shared.handle.publish(draft, clock::now()).await {
+        Ok(id) => {
+            tracing::info!(%id, withdraws = %target, %agreement, "withdrawn through the API");
+            (
+                StatusCode::CREATED,
+                Json(ops::withdraw::Withdrawn {
+                    id,
+                    withdraws: target,
+                    agreement,
+                }),
+            )
+                .into_response()
+        }
+        Err(e) if e.is_refusal() => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("withdrawal of {target}: {e}"),
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /v1/exports` `{"agreement": …}`: the agreement's bundle, its export entry durable in
+/// the audit log before the answer leaves.
+pub(super) async fn export(
+    State(shared): AppState,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: ops::bundle::ExportRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        ops::bundle::export(
+            h.store(),
+            &h.config(),
+            h.key(),
+            &req.agreement,
+            clock::now(),
+        )
+    })
+    .await
+}
+
+/// `POST /v1/audit/exports`: a fresh checkpoint, then the audit export's files.
+pub(super) async fn audit_export(State(shared): AppState) -> Response {
+    let h = shared.handle.clone();
+    let answer = run(StatusCode::OK, move || {
+        crate::audit::build(h.store(), &h.config(), h.key(), clock::now())
+            .map_err(|e| OpError::Failed(e.into()))
+    })
+    .await;
+    if answer.status() == StatusCode::OK {
+        // the members receive the new checkpoint at once
+        let _ = shared.handle.sync_now().await;
+    }
+    answer
+}
+
+/// `POST /v1/purge` `{"dry_run": bool}`: records past retention, purged unless a dry run.
+pub(super) async fn purge(State(shared): AppState, req: Result<Bytes, BytesRejection>) -> Response {
+    let req: ops::purge::PurgeRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        ops::purge::purge(h.store(), &h.config(), req, clock::now(), &mut |_, _| {})
+    })
+    .await
+}
+
+/// `POST /v1/delegations`: issue a liaison officer's certificate (kept with its audit entry).
+pub(super) async fn issue(State(shared): AppState, req: Result<Bytes, BytesRejection>) -> Response {
+    let req: ops::delegation::IssueRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::CREATED, move || {
+        ops::delegation::issue_certificate(h.store(), &h.config(), h.key(), &req, clock::now())
+    })
+    .await
+}
+
+/// `GET /v1/delegations`: the certificates the agency issued.
+pub(super) async fn delegations(State(shared): AppState) -> Response {
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        ops::delegation::list(h.store(), &h.config(), h.key())
+    })
+    .await
+}
+
+/// `POST /v1/agreements/{id}/signatures` `{"signer": …, "signature": <hex>}`: a member's
+/// signature made on this host; `{"in_effect": bool}`.
+pub(super) async fn sign(
+    State(shared): AppState,
+    Path(id): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct SignRequest {
+        signer: String,
+        signature: String,
+    }
+    let req: SignRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let parsed = (|| {
+        let agreement =
+            accord_protocol::AgreementId::new(&id).map_err(|e| format!("agreement: {e}"))?;
+        let signer =
+            accord_protocol::AgencyId::new(&req.signer).map_err(|e| format!("signer: {e}"))?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&req.signature, &mut sig)
+            .map_err(|e| format!("signature: not 128 hex digits: {e}"))?;
+        Ok::<_, String>((agreement, signer, sig))
+    })();
+    let (agreement, signer, sig) = match parsed {
+        Ok(p) => p,
+        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, why),
+    };
+    match shared.handle.sign_agreement(agreement, signer, sig).await {
+        Ok(Ok(in_effect)) => {
+            (StatusCode::CREATED, Json(json!({ "in_effect": in_effect }))).into_response()
+        }
+        Ok(Err(why)) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
