@@ -205,6 +205,26 @@ pub struct QueryArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Records per page, 1 to 1000 (default 100); the command names the next page's cursor.
+    #[arg(long, conflicts_with = "all")]
+    pub limit: Option<String>,
+    /// The cursor a previous page named (`next page: add --cursor …`).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Every page, one after another (each at most 1000 records).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Which page of a list a command prints (docs/api.md, "Pages").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PageArgs {
+    /// Items per page, 1 to 1000 (default 100); the command names the next page's cursor.
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// The cursor a previous page named (`next page: add --cursor …`).
+    #[arg(long)]
+    pub cursor: Option<String>,
 }
 
 /// `accord agreement …`
@@ -286,6 +306,9 @@ pub enum DelegateCommand {
         /// The node's configuration.
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
+        /// Which page.
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Revoke a certificate: records its key signs from `--from` on are refused everywhere.
     /// The revocation is written to `--out` and kept by this agency's node (directly, or

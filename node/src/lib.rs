@@ -17,6 +17,7 @@ pub mod draft;
 pub mod files;
 pub mod net;
 pub mod ops;
+pub mod page;
 pub mod policy;
 pub mod publish;
 pub mod references;

@@ -290,7 +290,7 @@ impl Pair {
     /// The ids in the victim's store, read by `accord query --json` opening it directly (the
     /// victim is down): this is also the proof that the store opens after the crash.
     fn victim_ids_offline(&self) -> Vec<String> {
-        let out = accord(&["query", "--config", self.victim.config(), "--json"]);
+        let out = accord(&["query", "--config", self.victim.config(), "--json", "--all"]);
         assert!(
             out.status.success(),
             "the store of {VICTIM} did not open after a SIGKILL: {}",
@@ -509,10 +509,21 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         assert_eq!(st["agreement_mismatches"], json!([]), "{st}");
     }
     // every record of the victim that the partner holds is still in the victim's store
-    let (status, at_partner) = partner_api.get("/v1/records?agreement=QUAD-2026");
-    assert_eq!(status, 200);
+    let mut at_partner = Vec::new();
+    let mut path = "/v1/records?agreement=QUAD-2026&limit=1000".to_owned();
+    loop {
+        let (status, page) = partner_api.get(&path);
+        assert_eq!(status, 200, "{page}");
+        at_partner.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => {
+                path = format!("/v1/records?agreement=QUAD-2026&limit=1000&cursor={next}")
+            }
+            None => break,
+        }
+    }
     let mut from_victim = 0;
-    for r in at_partner.as_array().unwrap() {
+    for r in &at_partner {
         if r["record"]["originator"] == VICTIM {
             from_victim += 1;
             let id = r["id"].as_str().unwrap();

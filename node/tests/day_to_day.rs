@@ -359,3 +359,98 @@ fn withdraw_works_while_the_node_runs() {
     assert_eq!(ok(&["purge", "--config", &cfg, "--dry-run"]), dry_running);
     assert_eq!(ok(&["delegate", "list", "--config", &cfg]), revoked_running);
 }
+
+#[test]
+fn lists_come_in_pages_with_a_documented_maximum() {
+    let fed = common::Federation::start(&[("tr-jgk", "TR-JGK")]);
+    let tr = fed.node("TR-JGK");
+    let cfg = fed.config("TR-JGK").to_owned();
+    let mut published = std::collections::BTreeSet::new();
+    for i in 0..25 {
+        let mut draft = vessel();
+        draft["summary"] = serde_json::json!(format!("Sighting number {i} of the vessel."));
+        let (status, body) = fed.post(tr, &draft);
+        assert_eq!(status, 201, "{body}");
+        published.insert(body["id"].as_str().unwrap().to_owned());
+    }
+
+    // the API: pages of at most `limit`, each continuing after the last, every record once
+    let mut seen = vec![];
+    let mut path = "/v1/records?limit=10".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, body) = fed.get(tr, &path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let items = body["items"].as_array().unwrap();
+        assert!(items.len() <= 10, "{path}: {} items", items.len());
+        seen.extend(items.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match body["next"].as_str() {
+            Some(next) => path = format!("/v1/records?limit=10&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 25, "every record once: {seen:?}");
+    assert_eq!(
+        seen.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        published
+    );
+    // the default page (100) holds all 25; past the maximum, or a made-up cursor, is refused
+    let (_, body) = fed.get(tr, "/v1/records");
+    assert_eq!(body["items"].as_array().unwrap().len(), 25);
+    assert!(body["next"].is_null());
+    for (path, needle) in [
+        (
+            "/v1/records?limit=1001",
+            "limit `1001`: give a whole number from 1 to 1000",
+        ),
+        ("/v1/records?limit=0", "limit `0`"),
+        (
+            "/v1/records?cursor=bm90IGEgY3Vyc29y",
+            "cursor `bm90IGEgY3Vyc29y`: not a cursor",
+        ),
+        ("/v1/delegations?limit=5000", "limit `5000`"),
+    ] {
+        let (status, body) = fed.get(tr, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+    }
+
+    // the CLI: a page, the command for the next one, and every page with --all
+    let out = common::accord(&["query", "--config", &cfg, "--limit", "20"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("20 record(s) shown; there are more"),
+        "{stdout}"
+    );
+    let cursor = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("next page: add --cursor "))
+        .unwrap_or_else(|| panic!("no next page in: {stderr}"))
+        .to_owned();
+    let rest = ok(&[
+        "query", "--config", &cfg, "--limit", "20", "--cursor", &cursor, "--json",
+    ]);
+    assert_eq!(rest.lines().count(), 5, "{rest}");
+    let all = ok(&["query", "--config", &cfg, "--all", "--json"]);
+    assert_eq!(all.lines().count(), 25);
+    let out = common::accord(&["query", "--config", &cfg, "--limit", "2000"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("error: --limit: limit `2000`"),
+        "{}",
+        text(&out).1
+    );
+    // requests and return cases page alike
+    let out = common::accord(&["requests", "--config", &cfg, "--limit", "0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
+    let out = common::accord(&["returns", "--config", &cfg, "--cursor", "nonsense"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
+}

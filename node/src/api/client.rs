@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::auth::{Token, TokenError};
 use super::view::{Filters, RecordView};
+use crate::page::{MAX_LIMIT, Page, PageRequest};
 use crate::store::Tombstone;
 
 /// How long the client waits for a connection.
@@ -330,17 +331,32 @@ impl Client {
         }
     }
 
-    /// `GET /v1/records?…`: the records matching the filters.
-    pub fn query(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
-        let res = self
-            .agent
-            .get(self.url("/v1/records"))
-            .header("Authorization", self.bearer())
-            .query_pairs(filters.pairs())
-            .call();
-        match self.answer(res)? {
-            (200, body) => self.decode(&body),
-            (status, body) => Err(self.failure(status, &body)),
+    /// `GET /v1/records?…`: a page of the records matching the filters.
+    pub fn query(
+        &self,
+        filters: &Filters,
+        page: &PageRequest,
+    ) -> Result<Page<RecordView>, ClientError> {
+        let mut pairs: Vec<(&str, &str)> = filters.pairs();
+        let page_pairs = page.pairs();
+        pairs.extend(page_pairs.iter().map(|(k, v)| (*k, v.as_str())));
+        self.get_json("/v1/records", &pairs)
+    }
+
+    /// Every record matching the filters, a page of [`MAX_LIMIT`] at a time.
+    pub fn query_all(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
+        let mut req = PageRequest {
+            limit: MAX_LIMIT,
+            cursor: None,
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = self.query(filters, &req)?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => req.cursor = Some(next),
+                None => return Ok(out),
+            }
         }
     }
 

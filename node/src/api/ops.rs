@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -17,6 +17,7 @@ use serde_json::json;
 use super::routes::{Shared, blocking, error};
 use crate::clock;
 use crate::ops::{self, OpError};
+use crate::page::PageRequest;
 
 type AppState = State<Arc<Shared>>;
 
@@ -161,12 +162,34 @@ pub(super) async fn issue(State(shared): AppState, req: Result<Bytes, BytesRejec
     .await
 }
 
-/// `GET /v1/delegations`: the certificates the agency issued.
-pub(super) async fn delegations(State(shared): AppState) -> Response {
+/// `GET /v1/delegations?limit=&cursor=`: a page of the certificates the agency issued.
+pub(super) async fn delegations(
+    State(shared): AppState,
+    Query(params): Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    if let Some(other) = params.keys().find(|k| *k != "limit" && *k != "cursor") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown parameter `{other}`; this list takes limit and cursor"),
+        );
+    }
+    let req = match PageRequest::parse(
+        params.get("limit").map(String::as_str),
+        params.get("cursor").map(String::as_str),
+    ) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
     let h = shared.handle.clone();
-    run(StatusCode::OK, move || {
-        ops::delegation::list(h.store(), &h.config(), h.key())
-    })
+    blocking(
+        move || match ops::delegation::list(h.store(), &h.config(), h.key()) {
+            Ok(all) => match crate::page::page(all, |l| l.id.clone(), &req) {
+                Ok(p) => Json(p).into_response(),
+                Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+            },
+            Err(e) => op_error(&e),
+        },
+    )
     .await
 }
 

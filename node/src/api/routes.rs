@@ -23,6 +23,7 @@ use accord_protocol::wire::AckEntry;
 use crate::clock;
 use crate::draft::parse_draft;
 use crate::net::NodeHandle;
+use crate::page::PageRequest;
 use crate::store::Store;
 
 /// What every handler shares.
@@ -192,25 +193,37 @@ async fn revocation(State(shared): AppState, body: Result<Bytes, BytesRejection>
     }
 }
 
-/// The filters of a query string; unknown and repeated filters are refused by name.
-fn filters(pairs: Vec<(String, String)>) -> Result<Filters, String> {
+/// The filters and page of a query string; unknown and repeated parameters are refused by
+/// name.
+fn filters(pairs: Vec<(String, String)>) -> Result<(Filters, PageRequest), String> {
     let mut f = Filters::default();
+    let (mut limit, mut cursor) = (None, None);
     for (name, value) in pairs {
-        let Some(slot) = f.slot(&name) else {
-            return Err(format!(
-                "unknown filter `{name}`; the filters are: {}",
-                Filters::NAMES.join(", ")
-            ));
+        let slot = match name.as_str() {
+            "limit" => &mut limit,
+            "cursor" => &mut cursor,
+            other => match f.slot(other) {
+                Some(slot) => slot,
+                None => {
+                    return Err(format!(
+                        "unknown filter `{name}`; the filters are: {}, and the page's limit and \
+                         cursor",
+                        Filters::NAMES.join(", ")
+                    ));
+                }
+            },
         };
         if slot.is_some() {
             return Err(format!("filter `{name}` is given twice"));
         }
         *slot = Some(value);
     }
-    Ok(f)
+    let page =
+        PageRequest::parse(limit.as_deref(), cursor.as_deref()).map_err(|e| e.to_string())?;
+    Ok((f, page))
 }
 
-/// `GET /v1/records?…`: the records matching every given filter.
+/// `GET /v1/records?…`: a page of the records matching every given filter.
 async fn query(
     State(shared): AppState,
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -219,13 +232,16 @@ async fn query(
         Ok(Query(p)) => p,
         Err(r) => return error(StatusCode::BAD_REQUEST, r.body_text()),
     };
-    let q = match filters(pairs).and_then(|f| f.parse().map_err(|e| e.to_string())) {
+    let (q, page) = match filters(pairs)
+        .and_then(|(f, page)| Ok((f.parse().map_err(|e| e.to_string())?, page)))
+    {
         Ok(q) => q,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let store = shared.handle.store().clone();
-    blocking(move || match RecordView::query(&store, &q) {
-        Ok(views) => Json(views).into_response(),
+    blocking(move || match RecordView::page(&store, &q, &page) {
+        Ok(Ok(page)) => Json(page).into_response(),
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
         Err(e) => {
             tracing::error!(error = %e, "query through the API failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
@@ -360,12 +376,17 @@ mod tests {
                 .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                 .collect()
         };
-        let f = filters(p(&[("agreement", "QUAD-2026"), ("country", "TR")])).unwrap();
+        let (f, page) = filters(p(&[("agreement", "QUAD-2026"), ("country", "TR")])).unwrap();
+        assert_eq!(page, PageRequest::first());
         assert_eq!(f.agreement.as_deref(), Some("QUAD-2026"));
         assert_eq!(f.country.as_deref(), Some("TR"));
         let e = filters(p(&[("colour", "red")])).unwrap_err();
         assert!(e.contains("`colour`") && e.contains("agreement"), "{e}");
         let e = filters(p(&[("country", "TR"), ("country", "GR")])).unwrap_err();
         assert!(e.contains("twice"), "{e}");
+        let (_, page) = filters(p(&[("limit", "5"), ("cursor", "abc")])).unwrap();
+        assert_eq!((page.limit, page.cursor.as_deref()), (5, Some("abc")));
+        let e = filters(p(&[("limit", "5000")])).unwrap_err();
+        assert!(e.contains("limit `5000`") && e.contains("1 to 1000"), "{e}");
     }
 }

@@ -8,7 +8,27 @@ use accord_protocol::{
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::page::{Page, PageError, PageRequest, page};
 use crate::store::{Query, Source, Store, StoreError, StoredRecord, SubjectQuery};
+
+/// The order of records in a query and its pages: created, then agreement, originator, seq, id.
+type RecordKey = (
+    Timestamp,
+    AgreementId,
+    accord_protocol::AgencyId,
+    u64,
+    RecordId,
+);
+
+fn page_key(r: &StoredRecord) -> RecordKey {
+    (
+        r.record.created,
+        r.record.agreement.clone(),
+        r.record.originator.clone(),
+        r.record.seq.get(),
+        r.id,
+    )
+}
 
 /// The query filters as text, as given on the command line or in the API's query string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -262,6 +282,29 @@ impl RecordView {
     /// The views of the records a query finds.
     pub fn query(store: &Store, q: &Query) -> Result<Vec<Self>, ViewError> {
         store.query(q)?.iter().map(|r| Self::of(store, r)).collect()
+    }
+
+    /// One page of the views of the records a query finds, in the query's order (created,
+    /// then agreement, originator, seq and id).
+    pub fn page(
+        store: &Store,
+        q: &Query,
+        req: &PageRequest,
+    ) -> Result<Result<Page<Self>, PageError>, ViewError> {
+        let found = store.query(q)?;
+        let page = match page(found, page_key, req) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let items = page
+            .items
+            .iter()
+            .map(|r| Self::of(store, r))
+            .collect::<Result<_, _>>()?;
+        Ok(Ok(Page {
+            items,
+            next: page.next,
+        }))
     }
 
     /// The record, typed.

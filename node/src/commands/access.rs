@@ -51,7 +51,7 @@ impl Access {
             Opened::Api(node) => {
                 let views = node
                     .client
-                    .query(&Filters::default())
+                    .query_all(&Filters::default())
                     .map_err(|e| node.fail("records", e))?;
                 let mut held = Vec::with_capacity(views.len());
                 for v in views {

@@ -7,10 +7,11 @@ use accord_protocol::Timestamp;
 use accord_protocol::delegation::{Revocation, certificate_id, revoke};
 use anyhow::Result;
 
-use super::node::{Node, Opened, load, now, op_fail, refuse};
+use super::node::{Node, Opened, load, next_page, now, op_fail, page_request, refuse};
 use crate::cli::DelegateCommand;
 use crate::files;
 use crate::ops::delegation::{IssueRequest, Issued, Listed, issue_certificate};
+use crate::page::Page;
 
 /// Runs a `delegate` subcommand.
 pub fn run(command: DelegateCommand) -> Result<()> {
@@ -57,7 +58,7 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             issued.print(&out);
             Ok(())
         }
-        DelegateCommand::List { config } => list(&config),
+        DelegateCommand::List { config, page } => list(&config, &page),
         DelegateCommand::Revoke {
             certificate,
             config,
@@ -126,28 +127,35 @@ pub fn read_certificate(path: &Path) -> Result<accord_protocol::audit::Signed> {
         .map_err(|e| refuse(format!("certificate {}", path.display()), e))
 }
 
-/// Prints the certificates the agency issued, oldest first, each with its revocation if any.
-fn list(config: &Path) -> Result<()> {
-    let (agency, listed): (_, Vec<Listed>) = match Node::open_or_api(config)? {
+/// Prints a page of the certificates the agency issued, by id, each with its revocation if
+/// any.
+fn list(config: &Path, page: &crate::cli::PageArgs) -> Result<()> {
+    let req = page_request(page)?;
+    let (agency, listed): (_, Page<Listed>) = match Node::open_or_api(config)? {
         Opened::Local(node) => {
             let key = node.key()?;
-            let listed =
+            let all =
                 crate::ops::delegation::list(&node.store, &node.cfg, &key).map_err(op_fail)?;
+            let listed = crate::page::page(all, |l| l.id.clone(), &req)
+                .map_err(|e| refuse("--cursor", e))?;
             (node.cfg.agency, listed)
         }
         Opened::Api(node) => {
+            let pairs = req.pairs();
+            let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let listed = node
                 .client
-                .get_json("/v1/delegations", &[])
+                .get_json("/v1/delegations", &query)
                 .map_err(|e| node.fail_op(e))?;
             (node.cfg.agency, listed)
         }
     };
-    if listed.is_empty() {
+    if listed.items.is_empty() && req.cursor.is_none() {
         println!("{agency} has issued no delegation certificate here");
     }
-    for l in listed {
+    for l in &listed.items {
         println!("{l}");
     }
+    next_page(listed.next.as_deref());
     Ok(())
 }

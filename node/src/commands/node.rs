@@ -127,6 +127,24 @@ pub fn op_fail(e: crate::ops::OpError) -> anyhow::Error {
     }
 }
 
+/// The page a command's `--limit` and `--cursor` ask for, or their refusal.
+pub fn page_request(args: &crate::cli::PageArgs) -> Result<crate::page::PageRequest> {
+    crate::page::PageRequest::parse(args.limit.as_deref(), args.cursor.as_deref()).map_err(|e| {
+        let what = match e {
+            crate::page::PageError::Limit(_) => "--limit",
+            crate::page::PageError::Cursor(_) => "--cursor",
+        };
+        refuse(what, e)
+    })
+}
+
+/// Says how to get the next page, when there is one (on stderr, so JSON lines stay clean).
+pub fn next_page(next: Option<&str>) {
+    if let Some(next) = next {
+        eprintln!("next page: add --cursor {next}");
+    }
+}
+
 /// Loads a configuration; every problem is printed and the command refused.
 pub fn load(config: &Path) -> Result<NodeConfig> {
     files::load_config(config).map_err(|errors| {

@@ -10,6 +10,7 @@ use super::node::{Node, Opened, refuse};
 use crate::api::client::Lookup;
 use crate::api::view::{Filters, RecordView};
 use crate::cli::QueryArgs;
+use crate::page::{MAX_LIMIT, Page, PageError, PageRequest};
 use crate::store::Tombstone;
 
 /// The filters of the command line.
@@ -24,46 +25,96 @@ fn filters(args: &QueryArgs) -> Filters {
     }
 }
 
-/// Runs a query and prints a table or JSON lines.
+/// Runs a query and prints a page of it (or every page with `--all`) as a table or JSON lines.
 pub fn query(args: &QueryArgs) -> Result<()> {
     let f = filters(args);
     let q = f
         .parse()
         .map_err(|e| refuse(format!("--{}", e.filter), e.reason))?;
-    let found = match Node::open_or_api(&args.config)? {
-        Opened::Local(node) => RecordView::query(&node.store, &q)?,
-        Opened::Api(node) => node.client.query(&f).map_err(|e| node.fail("query", e))?,
-    };
-    if args.json {
-        for view in &found {
-            println!("{}", serde_json::to_string(view)?);
+    let mut req =
+        PageRequest::parse(args.limit.as_deref(), args.cursor.as_deref()).map_err(|e| {
+            refuse(
+                if matches!(e, PageError::Limit(_)) {
+                    "--limit"
+                } else {
+                    "--cursor"
+                },
+                e,
+            )
+        })?;
+    if args.all {
+        req.limit = MAX_LIMIT;
+    }
+    let opened = Node::open_or_api(&args.config)?;
+    let fetch = |req: &PageRequest| -> Result<Page<RecordView>> {
+        match &opened {
+            Opened::Local(node) => {
+                RecordView::page(&node.store, &q, req)?.map_err(|e| refuse("--cursor", e))
+            }
+            Opened::Api(node) => node
+                .client
+                .query(&f, req)
+                .map_err(|e| node.fail("query", e)),
         }
-        return Ok(());
+    };
+    let mut shown = 0usize;
+    let mut header = !args.json;
+    loop {
+        let page = fetch(&req)?;
+        for view in &page.items {
+            if args.json {
+                println!("{}", serde_json::to_string(view)?);
+                continue;
+            }
+            if header {
+                println!(
+                    "{:<12}  {:<20}  {:<10}  {:<18}  {:<24}  {:<2}  {:<5}  {:<10}  SUMMARY",
+                    "ID",
+                    "CREATED",
+                    "ORIGINATOR",
+                    "AGREEMENT:SEQ",
+                    "CATEGORY",
+                    "H",
+                    "GRADE",
+                    "STATUS"
+                );
+                header = false;
+            }
+            let r: Record = view.parsed()?;
+            println!(
+                "{:<12}  {:<20}  {:<10}  {:<18}  {:<24}  {:<2}  {:<5}  {:<10}  {}",
+                view.id.short(),
+                r.created.to_string(),
+                r.originator.as_str(),
+                format!("{}:{}", r.agreement, r.seq),
+                r.category.as_str(),
+                r.handling.as_str(),
+                r.grading.to_string(),
+                view.status,
+                one_line(&r.summary, 60),
+            );
+        }
+        shown += page.items.len();
+        match page.next {
+            Some(next) if args.all => req.cursor = Some(next),
+            Some(next) => {
+                // the next page's command, on stderr so JSON lines stay clean
+                if !args.json {
+                    println!("{shown} record(s) shown; there are more");
+                }
+                eprintln!("next page: add --cursor {next}");
+                return Ok(());
+            }
+            None => break,
+        }
     }
-    if found.is_empty() {
-        println!("no records match");
-        return Ok(());
+    if !args.json {
+        if shown == 0 {
+            println!("no records match");
+        } else {
+            println!("{shown} record(s)");
+        }
     }
-    println!(
-        "{:<12}  {:<20}  {:<10}  {:<18}  {:<24}  {:<2}  {:<5}  {:<10}  SUMMARY",
-        "ID", "CREATED", "ORIGINATOR", "AGREEMENT:SEQ", "CATEGORY", "H", "GRADE", "STATUS"
-    );
-    for view in &found {
-        let r: Record = view.parsed()?;
-        println!(
-            "{:<12}  {:<20}  {:<10}  {:<18}  {:<24}  {:<2}  {:<5}  {:<10}  {}",
-            view.id.short(),
-            r.created.to_string(),
-            r.originator.as_str(),
-            format!("{}:{}", r.agreement, r.seq),
-            r.category.as_str(),
-            r.handling.as_str(),
-            r.grading.to_string(),
-            view.status,
-            one_line(&r.summary, 60),
-        );
-    }
-    println!("{} record(s)", found.len());
     Ok(())
 }
 

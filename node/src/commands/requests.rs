@@ -7,7 +7,7 @@ use accord_protocol::{AgencyId, AgreementId, Category, Grading, HandlingCode};
 use anyhow::Result;
 
 use super::access::{Access, agreement, read_subjects};
-use super::node::refuse;
+use super::node::{next_page, page_request, refuse};
 use crate::clock;
 use crate::workflow::default_handling;
 use crate::workflow::requests::{
@@ -93,6 +93,9 @@ pub struct RequestsArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Which page (oldest first).
+    #[command(flatten)]
+    pub page: crate::cli::PageArgs,
 }
 
 /// Sends a request to a member's focal point.
@@ -178,8 +181,9 @@ pub fn respond(a: &RespondArgs) -> Result<()> {
     Ok(())
 }
 
-/// Lists the requests held.
+/// Lists a page of the requests held, oldest first, with the totals of the whole list.
 pub fn requests(a: &RequestsArgs) -> Result<()> {
+    let req = page_request(&a.page)?;
     let access = Access::open(&a.config)?;
     let holdings = access.holdings()?;
     let rows: Vec<_> = list(&holdings, access.cfg(), clock::now(), a.all)
@@ -188,13 +192,27 @@ pub fn requests(a: &RequestsArgs) -> Result<()> {
         .filter(|r| !a.answered || r.state == RequestState::Answered)
         .filter(|r| a.agreement.as_ref().is_none_or(|ag| *ag == r.agreement))
         .collect();
+    let count = |s: RequestState| rows.iter().filter(|r| r.state == s).count();
+    let direction = |d: Direction| rows.iter().filter(|r| r.direction == d).count();
+    let totals = format!(
+        "{} request(s): {} open, {} answered; {} sent, {} received",
+        rows.len(),
+        count(RequestState::Open),
+        count(RequestState::Answered),
+        direction(Direction::Sent),
+        direction(Direction::Received),
+    );
+    let total = rows.len();
+    let shown =
+        crate::page::page(rows, |r| (r.created, r.id), &req).map_err(|e| refuse("--cursor", e))?;
     if a.json {
-        for r in &rows {
+        for r in &shown.items {
             println!("{}", serde_json::to_string(r)?);
         }
+        next_page(shown.next.as_deref());
         return Ok(());
     }
-    if rows.is_empty() {
+    if total == 0 {
         println!("no requests");
         return Ok(());
     }
@@ -202,7 +220,7 @@ pub fn requests(a: &RequestsArgs) -> Result<()> {
         "{:<12}  {:<10}  {:<10}  {:<14}  {:<7}  {:<9}  {:<26}  FOCAL POINT",
         "ID", "FROM", "TO", "AGREEMENT", "AGE", "STATE", "ANSWERS"
     );
-    for r in &rows {
+    for r in &shown.items {
         let answers = if r.answers.is_empty() {
             "-".to_owned()
         } else {
@@ -228,20 +246,11 @@ pub fn requests(a: &RequestsArgs) -> Result<()> {
             focal
         );
     }
-    let count = |s: RequestState| rows.iter().filter(|r| r.state == s).count();
-    let sent = rows
-        .iter()
-        .filter(|r| r.direction == Direction::Sent)
-        .count();
-    let received = rows
-        .iter()
-        .filter(|r| r.direction == Direction::Received)
-        .count();
-    println!(
-        "{} request(s): {} open, {} answered; {sent} sent, {received} received",
-        rows.len(),
-        count(RequestState::Open),
-        count(RequestState::Answered),
-    );
+    if shown.items.len() < total {
+        println!("{} shown of {totals}", shown.items.len());
+    } else {
+        println!("{totals}");
+    }
+    next_page(shown.next.as_deref());
     Ok(())
 }

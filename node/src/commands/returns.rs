@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{ArgGroup, Subcommand};
 
 use super::access::{Access, agreement};
-use super::node::refuse;
+use super::node::{next_page, page_request, refuse};
 use crate::clock;
 use crate::workflow::default_handling;
 use crate::workflow::returns::{
@@ -131,6 +131,9 @@ pub struct ReturnsArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Which page (oldest case first).
+    #[command(flatten)]
+    pub page: crate::cli::PageArgs,
 }
 
 /// Runs `accord return …`.
@@ -251,6 +254,7 @@ fn update(a: &UpdateArgs) -> Result<()> {
 
 /// Lists the return cases held. Never prints a victim's identifying data.
 pub fn returns(a: &ReturnsArgs) -> Result<()> {
+    let req = page_request(&a.page)?;
     let access = Access::open(&a.config)?;
     let holdings = access.holdings()?;
     let now = clock::now();
@@ -258,13 +262,21 @@ pub fn returns(a: &ReturnsArgs) -> Result<()> {
         .into_iter()
         .filter(|c| a.agreement.as_ref().is_none_or(|ag| *ag == c.agreement))
         .collect();
+    let total = found.len();
+    let open = found
+        .iter()
+        .filter(|c| !c.withdrawn && c.state != ReturnStatus::Closed)
+        .count();
+    let shown = crate::page::page(found, |c| (c.opened.unwrap_or(c.since), c.case), &req)
+        .map_err(|e| refuse("--cursor", e))?;
     if a.json {
-        for c in &found {
+        for c in &shown.items {
             println!("{}", serde_json::to_string(&CaseView::new(c, now))?);
         }
+        next_page(shown.next.as_deref());
         return Ok(());
     }
-    if found.is_empty() {
+    if total == 0 {
         println!("no return cases");
         return Ok(());
     }
@@ -272,7 +284,7 @@ pub fn returns(a: &ReturnsArgs) -> Result<()> {
         "{:<12}  {:<14}  {:<10}  {:<16}  {:<4}  {:<26}  {:<8}  UPDATES",
         "CASE", "AGREEMENT", "OPENED BY", "VICTIM", "HOME", "STATE", "IN STATE"
     );
-    for c in &found {
+    for c in &shown.items {
         let state = if c.withdrawn {
             format!("withdrawn ({})", c.state)
         } else {
@@ -291,10 +303,14 @@ pub fn returns(a: &ReturnsArgs) -> Result<()> {
             c.updates
         );
     }
-    let open = found
-        .iter()
-        .filter(|c| !c.withdrawn && c.state != ReturnStatus::Closed)
-        .count();
-    println!("{} case(s), {open} not closed", found.len());
+    if shown.items.len() < total {
+        println!(
+            "{} shown of {total} case(s), {open} not closed",
+            shown.items.len()
+        );
+    } else {
+        println!("{total} case(s), {open} not closed");
+    }
+    next_page(shown.next.as_deref());
     Ok(())
 }

@@ -131,7 +131,7 @@ impl std::fmt::Display for Listed {
     }
 }
 
-/// The certificates the agency issued, oldest first, each with its revocation if any.
+/// The certificates the agency issued, by id, each with its revocation if any.
 pub fn list(store: &Store, cfg: &NodeConfig, key: &SecretKey) -> Result<Vec<Listed>, OpError> {
     let dir = crate::directory::Directory::load(cfg, key, store)?;
     let mut out = Vec::new();
@@ -160,6 +160,7 @@ pub fn list(store: &Store, cfg: &NodeConfig, key: &SecretKey) -> Result<Vec<List
             }),
         }
     }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 

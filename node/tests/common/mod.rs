@@ -250,7 +250,7 @@ impl Federation {
 
     /// The ids `accord query --json` lists at an agency.
     pub fn ids_cli(&self, agency: &str) -> Vec<String> {
-        let out = accord(&["query", "--config", self.config(agency), "--json"]);
+        let out = accord(&["query", "--config", self.config(agency), "--json", "--all"]);
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "query at {agency}: {stderr}");
         stdout
@@ -264,9 +264,10 @@ impl Federation {
 
     /// The ids `GET /v1/records` lists at an agency.
     pub fn ids_api(&self, agency: &str) -> Vec<String> {
-        let (status, body) = self.get(self.node(agency), "/v1/records");
+        let (status, body) = self.get(self.node(agency), "/v1/records?limit=1000");
         assert_eq!(status, 200, "GET /v1/records at {agency}: {body}");
-        body.as_array()
+        body["items"]
+            .as_array()
             .unwrap()
             .iter()
             .map(|v| v["id"].as_str().unwrap().to_owned())
