@@ -140,6 +140,17 @@ pub enum Command {
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
     },
+    /// The running node's state: partners, agreements in effect (or why not), outboxes,
+    /// catch-up, and every alarm (audit forks, equivocations, agreement texts that differ,
+    /// peers refused, clock skew).
+    Status {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The status as JSON (as `GET /v1/status` gives it).
+        #[arg(long)]
+        json: bool,
+    },
     /// The signed audit log: export it for auditors, verify an export offline, sign the head.
     Audit {
         /// What to do.

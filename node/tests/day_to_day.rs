@@ -454,3 +454,133 @@ fn lists_come_in_pages_with_a_documented_maximum() {
     let out = common::accord(&["returns", "--config", &cfg, "--cursor", "nonsense"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
 }
+
+#[test]
+fn a_cloned_key_shows_as_an_alarm_in_status() {
+    // BG-GDBP has not signed TR-BG-2026: it is not in effect, and the status says why
+    let root = tempfile::tempdir().unwrap();
+    accord_node::demo::write_federation(root.path()).unwrap();
+    let sigs = root.path().join("agreements/tr-bg-2026.toml.sigs");
+    let kept: String = std::fs::read_to_string(&sigs)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("BG-GDBP "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&sigs, kept).unwrap();
+    let mut fed = common::Federation::start_in(root, &TR_GR);
+    let (tr, gr) = (fed.node("TR-JGK"), fed.node("GR-HCG"));
+    let summaries = |who: &str| -> Vec<serde_json::Value> {
+        (1..=3)
+            .map(|i| {
+                let mut d = vessel();
+                d["summary"] = serde_json::json!(format!("{who}: sighting {i} of the vessel."));
+                d
+            })
+            .collect()
+    };
+    let mut ids = vec![];
+    for d in summaries("GR-HCG") {
+        let (status, body) = fed.post(gr, &d);
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    fed.wait_until("TR-JGK to hold GR-HCG's records", |f| {
+        let held = f.ids_api("TR-JGK");
+        ids.iter().all(|id| held.contains(id))
+    });
+
+    // GR-HCG's host is cloned, with an empty store: the clone numbers its records from 1 again
+    assert!(fed.stop_one(gr).success());
+    let home = fed.root.path().join("gr-hcg");
+    let clone = fed.root.path().join("gr-clone");
+    std::fs::create_dir(&clone).unwrap();
+    for f in ["node.toml", "agency.key", "api.token"] {
+        std::fs::copy(home.join(f), clone.join(f)).unwrap();
+    }
+    // it publishes before it reaches a partner (which would give it its records back first)
+    fed.nodes[gr].config = clone.join("node.toml");
+    for d in summaries("the clone") {
+        let out = fed.publish_cli("GR-HCG", &d);
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    fed.restart(gr);
+
+    // TR-JGK refuses each and raises one alarm, logged once, listed in its status
+    fed.wait_until("TR-JGK to raise the equivocation alarm", |f| {
+        let (_, st) = f.get(tr, "/v1/status");
+        st["alarms"].as_array().is_some_and(|a| {
+            a.iter().any(|x| {
+                x["kind"] == "equivocation"
+                    && x["subject"] == "GR-HCG"
+                    && x["count"].as_u64() >= Some(3)
+            })
+        })
+    });
+    let (_, st) = fed.get(tr, "/v1/status");
+    assert_eq!(st["equivocations"].as_array().unwrap().len(), 3, "{st}");
+    assert_eq!(st["agreements"]["QUAD-2026"]["in_effect"], true, "{st}");
+    assert_eq!(st["agreements"]["TR-BG-2026"]["in_effect"], false, "{st}");
+    assert!(
+        st["agreements"]["TR-BG-2026"]["why_not"]
+            .as_str()
+            .unwrap()
+            .contains("not yet signed by BG-GDBP"),
+        "{st}"
+    );
+    assert!(
+        st["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "not-in-effect" && a["subject"] == "TR-BG-2026"),
+        "{st}"
+    );
+    let log = fed.log(tr);
+    let raised = log
+        .lines()
+        .filter(|l| l.contains("ALARM:") && l.contains("equivocation"))
+        .count();
+    assert_eq!(
+        raised, 1,
+        "the alarm is logged once, not per record:\n{log}"
+    );
+
+    // `accord status` says it in words
+    let cfg = fed.config("TR-JGK").to_owned();
+    let printed = ok(&["status", "--config", &cfg]);
+    assert!(printed.contains("ERROR equivocation GR-HCG"), "{printed}");
+    assert!(
+        printed.contains(" times): GR-HCG signed two different records"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("TR-BG-2026     NOT in effect"),
+        "{printed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["status", "--config", &cfg, "--json"])).unwrap();
+    assert_eq!(json["agency"], "TR-JGK");
+
+    // the alarm outlives a restart: its evidence is in the store
+    assert!(fed.stop_one(tr).success());
+    fed.restart(tr);
+    let (_, st) = fed.get(tr, "/v1/status");
+    assert!(
+        st["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "equivocation" && a["subject"] == "GR-HCG"),
+        "{st}"
+    );
+    // with no node running, `accord status` says so (exit 3)
+    fed.stop();
+    let out = common::accord(&["status", "--config", &cfg]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("no running node answers for TR-JGK"),
+        "{}",
+        text(&out).1
+    );
+}

@@ -19,6 +19,7 @@ pub mod report;
 pub mod requests;
 pub mod returns;
 mod run;
+mod status;
 
 use anyhow::Result;
 
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit { command } => audit::run(command),
         Command::Purge { config, dry_run } => purge::purge(&config, dry_run),
         Command::Run { config } => run::run(&config),
+        Command::Status { config, json } => status::status(&config, json),
         Command::Demo => crate::demo::run(),
         Command::Bench {
             command:

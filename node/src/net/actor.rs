@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::NetConfig;
+use super::alarms::{Alarm, AlarmKind, Alarms};
 use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
@@ -98,7 +99,14 @@ pub(crate) struct Actor {
     receiving: BTreeMap<AgencyId, usize>,
     /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
     refusals: std::cell::RefCell<BTreeMap<AgencyId, Refusals>>,
+    /// The alarms raised (`alarms`), each logged once.
+    alarms: std::cell::RefCell<Alarms>,
+    /// When the agreements' effect and quiet peers are next looked at.
+    next_alarm_check: Instant,
 }
+
+/// How often the agreements' effect and quiet refusal alarms are looked at.
+const ALARM_CHECK: Duration = Duration::from_secs(1);
 
 /// How long a peer's differing stream digest is not looked into again (`digests_differ`).
 const DIGEST_RECHECK: Duration = Duration::from_secs(600);
@@ -213,11 +221,14 @@ impl Actor {
             done_rx,
             receiving: BTreeMap::new(),
             refusals: std::cell::RefCell::new(BTreeMap::new()),
+            alarms: std::cell::RefCell::new(Alarms::default()),
+            next_alarm_check: Instant::now(),
         }
     }
 
     /// Runs until shutdown.
     pub async fn run(mut self) {
+        self.seed_alarms();
         let mut tick = tokio::time::interval(self.net.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -270,6 +281,7 @@ impl Actor {
     /// Publishes an event whose audit entry the caller writes with the change it records; a
     /// refusal still counts against the sender's refusal budget.
     fn emit_unlogged(&self, e: NodeEvent) {
+        self.observe(&e);
         if let NodeEvent::Rejected { from, .. } = &e
             && *from != self.cfg.agency
         {
@@ -281,6 +293,7 @@ impl Actor {
     /// Publishes an event; refusals are also written to the audit log, and count against the
     /// sender's refusal budget.
     fn emit(&self, e: NodeEvent) {
+        self.observe(&e);
         if let NodeEvent::Rejected { from, code, detail } = &e {
             if *from != self.cfg.agency {
                 self.budget(from, |r| r.count = r.count.saturating_add(1));
@@ -295,6 +308,131 @@ impl Actor {
             }
         }
         let _ = self.events.send(e);
+    }
+
+    /// Raises the alarms an event is evidence of (refusals counted per peer, an equivocation
+    /// per originator), each logged and evented once.
+    fn observe(&self, e: &NodeEvent) {
+        let (now, at) = (self.now(), std::time::Instant::now());
+        let busy = RejectCode::Busy.code();
+        let raised = match e {
+            NodeEvent::Rejected { from, code, detail }
+                if *from != self.cfg.agency && *code != busy =>
+            {
+                self.alarms.borrow_mut().refusal(
+                    AlarmKind::PeerRefused,
+                    from,
+                    &format!("code {code}, {detail}"),
+                    at,
+                    now,
+                )
+            }
+            NodeEvent::RefusedByPeer { peer, code, detail }
+                if !matches!(
+                    RejectCode::from_code(*code),
+                    RejectCode::Busy
+                        | RejectCode::AgreementMismatch
+                        | RejectCode::AgreementNotSigned
+                ) =>
+            {
+                self.alarms.borrow_mut().refusal(
+                    AlarmKind::RefusedByPeer,
+                    peer,
+                    &format!("code {code}, {detail}"),
+                    at,
+                    now,
+                )
+            }
+            NodeEvent::Equivocation {
+                originator,
+                id,
+                existing,
+                from,
+            } => self.alarms.borrow_mut().raise(
+                AlarmKind::Equivocation,
+                originator.as_str(),
+                format!(
+                    "{originator} signed two different records for one sequence number \
+                     (record {id} from {from} claims the place of {existing}); both are kept as \
+                     evidence and the second is never delivered: {originator}'s key may be in \
+                     use on two nodes, or stolen — tell its focal point"
+                ),
+                now,
+            ),
+            _ => None,
+        };
+        self.alarm(raised);
+    }
+
+    /// Events a newly raised alarm.
+    fn alarm(&self, raised: Option<Alarm>) {
+        if let Some(a) = raised {
+            let _ = self.events.send(NodeEvent::Alarm(a));
+        }
+    }
+
+    /// The alarms whose evidence the store keeps (audit forks, equivocations), raised again at
+    /// start so they outlive a restart, and the agreements not in effect.
+    fn seed_alarms(&mut self) {
+        let now = self.now();
+        match self.store.checkpoint_forks() {
+            Ok(forks) => {
+                for signed in forks {
+                    if let Ok(c) =
+                        serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&signed.bytes)
+                    {
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::AuditFork,
+                            c.agency.as_str(),
+                            fork_message(&c.agency, c.count),
+                            now,
+                        );
+                        self.alarm(raised);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the audit fork evidence"),
+        }
+        match self.store.equivocation_pairs() {
+            Ok(pairs) => {
+                for (offered, held) in pairs {
+                    let originator = self
+                        .store
+                        .get(&held)
+                        .ok()
+                        .flatten()
+                        .map(|r| r.record.originator);
+                    if let Some(originator) = originator {
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::Equivocation,
+                            originator.as_str(),
+                            format!(
+                                "{originator} signed two different records for one sequence \
+                                 number (record {offered} claims the place of {held}); both are \
+                                 kept as evidence: tell {originator}'s focal point"
+                            ),
+                            now,
+                        );
+                        self.alarm(raised);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the equivocation evidence"),
+        }
+        self.check_alarms();
+    }
+
+    /// Raises or clears the agreements' not-in-effect alarms, and clears the refusal alarms of
+    /// peers that have been quiet for a while.
+    fn check_alarms(&mut self) {
+        self.next_alarm_check = Instant::now() + ALARM_CHECK;
+        let changes = self.alarms.borrow_mut().agreements(&self.cfg, self.now());
+        for change in changes {
+            if let super::alarms::Change::Raised(a) = change {
+                self.alarm(Some(a));
+            }
+        }
+        self.alarms.borrow_mut().quiet(std::time::Instant::now());
     }
 
     /// Applies `f` to `peer`'s refusals in the current window, first closing a window older
@@ -525,6 +663,9 @@ impl Actor {
     }
 
     fn timer(&mut self) {
+        if Instant::now() >= self.next_alarm_check {
+            self.check_alarms();
+        }
         self.close_budgets();
         self.redial();
         self.push_all();
@@ -746,6 +887,7 @@ impl Actor {
         }
         let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
         let mut retry_later = false;
+        let mut clock_checked = false;
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(results) {
             match entry {
                 AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == id => {
@@ -758,6 +900,10 @@ impl Actor {
                         .filter(|(_, agreement)| sent_under.as_ref() == Some(agreement))
                     {
                         Some((receipt, agreement)) => {
+                            if !clock_checked {
+                                clock_checked = true;
+                                self.check_clock(&peer, &receipt.bytes);
+                            }
                             let event = AuditEvent::Delivered {
                                 record: id,
                                 agreement: agreement.clone(),
@@ -836,6 +982,21 @@ impl Actor {
         if !retry_later {
             // a transient refusal waits for the next tick instead of being resent at once
             self.push(&peer);
+        }
+    }
+
+    /// A receipt's signed `received_at` against our clock: a peer whose clock differs by more
+    /// than a couple of minutes raises a clock-skew alarm (cleared by a later receipt in time).
+    fn check_clock(&self, peer: &AgencyId, receipt: &[u8]) {
+        let Ok(r) = serde_json::from_slice::<accord_protocol::audit::Receipt>(receipt) else {
+            return;
+        };
+        let change = self
+            .alarms
+            .borrow_mut()
+            .peer_time(peer, r.received_at, self.now());
+        if let Some(super::alarms::Change::Raised(a)) = change {
+            self.alarm(Some(a));
         }
     }
 
@@ -943,8 +1104,13 @@ impl Actor {
             }) {
                 Ok(c) => match self.store.keep_partner_checkpoint(&c, signed) {
                     Ok(crate::store::Kept::Forked { .. }) => {
-                        tracing::error!(%peer, count = c.count,
-                                "AUDIT FORK: the peer signed two different log heads for one count; both are kept as evidence");
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::AuditFork,
+                            peer.as_str(),
+                            fork_message(peer, c.count),
+                            self.now(),
+                        );
+                        self.alarm(raised);
                         self.emit(NodeEvent::rejected(
                             peer,
                             RejectCode::Equivocation,
@@ -996,8 +1162,20 @@ impl Actor {
             let pair = (a.id.clone(), peer.clone());
             if st.agreement_hash != a.hash {
                 if self.mismatched.insert(pair.clone()) {
-                    tracing::error!(%peer, agreement = %a.id, ours = %a.hash_hex(), theirs = %hex::encode(st.agreement_hash),
-                        "AGREEMENT MISMATCH: the peer holds a different text of this agreement; nothing is shared under it with this peer");
+                    let raised = self.alarms.borrow_mut().raise(
+                        AlarmKind::AgreementMismatch,
+                        format!("{}/{peer}", a.id),
+                        format!(
+                            "{peer} holds a different text of {} (its sha-256 {}, ours {}): \
+                             nothing is shared under it with {peer} until the members install \
+                             the same signed file",
+                            a.id,
+                            hex::encode(st.agreement_hash),
+                            a.hash_hex()
+                        ),
+                        self.now(),
+                    );
+                    self.alarm(raised);
                     self.emit(NodeEvent::AgreementMismatch {
                         agreement: a.id.clone(),
                         peer: peer.clone(),
@@ -1006,7 +1184,11 @@ impl Actor {
                 self.confirmed.remove(&pair);
                 continue;
             }
-            self.mismatched.remove(&pair);
+            if self.mismatched.remove(&pair) {
+                self.alarms
+                    .borrow_mut()
+                    .clear(AlarmKind::AgreementMismatch, &format!("{}/{peer}", a.id));
+            }
             newly_confirmed |= self.confirmed.insert(pair);
             for (signer, sig) in &st.signatures {
                 if a.is_member(signer) && !a.signatures.contains_key(signer) {
@@ -1822,6 +2004,43 @@ impl Actor {
                 tracing::error!(error = %e, "cannot read the equivocation evidence");
                 Vec::new()
             }),
+            forks: self
+                .store
+                .checkpoint_forks()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| {
+                    serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&s.bytes).ok()
+                })
+                .map(|c| super::handle::Fork {
+                    agency: c.agency,
+                    count: c.count,
+                })
+                .collect(),
+            agreements: self
+                .cfg
+                .agreements
+                .values()
+                .map(|a| {
+                    let why_not = super::alarms::not_in_effect(a, self.now());
+                    let with = |set: &BTreeSet<(AgreementId, AgencyId)>| {
+                        set.iter()
+                            .filter(|(id, _)| *id == a.id)
+                            .map(|(_, peer)| peer.clone())
+                            .collect()
+                    };
+                    (
+                        a.id.clone(),
+                        super::handle::AgreementState {
+                            in_effect: why_not.is_none(),
+                            why_not,
+                            confirmed_with: with(&self.confirmed),
+                            mismatched_with: with(&self.mismatched),
+                        },
+                    )
+                })
+                .collect(),
+            alarms: self.alarms.borrow().list(),
             connected: self.peers_report().connected,
         }
     }
@@ -1836,6 +2055,15 @@ fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditE
         originator: r.originator,
         to: to.clone(),
     }
+}
+
+/// The words of an audit-fork alarm.
+fn fork_message(peer: &AgencyId, count: u64) -> String {
+    format!(
+        "{peer} signed two different heads of its audit log for entry {count}; both are kept as \
+         evidence (partner-forks.txt of an audit export): {peer}'s key may be in use on a second \
+         node, or its log was rewritten — tell its focal point"
+    )
 }
 
 /// Addresses worth dialling: not unspecified.

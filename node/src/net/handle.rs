@@ -147,6 +147,8 @@ pub enum NodeEvent {
     },
     /// Two different records claim one (agreement, originator, seq).
     Equivocation {
+        /// The originator whose stream holds two records under one seq.
+        originator: AgencyId,
         /// The record offered second.
         id: RecordId,
         /// The record held.
@@ -154,6 +156,8 @@ pub enum NodeEvent {
         /// Who offered it.
         from: AgencyId,
     },
+    /// An alarm was raised (it is also logged once, and listed in the status until it clears).
+    Alarm(super::alarms::Alarm),
     /// A catch-up with a peer found nothing more to fetch.
     CaughtUp {
         /// The peer.
@@ -182,7 +186,7 @@ pub struct PeersReport {
 }
 
 /// The node's state, for `GET /v1/status`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct StatusReport {
     /// This node's agency.
     pub agency: Option<AgencyId>,
@@ -196,8 +200,38 @@ pub struct StatusReport {
     pub agreement_mismatches: Vec<(AgreementId, AgencyId)>,
     /// Equivocations seen: (record offered, record held).
     pub equivocations: Vec<(RecordId, RecordId)>,
+    /// Audit forks seen: a partner signed two different log heads for one entry count.
+    pub forks: Vec<Fork>,
+    /// Every agreement of the node: whether it is in effect, and why not.
+    pub agreements: BTreeMap<AgreementId, AgreementState>,
+    /// Every alarm raised and not cleared, most severe first.
+    pub alarms: Vec<super::alarms::Alarm>,
     /// Connected peers.
     pub connected: Vec<AgencyId>,
+}
+
+/// An audit fork: a partner's second, different checkpoint for one entry count, kept as
+/// evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Fork {
+    /// The partner whose key signed both.
+    pub agency: AgencyId,
+    /// The entry count both claim.
+    pub count: u64,
+}
+
+/// Whether an agreement is in effect.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AgreementState {
+    /// Every member has signed its text and now is within its validity.
+    pub in_effect: bool,
+    /// Why not, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+    /// Members whose text is confirmed identical to ours.
+    pub confirmed_with: Vec<AgencyId>,
+    /// Members holding a different text.
+    pub mismatched_with: Vec<AgencyId>,
 }
 
 /// A handle to a running node. Cloning is cheap.

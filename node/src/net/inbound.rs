@@ -356,9 +356,11 @@ pub fn receive(
             }
             InsertOutcome::Duplicate(id) | InsertOutcome::Purged(id) => AckEntry::Duplicate(id),
             InsertOutcome::Equivocation { id, existing } => {
-                tracing::error!(%id, %existing, from = %sender, seq = %v.record.seq, originator = %v.record.originator,
-                    "EQUIVOCATION: two different records for one (agreement, originator, seq); the second is kept as evidence only");
+                // the alarm is logged once per originator by the actor
+                tracing::debug!(%id, %existing, from = %sender, seq = %v.record.seq, originator = %v.record.originator,
+                    "equivocation: two different records for one (agreement, originator, seq); the second is kept as evidence only");
                 out.events.push(NodeEvent::Equivocation {
+                    originator: v.record.originator.clone(),
                     id,
                     existing,
                     from: sender.clone(),

@@ -18,6 +18,7 @@
 //!   the status.
 
 mod actor;
+pub mod alarms;
 mod behaviour;
 pub mod codec;
 mod handle;

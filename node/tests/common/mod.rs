@@ -135,25 +135,69 @@ impl Federation {
                 child: None,
             });
         }
-        for n in &mut fed.nodes {
-            let stderr = std::fs::File::create(&n.log).unwrap();
-            let stdout = std::fs::File::create(n.log.with_extension("stdout")).unwrap();
-            let child = Command::new(env!("CARGO_BIN_EXE_accord"))
-                .args(["run", "--config", n.config.to_str().unwrap()])
-                .env("RUST_LOG", "info")
-                .env_remove("ACCORD_CONFIG")
-                .stdin(Stdio::null())
-                .stdout(stdout)
-                .stderr(stderr)
-                .spawn()
-                .unwrap();
-            n.child = Some(child);
+        for i in 0..fed.nodes.len() {
+            fed.spawn(i);
         }
         for i in 0..fed.nodes.len() {
             let what = format!("the API of {} to answer", fed.nodes[i].agency);
             fed.wait_until(&what, |f| f.get(i, "/v1/status").0 == 200);
         }
         fed
+    }
+
+    /// Starts `accord run` for node `i` with its configuration (its stderr appended to its log).
+    pub fn spawn(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        let open = |path: &Path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap()
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["run", "--config", n.config.to_str().unwrap()])
+            .env("RUST_LOG", "info")
+            .env_remove("ACCORD_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(open(&n.log.with_extension("stdout")))
+            .stderr(open(&n.log))
+            .spawn()
+            .unwrap();
+        n.child = Some(child);
+    }
+
+    /// Starts node `i` again (with its configuration as it is now) and waits for its API.
+    pub fn restart(&mut self, i: usize) {
+        self.spawn(i);
+        let what = format!("the API of {} to answer again", self.nodes[i].agency);
+        self.wait_until(&what, |f| f.get(i, "/v1/status").0 == 200);
+    }
+
+    /// Sends SIGTERM to node `i` and waits for it to exit.
+    pub fn stop_one(&mut self, i: usize) -> ExitStatus {
+        let n = &mut self.nodes[i];
+        let mut child = n.child.take().unwrap();
+        let pid = child.id().to_string();
+        let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(kill.success(), "kill -TERM {pid} ({})", n.agency);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not stop within {TIMEOUT:?} of SIGTERM",
+                n.agency
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The log (stderr) of node `i` so far.
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
     }
 
     pub fn node(&self, agency: &str) -> usize {
@@ -274,32 +318,15 @@ impl Federation {
             .collect()
     }
 
-    /// Sends SIGTERM to every node and waits for each to exit.
+    /// Sends SIGTERM to every running node and waits for each to exit.
     pub fn stop(&mut self) -> Vec<(&'static str, ExitStatus)> {
-        for n in &self.nodes {
-            let pid = n.child.as_ref().unwrap().id().to_string();
-            let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-            assert!(kill.success(), "kill -TERM {pid} ({})", n.agency);
-        }
-        let mut out = vec![];
-        for n in &mut self.nodes {
-            let deadline = Instant::now() + TIMEOUT;
-            let child = n.child.as_mut().unwrap();
-            let status = loop {
-                if let Some(status) = child.try_wait().unwrap() {
-                    break status;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} did not stop within {TIMEOUT:?} of SIGTERM",
-                    n.agency
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            };
-            n.child = None;
-            out.push((n.agency, status));
-        }
-        out
+        let running: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].child.is_some())
+            .collect();
+        running
+            .into_iter()
+            .map(|i| (self.nodes[i].agency, self.stop_one(i)))
+            .collect()
     }
 }
 
