@@ -12,6 +12,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// How the log on stderr is written: `text` (for people), or `json` (one object per line,
+    /// for a log collector). `RUST_LOG` chooses what is logged (default: `info` for `accord
+    /// run`, `warn` for the other commands).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The log's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The commands.

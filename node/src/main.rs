@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use accord_node::cli::Cli;
+use accord_node::cli::{Cli, LogFormat};
 use accord_node::{Refused, commands, exit};
 use clap::Parser;
 
@@ -11,7 +11,12 @@ fn main() -> ExitCode {
     // victims' names (docs/operations.md)
     accord_node::store::private_umask();
     let cli = Cli::parse();
-    init_tracing();
+    let default = if matches!(cli.command, accord_node::cli::Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_tracing(cli.log_format, default);
     match commands::run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) if e.is::<Refused>() => ExitCode::from(exit::REFUSED),
@@ -26,13 +31,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }

@@ -584,3 +584,91 @@ fn a_cloned_key_shows_as_an_alarm_in_status() {
         text(&out).1
     );
 }
+
+/// The JSON log lines of a log (other lines are skipped).
+fn json_lines(log: &str) -> Vec<serde_json::Value> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .collect()
+}
+
+#[test]
+fn the_log_says_what_arrives_and_when_catch_up_starts_and_ends() {
+    let members = [
+        ("tr-jgk", "TR-JGK"),
+        ("gr-hcg", "GR-HCG"),
+        ("pk-fia", "PK-FIA"),
+    ];
+    let mut fed = common::Federation::start(&members);
+    let (tr, gr, pk) = (fed.node("TR-JGK"), fed.node("GR-HCG"), fed.node("PK-FIA"));
+    // GR-HCG is down while PK-FIA publishes; TR-JGK receives everything, then PK-FIA goes down
+    assert!(fed.stop_one(gr).success());
+    let mut ids = vec![];
+    for i in 0..20 {
+        let mut d = vessel();
+        d["summary"] = serde_json::json!(format!("Pakistani sighting {i}."));
+        let (status, body) = fed.post(pk, &d);
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    fed.wait_until("TR-JGK to hold PK-FIA's records", |f| {
+        let held = f.ids_api("TR-JGK");
+        ids.iter().all(|id| held.contains(id))
+    });
+    fed.wait_until("PK-FIA's log to say its outbox to TR-JGK drained", |f| {
+        f.log(pk).contains("outbox to TR-JGK drained")
+    });
+    assert!(fed.stop_one(pk).success());
+    // GR-HCG comes back, logging JSON: it catches up from TR-JGK, the only member up
+    fed.nodes[gr].args = vec!["--log-format".into(), "json".into()];
+    let before = fed.log(gr).len();
+    fed.restart(gr);
+    fed.wait_until("GR-HCG to hold PK-FIA's records", |f| {
+        let held = f.ids_api("GR-HCG");
+        ids.iter().all(|id| held.contains(id))
+    });
+    fed.wait_until("GR-HCG's log to say the catch-up is done", |f| {
+        f.log(gr)[before..].contains("catch-up done under QUAD-2026")
+    });
+    let lines = json_lines(&fed.log(gr)[before..]);
+    assert!(!lines.is_empty(), "no JSON log lines");
+    let message = |l: &serde_json::Value| l["message"].as_str().unwrap_or("").to_owned();
+    let started: Vec<_> = lines
+        .iter()
+        .filter(|l| message(l).starts_with("catch-up started"))
+        .collect();
+    assert_eq!(started.len(), 1, "{lines:?}");
+    assert_eq!(started[0]["level"], "INFO");
+    assert_eq!(started[0]["agreement"], "QUAD-2026");
+    assert_eq!(started[0]["peer"], "TR-JGK");
+    assert!(
+        started[0]["behind"].as_u64() >= Some(20),
+        "{:?}",
+        started[0]
+    );
+    let done: Vec<_> = lines
+        .iter()
+        .filter(|l| message(l).starts_with("catch-up done"))
+        .collect();
+    assert_eq!(done.len(), 1, "{lines:?}");
+    assert!(done[0]["fetched"].as_u64() >= Some(20), "{:?}", done[0]);
+    // records arriving: one line per batch with counts, not one per record
+    let received: Vec<_> = lines
+        .iter()
+        .filter(|l| message(l).starts_with("received") && l["from"] == "TR-JGK")
+        .collect();
+    let stored: u64 = received.iter().map(|l| l["stored"].as_u64().unwrap()).sum();
+    assert_eq!(stored, 20, "{received:?}");
+    assert!(
+        received.len() < 20,
+        "{} lines for 20 records",
+        received.len()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| message(l) == "agreement QUAD-2026 is in effect"),
+        "{lines:?}"
+    );
+    let _ = tr;
+}

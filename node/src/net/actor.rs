@@ -28,6 +28,7 @@ use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
 use super::outbound::{SendJob, Sent, Target};
+use super::progress::CatchUps;
 use crate::policy::may_send;
 use crate::store::{Store, StreamHead};
 
@@ -103,6 +104,10 @@ pub(crate) struct Actor {
     alarms: std::cell::RefCell<Alarms>,
     /// When the agreements' effect and quiet peers are next looked at.
     next_alarm_check: Instant,
+    /// Catch-ups running, by agreement (`progress`).
+    catch_ups: CatchUps,
+    /// Per peer, records delivered since its outbox was last empty (logged when it drains).
+    delivered_since_drain: BTreeMap<AgencyId, u64>,
 }
 
 /// How often the agreements' effect and quiet refusal alarms are looked at.
@@ -223,6 +228,8 @@ impl Actor {
             refusals: std::cell::RefCell::new(BTreeMap::new()),
             alarms: std::cell::RefCell::new(Alarms::default()),
             next_alarm_check: Instant::now(),
+            catch_ups: CatchUps::default(),
+            delivered_since_drain: BTreeMap::new(),
         }
     }
 
@@ -420,6 +427,11 @@ impl Actor {
             Err(e) => tracing::error!(error = %e, "cannot read the equivocation evidence"),
         }
         self.check_alarms();
+        for a in self.cfg.agreements.values() {
+            if super::alarms::not_in_effect(a, now).is_none() {
+                tracing::info!(agreement = %a.id, members = a.members.len(), "agreement {} is in effect", a.id);
+            }
+        }
     }
 
     /// Raises or clears the agreements' not-in-effect alarms, and clears the refusal alarms of
@@ -793,6 +805,11 @@ impl Actor {
                 return;
             }
         };
+        if batch.is_empty()
+            && let Some(n) = self.delivered_since_drain.remove(peer).filter(|n| *n > 0)
+        {
+            tracing::info!(%peer, delivered = n, "outbox to {peer} drained: {n} record(s) delivered");
+        }
         let now = self.now();
         let (mut keys, mut ids, mut records, mut dropped) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -972,6 +989,7 @@ impl Actor {
                 }
             }
         }
+        *self.delivered_since_drain.entry(peer.clone()).or_default() += delivered.len() as u64;
         // receipts, refusals and the outbox entries they settle: one batch
         if let Err(e) = self
             .store
@@ -1207,6 +1225,7 @@ impl Actor {
             }
             let ours = self.store.stream_heads(&a.id).unwrap_or_default();
             let mut behind_here = false;
+            let mut missing = 0u64;
             for theirs in st.heads {
                 if !a.is_member(theirs.stream.agency_id()) {
                     continue;
@@ -1214,6 +1233,7 @@ impl Actor {
                 let mine = ours.get(&theirs.stream).copied().unwrap_or_default();
                 if theirs.seq > mine.seq {
                     behind_here = true;
+                    missing += theirs.seq - mine.seq;
                     self.fetch(peer, &a.id, &theirs.stream, mine.seq + 1, theirs.seq);
                 } else if theirs.seq == mine.seq
                     && theirs.has_digest()
@@ -1225,9 +1245,14 @@ impl Actor {
             }
             if behind_here {
                 behind = true;
+                self.catch_ups
+                    .begin(&a.id, peer, missing, Instant::now().into_std());
             } else {
                 // this peer holds nothing under the agreement that we lack
                 self.last_catch_up.insert(a.id.clone(), self.now());
+                if !self.fetching.iter().any(|(id, _)| *id == a.id) {
+                    self.catch_ups.end(&a.id, Instant::now().into_std());
+                }
             }
         }
         if self.collect_signatures(peer, new_signatures) || revoked_any {
@@ -1604,6 +1629,7 @@ impl Actor {
         }
         let acks = match result {
             Ok(r) => {
+                log_received(&sender, &origin, &r.acks);
                 if r.stored_any {
                     self.announce = true; // relay: tell the other members our new heads
                 }
@@ -1639,6 +1665,8 @@ impl Actor {
                 got,
             } => {
                 self.fetching.remove(&(agreement.clone(), stream.clone()));
+                let now = Instant::now().into_std();
+                self.catch_ups.fetched(&agreement, got as u64, now);
                 let head = self
                     .store
                     .heads(&agreement)
@@ -1651,6 +1679,9 @@ impl Actor {
                 if next <= to.get() && got > 0 && self.is_connected(&sender) {
                     self.fetch(&sender, &agreement, &stream, next, to.get());
                 } else {
+                    if !self.fetching.iter().any(|(id, _)| *id == agreement) {
+                        self.catch_ups.end(&agreement, now);
+                    }
                     self.last_catch_up.insert(agreement, self.now());
                 }
             }
@@ -2041,6 +2072,7 @@ impl Actor {
                 })
                 .collect(),
             alarms: self.alarms.borrow().list(),
+            catch_up: self.catch_ups.views(Instant::now().into_std()),
             connected: self.peers_report().connected,
         }
     }
@@ -2054,6 +2086,32 @@ fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditE
         agreement: r.agreement,
         originator: r.originator,
         to: to.clone(),
+    }
+}
+
+/// One INFO line per batch of records received (push, range answer or import) that stored or
+/// refused anything: counts, not one line per record. Batches of records already held only
+/// go to DEBUG.
+fn log_received(sender: &AgencyId, origin: &Origin, acks: &[AckEntry]) {
+    let (mut stored, mut held, mut refused) = (0usize, 0usize, 0usize);
+    for a in acks {
+        match a {
+            AckEntry::Stored(_) => stored += 1,
+            AckEntry::Duplicate(_) => held += 1,
+            AckEntry::Rejected { .. } => refused += 1,
+        }
+    }
+    let how = match origin {
+        Origin::Push(_) => "push",
+        Origin::Range { .. } => "range answer",
+        Origin::Import(_) => "import",
+    };
+    if stored > 0 || refused > 0 {
+        tracing::info!(from = %sender, stored, already_held = held, refused,
+            "received {} record(s) from {sender} by {how}: {stored} stored, {held} already held, {refused} refused",
+            acks.len());
+    } else if held > 0 {
+        tracing::debug!(from = %sender, already_held = held, "received records already held by {how}");
     }
 }
 

@@ -206,6 +206,9 @@ pub struct StatusReport {
     pub agreements: BTreeMap<AgreementId, AgreementState>,
     /// Every alarm raised and not cleared, most severe first.
     pub alarms: Vec<super::alarms::Alarm>,
+    /// Catch-ups running, by agreement: from whom, how far, how fast.
+    #[serde(default)]
+    pub catch_up: BTreeMap<AgreementId, super::progress::CatchUpView>,
     /// Connected peers.
     pub connected: Vec<AgencyId>,
 }

@@ -25,6 +25,7 @@ mod handle;
 pub(crate) mod inbound;
 mod inbound_rate;
 mod outbound;
+pub mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

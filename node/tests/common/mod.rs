@@ -57,6 +57,8 @@ pub struct Node {
     pub token: String,
     pub log: PathBuf,
     pub child: Option<Child>,
+    /// Arguments `accord run` gets after `--config FILE` (e.g. `--log-format json`).
+    pub args: Vec<String>,
 }
 
 /// The federation of running processes. Dropping it kills what still runs and, when the test
@@ -133,6 +135,7 @@ impl Federation {
                 token,
                 log,
                 child: None,
+                args: vec![],
             });
         }
         for i in 0..fed.nodes.len() {
@@ -157,6 +160,7 @@ impl Federation {
         };
         let child = Command::new(env!("CARGO_BIN_EXE_accord"))
             .args(["run", "--config", n.config.to_str().unwrap()])
+            .args(&n.args)
             .env("RUST_LOG", "info")
             .env_remove("ACCORD_CONFIG")
             .stdin(Stdio::null())
