@@ -672,3 +672,111 @@ fn the_log_says_what_arrives_and_when_catch_up_starts_and_ends() {
     );
     let _ = tr;
 }
+
+/// The value of the sample `name` (with its labels, as written) in a Prometheus text page.
+fn sample(page: &str, name: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+#[test]
+fn metrics_match_what_the_node_did() {
+    let mut fed = common::Federation::start(&TR_GR);
+    let (tr, gr) = (fed.node("TR-JGK"), fed.node("GR-HCG"));
+    let mut ids = vec![];
+    for i in 0..5 {
+        let mut d = vessel();
+        d["summary"] = serde_json::json!(format!("Metric sighting {i}."));
+        let (status, body) = fed.post(tr, &d);
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // one refused by policy: counted nowhere as published
+    let mut bad = vessel();
+    bad["agreement"] = serde_json::json!("TR-BG-2026");
+    assert_eq!(fed.post(tr, &bad).0, 422);
+    fed.wait_until("GR-HCG to acknowledge all five", |f| {
+        let (_, st) = f.get(tr, "/v1/status");
+        st["outbox"]["GR-HCG"].as_u64().unwrap_or(0) == 0 && f.ids_api("GR-HCG").len() == 5
+    });
+    // GR-HCG signs a checkpoint now, which TR-JGK receives in its next status
+    let (status, cp) = fed.post_to(gr, "/v1/audit/checkpoint", &serde_json::json!({}));
+    assert_eq!(status, 201, "{cp}");
+    let gr_count: u64 = match &cp["checkpoint"]["count"] {
+        serde_json::Value::String(s) => s.parse().unwrap(),
+        v => v.as_u64().unwrap_or_else(|| panic!("{cp}")),
+    };
+    fed.wait_until("TR-JGK to hold GR-HCG's checkpoint", |f| {
+        let (_, page) = f.get_text(tr, "/metrics", true);
+        sample(
+            &page,
+            "accord_partner_checkpoint_entries{partner=\"GR-HCG\"}",
+        ) == Some(gr_count as f64)
+    });
+
+    // every record sent (pushed, or again in a range answer) has its `send` entry in the log
+    let audit = fed.root.path().join("tr-audit");
+    ok(&[
+        "audit",
+        "export",
+        "--config",
+        fed.config("TR-JGK"),
+        "--out",
+        audit.to_str().unwrap(),
+    ]);
+    let log = std::fs::read_to_string(audit.join("log.jsonl")).unwrap();
+    let sends = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"]["kind"] == "send" && e["event"]["to"] == "GR-HCG")
+        .count();
+    let (status, page) = fed.get_text(tr, "/metrics", true);
+    assert_eq!(status, 200);
+    let at = |name: &str| sample(&page, name).unwrap_or_else(|| panic!("no {name} in:\n{page}"));
+    assert_eq!(at("accord_records_published_total"), 5.0);
+    assert!(sends >= 5);
+    assert_eq!(
+        at("accord_sent_records_total{peer=\"GR-HCG\"}"),
+        sends as f64
+    );
+    assert_eq!(at("accord_delivered_total{peer=\"GR-HCG\"}"), 5.0);
+    assert!(at("accord_sent_bytes_total{peer=\"GR-HCG\"}") > 5.0 * 200.0);
+    assert!(at("accord_pushes_total{peer=\"GR-HCG\"}") >= 1.0);
+    // the absent members' records wait, by agreement
+    for absent in ["PK-FIA", "IR-FARAJA"] {
+        assert_eq!(
+            at(&format!(
+                "accord_outbox_records{{peer=\"{absent}\",agreement=\"QUAD-2026\"}}"
+            )),
+            5.0
+        );
+    }
+    assert_eq!(at("accord_records_held"), 5.0);
+    assert_eq!(at("accord_connected_peers"), 1.0);
+    assert_eq!(at("accord_peer_connected{peer=\"GR-HCG\"}"), 1.0);
+    assert_eq!(
+        at("accord_agreement_in_effect{agreement=\"QUAD-2026\"}"),
+        1.0
+    );
+    assert_eq!(at("accord_alarms{kind=\"equivocation\"}"), 0.0);
+    // the log grows only: at least what the export (made before this page) holds
+    assert!(at("accord_audit_log_entries") >= log.lines().count() as f64);
+    assert!(
+        log.lines().count() >= 5 * 2,
+        "a publish and a send per record at least"
+    );
+    assert!(at("accord_store_bytes") > 0.0);
+    assert!(page.contains("# HELP accord_records_published "), "{page}");
+
+    let (status, page) = fed.get_text(gr, "/metrics", true);
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(&page, "accord_records_received_total{from=\"TR-JGK\"}"),
+        Some(5.0),
+        "{page}"
+    );
+    // behind the API's token like every endpoint
+    let (status, _) = fed.get_text(gr, "/metrics", false);
+    assert_eq!(status, 401);
+}

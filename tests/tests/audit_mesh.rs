@@ -157,7 +157,7 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
     for (a, rx) in &mut sent_events {
         loop {
             match rx.try_recv() {
-                Ok(NodeEvent::Sent { to, records }) => {
+                Ok(NodeEvent::Sent { to, records, .. }) => {
                     for r in records {
                         *attempts.entry((a.clone(), r, to.clone())).or_default() += 1;
                     }
@@ -429,7 +429,7 @@ async fn a_send_entry_is_durable_before_its_record_leaves_the_node() {
             .await
             .expect("timed out waiting for the records to leave")
             .unwrap();
-        let NodeEvent::Sent { to, records } = ev else {
+        let NodeEvent::Sent { to, records, .. } = ev else {
             continue;
         };
         // checked at once, before anything else runs on the store: the entries naming these

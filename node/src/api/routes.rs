@@ -65,6 +65,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/agreements/{id}/signatures", post(super::ops::sign))
         .route("/v1/peers", get(peers))
         .route("/v1/status", get(status))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -328,6 +329,66 @@ async fn status(State(shared): AppState) -> Response {
         Ok(report) => Json(report).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
+}
+
+/// `GET /metrics`: the node's metrics in the Prometheus text format (docs/operations.md).
+async fn metrics(State(shared): AppState) -> Response {
+    let status = match shared.handle.status().await {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let handle = shared.handle.clone();
+    blocking(move || {
+        let store = handle.store();
+        let read = || -> Result<crate::metrics::State, crate::store::StoreError> {
+            let mut partner_checkpoints = std::collections::BTreeMap::new();
+            for signed in store.partner_checkpoints()? {
+                if let Ok(c) =
+                    serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&signed.bytes)
+                {
+                    let e = partner_checkpoints.entry(c.agency).or_insert((0, 0));
+                    if c.count >= e.0 {
+                        *e = (c.count, c.time.unix());
+                    }
+                }
+            }
+            let mut alarms = std::collections::BTreeMap::new();
+            for a in &status.alarms {
+                *alarms.entry(a.kind).or_insert(0) += 1;
+            }
+            Ok(crate::metrics::State {
+                records: status.records,
+                outbox: store.outbox_by_agreement()?,
+                catch_up: status
+                    .catch_up
+                    .iter()
+                    .map(|(a, c)| (a.clone(), (c.fetched, c.expected)))
+                    .collect(),
+                audit_entries: store.audit_head()?.count,
+                partner_checkpoints,
+                store_bytes: crate::metrics::dir_bytes(store.path()),
+                connected: status.connected.clone(),
+                alarms,
+                in_effect: status
+                    .agreements
+                    .iter()
+                    .map(|(a, st)| (a.clone(), st.in_effect))
+                    .collect(),
+            })
+        };
+        match read() {
+            Ok(state) => (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
+                handle.metrics().render(&state),
+            )
+                .into_response(),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    })
+    .await
 }
 
 async fn not_found(req: Request) -> Response {

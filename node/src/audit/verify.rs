@@ -43,6 +43,25 @@ use super::{
 /// - the log's latest key entry names the key keys.json gives the agency;
 /// - every file has the SHA-256 the manifest lists, and no file is unlisted.
 pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
+    verify_export_with(dir, partners, &mut |_, _| {})
+}
+
+/// The checks [`verify_export_with`] makes one after another (its progress counts them).
+pub const VERIFY_STEPS: u64 = 7;
+
+/// [`verify_export`], calling `progress` with (checks done, [`VERIFY_STEPS`]) after each of
+/// its checks: the chain, own checkpoints, partners' checkpoints, partners' exports, the
+/// entries against the agreements, the receipts, the files.
+pub fn verify_export_with(
+    dir: &Path,
+    partners: &[PathBuf],
+    progress: &mut dyn FnMut(u64, u64),
+) -> AuditReport {
+    let mut step = 0;
+    let mut advance = |progress: &mut dyn FnMut(u64, u64)| {
+        step += 1;
+        progress(step, VERIFY_STEPS);
+    };
     let mut r = AuditReport::default();
     let manifest = read_manifest(dir, &mut r.problems);
     if let Some(m) = &manifest {
@@ -74,6 +93,7 @@ pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
             .map(|(_, p)| p),
     );
 
+    advance(progress);
     if let Some(m) = &manifest {
         check_head(&chain, m.entries, m.head, "the manifest", &mut r.problems);
         if r.lines > m.entries {
@@ -84,22 +104,28 @@ pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
         }
     }
     check_own_checkpoints(dir, &chain, manifest.as_ref(), &keys, &mut r);
+    advance(progress);
     check_partner_checkpoints(dir, agency.as_ref(), &keys, &mut r);
+    advance(progress);
     if let Some(m) = &manifest {
         for p in partners {
             let summary = check_partner(p, m, &chain, &keys, &mut r);
             r.partners.push(summary);
         }
     }
+    advance(progress);
     let agreements = read_agreements(dir, &mut r.problems);
     r.agreements = agreements.keys().cloned().collect();
     let signed = read_signatures(dir, &agreements, &keys, &mut r.problems);
     check_entries(&chain, &agreements, &signed, &mut r);
+    advance(progress);
     check_receipts(dir, &chain, &keys, &mut r);
+    advance(progress);
     check_key(&chain, agency.as_ref(), &listed, &mut r.problems);
     if let Some(m) = &manifest {
         check_files(dir, m, &mut r.problems);
     }
+    advance(progress);
     r
 }
 

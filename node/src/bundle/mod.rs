@@ -15,7 +15,7 @@ mod verify;
 mod write;
 
 pub use report::{BundleHeader, BundleProblem, BundleReport, Gap, RecordFailure, RecordVerdict};
-pub use verify::verify_bundle;
+pub use verify::{verify_bundle, verify_bundle_with};
 pub use write::{BundleWriteError, Export, write_bundle};
 
 use accord_protocol::canonical::decode_record;

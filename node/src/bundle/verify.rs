@@ -32,6 +32,11 @@ use crate::policy::{self, DenyReason, Party};
 /// Each originator's sequence must be gap-free from 1 to its highest number, counting records
 /// whose signature verifies and tombstones.
 pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
+    verify_bundle_with(bytes, &mut |_, _| {})
+}
+
+/// [`verify_bundle`], calling `progress` with (records checked, records) as it goes.
+pub fn verify_bundle_with(bytes: &[u8], progress: &mut dyn FnMut(u64, u64)) -> BundleReport {
     let mut report = BundleReport::default();
     if bytes.is_empty() {
         report.problem(BundleProblem::Empty);
@@ -76,7 +81,9 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
 
     let mut checked = Vec::with_capacity(parsed.records.len());
     let mut first_line: BTreeMap<RecordId, usize> = BTreeMap::new();
+    let total = parsed.records.len() as u64;
     for (line, record_line) in &parsed.records {
+        progress(checked.len() as u64, total);
         if let Some(first) = first_line.get(&record_line.id) {
             report.problem(BundleProblem::DuplicateRecord {
                 line: *line,

@@ -8,7 +8,7 @@ use accord_protocol::audit::Checkpoint;
 
 use super::node::{Node, Opened, now};
 use crate::Refused;
-use crate::audit::{self, verify_export};
+use crate::audit;
 use crate::cli::AuditCommand;
 
 /// Runs an `accord audit` command.
@@ -52,7 +52,11 @@ fn export(config: &Path, out: &Path) -> Result<()> {
 
 /// Verifies an export and prints the report; a failure exits 1.
 fn verify(dir: &Path, partners: &[PathBuf]) -> Result<()> {
-    let report = verify_export(dir, partners);
+    let mut progress =
+        crate::progress::Progress::new("audit verify", "checks", audit::VERIFY_STEPS);
+    let report =
+        audit::verify_export_with(dir, partners, &mut |done, total| progress.set(done, total));
+    progress.finish();
     println!("{report}");
     if report.is_ok() {
         Ok(())

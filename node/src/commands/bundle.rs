@@ -5,7 +5,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::node::{Node, Opened, now, op_fail};
-use crate::bundle::verify_bundle;
+use crate::bundle::verify_bundle_with;
+use crate::progress::Progress;
 use crate::{Refused, files};
 
 /// Writes the bundle of one agreement's records, made from the store or by the running node.
@@ -40,7 +41,7 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
             return Err(e);
         }
     };
-    std::fs::write(out, &bundle.bytes).with_context(|| {
+    write_with_progress(out, &bundle.bytes).with_context(|| {
         format!(
             "cannot write the bundle to {} (the export is already in the audit log)",
             out.display()
@@ -50,11 +51,30 @@ pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes the bundle into the file claimed for it, a MiB at a time with its progress, and
+/// flushes it.
+fn write_with_progress(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    const CHUNK: usize = 1 << 20;
+    let mut file = std::fs::OpenOptions::new().write(true).open(out)?;
+    let total = bytes.len().div_ceil(CHUNK) as u64;
+    let mut progress = Progress::new("export", "MiB written", total);
+    for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
+        file.write_all(chunk)?;
+        progress.set(i as u64 + 1, total);
+    }
+    file.sync_all()?;
+    progress.finish();
+    Ok(())
+}
+
 /// Verifies a bundle offline and prints a verdict per record and a summary.
 pub fn verify(bundle: &Path) -> Result<()> {
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-    let report = verify_bundle(&bytes);
+    let mut progress = Progress::new("verify", "records", 0);
+    let report = verify_bundle_with(&bytes, &mut |done, total| progress.set(done, total));
+    progress.finish();
     println!("{report}");
     if report.is_ok() {
         Ok(())

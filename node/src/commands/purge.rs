@@ -14,7 +14,13 @@ pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
     let req = PurgeRequest { dry_run };
     let done: Purged = match Node::open_or_api(config)? {
         Opened::Local(node) => {
-            run(&node.store, &node.cfg, req, now()?, &mut |_, _| {}).map_err(op_fail)?
+            let mut progress = crate::progress::Progress::new("purge", "records", 0);
+            let done = run(&node.store, &node.cfg, req, now()?, &mut |done, total| {
+                progress.set(done, total)
+            })
+            .map_err(op_fail)?;
+            progress.finish();
+            done
         }
         Opened::Api(node) => node
             .client

@@ -108,6 +108,8 @@ pub(crate) struct Actor {
     catch_ups: CatchUps,
     /// Per peer, records delivered since its outbox was last empty (logged when it drains).
     delivered_since_drain: BTreeMap<AgencyId, u64>,
+    /// The metrics (`/metrics`).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How often the agreements' effect and quiet refusal alarms are looked at.
@@ -182,6 +184,7 @@ impl Actor {
         commands: mpsc::Receiver<Command>,
         events: broadcast::Sender<NodeEvent>,
         peer_ids: BTreeMap<PeerId, AgencyId>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         let cfg = shared_cfg.get();
         let dir = crate::directory::Directory::load(&cfg, &key, &store).unwrap_or_else(|e| {
@@ -230,6 +233,7 @@ impl Actor {
             next_alarm_check: Instant::now(),
             catch_ups: CatchUps::default(),
             delivered_since_drain: BTreeMap::new(),
+            metrics,
         }
     }
 
@@ -320,6 +324,7 @@ impl Actor {
     /// Raises the alarms an event is evidence of (refusals counted per peer, an equivocation
     /// per originator), each logged and evented once.
     fn observe(&self, e: &NodeEvent) {
+        self.metrics.event(e);
         let (now, at) = (self.now(), std::time::Instant::now());
         let busy = RejectCode::Busy.code();
         let raised = match e {
@@ -369,6 +374,12 @@ impl Actor {
             _ => None,
         };
         self.alarm(raised);
+    }
+
+    /// Counts and publishes a `Sent` event.
+    fn observe_sent(&self, e: NodeEvent) {
+        self.metrics.event(&e);
+        let _ = self.events.send(e);
     }
 
     /// Events a newly raised alarm.
@@ -544,14 +555,20 @@ impl Actor {
         let records = sent.records;
         match (sent.target, sent.frame) {
             (Target::Request { peer, pending }, Ok(frame)) => {
+                let bytes = frame.bytes.len();
                 self.send_frame(&peer, frame, pending);
-                let _ = self.events.send(NodeEvent::Sent { to: peer, records });
+                self.observe_sent(NodeEvent::Sent {
+                    to: peer,
+                    records,
+                    bytes,
+                });
             }
             (Target::Request { peer, pending }, Err(e)) => {
                 tracing::error!(to = %peer, error = %e, "not sent: its send entries are not durable");
                 self.clear(pending);
             }
             (Target::Response { to, channel }, Ok(frame)) => {
+                let bytes = frame.bytes.len();
                 if self
                     .swarm
                     .behaviour_mut()
@@ -561,7 +578,7 @@ impl Actor {
                 {
                     tracing::debug!(%to, "response not sent: the stream closed");
                 }
-                let _ = self.events.send(NodeEvent::Sent { to, records });
+                self.observe_sent(NodeEvent::Sent { to, records, bytes });
             }
             (Target::Response { to, channel }, Err(e)) => {
                 tracing::error!(%to, error = %e, "range answer not sent: its send entries are not durable");
@@ -1667,6 +1684,7 @@ impl Actor {
                 self.fetching.remove(&(agreement.clone(), stream.clone()));
                 let now = Instant::now().into_std();
                 self.catch_ups.fetched(&agreement, got as u64, now);
+                self.metrics.catch_up(&agreement, got as u64);
                 let head = self
                     .store
                     .heads(&agreement)

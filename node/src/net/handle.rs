@@ -73,6 +73,8 @@ pub enum NodeEvent {
         to: AgencyId,
         /// The records, in the order of their entries.
         records: Vec<RecordId>,
+        /// The frame's bytes.
+        bytes: usize,
     },
     /// A known agency connected.
     Connected {
@@ -245,6 +247,7 @@ pub struct NodeHandle {
     pub(crate) store: Arc<Store>,
     pub(crate) cfg: SharedConfig,
     pub(crate) key: Arc<SecretKey>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The configuration as the running node holds it: agreements gain members' signatures while
@@ -313,6 +316,7 @@ impl NodeHandle {
                         "publish task failed: {e}"
                     )))
                 })??;
+        self.metrics.published();
         // the record is durable and in the outbox; if the actor is gone it is delivered on restart
         let _ = self.tx.send(Command::Published(agreement)).await;
         Ok(id)
@@ -363,6 +367,11 @@ impl NodeHandle {
     ) -> Result<Result<bool, String>, Stopped> {
         self.ask(|tx| Command::Sign(agreement, signer, signature, tx))
             .await
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     /// The agency key the node signs with.

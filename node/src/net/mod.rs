@@ -184,14 +184,26 @@ pub async fn start(
     let cfg = Arc::new(cfg);
     let key = Arc::new(key);
     let shared = handle::SharedConfig::new(cfg.clone());
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let handle = NodeHandle {
         tx,
         events: events.clone(),
         store: store.clone(),
         cfg: shared.clone(),
         key: key.clone(),
+        metrics: metrics.clone(),
     };
-    let actor = actor::Actor::new(swarm, shared, key.clone(), store, net, rx, events, peer_ids);
+    let actor = actor::Actor::new(
+        swarm,
+        shared,
+        key.clone(),
+        store,
+        net,
+        rx,
+        events,
+        peer_ids,
+        metrics,
+    );
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));
     Ok(Running { handle, task })

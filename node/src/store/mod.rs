@@ -1223,13 +1223,27 @@ impl Store {
     /// How many records wait for each peer.
     pub fn outbox_depths(&self) -> Result<std::collections::BTreeMap<AgencyId, usize>, StoreError> {
         let mut out = std::collections::BTreeMap::new();
+        for ((peer, _), n) in self.outbox_by_agreement()? {
+            *out.entry(peer).or_insert(0) += n;
+        }
+        Ok(out)
+    }
+
+    /// How many own records wait in the outbox, by (peer, agreement).
+    pub fn outbox_by_agreement(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(AgencyId, AgreementId), usize>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
         for item in self.tree.scan_prefix([keys::OUTBOX]).keys() {
             let key = item?;
             let Some(end) = key[1..].iter().position(|b| *b == 0) else {
                 continue;
             };
-            if let Ok(Ok(peer)) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) {
-                *out.entry(peer).or_insert(0) += 1;
+            let Ok(Ok(peer)) = std::str::from_utf8(&key[1..1 + end]).map(AgencyId::new) else {
+                continue;
+            };
+            if let Some(agreement) = outbox_key_agreement(&peer, &key) {
+                *out.entry((peer, agreement)).or_insert(0) += 1;
             }
         }
         Ok(out)

@@ -267,6 +267,32 @@ impl Federation {
         }
     }
 
+    /// GET on node `i`'s API as text, with the token or without; (status, body).
+    pub fn get_text(&self, i: usize, path: &str, with_token: bool) -> (u16, String) {
+        let n = &self.nodes[i];
+        let mut req = Self::agent().get(format!("http://{}{path}", n.api));
+        if with_token {
+            req = req.header("Authorization", format!("Bearer {}", n.token));
+        }
+        let mut res = req.call().unwrap();
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_string().unwrap())
+    }
+
+    /// POST a JSON body to `path` of node `i`'s API; (status, answer).
+    pub fn post_to(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
+        let n = &self.nodes[i];
+        let mut res = Self::agent()
+            .post(format!("http://{}{path}", n.api))
+            .header("Authorization", format!("Bearer {}", n.token))
+            .content_type("application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// POST a draft to node `i`'s API.
     pub fn post(&self, i: usize, draft: &Value) -> (u16, Value) {
         let n = &self.nodes[i];
