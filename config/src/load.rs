@@ -133,6 +133,7 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
             agencies: node.agencies?,
             agreements,
             api: node.api?,
+            notify: node.notify.clone(),
             path: path.to_owned(),
         })
     })();

@@ -27,6 +27,8 @@ pub struct NodeConfig {
     pub agreements: BTreeMap<AgreementId, Agreement>,
     /// The local API.
     pub api: ApiConfig,
+    /// Notices to the agency's own systems (`[notify]`); none when left out.
+    pub notify: NotifyConfig,
     /// The node file, as given to the loader.
     pub path: PathBuf,
 }
@@ -52,6 +54,30 @@ pub struct KnownAgency {
     pub public_key: PublicKey,
     /// Where its node can be reached (may be empty: it dials in).
     pub addresses: Vec<Multiaddr>,
+}
+
+/// `[notify]`: what tells the agency's people of new requests for information, answers to
+/// theirs, changes of victims' return cases and alarms — never victims' identifying data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyConfig {
+    /// A program run once per notice, the notice as JSON on its standard input: the program
+    /// and its arguments (no shell).
+    pub command: Option<Vec<String>>,
+    /// An `http://` URL of the agency's own system that each notice is POSTed to as JSON.
+    pub url: Option<String>,
+    /// Which notices: `request`, `answer`, `return`, `alarm` (all when left out).
+    pub events: Vec<String>,
+}
+
+impl NotifyConfig {
+    /// The notice kinds there are.
+    pub const KINDS: [&'static str; 4] = ["request", "answer", "return", "alarm"];
+
+    /// Whether notices of `kind` go out.
+    pub fn wants(&self, kind: &str) -> bool {
+        (self.command.is_some() || self.url.is_some())
+            && (self.events.is_empty() || self.events.iter().any(|e| e == kind))
+    }
 }
 
 /// The local HTTP API for the agency's own systems.

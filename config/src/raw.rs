@@ -41,9 +41,11 @@ pub(crate) const NODE_KEYS: &[&str] = &[
     "listen",
     "agreements",
     "api",
+    "notify",
     "known_agency",
 ];
 const API_KEYS: &[&str] = &["bind", "token_file"];
+const NOTIFY_KEYS: &[&str] = &["command", "url", "events"];
 const KNOWN_AGENCY_KEYS: &[&str] = &["id", "public_key", "addresses"];
 
 /// An agreement file as written. `None` where a key is missing or of the wrong type (already
@@ -189,7 +191,16 @@ pub(crate) struct RawNode {
     pub(crate) listen: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) agreements: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) api: Option<RawApi>,
+    pub(crate) notify: Option<RawNotify>,
     pub(crate) known_agencies: Vec<RawKnownAgency>,
+}
+
+/// `[notify]`.
+#[derive(Debug)]
+pub(crate) struct RawNotify {
+    pub(crate) command: Option<Sp<Vec<Sp<String>>>>,
+    pub(crate) url: Option<Sp<String>>,
+    pub(crate) events: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// `[api]`.
@@ -224,6 +235,30 @@ impl RawNode {
                     token_file: t.string(diag, "token_file", EXPECT_PATH),
                 }
             });
+        let notify = root
+            .table_optional(
+                diag,
+                "notify",
+                "a table [notify] with `command` and/or `url`, and optionally `events`",
+            )
+            .map(|t| {
+                t.refuse_unknown(diag, NOTIFY_KEYS);
+                RawNotify {
+                    command: t.strings(
+                        diag,
+                        "command",
+                        "strings: the program and its arguments, e.g. [\"/usr/local/bin/notify-focal-point\", \"--queue\", \"accord\"]",
+                        false,
+                    ),
+                    url: t.string_optional(diag, "url", "an http:// URL of the agency's own system"),
+                    events: t.strings(
+                        diag,
+                        "events",
+                        "notice kinds: \"request\", \"answer\", \"return\", \"alarm\"",
+                        false,
+                    ),
+                }
+            });
         let known_agencies = root
             .tables(
                 diag,
@@ -256,6 +291,7 @@ impl RawNode {
                 true,
             ),
             api,
+            notify,
             known_agencies,
         }
     }

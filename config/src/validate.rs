@@ -11,7 +11,7 @@ use accord_protocol::{
 use multiaddr::Multiaddr;
 
 use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
-use crate::node::{ApiConfig, KnownAgency};
+use crate::node::{ApiConfig, KnownAgency, NotifyConfig};
 use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
 use crate::source::Diag;
 use crate::suggest::nearest;
@@ -279,6 +279,7 @@ pub(crate) struct CheckedNode {
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) listen: Option<Vec<Multiaddr>>,
     pub(crate) api: Option<ApiConfig>,
+    pub(crate) notify: NotifyConfig,
     /// Every known agency whose id is valid, with its entry's index.
     pub(crate) known_ids: BTreeMap<AgencyId, usize>,
     /// Every known agency, when all of them are valid.
@@ -317,6 +318,11 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         let token_file = api.token_file.as_ref().and_then(|sp| path(diag, sp, base));
         Some(ApiConfig { bind: bind?, token_file: token_file? })
     });
+    let notify = raw
+        .notify
+        .as_ref()
+        .map(|n| notify(diag, n))
+        .unwrap_or_default();
     let (known_ids, agencies) = known_agencies(diag, &raw.known_agencies, agency.as_ref());
     CheckedNode {
         agency,
@@ -324,8 +330,72 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         data_dir,
         listen,
         api,
+        notify,
         known_ids,
         agencies,
+    }
+}
+
+/// `[notify]`: a command (a program and its arguments) and/or an http:// URL, and the kinds of
+/// notice wanted.
+fn notify(diag: &mut Diag<'_>, raw: &crate::raw::RawNotify) -> NotifyConfig {
+    let command = raw.command.as_ref().and_then(|sp| {
+        if sp.value.is_empty() || sp.value[0].value.trim().is_empty() {
+            sp.error(
+                diag,
+                "an empty command".into(),
+                Some("expected the program first, then its arguments, e.g. [\"/usr/local/bin/notify\"]".into()),
+            );
+            return None;
+        }
+        Some(sp.value.iter().map(|s| s.value.clone()).collect())
+    });
+    let url = raw.url.as_ref().and_then(|sp| {
+        let v = sp.value.trim();
+        let host = v.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(""));
+        match host {
+            Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => Some(v.to_owned()),
+            _ => {
+                sp.error(
+                    diag,
+                    format!("`{}` is not an http:// URL", sp.value),
+                    Some("expected e.g. \"http://127.0.0.1:9000/accord\": a system of the agency's own, on this host or its network (https is not supported here; put a local relay in front)".into()),
+                );
+                None
+            }
+        }
+    });
+    let mut events = Vec::new();
+    if let Some(sp) = &raw.events {
+        for e in &sp.value {
+            if NotifyConfig::KINDS.contains(&e.value.as_str()) {
+                events.push(e.value.clone());
+            } else {
+                e.error(
+                    diag,
+                    format!("unknown notice kind `{}`", e.value),
+                    Some(format!(
+                        "expected one of: {}",
+                        NotifyConfig::KINDS.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    if raw.command.is_none()
+        && raw.url.is_none()
+        && let Some(sp) = &raw.events
+    {
+        sp.error(
+            diag,
+            "[notify] names events but neither `command` nor `url`".into(),
+            Some("add a command to run or a URL to POST each notice to".into()),
+        );
+    }
+    NotifyConfig {
+        command,
+        url,
+        events,
     }
 }
 

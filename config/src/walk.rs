@@ -169,6 +169,17 @@ impl<'t, 'i> Table<'t, 'i> {
         string_value(diag, value, path, expects)
     }
 
+    /// A string that may be left out.
+    pub(crate) fn string_optional(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Sp<String>> {
+        let (value, path) = self.get(diag, key, expects, false)?;
+        string_value(diag, value, path, expects)
+    }
+
     /// An array of strings; each element that is not a string is reported on its own.
     pub(crate) fn strings(
         &self,
@@ -273,6 +284,17 @@ impl<'t, 'i> Table<'t, 'i> {
         expects: &str,
     ) -> Option<Table<'t, 'i>> {
         let (value, path) = self.get(diag, key, expects, true)?;
+        Table::of_value(diag, value, path, expects)
+    }
+
+    /// A sub-table that may be left out.
+    pub(crate) fn table_optional(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Table<'t, 'i>> {
+        let (value, path) = self.get(diag, key, expects, false)?;
         Table::of_value(diag, value, path, expects)
     }
 

@@ -17,6 +17,7 @@ pub mod draft;
 pub mod files;
 pub mod metrics;
 pub mod net;
+pub mod notify;
 pub mod ops;
 pub mod page;
 pub mod policy;

@@ -27,6 +27,7 @@ pub fn run(config: &Path) -> Result<()> {
         let running = start(cfg.clone(), key, store.clone(), NetConfig::default()).await?;
         let handle = running.handle.clone();
         let api = crate::api::serve(handle.clone(), &cfg).await?;
+        let notifier = crate::notify::Notifier::start(handle.clone(), cfg.notify.clone());
         tracing::info!(%agency, api = %api.addr, "accord node running");
         eprintln!(
             "accord node {agency} running; API on http://{}; stop with Ctrl-C",
@@ -35,6 +36,9 @@ pub fn run(config: &Path) -> Result<()> {
         shutdown_signal().await;
         eprintln!("stopping {agency}…");
         api.stop().await;
+        if let Some(n) = notifier {
+            n.stop().await;
+        }
         let _ = handle.shutdown().await;
         running.stopped().await;
         store.flush()?;
