@@ -399,6 +399,28 @@ fn notify(diag: &mut Diag<'_>, raw: &crate::raw::RawNotify) -> NotifyConfig {
     }
 }
 
+/// An address the node can dial and listen on: an IP address, then a TCP port (then, at
+/// most, a peer id). Host names are not resolved: the node has no DNS transport, so a
+/// `/dns4/…` address would never connect.
+fn ip_tcp(addr: &Multiaddr) -> Result<(), String> {
+    use multiaddr::Protocol;
+    let mut parts = addr.iter();
+    match (parts.next(), parts.next()) {
+        (Some(Protocol::Ip4(_) | Protocol::Ip6(_)), Some(Protocol::Tcp(_))) => {}
+        (
+            Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_) | Protocol::Dnsaddr(_)),
+            _,
+        ) => {
+            return Err("host names are not resolved; give the partner's IP address".into());
+        }
+        _ => return Err("not an IP address followed by a TCP port".into()),
+    }
+    match parts.next() {
+        None | Some(Protocol::P2p(_)) if parts.next().is_none() => Ok(()),
+        _ => Err("nothing may follow the TCP port but a peer id (/p2p/…)".into()),
+    }
+}
+
 fn known_agencies(
     diag: &mut Diag<'_>,
     raw: &[RawKnownAgency],
@@ -483,7 +505,10 @@ fn multiaddrs(diag: &mut Diag<'_>, list: &Sp<Vec<Sp<String>>>) -> Option<Vec<Mul
         let parsed = if sp.value.is_empty() {
             Err("an empty address".to_owned())
         } else {
-            sp.value.parse::<Multiaddr>().map_err(|e| e.to_string())
+            sp.value
+                .parse::<Multiaddr>()
+                .map_err(|e| e.to_string())
+                .and_then(|a| ip_tcp(&a).map(|()| a))
         };
         match parsed {
             Ok(addr) => out.push(addr),
@@ -491,7 +516,7 @@ fn multiaddrs(diag: &mut Diag<'_>, list: &Sp<Vec<Sp<String>>>) -> Option<Vec<Mul
                 sp.error(
                     diag,
                     format!("invalid multiaddr `{}`: {e}", sp.value),
-                    Some("expected e.g. \"/ip4/127.0.0.1/tcp/7403\" or \"/dns4/node.example/tcp/7403\"".into()),
+                    Some("expected an IP address and a TCP port, e.g. \"/ip4/127.0.0.1/tcp/7403\" or \"/ip6/::1/tcp/7403\"".into()),
                 );
                 complete = false;
             }

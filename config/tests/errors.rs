@@ -733,6 +733,23 @@ fn bad_multiaddrs() {
     );
     assert_eq!(errors.len(), 3, "{errors}");
 
+    // a host name would never be dialled (no DNS transport): refused, saying so
+    let errors = fed()
+        .node(
+            "addresses = [\"/ip4/127.0.0.1/tcp/7405\"]",
+            "addresses = [\"/dns4/node.example/tcp/7405\"]",
+        )
+        .errors();
+    let e = with_key(&errors, "known_agency[0].addresses[0]");
+    check(
+        e,
+        NODE_PATH,
+        14,
+        14,
+        "invalid multiaddr `/dns4/node.example/tcp/7405`: host names are not resolved; give the partner's IP address",
+    );
+    assert_eq!(errors.len(), 1, "{errors}");
+
     let errors = fed()
         .node("listen = [\"/ip4/127.0.0.1/tcp/7403\"]", "listen = []")
         .errors();

@@ -237,7 +237,7 @@ pub fn sign_file(path: &Path, agency: &AgencyId, key: &SecretKey) -> Result<(Agr
 }
 
 /// One line per agreement on its signatures: in effect, or which members are missing.
-pub fn signature_status(a: &Agreement) -> String {
+pub fn signature_status(a: &Agreement, cfg: &accord_config::NodeConfig) -> String {
     let missing = a.missing_signatures();
     if missing.is_empty() {
         format!(
@@ -250,16 +250,26 @@ pub fn signature_status(a: &Agreement) -> String {
                 .join(", ")
         )
     } else {
+        let here = if missing.contains(&cfg.agency) {
+            format!(
+                "; {} signs with `accord agreement sign {} --config {}`",
+                cfg.agency,
+                a.path.display(),
+                cfg.path.display()
+            )
+        } else {
+            String::new()
+        };
         format!(
             "{}: NOT IN EFFECT, missing the signature of {} (each member runs `accord agreement \
-             sign {}`; members exchange signatures when they connect)",
+             sign FILE --config NODE.toml` on its copy{here}; members exchange signatures when \
+             they connect)",
             a.id,
             missing
                 .iter()
                 .map(AgencyId::as_str)
                 .collect::<Vec<_>>()
                 .join(", "),
-            a.path.display()
         )
     }
 }

@@ -221,8 +221,9 @@ pub struct QueryArgs {
     /// Only records with a route leg in this country (ISO 3166-1 alpha-2).
     #[arg(long)]
     pub country: Option<String>,
-    /// With --country: only legs in this role (source, transit, destination).
-    #[arg(long, requires = "country")]
+    /// Only records with a route leg in this role (source, transit, destination); with
+    /// --country, a leg in that country in that role.
+    #[arg(long)]
     pub role: Option<String>,
     /// Only records created at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ).
     #[arg(long)]

@@ -98,6 +98,14 @@ pub enum DraftError {
     /// The record the draft makes is not valid.
     #[error(transparent)]
     Invalid(#[from] RecordError),
+    /// The record the draft makes has several problems: each is named.
+    #[error("the record has {} problems:{}", .0.len(), list(.0))]
+    Problems(Vec<RecordError>),
+}
+
+/// The problems, one per line.
+fn list(problems: &[RecordError]) -> String {
+    problems.iter().map(|p| format!("\n  - {p}")).collect()
 }
 
 /// The fields a draft must not hold, with who sets them.
@@ -125,14 +133,27 @@ pub fn parse_draft(bytes: &[u8]) -> Result<Draft, DraftError> {
     let draft: Draft = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path.is_empty() || path == "." {
-            DraftError::Malformed(inner.to_string())
+        let text = with_position(&inner);
+        if path.is_empty() || path == "." || path == "?" {
+            DraftError::Malformed(text)
         } else {
-            DraftError::Malformed(format!("`{path}`: {inner}"))
+            DraftError::Malformed(format!("`{path}`: {text}"))
         }
     })?;
-    de.end().map_err(|e| DraftError::Malformed(e.to_string()))?;
+    de.end()
+        .map_err(|e| DraftError::Malformed(with_position(&e)))?;
     Ok(draft)
+}
+
+/// A JSON error's message with its line and column, which a syntax error names itself and a
+/// data error may not.
+fn with_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.contains(" at line ") || e.line() == 0 {
+        text
+    } else {
+        format!("{text} at line {} column {}", e.line(), e.column())
+    }
 }
 
 impl Draft {
@@ -174,10 +195,59 @@ impl Draft {
             addressed_to: self.addressed_to,
             return_status: self.return_status,
         };
-        record.validate()?;
+        let mut problems = record.problems();
+        problems.extend(publish_only_problems(&record));
+        match problems.len() {
+            0 => {}
+            1 => return Err(DraftError::Invalid(problems.remove(0))),
+            _ => return Err(DraftError::Problems(problems)),
+        }
         // The size limit is checked by encoding, as signing will.
         encode_record(&record)?;
         Ok(record)
+    }
+}
+
+/// What a record published here must also satisfy, beyond what every receiver checks
+/// (records already held keep verifying): an IMO number's check digit.
+fn publish_only_problems(record: &Record) -> Vec<RecordError> {
+    let mut out = Vec::new();
+    for (i, s) in record.subjects.iter().enumerate() {
+        if let accord_protocol::Subject::Vessel(v) = s
+            && let Some(imo) = &v.imo
+            && let Err(reason) = imo_check_digit(imo)
+        {
+            out.push(RecordError::Invalid {
+                field: format!("subjects[{i}].imo"),
+                reason,
+            });
+        }
+    }
+    out
+}
+
+/// An IMO ship number is 7 digits (an `IMO` prefix is allowed) whose last is the check digit:
+/// the sum of the first six, weighted 7 down to 2, modulo 10.
+pub fn imo_check_digit(imo: &str) -> Result<(), String> {
+    let digits = imo.trim();
+    let digits = digits
+        .strip_prefix("IMO")
+        .or_else(|| digits.strip_prefix("imo"))
+        .unwrap_or(digits)
+        .trim();
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    if d.len() != 7 || digits.chars().count() != 7 {
+        return Err(format!("IMO number `{imo}` is not 7 digits"));
+    }
+    let sum: u32 = d[..6].iter().zip((2..=7).rev()).map(|(x, w)| x * w).sum();
+    if sum % 10 == d[6] {
+        Ok(())
+    } else {
+        Err(format!(
+            "IMO number `{imo}` fails its check digit: the last digit should be {}, not {}",
+            sum % 10,
+            d[6]
+        ))
     }
 }
 

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     // everything the node writes is private unless made readable on purpose: the store holds
     // victims' names (docs/operations.md)
     accord_node::store::private_umask();
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let default = if matches!(cli.command, accord_node::cli::Command::Run { .. }) {
         "info"
@@ -29,6 +30,25 @@ fn main() -> ExitCode {
             ExitCode::from(exit::FAILED)
         }
     }
+}
+
+/// A command whose output goes to a closed pipe (`accord requests --json | head -1`) stops
+/// quietly with exit 0, instead of the panic Rust's `println!` raises on EPIPE (Rust ignores
+/// SIGPIPE, and the project forbids the unsafe call that would restore it).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if payload.starts_with("failed printing to std") && payload.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::OK));
+        }
+        default(info);
+    }));
 }
 
 fn init_tracing(format: LogFormat, default: &str) {

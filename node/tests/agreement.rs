@@ -51,7 +51,28 @@ fn new_writes_a_template_that_check_refuses_until_filled() {
         .unwrap()
         .replace("REPLACE: ", "");
     std::fs::write(&file, filled).unwrap();
+    // the placeholder id is refused too; the example members and a future start are warned of
     let check = accord(&["agreement", "check", f]);
+    let err = String::from_utf8_lossy(&check.stderr).into_owned();
+    assert_eq!(check.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`XX-YY-2027` is the template's placeholder id"),
+        "{err}"
+    );
+    let own_id = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("id = \"XX-YY-2027\"", "id = \"TR-BG-2027\"");
+    std::fs::write(&file, own_id).unwrap();
+    let check = accord(&["agreement", "check", f]);
+    let err = String::from_utf8_lossy(&check.stderr).into_owned();
+    assert!(
+        err.contains("the members BG-GDBP, TR-JGK are the template's examples"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not in effect before 2027-01-01 (valid_from)"),
+        "{err}"
+    );
     let out = String::from_utf8_lossy(&check.stdout);
     assert!(
         check.status.success(),

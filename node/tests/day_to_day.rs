@@ -1020,3 +1020,146 @@ fn http_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 fn text_of(o: &std::process::Output) -> (String, String) {
     text(o)
 }
+
+#[test]
+fn smaller_things_a_careful_user_tripped_on() {
+    // `accord init` names every step, with the folder it made for agreements
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("th-dsi");
+    let printed = ok(&[
+        "init",
+        "--agency",
+        "TH-DSI",
+        "--dir",
+        home.to_str().unwrap(),
+    ]);
+    assert!(home.join("agreements").is_dir());
+    for step in [
+        "accord agreement new --template bilateral --out",
+        "accord agreement sign",
+        "accord config check",
+        "accord run --config",
+        "/agreements/NAME.toml",
+    ] {
+        assert!(
+            printed.contains(step),
+            "init does not name `{step}`:\n{printed}"
+        );
+    }
+
+    // config check's signing hint is a command that works as given
+    let fed = tempfile::tempdir().unwrap();
+    let f = fed.path();
+    accord_node::demo::write_federation(f).unwrap();
+    let sigs = f.join("agreements/tr-bg-2026.toml.sigs");
+    let kept: String = std::fs::read_to_string(&sigs)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("TR-JGK "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&sigs, kept).unwrap();
+    let tr = f.join("tr-jgk/node.toml").display().to_string();
+    let checked = ok(&["config", "check", &tr]);
+    assert!(
+        checked.contains(&format!(
+            "TR-JGK signs with `accord agreement sign {} --config {tr}`",
+            f.join("tr-jgk/../agreements/tr-bg-2026.toml").display()
+        )),
+        "{checked}"
+    );
+
+    // a closed pipe ends a command quietly
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["agreement", "new", "--template", "multilateral"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // a draft's every problem at once, and JSON errors with their line and column
+    let draft = f.join("bad.json");
+    std::fs::write(
+        &draft,
+        r#"{"agreement": "QUAD-2026", "category": "vessel", "handling": "H1", "grading": "B2",
+            "subjects": [{"type": "vessel", "name": "Example Star", "imo": "9074728"}],
+            "route": [{"country": "TR", "role": "transit", "from": "2026-05-02", "until": "2026-05-01"}],
+            "handling_restriction": "not for courts",
+            "summary": "Three things are wrong here."}"#,
+    )
+    .unwrap();
+    let out = common::accord(&["publish", "--config", &tr, draft.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "the record has 3 problems",
+        "handling_restriction",
+        "route[0].from",
+        "`subjects[0].imo`: IMO number `9074728` fails its check digit: the last digit should be 9, not 8",
+    ] {
+        assert!(stderr.contains(needle), "no `{needle}` in: {stderr}");
+    }
+    std::fs::write(
+        &draft,
+        "{\n  \"agreement\": \"QUAD-2026\",\n  \"category\": ",
+    )
+    .unwrap();
+    let out = common::accord(&["publish", "--config", &tr, draft.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("at line 3 column"), "{stderr}");
+    assert!(!stderr.contains("`?`"), "{stderr}");
+
+    // filters as people type them: a lower-case country, a role alone
+    let route = f.join("route.json");
+    std::fs::write(
+        &route,
+        r#"{"agreement": "QUAD-2026", "category": "route", "handling": "H0", "grading": "C3",
+            "route": [{"country": "PK", "role": "source"}, {"country": "TR", "role": "transit"}],
+            "summary": "Overland route westwards."}"#,
+    )
+    .unwrap();
+    ok(&["publish", "--config", &tr, route.to_str().unwrap()]);
+    for filter in [["--country", "tr"], ["--role", "source"]] {
+        let found = ok(&["query", "--config", &tr, filter[0], filter[1]]);
+        assert!(found.contains("1 record(s)"), "{filter:?}: {found}");
+    }
+
+    // `return update` takes a victim-identification record's id, as docs/workflows.md says
+    let vi = f.join("vi.json");
+    std::fs::write(
+        &vi,
+        r#"{"agreement": "QUAD-2026", "category": "victim-identification", "handling": "H2", "grading": "A2",
+            "subjects": [{"type": "person", "role": "victim", "ref": "V1", "name": "Example Rahimi", "nationality": "PK"}],
+            "victim_data_purpose": "identification",
+            "summary": "A minor identified as a victim near Van."}"#,
+    )
+    .unwrap();
+    let id = ok(&["publish", "--config", &tr, vi.to_str().unwrap()]);
+    let id = id.trim();
+    let out = common::accord(&[
+        "return",
+        "update",
+        "--config",
+        &tr,
+        id,
+        "--status",
+        "protected",
+        "--note",
+        "In a shelter.",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("identified → protected") || stdout.contains("identified → protected"),
+        "{stdout}{stderr}"
+    );
+    let cases = ok(&["returns", "--config", &tr, "--json"]);
+    assert!(cases.contains(&format!("\"case\":\"{id}\"")), "{cases}");
+    assert!(cases.contains("\"state\":\"protected\""), "{cases}");
+}

@@ -332,92 +332,102 @@ impl Record {
     /// version, text lengths, the H3 restriction, times, references and category-specific
     /// fields. Agreement policy is checked elsewhere.
     pub fn validate(&self) -> Result<(), RecordError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem [`Record::validate`] would refuse the record for, in the order it checks
+    /// them (the first is the one `validate` returns): so a person writing a record learns all
+    /// of them at once. Each subject and each route leg contributes its first problem.
+    pub fn problems(&self) -> Vec<RecordError> {
         let bad = |field: &str, reason: String| RecordError::Invalid {
             field: field.to_owned(),
             reason,
         };
+        let mut out = Vec::new();
         if self.v != RECORD_FORMAT {
-            return Err(RecordError::UnsupportedFormat {
+            out.push(RecordError::UnsupportedFormat {
                 found: self.v,
                 supported: RECORD_FORMAT,
             });
+            return out;
         }
-        text(&self.summary, "summary", MAX_SUMMARY_BYTES, true)?;
-        match (self.handling, &self.handling_restriction) {
-            (HandlingCode::H3, None) => {
-                return Err(bad(
-                    "handling_restriction",
-                    "an H3 record must state its restriction".into(),
-                ));
+        let mut check = |r: Result<(), RecordError>| {
+            if let Err(e) = r {
+                out.push(e);
             }
-            (HandlingCode::H3, Some(r)) => text(r, "handling_restriction", MAX_TEXT_BYTES, true)?,
-            (code, Some(_)) => {
-                return Err(bad(
-                    "handling_restriction",
-                    format!("only H3 records carry a restriction; this record is {code}"),
-                ));
-            }
-            (_, None) => {}
-        }
+        };
+        check(text(&self.summary, "summary", MAX_SUMMARY_BYTES, true));
+        check(match (self.handling, &self.handling_restriction) {
+            (HandlingCode::H3, None) => Err(bad(
+                "handling_restriction",
+                "an H3 record must state its restriction".into(),
+            )),
+            (HandlingCode::H3, Some(r)) => text(r, "handling_restriction", MAX_TEXT_BYTES, true),
+            (code, Some(_)) => Err(bad(
+                "handling_restriction",
+                format!("only H3 records carry a restriction; this record is {code}"),
+            )),
+            (_, None) => Ok(()),
+        });
         if let Some(expires) = self.expires
             && expires <= self.created
         {
-            return Err(bad(
+            check(Err(bad(
                 "expires",
                 format!("{expires} is not after created {}", self.created),
-            ));
+            )));
         }
         if self.corrects.is_some() && self.withdraws.is_some() {
-            return Err(bad(
+            check(Err(bad(
                 "withdraws",
                 "a record corrects or withdraws, not both".into(),
-            ));
+            )));
         }
         if self.subjects.len() > MAX_SUBJECTS {
-            return Err(bad(
+            check(Err(bad(
                 "subjects",
                 format!("{} subjects; at most {MAX_SUBJECTS}", self.subjects.len()),
-            ));
+            )));
         }
         if self.route.len() > MAX_LEGS {
-            return Err(bad(
+            check(Err(bad(
                 "route",
                 format!("{} legs; at most {MAX_LEGS}", self.route.len()),
-            ));
+            )));
         }
         for (i, s) in self.subjects.iter().enumerate() {
-            validate_subject(s, &format!("subjects[{i}]"))?;
+            check(validate_subject(s, &format!("subjects[{i}]")));
         }
         for (i, leg) in self.route.iter().enumerate() {
             let at = format!("route[{i}]");
-            opt_text(&leg.place, &format!("{at}.place"))?;
-            if let (Some(from), Some(until)) = (leg.from, leg.until)
-                && from > until
-            {
-                return Err(bad(
-                    &format!("{at}.from"),
-                    format!("{from} is after until {until}"),
-                ));
-            }
+            check(opt_text(&leg.place, &format!("{at}.place")).and_then(|()| {
+                match (leg.from, leg.until) {
+                    (Some(from), Some(until)) if from > until => Err(bad(
+                        &format!("{at}.from"),
+                        format!("{from} is after until {until}"),
+                    )),
+                    _ => Ok(()),
+                }
+            }));
         }
         match (self.has_victim_identifying_data(), self.victim_data_purpose) {
-            (true, None) => {
-                return Err(bad(
-                    "victim_data_purpose",
-                    "a victim carries identifying fields, so the record must state the purpose \
-                     they are shared for"
-                        .into(),
-                ));
-            }
-            (false, Some(p)) => {
-                return Err(bad(
-                    "victim_data_purpose",
-                    format!("purpose `{p}` given but no victim carries identifying fields"),
-                ));
-            }
+            (true, None) => check(Err(bad(
+                "victim_data_purpose",
+                "a victim carries identifying fields, so the record must state the purpose \
+                 they are shared for"
+                    .into(),
+            ))),
+            (false, Some(p)) => check(Err(bad(
+                "victim_data_purpose",
+                format!("purpose `{p}` given but no victim carries identifying fields"),
+            ))),
             _ => {}
         }
-        self.validate_category_fields()
+        check(self.validate_category_fields());
+        out
     }
 
     fn validate_category_fields(&self) -> Result<(), RecordError> {

@@ -105,21 +105,23 @@ impl Filters {
                 })
                 .transpose()
         }
-        let country = match opt("country", &self.country, Country::new)? {
-            Some(c) => Some((c, opt("role", &self.role, LegRole::parse)?)),
-            None if self.role.is_some() => {
-                return Err(FilterError {
-                    filter: "role",
-                    reason: "it needs a `country` filter too".into(),
-                });
-            }
-            None => None,
+        // country codes are upper case; `my` means MY
+        let country = opt("country", &self.country, |c| {
+            Country::new(&c.trim().to_ascii_uppercase())
+        })?;
+        let role = opt("role", &self.role, |r| {
+            LegRole::parse(&r.trim().to_ascii_lowercase())
+        })?;
+        let (country, role) = match (country, role) {
+            (Some(c), role) => (Some((c, role)), None),
+            (None, role) => (None, role),
         };
         Ok(Query {
             agreement: opt("agreement", &self.agreement, AgreementId::new)?,
             subject: opt("subject", &self.subject, SubjectQuery::parse)?,
             category: opt("category", &self.category, Category::parse)?,
             country,
+            role,
             since: opt("since", &self.since, parse_since)?,
         })
     }
@@ -394,11 +396,19 @@ mod tests {
         assert_eq!(e.filter, "category");
         assert!(e.to_string().contains("boats"), "{e}");
 
+        // a role alone finds legs in that role in any country; codes are read in any case
         let lonely_role = Filters {
-            role: Some("transit".into()),
+            role: Some("Transit".into()),
+            country: None,
             ..Filters::default()
         };
-        assert_eq!(lonely_role.parse().unwrap_err().filter, "role");
+        let q = lonely_role.parse().unwrap();
+        assert!(q.country.is_none() && q.role.is_some());
+        let lower = Filters {
+            country: Some("my".into()),
+            ..Filters::default()
+        };
+        assert_eq!(lower.parse().unwrap().country.unwrap().0.as_str(), "MY");
 
         let since = Filters {
             since: Some("yesterday".into()),

@@ -558,7 +558,7 @@ fn range_text(from: u64, to: u64) -> String {
     if from == to {
         format!("entry {from} is")
     } else {
-        format!("entries {from}..={to} are")
+        format!("entries {from}–{to} are")
     }
 }
 

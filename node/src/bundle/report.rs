@@ -348,11 +348,15 @@ pub struct Gap {
 
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "GAP  {} seq {}..={} missing",
-            self.stream, self.from, self.to
-        )
+        if self.from == self.to {
+            write!(f, "GAP  {} seq {} missing", self.stream, self.from)
+        } else {
+            write!(
+                f,
+                "GAP  {} seqs {}–{} missing",
+                self.stream, self.from, self.to
+            )
+        }
     }
 }
 

@@ -41,6 +41,15 @@ pub fn new(template: &str, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// The ids the templates carry until a person replaces them.
+const TEMPLATE_IDS: [&str; 2] = ["XX-YY-2027", "GROUP-2027"];
+
+/// The example members the templates carry.
+const TEMPLATE_MEMBERS: [&[&str]; 2] = [
+    &["TR-JGK", "BG-GDBP"],
+    &["PK-FIA", "IR-FARAJA", "TR-JGK", "GR-HCG"],
+];
+
 /// Checks one agreement file on its own and prints its summary and SHA-256.
 pub fn check(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -52,11 +61,54 @@ pub fn check(file: &Path) -> Result<()> {
                 .lines()
                 .filter(|l| !l.trim_start().starts_with('#') && l.contains("REPLACE"))
                 .count();
+            let mut refused = false;
             if placeholders > 0 {
                 eprintln!(
                     "error: {}: {placeholders} value(s) still marked REPLACE",
                     file.display()
                 );
+                refused = true;
+            }
+            if TEMPLATE_IDS.contains(&a.id.as_str()) {
+                eprintln!(
+                    "error: {}: `{}` is the template's placeholder id; give the agreement its \
+                     own (e.g. TR-BG-2027)",
+                    file.display(),
+                    a.id
+                );
+                refused = true;
+            }
+            let mut members: Vec<&str> = a.members.iter().map(|m| m.as_str()).collect();
+            members.sort_unstable();
+            let same = |t: &[&str]| {
+                let mut t = t.to_vec();
+                t.sort_unstable();
+                t == members
+            };
+            if TEMPLATE_MEMBERS.iter().any(|t| same(t)) {
+                eprintln!(
+                    "warning: {}: the members {} are the template's examples; make sure they \
+                     are the agencies that agreed",
+                    file.display(),
+                    members.join(", ")
+                );
+            }
+            let now = crate::clock::now();
+            if now < a.valid_from.start() {
+                eprintln!(
+                    "warning: {}: not in effect before {} (valid_from): nodes share nothing \
+                     under it until then",
+                    file.display(),
+                    a.valid_from
+                );
+            } else if now > a.valid_until.start().plus_secs(86_399) {
+                eprintln!(
+                    "warning: {}: it ended on {} (valid_until): nodes share nothing under it",
+                    file.display(),
+                    a.valid_until
+                );
+            }
+            if refused {
                 return Err(Refused.into());
             }
             println!("ok: {} is a valid agreement", file.display());

@@ -23,7 +23,7 @@ pub fn check(file: &Path) -> Result<()> {
             print!("{}", cfg.summary());
             println!("signatures:");
             for a in cfg.agreements.values() {
-                println!("  {}", agreements::signature_status(a));
+                println!("  {}", agreements::signature_status(a, &cfg));
             }
             if own.is_none() {
                 println!(

@@ -59,6 +59,9 @@ pub fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
     );
     let config_path = dir.join("node.toml");
     files::create_private(&config_path, config.as_bytes())?;
+    let agreements = dir.join("agreements");
+    std::fs::create_dir(&agreements)
+        .with_context(|| format!("cannot create {}", agreements.display()))?;
     Store::open(&dir.join("data"))?.flush()?;
 
     // the skeleton must pass its own check
@@ -73,17 +76,21 @@ pub fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
     println!("  public:  {}", key.public_key());
     println!("  peer id: {}", super::keygen::peer_id(&key)?);
     println!("  config:  {}", config_path.display());
-    println!("  data:    {}", dir.join("data").display());
-    println!("next steps:");
-    println!("  1. give your public key to each partner agency; get theirs");
+    println!("  data:    {} (mode 0700)", dir.join("data").display());
+    let (cfg, agr) = (config_path.display(), agreements.display());
+    println!("next steps (docs/operations.md walks through each):");
+    println!("  1. give your public key and peer id to each partner's focal point; get theirs");
     println!(
-        "  2. put the signed agreement files beside node.toml and list them under `agreements`"
+        "  2. write the agreement from the model MoU (or copy the file a partner sent, byte for byte):"
     );
-    println!("  3. add a [[known_agency]] entry for every member of those agreements");
-    println!("  4. accord config check {}", config_path.display());
-    println!(
-        "  5. accord publish --config {} record.json   (see docs/records.md)",
-        config_path.display()
-    );
+    println!("       accord agreement new --template bilateral --out {agr}/NAME.toml");
+    println!("       accord agreement check {agr}/NAME.toml");
+    println!("  3. in {cfg}: list it under `agreements` (\"agreements/NAME.toml\") and add a");
+    println!("     [[known_agency]] entry for every other member");
+    println!("  4. sign it, and have every member sign its copy:");
+    println!("       accord agreement sign {agr}/NAME.toml --config {cfg}");
+    println!("  5. accord config check {cfg}");
+    println!("  6. accord run --config {cfg}");
+    println!("  7. accord publish --config {cfg} record.json   (docs/records.md)");
     Ok(())
 }

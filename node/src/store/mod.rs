@@ -241,6 +241,8 @@ pub struct Query {
     pub category: Option<Category>,
     /// Only records with a route leg in this country (in this role, if given).
     pub country: Option<(Country, Option<LegRole>)>,
+    /// Without a country: only records with a route leg in this role, in any country.
+    pub role: Option<LegRole>,
     /// Only records created at or after this time.
     pub since: Option<Timestamp>,
 }
@@ -999,6 +1001,8 @@ impl Store {
                         .iter()
                         .any(|l| l.country == c && role.is_none_or(|x| x == l.role))
                 })
+                || q.role
+                    .is_some_and(|role| !r.route.iter().any(|l| l.role == role))
                 || q.subject.as_ref().is_some_and(|s| !s.matches(r))
             {
                 continue;

@@ -359,10 +359,28 @@ pub fn find_case(holdings: &Holdings, held: &Held) -> Result<Case, CaseError> {
     if r.category == Category::ReturnCoordination && r.responds_to.is_some() {
         return Err(CaseError::IsUpdate(root_of(holdings, held)));
     }
-    cases(holdings)
-        .into_iter()
-        .find(|c| c.case == held.id)
-        .ok_or(CaseError::NotACase(r.category))
+    if let Some(c) = cases(holdings).into_iter().find(|c| c.case == held.id) {
+        return Ok(c);
+    }
+    // a victim-identification record no return-coordination record has named yet: the first
+    // update opens its case (docs/workflows.md), which starts at `identified`
+    if r.category == Category::VictimIdentification && !holdings.is_withdrawn(&held.id) {
+        let victims = victims_of(held);
+        return Ok(Case {
+            case: held.id,
+            agreement: r.agreement.clone(),
+            opened_by: Some(r.originator.clone()),
+            opened: Some(r.created),
+            home: victims.iter().find_map(|v| v.nationality),
+            victims,
+            state: ReturnStatus::Identified,
+            since: r.created,
+            updates: 0,
+            last: held.id,
+            withdrawn: false,
+        });
+    }
+    Err(CaseError::NotACase(r.category))
 }
 
 /// Why a case cannot move to a state.
