@@ -1163,3 +1163,105 @@ fn smaller_things_a_careful_user_tripped_on() {
     assert!(cases.contains(&format!("\"case\":\"{id}\"")), "{cases}");
     assert!(cases.contains("\"state\":\"protected\""), "{cases}");
 }
+
+/// The `sh` blocks of docs/operations.md's walkthrough, in order.
+fn walkthrough() -> String {
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
+    )
+    .unwrap();
+    let start = page
+        .find("<!-- walkthrough")
+        .expect("no walkthrough marker");
+    let end = page.find("<!-- /walkthrough -->").expect("no end marker");
+    let mut script = String::new();
+    let mut open = false;
+    for line in page[start..end].lines() {
+        match (open, line.trim_end()) {
+            (false, "```sh") => open = true,
+            (true, "```") => open = false,
+            (true, _) => {
+                script.push_str(line);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(!open, "an unclosed ```sh block");
+    script
+}
+
+#[test]
+fn operations_md_walks_a_new_operator_from_nothing_to_two_agencies_sharing() {
+    let mut script = walkthrough();
+    assert!(script.contains("accord init") && script.contains("accord publish"));
+    // the page's ports, swapped for free ones on this machine
+    let free = accord_node::demo::free_loopback_ports(4).unwrap();
+    for (port, free) in ["7411", "7412", "7481", "7482"].iter().zip(free) {
+        assert!(
+            script.contains(port),
+            "the walkthrough no longer uses port {port}"
+        );
+        script = script.replace(port, &free.to_string());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_accord"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (out, err) = (
+        dir.path().join("walk.stdout"),
+        dir.path().join("walk.stderr"),
+    );
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -euo pipefail\n{script}"))
+            .current_dir(dir.path())
+            .env("PATH", path)
+            .env_remove("RUST_LOG")
+            .env_remove("ACCORD_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(common::POLL);
+    };
+    // whatever happened, nothing the page started outlives the test
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .status();
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let report = format!(
+        "stdout:\n{}\nstderr:\n{}\nth-dsi.log:\n{}\nmy-mmea.log:\n{}",
+        read(&out),
+        read(&err),
+        read(&dir.path().join("th-dsi.log")),
+        read(&dir.path().join("my-mmea.log"))
+    );
+    match status {
+        Some(s) => assert!(s.success(), "the walkthrough failed ({s}):\n{report}"),
+        None => panic!("the walkthrough did not finish within 180 s:\n{report}"),
+    }
+    let stdout = read(&out);
+    assert!(stdout.contains("1 record(s)"), "{report}");
+    assert!(stdout.contains("audit export verified"), "{report}");
+    assert!(stdout.contains("TH-MY-2026     in effect"), "{report}");
+}
