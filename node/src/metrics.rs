@@ -34,6 +34,7 @@ pub struct Metrics {
     sent_bytes: Family<Labels, Counter>,
     delivered: Family<Labels, Counter>,
     catch_up_total: Family<Labels, Counter>,
+    push_failures: Family<Labels, Counter>,
     records: Gauge,
     outbox: Family<Labels, Gauge>,
     catch_up_fetched: Family<Labels, Gauge>,
@@ -69,6 +70,7 @@ impl Metrics {
             sent_bytes: Family::default(),
             delivered: Family::default(),
             catch_up_total: Family::default(),
+            push_failures: Family::default(),
             records: Gauge::default(),
             outbox: Family::default(),
             catch_up_fetched: Family::default(),
@@ -126,6 +128,11 @@ impl Metrics {
             "catch_up_records",
             "Records fetched by catch-up, by agreement",
             m.catch_up_total.clone(),
+        );
+        r.register(
+            "push_failures",
+            "Pushes that failed (no answer, a bad one, a transient refusal), by peer",
+            m.push_failures.clone(),
         );
         r.register(
             "records_held",
@@ -228,6 +235,11 @@ impl Metrics {
             }
             _ => {}
         }
+    }
+
+    /// A push to `peer` failed.
+    pub fn push_failed(&self, peer: &AgencyId) {
+        self.push_failures.get_or_create(&label("peer", peer)).inc();
     }
 
     /// Records fetched by catch-up under `agreement`.

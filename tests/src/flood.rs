@@ -134,7 +134,7 @@ impl Sink {
     ) -> (Self, libp2p::PeerId, libp2p::Multiaddr) {
         use libp2p::futures::StreamExt;
         use libp2p::swarm::SwarmEvent;
-        let mut swarm = crate::bare_swarm(identity, accord_node::net::codec::FrameCodec);
+        let mut swarm = crate::bare_swarm(identity, accord_node::net::codec::FrameCodec::default());
         swarm
             .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
             .unwrap();

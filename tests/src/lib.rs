@@ -172,6 +172,9 @@ pub struct RawFrame {
     pub declared: u32,
     /// The bytes that follow it.
     pub bytes: Vec<u8>,
+    /// Keep the stream open after the bytes, never finishing the request (a peer holding the
+    /// node's buffers).
+    pub hold: bool,
 }
 
 /// The codec of a [`RawPeer`]: it writes whatever [`RawFrame`] it is given, and reads
@@ -195,7 +198,11 @@ where
     }
     let mut bytes = vec![0u8; declared as usize];
     io.read_exact(&mut bytes).await?;
-    Ok(RawFrame { declared, bytes })
+    Ok(RawFrame {
+        declared,
+        bytes,
+        hold: false,
+    })
 }
 
 async fn write_raw<T>(io: &mut T, frame: RawFrame) -> std::io::Result<()>
@@ -205,6 +212,10 @@ where
     use libp2p::futures::AsyncWriteExt;
     io.write_all(&frame.declared.to_be_bytes()).await?;
     io.write_all(&frame.bytes).await?;
+    io.flush().await?;
+    if frame.hold {
+        std::future::pending::<()>().await;
+    }
     io.close().await
 }
 
@@ -330,8 +341,47 @@ impl RawPeer {
         bytes: Vec<u8>,
     ) -> RawOutcome {
         let declared = u32::try_from(bytes.len()).unwrap();
-        self.request_frame(peer, addr, RawFrame { declared, bytes })
-            .await
+        self.request_frame(
+            peer,
+            addr,
+            RawFrame {
+                declared,
+                bytes,
+                hold: false,
+            },
+        )
+        .await
+    }
+
+    /// Opens `streams` requests to `peer`, each announcing `declared` bytes and sending only
+    /// `sent` of them, then holding the stream open; drives the connection until `stop`.
+    pub async fn hold_streams(
+        &mut self,
+        peer: libp2p::PeerId,
+        addr: &libp2p::Multiaddr,
+        streams: usize,
+        declared: u32,
+        sent: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) {
+        use libp2p::futures::StreamExt;
+        self.swarm.add_peer_address(peer, addr.clone());
+        let body = vec![0x42u8; sent];
+        for _ in 0..streams {
+            self.swarm.behaviour_mut().send_request(
+                &peer,
+                RawFrame {
+                    declared,
+                    bytes: body.clone(),
+                    hold: true,
+                },
+            );
+        }
+        drop(body);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = tokio::time::timeout(Duration::from_millis(100), self.swarm.select_next_some())
+                .await;
+        }
     }
 
     /// Sends `frame`, whatever its prefix announces, and waits for the outcome, at most 20 s.

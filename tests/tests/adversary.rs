@@ -494,6 +494,7 @@ async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
                 accord_tests::RawFrame {
                     declared,
                     bytes: vec![0x42; 1024],
+                    hold: false,
                 },
             )
             .await;

@@ -196,3 +196,91 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
     );
     tr.stop().await;
 }
+
+/// The `send` entries to `to` in a node's audit log.
+fn sends_to(node: &TestNode, to: &str) -> usize {
+    node.handle
+        .store()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter_map(|b| accord_protocol::audit::AuditEntry::decode(b).ok())
+        .filter(|e| matches!(&e.event, accord_protocol::audit::AuditEvent::Send { to: t, .. } if t.as_str() == to))
+        .count()
+}
+
+/// A member that takes pushes but never acknowledges them (it closes each stream unanswered)
+/// made Turkey push again every tick and log a `send` entry each time: 429 entries in 45 s
+/// for one record. Now the pushes back off, the log holds one `send` per record, the member is
+/// reported by an alarm, and an honest member keeps receiving meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_never_acknowledges_costs_one_send_entry_per_record() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
+    accord_tests::connect_all(&[&tr, &pk]).await;
+    let mut ids = BTreeSet::new();
+    for i in 0..3 {
+        ids.insert(
+            tr.publish(&draft("QUAD-2026", "alert", "H1", &format!("TR {i}")))
+                .await,
+        );
+    }
+    let StandIn {
+        mut stand_in,
+        status,
+        ..
+    } = stand_in_greece(&tr, dir.path()).await;
+    // 10 s of Greece taking pushes and never answering them
+    let began = std::time::Instant::now();
+    let mut pushes = 0;
+    while began.elapsed() < Duration::from_secs(10) {
+        let Some((bytes, channel)) = stand_in.next_request(Duration::from_millis(500)).await else {
+            continue;
+        };
+        match Message::decode(&bytes).unwrap() {
+            Message::SyncStatus(_) => stand_in.respond(channel, &status),
+            Message::Push(_) => {
+                pushes += 1;
+                drop(channel); // never answered
+            }
+            other => panic!("unexpected request from Turkey: {other:?}"),
+        }
+    }
+    // a tick is 100 ms: without back-off, ~100 attempts; with it (200 ms doubling), a handful
+    assert!((2..=15).contains(&pushes), "{pushes} pushes in 10 s");
+    assert_eq!(
+        sends_to(&tr, "GR-HCG"),
+        3,
+        "one send entry per record, however many attempts"
+    );
+    let status = tr.handle.status().await.unwrap();
+    assert!(
+        status
+            .alarms
+            .iter()
+            .any(|a| a.kind.as_str() == "pushes-failing" && a.subject == "GR-HCG"),
+        "{:?}",
+        status.alarms
+    );
+    // the honest member has everything, and keeps receiving what is published meanwhile
+    let later = tr
+        .publish(&draft(
+            "QUAD-2026",
+            "alert",
+            "H1",
+            "published during the attack",
+        ))
+        .await;
+    ids.insert(later);
+    let mut events = [pk.handle.subscribe()];
+    accord_tests::wait_until(
+        &mut events,
+        Duration::from_secs(20),
+        "PK-FIA to hold all",
+        || ids.iter().all(|id| pk.holds(id)),
+    )
+    .await;
+    pk.stop().await;
+    tr.stop().await;
+}

@@ -178,3 +178,89 @@ async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
         x(a99, d99),
     );
 }
+
+/// This process's resident memory, in bytes (Linux).
+fn resident() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// A member opened 100 streams, each announcing an 8 MiB frame and sending part of it, and
+/// held them: Turkey buffered every announced frame, up to ~800 MB resident. Now requests are
+/// read a chunk at a time within one budget for all peers (64 MiB), a connection has at most
+/// 16 streams, and a request the budget cannot take is refused `Busy` and logged — while the
+/// honest partner is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_holding_large_frames_open_holds_little_memory() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    connect_all(&[&tr, &gr]).await;
+    latencies(&tr, &gr, 5, "warm-up").await;
+    let before = resident();
+    let addr = wait_for_listen(&tr.handle).await[0].to_string();
+    let peer = peer_of(&tr).to_string();
+    // 100 streams, 6 MiB of each 8 MiB frame sent: 600 MiB if every one were buffered
+    let sent = (6 << 20).to_string();
+    let mut holder = Flooder::spawn(&[
+        "hold",
+        dir.path().to_str().unwrap(),
+        &peer,
+        &addr,
+        "100",
+        &sent,
+    ]);
+    assert_eq!(holder.line().await, "HOLDING");
+    // while the frames are held: the honest partner is served, memory is sampled
+    let mut peak = resident();
+    let mut rejects = vec![tr.handle.subscribe()];
+    for i in 0..20 {
+        latencies(&tr, &gr, 1, &format!("under hold {i}")).await;
+        peak = peak.max(resident());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let grown = peak.saturating_sub(before);
+    eprintln!(
+        "resident: {} MiB before, peak {} MiB while 100 x 6 MiB were held ({} MiB more)",
+        before >> 20,
+        peak >> 20,
+        grown >> 20
+    );
+    assert!(
+        grown < 256 << 20,
+        "{} MiB more while frames were held",
+        grown >> 20
+    );
+    // the requests the budget could not take were refused busy, and the audit log says so
+    wait_until(&mut rejects, Duration::from_secs(30), "a refusal of a request not read", || {
+        tr.handle
+            .store()
+            .audit_entries()
+            .unwrap()
+            .iter()
+            .filter_map(|b| accord_protocol::audit::AuditEntry::decode(b).ok())
+            .any(|e| matches!(&e.event, accord_protocol::audit::AuditEvent::Reject { from, reason, .. }
+                if from.as_str() == "BG-GDBP" && reason.contains("was not read")))
+    })
+    .await;
+    drop(holder.child.stdin.take());
+    let _ = tokio::time::timeout(Duration::from_secs(30), holder.child.wait()).await;
+    // once the streams are gone, the memory goes back (within the allocator's slack)
+    let mut after = resident();
+    for _ in 0..50 {
+        if after < before + (64 << 20) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        after = resident();
+    }
+    eprintln!("resident after the hold: {} MiB", after >> 20);
+    tr.stop().await;
+    gr.stop().await;
+}

@@ -140,7 +140,7 @@ fn swarm() -> Result<RawSwarm> {
         )?
         .with_behaviour(|_| {
             request_response::Behaviour::with_codec(
-                FrameCodec,
+                FrameCodec::default(),
                 [(PROTOCOL, ProtocolSupport::Full)],
                 request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
             )

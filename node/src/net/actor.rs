@@ -110,7 +110,25 @@ pub(crate) struct Actor {
     delivered_since_drain: BTreeMap<AgencyId, u64>,
     /// The metrics (`/metrics`).
     metrics: Arc<crate::metrics::Metrics>,
+    /// Per peer, the back-off of pushes after failures.
+    push_retry: BTreeMap<AgencyId, PushRetry>,
+    /// Per peer, own records whose `send` entry to it is durable and whose outcome (a receipt,
+    /// a final refusal, a withholding) is not settled yet: a push tried again does not log
+    /// them again, so a peer that never acknowledges cannot grow the log per attempt.
+    logged_sends: BTreeMap<AgencyId, BTreeSet<RecordId>>,
 }
+
+/// The back-off of pushes to one peer.
+#[derive(Debug, Clone, Copy)]
+struct PushRetry {
+    /// Failed attempts in a row.
+    failures: u32,
+    /// Not before.
+    next: Instant,
+}
+
+/// Failed pushes in a row after which the peer is reported (`pushes-failing` alarm).
+const PUSH_FAILURES_FOR_ALARM: u32 = 5;
 
 /// How often the agreements' effect and quiet refusal alarms are looked at.
 const ALARM_CHECK: Duration = Duration::from_secs(1);
@@ -234,6 +252,8 @@ impl Actor {
             catch_ups: CatchUps::default(),
             delivered_since_drain: BTreeMap::new(),
             metrics,
+            push_retry: BTreeMap::new(),
+            logged_sends: BTreeMap::new(),
         }
     }
 
@@ -555,6 +575,12 @@ impl Actor {
         let records = sent.records;
         match (sent.target, sent.frame) {
             (Target::Request { peer, pending }, Ok(frame)) => {
+                if matches!(pending, Pending::Push { .. }) {
+                    self.logged_sends
+                        .entry(peer.clone())
+                        .or_default()
+                        .extend(records.iter().copied());
+                }
                 let bytes = frame.bytes.len();
                 self.send_frame(&peer, frame, pending);
                 self.observe_sent(NodeEvent::Sent {
@@ -803,7 +829,12 @@ impl Actor {
     /// with `may_send` first (rule 1), and only under agreements whose text is confirmed
     /// identical with the peer.
     fn push(&mut self, peer: &AgencyId) {
-        if self.pushing.contains(peer) {
+        if self.pushing.contains(peer)
+            || self
+                .push_retry
+                .get(peer)
+                .is_some_and(|r| Instant::now() < r.next)
+        {
             return;
         }
         // agreements not confirmed with the peer, or not signed by every member, wait
@@ -874,10 +905,24 @@ impl Actor {
                 continue;
             }
             bytes += env.encoded_len();
-            sends.push(send_event(peer, env.id(), record));
+            // a record pushed before and still unsettled has its `send` entry already
+            if !self
+                .logged_sends
+                .get(peer)
+                .is_some_and(|s| s.contains(&env.id()))
+            {
+                sends.push(send_event(peer, env.id(), record));
+            }
             ids.push(env.id());
             keys.push(key);
             records.push(env);
+        }
+        if let Some(logged) = self.logged_sends.get_mut(peer) {
+            for w in &withheld {
+                if let AuditEvent::Withheld { record, .. } = w {
+                    logged.remove(record);
+                }
+            }
         }
         // the withheld entries leave the outbox in the batch that logs them
         if let Err(e) = self
@@ -917,6 +962,7 @@ impl Actor {
         self.pushing.remove(&peer);
         if results.len() != ids.len() {
             tracing::warn!(%peer, "ack does not match the push; will retry");
+            self.push_failed(&peer, "its acknowledgement did not match the push");
             return;
         }
         let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
@@ -1007,6 +1053,23 @@ impl Actor {
             }
         }
         *self.delivered_since_drain.entry(peer.clone()).or_default() += delivered.len() as u64;
+        if let Some(logged) = self.logged_sends.get_mut(&peer) {
+            for d in &delivered {
+                logged.remove(&d.record);
+            }
+            for r in &refused {
+                if let AuditEvent::Withheld { record, .. } = r {
+                    logged.remove(record);
+                }
+            }
+        }
+        if !delivered.is_empty() || !done.is_empty() {
+            self.push_succeeded(&peer);
+        } else if retry_later {
+            self.push_failed(&peer, "it refused the records for now (busy)");
+        } else {
+            self.push_failed(&peer, "its acknowledgement settled none of the records");
+        }
         // receipts, refusals and the outbox entries they settle: one batch
         if let Err(e) = self
             .store
@@ -1017,6 +1080,53 @@ impl Actor {
         if !retry_later {
             // a transient refusal waits for the next tick instead of being resent at once
             self.push(&peer);
+        }
+    }
+
+    /// A push to `peer` failed: the next waits longer (doubling from `push_retry_min` up to
+    /// `push_retry_max`, with jitter so retries of many peers do not fall together), the
+    /// failure is counted, and after [`PUSH_FAILURES_FOR_ALARM`] in a row the peer is
+    /// reported by an alarm.
+    fn push_failed(&mut self, peer: &AgencyId, why: &str) {
+        let r = self.push_retry.entry(peer.clone()).or_insert(PushRetry {
+            failures: 0,
+            next: Instant::now(),
+        });
+        r.failures = r.failures.saturating_add(1);
+        let base = self
+            .net
+            .push_retry_min
+            .saturating_mul(1u32 << (r.failures - 1).min(16))
+            .min(self.net.push_retry_max);
+        // jitter: between half and one and a half of the base
+        let jitter = f64::from(getrandom::u32().unwrap_or(u32::MAX / 2)) / f64::from(u32::MAX);
+        let wait = base.mul_f64(0.5 + jitter);
+        r.next = Instant::now() + wait;
+        let failures = r.failures;
+        self.metrics.push_failed(peer);
+        tracing::debug!(%peer, failures, ?wait, why, "push failed; trying again later");
+        if failures >= PUSH_FAILURES_FOR_ALARM {
+            let raised = self.alarms.borrow_mut().raise(
+                AlarmKind::PushesFailing,
+                peer.as_str(),
+                format!(
+                    "{peer} has not acknowledged {failures} pushes in a row (last: {why}); its \
+                     records wait in the outbox and are tried again at longer intervals (next \
+                     in {:.0} s)",
+                    wait.as_secs_f64()
+                ),
+                self.now(),
+            );
+            self.alarm(raised);
+        }
+    }
+
+    /// A push to `peer` settled records: its back-off ends, and so does its alarm.
+    fn push_succeeded(&mut self, peer: &AgencyId) {
+        if self.push_retry.remove(peer).is_some() {
+            self.alarms
+                .borrow_mut()
+                .clear(AlarmKind::PushesFailing, peer.as_str());
         }
     }
 
@@ -1731,6 +1841,11 @@ impl Actor {
                     tracing::info!(%agency, "connected");
                     self.backoff
                         .insert(agency.clone(), Backoff::fresh(self.net.redial_min));
+                    // a peer back on the network is pushed to at once (its alarm, if any,
+                    // clears with its first acknowledgement)
+                    if let Some(r) = self.push_retry.get_mut(&agency) {
+                        r.next = Instant::now();
+                    }
                     self.emit(NodeEvent::Connected {
                         agency: agency.clone(),
                     });
@@ -1809,6 +1924,7 @@ impl Actor {
                 match self.pending.remove(&request_id) {
                     Some(Pending::Push { peer, .. }) => {
                         self.pushing.remove(&peer);
+                        self.push_failed(&peer, &format!("the push failed: {error}"));
                     }
                     Some(Pending::Range {
                         agreement, stream, ..
@@ -1842,6 +1958,27 @@ impl Actor {
                     "more than {REFUSAL_BUDGET} of your requests' contents were refused within a \
                      second; requests are refused unread until it passes"
                 ),
+            });
+            self.respond(channel, &reply, &agency);
+            return;
+        }
+        // a frame the codec did not read because the node's inbound budget was spent: refused
+        // busy (the sender tries again later), logged, and counted against the sender
+        if let Some(size) = request.over_budget {
+            let detail = format!(
+                "a request of {size} bytes was not read: the node is reading as much as it buffers \
+                 ({} MiB); try again",
+                super::codec::INBOUND_BUDGET_BYTES >> 20
+            );
+            tracing::warn!(from = %agency, size, "request not read: the inbound budget is spent");
+            self.emit(NodeEvent::rejected(
+                &agency,
+                RejectCode::Busy,
+                detail.clone(),
+            ));
+            let reply = Message::Refused(Refusal {
+                code: RejectCode::Busy,
+                detail,
             });
             self.respond(channel, &reply, &agency);
             return;
@@ -2008,6 +2145,7 @@ impl Actor {
         match pending {
             Pending::Push { peer, .. } => {
                 self.pushing.remove(&peer);
+                self.push_failed(&peer, "no valid answer");
             }
             Pending::Range {
                 agreement, stream, ..

@@ -33,11 +33,13 @@ pub enum AlarmKind {
     RefusedByPeer,
     /// A peer's clock differs from this node's.
     ClockSkew,
+    /// A peer has not acknowledged several pushes in a row.
+    PushesFailing,
 }
 
 impl AlarmKind {
     /// Every kind, in order (the metrics list each, at 0 when none is raised).
-    pub const ALL: [AlarmKind; 7] = [
+    pub const ALL: [AlarmKind; 8] = [
         AlarmKind::AuditFork,
         AlarmKind::Equivocation,
         AlarmKind::AgreementMismatch,
@@ -45,6 +47,7 @@ impl AlarmKind {
         AlarmKind::PeerRefused,
         AlarmKind::RefusedByPeer,
         AlarmKind::ClockSkew,
+        AlarmKind::PushesFailing,
     ];
 
     /// The kind as the status and metrics name it.
@@ -57,6 +60,7 @@ impl AlarmKind {
             AlarmKind::PeerRefused => "peer-refused",
             AlarmKind::RefusedByPeer => "refused-by-peer",
             AlarmKind::ClockSkew => "clock-skew",
+            AlarmKind::PushesFailing => "pushes-failing",
         }
     }
 

@@ -8,6 +8,11 @@ use libp2p::{PeerId, allow_block_list, connection_limits, identify, ping, reques
 
 use super::codec::{FrameCodec, PROTOCOL};
 
+/// Streams of the accord protocol one connection may have open at once, both ways: a member
+/// has at most 4 pushes being stored, a sync status and a few range requests in flight, so
+/// more only lets a peer hold memory. (libp2p's default is 100.)
+pub const MAX_STREAMS_PER_CONNECTION: usize = 16;
+
 /// Everything the node speaks.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
@@ -51,9 +56,11 @@ impl Behaviour {
             )),
             ping: ping::Behaviour::new(ping::Config::new()),
             rr: request_response::Behaviour::with_codec(
-                FrameCodec,
+                FrameCodec::default(),
                 [(PROTOCOL, request_response::ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(request_timeout),
+                request_response::Config::default()
+                    .with_request_timeout(request_timeout)
+                    .with_max_concurrent_streams(MAX_STREAMS_PER_CONNECTION),
             ),
         }
     }

@@ -52,6 +52,11 @@ pub struct NetConfig {
     pub redial_min: Duration,
     /// Longest redial delay.
     pub redial_max: Duration,
+    /// First wait before a push to a peer is tried again after it failed (no answer, a
+    /// malformed one, a transient refusal); doubles, with jitter, up to `push_retry_max`.
+    pub push_retry_min: Duration,
+    /// Longest wait between push attempts to a failing peer.
+    pub push_retry_max: Duration,
     /// How long an idle connection stays open.
     pub idle_timeout: Duration,
     /// How long a request may take.
@@ -72,6 +77,8 @@ impl Default for NetConfig {
             sync_interval: Duration::from_secs(30),
             redial_min: Duration::from_millis(250),
             redial_max: Duration::from_secs(30),
+            push_retry_min: Duration::from_millis(200),
+            push_retry_max: Duration::from_secs(60),
             // sync every 30 s keeps members' connections busy; an idle one closes after 5 minutes
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),

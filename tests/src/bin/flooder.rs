@@ -6,6 +6,9 @@
 //!   closes.
 //! - `flooder sink`: a peer answering every request `Busy` unread; prints `LISTEN peer addr`,
 //!   and `SERVED n` once stdin closes.
+//! - `flooder hold QUAD_DIR PEER ADDR STREAMS SENT`: as Bulgaria, STREAMS requests to PEER each
+//!   announcing 8 MiB, sending SENT bytes of it and holding the stream open; prints `HOLDING`
+//!   and keeps them open until stdin closes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, Write};
@@ -55,6 +58,26 @@ async fn main() {
             }
             say(&format!("SENT {}", count.load(Ordering::Relaxed)));
         }
+        Some("hold") if args.len() == 6 => {
+            let dir = PathBuf::from(&args[1]);
+            let peer: libp2p::PeerId = args[2].parse().expect("PEER");
+            let addr: libp2p::Multiaddr = args[3].parse().expect("ADDR");
+            let streams: usize = args[4].parse().expect("STREAMS");
+            let sent: usize = args[5].parse().expect("SENT");
+            let mut raw = accord_tests::RawPeer::new(&accord_tests::demo_key(&dir, "bg-gdbp"));
+            let holding = {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let max = u32::try_from(accord_protocol::wire::MAX_FRAME_BYTES).unwrap();
+                    raw.hold_streams(peer, &addr, streams, max, sent, &stop)
+                        .await;
+                })
+            };
+            say("HOLDING");
+            until_stdin_closes().await;
+            stop.store(true, Ordering::Relaxed);
+            let _ = holding.await;
+        }
         Some("sink") if args.len() == 1 => {
             let (sink, peer, addr) = Sink::listen().await;
             let serving = tokio::spawn(sink.serve(stop.clone(), count.clone()));
@@ -65,7 +88,9 @@ async fn main() {
             say(&format!("SERVED {}", count.load(Ordering::Relaxed)));
         }
         _ => {
-            eprintln!("usage: flooder attack QUAD_DIR PEER ADDR TASKS | flooder sink");
+            eprintln!(
+                "usage: flooder attack QUAD_DIR PEER ADDR TASKS | flooder sink | flooder hold QUAD_DIR PEER ADDR STREAMS SENT"
+            );
             std::process::exit(2);
         }
     }
