@@ -35,6 +35,9 @@ pub struct Metrics {
     delivered: Family<Labels, Counter>,
     catch_up_total: Family<Labels, Counter>,
     push_failures: Family<Labels, Counter>,
+    connections_refused: Family<Labels, Counter>,
+    inbound_failures: Family<Labels, Counter>,
+    dial_failures: Family<Labels, Counter>,
     records: Gauge,
     outbox: Family<Labels, Gauge>,
     catch_up_fetched: Family<Labels, Gauge>,
@@ -71,6 +74,9 @@ impl Metrics {
             delivered: Family::default(),
             catch_up_total: Family::default(),
             push_failures: Family::default(),
+            connections_refused: Family::default(),
+            inbound_failures: Family::default(),
+            dial_failures: Family::default(),
             records: Gauge::default(),
             outbox: Family::default(),
             catch_up_fetched: Family::default(),
@@ -133,6 +139,21 @@ impl Metrics {
             "push_failures",
             "Pushes that failed (no answer, a bad one, a transient refusal), by peer",
             m.push_failures.clone(),
+        );
+        r.register(
+            "connections_refused",
+            "Incoming connections refused, by reason (unknown-key, too-fast, connection-limit, handshake-failed)",
+            m.connections_refused.clone(),
+        );
+        r.register(
+            "inbound_failures",
+            "Requests cut off or timed out before they were read, by peer",
+            m.inbound_failures.clone(),
+        );
+        r.register(
+            "dial_failures",
+            "Dials of a known agency that failed, by agency",
+            m.dial_failures.clone(),
         );
         r.register(
             "records_held",
@@ -240,6 +261,25 @@ impl Metrics {
     /// A push to `peer` failed.
     pub fn push_failed(&self, peer: &AgencyId) {
         self.push_failures.get_or_create(&label("peer", peer)).inc();
+    }
+
+    /// An incoming connection was refused for `reason`.
+    pub fn connection_refused(&self, reason: &str) {
+        self.connections_refused
+            .get_or_create(&label("reason", reason))
+            .inc();
+    }
+
+    /// A request of `peer` was cut off or timed out before it was read.
+    pub fn inbound_failed(&self, peer: &str) {
+        self.inbound_failures
+            .get_or_create(&label("peer", peer))
+            .inc();
+    }
+
+    /// A dial of `peer` failed.
+    pub fn dial_failed(&self, peer: &AgencyId) {
+        self.dial_failures.get_or_create(&label("peer", peer)).inc();
     }
 
     /// Records fetched by catch-up under `agreement`.

@@ -60,11 +60,16 @@ pub struct TestNode {
 impl TestNode {
     /// Starts a node from its configuration.
     pub async fn start(cfg: NodeConfig) -> Self {
+        Self::start_with(cfg, fast()).await
+    }
+
+    /// Starts a node from its configuration with the network's tunables `net`.
+    pub async fn start_with(cfg: NodeConfig, net: NetConfig) -> Self {
         init_tracing();
         let key =
             SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
         let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(5)).unwrap());
-        let running = start(cfg.clone(), key, store, fast()).await.unwrap();
+        let running = start(cfg.clone(), key, store, net).await.unwrap();
         Self {
             agency: cfg.agency.clone(),
             cfg,

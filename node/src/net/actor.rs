@@ -116,7 +116,14 @@ pub(crate) struct Actor {
     /// a final refusal, a withholding) is not settled yet: a push tried again does not log
     /// them again, so a peer that never acknowledges cannot grow the log per attempt.
     logged_sends: BTreeMap<AgencyId, BTreeSet<RecordId>>,
+    /// Connections refused and requests cut off, logged at most once a minute per source.
+    tally: super::tally::Tally,
+    /// When each member was last dialled early because its address is flooded.
+    nudged: BTreeMap<AgencyId, Instant>,
 }
+
+/// A member whose address is flooded is dialled early at most this often.
+const NUDGE_EVERY: Duration = Duration::from_secs(5);
 
 /// The back-off of pushes to one peer.
 #[derive(Debug, Clone, Copy)]
@@ -254,6 +261,8 @@ impl Actor {
             metrics,
             push_retry: BTreeMap::new(),
             logged_sends: BTreeMap::new(),
+            tally: super::tally::Tally::default(),
+            nudged: BTreeMap::new(),
         }
     }
 
@@ -476,6 +485,7 @@ impl Actor {
             }
         }
         self.alarms.borrow_mut().quiet(std::time::Instant::now());
+        self.tally.flush(std::time::Instant::now());
     }
 
     /// Applies `f` to `peer`'s refusals in the current window, first closing a window older
@@ -732,6 +742,49 @@ impl Actor {
         } else if self.announce {
             self.announce = false;
             self.sync_all();
+        }
+    }
+
+    /// Connections from `from`'s IP address are being refused before their handshake (too
+    /// many attempts: someone floods from it). A member that may be behind that address — one
+    /// whose listen address is there — cannot get in that way while it lasts, so it is dialled
+    /// now instead of at its next redial: an outgoing connection is never bounded by the flood.
+    fn redial_members_at(&mut self, from: &Multiaddr) {
+        let ip = |a: &Multiaddr| {
+            a.iter().find_map(|p| match p {
+                libp2p::multiaddr::Protocol::Ip4(ip) => Some(std::net::IpAddr::V4(ip)),
+                libp2p::multiaddr::Protocol::Ip6(ip) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            })
+        };
+        let Some(flooded) = ip(from) else {
+            return;
+        };
+        let now = Instant::now();
+        let behind: Vec<AgencyId> = self
+            .addresses
+            .iter()
+            .filter(|(agency, addrs)| {
+                !self.is_connected(agency) && addrs.iter().any(|a| ip(a) == Some(flooded))
+            })
+            .map(|(agency, _)| agency.clone())
+            .collect();
+        for agency in behind {
+            if self
+                .nudged
+                .get(&agency)
+                .is_some_and(|t| now < *t + NUDGE_EVERY)
+            {
+                continue;
+            }
+            if let Some(b) = self.backoff.get_mut(&agency)
+                && !b.paused
+                && b.next > now
+            {
+                self.nudged.insert(agency.clone(), now);
+                tracing::debug!(%agency, %flooded, "its address is flooded: dialling it now");
+                b.next = now;
+            }
         }
     }
 
@@ -1872,12 +1925,42 @@ impl Actor {
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
                 error,
+                peer_id,
                 ..
             } => {
                 tracing::debug!(%send_back_addr, %error, "incoming connection refused or failed");
+                let (kind, why) = refused_kind(&error);
+                let ip = send_back_addr
+                    .iter()
+                    .find_map(|p| match p {
+                        libp2p::multiaddr::Protocol::Ip4(ip) => Some(ip.to_string()),
+                        libp2p::multiaddr::Protocol::Ip6(ip) => Some(ip.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| send_back_addr.to_string());
+                let who = match peer_id.and_then(|p| self.peer_ids.get(&p).cloned()) {
+                    Some(agency) => format!("{agency} at {ip}"),
+                    None => match peer_id {
+                        Some(p) => format!("peer {p} at {ip}"),
+                        None => ip.clone(),
+                    },
+                };
+                self.metrics.connection_refused(kind);
+                if kind == "too-fast" {
+                    self.redial_members_at(&send_back_addr);
+                }
+                self.tally.note(
+                    kind,
+                    who.clone(),
+                    format!("an incoming connection from {who} was refused: {why}"),
+                    std::time::Instant::now(),
+                );
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 tracing::debug!(?peer_id, %error, "dial failed");
+                if let Some(agency) = peer_id.and_then(|p| self.peer_ids.get(&p)) {
+                    self.metrics.dial_failed(agency);
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Rr(e)) => self.rr_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(
@@ -1938,8 +2021,19 @@ impl Actor {
                 // a timeout, a dropped stream or an answer omitted after the peer left: not a
                 // refusal of the peer's input (an oversized or malformed request is answered
                 // and logged in on_request), so only the log says it
-                let agency = self.peer_ids.get(&peer);
-                tracing::warn!(?agency, %error, "inbound request failed");
+                let who = self
+                    .peer_ids
+                    .get(&peer)
+                    .map_or_else(|| peer.to_string(), ToString::to_string);
+                self.metrics.inbound_failed(&who);
+                self.tally.note(
+                    "request-cut-off",
+                    who.clone(),
+                    format!(
+                        "a request from {who} was cut off or timed out before it was read: {error}"
+                    ),
+                    std::time::Instant::now(),
+                );
             }
             request_response::Event::ResponseSent { .. } => {}
         }
@@ -1958,6 +2052,32 @@ impl Actor {
                     "more than {REFUSAL_BUDGET} of your requests' contents were refused within a \
                      second; requests are refused unread until it passes"
                 ),
+            });
+            self.respond(channel, &reply, &agency);
+            return;
+        }
+        // a request whose body ended or stalled before its announced length: refused, logged
+        // (at most once a minute per peer, with the count) and counted
+        if let Some((got, announced)) = request.cut_off {
+            self.metrics.inbound_failed(agency.as_str());
+            self.tally.note(
+                "request-cut-off",
+                agency.to_string(),
+                format!(
+                    "a request from {agency} ended after {got} of the {announced} bytes it announced"
+                ),
+                std::time::Instant::now(),
+            );
+            let detail =
+                format!("the request ended after {got} of the {announced} bytes announced");
+            self.emit(NodeEvent::rejected(
+                &agency,
+                RejectCode::Malformed,
+                detail.clone(),
+            ));
+            let reply = Message::Refused(Refusal {
+                code: RejectCode::Malformed,
+                detail,
             });
             self.respond(channel, &reply, &agency);
             return;
@@ -2228,6 +2348,12 @@ impl Actor {
                 })
                 .collect(),
             alarms: self.alarms.borrow().list(),
+            refused: self
+                .tally
+                .totals
+                .iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect(),
             catch_up: self.catch_ups.views(Instant::now().into_std()),
             connected: self.peers_report().connected,
         }
@@ -2268,6 +2394,39 @@ fn log_received(sender: &AgencyId, origin: &Origin, acks: &[AckEntry]) {
             acks.len());
     } else if held > 0 {
         tracing::debug!(from = %sender, already_held = held, "received records already held by {how}");
+    }
+}
+
+/// The kind of an incoming connection's refusal (as the status and metrics count it) and why,
+/// in words.
+fn refused_kind(error: &libp2p::swarm::ListenError) -> (&'static str, String) {
+    use libp2p::swarm::ListenError;
+    match error {
+        ListenError::Denied { cause } => {
+            if cause
+                .downcast_ref::<libp2p::allow_block_list::NotAllowed>()
+                .is_some()
+            {
+                (
+                    "unknown-key",
+                    "its key is not one of the known agencies'".to_owned(),
+                )
+            } else if cause
+                .downcast_ref::<super::inbound_rate::TooFast>()
+                .is_some()
+            {
+                ("too-fast", cause.to_string())
+            } else if cause
+                .downcast_ref::<libp2p::connection_limits::Exceeded>()
+                .is_some()
+            {
+                ("connection-limit", cause.to_string())
+            } else {
+                ("denied", cause.to_string())
+            }
+        }
+        ListenError::Transport(e) => ("handshake-failed", e.to_string()),
+        other => ("failed", other.to_string()),
     }
 }
 

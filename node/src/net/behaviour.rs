@@ -37,9 +37,10 @@ impl Behaviour {
         allowed: impl IntoIterator<Item = PeerId>,
         request_timeout: Duration,
     ) -> Self {
+        let allowed: Vec<PeerId> = allowed.into_iter().collect();
         let mut allow = allow_block_list::Behaviour::default();
-        for peer in allowed {
-            allow.allow_peer(peer);
+        for peer in &allowed {
+            allow.allow_peer(*peer);
         }
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_pending_incoming(Some(64))
@@ -47,7 +48,7 @@ impl Behaviour {
             .with_max_established_per_peer(Some(2))
             .with_max_established(Some(256));
         Self {
-            inbound: super::inbound_rate::InboundRate::default(),
+            inbound: super::inbound_rate::InboundRate::new(allowed),
             allow,
             limits: connection_limits::Behaviour::new(limits),
             identify: identify::Behaviour::new(identify::Config::new(

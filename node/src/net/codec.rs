@@ -23,6 +23,9 @@ pub const INBOUND_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 /// prefix that announces 8 MiB costs nothing until the bytes come.
 pub const READ_CHUNK: usize = 64 * 1024;
 
+/// How long a request's body may stop arriving before its read is given up (its budget back).
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One encoded wire message, or a request that is not read: its length prefix announced more
 /// than [`MAX_FRAME_BYTES`], or the inbound budget was spent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +38,11 @@ pub struct Frame {
     /// The length a request announced when the inbound budget ([`INBOUND_BUDGET_BYTES`]) was
     /// spent: its body is not read (what was read is dropped), and the actor answers `Busy`.
     pub over_budget: Option<usize>,
+    /// A request whose body ended, or stopped arriving for [`STALL`], before the length its
+    /// prefix announced: (bytes received, bytes announced). libp2p drops a codec's read error
+    /// without telling the node, so the codec hands the actor this instead, which refuses it
+    /// and counts it where operators look.
+    pub cut_off: Option<(usize, usize)>,
 }
 
 impl Frame {
@@ -44,6 +52,7 @@ impl Frame {
             bytes,
             oversized: None,
             over_budget: None,
+            cut_off: None,
         }
     }
 }
@@ -111,34 +120,62 @@ impl FrameCodec {
     }
 }
 
-/// Reads a request's body of `len` bytes a chunk at a time within `budget`; `None` when the
-/// budget is spent (what was read is dropped). The budget is given back once the read ends:
-/// the frame then goes to the actor, which decodes it at once and bounds the work it queues.
+/// How the read of a request's body ended.
+enum Body {
+    /// All of it.
+    Read(Vec<u8>),
+    /// The budget was spent (what was read is dropped).
+    OverBudget,
+    /// The stream ended or stalled after this many bytes.
+    CutOff(usize),
+}
+
+/// Reads a request's body of `len` bytes a chunk at a time within `budget`. The budget is given
+/// back once the read ends: the frame then goes to the actor, which decodes it at once and
+/// bounds the work it queues.
 async fn read_body<T: AsyncRead + Unpin + Send>(
     io: &mut T,
     len: usize,
     budget: &InboundBudget,
-) -> io::Result<Option<Vec<u8>>> {
+) -> io::Result<Body> {
     let mut buf = Vec::with_capacity(len.min(READ_CHUNK));
     let mut taken = 0;
     let result = async {
         while buf.len() < len {
             let chunk = (len - buf.len()).min(READ_CHUNK);
             if !budget.take(chunk) {
-                return Ok(false);
+                return Ok(Some(Body::OverBudget));
             }
             taken += chunk;
             let start = buf.len();
             buf.resize(start + chunk, 0);
-            io.read_exact(&mut buf[start..]).await?;
+            // a peer that stops sending gives the budget back after STALL, not after the
+            // request timeout
+            // a peer that stops sending gives the budget back after STALL
+            let mut got = 0;
+            let read = tokio::time::timeout(STALL, async {
+                while got < chunk {
+                    match io.read(&mut buf[start + got..start + chunk]).await? {
+                        0 => return Ok::<bool, io::Error>(false),
+                        n => got += n,
+                    }
+                }
+                Ok(true)
+            })
+            .await;
+            match read {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) | Err(_) => return Ok(Some(Body::CutOff(start + got))),
+                Ok(Err(e)) => return Err(e),
+            }
         }
-        Ok(true)
+        Ok(None)
     }
     .await;
     budget.give(taken);
     match result {
-        Ok(true) => Ok(Some(buf)),
-        Ok(false) => Ok(None),
+        Ok(Some(ended)) => Ok(ended),
+        Ok(None) => Ok(Body::Read(buf)),
         Err(e) => Err(e),
     }
 }
@@ -156,9 +193,8 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(
     if len > MAX_FRAME_BYTES {
         if request.is_some() {
             return Ok(Frame {
-                bytes: Vec::new(),
                 oversized: Some(len),
-                over_budget: None,
+                ..Frame::new(Vec::new())
             });
         }
         return Err(io::Error::new(
@@ -168,11 +204,14 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(
     }
     if let Some(budget) = request {
         return Ok(match read_body(io, len, budget).await? {
-            Some(bytes) => Frame::new(bytes),
-            None => Frame {
-                bytes: Vec::new(),
-                oversized: None,
+            Body::Read(bytes) => Frame::new(bytes),
+            Body::OverBudget => Frame {
                 over_budget: Some(len),
+                ..Frame::new(Vec::new())
+            },
+            Body::CutOff(got) => Frame {
+                cut_off: Some((got, len)),
+                ..Frame::new(Vec::new())
             },
         });
     }

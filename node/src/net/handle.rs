@@ -208,6 +208,10 @@ pub struct StatusReport {
     pub agreements: BTreeMap<AgreementId, AgreementState>,
     /// Every alarm raised and not cleared, most severe first.
     pub alarms: Vec<super::alarms::Alarm>,
+    /// Connections refused and requests cut off since the node started, by kind
+    /// (`unknown-key`, `too-fast`, `connection-limit`, `handshake-failed`, `request-cut-off`).
+    #[serde(default)]
+    pub refused: BTreeMap<String, u64>,
     /// Catch-ups running, by agreement: from whom, how far, how fast.
     #[serde(default)]
     pub catch_up: BTreeMap<AgreementId, super::progress::CatchUpView>,

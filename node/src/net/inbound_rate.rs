@@ -32,13 +32,32 @@ pub const PER_SECOND: f64 = 16.0;
 )]
 pub struct TooFast(IpAddr);
 
-/// A token bucket per remote IP address.
+/// A token bucket per remote IP address. A connection that turns out, after its handshake, to
+/// be a known agency's gets its token back: members' own reconnects never spend the allowance
+/// of an address they share (a NAT, a relay, loopback), only connections that fail do.
 #[derive(Debug, Default)]
 pub struct InboundRate {
     buckets: HashMap<IpAddr, (f64, Instant)>,
+    /// The peers whose established connections are refunded: the known agencies.
+    members: std::collections::BTreeSet<PeerId>,
 }
 
 impl InboundRate {
+    /// A bound that refunds the connections of `members`.
+    pub fn new(members: impl IntoIterator<Item = PeerId>) -> Self {
+        Self {
+            buckets: HashMap::new(),
+            members: members.into_iter().collect(),
+        }
+    }
+
+    /// Gives `ip` back the token a member's connection took.
+    fn refund(&mut self, ip: IpAddr) {
+        if let Some((tokens, _)) = self.buckets.get_mut(&ip) {
+            *tokens = (*tokens + 1.0).min(BURST);
+        }
+    }
+
     /// Takes a token for `ip` at `now`; false when its bucket is empty.
     fn admit(&mut self, ip: IpAddr, now: Instant) -> bool {
         if self.buckets.len() > 4096 {
@@ -89,10 +108,15 @@ impl NetworkBehaviour for InboundRate {
     fn handle_established_inbound_connection(
         &mut self,
         _: ConnectionId,
-        _: PeerId,
+        peer: PeerId,
         _: &Multiaddr,
-        _: &Multiaddr,
+        remote: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
+        if self.members.contains(&peer)
+            && let Some(ip) = ip_of(remote)
+        {
+            self.refund(ip);
+        }
         Ok(dummy::ConnectionHandler)
     }
 
