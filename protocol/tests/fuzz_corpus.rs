@@ -93,6 +93,17 @@ fn record_corpus_replays() {
     assert!(decoded >= 2, "only {decoded} record seeds decode");
 }
 
+#[test]
+fn audit_corpus_replays() {
+    let seeds = replay("audit", checks::audit);
+    let entries = seeds
+        .iter()
+        .flat_map(|s| s.split(|b| *b == b'\n'))
+        .filter(|l| accord_protocol::audit::AuditEntry::decode(l).is_ok())
+        .count();
+    assert!(entries >= 1, "no audit seed line is an entry");
+}
+
 /// The bodies pass on well-formed input and on garbage (refused with an error, not a panic).
 #[test]
 fn the_checks_pass_on_well_formed_input_and_garbage() {
@@ -116,6 +127,7 @@ fn the_checks_pass_on_well_formed_input_and_garbage() {
         checks::wire(garbage);
         checks::envelope(garbage);
         checks::record(garbage);
+        checks::audit(garbage);
     }
     // The directory the envelope target verifies under is the one of the documented vectors.
     assert!(verify(env, checks::key_directory()).is_ok());
@@ -168,6 +180,38 @@ fn seed_corpus_is_current() {
         &second,
     )
     .unwrap();
+    // an audit export's lines: an entry, a checkpoint, a receipt
+    let entry = accord_protocol::audit::AuditEntry {
+        agency: common::agency("TR-JGK"),
+        index: 0,
+        prev: accord_protocol::audit::Digest32::ZERO,
+        time: Timestamp::parse("2026-11-28T09:30:00Z").unwrap(),
+        event: accord_protocol::audit::AuditEvent::Delivered {
+            record: vector.id(),
+            agreement: AgreementId::new("QUAD-2026").unwrap(),
+            to: common::agency("PK-FIA"),
+            receipt: accord_protocol::audit::sha256(&receipt.bytes),
+        },
+    }
+    .encode()
+    .unwrap();
+    let checkpoint = accord_protocol::audit::sign_checkpoint(
+        &accord_protocol::audit::Checkpoint {
+            agency: common::agency("TR-JGK"),
+            count: 1,
+            head: accord_protocol::audit::entry_hash(&entry),
+            time: Timestamp::parse("2026-11-28T09:31:00Z").unwrap(),
+        },
+        &common::vector_key(),
+    )
+    .unwrap();
+    let mut lines = entry.clone();
+    for l in [checkpoint.to_line(), receipt.to_line()] {
+        lines.push(b'\n');
+        lines.extend_from_slice(l.as_bytes());
+    }
+    write("audit", "entry-checkpoint-receipt", &lines);
+
     let messages = [
         (
             "push",

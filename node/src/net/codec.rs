@@ -240,6 +240,15 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, frame: Frame) -> 
     io.close().await
 }
 
+/// Reads one request frame from `io` within `budget`, as the node reads a peer's request: the
+/// codec's own read, for tests and fuzzing of what a peer can make it do.
+pub async fn read_request<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    budget: &InboundBudget,
+) -> io::Result<Frame> {
+    read_frame(io, Some(budget)).await
+}
+
 impl libp2p::request_response::Codec for FrameCodec {
     type Protocol = StreamProtocol;
     type Request = Frame;
@@ -250,7 +259,7 @@ impl libp2p::request_response::Codec for FrameCodec {
         _: &StreamProtocol,
         io: &mut T,
     ) -> io::Result<Frame> {
-        read_frame(io, Some(&self.budget)).await
+        read_request(io, &self.budget).await
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(
