@@ -144,7 +144,7 @@ fn hex(bytes: &[u8]) -> String {
 /// the same bytes; a signed line that parses prints back as the same line; checking a
 /// checkpoint's signature (against the fixed keys) never panics.
 pub fn audit(data: &[u8]) {
-    use accord_protocol::audit::{AuditEntry, Signed, verify_checkpoint};
+    use accord_protocol::audit::{AuditEntry, Signed, verify_checkpoint, verify_slot_checkpoint};
     for line in data.split(|b| *b == b'\n') {
         if let Ok(entry) = AuditEntry::decode(line) {
             let again = entry.encode().expect("a decoded entry encodes");
@@ -163,6 +163,11 @@ pub fn audit(data: &[u8]) {
             let keys = key_directory();
             if let Ok(c) = verify_checkpoint(&signed, |a| keys.get(a).copied()) {
                 assert!(keys.contains_key(&c.agency), "verified under a key held");
+            }
+            if let Ok(c) = verify_slot_checkpoint(&signed, |a| keys.get(a).copied()) {
+                assert!(keys.contains_key(&c.agency), "verified under a key held");
+                // a counted checkpoint never passes as a slot checkpoint, nor the reverse
+                assert!(verify_checkpoint(&signed, |a| keys.get(a).copied()).is_err());
             }
         }
     }

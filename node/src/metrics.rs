@@ -181,13 +181,13 @@ impl Metrics {
             m.audit_entries.clone(),
         );
         r.register(
-            "partner_checkpoint_entries",
-            "The entry count of the latest checkpoint each partner gave (its log's length it witnessed)",
+            "partner_checkpoint_slot",
+            "The slot of the latest slot checkpoint each partner gave (the last moment of its log this node witnessed)",
             m.partner_checkpoint_count.clone(),
         );
         r.register(
             "partner_checkpoint_time_seconds",
-            "When the latest checkpoint each partner gave was signed (Unix time)",
+            "When the latest slot checkpoint each partner gave was signed (Unix time)",
             m.partner_checkpoint_time.clone(),
         );
         r.register(
@@ -357,7 +357,7 @@ pub struct State {
     pub catch_up: BTreeMap<AgreementId, (u64, u64)>,
     /// The audit log's length.
     pub audit_entries: u64,
-    /// The latest checkpoint of each partner: (entry count, signing time).
+    /// The latest slot checkpoint of each partner: (slot, signing time).
     pub partner_checkpoints: BTreeMap<AgencyId, (u64, i64)>,
     /// Bytes of the data directory's files.
     pub store_bytes: u64,

@@ -17,8 +17,9 @@ use accord_node::publish::{directory, publish_draft};
 use accord_node::store::{Delivery, Source, Store};
 use accord_protocol::audit::{
     AUDIT_DOMAIN, AuditEntry, AuditEvent, CHECKPOINT_DOMAIN, Checkpoint, Digest32, RECEIPT_DOMAIN,
-    Receipt, SentContent, Signed, entry_hash, sha256, sign_checkpoint, sign_receipt,
-    verify_checkpoint, verify_receipt,
+    Receipt, SLOT_CHECKPOINT_DOMAIN, SentContent, Signed, SlotCheckpoint, entry_hash, sha256,
+    sign_checkpoint, sign_receipt, sign_slot_checkpoint, verify_checkpoint, verify_receipt,
+    verify_slot_checkpoint,
 };
 use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp, verify};
 
@@ -776,6 +777,137 @@ fn a_partners_checkpoint_catches_a_rewritten_history() {
     );
 }
 
+/// What partners are given now is a slot checkpoint (docs/auditing.md §2): it names the hash
+/// of the log's `slot` entry, and catches a rewritten history as the counted one did.
+#[test]
+fn a_partners_slot_checkpoint_catches_a_rewritten_history() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let gr = open(fed.path(), "gr-hcg");
+    let honest_out = fed.path().join("audit-tr");
+    let rewritten_out = fed.path().join("audit-tr-rewritten");
+    let gr_out = fed.path().join("audit-gr");
+    let slot = 2_993_088; // 2026-11-28T08:00:00Z: 1795852800 s / 600
+    {
+        let tr = open(fed.path(), "tr-jgk");
+        history(&tr, "IR-FARAJA is not a member of TR-BG-2026");
+        let signed = tr
+            .store
+            .slot_checkpoint(&tr.key, slot, t("08:30:00"))
+            .unwrap();
+        let c = verify_slot_checkpoint(&signed, |_| Some(tr.key.public_key())).unwrap();
+        assert_eq!(c.slot, slot);
+        gr.store.keep_partner_slot_checkpoint(&c, &signed).unwrap();
+        publish(&tr, "QUAD-2026", "Second boat expected.", t("08:40:00"));
+        export_to(&tr, &honest_out, "2026-11-28T09:00:00Z");
+
+        let data = fed.path().join("rewritten-data");
+        let forged = open_elsewhere(fed.path(), "tr-jgk", &data);
+        history(&forged, "nothing was refused");
+        forged
+            .store
+            .slot_checkpoint(&forged.key, slot, t("08:30:00"))
+            .unwrap();
+        publish(&forged, "QUAD-2026", "Second boat expected.", t("08:40:00"));
+        export_to(&forged, &rewritten_out, "2026-11-28T09:00:00Z");
+    }
+    export(&gr.store, &gr.cfg, &gr.key, t("09:05:00"), &gr_out).unwrap();
+
+    let alone = verify_alone(&rewritten_out);
+    assert!(alone.is_ok(), "{alone}");
+    let honest = verify_export(&honest_out, std::slice::from_ref(&gr_out));
+    assert!(honest.is_ok(), "{honest}");
+    assert_eq!(honest.partners[0].checkpoints, 1, "{honest}");
+    assert_eq!(honest.partners[0].consistent, 1, "{honest}");
+
+    let caught = verify_export(&rewritten_out, std::slice::from_ref(&gr_out));
+    match first(&caught) {
+        AuditProblem::RewrittenSlot {
+            partner,
+            agency: a,
+            slot: s,
+            actual: Some(_),
+            ..
+        } => {
+            assert_eq!(partner, &agency("GR-HCG"));
+            assert_eq!(a, &agency("TR-JGK"));
+            assert_eq!(*s, slot);
+        }
+        other => panic!("expected a rewrite, got {other}\n{caught}"),
+    }
+    assert!(
+        caught.to_string().contains("TR-JGK REWROTE its history"),
+        "{caught}"
+    );
+
+    // the slot entry cut from the log: nothing left for the partner's checkpoint to name
+    let cut = tampered(&honest_out, "log.jsonl", |l| l.truncate(4));
+    refresh_manifest(&cut);
+    let report = verify_export(&cut, std::slice::from_ref(&gr_out));
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| matches!(p, AuditProblem::RewrittenSlot { actual: None, .. })),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_partners_forked_slot_checkpoints_are_exported_and_reported() {
+    let fed = federation();
+    let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+    let gr = open(fed.path(), "gr-hcg");
+    start_entries(&gr, t("08:00:00"));
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut signed = Vec::new();
+    for (data, reason) in [
+        (a.path().join("data"), "first"),
+        (b.path().join("data"), "second"),
+    ] {
+        let tr = open_elsewhere(fed.path(), "tr-jgk", data.as_path());
+        history(&tr, reason);
+        signed.push(tr.store.slot_checkpoint(&tr.key, 7, t("08:30:00")).unwrap());
+    }
+    let tr_key = key(fed.path(), "tr-jgk").public_key();
+    let c0 = verify_slot_checkpoint(&signed[0], |_| Some(tr_key)).unwrap();
+    let c1 = verify_slot_checkpoint(&signed[1], |_| Some(tr_key)).unwrap();
+    assert_ne!(c0.head, c1.head);
+    assert_eq!(
+        gr.store
+            .keep_partner_slot_checkpoint(&c0, &signed[0])
+            .unwrap(),
+        accord_node::store::Kept::New
+    );
+    assert_eq!(
+        gr.store
+            .keep_partner_slot_checkpoint(&c0, &signed[0])
+            .unwrap(),
+        accord_node::store::Kept::Known
+    );
+    assert!(matches!(
+        gr.store
+            .keep_partner_slot_checkpoint(&c1, &signed[1])
+            .unwrap(),
+        accord_node::store::Kept::Forked { .. }
+    ));
+    let out = fed.path().join("audit-gr");
+    export_to(&gr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert_eq!(
+        report.problems,
+        vec![AuditProblem::PartnerSlotFork {
+            agency: agency("TR-JGK"),
+            slot: 7,
+            first_file: "partner-checkpoints.txt".into(),
+            first: 1,
+            file: "partner-forks.txt".into(),
+            line: 1,
+        }],
+        "{report}"
+    );
+}
+
 // ---- the worked example of docs/auditing.md ------------------------------------------------
 
 const TR_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -924,6 +1056,48 @@ fn example_blocks() -> String {
         }
         out.push_str(&format!("line: {}\n```\n", s.to_line()));
     }
+    // the next hour's slot entry, and the slot checkpoint partners are given of it
+    let slot = 2_993_100; // 2026-11-28T10:00:00Z: 1795860000 s / 600
+    let slot_entry = AuditEntry {
+        agency: agency("TR-JGK"),
+        index: ex.entries.len() as u64,
+        prev: entry_hash(ex.entries.last().unwrap()),
+        time: ts("2026-11-28T10:00:00Z"),
+        event: AuditEvent::Slot { slot },
+    }
+    .encode()
+    .unwrap();
+    out.push_str("```audit-vector\nvector: slot entry\n");
+    out.push_str(&format!(
+        "entry: {}\n",
+        String::from_utf8_lossy(&slot_entry)
+    ));
+    out.push_str(&wrap(
+        "hashed",
+        &hex::encode([AUDIT_DOMAIN, slot_entry.as_slice()].concat()),
+    ));
+    out.push_str(&format!("hash: {}\n```\n", entry_hash(&slot_entry)));
+    let s = sign_slot_checkpoint(
+        &SlotCheckpoint {
+            agency: agency("TR-JGK"),
+            slot,
+            head: entry_hash(&slot_entry),
+            time: ts("2026-11-28T10:00:00Z"),
+        },
+        &tr_key(),
+    )
+    .unwrap();
+    out.push_str("```audit-vector\nvector: slot checkpoint\n");
+    out.push_str(&format!(
+        "slot checkpoint: {}\n",
+        String::from_utf8_lossy(&s.bytes)
+    ));
+    out.push_str(&wrap(
+        "signed message",
+        &hex::encode([SLOT_CHECKPOINT_DOMAIN, s.bytes.as_slice()].concat()),
+    ));
+    out.push_str(&wrap("signature", &hex::encode(s.signature)));
+    out.push_str(&format!("line: {}\n```\n", s.to_line()));
     out
 }
 
@@ -1018,7 +1192,31 @@ fn the_worked_example_checks_by_its_own_rules() {
     assert!(v["entry 3"]["entry"].contains(&v["receipt"]["sha256"]));
     let checkpoint = Signed::from_line(&v["checkpoint"]["line"]).unwrap();
     let c = verify_checkpoint(&checkpoint, keys).unwrap();
-    assert_eq!((c.count, c.head.to_string()), (4, prev));
+    assert_eq!((c.count, c.head.to_string()), (4, prev.clone()));
+    // the slot entry follows entry 3; the slot checkpoint names its hash, and its slot is the
+    // entry's time in 10-minute slots
+    let e = &v["slot entry"];
+    let slot_entry = AuditEntry::decode(e["entry"].as_bytes()).unwrap();
+    assert_eq!((slot_entry.index, slot_entry.prev.to_string()), (4, prev));
+    assert_eq!(
+        hex::decode(&e["hashed"]).unwrap(),
+        [AUDIT_DOMAIN, e["entry"].as_bytes()].concat()
+    );
+    assert_eq!(e["hash"], entry_hash(e["entry"].as_bytes()).to_string());
+    let signed = Signed::from_line(&v["slot checkpoint"]["line"]).unwrap();
+    assert_eq!(
+        hex::decode(&v["slot checkpoint"]["signed message"]).unwrap(),
+        [b"accord/slot-checkpoint/v1\0".as_slice(), &signed.bytes].concat()
+    );
+    let sc = verify_slot_checkpoint(&signed, keys).unwrap();
+    assert_eq!(sc.head.to_string(), e["hash"]);
+    assert_eq!(
+        slot_entry.event,
+        AuditEvent::Slot {
+            slot: u64::try_from(slot_entry.time.unix()).unwrap() / 600
+        }
+    );
+    assert_eq!(sc.slot, 2_993_100);
 }
 
 /// The page's example written out as an export directory.

@@ -700,19 +700,16 @@ fn metrics_match_what_the_node_did() {
         let (_, st) = f.get(tr, "/v1/status");
         st["outbox"]["GR-HCG"].as_u64().unwrap_or(0) == 0 && f.ids_api("GR-HCG").len() == 5
     });
-    // GR-HCG signs a checkpoint now, which TR-JGK receives in its next status
-    let (status, cp) = fed.post_to(gr, "/v1/audit/checkpoint", &serde_json::json!({}));
-    assert_eq!(status, 201, "{cp}");
-    let gr_count: u64 = match &cp["checkpoint"]["count"] {
-        serde_json::Value::String(s) => s.parse().unwrap(),
-        v => v.as_u64().unwrap_or_else(|| panic!("{cp}")),
-    };
-    fed.wait_until("TR-JGK to hold GR-HCG's checkpoint", |f| {
+    // GR-HCG's slot checkpoint (signed as its node started; slots are 10 minutes) reaches
+    // TR-JGK in a status: the metric names its slot, the one of the hour it was signed in
+    fed.wait_until("TR-JGK to hold GR-HCG's slot checkpoint", |f| {
         let (_, page) = f.get_text(tr, "/metrics", true);
-        sample(
+        let slot = sample(&page, "accord_partner_checkpoint_slot{partner=\"GR-HCG\"}");
+        let signed = sample(
             &page,
-            "accord_partner_checkpoint_entries{partner=\"GR-HCG\"}",
-        ) == Some(gr_count as f64)
+            "accord_partner_checkpoint_time_seconds{partner=\"GR-HCG\"}",
+        );
+        matches!((slot, signed), (Some(s), Some(t)) if s > 0.0 && s == (t / 600.0).floor())
     });
 
     // every record sent (pushed, or again in a range answer) has its `send` entry in the log

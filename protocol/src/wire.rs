@@ -172,7 +172,8 @@ impl RejectCode {
 pub struct SyncStatus {
     /// One entry per shared agreement.
     pub agreements: Vec<AgreementStatus>,
-    /// The sender's latest audit checkpoint, if it has one.
+    /// The sender's latest slot checkpoint of its audit log (docs/auditing.md §2), if it has
+    /// one; none to an agency it shares no agreement with.
     pub checkpoint: Option<Signed>,
     /// Revocations of delegation certificates the sender holds (signed by the issuing
     /// agencies, docs/protocol.md §10), so that they reach every member.

@@ -457,6 +457,51 @@ impl RawPeer {
         );
     }
 
+    /// Drives the peer until `stop`, answering every request a node makes of it with `reply`
+    /// and returning those requests, decoded, in the order they came; `heard` counts them as
+    /// they come.
+    pub async fn serve(
+        &mut self,
+        reply: &accord_protocol::Message,
+        stop: &std::sync::atomic::AtomicBool,
+        heard: &std::sync::atomic::AtomicUsize,
+    ) -> Vec<accord_protocol::Message> {
+        use libp2p::futures::StreamExt;
+        use libp2p::request_response::{Event, Message};
+        use libp2p::swarm::SwarmEvent;
+        let bytes = reply.encode().unwrap();
+        let mut got = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(event) =
+                tokio::time::timeout(Duration::from_millis(100), self.swarm.select_next_some())
+                    .await
+            else {
+                continue;
+            };
+            if let SwarmEvent::Behaviour(Event::Message {
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            }) = event
+            {
+                got.push(
+                    accord_protocol::Message::decode(&request.bytes)
+                        .unwrap_or_else(|e| panic!("the node sent an undecodable request: {e}")),
+                );
+                heard.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let frame = RawFrame {
+                    declared: u32::try_from(bytes.len()).unwrap(),
+                    bytes: bytes.clone(),
+                    hold: false,
+                };
+                let _ = self.swarm.behaviour_mut().send_response(channel, frame);
+            }
+        }
+        got
+    }
+
     /// Encodes and sends a message.
     pub async fn send(
         &mut self,

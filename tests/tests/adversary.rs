@@ -939,3 +939,173 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
     gr.stop().await;
     tr.stop().await;
 }
+
+/// Every SyncStatus Turkey gave Bulgaria carried an audit checkpoint counting the whole log, so
+/// one QUAD-2026 publish moved what a TR-BG-2026-only partner saw (54 → 61: the publish, its
+/// sends and deliveries). Now a partner is given a slot checkpoint, which moves once a slot
+/// whatever the log did: everything Bulgaria receives — the statuses Turkey sends it, and its
+/// answers to Bulgaria's statuses and range requests — is the same before, during and after
+/// QUAD-2026 traffic, while Turkey's log grew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_under_other_agreements_does_not_leak_through_the_checkpoint() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = quad_copy();
+    // one slot for the whole test: nothing moves what Bulgaria sees but the test's traffic
+    let net = accord_node::net::NetConfig {
+        checkpoint_slot: Duration::from_secs(u64::from(u32::MAX)),
+        ..accord_tests::fast()
+    };
+    let tr = TestNode::start_with(load(dir.path(), "tr-jgk"), net).await;
+    let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
+    connect_all(&[&tr, &gr]).await;
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    let bg_key = demo_key(dir.path(), "bg-gdbp");
+    let mut bg = RawPeer::new(&bg_key);
+    bg.confirm_agreement(&tr, "TR-BG-2026").await;
+    // Bulgaria has a record under TR-BG-2026 at Turkey, so its view holds a head
+    let bilateral = AgreementId::new("TR-BG-2026").unwrap();
+    let own = sign(
+        &record("BG-GDBP", "TR-BG-2026", 1, "bulgaria's own"),
+        &bg_key,
+    )
+    .unwrap();
+    match bg
+        .send(
+            peer_of(&tr),
+            &addr,
+            &Message::Push(Push {
+                records: vec![own.clone()],
+            }),
+        )
+        .await
+    {
+        RawOutcome::Response(Message::Ack(a)) => assert!(
+            matches!(a.results[..], [accord_protocol::wire::AckEntry::Stored(_)]),
+            "{a:?}"
+        ),
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    let bg_status = Message::SyncStatus(accord_protocol::wire::SyncStatus {
+        agreements: vec![accord_protocol::wire::AgreementStatus {
+            agreement: bilateral.clone(),
+            agreement_hash: tr.cfg.agreements[&bilateral].hash,
+            heads: vec![],
+            signatures: vec![],
+        }],
+        checkpoint: None,
+        revocations: vec![],
+    });
+    let asks: Vec<Message> = ["BG-GDBP", "TR-JGK"]
+        .iter()
+        .map(|a| {
+            Message::RangeRequest(RangeRequest {
+                agreement: bilateral.clone(),
+                stream: accord_protocol::StreamId::agency(&agency(a)),
+                from: Seq::FIRST,
+                to: Seq::new(100).unwrap(),
+            })
+        })
+        .collect();
+    // what Bulgaria is told: Turkey's answer to its status, and to each range request
+    async fn view(
+        bg: &mut RawPeer,
+        tr: &TestNode,
+        addr: &libp2p::Multiaddr,
+        status: &Message,
+        asks: &[Message],
+    ) -> Vec<Message> {
+        let mut out = Vec::new();
+        for m in std::iter::once(status).chain(asks) {
+            match bg.send(peer_of(tr), addr, m).await {
+                RawOutcome::Response(r) => out.push(r),
+                other => panic!("{m:?} came to {other:?}"),
+            }
+        }
+        out
+    }
+    let before = view(&mut bg, &tr, &addr, &bg_status, &asks).await;
+    let Message::SyncStatus(s) = &before[0] else {
+        panic!("{:?}", before[0])
+    };
+    assert!(
+        s.checkpoint.is_some(),
+        "a partner is given a slot checkpoint"
+    );
+    assert!(
+        s.agreements
+            .iter()
+            .any(|a| a.heads.iter().any(|h| h.seq >= 1)),
+        "Bulgaria's record is not in the view: {s:?}"
+    );
+    let log_before = tr.handle.store().audit_head().unwrap().count;
+
+    // QUAD-2026 traffic, while Bulgaria stays connected and hears whatever Turkey tells it
+    let stop = AtomicBool::new(false);
+    let heard = std::sync::atomic::AtomicUsize::new(0);
+    let traffic = async {
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            ids.push(
+                tr.publish(&draft("QUAD-2026", "alert", "H1", &format!("quad {i}")))
+                    .await,
+            );
+        }
+        let mut events = vec![tr.handle.subscribe(), gr.handle.subscribe()];
+        wait_until(
+            &mut events,
+            Duration::from_secs(30),
+            "Greece to hold the QUAD-2026 records and Turkey's outbox to it to drain",
+            || {
+                ids.iter().all(|id| gr.holds(id))
+                    && !tr
+                        .handle
+                        .store()
+                        .outbox_depths()
+                        .unwrap()
+                        .contains_key(&agency("GR-HCG"))
+            },
+        )
+        .await;
+        // and three more statuses of Turkey's after it, which that traffic would have moved
+        let at_drain = heard.load(Ordering::Relaxed);
+        let mut events = vec![tr.handle.subscribe()];
+        wait_until(
+            &mut events,
+            Duration::from_secs(20),
+            "three more statuses from Turkey",
+            || heard.load(Ordering::Relaxed) >= at_drain + 3,
+        )
+        .await;
+        stop.store(true, Ordering::Relaxed);
+    };
+    let (heard, ()) = tokio::join!(bg.serve(&bg_status, &stop, &heard), traffic);
+    let log_after = tr.handle.store().audit_head().unwrap().count;
+    assert!(
+        log_after >= log_before + 3 * 2,
+        "Turkey's log did not grow with the traffic: {log_before} → {log_after}"
+    );
+    let statuses: Vec<&Message> = heard
+        .iter()
+        .filter(|m| matches!(m, Message::SyncStatus(_)))
+        .collect();
+    assert!(
+        !statuses.is_empty(),
+        "Turkey told Bulgaria nothing: {heard:?}"
+    );
+    for m in &heard {
+        match m {
+            Message::SyncStatus(_) => assert_eq!(
+                *m, before[0],
+                "a status Turkey sent Bulgaria during QUAD-2026 traffic differs"
+            ),
+            other => panic!("Turkey sent Bulgaria {other:?} during QUAD-2026 traffic"),
+        }
+    }
+    let after = view(&mut bg, &tr, &addr, &bg_status, &asks).await;
+    assert_eq!(
+        after, before,
+        "Bulgaria's view moved with QUAD-2026 traffic"
+    );
+    tr.stop().await;
+    gr.stop().await;
+}

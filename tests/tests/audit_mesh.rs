@@ -11,11 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_node::audit::{export, verify_export};
-use accord_node::net::NodeEvent;
+use accord_node::net::{NetConfig, NodeEvent};
 use accord_node::store::Store;
-use accord_protocol::audit::{AuditEntry, AuditEvent, Checkpoint, Signed, sha256, verify_receipt};
+use accord_protocol::audit::{
+    AuditEntry, AuditEvent, Signed, SlotCheckpoint, sha256, verify_receipt,
+};
 use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId};
-use accord_tests::{QUAD, TestNode, connect_all, demo_key, draft, load, quad_copy, wait_until};
+use accord_tests::{
+    QUAD, TestNode, connect_all, demo_key, draft, fast, load, quad_copy, wait_until,
+};
 
 fn agency(s: &str) -> AgencyId {
     AgencyId::new(s).unwrap()
@@ -56,13 +60,22 @@ fn partners_of(node: &TestNode) -> BTreeSet<AgencyId> {
         .collect()
 }
 
-/// Whether `holder` keeps a checkpoint of `of` that covers `of`'s whole log as it stands.
-fn holds_current_checkpoint(holder: &Arc<Store>, of: &Arc<Store>, agency: &AgencyId) -> bool {
-    let head = of.audit_head().unwrap();
+/// Whether `holder` keeps a slot checkpoint of `of` for a slot after `after`, exactly as `of`
+/// signed it.
+fn holds_later_slot(holder: &Arc<Store>, of: &Arc<Store>, agency: &AgencyId, after: u64) -> bool {
+    let own = of.own_slot_checkpoints().unwrap();
     holder.partner_checkpoints().unwrap().iter().any(|s| {
-        serde_json::from_slice::<Checkpoint>(&s.bytes)
-            .is_ok_and(|c| c.agency == *agency && c.count == head.count && c.head == head.hash)
+        serde_json::from_slice::<SlotCheckpoint>(&s.bytes)
+            .is_ok_and(|c| c.agency == *agency && c.slot > after && own.contains(s))
     })
+}
+
+/// Slots of one second: partners witness the logs soon after the traffic stops.
+fn net() -> NetConfig {
+    NetConfig {
+        checkpoint_slot: Duration::from_secs(1),
+        ..fast()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +83,7 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
     let dir = quad_copy();
     let mut nodes = Vec::new();
     for a in QUAD {
-        nodes.push(TestNode::start(load(dir.path(), a)).await);
+        nodes.push(TestNode::start_with(load(dir.path(), a), net()).await);
     }
     // every record each node hands to the network, drained after the run: the attempts
     let mut sent_events: Vec<(AgencyId, _)> = nodes
@@ -126,22 +139,21 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
         },
     )
     .await;
-    // checkpoints of the final logs reach the partners (signed every sync interval when the log
-    // moved, sent in every sync status)
-    for n in &nodes {
-        n.handle.sync_now().await.unwrap();
-    }
+    // slot checkpoints signed after the traffic reach every partner (a slot checkpoint starts
+    // each slot and rides in every sync status)
+    let drained = u64::try_from(accord_node::clock::now().unix()).unwrap();
     wait_until(
         &mut events,
         Duration::from_secs(60),
-        "every node to hold each partner's checkpoint of its whole log",
+        "every node to hold a slot checkpoint of each partner signed after the traffic",
         || {
             nodes.iter().all(|holder| {
                 partners_of(holder).iter().all(|p| {
-                    holds_current_checkpoint(
+                    holds_later_slot(
                         holder.handle.store(),
                         by(p.as_str()).handle.store(),
                         p,
+                        drained,
                     )
                 })
             })

@@ -344,11 +344,11 @@ async fn metrics(State(shared): AppState) -> Response {
             let mut partner_checkpoints = std::collections::BTreeMap::new();
             for signed in store.partner_checkpoints()? {
                 if let Ok(c) =
-                    serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&signed.bytes)
+                    serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&signed.bytes)
                 {
                     let e = partner_checkpoints.entry(c.agency).or_insert((0, 0));
-                    if c.count >= e.0 {
-                        *e = (c.count, c.time.unix());
+                    if c.slot >= e.0 {
+                        *e = (c.slot, c.time.unix());
                     }
                 }
             }

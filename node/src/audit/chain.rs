@@ -70,6 +70,17 @@ impl Chain {
         }
     }
 
+    /// The line and hash of the `slot` entry for `slot`, if the log holds one.
+    pub fn slot_entry(&self, slot: u64) -> Option<(usize, Digest32)> {
+        self.lines.iter().find_map(|l| match &l.entry {
+            Some(AuditEntry {
+                event: accord_protocol::audit::AuditEvent::Slot { slot: s },
+                ..
+            }) if *s == slot => Some((l.line, l.hash)),
+            _ => None,
+        })
+    }
+
     /// The canonical entries, with their line numbers, in file order.
     pub fn entries(&self) -> impl Iterator<Item = (usize, &AuditEntry)> {
         self.lines

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use accord_protocol::audit::{Checkpoint, verify_checkpoint};
+use accord_protocol::audit::{Checkpoint, Signed, SlotCheckpoint, verify_checkpoint};
 use accord_protocol::{AgencyId, PublicKey};
 
 use super::chain::{Chain, HeadAt};
@@ -67,6 +67,24 @@ pub(super) fn check_partner(
     };
     let mut held: Vec<Checkpoint> = Vec::new();
     for (line, s) in signed_lines(&bytes, |_, _| {}) {
+        if let Ok(c) = serde_json::from_slice::<SlotCheckpoint>(&s.bytes) {
+            if c.agency == *agency {
+                check_slot(
+                    &s,
+                    c,
+                    &partner,
+                    manifest,
+                    chain,
+                    keys,
+                    key,
+                    &mut summary,
+                    r,
+                    line,
+                    dir,
+                );
+            }
+            continue;
+        }
         let Ok(c) = serde_json::from_slice::<Checkpoint>(&s.bytes) else {
             continue;
         };
@@ -84,7 +102,7 @@ pub(super) fn check_partner(
         }
     }
     held.sort_by_key(|c| c.count);
-    summary.checkpoints = held.len();
+    summary.checkpoints += held.len();
     let mut agrees_up_to = None;
     let (mut rewritten, mut truncated) = (false, false);
     for c in &held {
@@ -133,4 +151,56 @@ pub(super) fn check_partner(
         }
     }
     summary
+}
+
+/// One slot checkpoint of this log's agency that a partner holds: signed with a key the agency
+/// had at the time it states, and naming the hash of this log's `slot` entry for its slot.
+#[allow(clippy::too_many_arguments)]
+fn check_slot(
+    s: &Signed,
+    c: SlotCheckpoint,
+    partner: &AgencyId,
+    manifest: &Manifest,
+    chain: &Chain,
+    keys: &Keys<'_>,
+    listed: PublicKey,
+    summary: &mut PartnerSummary,
+    r: &mut AuditReport,
+    line: usize,
+    dir: &Path,
+) {
+    let agency = &manifest.agency;
+    let mut candidates = keys.in_force_at(agency, c.time);
+    candidates.push(listed);
+    if !candidates
+        .iter()
+        .any(|k| accord_protocol::audit::verify_slot_checkpoint(s, |_| Some(*k)).is_ok())
+    {
+        r.problems.push(AuditProblem::PartnerExport {
+            dir: dir.to_owned(),
+            reason: format!(
+                "{PARTNER_CHECKPOINTS} line {line}: a slot checkpoint of {agency} that does not \
+                 verify"
+            ),
+        });
+        return;
+    }
+    summary.checkpoints += 1;
+    match chain.slot_entry(c.slot) {
+        Some((_, hash)) if hash == c.head => summary.consistent += 1,
+        None if c.time > manifest.exported_at => r.notes.push(AuditNote::PartnerNewerSlot {
+            partner: partner.clone(),
+            agency: agency.clone(),
+            slot: c.slot,
+            time: c.time,
+        }),
+        found => r.problems.push(AuditProblem::RewrittenSlot {
+            partner: partner.clone(),
+            agency: agency.clone(),
+            slot: c.slot,
+            time: c.time,
+            signed: c.head,
+            actual: found.map(|(_, h)| h),
+        }),
+    }
 }

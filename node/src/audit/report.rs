@@ -242,6 +242,47 @@ pub enum AuditProblem {
         /// Its line.
         line: usize,
     },
+    /// Two slot checkpoints of one agency for one slot with different heads.
+    #[error(
+        "{first_file} line {first} and {file} line {line}: {agency} signed two different heads \
+         for slot {slot}: its log forked"
+    )]
+    PartnerSlotFork {
+        /// The agency.
+        agency: AgencyId,
+        /// The slot.
+        slot: u64,
+        /// The file of the first checkpoint.
+        first_file: String,
+        /// Its line.
+        first: usize,
+        /// The file of the second.
+        file: String,
+        /// Its line.
+        line: usize,
+    },
+    /// A partner keeps a slot checkpoint of this agency that this log contradicts: the log's
+    /// `slot` entry for that slot hashes otherwise, or is missing though the checkpoint was
+    /// signed before the export.
+    #[error(
+        "{partner} holds {agency}'s slot checkpoint of slot {slot} signed at {time} with head \
+         {signed}, but {}: {agency} REWROTE its history after signing it",
+        match .actual { Some(h) => format!("this log's `slot` entry for it hashes to {h}"), None => "this log holds no `slot` entry for it".to_owned() }
+    )]
+    RewrittenSlot {
+        /// The partner holding the checkpoint.
+        partner: AgencyId,
+        /// This log's agency.
+        agency: AgencyId,
+        /// The slot.
+        slot: u64,
+        /// When it was signed.
+        time: Timestamp,
+        /// The head signed.
+        signed: Digest32,
+        /// The hash of the log's `slot` entry for the slot, when there is one.
+        actual: Option<Digest32>,
+    },
     /// A partner's export that cannot be used.
     #[error("partner export {}: {reason}", .dir.display())]
     PartnerExport {
@@ -470,6 +511,21 @@ pub enum AuditNote {
         /// When it was signed.
         time: Timestamp,
     },
+    /// A partner keeps a slot checkpoint signed after this export, which cannot be compared.
+    #[error(
+        "{partner} holds {agency}'s slot checkpoint of slot {slot} signed at {time}, after this \
+         export; it cannot be compared with this log"
+    )]
+    PartnerNewerSlot {
+        /// The partner.
+        partner: AgencyId,
+        /// This log's agency.
+        agency: AgencyId,
+        /// The slot.
+        slot: u64,
+        /// When it was signed.
+        time: Timestamp,
+    },
 }
 
 /// What one partner's export held of this agency's checkpoints.
@@ -547,6 +603,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Revocation { .. } => "revocation",
         AuditEvent::Delegation { .. } => "delegation",
         AuditEvent::Equivocation { .. } => "equivocation",
+        AuditEvent::Slot { .. } => "slot",
     }
 }
 

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use accord_config::{Agreement, parse_agreement};
 use accord_protocol::audit::{
-    AuditEntry, AuditEvent, Digest32, Signed, sha256, verify_checkpoint, verify_receipt,
+    AuditEntry, AuditEvent, Digest32, Signed, SlotCheckpoint, sha256, verify_checkpoint,
+    verify_receipt, verify_slot_checkpoint,
 };
 use accord_protocol::{AgencyId, AgreementId, PublicKey};
 
@@ -322,7 +323,8 @@ fn check_own_checkpoints(
 }
 
 /// The partners' checkpoints the node keeps, then the conflicting ones it set aside: each
-/// verifies with a key its signer had at its time; two heads for one count are a fork.
+/// verifies with a key its signer had at its time; two heads for one count (a counted
+/// checkpoint) or for one slot (a slot checkpoint) are a fork.
 fn check_partner_checkpoints(
     dir: &Path,
     agency: Option<&AgencyId>,
@@ -330,7 +332,8 @@ fn check_partner_checkpoints(
     r: &mut AuditReport,
 ) {
     let mut problems = Vec::new();
-    let mut seen: BTreeMap<(AgencyId, u64), (Digest32, String, usize)> = BTreeMap::new();
+    // (agency, is a slot, slot or count) -> the first head signed for it, and where
+    let mut seen: BTreeMap<(AgencyId, bool, u64), (Digest32, String, usize)> = BTreeMap::new();
     for file in [PARTNER_CHECKPOINTS, PARTNER_FORKS] {
         let Some(bytes) = read(dir, file, &mut r.problems) else {
             continue;
@@ -343,26 +346,45 @@ fn check_partner_checkpoints(
             });
         });
         for (line, s) in lines {
-            let candidates = claims(&s)
-                .map(|c| keys.in_force_at(&c.agency, c.time))
-                .unwrap_or_default();
-            let c = match verify_checkpoint_with(&s, &candidates) {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.push(AuditProblem::BadCheckpoint {
-                        file: file.into(),
-                        line,
-                        reason: format!("{e}, with any key its signer had at the time it states"),
-                    });
+            let bad = |reason: String| AuditProblem::BadCheckpoint {
+                file: file.into(),
+                line,
+                reason,
+            };
+            // (agency, slot?, position, head), verified with a key its signer had then
+            let verified = match serde_json::from_slice::<SlotCheckpoint>(&s.bytes) {
+                Ok(claimed) => keys
+                    .in_force_at(&claimed.agency, claimed.time)
+                    .iter()
+                    .find_map(|k| verify_slot_checkpoint(&s, |_| Some(*k)).ok())
+                    .map(|c| (c.agency, true, c.slot, c.head))
+                    .ok_or_else(|| {
+                        "a slot checkpoint that does not verify with any key its signer had at \
+                         the time it states"
+                            .to_owned()
+                    }),
+                Err(_) => {
+                    let candidates = claims(&s)
+                        .map(|c| keys.in_force_at(&c.agency, c.time))
+                        .unwrap_or_default();
+                    verify_checkpoint_with(&s, &candidates)
+                        .map(|c| (c.agency, false, c.count, c.head))
+                        .map_err(|e| {
+                            format!("{e}, with any key its signer had at the time it states")
+                        })
+                }
+            };
+            let (signer, slot, at, head) = match verified {
+                Ok(v) => v,
+                Err(reason) => {
+                    problems.push(bad(reason));
                     continue;
                 }
             };
-            if Some(&c.agency) == agency {
-                problems.push(AuditProblem::BadCheckpoint {
-                    file: file.into(),
-                    line,
-                    reason: format!("a checkpoint of {} itself among its partners'", c.agency),
-                });
+            if Some(&signer) == agency {
+                problems.push(bad(format!(
+                    "a checkpoint of {signer} itself among its partners'"
+                )));
                 continue;
             }
             if file == PARTNER_CHECKPOINTS {
@@ -370,20 +392,32 @@ fn check_partner_checkpoints(
             } else {
                 r.partner_forks += 1;
             }
-            match seen.get(&(c.agency.clone(), c.count)) {
-                Some((head, first_file, first)) if *head != c.head => {
-                    problems.push(AuditProblem::PartnerFork {
-                        agency: c.agency.clone(),
-                        count: c.count,
-                        first_file: first_file.clone(),
-                        first: *first,
-                        file: file.to_owned(),
-                        line,
+            match seen.get(&(signer.clone(), slot, at)) {
+                Some((first_head, first_file, first)) if *first_head != head => {
+                    let (first_file, first, file) = (first_file.clone(), *first, file.to_owned());
+                    problems.push(if slot {
+                        AuditProblem::PartnerSlotFork {
+                            agency: signer,
+                            slot: at,
+                            first_file,
+                            first,
+                            file,
+                            line,
+                        }
+                    } else {
+                        AuditProblem::PartnerFork {
+                            agency: signer,
+                            count: at,
+                            first_file,
+                            first,
+                            file,
+                            line,
+                        }
                     });
                 }
                 Some(_) => {}
                 None => {
-                    seen.insert((c.agency.clone(), c.count), (c.head, file.to_owned(), line));
+                    seen.insert((signer, slot, at), (head, file.to_owned(), line));
                 }
             }
         }

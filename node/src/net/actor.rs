@@ -89,7 +89,12 @@ pub(crate) struct Actor {
     confirmed: BTreeSet<(AgreementId, AgencyId)>,
     mismatched: BTreeSet<(AgreementId, AgencyId)>,
     last_catch_up: BTreeMap<AgreementId, Timestamp>,
-    announce: bool,
+    /// Agreements under which records were stored since the last announcement: their members
+    /// hear the new heads on the next tick (and only they: a partner under another agreement
+    /// learns nothing of when records move under this one).
+    announce: BTreeSet<AgreementId>,
+    /// The last checkpoint slot signed (`Store::slot_checkpoint`).
+    last_slot: Option<u64>,
     next_sync: Instant,
     listen: Vec<Multiaddr>,
     listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
@@ -246,7 +251,8 @@ impl Actor {
             confirmed: BTreeSet::new(),
             mismatched: BTreeSet::new(),
             last_catch_up: BTreeMap::new(),
-            announce: false,
+            announce: BTreeSet::new(),
+            last_slot: None,
             next_sync: Instant::now(),
             listen: Vec::new(),
             listen_waiters: Vec::new(),
@@ -425,13 +431,12 @@ impl Actor {
         match self.store.checkpoint_forks() {
             Ok(forks) => {
                 for signed in forks {
-                    if let Ok(c) =
-                        serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&signed.bytes)
-                    {
+                    if let Some(f) = super::handle::Fork::of(&signed) {
+                        let at = f.at();
                         let raised = self.alarms.borrow_mut().raise(
                             AlarmKind::AuditFork,
-                            c.agency.as_str(),
-                            fork_message(&c.agency, c.count),
+                            f.agency.as_str(),
+                            fork_message(&f.agency, &at),
                             now,
                         );
                         self.alarm(raised);
@@ -739,9 +744,47 @@ impl Actor {
             self.next_sync = now + self.net.sync_interval;
             self.checkpoint_if_moved();
             self.sync_all();
-        } else if self.announce {
-            self.announce = false;
-            self.sync_all();
+        } else if !self.announce.is_empty() {
+            let moved = std::mem::take(&mut self.announce);
+            let peers: Vec<AgencyId> = self
+                .connected()
+                .into_iter()
+                .filter(|p| self.shared_with(p).any(|a| moved.contains(&a.id)))
+                .collect();
+            for peer in peers {
+                self.sync_with(&peer);
+            }
+        }
+        self.slot_if_due();
+    }
+
+    /// At the start of each checkpoint slot: a `slot` entry and a slot checkpoint naming it,
+    /// which the partners then receive (at once, and in every sync status until the next
+    /// slot). What they witness so moves once a slot, whatever the log did.
+    fn slot_if_due(&mut self) {
+        let len = self.net.checkpoint_slot.as_secs().max(1);
+        let now = self.now();
+        let slot = u64::try_from(now.unix()).unwrap_or(0) / len;
+        if self.last_slot.is_none() {
+            self.last_slot = self
+                .store
+                .latest_slot_checkpoint()
+                .ok()
+                .flatten()
+                .and_then(|s| {
+                    serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&s.bytes).ok()
+                })
+                .map(|c| c.slot);
+        }
+        if self.last_slot.is_some_and(|l| l >= slot) {
+            return;
+        }
+        match self.store.slot_checkpoint(&self.key, slot, now) {
+            Ok(_) => {
+                self.last_slot = Some(slot);
+                self.sync_all();
+            }
+            Err(e) => tracing::error!(error = %e, "cannot sign a slot checkpoint"),
         }
     }
 
@@ -1257,12 +1300,12 @@ impl Actor {
             .filter(|(agency, _)| self.shared_with(peer).any(|a| a.is_member(agency)))
             .map(|(_, s)| s.clone())
             .collect();
-        // an agency this node shares no agreement with (a former partner, one only known)
-        // learns nothing of its log, not even how fast it grows
+        // a partner is given the slot checkpoint, which moves once a slot whatever the log
+        // did; an agency this node shares no agreement with learns nothing of the log at all
         let checkpoint = if agreements.is_empty() {
             None
         } else {
-            self.store.latest_checkpoint().ok().flatten()
+            self.store.latest_slot_checkpoint().ok().flatten()
         };
         SyncStatus {
             agreements,
@@ -1295,24 +1338,33 @@ impl Actor {
     fn on_status(&mut self, peer: &AgencyId, status: SyncStatus) {
         // checkpoints are kept from, and given to, agreement partners only
         let partner = self.shared_with(peer).next().is_some();
-        if let Some(signed) = status.checkpoint.as_ref().filter(|_| partner) {
+        // a counted checkpoint (a node from before slot checkpoints) is not kept: it is not
+        // what partners witness any more (docs/protocol.md §6, SyncStatus)
+        let counted = |s: &accord_protocol::audit::Signed| {
+            serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&s.bytes).is_ok()
+        };
+        if let Some(signed) = status
+            .checkpoint
+            .as_ref()
+            .filter(|s| partner && !counted(s))
+        {
             let key = self.dir.get(peer).copied();
-            match accord_protocol::audit::verify_checkpoint(signed, |a| {
+            match accord_protocol::audit::verify_slot_checkpoint(signed, |a| {
                 if a == peer { key } else { None }
             }) {
-                Ok(c) => match self.store.keep_partner_checkpoint(&c, signed) {
+                Ok(c) => match self.store.keep_partner_slot_checkpoint(&c, signed) {
                     Ok(crate::store::Kept::Forked { .. }) => {
                         let raised = self.alarms.borrow_mut().raise(
                             AlarmKind::AuditFork,
                             peer.as_str(),
-                            fork_message(peer, c.count),
+                            fork_message(peer, &format!("slot {}", c.slot)),
                             self.now(),
                         );
                         self.alarm(raised);
                         self.emit(NodeEvent::rejected(
                             peer,
                             RejectCode::Equivocation,
-                            format!("audit checkpoint {} contradicts the one held", c.count),
+                            format!("slot checkpoint {} contradicts the one held", c.slot),
                         ));
                     }
                     Ok(_) => {}
@@ -1810,9 +1862,9 @@ impl Actor {
         let acks = match result {
             Ok(r) => {
                 log_received(&sender, &origin, &r.acks);
-                if r.stored_any {
-                    self.announce = true; // relay: tell the other members our new heads
-                }
+                // relay: tell the agreements' other members our new heads
+                self.announce
+                    .extend(r.stored.iter().map(|(_, agreement)| agreement.clone()));
                 for e in r.events {
                     self.emit(e);
                 }
@@ -2316,13 +2368,7 @@ impl Actor {
                 .checkpoint_forks()
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|s| {
-                    serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&s.bytes).ok()
-                })
-                .map(|c| super::handle::Fork {
-                    agency: c.agency,
-                    count: c.count,
-                })
+                .filter_map(super::handle::Fork::of)
                 .collect(),
             agreements: self
                 .cfg
@@ -2431,9 +2477,9 @@ fn refused_kind(error: &libp2p::swarm::ListenError) -> (&'static str, String) {
 }
 
 /// The words of an audit-fork alarm.
-fn fork_message(peer: &AgencyId, count: u64) -> String {
+fn fork_message(peer: &AgencyId, at: &str) -> String {
     format!(
-        "{peer} signed two different heads of its audit log for entry {count}; both are kept as \
+        "{peer} signed two different heads of its audit log for {at}; both are kept as \
          evidence (partner-forks.txt of an audit export): {peer}'s key may be in use on a second \
          node, or its log was rewritten — tell its focal point"
     )

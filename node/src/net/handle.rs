@@ -219,14 +219,48 @@ pub struct StatusReport {
     pub connected: Vec<AgencyId>,
 }
 
-/// An audit fork: a partner's second, different checkpoint for one entry count, kept as
-/// evidence.
+/// An audit fork: a partner's second, different checkpoint for one slot (or, for the counted
+/// checkpoints nodes exchanged before slots, one entry count), kept as evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Fork {
     /// The partner whose key signed both.
     pub agency: AgencyId,
-    /// The entry count both claim.
-    pub count: u64,
+    /// The slot both claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u64>,
+    /// The entry count both claim (a counted checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+impl Fork {
+    /// The fork a kept checkpoint line stands for.
+    pub fn of(signed: &accord_protocol::audit::Signed) -> Option<Self> {
+        use accord_protocol::audit::{Checkpoint, SlotCheckpoint};
+        if let Ok(c) = serde_json::from_slice::<SlotCheckpoint>(&signed.bytes) {
+            return Some(Self {
+                agency: c.agency,
+                slot: Some(c.slot),
+                count: None,
+            });
+        }
+        serde_json::from_slice::<Checkpoint>(&signed.bytes)
+            .ok()
+            .map(|c| Self {
+                agency: c.agency,
+                slot: None,
+                count: Some(c.count),
+            })
+    }
+
+    /// Where the two heads disagree, in words.
+    pub fn at(&self) -> String {
+        match (self.slot, self.count) {
+            (Some(s), _) => format!("slot {s}"),
+            (None, Some(c)) => format!("entry {c}"),
+            (None, None) => "one position".to_owned(),
+        }
+    }
 }
 
 /// Whether an agreement is in effect.
@@ -326,8 +360,8 @@ impl NodeHandle {
         Ok(id)
     }
 
-    /// Signs a checkpoint of the audit log's head now (on the blocking pool: it flushes) and
-    /// asks for a sync, so the members receive it at once; returns it.
+    /// Signs a checkpoint of the audit log's head now (on the blocking pool: it flushes), for
+    /// the node's own export, and returns it. Partners are given slot checkpoints, not this.
     pub async fn checkpoint(
         &self,
         now: Timestamp,
@@ -338,7 +372,6 @@ impl NodeHandle {
             .map_err(|e| {
                 crate::store::StoreError::Corrupt(format!("checkpoint task failed: {e}"))
             })??;
-        let _ = self.tx.send(Command::SyncNow).await;
         Ok(signed)
     }
 

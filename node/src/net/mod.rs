@@ -69,6 +69,9 @@ pub struct NetConfig {
     pub range_batch: usize,
     /// Most bytes of records per push or range answer (well under the 8 MiB frame limit).
     pub push_bytes: usize,
+    /// The length of a checkpoint slot: partners receive a slot checkpoint of the log once a
+    /// slot, whatever the log did meanwhile (docs/auditing.md §2).
+    pub checkpoint_slot: Duration,
 }
 
 impl Default for NetConfig {
@@ -86,6 +89,7 @@ impl Default for NetConfig {
             push_batch: 64,
             range_batch: 256,
             push_bytes: 4 * 1024 * 1024,
+            checkpoint_slot: Duration::from_secs(600),
         }
     }
 }

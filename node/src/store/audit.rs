@@ -3,7 +3,8 @@
 //! no entry without its change. Checkpoints, partners' checkpoints and receipts live beside it.
 
 use accord_protocol::audit::{
-    AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, entry_hash, sign_checkpoint,
+    AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, SlotCheckpoint, entry_hash,
+    sign_checkpoint, sign_slot_checkpoint,
 };
 use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp};
 
@@ -239,6 +240,66 @@ impl Store {
         Ok(signed)
     }
 
+    /// Starts checkpoint slot `slot`: appends its `slot` entry, signs a slot checkpoint naming
+    /// that entry as the head, keeps it, and flushes before returning it — the entry it names
+    /// is durable before a partner can be handed it (in the next sync status).
+    pub fn slot_checkpoint(
+        &self,
+        key: &SecretKey,
+        slot: u64,
+        now: Timestamp,
+    ) -> Result<Signed, StoreError> {
+        let guard = self.lock();
+        let agency = self
+            .agency()
+            .ok_or_else(|| StoreError::Corrupt("the store is bound to no agency".into()))?;
+        let mut head = self.audit_head()?;
+        let mut batch = sled::Batch::default();
+        self.append_audit(&mut batch, &mut head, now, [AuditEvent::Slot { slot }])?;
+        let c = SlotCheckpoint {
+            agency,
+            slot,
+            head: head.hash,
+            time: now,
+        };
+        let signed =
+            sign_slot_checkpoint(&c, key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        batch.insert(keys::slot_checkpoint(slot), signed.to_line().into_bytes());
+        self.tree.apply_batch(batch)?;
+        drop(guard);
+        self.flush()?;
+        Ok(signed)
+    }
+
+    /// The latest own slot checkpoint: what partners are given.
+    pub fn latest_slot_checkpoint(&self) -> Result<Option<Signed>, StoreError> {
+        match self.tree.scan_prefix([keys::SLOT_CHECKPOINT]).next_back() {
+            None => Ok(None),
+            Some(item) => Ok(Some(parse_line(&item?.1)?)),
+        }
+    }
+
+    /// Own slot checkpoints, oldest first.
+    pub fn own_slot_checkpoints(&self) -> Result<Vec<Signed>, StoreError> {
+        self.lines(keys::SLOT_CHECKPOINT)
+    }
+
+    /// Keeps a partner's slot checkpoint (verified by the caller). One already held for the
+    /// same slot is never replaced: a different head for it is kept beside it as fork evidence,
+    /// and `Forked` is returned.
+    pub fn keep_partner_slot_checkpoint(
+        &self,
+        c: &SlotCheckpoint,
+        signed: &Signed,
+    ) -> Result<Kept, StoreError> {
+        let key = keys::partner_slot_checkpoint(&c.agency, c.slot);
+        self.keep_partner_line(key, &c.head, signed, |held| {
+            serde_json::from_slice::<SlotCheckpoint>(held)
+                .ok()
+                .map(|h| h.head)
+        })
+    }
+
     /// The latest own checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<Signed>, StoreError> {
         match self.tree.scan_prefix([keys::CHECKPOINT]).next_back() {
@@ -262,6 +323,22 @@ impl Store {
         signed: &Signed,
     ) -> Result<Kept, StoreError> {
         let key = keys::partner_checkpoint(&c.agency, c.count);
+        self.keep_partner_line(key, &c.head, signed, |held| {
+            serde_json::from_slice::<Checkpoint>(held)
+                .ok()
+                .map(|h| h.head)
+        })
+    }
+
+    /// Keeps a partner's signed line under `key` unless one is held there: the same head is
+    /// `Known`, another is kept as fork evidence (`Forked`).
+    fn keep_partner_line(
+        &self,
+        key: Vec<u8>,
+        head: &Digest32,
+        signed: &Signed,
+        head_of: impl Fn(&[u8]) -> Option<Digest32>,
+    ) -> Result<Kept, StoreError> {
         let line = signed.to_line().into_bytes();
         match self
             .tree
@@ -271,8 +348,7 @@ impl Store {
             Err(existing) => {
                 let held = existing.current.map(|v| v.to_vec()).unwrap_or_default();
                 let held = parse_line(&held)?;
-                let held_c: Option<Checkpoint> = serde_json::from_slice(&held.bytes).ok();
-                if held_c.as_ref().is_some_and(|h| h.head == c.head) {
+                if head_of(&held.bytes).as_ref() == Some(head) {
                     return Ok(Kept::Known);
                 }
                 let mut fork = keys::meta("fork/");
@@ -293,9 +369,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Partners' checkpoints held here.
+    /// Partners' checkpoints held here: their slot checkpoints, and the counted ones nodes
+    /// exchanged before slot checkpoints.
     pub fn partner_checkpoints(&self) -> Result<Vec<Signed>, StoreError> {
-        self.lines(keys::PARTNER_CHECKPOINT)
+        let mut out = self.lines(keys::PARTNER_CHECKPOINT)?;
+        out.extend(self.lines(keys::PARTNER_SLOT_CHECKPOINT)?);
+        Ok(out)
     }
 
     /// Receipts held here, for records this node sent.

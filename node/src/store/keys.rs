@@ -20,6 +20,8 @@
 //! | `0e` | count (u64) | own signed checkpoint (text line) |
 //! | `0f` | agency `00` count (u64) | a partner's signed checkpoint (text line) |
 //! | `10` | record id (32) receiver | a signed receipt (text line) |
+//! | `11` | slot (u64) | own signed slot checkpoint (text line): what partners receive |
+//! | `12` | agency `00` slot (u64) | a partner's signed slot checkpoint (text line) |
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
 //!
 //! All integers are big-endian, so keys sort numerically.
@@ -44,6 +46,8 @@ pub const AUDIT: u8 = 0x0d;
 pub const CHECKPOINT: u8 = 0x0e;
 pub const PARTNER_CHECKPOINT: u8 = 0x0f;
 pub const RECEIPT: u8 = 0x10;
+pub const SLOT_CHECKPOINT: u8 = 0x11;
+pub const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
 
 pub fn meta(name: &str) -> Vec<u8> {
     [&[META][..], name.as_bytes()].concat()
@@ -55,6 +59,16 @@ pub fn audit(index: u64) -> Vec<u8> {
 
 pub fn checkpoint(count: u64) -> Vec<u8> {
     [&[CHECKPOINT][..], &count.to_be_bytes()].concat()
+}
+
+pub fn slot_checkpoint(slot: u64) -> Vec<u8> {
+    [&[SLOT_CHECKPOINT][..], &slot.to_be_bytes()].concat()
+}
+
+pub fn partner_slot_checkpoint(agency: &AgencyId, slot: u64) -> Vec<u8> {
+    let mut k = partner_checkpoint(agency, slot);
+    k[0] = PARTNER_SLOT_CHECKPOINT;
+    k
 }
 
 pub fn partner_checkpoint(agency: &AgencyId, count: u64) -> Vec<u8> {
