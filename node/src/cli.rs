@@ -43,6 +43,13 @@ pub enum Command {
         #[command(subcommand)]
         command: DelegateCommand,
     },
+    /// People's accounts of the web console: add, new password, disable, enable, list
+    /// (docs/console.md). Works on the store, or through the running node.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Agreements: write one from the model MoU, check one.
     Agreement {
         /// What to do.
@@ -286,6 +293,59 @@ pub enum AgreementCommand {
         /// The agency signing (with --key).
         #[arg(long, requires = "key")]
         agency: Option<String>,
+    },
+}
+
+/// `accord user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from the terminal (twice), or from the first
+    /// line of standard input with --password-stdin.
+    Add {
+        /// The name the person logs in with (lower-case letters, digits, '.', '_', '-').
+        name: String,
+        /// analyst, focal-point, returns-officer, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
+    /// Give an account a new password.
+    Passwd {
+        /// The account.
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
+    /// Disable an account: it cannot log in, and its sessions end at once.
+    Disable {
+        /// The account.
+        name: String,
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The account.
+        name: String,
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
+    /// List the accounts, their roles and whether disabled.
+    List {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
     },
 }
 

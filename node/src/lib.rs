@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod console;
 pub mod demo;
 pub mod directory;
 pub mod draft;

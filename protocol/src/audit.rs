@@ -153,6 +153,21 @@ pub enum AuditEvent {
         #[serde(with = "u64_string")]
         slot: u64,
     },
+    /// A person's account of the console changed (docs/console.md): added, given a new
+    /// password, disabled, enabled, or locked after wrong passwords.
+    Account {
+        /// The account's name.
+        account: String,
+        /// `added`, `password`, `disabled`, `enabled` or `locked`.
+        change: String,
+        /// Its role, when added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// The account that made the change, when a person did through the console; absent
+        /// for the agency's operator at the command line (and for a lock, which no one made).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// A bundle of an agreement's records was exported.
     Export {
         /// The agreement.

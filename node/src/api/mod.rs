@@ -112,7 +112,12 @@ pub async fn start(handle: NodeHandle, cfg: &NodeConfig) -> Result<Api, ServeErr
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "the API listens beyond loopback: its token and records travel in clear text; bind 127.0.0.1 or put TLS in front");
     }
-    let app = routes::router(Arc::new(routes::Shared { handle, token }));
+    // the console's pages (sessions of people's accounts) beside the API (the bearer token)
+    let console = crate::console::router(handle.clone(), cfg.agency.to_string(), false);
+    let app = axum::Router::new()
+        .merge(console)
+        .merge(routes::router(Arc::new(routes::Shared { handle, token })))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let (stop, stopped) = oneshot::channel::<()>();
     let span = tracing::info_span!("api", %addr);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -231,3 +231,93 @@ pub(super) async fn sign(
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
+
+/// The body of `POST /v1/accounts`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewAccount {
+    pub(crate) name: String,
+    pub(crate) role: crate::console::accounts::Role,
+    pub(crate) password: String,
+}
+
+/// `POST /v1/accounts`: add a person's account of the console.
+pub(super) async fn add_account(
+    State(shared): AppState,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: NewAccount = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::CREATED, move || {
+        crate::console::accounts::add(
+            h.store(),
+            clock::now(),
+            &req.name,
+            req.role,
+            &req.password,
+            None,
+        )
+    })
+    .await
+}
+
+/// The body of `POST /v1/accounts/{name}/password`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewPassword {
+    pub(crate) password: String,
+}
+
+/// `POST /v1/accounts/{name}/password`: a new password.
+pub(super) async fn account_password(
+    State(shared): AppState,
+    Path(name): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: NewPassword = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        crate::console::accounts::set_password(h.store(), clock::now(), &name, &req.password, None)
+    })
+    .await
+}
+
+/// The body of `POST /v1/accounts/{name}/disabled`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Disabled {
+    pub(crate) disabled: bool,
+}
+
+/// `POST /v1/accounts/{name}/disabled`: disable an account (its sessions end at once) or
+/// enable it again.
+pub(super) async fn account_disabled(
+    State(shared): AppState,
+    Path(name): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: Disabled = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        crate::console::accounts::set_disabled(h.store(), clock::now(), &name, req.disabled, None)
+    })
+    .await
+}
+
+/// `GET /v1/accounts`: every account (never a password hash).
+pub(super) async fn accounts(State(shared): AppState) -> Response {
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        crate::console::accounts::list(h.store())
+    })
+    .await
+}

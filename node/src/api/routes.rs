@@ -63,6 +63,18 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             post(super::ops::issue).get(super::ops::delegations),
         )
         .route("/v1/agreements/{id}/signatures", post(super::ops::sign))
+        .route(
+            "/v1/accounts",
+            post(super::ops::add_account).get(super::ops::accounts),
+        )
+        .route(
+            "/v1/accounts/{name}/password",
+            post(super::ops::account_password),
+        )
+        .route(
+            "/v1/accounts/{name}/disabled",
+            post(super::ops::account_disabled),
+        )
         .route("/v1/peers", get(peers))
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))

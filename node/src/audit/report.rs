@@ -604,6 +604,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Delegation { .. } => "delegation",
         AuditEvent::Equivocation { .. } => "equivocation",
         AuditEvent::Slot { .. } => "slot",
+        AuditEvent::Account { .. } => "account",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod requests;
 pub mod returns;
 mod run;
 mod status;
+mod user;
 
 use anyhow::Result;
 
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
             command: AgreementCommand::Check { file },
         } => agreement::check(&file),
         Command::Delegate { command } => delegate::run(command),
+        Command::User { command } => user::run(command),
         Command::Import { config, files } => import::run(&config, &files),
         Command::Agreement {
             command:

@@ -543,6 +543,42 @@ impl Store {
         self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)
     }
 
+    /// Writes a console account (its JSON, `console::accounts`) with its `account` audit
+    /// entry, in one batch, and flushes.
+    pub fn put_account(
+        &self,
+        now: Timestamp,
+        name: &str,
+        value: Vec<u8>,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let guard = self.lock();
+        self.put_logged(
+            guard,
+            now,
+            keys::meta(&format!("account/{name}")),
+            value,
+            event,
+        )
+    }
+
+    /// A console account's JSON, by name.
+    pub fn account(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree
+            .get(keys::meta(&format!("account/{name}")))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Every console account's JSON, by name.
+    pub fn accounts(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::meta("account/")) {
+            out.push(item?.1.to_vec());
+        }
+        Ok(out)
+    }
+
     /// The delegation certificates this agency issued, by id.
     pub fn certificates(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();

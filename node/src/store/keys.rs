@@ -23,6 +23,7 @@
 //! | `11` | slot (u64) | own signed slot checkpoint (text line): what partners receive |
 //! | `12` | agency `00` slot (u64) | a partner's signed slot checkpoint (text line) |
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
+//! | `01` | `account/<name>` | a console account (JSON: role, argon2id hash, disabled) |
 //!
 //! All integers are big-endian, so keys sort numerically.
 

@@ -1,0 +1,407 @@
+//! The web console in a real browser: headless Chromium driven through chromedriver (Debian's
+//! `chromium` and `chromium-driver`, which `.ci/run` installs), against `accord run` processes
+//! on loopback. With `ACCORD_SCREENSHOTS=DIR` the tests save the screenshots of
+//! docs/console.md there (`docs/console.md` says the command).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const TR_GR_BG: [(&str, &str); 3] = [
+    ("tr-jgk", "TR-JGK"),
+    ("gr-hcg", "GR-HCG"),
+    ("bg-gdbp", "BG-GDBP"),
+];
+const PASSWORD: &str = "a long pass phrase 7";
+
+/// chromedriver and a headless Chromium session; both end on drop.
+struct Browser {
+    driver: Child,
+    client: Option<Client>,
+    shots: Option<PathBuf>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let driver_bin = which("chromedriver").unwrap_or_else(|| {
+            panic!(
+                "chromedriver is not installed: the console's browser tests need Debian's \
+                 `chromium` and `chromium-driver` (apt-get install chromium chromium-driver; \
+                 .ci/run does it)"
+            )
+        });
+        let port = accord_node::demo::free_loopback_ports(1).unwrap()[0];
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+            "goog:chromeOptions": {
+                "binary": which("chromium").map(|p| p.display().to_string()).unwrap_or_else(|| "/usr/bin/chromium".into()),
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1280,900"]
+            }
+        }))
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() > deadline => panic!("no browser session: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        let shots = std::env::var_os("ACCORD_SCREENSHOTS").map(PathBuf::from);
+        Self {
+            driver,
+            client: Some(client),
+            shots,
+        }
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c()
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.c().find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let e = self.c().find(Locator::Css(css)).await.unwrap();
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.c()
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("{css}: no option {value}: {e}"));
+    }
+
+    async fn path(&self) -> String {
+        self.c().current_url().await.unwrap().path().to_owned()
+    }
+
+    /// Submits the login form and waits until the browser has left the page it was on.
+    async fn log_in(&self, base: &str, account: &str, password: &str) {
+        self.c().goto(&format!("{base}/login")).await.unwrap();
+        self.fill("#account", account).await;
+        self.fill("#password", password).await;
+        self.click_and_wait("#login").await;
+    }
+
+    /// Clicks and waits until the page has been replaced (the clicked element is stale).
+    async fn click_and_wait(&self, css: &str) {
+        let e = self.c().find(Locator::Css(css)).await.unwrap();
+        e.clone().click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while e.is_displayed().await.is_ok() {
+            assert!(Instant::now() < deadline, "clicking {css} led nowhere");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn shot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            std::fs::create_dir_all(dir).unwrap();
+            let png = self.c().screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.close().await;
+        }
+    }
+}
+
+fn add_user(fed: &common::Federation, agency: &str, name: &str, role: &str, password: &str) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--config",
+            fed.config(agency),
+        ])
+        .env_remove("ACCORD_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = common::text(&out);
+    assert!(out.status.success(), "user add {name}: {stdout}{stderr}");
+}
+
+/// A partner's record whose summary and subject name carry markup and script, in Arabic
+/// and Greek as well: the console shows it as text, everywhere.
+fn hostile_record() -> serde_json::Value {
+    json!({
+        "agreement": "QUAD-2026",
+        "category": "alert",
+        "handling": "H1",
+        "grading": "B2",
+        "route": [{"country": "GR", "role": "transit"}],
+        "summary": "<script>document.title='owned'</script><b>bold</b> قارب Σκάφος <img src=x>"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_publish_and_read_through_the_console_and_only_members_see_it() {
+    let mut fed = common::Federation::start(&TR_GR_BG);
+    let (tr, gr) = (fed.node("TR-JGK"), fed.node("GR-HCG"));
+    let base = format!("http://{}", fed.nodes[tr].api);
+
+    // the first-run page says how to make the first administrator
+    let b = Browser::start().await;
+    b.c().goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(b.path().await, "/login", "no page without a session");
+    assert!(
+        b.text("#first-run").await.contains("accord user add"),
+        "the first-run notice"
+    );
+    b.shot("login-first-run").await;
+
+    // accounts made through the running node (its store is locked by `accord run`)
+    add_user(&fed, "TR-JGK", "ana", "analyst", PASSWORD);
+    add_user(&fed, "TR-JGK", "fatma", "focal-point", PASSWORD);
+
+    // Greece publishes a record with markup in it; Turkey receives it
+    let (status, body) = fed.post(gr, &hostile_record());
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    fed.wait_until("TR-JGK to hold Greece's record", |f| {
+        f.ids_api("TR-JGK").contains(&id)
+    });
+
+    // a wrong password is refused, saying so
+    b.log_in(&base, "ana", "not the password").await;
+    assert_eq!(b.text("#login-error").await, "Wrong account or password.");
+    // the right one opens the federation page: Greece is a partner, connected
+    b.log_in(&base, "ana", PASSWORD).await;
+    assert_eq!(b.path().await, "/");
+    let partners = b.text("#partners").await;
+    assert!(partners.contains("GR-HCG"), "{partners}");
+    assert!(b.text("#agreements").await.contains("QUAD-2026"));
+    b.shot("federation").await;
+
+    // the records list shows Greece's summary as the text it is
+    b.c().goto(&format!("{base}/records")).await.unwrap();
+    let summary = hostile_record()["summary"].as_str().unwrap().to_owned();
+    let row = b.text("#records tbody").await;
+    assert!(row.contains(&summary), "{row}");
+    assert_eq!(b.count("#records b, #records img, main script").await, 0);
+    assert_ne!(b.c().title().await.unwrap(), "owned");
+    b.shot("records").await;
+
+    // and its page, every field as text
+    b.click_and_wait("#records tbody a").await;
+    assert_eq!(b.path().await, format!("/records/{id}"));
+    assert_eq!(b.text("#summary").await, summary);
+    assert_eq!(b.count("main b, main img, main script").await, 0);
+    assert!(b.text("#fields").await.contains("GR-HCG"));
+    b.shot("record").await;
+
+    // a form posted without the session's CSRF token, or from another site, changes nothing
+    let cookie = b
+        .c()
+        .get_named_cookie(accord_node::console::session::COOKIE)
+        .await
+        .unwrap();
+    let session = format!("{}={}", cookie.name(), cookie.value());
+    let agent = common::Federation::agent();
+    let post = |origin: Option<&str>, form: &str| {
+        let mut req = agent
+            .post(format!("{base}/logout"))
+            .header("Cookie", &session)
+            .content_type("application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            req = req.header("Origin", o);
+        }
+        req.send(form.as_bytes()).unwrap().status().as_u16()
+    };
+    assert_eq!(post(None, "csrf=wrong"), 403, "a wrong CSRF token");
+    assert_eq!(post(None, ""), 403, "no CSRF token");
+    assert_eq!(
+        post(Some("http://evil.example"), "csrf=wrong"),
+        403,
+        "another origin"
+    );
+    b.c().goto(&format!("{base}/records")).await.unwrap();
+    assert_eq!(
+        b.path().await,
+        "/records",
+        "the session outlived the forged posts"
+    );
+
+    // the security headers of every page
+    let res = agent.get(format!("{base}/login")).call().unwrap();
+    let h = |name: &str| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(h("content-security-policy").contains("default-src 'none'"));
+    assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(!h("content-security-policy").contains("unsafe-inline"));
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "same-origin");
+
+    // ana publishes under TR-BG-2026 through the form: the preview names Bulgaria alone
+    b.c().goto(&format!("{base}/publish")).await.unwrap();
+    b.select("#agreement", "TR-BG-2026").await;
+    b.select("#category", "route").await;
+    b.select("#handling", "H2").await;
+    b.fill("#country1", "TR").await;
+    b.select("#role1", "transit").await;
+    let bilateral = "Bilateral: van crossing at Kapıkule at night, Σ and ب in the notes.";
+    b.fill("#summary-input", bilateral).await;
+    b.click_and_wait("#preview-button").await;
+    assert_eq!(b.text("#receivers").await, "BG-GDBP");
+    b.shot("publish-preview").await;
+    b.click_and_wait("#sign").await;
+    let path = b.path().await;
+    let published = path
+        .strip_prefix("/records/")
+        .unwrap_or_else(|| panic!("{path}"))
+        .to_owned();
+    assert_eq!(b.text("#summary").await, bilateral);
+    // a policy refusal in words, before anything is signed: TR-BG-2026 permits no vessel
+    b.c().goto(&format!("{base}/publish")).await.unwrap();
+    b.select("#agreement", "TR-BG-2026").await;
+    b.select("#category", "vessel").await;
+    b.fill("#summary-input", "A vessel.").await;
+    b.click_and_wait("#preview-button").await;
+    let refusal = b.text("#publish-error").await;
+    assert!(refusal.contains("vessel"), "{refusal}");
+    assert_eq!(b.count("#sign").await, 0, "nothing to sign after a refusal");
+
+    // Bulgaria's analyst sees it in Bulgaria's console; Greece's console never shows it
+    let bg = fed.node("BG-GDBP");
+    fed.wait_until("BG-GDBP to hold the bilateral record", |f| {
+        f.ids_api("BG-GDBP").contains(&published)
+    });
+    add_user(&fed, "BG-GDBP", "boris", "analyst", PASSWORD);
+    add_user(&fed, "GR-HCG", "giorgos", "analyst", PASSWORD);
+    let bg_base = format!("http://{}", fed.nodes[bg].api);
+    b.log_in(&bg_base, "boris", PASSWORD).await;
+    b.c().goto(&format!("{bg_base}/records")).await.unwrap();
+    assert!(b.text("#records tbody").await.contains(bilateral));
+    let gr_base = format!("http://{}", fed.nodes[gr].api);
+    b.log_in(&gr_base, "giorgos", PASSWORD).await;
+    b.c().goto(&format!("{gr_base}/records")).await.unwrap();
+    let at_greece = b.text("main").await;
+    assert!(
+        !at_greece.contains("Kapıkule") && at_greece.contains("<b>bold</b>"),
+        "Greece's console shows its own record and never the bilateral one: {at_greece}"
+    );
+    b.c()
+        .goto(&format!("{gr_base}/records/{published}"))
+        .await
+        .unwrap();
+    assert!(b.text("main").await.contains("not in this store"));
+    assert!(!fed.ids_api("GR-HCG").contains(&published));
+
+    // disabling the account ends its session at once
+    b.log_in(&base, "ana", PASSWORD).await;
+    assert_eq!(b.path().await, "/");
+    let out = common::accord(&["user", "disable", "ana", "--config", fed.config("TR-JGK")]);
+    assert!(out.status.success(), "{:?}", common::text(&out));
+    b.c().goto(&format!("{base}/records")).await.unwrap();
+    assert_eq!(
+        b.path().await,
+        "/login",
+        "a disabled account's session ended"
+    );
+    b.log_in(&base, "ana", PASSWORD).await;
+    assert_eq!(b.text("#login-error").await, "Wrong account or password.");
+
+    // wrong passwords lock an account for a while, with an audit entry
+    for _ in 0..accord_node::console::session::FAILURES_BEFORE_LOCK {
+        b.log_in(&base, "fatma", "guessing wrong").await;
+    }
+    b.log_in(&base, "fatma", PASSWORD).await;
+    assert!(
+        b.text("#login-error").await.contains("locked"),
+        "locked after repeated wrong passwords"
+    );
+    let audit = fed.root.path().join("tr-audit");
+    let out = common::accord(&[
+        "audit",
+        "export",
+        "--config",
+        fed.config("TR-JGK"),
+        "--out",
+        audit.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{:?}", common::text(&out));
+    let log = std::fs::read_to_string(audit.join("log.jsonl")).unwrap();
+    for (account, change) in [("ana", "added"), ("ana", "disabled"), ("fatma", "locked")] {
+        assert!(
+            log.lines().any(|l| l.contains(r#""kind":"account""#)
+                && l.contains(&format!(r#""account":"{account}""#))
+                && l.contains(&format!(r#""change":"{change}""#))),
+            "no audit entry of {account} {change}"
+        );
+    }
+    assert!(!log.contains("argon2"), "a password hash in the audit log");
+    b.close().await;
+    let _ = tr;
+    fed.stop();
+}
