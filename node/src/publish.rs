@@ -75,7 +75,19 @@ pub fn publish_draft(
     draft: &Draft,
     now: Timestamp,
 ) -> Result<RecordId, PublishError> {
-    publish_with(store, cfg, key, &draft.agreement, now, |seq| {
+    publish_draft_by(store, cfg, key, draft, now, None)
+}
+
+/// Publishes a draft, naming in the audit entry the person's account that did (`by`).
+pub fn publish_draft_by(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    draft: &Draft,
+    now: Timestamp,
+    by: Option<&str>,
+) -> Result<RecordId, PublishError> {
+    publish_with(store, cfg, key, &draft.agreement, now, by, |seq| {
         let record = draft.clone().into_record(&cfg.agency, seq, now)?;
         // what it corrects, withdraws or answers must be held here, and be of its agreement
         if let Some(problem) = crate::references::problem(store, &record, true)? {
@@ -92,6 +104,7 @@ pub fn publish_with(
     key: &SecretKey,
     agreement_id: &AgreementId,
     now: Timestamp,
+    by: Option<&str>,
     make: impl FnOnce(Seq) -> Result<Record, PublishError>,
 ) -> Result<RecordId, PublishError> {
     let Some(agreement) = cfg.agreements.get(agreement_id) else {
@@ -113,11 +126,12 @@ pub fn publish_with(
         .filter(|m| **m != cfg.agency)
         .cloned()
         .collect();
-    store.publish(
+    store.publish_by(
         agreement_id,
         &cfg.agency,
         now,
         &peers,
+        by,
         |seq| -> Result<Verified<SignedRecord>, PublishError> {
             let record = make(seq)?;
             may_publish(&cfg.agency, agreement, &record, now)

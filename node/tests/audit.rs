@@ -956,6 +956,7 @@ fn example() -> Example {
                 agreement: quad.clone(),
                 seq: accord_protocol::Seq::FIRST,
                 withdraws: None,
+                by: None,
             },
         ),
         (

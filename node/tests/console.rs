@@ -257,6 +257,27 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     assert!(b.text("#fields").await.contains("GR-HCG"));
     b.shot("record").await;
 
+    // a record naming a victim: who opened its page is in the audit log
+    let victim = json!({
+        "agreement": "QUAD-2026", "category": "victim-identification", "handling": "H2",
+        "grading": "A2",
+        "subjects": [{"type": "person", "role": "victim", "ref": "V1", "name": "Example Rahimi",
+                      "date_of_birth": "2009-03", "nationality": "PK"}],
+        "victim_data_purpose": "identification",
+        "summary": "Minor found near Van; requesting identification."
+    });
+    let (status, body) = fed.post(gr, &victim);
+    assert_eq!(status, 201, "{body}");
+    let victim_id = body["id"].as_str().unwrap().to_owned();
+    fed.wait_until("TR-JGK to hold the victim record", |f| {
+        f.ids_api("TR-JGK").contains(&victim_id)
+    });
+    b.c()
+        .goto(&format!("{base}/records/{victim_id}"))
+        .await
+        .unwrap();
+    assert!(b.text("#fields").await.contains("Example Rahimi"));
+
     // a form posted without the session's CSRF token, or from another site, changes nothing
     let cookie = b
         .c()
@@ -392,6 +413,23 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     ]);
     assert!(out.status.success(), "{:?}", common::text(&out));
     let log = std::fs::read_to_string(audit.join("log.jsonl")).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains(r#""kind":"viewed""#)
+            && l.contains(&victim_id)
+            && l.contains(r#""by":"ana""#)),
+        "no audit entry of ana viewing the victim's record"
+    );
+    assert!(
+        log.lines().any(|l| l.contains(r#""kind":"publish""#)
+            && l.contains(&published)
+            && l.contains(r#""by":"ana""#)),
+        "the publish entry does not name ana"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains(r#""kind":"viewed""#) && l.contains(&id)),
+        "a record without victim data logged as viewed"
+    );
     for (account, change) in [("ana", "added"), ("ana", "disabled"), ("fatma", "locked")] {
         assert!(
             log.lines().any(|l| l.contains(r#""kind":"account""#)

@@ -78,6 +78,18 @@ pub enum AuditEvent {
         /// The record it withdraws, if it is a withdrawal.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         withdraws: Option<RecordId>,
+        /// The person's account that published it through the console; absent for the
+        /// command line and the API's machine clients.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// A person's account was shown a record holding victim-identifying data (docs/console.md):
+    /// who saw a victim's name is a question oversight bodies ask.
+    Viewed {
+        /// The record.
+        record: RecordId,
+        /// The account.
+        by: String,
     },
     /// A record was sent to a peer (pushed, or answered in a range).
     Send {

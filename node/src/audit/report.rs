@@ -590,6 +590,7 @@ impl AuditReport {
 pub fn kind_name(event: &AuditEvent) -> &'static str {
     match event {
         AuditEvent::Publish { .. } => "publish",
+        AuditEvent::Viewed { .. } => "viewed",
         AuditEvent::Send { .. } => "send",
         AuditEvent::Delivered { .. } => "delivered",
         AuditEvent::Receive { .. } => "receive",

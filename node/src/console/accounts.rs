@@ -297,6 +297,7 @@ pub fn log_locked(store: &Store, now: Timestamp, name: &str) -> Result<(), OpErr
             by: None,
         }],
     )?;
+    store.flush()?;
     Ok(())
 }
 

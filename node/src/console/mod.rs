@@ -676,11 +676,34 @@ async fn record(
     Path(text): Path<String>,
 ) -> Response {
     let store = c.handle.store().clone();
+    let account = who.name.clone();
     let found = tokio::task::spawn_blocking(move || -> Result<RecordView, (StatusCode, String)> {
         let id = resolve(&store, &text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+        let internal =
+            |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
         match store.get(&id) {
-            Ok(Some(rec)) => RecordView::of(&store, &rec)
-                .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+            Ok(Some(rec)) => {
+                let view = RecordView::of(&store, &rec).map_err(|e| internal(&e))?;
+                // who saw a victim's identifying data is logged before it is shown; no entry,
+                // no page
+                if view
+                    .parsed()
+                    .map_err(|e| internal(&e))?
+                    .has_victim_identifying_data()
+                {
+                    store
+                        .audit(
+                            clock::now(),
+                            vec![accord_protocol::audit::AuditEvent::Viewed {
+                                record: id,
+                                by: account,
+                            }],
+                        )
+                        .map_err(|e| internal(&e))?;
+                    store.flush().map_err(|e| internal(&e))?;
+                }
+                Ok(view)
+            }
             Ok(None) => Err((
                 StatusCode::NOT_FOUND,
                 format!("record {id} is not in this store"),
@@ -927,7 +950,11 @@ async fn publish(
         }
         return publish_view(&c, &who, form, Some(preview), None);
     }
-    match c.handle.publish(draft, now).await {
+    match c
+        .handle
+        .publish_by(draft, now, Some(who.name.clone()))
+        .await
+    {
         Ok(id) => {
             tracing::info!(account = %who.name, %id, "record published through the console");
             (

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::draft::Draft;
-use crate::publish::{PublishError, publish_draft};
+use crate::publish::PublishError;
 use crate::store::Store;
 
 /// Capacity of the command channel.
@@ -344,16 +344,28 @@ impl NodeHandle {
     /// Publishes a draft (numbered, checked, signed, stored, flushed) and hands it to the
     /// network for delivery.
     pub async fn publish(&self, draft: Draft, now: Timestamp) -> Result<RecordId, PublishError> {
+        self.publish_by(draft, now, None).await
+    }
+
+    /// [`NodeHandle::publish`] for a person's account of the console, which the audit entry
+    /// names.
+    pub async fn publish_by(
+        &self,
+        draft: Draft,
+        now: Timestamp,
+        by: Option<String>,
+    ) -> Result<RecordId, PublishError> {
         let (store, cfg, key) = (self.store.clone(), self.cfg.get(), self.key.clone());
         let agreement = draft.agreement.clone();
-        let id =
-            tokio::task::spawn_blocking(move || publish_draft(&store, &cfg, &key, &draft, now))
-                .await
-                .map_err(|e| {
-                    PublishError::Store(crate::store::StoreError::Corrupt(format!(
-                        "publish task failed: {e}"
-                    )))
-                })??;
+        let id = tokio::task::spawn_blocking(move || {
+            crate::publish::publish_draft_by(&store, &cfg, &key, &draft, now, by.as_deref())
+        })
+        .await
+        .map_err(|e| {
+            PublishError::Store(crate::store::StoreError::Corrupt(format!(
+                "publish task failed: {e}"
+            )))
+        })??;
         self.metrics.published();
         // the record is durable and in the outbox; if the actor is gone it is delivered on restart
         let _ = self.tx.send(Command::Published(agreement)).await;

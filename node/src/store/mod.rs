@@ -581,7 +581,21 @@ impl Store {
         outbox: &[AgencyId],
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
-        let id = match self.stage_publish(agreement, originator, now, outbox, build)? {
+        self.publish_by(agreement, originator, now, outbox, None, build)
+    }
+
+    /// [`Store::publish`], naming in its audit entry the person's account that published it
+    /// (through the console).
+    pub fn publish_by<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let id = match self.stage_publish(agreement, originator, now, outbox, by, build)? {
             Ok(id) => id,
             Err(e) => return Ok(Err(e)),
         };
@@ -599,6 +613,7 @@ impl Store {
         originator: &AgencyId,
         now: Timestamp,
         outbox: &[AgencyId],
+        by: Option<&str>,
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
@@ -650,6 +665,7 @@ impl Store {
             agreement: r.agreement.clone(),
             seq: r.seq,
             withdraws: r.withdraws,
+            by: by.map(str::to_owned),
         };
         self.append_audit(&mut batch, &mut head, now, [event])?;
         self.unflushed().own.push(Mark {

@@ -884,9 +884,14 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
         .unwrap()
         .unwrap();
     let staged = store
-        .stage_publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
-            Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2)))
-        })
+        .stage_publish(
+            &agreement,
+            &tr,
+            now(),
+            std::slice::from_ref(&pk),
+            None,
+            |s| Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 2))),
+        )
         .unwrap()
         .unwrap();
     assert!(store.contains(&staged).unwrap(), "written");
