@@ -379,6 +379,49 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     assert!(b.text("main").await.contains("not in this store"));
     assert!(!fed.ids_api("GR-HCG").contains(&published));
 
+    // an auditor reads and changes nothing: the server refuses, whatever the page shows
+    add_user(&fed, "TR-JGK", "audrey", "auditor", PASSWORD);
+    b.log_in(&base, "audrey", PASSWORD).await;
+    assert_eq!(
+        b.count("nav a[href='/publish']").await,
+        0,
+        "no publish link"
+    );
+    b.c().goto(&format!("{base}/publish")).await.unwrap();
+    assert!(b.text("main").await.contains("cannot publish"));
+    let csrf = b
+        .c()
+        .find(Locator::Css("form.logout input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = b
+        .c()
+        .get_named_cookie(accord_node::console::session::COOKIE)
+        .await
+        .unwrap();
+    let held_before = fed.ids_api("TR-JGK").len();
+    let form = format!(
+        "csrf={csrf}&step=publish&agreement=TR-BG-2026&category=route&handling=H2&grading=B2&summary=forged"
+    );
+    let status = agent
+        .post(format!("{base}/publish"))
+        .header("Cookie", format!("{}={}", cookie.name(), cookie.value()))
+        .content_type("application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 403, "an auditor's publish");
+    assert_eq!(
+        fed.ids_api("TR-JGK").len(),
+        held_before,
+        "nothing was published"
+    );
+
     // disabling the account ends its session at once
     b.log_in(&base, "ana", PASSWORD).await;
     assert_eq!(b.path().await, "/");
