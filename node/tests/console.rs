@@ -70,8 +70,9 @@ impl Browser {
         .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
-            match ClientBuilder::rustls()
-                .expect("rustls")
+            // plain HTTP to chromedriver on loopback: no TLS stack to build
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
