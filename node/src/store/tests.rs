@@ -1327,8 +1327,9 @@ fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
         store.flush().unwrap();
         assert_eq!(store.durable_audit_count(), 3);
     }
-    // a reopened store counts what it holds as durable
-    let store = Store::open(dir.path()).unwrap();
+    // a reopened store counts what it holds as durable (the reopen waits for sled to release
+    // its file lock, which a loaded machine can delay: a CI run failed on it)
+    let store = Store::open_waiting(dir.path(), std::time::Duration::from_secs(10)).unwrap();
     assert_eq!(store.durable_audit_count(), 3);
 }
 
