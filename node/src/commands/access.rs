@@ -14,7 +14,6 @@ use crate::api::view::Filters;
 use crate::clock;
 use crate::draft::Draft;
 use crate::publish::publish_draft;
-use crate::store::Source;
 use crate::workflow::{Held, Holdings};
 
 /// The node's store, or the running node that holds it.
@@ -37,17 +36,7 @@ impl Access {
     /// Every record held.
     pub(super) fn holdings(&self) -> Result<Holdings> {
         match &self.0 {
-            Opened::Local(node) => {
-                let records = node.store.all_records()?;
-                Ok(Holdings::new(records.into_iter().map(|r| Held {
-                    id: r.id,
-                    record: r.record,
-                    source: match r.source {
-                        Source::Local => "local".to_owned(),
-                        Source::Peer(a) => a.to_string(),
-                    },
-                })))
-            }
+            Opened::Local(node) => Ok(Holdings::of_store(&node.store)?),
             Opened::Api(node) => {
                 let views = node
                     .client

@@ -58,6 +58,22 @@ impl Role {
     pub fn may_publish(self) -> bool {
         matches!(self, Role::Analyst | Role::FocalPoint | Role::Admin)
     }
+
+    /// Whether the role may answer partners' requests for information (the focal point's
+    /// work).
+    pub fn may_answer(self) -> bool {
+        matches!(self, Role::FocalPoint | Role::Admin)
+    }
+
+    /// Whether the role may open and update victims' return cases.
+    pub fn may_follow_returns(self) -> bool {
+        matches!(self, Role::ReturnsOfficer | Role::Admin)
+    }
+
+    /// Whether the role may sign agreements and issue or revoke officers' certificates.
+    pub fn may_administer(self) -> bool {
+        self == Role::Admin
+    }
 }
 
 impl fmt::Display for Role {

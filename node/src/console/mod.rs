@@ -9,6 +9,7 @@ mod auth;
 mod home;
 mod publish;
 mod records;
+mod requests;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -75,6 +76,11 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
         .route(
             "/publish",
             get(publish::publish_page).post(publish::publish),
+        )
+        .route("/requests", get(requests::requests).post(requests::ask))
+        .route(
+            "/requests/{id}",
+            get(requests::request).post(requests::answer),
         )
         .route("/logout", axum::routing::post(auth::logout))
         .layer(middleware::from_fn_with_state(
@@ -278,4 +284,28 @@ fn handling_words(code: &str) -> String {
         _ => return code.to_owned(),
     };
     format!("{code}: {words}")
+}
+
+/// What a grading says, in plain words (the 4x4 system: the source's reliability, then the
+/// information's assessment).
+fn grading_words(code: &str) -> String {
+    let mut chars = code.chars();
+    let (Some(s), Some(i), None) = (chars.next(), chars.next(), chars.next()) else {
+        return code.to_owned();
+    };
+    let source = match s {
+        'A' => "source reliable",
+        'B' => "source mostly reliable",
+        'C' => "source not reliable",
+        'X' => "source reliability cannot be assessed",
+        _ => return code.to_owned(),
+    };
+    let info = match i {
+        '1' => "known to be true without reservation",
+        '2' => "known personally to the source, not to the officer passing it on",
+        '3' => "not known personally to the source, corroborated by other information",
+        '4' => "cannot be judged",
+        _ => return code.to_owned(),
+    };
+    format!("{code}: {source}; information {info}")
 }

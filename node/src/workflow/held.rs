@@ -29,6 +29,20 @@ pub struct Holdings {
 }
 
 impl Holdings {
+    /// Every record `store` holds.
+    pub fn of_store(store: &crate::store::Store) -> Result<Self, crate::store::StoreError> {
+        use crate::store::Source;
+        let records = store.all_records()?;
+        Ok(Self::new(records.into_iter().map(|r| Held {
+            id: r.id,
+            record: r.record,
+            source: match r.source {
+                Source::Local => "local".to_owned(),
+                Source::Peer(a) => a.to_string(),
+            },
+        })))
+    }
+
     /// The holdings made of `records`. A reference the record format does not allow (another
     /// originator's withdrawal, an answer from another agreement) is left out, as
     /// [`crate::references`] says.
