@@ -31,7 +31,7 @@ mod verify;
 
 pub use export::{Built, ExportError, ExportFile, ExportSummary, build, checkpoint, export, write};
 pub use keys::{KeyHistory, KeyPeriod, history_of};
-pub use report::{AuditNote, AuditProblem, AuditReport, PartnerSummary};
+pub use report::{AuditNote, AuditProblem, AuditReport, PartnerSummary, kind_name};
 pub use verify::{VERIFY_STEPS, verify_export, verify_export_with};
 
 use accord_protocol::audit::Digest32;

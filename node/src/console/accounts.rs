@@ -70,6 +70,11 @@ impl Role {
         matches!(self, Role::ReturnsOfficer | Role::Admin)
     }
 
+    /// Whether the role reads the audit log and downloads the audit export.
+    pub fn may_read_audit(self) -> bool {
+        matches!(self, Role::Auditor | Role::Admin)
+    }
+
     /// Whether the role may sign agreements and issue or revoke officers' certificates.
     pub fn may_administer(self) -> bool {
         self == Role::Admin

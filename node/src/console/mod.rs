@@ -5,11 +5,15 @@
 //! come from the console's own origin.
 
 pub mod accounts;
+mod agreements;
+mod audit;
 mod auth;
 mod home;
 mod publish;
 mod records;
 mod requests;
+mod returns;
+mod routes;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -81,6 +85,22 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
         .route(
             "/requests/{id}",
             get(requests::request).post(requests::answer),
+        )
+        .route("/returns", get(returns::returns))
+        .route("/returns/{id}", get(returns::case).post(returns::update))
+        .route("/routes", get(routes::routes))
+        .route("/routes.svg", get(routes::routes_svg_image))
+        .route("/routes.csv", get(routes::routes_csv))
+        .route("/agreements", get(agreements::agreements))
+        .route("/audit", get(audit::audit))
+        .route("/audit/export.tar", get(audit::export))
+        .route(
+            "/records/{id}/withdraw",
+            axum::routing::post(records::withdraw),
+        )
+        .route(
+            "/records/{id}/correct",
+            axum::routing::post(records::correct),
         )
         .route("/logout", axum::routing::post(auth::logout))
         .layer(middleware::from_fn_with_state(

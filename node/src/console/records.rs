@@ -118,63 +118,103 @@ pub(super) async fn records(
     res
 }
 
+struct Link {
+    label: String,
+    id: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/record.html")]
 struct RecordPage {
     agency: String,
     who: Option<WhoView>,
     nav: &'static str,
+    csrf: String,
+    id: String,
     summary: String,
     fields: Vec<(String, String)>,
+    subjects: Vec<String>,
+    route: Vec<String>,
+    signer: String,
+    references: Vec<Link>,
+    /// For own records: the members holding it, from their signed receipts.
+    holders: Option<Vec<String>>,
+    /// Whether this account may withdraw and correct it here.
+    may_change: bool,
+    withdrawn: bool,
+    grading: String,
     json: String,
+    error: Option<String>,
 }
 
-pub(super) async fn record(
-    State(c): St,
-    axum::Extension(who): axum::Extension<Who>,
-    Path(text): Path<String>,
-) -> Response {
+/// The record `text` names, with what the page shows beside it; the view of victim data is
+/// logged (and flushed) before anything is returned.
+fn load(
+    store: &crate::store::Store,
+    text: &str,
+    account: String,
+) -> Result<(RecordView, accord_protocol::Record, Vec<String>), (StatusCode, String)> {
+    let id = resolve(store, text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let internal = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let Some(rec) = store.get(&id).map_err(|e| internal(&e))? else {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("record {id} is not in this store"),
+        ));
+    };
+    let view = RecordView::of(store, &rec).map_err(|e| internal(&e))?;
+    let parsed = view.parsed().map_err(|e| internal(&e))?;
+    // who saw a victim's identifying data is logged before it is shown; no entry, no page
+    if parsed.has_victim_identifying_data() {
+        store
+            .audit(
+                clock::now(),
+                vec![accord_protocol::audit::AuditEvent::Viewed {
+                    record: id,
+                    by: account,
+                }],
+            )
+            .map_err(|e| internal(&e))?;
+        store.flush().map_err(|e| internal(&e))?;
+    }
+    let mut holders = Vec::new();
+    for r in store.receipts_for(&id).map_err(|e| internal(&e))? {
+        if let Ok(receipt) = serde_json::from_slice::<accord_protocol::audit::Receipt>(&r.bytes) {
+            holders.push(format!(
+                "{}, stored at {}",
+                receipt.receiver, receipt.received_at
+            ));
+        }
+    }
+    Ok((view, parsed, holders))
+}
+
+/// A subject in words: each of its fields, `name: value`.
+fn subject_words(subject: &accord_protocol::Subject) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(subject) else {
+        return String::new();
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{}: {v}", k.replace('_', " "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn record_view(c: &Console, who: &Who, text: String, error: Option<String>) -> Response {
     let store = c.handle.store().clone();
     let account = who.name.clone();
-    let found = tokio::task::spawn_blocking(move || -> Result<RecordView, (StatusCode, String)> {
-        let id = resolve(&store, &text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-        let internal =
-            |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-        match store.get(&id) {
-            Ok(Some(rec)) => {
-                let view = RecordView::of(&store, &rec).map_err(|e| internal(&e))?;
-                // who saw a victim's identifying data is logged before it is shown; no entry,
-                // no page
-                if view
-                    .parsed()
-                    .map_err(|e| internal(&e))?
-                    .has_victim_identifying_data()
-                {
-                    store
-                        .audit(
-                            clock::now(),
-                            vec![accord_protocol::audit::AuditEvent::Viewed {
-                                record: id,
-                                by: account,
-                            }],
-                        )
-                        .map_err(|e| internal(&e))?;
-                    store.flush().map_err(|e| internal(&e))?;
-                }
-                Ok(view)
-            }
-            Ok(None) => Err((
-                StatusCode::NOT_FOUND,
-                format!("record {id} is not in this store"),
-            )),
-            Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-        }
-    })
-    .await
-    .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())));
-    let view = match found {
+    let found = tokio::task::spawn_blocking(move || load(&store, &text, account))
+        .await
+        .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())));
+    let (view, parsed, holders) = match found {
         Ok(v) => v,
-        Err((status, message)) => return error_page(&c, &who, status, message),
+        Err((status, message)) => return error_page(c, who, status, message),
     };
     let r = &view.record;
     let mut fields = vec![
@@ -183,21 +223,14 @@ pub(super) async fn record(
         ("Agreement".to_owned(), text_of(r, "agreement")),
         ("Category".to_owned(), text_of(r, "category")),
         ("Created".to_owned(), text_of(r, "created")),
-        ("Grading".to_owned(), text_of(r, "grading")),
+        ("Grading".to_owned(), grading_words(&text_of(r, "grading"))),
         (
             "Handling".to_owned(),
             handling_words(&text_of(r, "handling")),
         ),
         ("Received".to_owned(), view.received_at.to_string()),
         ("From".to_owned(), view.source.clone()),
-        ("Signed by".to_owned(), view.signer.to_string()),
     ];
-    if let Some(d) = &view.delegation {
-        fields.push((
-            "Under certificate".to_owned(),
-            serde_json::to_string(d).unwrap_or_default(),
-        ));
-    }
     if !view.status.is_empty() {
         fields.push(("Status".to_owned(), view.status.clone()));
     }
@@ -212,6 +245,9 @@ pub(super) async fn record(
                     | "grading"
                     | "handling"
                     | "summary"
+                    | "subjects"
+                    | "route"
+                    | "v"
             ) {
                 continue;
             }
@@ -222,12 +258,202 @@ pub(super) async fn record(
             fields.push((k.replace('_', " "), shown));
         }
     }
-    render(&RecordPage {
+    let signer = match &view.delegation {
+        Some(d) => format!(
+            "the liaison officer {} posted in {}, under certificate {} of {} (key {})",
+            d.holder, d.host_country, d.certificate, parsed.originator, view.signer
+        ),
+        None => format!("{}'s agency key {}", parsed.originator, view.signer),
+    };
+    let references = view
+        .referenced_by
+        .iter()
+        .map(|r| Link {
+            label: match r.kind.as_str() {
+                "withdraws" => "withdrawn by",
+                "corrects" => "corrected by",
+                "responds_to" => "answered or followed by",
+                other => other,
+            }
+            .to_owned(),
+            id: r.id.to_string(),
+        })
+        .collect();
+    let own = parsed.originator == c.handle.config().agency;
+    let withdrawn = view.status.contains("withdrawn") || parsed.withdraws.is_some();
+    let mut res = render(&RecordPage {
         agency: c.agency.clone(),
-        who: Some((&who).into()),
+        who: Some(who.into()),
         nav: "records",
-        summary: text_of(r, "summary"),
+        csrf: who.csrf.clone(),
+        id: view.id.to_string(),
+        summary: parsed.summary.clone(),
         fields,
+        subjects: parsed.subjects.iter().map(subject_words).collect(),
+        route: parsed
+            .route
+            .iter()
+            .map(|l| format!("{} ({})", l.country, l.role.as_str()))
+            .collect(),
+        signer,
+        references,
+        holders: own.then_some(holders),
+        may_change: own && who.role.may_publish(),
+        withdrawn,
+        grading: parsed.grading.to_string(),
         json: serde_json::to_string_pretty(r).unwrap_or_default(),
+        error: error.clone(),
+    });
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+pub(super) async fn record(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Path(text): Path<String>,
+) -> Response {
+    record_view(&c, &who, text, None).await
+}
+
+/// The withdraw and correct forms of the record page.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    grading: String,
+}
+
+fn may_change(c: &Console, who: &Who, form: &ChangeForm) -> Option<Response> {
+    if !who.role.may_publish() {
+        return Some(error_page(
+            c,
+            who,
+            StatusCode::FORBIDDEN,
+            format!("a {} account cannot withdraw or correct records", who.role),
+        ));
+    }
+    (!csrf_ok(&who.csrf, &form.csrf))
+        .then(|| refuse_forbidden("the form's CSRF token is missing or wrong: reload the page"))
+}
+
+async fn publish_change(
+    c: &Console,
+    who: &Who,
+    text: String,
+    draft: Result<crate::draft::Draft, String>,
+) -> Response {
+    let draft = match draft {
+        Ok(d) => d,
+        Err(e) => return record_view(c, who, text, Some(e)).await,
+    };
+    match c
+        .handle
+        .publish_by(draft, clock::now(), Some(who.name.clone()))
+        .await
+    {
+        Ok(new) => {
+            tracing::info!(account = %who.name, %new, "record changed through the console");
+            (
+                StatusCode::SEE_OTHER,
+                [(LOCATION, format!("/records/{new}"))],
+            )
+                .into_response()
+        }
+        Err(e) => record_view(c, who, text, Some(e.to_string())).await,
+    }
+}
+
+/// `POST /records/{id}/withdraw`: withdraws one of this agency's records, `accord withdraw`'s
+/// draft under the person's account.
+pub(super) async fn withdraw(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Path(text): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    if let Some(refused) = may_change(&c, &who, &form) {
+        return refused;
+    }
+    let (store, cfg) = (c.handle.store().clone(), c.handle.config());
+    let (t, reason) = (text.clone(), form.reason.clone());
+    let draft = tokio::task::spawn_blocking(move || {
+        crate::ops::withdraw::draft(&store, &cfg, &t, &reason)
+            .map(|(_, d)| d)
+            .map_err(|e| e.to_string())
     })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    publish_change(&c, &who, text, draft).await
+}
+
+/// `POST /records/{id}/correct`: a correction of one of this agency's records, keeping every
+/// field but the summary and grading given.
+pub(super) async fn correct(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Path(text): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    if let Some(refused) = may_change(&c, &who, &form) {
+        return refused;
+    }
+    let (store, cfg) = (c.handle.store().clone(), c.handle.config());
+    let t = text.clone();
+    let draft = tokio::task::spawn_blocking(move || -> Result<crate::draft::Draft, String> {
+        let id = resolve(&store, &t).map_err(|e| e.to_string())?;
+        let held = store
+            .get(&id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("record {id} has been purged; only its tombstone remains"))?;
+        let r = held.record;
+        if r.originator != cfg.agency {
+            return Err(format!(
+                "record {id} was published by {}; only its originator corrects it",
+                r.originator
+            ));
+        }
+        if r.withdraws.is_some() {
+            return Err("a withdrawal is not corrected".into());
+        }
+        if let Some(by) = store.withdrawn_by(&id).map_err(|e| e.to_string())? {
+            return Err(format!(
+                "record {id} is withdrawn by {by}; it takes no correction"
+            ));
+        }
+        if form.summary.trim().is_empty() {
+            return Err("the corrected summary is empty: say what the record now states".into());
+        }
+        let grading =
+            accord_protocol::Grading::parse(form.grading.trim()).map_err(|e| e.to_string())?;
+        Ok(crate::draft::Draft {
+            originator: None,
+            agreement: r.agreement,
+            category: r.category,
+            handling: r.handling,
+            handling_restriction: r.handling_restriction,
+            grading,
+            created: None,
+            expires: r.expires,
+            subjects: r.subjects,
+            route: r.route,
+            summary: form.summary.trim().to_owned(),
+            victim_data_purpose: r.victim_data_purpose,
+            corrects: Some(id),
+            withdraws: None,
+            responds_to: r.responds_to,
+            addressed_to: r.addressed_to,
+            return_status: r.return_status,
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    publish_change(&c, &who, text, draft).await
 }

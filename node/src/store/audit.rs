@@ -216,6 +216,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The entries before index `before` (all when `None`), newest first, each with its
+    /// index: a reader that wants the latest few stops early.
+    pub fn audit_entries_newest_first(
+        &self,
+        before: Option<u64>,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        let end = match before {
+            Some(i) => keys::audit(i),
+            None => vec![keys::AUDIT + 1],
+        };
+        self.tree.range(keys::audit(0)..end).rev().map(|item| {
+            let (k, v) = item?;
+            let index = k
+                .get(1..9)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("audit entry key".into()))?;
+            Ok((index, v.to_vec()))
+        })
+    }
+
     /// Signs the log's head, keeps the checkpoint and flushes. Returns it.
     pub fn checkpoint(&self, key: &SecretKey, now: Timestamp) -> Result<Signed, StoreError> {
         let _guard = self.lock();
@@ -592,6 +613,18 @@ impl Store {
     pub fn revocations(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree.scan_prefix(keys::meta("revocation/")) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
+    }
+
+    /// The signed receipts held for one record this node sent: which members hold it, from
+    /// their own statements.
+    pub fn receipts_for(&self, record: &RecordId) -> Result<Vec<Signed>, StoreError> {
+        let mut prefix = vec![keys::RECEIPT];
+        prefix.extend_from_slice(record.as_bytes());
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(prefix) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)

@@ -314,6 +314,17 @@ fn case(holdings: &Holdings, root: RecordId, mut members: Vec<&Held>) -> Option<
     })
 }
 
+/// The standing status records of the case `case`, oldest first: what happened, as each
+/// member reported it (none carries victim data: updates have no subjects).
+pub fn history<'a>(holdings: &'a Holdings, case: &RecordId) -> Vec<&'a Held> {
+    let mut found: Vec<&Held> = holdings
+        .iter()
+        .filter(|h| is_status_record(holdings, h) && root_of(holdings, h) == *case)
+        .collect();
+    found.sort_by_key(|h| (h.record.created, h.id));
+    found
+}
+
 fn victims_of(held: &Held) -> Vec<VictimView> {
     held.record
         .persons()
