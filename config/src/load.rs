@@ -134,6 +134,7 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
             agreements,
             api: node.api?,
             notify: node.notify.clone(),
+            console: node.console.clone(),
             path: path.to_owned(),
         })
     })();

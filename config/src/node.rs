@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub api: ApiConfig,
     /// Notices to the agency's own systems (`[notify]`); none when left out.
     pub notify: NotifyConfig,
+    /// The console served beyond loopback over TLS (`[console]`); none when left out.
+    pub console: Option<ConsoleConfig>,
     /// The node file, as given to the loader.
     pub path: PathBuf,
 }
@@ -78,6 +80,18 @@ impl NotifyConfig {
         (self.command.is_some() || self.url.is_some())
             && (self.events.is_empty() || self.events.iter().any(|e| e == kind))
     }
+}
+
+/// The web console served beyond this host, over TLS only (`[console]`): the people of the
+/// agency reach it from their own machines. The local API's address serves it too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// The socket address it binds, e.g. `0.0.0.0:7443`.
+    pub bind: SocketAddr,
+    /// The certificate chain, PEM.
+    pub tls_cert: PathBuf,
+    /// The certificate's private key, PEM.
+    pub tls_key: PathBuf,
 }
 
 /// The local HTTP API for the agency's own systems.

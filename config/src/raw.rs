@@ -42,10 +42,12 @@ pub(crate) const NODE_KEYS: &[&str] = &[
     "agreements",
     "api",
     "notify",
+    "console",
     "known_agency",
 ];
 const API_KEYS: &[&str] = &["bind", "token_file"];
 const NOTIFY_KEYS: &[&str] = &["command", "url", "events"];
+const CONSOLE_KEYS: &[&str] = &["bind", "tls_cert", "tls_key"];
 const KNOWN_AGENCY_KEYS: &[&str] = &["id", "public_key", "addresses"];
 
 /// An agreement file as written. `None` where a key is missing or of the wrong type (already
@@ -192,7 +194,16 @@ pub(crate) struct RawNode {
     pub(crate) agreements: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) api: Option<RawApi>,
     pub(crate) notify: Option<RawNotify>,
+    pub(crate) console: Option<RawConsole>,
     pub(crate) known_agencies: Vec<RawKnownAgency>,
+}
+
+/// `[console]`.
+#[derive(Debug)]
+pub(crate) struct RawConsole {
+    pub(crate) bind: Option<Sp<String>>,
+    pub(crate) tls_cert: Option<Sp<String>>,
+    pub(crate) tls_key: Option<Sp<String>>,
 }
 
 /// `[notify]`.
@@ -259,6 +270,24 @@ impl RawNode {
                     ),
                 }
             });
+        let console = root
+            .table_optional(
+                diag,
+                "console",
+                "a table [console] with `bind`, `tls_cert` and `tls_key`",
+            )
+            .map(|t| {
+                t.refuse_unknown(diag, CONSOLE_KEYS);
+                RawConsole {
+                    bind: t.string(
+                        diag,
+                        "bind",
+                        "a socket address string such as \"0.0.0.0:7443\"",
+                    ),
+                    tls_cert: t.string(diag, "tls_cert", EXPECT_PATH),
+                    tls_key: t.string(diag, "tls_key", EXPECT_PATH),
+                }
+            });
         let known_agencies = root
             .tables(
                 diag,
@@ -292,6 +321,7 @@ impl RawNode {
             ),
             api,
             notify,
+            console,
             known_agencies,
         }
     }

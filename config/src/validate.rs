@@ -11,7 +11,7 @@ use accord_protocol::{
 use multiaddr::Multiaddr;
 
 use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
-use crate::node::{ApiConfig, KnownAgency, NotifyConfig};
+use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig};
 use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
 use crate::source::Diag;
 use crate::suggest::nearest;
@@ -280,6 +280,7 @@ pub(crate) struct CheckedNode {
     pub(crate) listen: Option<Vec<Multiaddr>>,
     pub(crate) api: Option<ApiConfig>,
     pub(crate) notify: NotifyConfig,
+    pub(crate) console: Option<ConsoleConfig>,
     /// Every known agency whose id is valid, with its entry's index.
     pub(crate) known_ids: BTreeMap<AgencyId, usize>,
     /// Every known agency, when all of them are valid.
@@ -315,8 +316,46 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
                 None
             }
         });
+        // the API's token and the console's sessions travel in clear text on this address:
+        // beyond loopback, only over TLS, which [console] serves
+        if let (Some(addr), Some(sp)) = (bind, api.bind.as_ref())
+            && !addr.ip().is_loopback()
+        {
+            sp.error(
+                diag,
+                format!("the API would listen beyond loopback in clear text on `{}`", sp.value),
+                Some(
+                    "bind [api] to 127.0.0.1 (or [::1]); to reach the console from other machines, \
+                     add [console] with `bind`, `tls_cert` and `tls_key` (docs/console.md)"
+                        .into(),
+                ),
+            );
+        }
         let token_file = api.token_file.as_ref().and_then(|sp| path(diag, sp, base));
         Some(ApiConfig { bind: bind?, token_file: token_file? })
+    });
+    let console = raw.console.as_ref().and_then(|c| {
+        let bind = c
+            .bind
+            .as_ref()
+            .and_then(|sp| match sp.value.parse::<SocketAddr>() {
+                Ok(addr) => Some(addr),
+                Err(e) => {
+                    sp.error(
+                        diag,
+                        format!("invalid socket address `{}`: {e}", sp.value),
+                        Some("expected an IP address and a port, e.g. \"0.0.0.0:7443\"".into()),
+                    );
+                    None
+                }
+            });
+        let tls_cert = c.tls_cert.as_ref().and_then(|sp| path(diag, sp, base));
+        let tls_key = c.tls_key.as_ref().and_then(|sp| path(diag, sp, base));
+        Some(ConsoleConfig {
+            bind: bind?,
+            tls_cert: tls_cert?,
+            tls_key: tls_key?,
+        })
     });
     let notify = raw
         .notify
@@ -331,6 +370,7 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         listen,
         api,
         notify,
+        console,
         known_ids,
         agencies,
     }

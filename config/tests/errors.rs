@@ -763,6 +763,41 @@ fn bad_multiaddrs() {
 }
 
 #[test]
+fn an_api_beyond_loopback_is_refused_and_the_console_is_served_over_tls_only() {
+    let errors = fed()
+        .node("bind = \"127.0.0.1:7483\"", "bind = \"0.0.0.0:7483\"")
+        .errors();
+    let e = with_key(&errors, "api.bind");
+    check(
+        e,
+        NODE_PATH,
+        8,
+        8,
+        "beyond loopback in clear text on `0.0.0.0:7483`",
+    );
+    hint(e, "[console]");
+    assert_eq!(errors.len(), 1, "{errors}");
+    // [console] names its address and both TLS files
+    let errors = fed()
+        .node(
+            "/tcp/7405\"]",
+            "/tcp/7405\"]\n[console]\nbind = \"0.0.0.0:7443\"\ntls_cert = \"tls/cert.pem\"",
+        )
+        .errors();
+    assert!(errors.to_string().contains("tls_key"), "{errors}");
+    let cfg = fed()
+        .node(
+            "/tcp/7405\"]",
+            "/tcp/7405\"]\n[console]\nbind = \"0.0.0.0:7443\"\ntls_cert = \"tls/cert.pem\"\ntls_key = \"tls/key.pem\"",
+        )
+        .load()
+        .unwrap();
+    let console = cfg.console.unwrap();
+    assert_eq!(console.bind.to_string(), "0.0.0.0:7443");
+    assert_eq!(console.tls_key, Path::new("fed/tr/tls/key.pem"));
+}
+
+#[test]
 fn bad_socket_address() {
     let errors = fed()
         .node("bind = \"127.0.0.1:7483\"", "bind = \"127.0.0.1\"")

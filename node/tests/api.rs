@@ -42,8 +42,14 @@ struct Fixture {
 
 impl Fixture {
     fn start() -> Self {
+        Self::start_with(|_, _| {})
+    }
+
+    /// Starts with the configuration changed by `change` first.
+    fn start_with(change: impl FnOnce(&mut NodeConfig, &Path)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = config(dir.path());
+        let mut cfg = config(dir.path());
+        change(&mut cfg, dir.path());
         let token = std::fs::read_to_string(&cfg.api.token_file)
             .unwrap()
             .trim()
@@ -492,4 +498,105 @@ fn an_audit_checkpoint_on_demand_signs_the_running_nodes_head() {
     assert_eq!(f.store().latest_checkpoint().unwrap(), Some(signed));
     let (status, _) = f.post_as("/v1/audit/checkpoint", b"", None);
     assert_eq!(status, 401);
+}
+
+#[test]
+fn the_console_beyond_loopback_is_served_over_tls_with_secure_cookies() {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert_der = made.cert.der().to_vec();
+    let f = Fixture::start_with(|cfg, dir| {
+        let (cert, key) = (dir.join("console.crt"), dir.join("console.key"));
+        std::fs::write(&cert, made.cert.pem()).unwrap();
+        std::fs::write(&key, made.key_pair.serialize_pem()).unwrap();
+        cfg.console = Some(accord_config::ConsoleConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            tls_cert: cert,
+            tls_key: key,
+        });
+    });
+    let addr = f.api.as_ref().unwrap().console.as_ref().unwrap().addr;
+    accord_node::console::accounts::add(
+        f.store(),
+        accord_protocol::Timestamp::parse("2026-12-06T00:00:00Z").unwrap(),
+        "ana",
+        accord_node::console::accounts::Role::Analyst,
+        "a long pass phrase 7",
+        None,
+    )
+    .unwrap();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![
+            ureq::tls::Certificate::from_der(&cert_der).to_owned(),
+        ])))
+        .build();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_redirects(0)
+        .tls_config(tls)
+        .build()
+        .new_agent();
+    let base = format!("https://{addr}");
+    let page = agent
+        .get(format!("{base}/login"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("password"), "{page}");
+    let res = agent
+        .post(format!("{base}/login"))
+        .content_type("application/x-www-form-urlencoded")
+        .send("account=ana&password=a+long+pass+phrase+7".as_bytes())
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // the session opens the console's pages over TLS
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let home = agent
+        .get(format!("{base}/records"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert_eq!(home.status().as_u16(), 200);
+    // the TLS listener serves the console only: the token API stays on loopback
+    let api = agent
+        .get(format!("{base}/v1/status"))
+        .header("Authorization", format!("Bearer {}", f.token))
+        .call()
+        .unwrap();
+    assert_ne!(
+        api.status().as_u16(),
+        200,
+        "the API over the console's listener"
+    );
+    // clear text on the TLS port gets no page
+    let plain = Fixture::agent().get(format!("http://{addr}/login")).call();
+    assert!(
+        plain.is_err() || plain.unwrap().status().as_u16() >= 400,
+        "clear text answered on the console's TLS port"
+    );
+}
+
+#[test]
+fn a_console_certificate_that_cannot_be_used_is_refused_saying_which_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&cert, "not a certificate\n").unwrap();
+    std::fs::write(&key, "").unwrap();
+    let cc = accord_config::ConsoleConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        tls_cert: cert,
+        tls_key: key,
+    };
+    let e = accord_node::console::tls::server_config(&cc)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tls_cert") && e.contains("c.pem"), "{e}");
 }

@@ -52,6 +52,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The console's TLS listener (`[console]`) cannot start.
+    #[error(transparent)]
+    Console(#[from] crate::console::tls::TlsError),
 }
 
 /// A running API server. Stop it with [`Api::stop`]; dropping it stops it too, without
@@ -60,6 +63,8 @@ pub enum ServeError {
 pub struct Api {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The console's TLS listener, when `[console]` configures one.
+    pub console: Option<crate::console::tls::Listener>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -70,9 +75,13 @@ impl Api {
     pub async fn stop(self) {
         let Api {
             addr,
+            console,
             stop,
             mut task,
         } = self;
+        if let Some(console) = console {
+            console.stop().await;
+        }
         let _ = stop.send(());
         match tokio::time::timeout(STOP_GRACE, &mut task).await {
             Ok(Ok(Ok(()))) => tracing::debug!(%addr, "api stopped"),
@@ -109,10 +118,9 @@ pub async fn start(handle: NodeHandle, cfg: &NodeConfig) -> Result<Api, ServeErr
         config: cfg.path.clone(),
         source,
     })?;
-    if !addr.ip().is_loopback() {
-        tracing::warn!(%addr, "the API listens beyond loopback: its token and records travel in clear text; bind 127.0.0.1 or put TLS in front");
-    }
+    // (config validation refuses an [api] bind beyond loopback: clear text stays on this host)
     // the console's pages (sessions of people's accounts) beside the API (the bearer token)
+    let handle_for_console = handle.clone();
     let console = crate::console::router(handle.clone(), cfg.agency.to_string(), false);
     let app = axum::Router::new()
         .merge(console)
@@ -128,5 +136,25 @@ pub async fn start(handle: NodeHandle, cfg: &NodeConfig) -> Result<Api, ServeErr
         span,
     ));
     tracing::info!(%addr, "api listening");
-    Ok(Api { addr, stop, task })
+    // the console beyond loopback: its own listener, TLS only, cookies Secure
+    let console = match &cfg.console {
+        Some(cc) => {
+            let app = crate::console::router(handle_for_console, cfg.agency.to_string(), true);
+            match crate::console::tls::serve(app, cc).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    let _ = stop.send(());
+                    let _ = task.await;
+                    return Err(e.into());
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Api {
+        addr,
+        console,
+        stop,
+        task,
+    })
 }

@@ -30,9 +30,12 @@ pub fn run(config: &Path) -> Result<()> {
         let notifier = crate::notify::Notifier::start(handle.clone(), cfg.notify.clone());
         tracing::info!(%agency, api = %api.addr, "accord node running");
         eprintln!(
-            "accord node {agency} running; API on http://{}; stop with Ctrl-C",
+            "accord node {agency} running; API and console on http://{}; stop with Ctrl-C",
             api.addr
         );
+        if let Some(c) = &api.console {
+            eprintln!("the console is served over TLS on https://{}", c.addr);
+        }
         shutdown_signal().await;
         eprintln!("stopping {agency}…");
         api.stop().await;

@@ -15,6 +15,7 @@ mod requests;
 mod returns;
 mod routes;
 pub mod session;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
