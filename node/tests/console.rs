@@ -374,6 +374,47 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     let refusal = b.text("#publish-error").await;
     assert!(refusal.contains("vessel"), "{refusal}");
     assert_eq!(b.count("#sign").await, 0, "nothing to sign after a refusal");
+    // subjects through the form: the record rules' own message names the field, and victim
+    // data under an agreement that allows none is refused in words, nothing to sign
+    b.c().goto(&format!("{base}/publish")).await.unwrap();
+    b.select("#agreement", "TR-BG-2026").await;
+    b.select("#category", "smuggling-network").await;
+    b.select("#p1-role", "facilitator").await;
+    b.fill("#p1-name", "Example Karimov").await;
+    b.fill("#p1-born", "1979-13").await;
+    b.fill("#summary-input", "A network.").await;
+    b.click_and_wait("#preview-button").await;
+    let refusal = b.text("#publish-error").await;
+    assert!(
+        refusal.contains("subjects[0]")
+            && refusal.contains("1979-13")
+            && !refusal.contains("column"),
+        "{refusal}"
+    );
+    assert_eq!(b.count("#sign").await, 0);
+    assert_eq!(
+        b.c()
+            .find(Locator::Css("#p1-name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Example Karimov"),
+        "the form keeps what was typed"
+    );
+    b.fill("#p1-born", "1979").await;
+    b.select("#p1-role", "victim").await;
+    b.select("#victim-purpose", "identification").await;
+    b.click_and_wait("#preview-button").await;
+    let refusal = b.text("#publish-error").await;
+    assert!(
+        refusal.contains("TR-BG-2026") && refusal.contains("victim"),
+        "{refusal}"
+    );
+    assert_eq!(b.count("#sign").await, 0);
+    b.shot("publish-refused").await;
 
     // Bulgaria's analyst sees it in Bulgaria's console; Greece's console never shows it
     let bg = fed.node("BG-GDBP");

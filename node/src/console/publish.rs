@@ -27,6 +27,39 @@ pub(super) struct PublishForm {
     country2: String,
     #[serde(default)]
     role2: String,
+    #[serde(default)]
+    handling_restriction: String,
+    #[serde(default)]
+    victim_data_purpose: String,
+    /// Two persons: role, name, nationality, date of birth.
+    #[serde(default)]
+    p1_role: String,
+    #[serde(default)]
+    p1_name: String,
+    #[serde(default)]
+    p1_nationality: String,
+    #[serde(default)]
+    p1_born: String,
+    #[serde(default)]
+    p2_role: String,
+    #[serde(default)]
+    p2_name: String,
+    #[serde(default)]
+    p2_nationality: String,
+    #[serde(default)]
+    p2_born: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    organisation_country: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    vessel: String,
+    #[serde(default)]
+    vessel_imo: String,
+    #[serde(default)]
+    vessel_flag: String,
 }
 
 /// Who would receive a draft, and who not and why.
@@ -47,6 +80,8 @@ struct PublishPage {
     categories: Vec<&'static str>,
     handlings: Vec<(&'static str, String)>,
     roles: Vec<&'static str>,
+    person_roles: Vec<&'static str>,
+    purposes: Vec<&'static str>,
     preview: Option<Preview>,
     error: Option<String>,
 }
@@ -79,6 +114,16 @@ fn publish_view(
             .map(|h| (h.as_str(), handling_words(h.as_str())))
             .collect(),
         roles: ["", "source", "transit", "destination"].to_vec(),
+        person_roles: std::iter::once("")
+            .chain(accord_protocol::PersonRole::ALL.iter().map(|r| r.as_str()))
+            .collect(),
+        purposes: std::iter::once("")
+            .chain(
+                accord_protocol::VictimPurpose::ALL
+                    .iter()
+                    .map(|p| p.as_str()),
+            )
+            .collect(),
         form,
         preview,
         error: error.clone(),
@@ -133,6 +178,64 @@ fn draft_json(f: &PublishForm) -> serde_json::Value {
     if !route.is_empty() {
         d["route"] = serde_json::Value::Array(route);
     }
+    // a field left empty is left out, as the record format wants; what is given is checked by
+    // the record rules, whose messages name the field (`subjects[0].date_of_birth`)
+    let put = |o: &mut serde_json::Map<String, serde_json::Value>, k: &str, v: &str| {
+        if !v.trim().is_empty() {
+            o.insert(k.to_owned(), serde_json::Value::String(v.trim().to_owned()));
+        }
+    };
+    let mut subjects = Vec::new();
+    for (i, (role, name, nationality, born)) in [
+        (&f.p1_role, &f.p1_name, &f.p1_nationality, &f.p1_born),
+        (&f.p2_role, &f.p2_name, &f.p2_nationality, &f.p2_born),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if [role, name, nationality, born]
+            .iter()
+            .all(|v| v.trim().is_empty())
+        {
+            continue;
+        }
+        let mut o = serde_json::Map::new();
+        o.insert("type".into(), "person".into());
+        put(&mut o, "role", role);
+        o.insert("ref".into(), format!("P{}", i + 1).into());
+        put(&mut o, "name", name);
+        put(&mut o, "nationality", nationality);
+        put(&mut o, "date_of_birth", born);
+        subjects.push(serde_json::Value::Object(o));
+    }
+    if !f.organisation.trim().is_empty() || !f.organisation_country.trim().is_empty() {
+        let mut o = serde_json::Map::new();
+        o.insert("type".into(), "organisation".into());
+        put(&mut o, "name", &f.organisation);
+        put(&mut o, "country", &f.organisation_country);
+        subjects.push(serde_json::Value::Object(o));
+    }
+    if !f.phone.trim().is_empty() {
+        subjects.push(serde_json::json!({"type": "phone", "number": f.phone.trim()}));
+    }
+    if [&f.vessel, &f.vessel_imo, &f.vessel_flag]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    {
+        let mut o = serde_json::Map::new();
+        o.insert("type".into(), "vessel".into());
+        put(&mut o, "name", &f.vessel);
+        put(&mut o, "imo", &f.vessel_imo);
+        put(&mut o, "flag", &f.vessel_flag);
+        subjects.push(serde_json::Value::Object(o));
+    }
+    if !subjects.is_empty() {
+        d["subjects"] = serde_json::Value::Array(subjects);
+    }
+    if let Some(o) = d.as_object_mut() {
+        put(o, "handling_restriction", &f.handling_restriction);
+        put(o, "victim_data_purpose", &f.victim_data_purpose);
+    }
     d
 }
 
@@ -150,7 +253,14 @@ pub(super) async fn publish(
     // the record rules' own messages, then the agreement's policy, as `accord publish`
     let draft = match crate::draft::parse_draft(draft_json(&form).to_string().as_bytes()) {
         Ok(d) => d,
-        Err(e) => return publish_view(&c, &who, form, None, Some(e.to_string())),
+        Err(e) => {
+            // the JSON is the form's, not the person's: its line and column mean nothing here
+            let mut message = e.to_string();
+            if let Some(at) = message.rfind(" at line ") {
+                message.truncate(at);
+            }
+            return publish_view(&c, &who, form, None, Some(message));
+        }
     };
     let cfg = c.handle.config();
     let now = clock::now();
