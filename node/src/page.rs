@@ -83,7 +83,7 @@ impl PageRequest {
     }
 
     /// The cursor's sort key, if a cursor was given.
-    fn after<K: DeserializeOwned>(&self) -> Result<Option<K>, PageError> {
+    pub fn after<K: DeserializeOwned>(&self) -> Result<Option<K>, PageError> {
         let Some(text) = &self.cursor else {
             return Ok(None);
         };

@@ -851,6 +851,41 @@ async fn records_change_and_returns_routes_agreements_and_audit_show_in_the_cons
     assert!(!bilateral.contains("missing"), "{bilateral}");
     b.shot("agreements").await;
 
+    // an administrator issues a liaison officer's certificate and revokes it; an analyst may
+    // do neither (no form, and the server refuses)
+    assert_eq!(b.count("#issue-form, form.revoke").await, 0);
+    let status = agent
+        .post(format!("{tr_base}/agreements/certificates"))
+        .header("Cookie", &cookie)
+        .content_type("application/x-www-form-urlencoded")
+        .send(format!("csrf={csrf}&holder=forged").as_bytes())
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 403, "an analyst issuing a certificate");
+    add_user(&fed, "TR-JGK", "adil", "admin", PASSWORD);
+    b.log_in(&tr_base, "adil", PASSWORD).await;
+    b.c().goto(&format!("{tr_base}/agreements")).await.unwrap();
+    let officer = accord_protocol::SecretKey::from_seed(&[42; 32]).public_key();
+    b.fill("#issue-key", &officer.to_string()).await;
+    b.fill("#issue-holder", "Liaison officer, Athens").await;
+    b.fill("#issue-country", "GR").await;
+    b.fill("#issue-agreements", "QUAD-2026").await;
+    b.fill("#issue-categories", "route, alert").await;
+    b.fill("#issue-until", "2027-06-30T23:59:59Z").await;
+    b.click_and_wait("#issue-button").await;
+    assert!(b.text("#issued").await.contains(&officer.to_string()));
+    assert!(b.text("#certificates").await.contains("in force"));
+    b.fill("form.revoke input[name=reason]", "Posting ended early.")
+        .await;
+    b.click_and_wait("form.revoke button").await;
+    assert!(
+        b.text("#certificates .state")
+            .await
+            .starts_with("revoked from")
+    );
+    b.log_in(&tr_base, "ana", PASSWORD).await;
+
     // returns: Greece identifies a victim under QUAD-2026; Turkey's returns officer follows
     // the case, and no list shows the victim's name
     let victim = json!({
@@ -929,6 +964,15 @@ async fn records_change_and_returns_routes_agreements_and_audit_show_in_the_cons
         "{by_ana}"
     );
     assert!(!by_ana.contains("rana"), "{by_ana}");
+    b.c()
+        .goto(&format!("{tr_base}/audit?account=adil"))
+        .await
+        .unwrap();
+    let by_adil = b.text("#entries tbody").await;
+    assert!(
+        by_adil.contains("delegation") && by_adil.contains("revocation"),
+        "the certificate's entries name the administrator: {by_adil}"
+    );
     b.select("#audit-kind", "publish").await;
     b.fill("#audit-account", "rana").await;
     b.click_and_wait("#audit-filter").await;

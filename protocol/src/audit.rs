@@ -229,6 +229,9 @@ pub enum AuditEvent {
         /// The peer it came from; absent when this node's agency made it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<AgencyId>,
+        /// The person's account that revoked it through the console; absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// This agency issued a delegation certificate to a liaison officer's key.
     Delegation {
@@ -242,6 +245,9 @@ pub enum AuditEvent {
         valid_from: Timestamp,
         /// Last moment a record it signs may be created.
         valid_until: Timestamp,
+        /// The person's account that issued it through the console; absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// Two different records claimed one (agreement, originator, seq).
     Equivocation {

@@ -157,7 +157,14 @@ pub(super) async fn issue(State(shared): AppState, req: Result<Bytes, BytesRejec
     };
     let h = shared.handle.clone();
     run(StatusCode::CREATED, move || {
-        ops::delegation::issue_certificate(h.store(), &h.config(), h.key(), &req, clock::now())
+        ops::delegation::issue_certificate(
+            h.store(),
+            &h.config(),
+            h.key(),
+            &req,
+            clock::now(),
+            None,
+        )
     })
     .await
 }

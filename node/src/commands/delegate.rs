@@ -46,7 +46,7 @@ pub fn run(command: DelegateCommand) -> Result<()> {
             let issued: Issued = match Node::open_or_api(&config)? {
                 Opened::Local(node) => {
                     let key = node.key()?;
-                    issue_certificate(&node.store, &node.cfg, &key, &req, now()?)
+                    issue_certificate(&node.store, &node.cfg, &key, &req, now()?, None)
                         .map_err(op_fail)?
                 }
                 Opened::Api(node) => node
@@ -101,7 +101,8 @@ pub fn run(command: DelegateCommand) -> Result<()> {
                 Opened::Local(node) => {
                     // the key that signed it is logged first, if the log does not name it yet
                     let _ = node.key()?;
-                    node.store.keep_revocation(now()?, &r, &signed, None)?;
+                    node.store
+                        .keep_revocation(now()?, &r, &signed, None, None)?;
                     println!(
                         "kept in {}; the node passes it to the members when it next runs",
                         node.store.path().display()

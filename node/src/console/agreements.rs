@@ -46,9 +46,45 @@ struct AgreementsPage {
     agency: String,
     who: Option<WhoView>,
     nav: &'static str,
+    csrf: String,
+    may_administer: bool,
     agreements: Vec<AgreementView>,
     certificates: Vec<CertificateRow>,
     certificates_error: Option<String>,
+    form: IssueForm,
+    /// The certificate just issued (`<signature hex> <json>`), to hand to the officer.
+    issued: Option<String>,
+    error: Option<String>,
+}
+
+/// The form issuing a liaison officer's certificate (admins).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct IssueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    delegate_key: String,
+    #[serde(default)]
+    holder: String,
+    #[serde(default)]
+    host_country: String,
+    /// Comma-separated agreement ids.
+    #[serde(default)]
+    agreements: String,
+    /// Comma-separated categories.
+    #[serde(default)]
+    categories: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// The form revoking one.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
 }
 
 fn list_of<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
@@ -183,6 +219,134 @@ pub(super) async fn agreements(
     State(c): St,
     axum::Extension(who): axum::Extension<Who>,
 ) -> Response {
+    agreements_view(&c, &who, IssueForm::default(), None, None).await
+}
+
+fn only_admins(c: &Console, who: &Who, csrf: &str) -> Option<Response> {
+    if !who.role.may_administer() {
+        return Some(error_page(
+            c,
+            who,
+            StatusCode::FORBIDDEN,
+            format!(
+                "a {} account cannot issue or revoke officers' certificates; administrators do",
+                who.role
+            ),
+        ));
+    }
+    (!csrf_ok(&who.csrf, csrf))
+        .then(|| refuse_forbidden("the form's CSRF token is missing or wrong: reload the page"))
+}
+
+/// `POST /agreements/certificates`: issues a liaison officer's certificate, as `accord
+/// delegate issue` does, its `delegation` entry naming the account.
+pub(super) async fn issue(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Form(form): Form<IssueForm>,
+) -> Response {
+    if let Some(refused) = only_admins(&c, &who, &form.csrf) {
+        return refused;
+    }
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let req = crate::ops::delegation::IssueRequest {
+        delegate_key: form.delegate_key.trim().to_owned(),
+        holder: form.holder.trim().to_owned(),
+        host_country: form.host_country.trim().to_owned(),
+        agreements: list(&form.agreements),
+        categories: list(&form.categories),
+        from: None,
+        until: form.until.trim().to_owned(),
+    };
+    let h = c.handle.clone();
+    let account = who.name.clone();
+    let issued = tokio::task::spawn_blocking(move || {
+        crate::ops::delegation::issue_certificate(
+            h.store(),
+            &h.config(),
+            h.key(),
+            &req,
+            clock::now(),
+            Some(&account),
+        )
+        .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match issued {
+        Ok(i) => {
+            tracing::info!(account = %who.name, certificate = %i.id, "certificate issued through the console");
+            agreements_view(&c, &who, IssueForm::default(), Some(i.certificate), None).await
+        }
+        Err(e) => agreements_view(&c, &who, form, None, Some(e)).await,
+    }
+}
+
+/// `POST /agreements/certificates/{id}/revoke`: revokes one of the agency's certificates from
+/// now, as `accord delegate revoke` does; the node passes the revocation to the members.
+pub(super) async fn revoke(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    if let Some(refused) = only_admins(&c, &who, &form.csrf) {
+        return refused;
+    }
+    let (store, agency, key) = (
+        c.handle.store().clone(),
+        c.handle.config().agency.clone(),
+        c.handle.key().clone(),
+    );
+    let reason = form.reason.trim().to_owned();
+    let signed = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        if reason.is_empty() {
+            return Err("say why the certificate is revoked (the members see the reason)".into());
+        }
+        let cert = store
+            .certificates()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|c| hex::encode(accord_protocol::delegation::certificate_id(c).0) == id)
+            .ok_or_else(|| format!("{id} is not a certificate this agency issued"))?;
+        let r = accord_protocol::delegation::Revocation {
+            v: 1,
+            agency,
+            certificate: accord_protocol::delegation::certificate_id(&cert),
+            revoked: clock::now(),
+            reason,
+        };
+        accord_protocol::delegation::revoke(&r, &key).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let result = match signed {
+        Ok(s) => match c.handle.revoke_by(s, Some(who.name.clone())).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e),
+            Err(e) => Some(e.to_string()),
+        },
+        Err(e) => Some(e),
+    };
+    if result.is_none() {
+        tracing::info!(account = %who.name, "certificate revoked through the console");
+    }
+    agreements_view(&c, &who, IssueForm::default(), None, result).await
+}
+
+async fn agreements_view(
+    c: &Console,
+    who: &Who,
+    form: IssueForm,
+    issued: Option<String>,
+    error: Option<String>,
+) -> Response {
     let status = c.handle.status().await.ok();
     let cfg = c.handle.config();
     let store = c.handle.store().clone();
@@ -263,12 +427,21 @@ pub(super) async fn agreements(
         ),
         Err(e) => (Vec::new(), Some(e)),
     };
-    render(&AgreementsPage {
+    let mut res = render(&AgreementsPage {
         agency: c.agency.clone(),
-        who: Some((&who).into()),
+        who: Some(who.into()),
         nav: "agreements",
+        csrf: who.csrf.clone(),
+        may_administer: who.role.may_administer(),
         agreements,
         certificates,
         certificates_error,
-    })
+        form,
+        issued,
+        error: error.clone(),
+    });
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
 }

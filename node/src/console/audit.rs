@@ -85,7 +85,10 @@ fn may_audit(who: &Who) -> bool {
 /// The account an event names as having acted, if any.
 fn by_of(event: &AuditEvent) -> Option<&str> {
     match event {
-        AuditEvent::Publish { by, .. } | AuditEvent::Account { by, .. } => by.as_deref(),
+        AuditEvent::Publish { by, .. }
+        | AuditEvent::Account { by, .. }
+        | AuditEvent::Delegation { by, .. }
+        | AuditEvent::Revocation { by, .. } => by.as_deref(),
         AuditEvent::Viewed { by, .. } => Some(by),
         _ => None,
     }

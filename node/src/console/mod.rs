@@ -93,6 +93,14 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
         .route("/routes.svg", get(routes::routes_svg_image))
         .route("/routes.csv", get(routes::routes_csv))
         .route("/agreements", get(agreements::agreements))
+        .route(
+            "/agreements/certificates",
+            axum::routing::post(agreements::issue),
+        )
+        .route(
+            "/agreements/certificates/{id}/revoke",
+            axum::routing::post(agreements::revoke),
+        )
         .route("/audit", get(audit::audit))
         .route("/audit/export.tar", get(audit::export))
         .route(

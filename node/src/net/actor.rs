@@ -646,10 +646,10 @@ impl Actor {
                 let own = self.cfg.agency.clone();
                 self.start_receive(&own, envelopes, Box::new(|_| Ok(())), Origin::Import(reply));
             }
-            Command::Revoke(signed, reply) => {
+            Command::Revoke(signed, by, reply) => {
                 let own = self.cfg.agency.clone();
                 let result = self
-                    .take_revocation(&own, &signed)
+                    .take_revocation(&own, &signed, by.as_deref())
                     .map_err(|e| e.to_string());
                 if matches!(result, Ok(true)) {
                     self.sync_all();
@@ -1382,7 +1382,7 @@ impl Actor {
         }
         let mut revoked_any = false;
         for signed in &status.revocations {
-            match self.take_revocation(peer, signed) {
+            match self.take_revocation(peer, signed, None) {
                 Ok(new) => revoked_any |= new,
                 Err(TakeRevocation::Store(e)) => {
                     tracing::error!(%peer, error = %e, "cannot keep a revocation");
@@ -1511,13 +1511,15 @@ impl Actor {
         &mut self,
         from: &AgencyId,
         signed: &accord_protocol::audit::Signed,
+        by: Option<&str>,
     ) -> Result<bool, TakeRevocation> {
         let r = self.dir.verify(signed)?;
         if !self.dir.would_revoke(&r) {
             return Ok(false);
         }
         let via = (*from != self.cfg.agency).then_some(from);
-        self.store.keep_revocation(self.now(), &r, signed, via)?;
+        self.store
+            .keep_revocation(self.now(), &r, signed, via, by)?;
         Arc::make_mut(&mut self.dir).revoke(&r, signed);
         tracing::info!(agency = %r.agency, revoked = %r.revoked, %from, "delegation revoked");
         self.emit(NodeEvent::Revoked {

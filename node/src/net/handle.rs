@@ -48,6 +48,7 @@ pub(crate) enum Command {
     /// Keep a revocation of a delegation certificate and pass it to the members.
     Revoke(
         accord_protocol::audit::Signed,
+        Option<String>,
         oneshot::Sender<Result<bool, String>>,
     ),
     /// A member's signature of an agreement, made on this host: verify against the text held,
@@ -403,7 +404,16 @@ impl NodeHandle {
         &self,
         revocation: accord_protocol::audit::Signed,
     ) -> Result<Result<bool, String>, Stopped> {
-        self.ask(|tx| Command::Revoke(revocation, tx)).await
+        self.revoke_by(revocation, None).await
+    }
+
+    /// [`NodeHandle::revoke`], the `revocation` entry naming the console account `by`.
+    pub async fn revoke_by(
+        &self,
+        revocation: accord_protocol::audit::Signed,
+        by: Option<String>,
+    ) -> Result<Result<bool, String>, Stopped> {
+        self.ask(|tx| Command::Revoke(revocation, by, tx)).await
     }
 
     /// Takes a member's signature of an agreement made on this host (`accord agreement sign`

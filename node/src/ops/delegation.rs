@@ -69,11 +69,12 @@ pub fn issue_certificate(
     key: &SecretKey,
     req: &IssueRequest,
     now: Timestamp,
+    by: Option<&str>,
 ) -> Result<Issued, OpError> {
     let d = delegation(cfg, req, now).map_err(|e| OpError::refused("delegate issue", e))?;
     let cert = issue(&d, key).map_err(|e| OpError::refused("delegate issue", e))?;
     let id = certificate_id(&cert);
-    store.keep_certificate(now, &id, &cert, &d)?;
+    store.keep_certificate(now, &id, &cert, &d, by)?;
     tracing::info!(certificate = %hex::encode(id.0), holder = %d.holder, "delegation certificate issued");
     Ok(Issued {
         certificate: cert.to_line(),

@@ -503,6 +503,7 @@ impl Store {
         revocation: &accord_protocol::delegation::Revocation,
         signed: &Signed,
         from: Option<&AgencyId>,
+        by: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut key = keys::meta("revocation/");
         key.extend_from_slice(revocation.agency.as_str().as_bytes());
@@ -517,6 +518,7 @@ impl Store {
             certificate: revocation.certificate,
             revoked: revocation.revoked,
             from: from.cloned(),
+            by: by.map(str::to_owned),
         };
         self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)?;
         Ok(true)
@@ -550,6 +552,7 @@ impl Store {
         id: &Digest32,
         signed: &Signed,
         delegation: &accord_protocol::delegation::Delegation,
+        by: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut key = keys::meta("certificate/");
         key.extend_from_slice(hex::encode(id.0).as_bytes());
@@ -560,6 +563,7 @@ impl Store {
             agreements: delegation.agreements.clone(),
             valid_from: delegation.valid_from,
             valid_until: delegation.valid_until,
+            by: by.map(str::to_owned),
         };
         self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)
     }

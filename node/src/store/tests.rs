@@ -1724,3 +1724,55 @@ fn a_purged_records_outbox_entry_leaves_with_a_withheld_entry() {
         other => panic!("expected a withheld entry, got {other:?}"),
     }
 }
+
+#[test]
+fn pages_walked_in_created_order_match_the_whole_sorted_answer() {
+    use crate::api::view::RecordView;
+    use crate::page::PageRequest;
+    let dir = private_tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let k = keys();
+    let agreements = ["QUAD-2026", "TR-BG-2026"];
+    let mut seqs: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut batch = Vec::new();
+    for i in 0..600u64 {
+        let (o, a) = ((i % 3) as usize, (i % 2) as usize);
+        let seq = seqs.entry((o, a)).or_insert(0);
+        *seq += 1;
+        let mut r = record(ORIGINATORS[o], agreements[a], *seq, i);
+        // many records share a creation second, so ties cross page boundaries
+        r.created = ts("2026-01-01T00:00:00Z").plus_secs((i / 9) as i64);
+        batch.push(verified(&k, &r));
+    }
+    store.insert_batch(&batch, &Source::Local, now()).unwrap();
+    let queries = [
+        Query::default(),
+        Query {
+            agreement: Some(AgreementId::new("TR-BG-2026").unwrap()),
+            ..Query::default()
+        },
+        Query {
+            category: Some(Category::ALL[2]),
+            since: Some(ts("2026-01-01T00:00:30Z")),
+            ..Query::default()
+        },
+    ];
+    for q in &queries {
+        let whole: Vec<RecordId> = store.query(q).unwrap().into_iter().map(|r| r.id).collect();
+        assert!(!whole.is_empty());
+        let mut walked = Vec::new();
+        let mut req = PageRequest {
+            limit: 7,
+            cursor: None,
+        };
+        loop {
+            let page = RecordView::page(&store, q, &req).unwrap().unwrap();
+            walked.extend(page.items.iter().map(|v| v.id));
+            match page.next {
+                Some(c) => req.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(walked, whole, "{q:?}");
+    }
+}
