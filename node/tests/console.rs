@@ -169,6 +169,21 @@ impl Browser {
         (format!("{}={}", cookie.name(), cookie.value()), csrf)
     }
 
+    /// Posts `form` (the session's CSRF token put first) to `url` outside the browser, with
+    /// the browser's session: what a person whose page hides a button could still send.
+    /// Returns the status.
+    async fn post_with_session(&self, url: &str, form: &str) -> u16 {
+        let (cookie, csrf) = self.session().await;
+        common::Federation::agent()
+            .post(url)
+            .header("Cookie", &cookie)
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!("csrf={csrf}&{form}").as_bytes())
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     async fn shot(&self, name: &str) {
         if let Some(dir) = &self.shots {
             std::fs::create_dir_all(dir).unwrap();
@@ -452,32 +467,13 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     );
     b.c().goto(&format!("{base}/publish")).await.unwrap();
     assert!(b.text("main").await.contains("cannot publish"));
-    let csrf = b
-        .c()
-        .find(Locator::Css("form.logout input[name=csrf]"))
-        .await
-        .unwrap()
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let cookie = b
-        .c()
-        .get_named_cookie(accord_node::console::session::COOKIE)
-        .await
-        .unwrap();
     let held_before = fed.ids_api("TR-JGK").len();
-    let form = format!(
-        "csrf={csrf}&step=publish&agreement=TR-BG-2026&category=route&handling=H2&grading=B2&summary=forged"
-    );
-    let status = agent
-        .post(format!("{base}/publish"))
-        .header("Cookie", format!("{}={}", cookie.name(), cookie.value()))
-        .content_type("application/x-www-form-urlencoded")
-        .send(form.as_bytes())
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = b
+        .post_with_session(
+            &format!("{base}/publish"),
+            "step=publish&agreement=TR-BG-2026&category=route&handling=H2&grading=B2&summary=forged",
+        )
+        .await;
     assert_eq!(status, 403, "an auditor's publish");
     assert_eq!(
         fed.ids_api("TR-JGK").len(),
@@ -603,29 +599,13 @@ async fn a_focal_point_answers_through_the_inbox_and_the_requester_sees_the_answ
         0,
         "no answer form for an analyst"
     );
-    let csrf = b
-        .c()
-        .find(Locator::Css("form.logout input[name=csrf]"))
-        .await
-        .unwrap()
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let cookie = b
-        .c()
-        .get_named_cookie(accord_node::console::session::COOKIE)
-        .await
-        .unwrap();
     let held_before = fed.ids_api("BG-GDBP").len();
-    let status = common::Federation::agent()
-        .post(format!("{bg_base}/requests/{request}"))
-        .header("Cookie", format!("{}={}", cookie.name(), cookie.value()))
-        .content_type("application/x-www-form-urlencoded")
-        .send(format!("csrf={csrf}&grading=B2&summary=forged").as_bytes())
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = b
+        .post_with_session(
+            &format!("{bg_base}/requests/{request}"),
+            "grading=B2&summary=forged",
+        )
+        .await;
     assert_eq!(status, 403, "an analyst's answer");
     assert_eq!(
         fed.ids_api("BG-GDBP").len(),
@@ -815,7 +795,7 @@ async fn records_change_and_returns_routes_agreements_and_audit_show_in_the_cons
     let flows = b.text("#flows").await;
     assert!(flows.contains("AF") && flows.contains("BG"), "{flows}");
     b.shot("routes").await;
-    let (cookie, csrf) = b.session().await;
+    let (cookie, _) = b.session().await;
     let svg = agent
         .get(format!("{tr_base}/routes.svg?agreement=TR-BG-2026"))
         .header("Cookie", &cookie)
@@ -854,14 +834,12 @@ async fn records_change_and_returns_routes_agreements_and_audit_show_in_the_cons
     // an administrator issues a liaison officer's certificate and revokes it; an analyst may
     // do neither (no form, and the server refuses)
     assert_eq!(b.count("#issue-form, form.revoke").await, 0);
-    let status = agent
-        .post(format!("{tr_base}/agreements/certificates"))
-        .header("Cookie", &cookie)
-        .content_type("application/x-www-form-urlencoded")
-        .send(format!("csrf={csrf}&holder=forged").as_bytes())
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = b
+        .post_with_session(
+            &format!("{tr_base}/agreements/certificates"),
+            "holder=forged",
+        )
+        .await;
     assert_eq!(status, 403, "an analyst issuing a certificate");
     add_user(&fed, "TR-JGK", "adil", "admin", PASSWORD);
     b.log_in(&tr_base, "adil", PASSWORD).await;
@@ -909,14 +887,12 @@ async fn records_change_and_returns_routes_agreements_and_audit_show_in_the_cons
         .unwrap();
     assert!(b.text("#not-updatable").await.contains("returns officer"));
     let held_before = fed.ids_api("TR-JGK").len();
-    let status = agent
-        .post(format!("{tr_base}/returns/{case}"))
-        .header("Cookie", &cookie)
-        .content_type("application/x-www-form-urlencoded")
-        .send(format!("csrf={csrf}&status=protected&note=forged").as_bytes())
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = b
+        .post_with_session(
+            &format!("{tr_base}/returns/{case}"),
+            "status=protected&note=forged",
+        )
+        .await;
     assert_eq!(status, 403);
     assert_eq!(fed.ids_api("TR-JGK").len(), held_before);
     b.log_in(&tr_base, "rana", PASSWORD).await;

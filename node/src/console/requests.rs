@@ -100,14 +100,6 @@ fn row_of(holdings: &Holdings, r: &RequestRow) -> Row {
     }
 }
 
-/// The holdings, read on the blocking pool.
-async fn holdings(c: &Console) -> Result<Holdings, String> {
-    let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || Holdings::of_store(&store).map_err(|e| e.to_string()))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))
-}
-
 /// Every grading with what it says, for a select.
 fn gradings() -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -292,19 +284,6 @@ pub(super) struct AnswerForm {
     handling_restriction: String,
 }
 
-/// The request `text` names, with the holdings.
-async fn find(c: &Console, text: String) -> Result<(Holdings, RecordId), (StatusCode, String)> {
-    let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || {
-        let id = resolve(&store, &text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-        let holdings = Holdings::of_store(&store)
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok((holdings, id))
-    })
-    .await
-    .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())))
-}
-
 async fn request_view(
     c: &Console,
     who: &Who,
@@ -312,7 +291,7 @@ async fn request_view(
     form: AnswerForm,
     error: Option<String>,
 ) -> Response {
-    let (holdings, id) = match find(c, text).await {
+    let (holdings, id) = match holdings_and(c, text).await {
         Ok(found) => found,
         Err((status, e)) => return error_page(c, who, status, e),
     };
@@ -420,7 +399,7 @@ pub(super) async fn answer(
     if !csrf_ok(&who.csrf, &form.csrf) {
         return refuse_forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
-    let (holdings, id) = match find(&c, text.clone()).await {
+    let (holdings, id) = match holdings_and(&c, text.clone()).await {
         Ok(found) => found,
         Err((status, e)) => return error_page(&c, &who, status, e),
     };

@@ -11,7 +11,7 @@ use super::*;
 use crate::workflow::returns::{
     Case, Update, cases, check_transition, find_case, history, update_draft,
 };
-use crate::workflow::{Holdings, default_handling, human_duration};
+use crate::workflow::{default_handling, human_duration};
 
 struct CaseRow {
     id: String,
@@ -73,13 +73,6 @@ fn row(case: &Case, now: accord_protocol::Timestamp) -> CaseRow {
         next: next_step(case),
         updates: case.updates,
     }
-}
-
-async fn holdings(c: &Console) -> Result<Holdings, String> {
-    let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || Holdings::of_store(&store).map_err(|e| e.to_string()))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))
 }
 
 /// `GET /returns`: the cases, grouped by state in the order of a return, longest in their
@@ -166,18 +159,6 @@ pub(super) struct UpdateForm {
     handling_restriction: String,
 }
 
-async fn find(c: &Console, text: String) -> Result<(Holdings, RecordId), (StatusCode, String)> {
-    let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || {
-        let id = resolve(&store, &text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-        let holdings = Holdings::of_store(&store)
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok((holdings, id))
-    })
-    .await
-    .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())))
-}
-
 async fn case_view(
     c: &Console,
     who: &Who,
@@ -185,7 +166,7 @@ async fn case_view(
     form: UpdateForm,
     error: Option<String>,
 ) -> Response {
-    let (holdings, id) = match find(c, text).await {
+    let (holdings, id) = match holdings_and(c, text).await {
         Ok(f) => f,
         Err((status, e)) => return error_page(c, who, status, e),
     };
@@ -289,7 +270,7 @@ pub(super) async fn update(
     if !csrf_ok(&who.csrf, &form.csrf) {
         return refuse_forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
-    let (holdings, id) = match find(&c, text.clone()).await {
+    let (holdings, id) = match holdings_and(&c, text.clone()).await {
         Ok(f) => f,
         Err((status, e)) => return error_page(&c, &who, status, e),
     };

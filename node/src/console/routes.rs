@@ -6,7 +6,6 @@ use accord_protocol::AgreementId;
 
 use super::*;
 use crate::api::view::parse_since;
-use crate::workflow::Holdings;
 use crate::workflow::routes::{FlowCount, Scope, csv, flows};
 use crate::workflow::svg::routes_svg;
 
@@ -65,13 +64,7 @@ struct RoutesPage {
 }
 
 async fn flows_of(c: &Console, scope: Scope) -> Result<Vec<FlowCount>, String> {
-    let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || {
-        let holdings = Holdings::of_store(&store).map_err(|e| e.to_string())?;
-        Ok(flows(&holdings, &scope))
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
+    holdings(c).await.map(|h| flows(&h, &scope))
 }
 
 /// `GET /routes`: the diagram and the table.
