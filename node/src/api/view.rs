@@ -11,6 +11,10 @@ use thiserror::Error;
 use crate::page::{Page, PageError, PageRequest, page};
 use crate::store::{Query, Source, Store, StoreError, StoredRecord, SubjectQuery};
 
+/// Up to this many records named by a subject's or a country's index are read and sorted
+/// whole; more, and the page walks the records in creation order instead.
+const FEW_CANDIDATES: usize = 5_000;
+
 /// The order of records in a query and its pages: created, then agreement, originator, seq, id.
 type RecordKey = (
     Timestamp,
@@ -293,10 +297,23 @@ impl RecordView {
         q: &Query,
         req: &PageRequest,
     ) -> Result<Result<Page<Self>, PageError>, ViewError> {
-        // Without a subject or a route leg to narrow it down, the query walks the created-time
-        // index from the cursor on and stops once the page is full (a page of a million-record
-        // store reads about one page of records); with one, the index it names is small.
-        let page = if q.subject.is_none() && q.country.is_none() && q.role.is_none() {
+        Self::page_with(store, q, req, FEW_CANDIDATES)
+    }
+
+    /// [`RecordView::page`], reading and sorting whole any candidate set of up to `few`
+    /// records (and walking in creation order otherwise): both give the same pages.
+    pub fn page_with(
+        store: &Store,
+        q: &Query,
+        req: &PageRequest,
+        few: usize,
+    ) -> Result<Result<Page<Self>, PageError>, ViewError> {
+        // Unless a subject's or a route country's index names few records (then they are read
+        // and sorted), the query walks the created-time index from the cursor on, checking
+        // each record, and stops once the page is full: a page of a million-record store reads
+        // about one page of records when the filter is common, and never more than the store.
+        let few = store.candidates(q)?.is_some_and(|n| n <= few);
+        let page = if !few {
             let after: Option<RecordKey> = match req.after() {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),

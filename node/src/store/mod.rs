@@ -1094,6 +1094,33 @@ impl Store {
         })
     }
 
+    /// How many records the index that narrows `q` names (a subject's, or a route country's),
+    /// counting keys only; `None` when no such index narrows it.
+    pub fn candidates(&self, q: &Query) -> Result<Option<usize>, StoreError> {
+        let count = |prefix: &[u8]| -> Result<usize, StoreError> {
+            let mut n = 0;
+            for k in self.tree.scan_prefix(prefix).keys() {
+                k?;
+                n += 1;
+            }
+            Ok(n)
+        };
+        if let Some(s) = &q.subject {
+            let mut n = 0;
+            for kind in &s.kinds {
+                n += count(&keys::subject_prefix(
+                    *kind as u8,
+                    &kind.normalise(&s.value),
+                ))?;
+            }
+            Ok(Some(n))
+        } else if let Some((country, role)) = q.country {
+            Ok(Some(count(&keys::route_prefix(country, role))?))
+        } else {
+            Ok(None)
+        }
+    }
+
     fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
         let mut v = Vec::new();
         for item in self.tree.scan_prefix(prefix).keys() {

@@ -1757,22 +1757,37 @@ fn pages_walked_in_created_order_match_the_whole_sorted_answer() {
             ..Query::default()
         },
     ];
-    for q in &queries {
-        let whole: Vec<RecordId> = store.query(q).unwrap().into_iter().map(|r| r.id).collect();
-        assert!(!whole.is_empty());
-        let mut walked = Vec::new();
-        let mut req = PageRequest {
-            limit: 7,
-            cursor: None,
-        };
-        loop {
-            let page = RecordView::page(&store, q, &req).unwrap().unwrap();
-            walked.extend(page.items.iter().map(|v| v.id));
-            match page.next {
-                Some(c) => req.cursor = Some(c),
-                None => break,
+    let queries = queries.into_iter().chain([
+        Query {
+            subject: Some(SubjectQuery::parse("phone:+923000000012").unwrap()),
+            ..Query::default()
+        },
+        Query {
+            country: Some((Country::new("TR").unwrap(), None)),
+            ..Query::default()
+        },
+    ]);
+    for q in queries {
+        let whole: Vec<RecordId> = store.query(&q).unwrap().into_iter().map(|r| r.id).collect();
+        assert!(!whole.is_empty(), "{q:?}");
+        // walking in creation order (few = 0) and reading the candidates whole give one order
+        for few in [0, usize::MAX] {
+            let mut walked = Vec::new();
+            let mut req = PageRequest {
+                limit: 7,
+                cursor: None,
+            };
+            loop {
+                let page = RecordView::page_with(&store, &q, &req, few)
+                    .unwrap()
+                    .unwrap();
+                walked.extend(page.items.iter().map(|v| v.id));
+                match page.next {
+                    Some(c) => req.cursor = Some(c),
+                    None => break,
+                }
             }
+            assert_eq!(walked, whole, "{q:?}, few = {few}");
         }
-        assert_eq!(walked, whole, "{q:?}");
     }
 }
