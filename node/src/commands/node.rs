@@ -49,7 +49,16 @@ impl Node {
     /// node's API.
     pub fn open_or_api(config: &Path) -> Result<Opened> {
         let cfg = load(config)?;
-        match Store::open_waiting(&cfg.data_dir, std::time::Duration::from_millis(300)) {
+        // A store in use is a running node's: ask its API at once when it answers; only when
+        // nothing listens there (a node stopping, whose lock sled is about to release) wait
+        // a moment for the store.
+        let opened = match Store::open(&cfg.data_dir) {
+            Err(e) if e.is_locked() && !api_listening(&cfg) => {
+                Store::open_waiting(&cfg.data_dir, std::time::Duration::from_millis(300))
+            }
+            other => other,
+        };
+        match opened {
             Ok(store) => {
                 store.bind_agency(&cfg.agency)?;
                 let mut cfg = cfg;
@@ -71,6 +80,14 @@ impl Node {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Whether something accepts connections on the node's API address (within 200 ms).
+fn api_listening(cfg: &NodeConfig) -> bool {
+    Client::for_node(cfg).is_ok_and(|c| {
+        std::net::TcpStream::connect_timeout(&c.addr(), std::time::Duration::from_millis(200))
+            .is_ok()
+    })
 }
 
 /// The store, or the running node that holds it.
