@@ -272,7 +272,25 @@ async fn analysts_publish_and_read_through_the_console_and_only_members_see_it()
     // the right one opens the federation page: Greece is a partner, connected
     b.log_in(&base, "ana", PASSWORD).await;
     assert_eq!(b.path().await, "/");
-    let partners = b.text("#partners").await;
+    // Greece is a partner whose signed checkpoint (its log's head) this node holds
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let partners = loop {
+        let partners = b.text("#partners").await;
+        let greece = partners
+            .lines()
+            .find(|l| l.contains("GR-HCG"))
+            .unwrap_or_default()
+            .to_owned();
+        if greece.contains("connected") && greece.contains("2026-") {
+            break partners;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint of Greece shown: {partners}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.c().goto(&format!("{base}/")).await.unwrap();
+    };
     assert!(partners.contains("GR-HCG"), "{partners}");
     assert!(b.text("#agreements").await.contains("QUAD-2026"));
     b.shot("federation").await;

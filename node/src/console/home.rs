@@ -6,6 +6,16 @@ struct PartnerRow {
     agency: String,
     connected: bool,
     outbox: usize,
+    /// When it last signed a checkpoint this node holds (its log's head, witnessed here).
+    last_checkpoint: String,
+}
+
+struct CatchUpRow {
+    agreement: String,
+    peer: String,
+    fetched: u64,
+    expected: u64,
+    left: String,
 }
 
 struct AgreementRow {
@@ -34,6 +44,7 @@ struct HomePage {
     partners: Vec<PartnerRow>,
     agreements: Vec<AgreementRow>,
     alarms: Vec<AlarmRow>,
+    catch_ups: Vec<CatchUpRow>,
 }
 
 pub(super) async fn home(State(c): St, axum::Extension(who): axum::Extension<Who>) -> Response {
@@ -58,12 +69,50 @@ pub(super) async fn home(State(c): St, axum::Extension(who): axum::Extension<Who
         .filter(|m| Some(m) != own.as_ref())
         .collect();
     partners.extend(status.connected.iter().cloned());
+    // each partner's latest slot checkpoint held here: when it last showed this node its head
+    let store = c.handle.store().clone();
+    let latest: std::collections::BTreeMap<String, (u64, String)> =
+        tokio::task::spawn_blocking(move || {
+            let mut latest = std::collections::BTreeMap::new();
+            for s in store.partner_checkpoints().unwrap_or_default() {
+                let Ok(cp) =
+                    serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&s.bytes)
+                else {
+                    continue;
+                };
+                let e = latest
+                    .entry(cp.agency.to_string())
+                    .or_insert((0, String::new()));
+                if cp.slot >= e.0 {
+                    *e = (cp.slot, cp.time.to_string());
+                }
+            }
+            latest
+        })
+        .await
+        .unwrap_or_default();
     let partners = partners
         .into_iter()
         .map(|p| PartnerRow {
             connected: status.connected.contains(&p),
             outbox: status.outbox.get(&p).copied().unwrap_or(0),
+            last_checkpoint: latest
+                .get(p.as_str())
+                .map_or("none yet".to_owned(), |(_, t)| t.clone()),
             agency: p.to_string(),
+        })
+        .collect();
+    let catch_ups = status
+        .catch_up
+        .iter()
+        .map(|(a, v)| CatchUpRow {
+            agreement: a.to_string(),
+            peer: v.peer.to_string(),
+            fetched: v.fetched,
+            expected: v.expected,
+            left: v.seconds_left.map_or("unknown".to_owned(), |s| {
+                crate::workflow::human_duration(s as i64)
+            }),
         })
         .collect();
     let agreements = status
@@ -101,5 +150,6 @@ pub(super) async fn home(State(c): St, axum::Extension(who): axum::Extension<Who
         partners,
         agreements,
         alarms,
+        catch_ups,
     })
 }
