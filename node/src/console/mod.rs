@@ -339,26 +339,30 @@ fn grading_words(code: &str) -> String {
     format!("{code}: {source}; information {info}")
 }
 
-/// Every record the node holds, with the references between them (the workflows' view), read
-/// on the blocking pool.
-async fn holdings(c: &Console) -> Result<crate::workflow::Holdings, String> {
+/// The records of `categories` the node holds, with the references between them (a workflow's
+/// view), read on the blocking pool through the category index.
+async fn holdings(
+    c: &Console,
+    categories: &'static [accord_protocol::Category],
+) -> Result<crate::workflow::Holdings, String> {
     let store = c.handle.store().clone();
     tokio::task::spawn_blocking(move || {
-        crate::workflow::Holdings::of_store(&store).map_err(|e| e.to_string())
+        crate::workflow::Holdings::of_categories(&store, categories).map_err(|e| e.to_string())
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()))
 }
 
-/// The record `text` (an id or unique prefix) names, with the holdings.
+/// The record `text` (an id or unique prefix) names, with the holdings of `categories`.
 async fn holdings_and(
     c: &Console,
     text: String,
+    categories: &'static [accord_protocol::Category],
 ) -> Result<(crate::workflow::Holdings, accord_protocol::RecordId), (StatusCode, String)> {
     let store = c.handle.store().clone();
     tokio::task::spawn_blocking(move || {
         let id = resolve(&store, &text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-        let holdings = crate::workflow::Holdings::of_store(&store)
+        let holdings = crate::workflow::Holdings::of_categories(&store, categories)
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         Ok((holdings, id))
     })

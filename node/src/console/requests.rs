@@ -13,6 +13,12 @@ use crate::workflow::requests::{
 };
 use crate::workflow::{Held, Holdings, default_handling};
 
+/// The records a request's workflow is made of.
+const CATEGORIES: &[accord_protocol::Category] = &[
+    accord_protocol::Category::RequestForInformation,
+    accord_protocol::Category::Response,
+];
+
 /// An open request received longer ago than this is shown as overdue (docs/console.md).
 pub const ANSWER_WITHIN_SECS: i64 = 7 * 86_400;
 
@@ -137,7 +143,7 @@ pub(super) struct AskForm {
 }
 
 async fn requests_view(c: &Console, who: &Who, ask: AskForm, error: Option<String>) -> Response {
-    let holdings = match holdings(c).await {
+    let holdings = match holdings(c, CATEGORIES).await {
         Ok(h) => h,
         Err(e) => return error_page(c, who, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
@@ -291,7 +297,7 @@ async fn request_view(
     form: AnswerForm,
     error: Option<String>,
 ) -> Response {
-    let (holdings, id) = match holdings_and(c, text).await {
+    let (holdings, id) = match holdings_and(c, text, CATEGORIES).await {
         Ok(found) => found,
         Err((status, e)) => return error_page(c, who, status, e),
     };
@@ -399,7 +405,7 @@ pub(super) async fn answer(
     if !csrf_ok(&who.csrf, &form.csrf) {
         return refuse_forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
-    let (holdings, id) = match holdings_and(&c, text.clone()).await {
+    let (holdings, id) = match holdings_and(&c, text.clone(), CATEGORIES).await {
         Ok(found) => found,
         Err((status, e)) => return error_page(&c, &who, status, e),
     };

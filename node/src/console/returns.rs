@@ -13,6 +13,13 @@ use crate::workflow::returns::{
 };
 use crate::workflow::{default_handling, human_duration};
 
+/// The records a return case is made of: its opening victim identification and the
+/// coordination records that follow it.
+const CATEGORIES: &[accord_protocol::Category] = &[
+    accord_protocol::Category::VictimIdentification,
+    accord_protocol::Category::ReturnCoordination,
+];
+
 struct CaseRow {
     id: String,
     agreement: String,
@@ -78,7 +85,7 @@ fn row(case: &Case, now: accord_protocol::Timestamp) -> CaseRow {
 /// `GET /returns`: the cases, grouped by state in the order of a return, longest in their
 /// state first.
 pub(super) async fn returns(State(c): St, axum::Extension(who): axum::Extension<Who>) -> Response {
-    let holdings = match holdings(&c).await {
+    let holdings = match holdings(&c, CATEGORIES).await {
         Ok(h) => h,
         Err(e) => return error_page(&c, &who, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
@@ -166,7 +173,7 @@ async fn case_view(
     form: UpdateForm,
     error: Option<String>,
 ) -> Response {
-    let (holdings, id) = match holdings_and(c, text).await {
+    let (holdings, id) = match holdings_and(c, text, CATEGORIES).await {
         Ok(f) => f,
         Err((status, e)) => return error_page(c, who, status, e),
     };
@@ -270,7 +277,7 @@ pub(super) async fn update(
     if !csrf_ok(&who.csrf, &form.csrf) {
         return refuse_forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
-    let (holdings, id) = match holdings_and(&c, text.clone()).await {
+    let (holdings, id) = match holdings_and(&c, text.clone(), CATEGORIES).await {
         Ok(f) => f,
         Err((status, e)) => return error_page(&c, &who, status, e),
     };

@@ -64,7 +64,10 @@ struct RoutesPage {
 }
 
 async fn flows_of(c: &Console, scope: Scope) -> Result<Vec<FlowCount>, String> {
-    holdings(c).await.map(|h| flows(&h, &scope))
+    // route legs may be in a record of any category
+    holdings(c, accord_protocol::Category::ALL)
+        .await
+        .map(|h| flows(&h, &scope))
 }
 
 /// `GET /routes`: the diagram and the table.

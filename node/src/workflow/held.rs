@@ -43,6 +43,32 @@ impl Holdings {
         })))
     }
 
+    /// The records of `categories` that `store` holds, read through the category index: what
+    /// a workflow over those categories needs (a correction or withdrawal keeps its target's
+    /// category, so the references between them are all there), without reading the rest.
+    pub fn of_categories(
+        store: &crate::store::Store,
+        categories: &[accord_protocol::Category],
+    ) -> Result<Self, crate::store::StoreError> {
+        use crate::store::{Query, Source};
+        let mut held = Vec::new();
+        for c in categories {
+            let q = Query {
+                category: Some(*c),
+                ..Query::default()
+            };
+            held.extend(store.query(&q)?.into_iter().map(|r| Held {
+                id: r.id,
+                record: r.record,
+                source: match r.source {
+                    Source::Local => "local".to_owned(),
+                    Source::Peer(a) => a.to_string(),
+                },
+            }));
+        }
+        Ok(Self::new(held))
+    }
+
     /// The holdings made of `records`. A reference the record format does not allow (another
     /// originator's withdrawal, an answer from another agreement) is left out, as
     /// [`crate::references`] says.
