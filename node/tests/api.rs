@@ -600,3 +600,104 @@ fn a_console_certificate_that_cannot_be_used_is_refused_saying_which_file() {
         .to_string();
     assert!(e.contains("tls_cert") && e.contains("c.pem"), "{e}");
 }
+
+#[test]
+fn an_administrator_signs_an_agreement_from_the_console_and_it_takes_effect() {
+    let own = accord_protocol::AgencyId::new("TR-JGK").unwrap();
+    let bilateral = accord_protocol::AgreementId::new("TR-BG-2026").unwrap();
+    let f = Fixture::start_with(|cfg, dir| {
+        // this host has not signed TR-BG-2026 yet: neither its .sigs lines nor a store (the
+        // demo's store keeps the signatures its configuration held) has its signature
+        cfg.data_dir = dir.join("a-fresh-store");
+        let a = cfg.agreements.get_mut(&bilateral).unwrap();
+        a.signatures.remove(&own);
+        a.signature_lines.retain(|l| l.agency != own);
+    });
+    let now = accord_protocol::Timestamp::parse("2026-12-06T00:00:00Z").unwrap();
+    for (name, role) in [
+        ("adil", accord_node::console::accounts::Role::Admin),
+        ("ana", accord_node::console::accounts::Role::Analyst),
+    ] {
+        accord_node::console::accounts::add(
+            f.store(),
+            now,
+            name,
+            role,
+            "a long pass phrase 7",
+            None,
+        )
+        .unwrap();
+    }
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    // a session and the page's CSRF token
+    let session = |name: &str| -> (String, String) {
+        let res = agent
+            .post(format!("{}/login", f.base))
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!("account={name}&password=a+long+pass+phrase+7").as_bytes())
+            .unwrap();
+        let cookie = res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = agent
+            .get(format!("{}/agreements", f.base))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = page[at..at + 64].to_owned();
+        (cookie, csrf)
+    };
+    let in_effect = || {
+        let (_, status) = f.get("/v1/status");
+        status["agreements"]["TR-BG-2026"]["in_effect"] == json!(true)
+    };
+    assert!(
+        !in_effect(),
+        "TR-BG-2026 lacks TR-JGK's signature: {}",
+        f.get("/v1/status").1["agreements"]
+    );
+    let sign = |(cookie, csrf): (String, String)| {
+        agent
+            .post(format!("{}/agreements/TR-BG-2026/sign", f.base))
+            .header("Cookie", &cookie)
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!("csrf={csrf}").as_bytes())
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(sign(session("ana")), 403, "an analyst signing");
+    assert!(!in_effect());
+    assert_eq!(sign(session("adil")), 200);
+    assert!(
+        in_effect(),
+        "signed by the administrator, in effect at once"
+    );
+    let logged = f
+        .store()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .map(|b| accord_protocol::audit::AuditEntry::decode(b).unwrap())
+        .any(|e| {
+            matches!(e.event, accord_protocol::audit::AuditEvent::AgreementSignature { ref signer, ref by, .. }
+                if *signer == own && by.as_deref() == Some("adil"))
+        });
+    assert!(
+        logged,
+        "the agreement-signature entry names the administrator"
+    );
+}

@@ -216,6 +216,9 @@ pub enum AuditEvent {
         signer: AgencyId,
         /// The peer it came from.
         from: AgencyId,
+        /// The administrator's account that signed it through the console; absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// A revocation of a delegation certificate, verified under its issuing agency's key and
     /// kept (made here, or received from a peer).

@@ -122,7 +122,14 @@ pub fn log_configuration(
     store.audit_config(now, config_event(cfg))?;
     for a in cfg.agreements.values() {
         if let Some(sig) = a.signatures.get(&cfg.agency) {
-            store.keep_agreement_signature(now, &a.id, &a.hash, &cfg.agency, &cfg.agency, sig)?;
+            store.keep_agreement_signature(
+                now,
+                (&a.id, &a.hash),
+                &cfg.agency,
+                &cfg.agency,
+                sig,
+                None,
+            )?;
         }
     }
     Ok(())

@@ -18,6 +18,8 @@ struct MemberRow {
     agency: String,
     focal_point: String,
     signed: bool,
+    /// This agency, whose signature an administrator can add here.
+    own: bool,
 }
 
 struct AgreementView {
@@ -238,6 +240,44 @@ fn only_admins(c: &Console, who: &Who, csrf: &str) -> Option<Response> {
         .then(|| refuse_forbidden("the form's CSRF token is missing or wrong: reload the page"))
 }
 
+/// `POST /agreements/{id}/sign`: signs the exact text of an agreement the node holds with the
+/// agency key, as `accord agreement sign` does while the node runs: the node verifies it, keeps
+/// it (its `agreement-signature` entry naming the account) and passes it to the members.
+pub(super) async fn sign(
+    State(c): St,
+    axum::Extension(who): axum::Extension<Who>,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    if let Some(refused) = only_admins(&c, &who, &form.csrf) {
+        return refused;
+    }
+    let cfg = c.handle.config();
+    let Some(a) = cfg.agreements.values().find(|a| a.id.as_str() == id) else {
+        let e = format!("{id} is not an agreement this node holds");
+        return agreements_view(&c, &who, IssueForm::default(), None, Some(e)).await;
+    };
+    let signature = accord_protocol::agreement::sign_agreement(c.handle.key(), &a.hash);
+    let error = match c
+        .handle
+        .sign_agreement_by(
+            a.id.clone(),
+            cfg.agency.clone(),
+            signature,
+            Some(who.name.clone()),
+        )
+        .await
+    {
+        Ok(Ok(_)) => {
+            tracing::info!(account = %who.name, agreement = %a.id, "agreement signed through the console");
+            None
+        }
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(e.to_string()),
+    };
+    agreements_view(&c, &who, IssueForm::default(), None, error).await
+}
+
 /// `POST /agreements/certificates`: issues a liaison officer's certificate, as `accord
 /// delegate issue` does, its `delegation` entry naming the account.
 pub(super) async fn issue(
@@ -398,6 +438,7 @@ async fn agreements_view(
                             .map(|f| format!("{} <{}>", f.name, f.contact))
                             .unwrap_or_default(),
                         signed: a.signatures.contains_key(m) || collected.contains(m),
+                        own: *m == cfg.agency,
                     })
                     .collect(),
                 clauses: clauses(a),

@@ -94,6 +94,10 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
         .route("/routes.csv", get(routes::routes_csv))
         .route("/agreements", get(agreements::agreements))
         .route(
+            "/agreements/{id}/sign",
+            axum::routing::post(agreements::sign),
+        )
+        .route(
             "/agreements/certificates",
             axum::routing::post(agreements::issue),
         )

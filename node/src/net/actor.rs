@@ -656,8 +656,9 @@ impl Actor {
                 }
                 let _ = reply.send(result);
             }
-            Command::Sign(agreement, signer, signature, reply) => {
-                let _ = reply.send(self.take_signature(&agreement, &signer, signature));
+            Command::Sign(agreement, signer, signature, by, reply) => {
+                let _ =
+                    reply.send(self.take_signature(&agreement, &signer, signature, by.as_deref()));
             }
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers_report());
@@ -1487,7 +1488,7 @@ impl Actor {
                 }
             }
         }
-        if self.collect_signatures(peer, new_signatures) || revoked_any {
+        if self.collect_signatures(peer, new_signatures, None) || revoked_any {
             // the peers still lacking them learn them now; agreements that took effect start
             self.sync_all();
         } else if newly_confirmed {
@@ -1538,6 +1539,7 @@ impl Actor {
         agreement: &AgreementId,
         signer: &AgencyId,
         signature: [u8; 64],
+        by: Option<&str>,
     ) -> Result<bool, String> {
         let Some(a) = self.cfg.agreements.get(agreement) else {
             return Err(format!(
@@ -1564,7 +1566,11 @@ impl Actor {
             ));
         }
         let me = self.cfg.agency.clone();
-        if self.collect_signatures(&me, vec![(agreement.clone(), signer.clone(), signature)]) {
+        if self.collect_signatures(
+            &me,
+            vec![(agreement.clone(), signer.clone(), signature)],
+            by,
+        ) {
             self.sync_all();
         }
         self.cfg
@@ -1581,6 +1587,7 @@ impl Actor {
         &mut self,
         peer: &AgencyId,
         found: Vec<(AgreementId, AgencyId, [u8; 64])>,
+        by: Option<&str>,
     ) -> bool {
         let own = self.key.public_key();
         let mut cfg = (*self.cfg).clone();
@@ -1605,10 +1612,14 @@ impl Actor {
                 continue;
             }
             let hash = a.hash;
-            match self
-                .store
-                .keep_agreement_signature(self.now(), &id, &hash, &signer, peer, &sig)
-            {
+            match self.store.keep_agreement_signature(
+                self.now(),
+                (&id, &hash),
+                &signer,
+                peer,
+                &sig,
+                by,
+            ) {
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "cannot keep an agreement signature");

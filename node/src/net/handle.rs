@@ -57,6 +57,7 @@ pub(crate) enum Command {
         AgreementId,
         AgencyId,
         [u8; 64],
+        Option<String>,
         oneshot::Sender<Result<bool, String>>,
     ),
     /// Stop: close the swarm, flush the store, then reply.
@@ -424,7 +425,20 @@ impl NodeHandle {
         signer: AgencyId,
         signature: [u8; 64],
     ) -> Result<Result<bool, String>, Stopped> {
-        self.ask(|tx| Command::Sign(agreement, signer, signature, tx))
+        self.sign_agreement_by(agreement, signer, signature, None)
+            .await
+    }
+
+    /// [`NodeHandle::sign_agreement`], the `agreement-signature` entry naming the console
+    /// account `by`.
+    pub async fn sign_agreement_by(
+        &self,
+        agreement: AgreementId,
+        signer: AgencyId,
+        signature: [u8; 64],
+        by: Option<String>,
+    ) -> Result<Result<bool, String>, Stopped> {
+        self.ask(|tx| Command::Sign(agreement, signer, signature, by, tx))
             .await
     }
 

@@ -446,16 +446,17 @@ impl Store {
         Ok(self.tree.apply_batch(batch)?)
     }
 
-    /// Keeps a member's verified signature of an agreement file (received from `from`) with
-    /// its audit entry, in one batch, and flushes. Returns `false` when it was held already.
+    /// Keeps a member's verified signature of an agreement file (`of`: its id and the file's
+    /// hash; received from `from`, made through the console by `by`) with its audit entry, in
+    /// one batch, and flushes. Returns `false` when it was held already.
     pub fn keep_agreement_signature(
         &self,
         now: Timestamp,
-        agreement: &AgreementId,
-        hash: &[u8; 32],
+        (agreement, hash): (&AgreementId, &[u8; 32]),
         signer: &AgencyId,
         from: &AgencyId,
         signature: &[u8; 64],
+        by: Option<&str>,
     ) -> Result<bool, StoreError> {
         let key = agreement_signature_key(hash, Some(signer));
         let guard = self.lock();
@@ -467,6 +468,7 @@ impl Store {
             hash: Digest32(*hash),
             signer: signer.clone(),
             from: from.clone(),
+            by: by.map(str::to_owned),
         };
         self.put_logged(guard, now, key, signature.to_vec(), event)?;
         Ok(true)
