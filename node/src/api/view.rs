@@ -312,7 +312,7 @@ impl RecordView {
         // and sorted), the query walks the created-time index from the cursor on, checking
         // each record, and stops once the page is full: a page of a million-record store reads
         // about one page of records when the filter is common, and never more than the store.
-        let few = store.candidates(q)?.is_some_and(|n| n <= few);
+        let few = store.few_candidates(q, few)? == Some(true);
         let page = if !few {
             let after: Option<RecordKey> = match req.after() {
                 Ok(a) => a,

@@ -373,3 +373,26 @@ async fn holdings_and(
     .await
     .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())))
 }
+
+/// Publishes `draft` under the person's account (its `publish` entry names them): the one path
+/// of every change made through the console, `NodeHandle::publish_by`. Logs `what` with the
+/// new record's id.
+async fn publish_as(
+    c: &Console,
+    who: &Who,
+    draft: crate::draft::Draft,
+    what: &str,
+) -> Result<accord_protocol::RecordId, String> {
+    let id = c
+        .handle
+        .publish_by(draft, clock::now(), Some(who.name.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(account = %who.name, %id, "{what} through the console");
+    Ok(id)
+}
+
+/// The redirect to `path` after a form that changed something.
+fn see_other(path: String) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, path)]).into_response()
+}

@@ -292,19 +292,8 @@ pub(super) async fn publish(
         }
         return publish_view(&c, &who, form, Some(preview), None);
     }
-    match c
-        .handle
-        .publish_by(draft, now, Some(who.name.clone()))
-        .await
-    {
-        Ok(id) => {
-            tracing::info!(account = %who.name, %id, "record published through the console");
-            (
-                StatusCode::SEE_OTHER,
-                [(LOCATION, format!("/records/{id}"))],
-            )
-                .into_response()
-        }
-        Err(e) => publish_view(&c, &who, form, None, Some(e.to_string())),
+    match publish_as(&c, &who, draft, "record published").await {
+        Ok(id) => see_other(format!("/records/{id}")),
+        Err(e) => publish_view(&c, &who, form, None, Some(e)),
     }
 }

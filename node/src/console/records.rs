@@ -354,20 +354,9 @@ async fn publish_change(
         Ok(d) => d,
         Err(e) => return record_view(c, who, text, Some(e)).await,
     };
-    match c
-        .handle
-        .publish_by(draft, clock::now(), Some(who.name.clone()))
-        .await
-    {
-        Ok(new) => {
-            tracing::info!(account = %who.name, %new, "record changed through the console");
-            (
-                StatusCode::SEE_OTHER,
-                [(LOCATION, format!("/records/{new}"))],
-            )
-                .into_response()
-        }
-        Err(e) => record_view(c, who, text, Some(e.to_string())).await,
+    match publish_as(c, who, draft, "record changed").await {
+        Ok(new) => see_other(format!("/records/{new}")),
+        Err(e) => record_view(c, who, text, Some(e)).await,
     }
 }
 

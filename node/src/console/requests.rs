@@ -258,20 +258,9 @@ pub(super) async fn ask(
         Ok(d) => d,
         Err(e) => return requests_view(&c, &who, form, Some(e)).await,
     };
-    match c
-        .handle
-        .publish_by(draft, clock::now(), Some(who.name.clone()))
-        .await
-    {
-        Ok(id) => {
-            tracing::info!(account = %who.name, %id, "request sent through the console");
-            (
-                StatusCode::SEE_OTHER,
-                [(LOCATION, format!("/requests/{id}"))],
-            )
-                .into_response()
-        }
-        Err(e) => requests_view(&c, &who, form, Some(e.to_string())).await,
+    match publish_as(&c, &who, draft, "request sent").await {
+        Ok(id) => see_other(format!("/requests/{id}")),
+        Err(e) => requests_view(&c, &who, form, Some(e)).await,
     }
 }
 
@@ -440,19 +429,8 @@ pub(super) async fn answer(
         Ok(d) => d,
         Err(e) => return request_view(&c, &who, text, form, Some(e)).await,
     };
-    match c
-        .handle
-        .publish_by(draft, clock::now(), Some(who.name.clone()))
-        .await
-    {
-        Ok(new) => {
-            tracing::info!(account = %who.name, request = %id, response = %new, "request answered through the console");
-            (
-                StatusCode::SEE_OTHER,
-                [(LOCATION, format!("/requests/{id}"))],
-            )
-                .into_response()
-        }
-        Err(e) => request_view(&c, &who, text, form, Some(e.to_string())).await,
+    match publish_as(&c, &who, draft, "request answered").await {
+        Ok(_) => see_other(format!("/requests/{id}")),
+        Err(e) => request_view(&c, &who, text, form, Some(e)).await,
     }
 }

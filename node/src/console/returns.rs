@@ -325,19 +325,8 @@ pub(super) async fn update(
         Ok(d) => d,
         Err(e) => return case_view(&c, &who, text, form, Some(e)).await,
     };
-    match c
-        .handle
-        .publish_by(draft, clock::now(), Some(who.name.clone()))
-        .await
-    {
-        Ok(new) => {
-            tracing::info!(account = %who.name, %case, update = %new, "return case updated through the console");
-            (
-                StatusCode::SEE_OTHER,
-                [(LOCATION, format!("/returns/{case}"))],
-            )
-                .into_response()
-        }
-        Err(e) => case_view(&c, &who, text, form, Some(e.to_string())).await,
+    match publish_as(&c, &who, draft, "return case updated").await {
+        Ok(_) => see_other(format!("/returns/{case}")),
+        Err(e) => case_view(&c, &who, text, form, Some(e)).await,
     }
 }

@@ -1094,31 +1094,31 @@ impl Store {
         })
     }
 
-    /// How many records the index that narrows `q` names (a subject's, or a route country's),
-    /// counting keys only; `None` when no such index narrows it.
-    pub fn candidates(&self, q: &Query) -> Result<Option<usize>, StoreError> {
-        let count = |prefix: &[u8]| -> Result<usize, StoreError> {
-            let mut n = 0;
+    /// Whether the index that narrows `q` (a subject's, or a route country's) names at most
+    /// `few` records, counting keys only and stopping past `few`; `None` when no such index
+    /// narrows it.
+    pub fn few_candidates(&self, q: &Query, few: usize) -> Result<Option<bool>, StoreError> {
+        let prefixes: Vec<Vec<u8>> = if let Some(s) = &q.subject {
+            s.kinds
+                .iter()
+                .map(|kind| keys::subject_prefix(*kind as u8, &kind.normalise(&s.value)))
+                .collect()
+        } else if let Some((country, role)) = q.country {
+            vec![keys::route_prefix(country, role)]
+        } else {
+            return Ok(None);
+        };
+        let mut n = 0usize;
+        for prefix in prefixes {
             for k in self.tree.scan_prefix(prefix).keys() {
                 k?;
                 n += 1;
+                if n > few {
+                    return Ok(Some(false));
+                }
             }
-            Ok(n)
-        };
-        if let Some(s) = &q.subject {
-            let mut n = 0;
-            for kind in &s.kinds {
-                n += count(&keys::subject_prefix(
-                    *kind as u8,
-                    &kind.normalise(&s.value),
-                ))?;
-            }
-            Ok(Some(n))
-        } else if let Some((country, role)) = q.country {
-            Ok(Some(count(&keys::route_prefix(country, role))?))
-        } else {
-            Ok(None)
         }
+        Ok(Some(true))
     }
 
     fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
