@@ -37,6 +37,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The agency key's rotation: sign the statement that hands over to a new key, attest a
+    /// partner's whose previous key was lost, keep one (docs/operations.md §2).
+    Key {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Delegated keys for liaison officers: issue a certificate, revoke one.
     Delegate {
         /// What to do.
@@ -349,6 +356,50 @@ pub enum UserCommand {
     },
 }
 
+/// `accord key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Sign a rotation statement from the current agency key to a new one, keep it in the
+    /// store and write it for the partners. Run with the node stopped, then put the new key
+    /// in place. Records and certificates dated from `--since` on are the new key's.
+    Rotate {
+        /// The node's configuration (its key file holds the current key).
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The new key file (from `accord keygen`).
+        #[arg(long)]
+        new: PathBuf,
+        /// From when the new key signs (default: now), `YYYY-MM-DDTHH:MM:SSZ`.
+        #[arg(long)]
+        since: Option<String>,
+        /// The previous key was lost: its public key, `ed25519:<hex>`. The statement is then
+        /// signed by the new key alone and needs every other member's attestation.
+        #[arg(long)]
+        previous_lost: Option<String>,
+        /// The rotation file to write (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add this agency's attestation to a partner's rotation whose previous key was lost. The
+    /// node must already list the partner's new key (from the trusted channel).
+    Attest {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The rotation file; the attestation is added to it.
+        file: PathBuf,
+    },
+    /// Keep a partner's (or this agency's attested) rotation statement, so that bundles this
+    /// node exports carry it.
+    Accept {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The rotation file.
+        file: PathBuf,
+    },
+}
+
 /// `accord delegate …`
 #[derive(Debug, Subcommand)]
 pub enum DelegateCommand {
@@ -486,6 +537,10 @@ pub enum AuditCommand {
         /// A partner's audit export: this node's checkpoints it holds must agree with the log.
         #[arg(long = "partner", value_name = "DIR")]
         partners: Vec<PathBuf>,
+        /// A bundle this node exported (`accord export`): it must match its export entry and
+        /// hold exactly what the log held under its agreement then.
+        #[arg(long = "bundle", value_name = "FILE")]
+        bundles: Vec<PathBuf>,
     },
     /// Sign the log's head now, keep the checkpoint and print it.
     Checkpoint {

@@ -188,6 +188,29 @@ pub enum AuditEvent {
         records: u64,
         /// SHA-256 of the bundle file.
         bundle: Digest32,
+        /// How many tombstones (absent in entries of version-1 bundles).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tombstones: Option<u64>,
+        /// The bundle format version (absent for version 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+    },
+    /// An agency's key changed: the rotation statement (docs/protocol.md §11) was verified and
+    /// kept.
+    Rotation {
+        /// The agency whose key changed.
+        agency: AgencyId,
+        /// The key before.
+        previous: PublicKey,
+        /// The key from `since` on.
+        key: PublicKey,
+        /// From when.
+        since: Timestamp,
+        /// SHA-256 of the statement's bytes.
+        statement: Digest32,
+        /// The agency it came from; absent when made here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<AgencyId>,
     },
     /// The node started with this configuration: its agreements and their file hashes.
     Config {

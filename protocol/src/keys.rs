@@ -165,6 +165,17 @@ impl SecretKey {
 
     /// Signs `message` as is. Callers sign domain-separated messages only; see
     /// [`crate::envelope`].
+    /// Signs `domain` ‖ `bytes`, for signed objects defined outside this crate (the bundle
+    /// signature of docs/bundle.md). `domain` must be an ASCII tag ending in a zero byte, so
+    /// that no two kinds of signed object share a message.
+    pub fn sign_tagged(&self, domain: &[u8], bytes: &[u8]) -> [u8; 64] {
+        assert!(
+            domain.last() == Some(&0) && domain[..domain.len() - 1].is_ascii(),
+            "a domain tag is ASCII ending in a zero byte"
+        );
+        self.sign_raw(&[domain, bytes].concat())
+    }
+
     pub(crate) fn sign_raw(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }

@@ -29,6 +29,7 @@ pub mod canonical;
 pub mod delegation;
 pub mod envelope;
 pub mod record;
+pub mod rotation;
 pub mod verify;
 pub mod wire;
 

@@ -12,6 +12,26 @@ use thiserror::Error;
 /// their index, from 0.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuditProblem {
+    /// A `delivered` entry with no earlier `send` of that record to that member.
+    #[error(
+        "entry {index}: delivered record {record} to {to}, but no earlier entry sent it there"
+    )]
+    DeliveredWithoutSend {
+        /// The entry.
+        index: u64,
+        /// The record.
+        record: accord_protocol::RecordId,
+        /// The member.
+        to: AgencyId,
+    },
+    /// A bundle given with `--bundle` disagrees with the log.
+    #[error("bundle {file}: {reason}")]
+    Bundle {
+        /// The bundle file as given.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A file is missing or cannot be read as what it should hold.
     #[error("{file}: {reason}")]
     File {
@@ -568,6 +588,8 @@ pub struct AuditReport {
     pub agreements: Vec<AgreementId>,
     /// The partners' exports compared.
     pub partners: Vec<PartnerSummary>,
+    /// Bundles checked against their `export` entries (`--bundle`).
+    pub bundles: usize,
     /// Every failure, the first broken entry first.
     pub problems: Vec<AuditProblem>,
     /// Remarks that are not failures.
@@ -602,6 +624,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Key { .. } => "key",
         AuditEvent::AgreementSignature { .. } => "agreement-signature",
         AuditEvent::Revocation { .. } => "revocation",
+        AuditEvent::Rotation { .. } => "rotation",
         AuditEvent::Delegation { .. } => "delegation",
         AuditEvent::Equivocation { .. } => "equivocation",
         AuditEvent::Slot { .. } => "slot",
@@ -631,6 +654,13 @@ impl fmt::Display for AuditReport {
                 "audit export of {agency}, written at {at}: {entries} entries, head {head}"
             )?,
             _ => writeln!(f, "audit export (manifest unreadable)")?,
+        }
+        if self.bundles > 0 {
+            writeln!(
+                f,
+                "bundles: {} compared with their export entries and the log",
+                self.bundles
+            )?;
         }
         let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         writeln!(

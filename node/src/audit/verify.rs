@@ -44,7 +44,7 @@ use super::{
 /// - the log's latest key entry names the key keys.json gives the agency;
 /// - every file has the SHA-256 the manifest lists, and no file is unlisted.
 pub fn verify_export(dir: &Path, partners: &[PathBuf]) -> AuditReport {
-    verify_export_with(dir, partners, &mut |_, _| {})
+    verify_export_with(dir, partners, &[], &mut |_, _| {})
 }
 
 /// The checks [`verify_export_with`] makes one after another (its progress counts them).
@@ -53,9 +53,15 @@ pub const VERIFY_STEPS: u64 = 7;
 /// [`verify_export`], calling `progress` with (checks done, [`VERIFY_STEPS`]) after each of
 /// its checks: the chain, own checkpoints, partners' checkpoints, partners' exports, the
 /// entries against the agreements, the receipts, the files.
+///
+/// Each bundle in `bundles` (files `accord export` wrote) must be named by an `export` entry of
+/// the log (its SHA-256), verify on its own, state the entry's agreement and counts, and hold
+/// exactly the records the log says were held under that agreement when the entry was
+/// written (published or received, not purged), with a tombstone for each record purged.
 pub fn verify_export_with(
     dir: &Path,
     partners: &[PathBuf],
+    bundles: &[PathBuf],
     progress: &mut dyn FnMut(u64, u64),
 ) -> AuditReport {
     let mut step = 0;
@@ -121,6 +127,10 @@ pub fn verify_export_with(
     check_entries(&chain, &agreements, &signed, &mut r);
     advance(progress);
     check_receipts(dir, &chain, &keys, &mut r);
+    check_delivered_were_sent(&chain, &mut r);
+    for b in bundles {
+        check_bundle(b, &chain, &mut r);
+    }
     advance(progress);
     check_key(&chain, agency.as_ref(), &listed, &mut r.problems);
     if let Some(m) = &manifest {
@@ -910,5 +920,170 @@ fn check_files(dir: &Path, m: &Manifest, problems: &mut Vec<AuditProblem>) {
         for file in unlisted {
             problems.push(AuditProblem::Unlisted { file });
         }
+    }
+}
+
+/// Every `delivered` entry follows a `send` of the same record to the same member.
+fn check_delivered_were_sent(chain: &Chain, r: &mut AuditReport) {
+    let mut sent: BTreeSet<(accord_protocol::RecordId, &AgencyId)> = BTreeSet::new();
+    for (_, e) in chain.entries() {
+        match &e.event {
+            AuditEvent::Send { record, to, .. } => {
+                sent.insert((*record, to));
+            }
+            AuditEvent::Delivered { record, to, .. } if !sent.contains(&(*record, to)) => {
+                r.problems.push(AuditProblem::DeliveredWithoutSend {
+                    index: e.index,
+                    record: *record,
+                    to: to.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A bundle against the log: see [`verify_export_with`].
+fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
+    use accord_protocol::RecordId;
+    r.bundles += 1;
+    let file = path.display().to_string();
+    let mut problem = |reason: String| {
+        r.problems.push(AuditProblem::Bundle {
+            file: file.clone(),
+            reason,
+        })
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return problem(format!("cannot be read: {e}")),
+    };
+    let digest = sha256(&bytes);
+    let Some((index, agreement, records, tombstones)) =
+        chain.entries().find_map(|(_, e)| match &e.event {
+            AuditEvent::Export {
+                agreement,
+                records,
+                bundle,
+                tombstones,
+                ..
+            } if *bundle == digest => Some((e.index, agreement.clone(), *records, *tombstones)),
+            _ => None,
+        })
+    else {
+        return problem(format!(
+            "no export entry names its SHA-256 {digest}: this node did not write it, or it was \
+             altered"
+        ));
+    };
+    let report = crate::bundle::verify_bundle(&bytes);
+    if !report.is_ok() {
+        problem(format!(
+            "it does not verify on its own (`accord verify` it): {}",
+            report.to_string().lines().last().unwrap_or_default()
+        ));
+    }
+    if let Some(h) = &report.header
+        && h.agreement != agreement
+    {
+        problem(format!(
+            "it is of agreement {}, the export entry {index} of {agreement}",
+            h.agreement
+        ));
+    }
+    // the ids the bundle lists
+    let mut listed: BTreeSet<RecordId> = BTreeSet::new();
+    let mut purged_listed: BTreeSet<RecordId> = BTreeSet::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            #[serde(rename = "type")]
+            kind: String,
+            id: Option<RecordId>,
+        }
+        if let Ok(p) = serde_json::from_slice::<Probe>(line)
+            && let Some(id) = p.id
+        {
+            match p.kind.as_str() {
+                "record" => {
+                    listed.insert(id);
+                }
+                "tombstone" => {
+                    purged_listed.insert(id);
+                }
+                _ => {}
+            }
+        }
+    }
+    if listed.len() as u64 != records {
+        problem(format!(
+            "it holds {} records; export entry {index} says {records}",
+            listed.len()
+        ));
+    }
+    if let Some(t) = tombstones
+        && purged_listed.len() as u64 != t
+    {
+        problem(format!(
+            "it holds {} tombstones; export entry {index} says {t}",
+            purged_listed.len()
+        ));
+    }
+    // what the log held under the agreement when the export entry was written
+    let mut held: BTreeSet<RecordId> = BTreeSet::new();
+    let mut purged: BTreeSet<RecordId> = BTreeSet::new();
+    for (_, e) in chain.entries().take_while(|(_, e)| e.index < index) {
+        match &e.event {
+            AuditEvent::Publish {
+                record, agreement: a, ..
+            }
+            | AuditEvent::Receive {
+                record, agreement: a, ..
+            } if *a == agreement => {
+                held.insert(*record);
+            }
+            AuditEvent::Purge {
+                record, agreement: a, ..
+            } if *a == agreement => {
+                held.remove(record);
+                purged.insert(*record);
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<String> = held.difference(&listed).map(|id| id.short()).collect();
+    if !missing.is_empty() {
+        problem(format!(
+            "the log held {} record(s) under {agreement} at export entry {index} that the bundle \
+             lacks: {}",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    let extra: Vec<String> = listed.difference(&held).map(|id| id.short()).collect();
+    if !extra.is_empty() {
+        problem(format!(
+            "it holds {} record(s) the log had not published or received under {agreement} by \
+             export entry {index}: {}",
+            extra.len(),
+            extra.join(", ")
+        ));
+    }
+    let phantom: Vec<String> = purged_listed.difference(&purged).map(|id| id.short()).collect();
+    if !phantom.is_empty() {
+        problem(format!(
+            "it holds {} tombstone(s) without a purge entry in the log: {}",
+            phantom.len(),
+            phantom.join(", ")
+        ));
+    }
+    let untold: Vec<String> = purged.difference(&purged_listed).map(|id| id.short()).collect();
+    if !untold.is_empty() {
+        problem(format!(
+            "the log purged {} record(s) under {agreement} that the bundle has no tombstone \
+             for: {}",
+            untold.len(),
+            untold.join(", ")
+        ));
     }
 }

@@ -19,14 +19,22 @@ pub use verify::{verify_bundle, verify_bundle_with};
 pub use write::{BundleWriteError, Export, write_bundle};
 
 use accord_protocol::canonical::decode_record;
-use accord_protocol::{AgencyId, AgreementId, Envelope, RecordError, RecordId, Seq, Timestamp};
+use accord_protocol::{
+    AgencyId, AgreementId, Envelope, RecordError, RecordId, Seq, StreamId, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The `type` of a bundle's first line.
 pub const BUNDLE_TYPE: &str = "accord-bundle";
-/// The bundle format version written and read.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format version written. Version 1 bundles (no stream in tombstones, no key
+/// history, no revocations, unsigned) are still read.
+pub const BUNDLE_VERSION: u32 = 2;
+/// The oldest version read.
+pub const OLDEST_BUNDLE_VERSION: u32 = 1;
+/// Domain tag of the exporting agency's signature of a bundle: ASCII `accord/bundle/v2` and a
+/// zero byte, followed by the 32 bytes of the SHA-256 of every line before the signature line.
+pub const BUNDLE_DOMAIN: &[u8] = b"accord/bundle/v2\0";
 /// Longest line read, in bytes. A record line needs at most about 88 KiB (a 65,642-byte
 /// envelope in base64); the agreement line carries the whole agreement file.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -47,6 +55,10 @@ pub struct BundleTombstone {
     pub originator: AgencyId,
     /// Its sequence number.
     pub seq: Seq,
+    /// Its sequence stream: the originator's own key (`AGENCY`) or a key it delegated
+    /// (`AGENCY/<16 hex>`). Required from version 2; version-1 tombstones lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamId>,
     /// SHA-256 of the purged envelope's exact bytes.
     #[serde(with = "hex32")]
     pub envelope_sha256: [u8; 32],
@@ -64,9 +76,11 @@ impl BundleTombstone {
         reason: impl Into<String>,
     ) -> Result<Self, RecordError> {
         let record = decode_record(envelope.record_bytes())?;
+        let stream = envelope.stream_of(&record);
         Ok(Self {
             id: envelope.id(),
             agreement: record.agreement,
+            stream: Some(stream),
             originator: record.originator,
             seq: record.seq,
             envelope_sha256: sha256(&envelope.encode()),

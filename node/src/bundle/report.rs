@@ -56,10 +56,82 @@ pub enum BundleProblem {
         /// What is wrong.
         reason: String,
     },
+    /// A line ending in CR LF.
+    #[error("line {line}: ends in CR LF; bundle lines end in LF alone")]
+    LineEnding {
+        /// The line.
+        line: usize,
+    },
+    /// A line whose first member is not `type`.
+    #[error("line {line}: `type` is not the object's first member")]
+    TypeNotFirst {
+        /// The line.
+        line: usize,
+    },
+    /// A kind of line that the bundle's version does not have.
+    #[error("line {line}: a {found} line has no place in a version-{version} bundle")]
+    NotInVersion {
+        /// The line.
+        line: usize,
+        /// The kind of line.
+        found: &'static str,
+        /// The bundle's version.
+        version: u32,
+    },
+    /// Lines of one kind out of their sort order.
+    #[error("line {line}: the {what} lines are not sorted {rule}")]
+    Unsorted {
+        /// The first line out of order.
+        line: usize,
+        /// The kind of line.
+        what: &'static str,
+        /// The order they must follow.
+        rule: &'static str,
+    },
+    /// A key rotation that cannot be accepted, or a member's rotations that do not chain.
+    #[error("line {line}: key rotation{}: {reason}", agency.as_ref().map(|a| format!(" of {a}")).unwrap_or_default())]
+    Rotation {
+        /// The line.
+        line: usize,
+        /// The agency whose key it rotates, when it could be read.
+        agency: Option<AgencyId>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A revocation that cannot be accepted.
+    #[error("line {line}: revocation: {reason}")]
+    Revocation {
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A version-2 bundle without its signature line.
+    #[error(
+        "the bundle has no signature line: a version-2 bundle ends with the exporting agency's \
+         signature, so lines may have been removed from its end"
+    )]
+    Unsigned,
+    /// The exporting agency's signature of the bundle does not hold.
+    #[error("line {line}: the bundle's signature: {reason}")]
+    BundleSignature {
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tombstone whose stream is missing or not its originator's.
+    #[error("line {line}: tombstone: {reason}")]
+    TombstoneStream {
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A line whose `type` is not one of the bundle's.
     #[error(
         "line {line}: unknown line type `{found}`; expected one of: accord-bundle, agreement, \
-         key, record, tombstone"
+         key, rotation, revocation, record, tombstone, signature"
     )]
     UnknownType {
         /// The line.
@@ -67,10 +139,12 @@ pub enum BundleProblem {
         /// The type found.
         found: String,
     },
-    /// A line out of the order header, agreement, keys, records, tombstones.
+    /// A line out of the order header, agreement, keys, rotations, revocations, records,
+    /// tombstones, signature.
     #[error(
         "line {line}: {found} line {problem}; a bundle's lines are the header, the agreement, \
-         the keys, the records, then the tombstones"
+         the keys, the rotations, the revocations, the records, the tombstones, then the \
+         signature"
     )]
     Order {
         /// The line.
@@ -207,13 +281,13 @@ pub enum BundleProblem {
     },
     /// Two tombstones for one (originator, seq).
     #[error(
-        "line {line}: a second tombstone for {originator} seq {seq} (the first is on line {first})"
+        "line {line}: a second tombstone for stream {stream} seq {seq} (the first is on line {first})"
     )]
     DuplicateTombstone {
         /// The line.
         line: usize,
-        /// The originator.
-        originator: AgencyId,
+        /// The stream.
+        stream: StreamId,
         /// The sequence number.
         seq: Seq,
         /// The line of the first.
@@ -264,10 +338,10 @@ pub enum RecordFailure {
     #[error("not permitted by the bundled agreement: {0}")]
     NotPermitted(DenyReason),
     /// The originator signed another record with the same sequence number.
-    #[error("equivocation: {originator} also signed record {other} with seq {seq}")]
+    #[error("equivocation: stream {stream} also holds record {other} with seq {seq}")]
     Equivocation {
-        /// The originator.
-        originator: AgencyId,
+        /// The stream.
+        stream: StreamId,
         /// The sequence number.
         seq: Seq,
         /// The other record.
@@ -275,14 +349,14 @@ pub enum RecordFailure {
     },
     /// A tombstone claims this record's sequence number for another record.
     #[error(
-        "equivocation: the tombstone on line {line} claims seq {seq} of {originator} for \
+        "equivocation: the tombstone on line {line} claims seq {seq} of stream {stream} for \
          record {other}"
     )]
     TombstoneClaimsSeq {
         /// The tombstone's line.
         line: usize,
-        /// The originator.
-        originator: AgencyId,
+        /// The stream.
+        stream: StreamId,
         /// The sequence number.
         seq: Seq,
         /// The record the tombstone names.
@@ -305,6 +379,9 @@ pub struct RecordVerdict {
     pub id: RecordId,
     /// The originator, when the record bytes could be read.
     pub originator: Option<AgencyId>,
+    /// Its sequence stream (`AGENCY`, or `AGENCY/<16 hex>` for a delegated key), when the
+    /// record bytes could be read.
+    pub stream: Option<StreamId>,
     /// The sequence number, when the record bytes could be read.
     pub seq: Option<Seq>,
     /// Everything wrong with it; empty when it is OK.
@@ -322,9 +399,9 @@ impl fmt::Display for RecordVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = if self.is_ok() { "OK  " } else { "FAIL" };
         write!(f, "{status} {}", self.id)?;
-        match (&self.originator, self.seq) {
-            (Some(originator), Some(seq)) => write!(f, " {originator} seq {seq}")?,
-            _ => write!(f, " (line {}, originator and seq unreadable)", self.line)?,
+        match (&self.stream, self.seq) {
+            (Some(stream), Some(seq)) => write!(f, " {stream} seq {seq}")?,
+            _ => write!(f, " (line {}, stream and seq unreadable)", self.line)?,
         }
         for (i, failure) in self.failures.iter().enumerate() {
             f.write_str(if i == 0 { ": " } else { "; " })?;
@@ -336,6 +413,27 @@ impl fmt::Display for RecordVerdict {
 
 /// Sequence numbers of one originator missing from the bundle: neither a record whose
 /// signature verifies nor a tombstone holds them.
+/// One key of a member and from when it signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPeriod {
+    /// From this time on (a record's `created`, a certificate's `issued`); `None` for the
+    /// first key.
+    pub since: Option<Timestamp>,
+    /// The key.
+    pub key: PublicKey,
+}
+
+/// A revocation the bundle carries and the verifier applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedCertificate {
+    /// The issuing agency.
+    pub agency: AgencyId,
+    /// The certificate's id.
+    pub certificate: accord_protocol::audit::Digest32,
+    /// From when its key is not trusted.
+    pub revoked: Timestamp,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
     /// The stream: the originator's own key, or a key it delegated.
@@ -369,6 +467,12 @@ pub struct BundleReport {
     pub agreement_sha256: Option<[u8; 32]>,
     /// The keys the bundle carries (the first for each agency).
     pub keys: BTreeMap<AgencyId, PublicKey>,
+    /// Each member's keys over time, from its listed key and its accepted rotations.
+    pub key_history: BTreeMap<AgencyId, Vec<KeyPeriod>>,
+    /// The revocations applied.
+    pub revoked: Vec<RevokedCertificate>,
+    /// Who signed the bundle, with which key, when the signature verified (version 2).
+    pub signed_by: Option<(AgencyId, PublicKey)>,
     /// Problems with the bundle as a whole, in line order.
     pub problems: Vec<BundleProblem>,
     /// Problems found beyond the first [`BundleReport::MAX_PROBLEMS`], counted only.
@@ -377,7 +481,7 @@ pub struct BundleReport {
     pub records: Vec<RecordVerdict>,
     /// How many tombstone lines were read.
     pub tombstones: usize,
-    /// Missing sequence numbers, by originator then number.
+    /// Missing sequence numbers, by stream then number.
     pub gaps: Vec<Gap>,
     /// Records held past the agreement's retention (counted from `created`) at the export
     /// time: the exporting node had not purged them yet. Noted, not failed.
@@ -439,7 +543,36 @@ impl fmt::Display for BundleReport {
             writeln!(f, "agreement file sha256 {}", hex::encode(digest))?;
         }
         for (agency, key) in &self.keys {
-            writeln!(f, "key  {agency} {key}")?;
+            match self.key_history.get(agency) {
+                Some(periods) if periods.len() > 1 => {
+                    for (i, p) in periods.iter().enumerate() {
+                        let until = periods.get(i + 1).and_then(|n| n.since);
+                        match (p.since, until) {
+                            (None, Some(u)) => writeln!(f, "key  {agency} {} before {u}", p.key)?,
+                            (Some(s), Some(u)) => {
+                                writeln!(f, "key  {agency} {} from {s} before {u}", p.key)?
+                            }
+                            (Some(s), None) => writeln!(f, "key  {agency} {} from {s}", p.key)?,
+                            (None, None) => writeln!(f, "key  {agency} {}", p.key)?,
+                        }
+                    }
+                }
+                _ => writeln!(f, "key  {agency} {key}")?,
+            }
+        }
+        for r in &self.revoked {
+            writeln!(
+                f,
+                "revoked {} certificate {} from {}",
+                r.agency, r.certificate, r.revoked
+            )?;
+        }
+        match (&self.signed_by, &self.header) {
+            (Some((agency, key)), _) => writeln!(f, "signed by {agency} with {key}")?,
+            (None, Some(h)) if h.version == 1 => {
+                writeln!(f, "unsigned (a version-1 bundle: the exporter's claims are not signed)")?
+            }
+            _ => {}
         }
         for problem in &self.problems {
             writeln!(f, "BUNDLE {problem}")?;

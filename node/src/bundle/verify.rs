@@ -4,33 +4,46 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use accord_config::{Agreement, parse_agreement};
+use accord_protocol::audit::{Digest32, Signed};
 use accord_protocol::canonical::decode_record;
+use accord_protocol::delegation::{Delegation, verify_revocation};
+use accord_protocol::rotation::{
+    Rotation, RotationFile, SignedRotation, verify_attestation, verify_rotation,
+};
+use accord_protocol::verify::verify_strict_raw;
 use accord_protocol::{
-    AgencyId, Envelope, PublicKey, Record, RecordId, Seq, StreamId, Timestamp, VerifyError, verify,
+    AgencyId, Envelope, KeyDirectory, PublicKey, Record, RecordId, Seq, Signer, StreamId,
+    Timestamp, VerifyError, verify,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::lines::{AgreementLine, HeaderLine, Kind, Line, RecordLine, TypeProbe};
-use super::report::{BundleHeader, BundleProblem, BundleReport, Gap, RecordFailure, RecordVerdict};
-use super::{AGREEMENT_FILE_NAME, BUNDLE_VERSION, BundleTombstone, MAX_LINE_BYTES, sha256};
+use super::lines::{
+    AgreementLine, HeaderLine, Kind, Line, RecordLine, RevocationLine, SignatureLine, TypeProbe,
+};
+use super::report::{
+    BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure, RecordVerdict,
+    RevokedCertificate,
+};
+use super::{
+    AGREEMENT_FILE_NAME, BUNDLE_DOMAIN, BUNDLE_VERSION, BundleTombstone, MAX_LINE_BYTES,
+    OLDEST_BUNDLE_VERSION, sha256,
+};
 use crate::policy::{self, DenyReason, Party};
 
 /// Verifies a bundle from its bytes alone. Never panics; every problem is in the report.
 ///
-/// The bundle as a whole: lines in order (header, agreement, keys, records, tombstones), each a
-/// well-formed object of its type; a header of version 1 whose counts match the lines; an
-/// agreement file that hashes to its stated SHA-256, parses as an agreement and is the one the
-/// header names; exactly one key per member and none for others; no record id twice; no two
-/// tombstones for one sequence number, none of another agreement.
-///
-/// Each record: the envelope decodes; its id is the one listed; the record bytes are a valid,
-/// canonical record; the signature verifies (strict ed25519) with the originator's bundled key;
-/// the bundled agreement permits it as of its `created` time (see [`permitted`]); and no other
-/// record or tombstone claims its originator's sequence number.
-///
-/// Each originator's sequence must be gap-free from 1 to its highest number, counting records
-/// whose signature verifies and tombstones.
+/// docs/bundle.md states every rule, in the order applied here: the lines (each a well-formed
+/// object of its type, `type` first, LF endings, in the order header, agreement, keys,
+/// rotations, revocations, records, tombstones, signature, each kind sorted); the header's
+/// version (1 or 2) and counts; the agreement file (hash, validity, the header's agreement,
+/// every member's signature under a key the member had); one key per member; each member's key
+/// history (rotation statements signed by the new key and by the previous key or every other
+/// member, chained to the member's listed key); the revocations (each signed by a key its
+/// agency had); the exporter's signature of the whole bundle (version 2); then each record
+/// (encoding, id, canonical record, signature with the key in force when it was made,
+/// revocations applied, permitted by the agreement at its `created` time, one record per
+/// stream and seq) and each stream's sequence (no gaps).
 pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
     verify_bundle_with(bytes, &mut |_, _| {})
 }
@@ -55,13 +68,24 @@ pub fn verify_bundle_with(bytes: &[u8], progress: &mut dyn FnMut(u64, u64)) -> B
         records: header.records,
         tombstones: header.tombstones,
     });
-    if header.version != BUNDLE_VERSION {
-        // A later format is not judged by this version's rules.
+    if !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&header.version) {
+        // Another format is not judged by these rules.
+        report.problems.clear();
         report.problem(BundleProblem::UnsupportedVersion {
             found: header.version,
             supported: BUNDLE_VERSION,
         });
         return report;
+    }
+    let version = header.version;
+    for (line, kind) in &parsed.kinds {
+        if !kind.in_version(version) {
+            report.problem(BundleProblem::NotInVersion {
+                line: *line,
+                found: kind.name(),
+                version,
+            });
+        }
     }
     let agreement = match &parsed.agreement {
         Some((line, agreement)) => check_agreement(*line, agreement, &header, &mut report),
@@ -71,13 +95,23 @@ pub fn verify_bundle_with(bytes: &[u8], progress: &mut dyn FnMut(u64, u64)) -> B
         }
     };
     check_keys(&parsed.keys, agreement.as_ref(), &mut report);
+    let histories = key_histories(&parsed.rotations, agreement.as_ref(), &mut report);
     let agreement = agreement.map(|mut a| {
         if let Some((line, item)) = &parsed.agreement {
-            check_signatures(*line, item, &mut a, &mut report);
+            check_signatures(*line, item, &mut a, &histories, &mut report);
         }
         a
     });
+    let revoked = check_revocations(
+        &parsed.revocations,
+        agreement.as_ref(),
+        &histories,
+        &mut report,
+    );
     check_counts(&header, &parsed, &mut report);
+    if version >= 2 {
+        check_bundle_signature(bytes, &parsed.signatures, &header, &mut report);
+    }
 
     let mut checked = Vec::with_capacity(parsed.records.len());
     let mut first_line: BTreeMap<RecordId, usize> = BTreeMap::new();
@@ -96,11 +130,13 @@ pub fn verify_bundle_with(bytes: &[u8], progress: &mut dyn FnMut(u64, u64)) -> B
         checked.push(check_record(
             *line,
             record_line,
-            &report.keys,
+            &histories,
+            &revoked,
             agreement.as_ref(),
             header.exported_at,
         ));
     }
+    check_record_order(&checked, version, &mut report);
     let tombstones = check_tombstones(&parsed.tombstones, &header, &mut report);
     check_sequences(&mut checked, &tombstones, &mut report);
     report.tombstones = parsed.tombstones.len();
@@ -115,23 +151,39 @@ struct Parsed {
     header: Option<HeaderLine>,
     agreement: Option<(usize, AgreementLine)>,
     keys: Vec<(usize, AgencyId, PublicKey)>,
+    rotations: Vec<(usize, RotationFile)>,
+    revocations: Vec<(usize, RevocationLine)>,
     records: Vec<(usize, RecordLine)>,
     tombstones: Vec<(usize, BundleTombstone)>,
+    /// Signature lines, with the byte offset where each begins.
+    signatures: Vec<(usize, usize, SignatureLine)>,
+    /// Every line read, with its kind.
+    kinds: Vec<(usize, Kind)>,
 }
 
-/// Splits the bundle into lines, parses each and checks their order.
+/// Splits the bundle into lines, parses each and checks their order and form.
 fn read_lines(bytes: &[u8], report: &mut BundleReport) -> Parsed {
     let mut parsed = Parsed::default();
     // The last line may end without a newline; an empty piece after the final newline is no
     // line.
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let mut last: Option<Kind> = None;
+    let mut offset = 0usize;
     for (index, text) in body.split(|b| *b == b'\n').enumerate() {
         let line = index + 1;
+        let start = offset;
+        offset += text.len() + 1;
+        if text.last() == Some(&b'\r') {
+            report.problem(BundleProblem::LineEnding { line });
+        }
         let Some(item) = parse_line(line, text, report) else {
             continue;
         };
+        if !text.starts_with(br#"{"type":"#) {
+            report.problem(BundleProblem::TypeNotFirst { line });
+        }
         let kind = item.kind();
+        parsed.kinds.push((line, kind));
         if let Some(problem) = order_problem(line, kind, last) {
             report.problem(BundleProblem::Order {
                 line,
@@ -145,8 +197,11 @@ fn read_lines(bytes: &[u8], report: &mut BundleReport) -> Parsed {
             Line::Agreement(a) if parsed.agreement.is_none() => parsed.agreement = Some((line, a)),
             Line::Header(_) | Line::Agreement(_) => {} // a second one, reported as out of order
             Line::Key(k) => parsed.keys.push((line, k.agency, k.public_key)),
+            Line::Rotation(r) => parsed.rotations.push((line, r)),
+            Line::Revocation(r) => parsed.revocations.push((line, r)),
             Line::Record(r) => parsed.records.push((line, r)),
             Line::Tombstone(t) => parsed.tombstones.push((line, t)),
+            Line::Signature(s) => parsed.signatures.push((line, start, s)),
         }
     }
     parsed
@@ -220,6 +275,7 @@ fn order_problem(line: usize, kind: Kind, last: Option<Kind>) -> Option<String> 
         (Kind::Agreement, Some(Kind::Agreement)) => "appears a second time".to_owned(),
         (_, Some(Kind::Header)) => "comes before the agreement line".to_owned(),
         (kind, Some(last)) if kind < last => format!("comes after the {} lines", last.name()),
+        (Kind::Signature, Some(Kind::Signature)) => "appears a second time".to_owned(),
         _ => return None,
     };
     Some(problem)
@@ -267,13 +323,15 @@ fn check_agreement(
     Some(agreement)
 }
 
-/// One key per member and none for others; fills the report's key directory.
+/// One key per member and none for others, sorted by agency; fills the report's key
+/// directory.
 fn check_keys(
     keys: &[(usize, AgencyId, PublicKey)],
     agreement: Option<&Agreement>,
     report: &mut BundleReport,
 ) {
     let mut first_line: BTreeMap<&AgencyId, usize> = BTreeMap::new();
+    let mut previous: Option<&AgencyId> = None;
     for (line, agency, key) in keys {
         if let Some(first) = first_line.get(agency) {
             report.problem(BundleProblem::DuplicateKey {
@@ -283,6 +341,14 @@ fn check_keys(
             });
             continue;
         }
+        if previous.is_some_and(|p| p > agency) {
+            report.problem(BundleProblem::Unsorted {
+                line: *line,
+                what: "key",
+                rule: "by agency id",
+            });
+        }
+        previous = Some(agency);
         first_line.insert(agency, *line);
         report.keys.insert(agency.clone(), *key);
         if let Some(agreement) = agreement
@@ -307,13 +373,227 @@ fn check_keys(
     }
 }
 
-/// Each signature of the agreement file is a member's and verifies against the member's
-/// bundled key; the valid ones make the agreement's signatures, and every member must have
-/// signed.
+/// An agency's keys over time: the first in force from the beginning, each later one from its
+/// rotation's `since` (inclusive) until the next one's (exclusive).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyChain(Vec<(Option<Timestamp>, PublicKey)>);
+
+impl KeyChain {
+    /// The key in force at `t`.
+    fn at(&self, t: Timestamp) -> Option<PublicKey> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(since, _)| since.is_none_or(|s| s <= t))
+            .map(|(_, k)| *k)
+    }
+
+    /// Every key the agency had.
+    fn all(&self) -> impl Iterator<Item = &PublicKey> {
+        self.0.iter().map(|(_, k)| k)
+    }
+}
+
+/// Every member's key chain.
+type Histories = BTreeMap<AgencyId, KeyChain>;
+
+/// Builds each member's key chain from its listed key and its rotation lines.
+///
+/// A rotation line is read and its own signatures checked (the new key's, and the previous
+/// key's when present); it must be a member's. A statement without the previous key's
+/// signature (a lost key) must carry an attestation by every other member of the agreement,
+/// each verifying under that member's key at the rotation's `since`; attestations by anyone
+/// else are refused. The lines must be sorted by (agency, since). A member's accepted
+/// rotations, by `since`, must chain: each one's `key` is the next one's `previous`, `since`
+/// strictly increases, and the last one's `key` is the member's listed key. A member whose
+/// rotations do not chain keeps only its listed key.
+fn key_histories(
+    rotations: &[(usize, RotationFile)],
+    agreement: Option<&Agreement>,
+    report: &mut BundleReport,
+) -> Histories {
+    let mut read: Vec<(usize, Rotation, SignedRotation)> = Vec::new();
+    let mut previous: Option<(AgencyId, Timestamp, usize)> = None;
+    for (line, file) in rotations {
+        let problem = |agency: Option<AgencyId>, reason: String| BundleProblem::Rotation {
+            line: *line,
+            agency,
+            reason,
+        };
+        let signed = match SignedRotation::try_from(file) {
+            Ok(s) => s,
+            Err(e) => {
+                report.problem(problem(None, e.to_string()));
+                continue;
+            }
+        };
+        let rotation = match verify_rotation(&signed) {
+            Ok(r) => r,
+            Err(e) => {
+                report.problem(problem(None, e.to_string()));
+                continue;
+            }
+        };
+        if let Some((agency, since, _)) = &previous
+            && (agency, since) > (&rotation.agency, &rotation.since)
+        {
+            report.problem(BundleProblem::Unsorted {
+                line: *line,
+                what: "rotation",
+                rule: "by agency, then `since`",
+            });
+        }
+        previous = Some((rotation.agency.clone(), rotation.since, *line));
+        if let Some(agreement) = agreement
+            && !agreement.is_member(&rotation.agency)
+        {
+            report.problem(problem(
+                Some(rotation.agency.clone()),
+                format!("{} is not a member of {}", rotation.agency, agreement.id),
+            ));
+            continue;
+        }
+        read.push((*line, rotation, signed));
+    }
+    // Attesters' keys are taken from the chains of the statements whose own signatures verify.
+    let provisional = chains(&read, report, false);
+    let mut accepted = Vec::with_capacity(read.len());
+    for (line, rotation, signed) in read {
+        let problem = |reason: String| BundleProblem::Rotation {
+            line,
+            agency: Some(rotation.agency.clone()),
+            reason,
+        };
+        let mut bad = false;
+        for (attester, sig) in &signed.attestations {
+            let member = agreement.is_none_or(|a| a.is_member(attester));
+            let key = provisional.get(attester).and_then(|c| c.at(rotation.since));
+            let reason = if !member || *attester == rotation.agency {
+                Some(format!("{attester} may not attest it (not another member)"))
+            } else if let Some(key) = key {
+                (!verify_attestation(&signed.statement, &key, sig)).then(|| {
+                    format!(
+                        "the attestation of {attester} does not verify under its key at {}",
+                        rotation.since
+                    )
+                })
+            } else {
+                Some(format!("the bundle holds no key of {attester}"))
+            };
+            if let Some(reason) = reason {
+                report.problem(problem(reason));
+                bad = true;
+            }
+        }
+        if signed.by_previous.is_none() {
+            let missing: Vec<&AgencyId> = agreement
+                .map(|a| {
+                    a.members
+                        .iter()
+                        .filter(|m| **m != rotation.agency && !signed.attestations.contains_key(*m))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !missing.is_empty() {
+                report.problem(problem(format!(
+                    "the previous key did not sign it (a lost key), so every other member must \
+                     attest it; missing: {}",
+                    missing.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+                bad = true;
+            }
+        }
+        if !bad {
+            accepted.push((line, rotation, signed));
+        }
+    }
+    let histories = chains(&accepted, report, true);
+    for (agency, chain) in &histories {
+        report.key_history.insert(
+            agency.clone(),
+            chain
+                .0
+                .iter()
+                .map(|(since, key)| KeyPeriod {
+                    since: *since,
+                    key: *key,
+                })
+                .collect(),
+        );
+    }
+    histories
+}
+
+/// Each listed key's chain of `rotations` (sorted by `since`), reporting a broken chain when
+/// `report_problems`.
+fn chains(
+    rotations: &[(usize, Rotation, SignedRotation)],
+    report: &mut BundleReport,
+    report_problems: bool,
+) -> Histories {
+    let mut by_agency: BTreeMap<&AgencyId, Vec<(usize, &Rotation)>> = BTreeMap::new();
+    for (line, r, _) in rotations {
+        by_agency.entry(&r.agency).or_default().push((*line, r));
+    }
+    let mut out = Histories::new();
+    for (agency, key) in report.keys.clone() {
+        let mut list = by_agency.remove(&agency).unwrap_or_default();
+        list.sort_by_key(|(_, r)| r.since);
+        let mut periods: Vec<(Option<Timestamp>, PublicKey)> = Vec::new();
+        let mut broken = None;
+        for (i, (line, r)) in list.iter().enumerate() {
+            if i == 0 {
+                periods.push((None, r.previous));
+            }
+            let (last_since, last_key) = *periods.last().expect("a first period");
+            if last_key != r.previous {
+                broken = Some((*line, format!(
+                    "its previous key {} is not the key before it ({last_key})",
+                    r.previous
+                )));
+                break;
+            }
+            if last_since.is_some_and(|s| s >= r.since) {
+                broken = Some((*line, "two rotations of one agency at the same time".to_owned()));
+                break;
+            }
+            periods.push((Some(r.since), r.key));
+        }
+        if broken.is_none()
+            && let Some((_, last)) = periods.last()
+            && *last != key
+        {
+            broken = Some((
+                list.last().map_or(0, |(l, _)| *l),
+                format!("the last rotation leads to {last}, not to the listed key {key}"),
+            ));
+        }
+        if let Some((line, reason)) = broken {
+            if report_problems {
+                report.problem(BundleProblem::Rotation {
+                    line,
+                    agency: Some(agency.clone()),
+                    reason: format!("{reason}; only the listed key is used for {agency}"),
+                });
+            }
+            periods = vec![(None, key)];
+        }
+        if periods.is_empty() {
+            periods.push((None, key));
+        }
+        out.insert(agency, KeyChain(periods));
+    }
+    out
+}
+
+/// Each signature of the agreement file is a member's and verifies under a key the member had
+/// (signatures are kept across rotations); the valid ones make the agreement's signatures, and
+/// every member must have signed.
 fn check_signatures(
     line: usize,
     item: &AgreementLine,
     agreement: &mut Agreement,
+    histories: &Histories,
     report: &mut BundleReport,
 ) {
     for s in &item.signatures {
@@ -323,8 +603,9 @@ fn check_signatures(
             reason: reason.to_owned(),
         };
         let mut sig = [0u8; 64];
-        if s.signature.len() != 128 || hex::decode_to_slice(&s.signature, &mut sig).is_err() {
-            report.problem(problem("is not 128 hex digits"));
+        if !lower_hex(&s.signature, 128) || hex::decode_to_slice(&s.signature, &mut sig).is_err()
+        {
+            report.problem(problem("is not 128 lower-case hex digits"));
             continue;
         }
         if !agreement.is_member(&s.agency) {
@@ -335,11 +616,14 @@ fn check_signatures(
             report.problem(problem("appears twice"));
             continue;
         }
-        let Some(key) = report.keys.get(&s.agency) else {
+        let Some(chain) = histories.get(&s.agency) else {
             continue; // the missing key is reported already
         };
-        if !accord_protocol::agreement::verify_agreement(key, &agreement.hash, &sig) {
-            report.problem(problem("does not verify against the member's key"));
+        if !chain
+            .all()
+            .any(|key| accord_protocol::agreement::verify_agreement(key, &agreement.hash, &sig))
+        {
+            report.problem(problem("does not verify against any key of the member"));
             continue;
         }
         agreement.signatures.insert(s.agency.clone(), sig);
@@ -351,21 +635,189 @@ fn check_signatures(
     }
 }
 
+/// Whether `text` is `len` lower-case hex digits.
+fn lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Revocations by (agency, certificate id): from when the certificate's key is not trusted.
+type Revoked = BTreeMap<(AgencyId, [u8; 32]), Timestamp>;
+
+/// Each revocation line: 128 hex digits of signature, a canonical revocation of a member,
+/// signed by a key that member had, not listed twice; sorted by (agency, certificate id).
+fn check_revocations(
+    lines: &[(usize, RevocationLine)],
+    agreement: Option<&Agreement>,
+    histories: &Histories,
+    report: &mut BundleReport,
+) -> Revoked {
+    let mut out = Revoked::new();
+    let mut previous: Option<(AgencyId, [u8; 32])> = None;
+    for (line, item) in lines {
+        let problem = |reason: String| BundleProblem::Revocation {
+            line: *line,
+            reason,
+        };
+        let mut signature = [0u8; 64];
+        if !lower_hex(&item.signature, 128)
+            || hex::decode_to_slice(&item.signature, &mut signature).is_err()
+        {
+            report.problem(problem("the signature is not 128 lower-case hex digits".into()));
+            continue;
+        }
+        let signed = Signed {
+            bytes: item.revocation.as_bytes().to_vec(),
+            signature,
+        };
+        let agency = serde_json::from_slice::<accord_protocol::delegation::Revocation>(
+            &signed.bytes,
+        )
+        .map(|r| r.agency);
+        let keys: Vec<PublicKey> = agency
+            .as_ref()
+            .ok()
+            .and_then(|a| histories.get(a))
+            .map(|c| c.all().copied().collect())
+            .unwrap_or_default();
+        let mut result = verify_revocation(&signed, |_| keys.first().copied());
+        for key in keys.iter().skip(1) {
+            if result.is_ok() {
+                break;
+            }
+            result = verify_revocation(&signed, |_| Some(*key));
+        }
+        let revocation = match result {
+            Ok(r) => r,
+            Err(e) => {
+                report.problem(problem(e.to_string()));
+                continue;
+            }
+        };
+        if let Some(agreement) = agreement
+            && !agreement.is_member(&revocation.agency)
+        {
+            report.problem(problem(format!(
+                "{} is not a member of {}",
+                revocation.agency, agreement.id
+            )));
+            continue;
+        }
+        let slot = (revocation.agency.clone(), revocation.certificate.0);
+        if let Some(p) = &previous
+            && *p >= slot
+        {
+            report.problem(if *p == slot {
+                problem(format!(
+                    "a second revocation of certificate {} of {}",
+                    revocation.certificate, revocation.agency
+                ))
+            } else {
+                BundleProblem::Unsorted {
+                    line: *line,
+                    what: "revocation",
+                    rule: "by agency, then certificate id",
+                }
+            });
+            if *p == slot {
+                continue;
+            }
+        }
+        previous = Some(slot.clone());
+        report.revoked.push(RevokedCertificate {
+            agency: revocation.agency.clone(),
+            certificate: revocation.certificate,
+            revoked: revocation.revoked,
+        });
+        out.insert(slot, revocation.revoked);
+    }
+    out
+}
+
 /// The header's counts match the lines read.
 fn check_counts(header: &HeaderLine, parsed: &Parsed, report: &mut BundleReport) {
-    for (what, stated, found) in [
-        ("record", header.records, parsed.records.len()),
-        ("tombstone", header.tombstones, parsed.tombstones.len()),
-    ] {
+    let mut counts = vec![
+        ("record", Some(header.records), parsed.records.len()),
+        ("tombstone", Some(header.tombstones), parsed.tombstones.len()),
+    ];
+    if header.version >= 2 {
+        counts.push(("rotation", header.rotations, parsed.rotations.len()));
+        counts.push(("revocation", header.revocations, parsed.revocations.len()));
+    }
+    for (what, stated, found) in counts {
         let found = found as u64;
-        if stated != found {
-            report.problem(BundleProblem::CountMismatch {
+        match stated {
+            Some(stated) if stated == found => {}
+            Some(stated) => report.problem(BundleProblem::CountMismatch {
                 what,
                 stated,
                 found,
-            });
+            }),
+            None => report.problem(BundleProblem::Malformed {
+                line: 1,
+                what: "header line",
+                reason: format!("missing field `{what}s` (required from version 2)"),
+            }),
         }
     }
+}
+
+/// Version 2: the last line is the exporting agency's signature over the SHA-256 of every byte
+/// before it, under the exporter's listed key.
+fn check_bundle_signature(
+    bytes: &[u8],
+    signatures: &[(usize, usize, SignatureLine)],
+    header: &HeaderLine,
+    report: &mut BundleReport,
+) {
+    let Some((line, start, s)) = signatures.first() else {
+        report.problem(BundleProblem::Unsigned);
+        return;
+    };
+    let problem = |reason: String| BundleProblem::BundleSignature {
+        line: *line,
+        reason,
+    };
+    if s.agency != header.exported_by {
+        report.problem(problem(format!(
+            "it is {}'s, but the header says {} exported the bundle",
+            s.agency, header.exported_by
+        )));
+        return;
+    }
+    let Some(key) = report.keys.get(&s.agency).copied() else {
+        report.problem(problem(format!(
+            "the bundle lists no key for {}, so it cannot be checked",
+            s.agency
+        )));
+        return;
+    };
+    let actual = sha256(&bytes[..*start]);
+    if actual != s.sha256 {
+        report.problem(problem(format!(
+            "the lines before it hash to {}, not to the signed {}: lines were added, removed \
+             or altered after the export was signed",
+            hex::encode(actual),
+            hex::encode(s.sha256)
+        )));
+        return;
+    }
+    let mut signature = [0u8; 64];
+    if !lower_hex(&s.signature, 128) || hex::decode_to_slice(&s.signature, &mut signature).is_err()
+    {
+        report.problem(problem("the signature is not 128 lower-case hex digits".into()));
+        return;
+    }
+    if !verify_strict_raw(&key, &[BUNDLE_DOMAIN, &actual[..]].concat(), &signature) {
+        report.problem(problem(format!(
+            "it does not verify under {}'s listed key {key} (strict ed25519)",
+            s.agency
+        )));
+        return;
+    }
+    report.signed_by = Some((s.agency.clone(), key));
 }
 
 /// A record line as checked: its verdict, and what the sequence check needs.
@@ -375,17 +827,33 @@ struct Checked {
     actual_id: Option<RecordId>,
     /// Whether the signature verified with the originator's bundled key.
     signed: bool,
-    /// Its sequence stream (the originator's key, or a key it delegated), when it decoded.
-    stream: Option<StreamId>,
     /// Whether the exporting node held it past the agreement's retention at the export time.
     past_retention: bool,
+}
+
+/// The one key a record is checked with, and the revocations.
+struct RecordKeys<'a> {
+    agency: &'a AgencyId,
+    key: Option<PublicKey>,
+    revoked: &'a Revoked,
+}
+
+impl KeyDirectory for RecordKeys<'_> {
+    fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey> {
+        (agency == self.agency).then_some(self.key).flatten()
+    }
+
+    fn revoked(&self, agency: &AgencyId, certificate: &Digest32) -> Option<Timestamp> {
+        self.revoked.get(&(agency.clone(), certificate.0)).copied()
+    }
 }
 
 /// Checks one record line on its own: encoding, id, record, signature, policy.
 fn check_record(
     line: usize,
     item: &RecordLine,
-    keys: &BTreeMap<AgencyId, PublicKey>,
+    histories: &Histories,
+    revoked: &Revoked,
     agreement: Option<&Agreement>,
     exported_at: Timestamp,
 ) -> Checked {
@@ -394,12 +862,12 @@ fn check_record(
             line,
             id: item.id,
             originator: None,
+            stream: None,
             seq: None,
             failures: Vec::new(),
         },
         actual_id: None,
         signed: false,
-        stream: None,
         past_retention: false,
     };
     let failures = &mut checked.verdict.failures;
@@ -436,8 +904,22 @@ fn check_record(
     };
     checked.verdict.originator = Some(record.originator.clone());
     checked.verdict.seq = Some(record.seq);
-    checked.stream = Some(envelope.stream_of(&record));
-    match verify(envelope, keys) {
+    checked.verdict.stream = Some(envelope.stream_of(&record));
+    // The key in force when the agency signed: the record's `created` time for its own
+    // records, the certificate's `issued` time for a delegated key's.
+    let signed_at = match envelope.signer() {
+        Signer::Agency(_) => record.created,
+        Signer::Delegate(_) => envelope
+            .certificate()
+            .and_then(|c| serde_json::from_slice::<Delegation>(&c.bytes).ok())
+            .map_or(record.created, |d| d.issued),
+    };
+    let keys = RecordKeys {
+        agency: &record.originator,
+        key: histories.get(&record.originator).and_then(|c| c.at(signed_at)),
+        revoked,
+    };
+    match verify(envelope, &keys) {
         Ok(_) => checked.signed = true,
         Err(VerifyError::Record(e)) => failures.push(RecordFailure::Record(e)),
         Err(VerifyError::UnknownOriginator(_)) => failures.push(RecordFailure::NoKey {
@@ -453,6 +935,36 @@ fn check_record(
     checked.past_retention = agreement
         .is_some_and(|a| crate::policy::within_retention(&record, a, exported_at).is_err());
     checked
+}
+
+/// Record lines sorted by (stream, seq, id) — by (originator, seq, id) in version 1 — among
+/// those whose record could be read.
+fn check_record_order(checked: &[Checked], version: u32, report: &mut BundleReport) {
+    let mut previous: Option<(String, Seq, RecordId)> = None;
+    for c in checked {
+        let v = &c.verdict;
+        let (Some(originator), Some(stream), Some(seq)) = (&v.originator, &v.stream, v.seq) else {
+            continue;
+        };
+        let first = if version >= 2 {
+            stream.as_str()
+        } else {
+            originator.as_str()
+        };
+        let key = (first.to_owned(), seq, v.id);
+        if previous.as_ref().is_some_and(|p| *p > key) {
+            report.problem(BundleProblem::Unsorted {
+                line: v.line,
+                what: "record",
+                rule: if version >= 2 {
+                    "by stream, then seq, then id"
+                } else {
+                    "by originator, then seq, then id"
+                },
+            });
+        }
+        previous = Some(key);
+    }
 }
 
 /// Whether `agreement` permits `record` as of the record's `created` time: an auditor checks
@@ -481,17 +993,19 @@ pub(crate) fn permitted(record: &Record, agreement: &Agreement) -> Result<(), De
     }
 }
 
-/// A tombstone kept for the sequence check: its line and record id, by (stream, seq). A
-/// tombstone names its originator only, so it stands in the originator's own stream.
+/// A tombstone kept for the sequence check: its line and record id, by (stream, seq).
 type TombstoneSlots = BTreeMap<(StreamId, Seq), (usize, RecordId)>;
 
-/// Tombstones name the bundled agreement and claim each (originator, seq) at most once.
+/// Tombstones name the bundled agreement and their stream (version 2; a version-1 tombstone
+/// stands in its originator's own stream), are sorted by (stream, seq, id), and claim each
+/// (stream, seq) at most once.
 fn check_tombstones(
     tombstones: &[(usize, BundleTombstone)],
     header: &HeaderLine,
     report: &mut BundleReport,
 ) -> TombstoneSlots {
     let mut slots = TombstoneSlots::new();
+    let mut previous: Option<(StreamId, Seq, RecordId)> = None;
     for (line, t) in tombstones {
         if t.agreement != header.agreement {
             report.problem(BundleProblem::TombstoneAgreement {
@@ -502,11 +1016,38 @@ fn check_tombstones(
             });
             continue;
         }
-        let slot = (StreamId::agency(&t.originator), t.seq);
+        let stream = match (&t.stream, header.version) {
+            (Some(s), _) if s.agency_id() != &t.originator => {
+                report.problem(BundleProblem::TombstoneStream {
+                    line: *line,
+                    reason: format!("its stream {s} is not one of its originator {}", t.originator),
+                });
+                continue;
+            }
+            (Some(s), _) => s.clone(),
+            (None, 1) => StreamId::agency(&t.originator),
+            (None, _) => {
+                report.problem(BundleProblem::TombstoneStream {
+                    line: *line,
+                    reason: "it names no stream (required from version 2)".into(),
+                });
+                continue;
+            }
+        };
+        let key = (stream.clone(), t.seq, t.id);
+        if previous.as_ref().is_some_and(|p| *p > key) {
+            report.problem(BundleProblem::Unsorted {
+                line: *line,
+                what: "tombstone",
+                rule: "by stream, then seq, then id",
+            });
+        }
+        previous = Some(key);
+        let slot = (stream.clone(), t.seq);
         if let Some((first, _)) = slots.get(&slot) {
             report.problem(BundleProblem::DuplicateTombstone {
                 line: *line,
-                originator: t.originator.clone(),
+                stream,
                 seq: t.seq,
                 first: *first,
             });
@@ -517,8 +1058,8 @@ fn check_tombstones(
     slots
 }
 
-/// Per originator: no sequence number claimed by two records, or by a record and a tombstone
-/// of another record; and no gap from 1 to the highest number held by a record whose signature
+/// Per stream: no sequence number claimed by two records, or by a record and a tombstone of
+/// another record; and no gap from 1 to the highest number held by a record whose signature
 /// verifies or by a tombstone.
 fn check_sequences(
     checked: &mut [Checked],
@@ -528,24 +1069,21 @@ fn check_sequences(
     // Only records whose signature verifies hold their number: the originator vouches for them.
     let mut held: BTreeMap<(StreamId, Seq), BTreeSet<RecordId>> = BTreeMap::new();
     for c in checked.iter().filter(|c| c.signed) {
-        if let (Some(stream), Some(seq), Some(id)) = (&c.stream, c.verdict.seq, c.actual_id) {
+        if let (Some(stream), Some(seq), Some(id)) = (&c.verdict.stream, c.verdict.seq, c.actual_id)
+        {
             held.entry((stream.clone(), seq)).or_default().insert(id);
         }
     }
     for c in checked.iter_mut().filter(|c| c.signed) {
-        let (Some(stream), Some(originator), Some(seq), Some(id)) = (
-            c.stream.clone(),
-            c.verdict.originator.clone(),
-            c.verdict.seq,
-            c.actual_id,
-        ) else {
+        let (Some(stream), Some(seq), Some(id)) = (c.verdict.stream.clone(), c.verdict.seq, c.actual_id)
+        else {
             continue;
         };
-        let slot = (stream, seq);
+        let slot = (stream.clone(), seq);
         if let Some(ids) = held.get(&slot) {
             for other in ids.iter().filter(|other| **other != id) {
                 c.verdict.failures.push(RecordFailure::Equivocation {
-                    originator: originator.clone(),
+                    stream: stream.clone(),
                     seq,
                     other: *other,
                 });
@@ -557,7 +1095,7 @@ fn check_sequences(
             } else {
                 RecordFailure::TombstoneClaimsSeq {
                     line: *line,
-                    originator: originator.clone(),
+                    stream: stream.clone(),
                     seq,
                     other: *tombstone_id,
                 }

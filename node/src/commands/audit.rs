@@ -15,7 +15,11 @@ use crate::cli::AuditCommand;
 pub fn run(command: AuditCommand) -> Result<()> {
     match command {
         AuditCommand::Export { config, out } => export(&config, &out),
-        AuditCommand::Verify { dir, partners } => verify(&dir, &partners),
+        AuditCommand::Verify {
+            dir,
+            partners,
+            bundles,
+        } => verify(&dir, &partners, &bundles),
         AuditCommand::Checkpoint { config } => checkpoint(&config),
     }
 }
@@ -51,11 +55,12 @@ fn export(config: &Path, out: &Path) -> Result<()> {
 }
 
 /// Verifies an export and prints the report; a failure exits 1.
-fn verify(dir: &Path, partners: &[PathBuf]) -> Result<()> {
+fn verify(dir: &Path, partners: &[PathBuf], bundles: &[PathBuf]) -> Result<()> {
     let mut progress =
         crate::progress::Progress::new("audit verify", "checks", audit::VERIFY_STEPS);
-    let report =
-        audit::verify_export_with(dir, partners, &mut |done, total| progress.set(done, total));
+    let report = audit::verify_export_with(dir, partners, bundles, &mut |done, total| {
+        progress.set(done, total)
+    });
     progress.finish();
     println!("{report}");
     if report.is_ok() {

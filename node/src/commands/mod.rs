@@ -9,6 +9,7 @@ mod config;
 mod delegate;
 mod import;
 mod init;
+mod key;
 mod keygen;
 mod node;
 mod publish;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
             command: AgreementCommand::Check { file },
         } => agreement::check(&file),
         Command::Delegate { command } => delegate::run(command),
+        Command::Key { command } => key::run(command),
         Command::User { command } => user::run(command),
         Command::Import { config, files } => import::run(&config, &files),
         Command::Agreement {

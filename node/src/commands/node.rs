@@ -25,6 +25,7 @@ impl Node {
     /// the log does not name.
     pub fn key(&self) -> Result<SecretKey> {
         let key = read_key_again(&self.cfg.key_file)?;
+        super::key::refuse_rotated_key(&self.store, &self.cfg.agency, &key, now()?)?;
         self.store.audit_key(
             now()?,
             accord_protocol::audit::AuditEvent::Key {

@@ -76,10 +76,22 @@ pub fn export(
         .into_iter()
         .map(|r| r.envelope)
         .collect();
-    let tombstones = store
-        .tombstones(Some(&agreement))?
+    let held = store.tombstones(Some(&agreement))?;
+    // tombstones kept before accord recorded their stream find it in the sequence index
+    let streams = if held.iter().any(|t| t.stream.is_none()) {
+        store.tombstone_streams(&agreement)?
+    } else {
+        Default::default()
+    };
+    let tombstones = held
         .into_iter()
         .map(|t| {
+            let stream = match t.stream {
+                Some(s) => s,
+                None => streams.get(&t.id).cloned().ok_or_else(|| {
+                    anyhow::anyhow!("the stream of purged record {} cannot be found", t.id)
+                })?,
+            };
             let mut digest = [0u8; 32];
             hex::decode_to_slice(&t.envelope_sha256, &mut digest)
                 .map_err(|_| anyhow::anyhow!("tombstone of {} holds a bad hash", t.id))?;
@@ -88,6 +100,7 @@ pub fn export(
                 agreement: t.agreement,
                 originator: t.originator,
                 seq: t.seq,
+                stream: Some(stream),
                 envelope_sha256: digest,
                 purged_at: t.purged_at,
                 reason: t.reason,
@@ -105,6 +118,9 @@ pub fn export(
             signatures: &a.signatures,
             records: &records,
             tombstones: &tombstones,
+            rotations: &store.rotations()?,
+            revocations: &store.revocations()?,
+            signer: key,
         },
     )
     .context("cannot write the bundle")?;
@@ -112,6 +128,8 @@ pub fn export(
         agreement: agreement.clone(),
         records: records.len() as u64,
         bundle: accord_protocol::audit::sha256(&bytes),
+        tombstones: Some(tombstones.len() as u64),
+        version: Some(u64::from(crate::bundle::BUNDLE_VERSION)),
     };
     store.audit(now, vec![event])?;
     store.flush()?;

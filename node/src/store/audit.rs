@@ -526,6 +526,59 @@ impl Store {
         Ok(true)
     }
 
+    /// Keeps a verified key rotation statement (docs/protocol.md §11) with its audit entry, in
+    /// one batch, and flushes. A statement held already is kept again only when it carries
+    /// more attestations. Returns `false` when nothing changed.
+    pub fn keep_rotation(
+        &self,
+        now: Timestamp,
+        rotation: &accord_protocol::rotation::Rotation,
+        signed: &accord_protocol::rotation::SignedRotation,
+        from: Option<&AgencyId>,
+    ) -> Result<bool, StoreError> {
+        use accord_protocol::rotation::RotationFile;
+        let digest = accord_protocol::audit::sha256(&signed.statement);
+        let mut key = keys::meta("rotation/");
+        key.extend_from_slice(rotation.agency.as_str().as_bytes());
+        key.push(b'/');
+        key.extend_from_slice(hex::encode(digest.0).as_bytes());
+        let guard = self.lock();
+        if let Some(held) = self.tree.get(&key)? {
+            let held: RotationFile = serde_json::from_slice(&held)
+                .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
+            if held.attestations.len() >= signed.attestations.len() {
+                return Ok(false);
+            }
+        }
+        let event = AuditEvent::Rotation {
+            agency: rotation.agency.clone(),
+            previous: rotation.previous,
+            key: rotation.key,
+            since: rotation.since,
+            statement: digest,
+            from: from.cloned(),
+        };
+        let value = serde_json::to_vec(&RotationFile::from(signed))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.put_logged(guard, now, key, value, event)?;
+        Ok(true)
+    }
+
+    /// The key rotation statements held here (verified when they were kept), of every agency.
+    pub fn rotations(&self) -> Result<Vec<accord_protocol::rotation::SignedRotation>, StoreError> {
+        use accord_protocol::rotation::{RotationFile, SignedRotation};
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::meta("rotation/")) {
+            let file: RotationFile = serde_json::from_slice(&item?.1)
+                .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
+            out.push(
+                SignedRotation::try_from(&file)
+                    .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// Writes `key` = `value` and `event`'s audit entry in one batch, under the write lock the
     /// caller took (`guard`), then releases it and flushes (group commit).
     fn put_logged(

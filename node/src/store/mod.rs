@@ -26,6 +26,7 @@ mod subjects;
 
 pub use private::private_umask;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -222,6 +223,10 @@ pub struct Tombstone {
     pub originator: AgencyId,
     /// Its seq.
     pub seq: Seq,
+    /// Its sequence stream (the originator's own key, or a key it delegated); absent in
+    /// tombstones kept before accord recorded it (see [`Store::tombstone_streams`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamId>,
     /// SHA-256 of the envelope bytes that were deleted.
     pub envelope_sha256: String,
     /// When it was purged.
@@ -1187,6 +1192,7 @@ impl Store {
                 agreement: r.agreement.clone(),
                 originator: r.originator.clone(),
                 seq: r.seq,
+                stream: Some(rec.envelope.stream_of(r)),
                 envelope_sha256: hex::encode(Sha256::digest(rec.envelope.encode())),
                 purged_at: now,
                 reason: reason.to_owned(),
@@ -1220,6 +1226,38 @@ impl Store {
             if agreement.is_none_or(|a| *a == t.agreement) {
                 out.push(t);
             }
+        }
+        Ok(out)
+    }
+
+    /// The stream of every record purged under `agreement`, by id, read from the sequence
+    /// index (whose slots keep pointing at purged records): for tombstones kept before accord
+    /// recorded their stream.
+    pub fn tombstone_streams(
+        &self,
+        agreement: &AgreementId,
+    ) -> Result<BTreeMap<RecordId, StreamId>, StoreError> {
+        let prefix = keys::seq_prefix(agreement, None);
+        let mut out = BTreeMap::new();
+        for item in self.tree.scan_prefix(&prefix) {
+            let (key, value) = item?;
+            let Ok(id_bytes) = <[u8; 32]>::try_from(&value[..]) else {
+                continue;
+            };
+            let id = RecordId::from_bytes(id_bytes);
+            if !self.tree.contains_key(keys::tombstone(&id))? {
+                continue;
+            }
+            // key: prefix, stream text, 0, 8 bytes of seq
+            let rest = &key[prefix.len()..];
+            let Some(end) = rest.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let stream = std::str::from_utf8(&rest[..end])
+                .ok()
+                .and_then(|t| StreamId::new(t).ok())
+                .ok_or_else(|| StoreError::Corrupt("a sequence slot names no stream".into()))?;
+            out.insert(id, stream);
         }
         Ok(out)
     }
