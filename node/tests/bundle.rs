@@ -121,6 +121,9 @@ fn bundle_of(file: &str, records: &[Envelope], tombstones: &[BundleTombstone]) -
         signatures: &signatures,
         records,
         tombstones,
+        rotations: &[],
+        revocations: &[],
+        signer: &secret("TR-JGK"),
     };
     let mut out = Vec::new();
     write_bundle(&mut out, &export).unwrap();
@@ -135,13 +138,48 @@ fn lines(bundle: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// One line as the bundle writes it: `type` first (the other members in any order).
+fn type_first(line: &Value) -> String {
+    match line.as_object() {
+        Some(map) if map.contains_key("type") => {
+            let mut parts = vec![format!("\"type\":{}", map["type"])];
+            for (k, v) in map.iter().filter(|(k, _)| *k != "type") {
+                parts.push(format!("{}:{v}", Value::String(k.clone())));
+            }
+            format!("{{{}}}", parts.join(","))
+        }
+        _ => line.to_string(),
+    }
+}
+
+/// The lines joined; a last signature line is made again over what comes before it, with the
+/// key of the agency it names: the altered bundle is what a dishonest exporter would sign, so
+/// only the alteration itself is left to find.
 fn join(lines: &[Value]) -> Vec<u8> {
+    let (body, signature) = match lines.split_last() {
+        Some((last, body)) if last["type"] == "signature" => (body, Some(last)),
+        _ => (lines, None),
+    };
     let mut out = String::new();
-    for line in lines {
-        out.push_str(&line.to_string());
+    for line in body {
+        out.push_str(&type_first(line));
+        out.push('\n');
+    }
+    if let Some(s) = signature {
+        out.push_str(&type_first(&resigned(out.as_bytes(), s)));
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// The signature line `s` made again over `body`.
+fn resigned(body: &[u8], s: &Value) -> Value {
+    use sha2::Digest as _;
+    let digest: [u8; 32] = sha2::Sha256::digest(body).into();
+    let key = secret(s["agency"].as_str().unwrap());
+    let sig = key.sign_tagged(accord_node::bundle::BUNDLE_DOMAIN, &digest);
+    json!({"type": "signature", "agency": s["agency"], "sha256": hex::encode(digest),
+        "signature": hex::encode(sig)})
 }
 
 /// The index of the record line of `envelope`.
@@ -815,6 +853,7 @@ fn the_writer_refuses_what_it_cannot_export_faithfully() {
     let file = agreement_file(QUAD);
     let signatures = agreement_signatures(QUAD);
     let tr = agency("TR-JGK");
+    let tr_key = secret("TR-JGK");
     let mut keys = all_keys();
     keys.remove(&agency("GR-HCG"));
     let records = quad_records();
@@ -826,6 +865,9 @@ fn the_writer_refuses_what_it_cannot_export_faithfully() {
         signatures: &signatures,
         records: &records,
         tombstones: &[],
+        rotations: &[],
+        revocations: &[],
+        signer: &tr_key,
     };
     let mut out = Vec::new();
     let err = write_bundle(&mut out, &export).unwrap_err();

@@ -313,3 +313,40 @@ fn stream_digest_vector() {
     assert_eq!(v["id 1"], vectors["minimal"]["id"]);
     assert_eq!(v["id 2"], vectors["full"]["id"]);
 }
+
+#[test]
+fn rotation_vector() {
+    use accord_protocol::rotation::{
+        ROTATION_DOMAIN, Rotation, sign_rotation, verify_attestation, verify_rotation,
+    };
+    let v = &page_vectors()["rotation"];
+    let (previous, key) = (common::vector_key(), common::officer_key());
+    assert_eq!(v["previous seed"], common::VECTOR_SEED_HEX);
+    assert_eq!(v["new seed"], common::OFFICER_SEED_HEX);
+    assert_eq!(ROTATION_DOMAIN, b"accord/key-rotation/v1\x00");
+    let rotation = Rotation {
+        v: 1,
+        agency: common::agency("TR-JGK"),
+        previous: previous.public_key(),
+        key: key.public_key(),
+        since: accord_protocol::Timestamp::parse("2026-12-01T00:00:00Z").unwrap(),
+    };
+    let signed = sign_rotation(&rotation, Some(&previous), &key).unwrap();
+    assert_eq!(
+        v["statement"],
+        String::from_utf8(signed.statement.clone()).unwrap()
+    );
+    assert_eq!(v["previous signature"], hex::encode(signed.by_previous.unwrap()));
+    assert_eq!(v["key signature"], hex::encode(signed.by_key));
+    assert_eq!(verify_rotation(&signed).unwrap(), rotation);
+    // an attestation by the key of seed 03…03
+    let attester = common::key(3);
+    let attestation = accord_protocol::rotation::attest(&signed.statement, &attester);
+    assert_eq!(v["attester seed"], hex::encode([3u8; 32]));
+    assert_eq!(v["attestation"], hex::encode(attestation));
+    assert!(verify_attestation(
+        &signed.statement,
+        &attester.public_key(),
+        &attestation
+    ));
+}

@@ -14,7 +14,10 @@ mod report;
 mod verify;
 mod write;
 
-pub use report::{BundleHeader, BundleProblem, BundleReport, Gap, RecordFailure, RecordVerdict};
+pub use report::{
+    BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure, RecordVerdict,
+    RevokedCertificate,
+};
 pub use verify::{verify_bundle, verify_bundle_with};
 pub use write::{BundleWriteError, Export, write_bundle};
 
