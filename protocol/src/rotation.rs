@@ -203,7 +203,9 @@ impl TryFrom<&RotationFile> for SignedRotation {
         let sig = |what: &str, text: &str| -> Result<[u8; 64], RotationError> {
             let mut out = [0u8; 64];
             if text.len() != 128
-                || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                || !text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
                 || hex::decode_to_slice(text, &mut out).is_err()
             {
                 return Err(RotationError::Invalid(format!(
@@ -282,6 +284,10 @@ mod tests {
         let s = sign_rotation(&statement(), None, &key(2)).unwrap();
         let sig = attest(&s.statement, &key(5));
         assert!(verify_attestation(&s.statement, &key(5).public_key(), &sig));
-        assert!(!verify_attestation(&s.statement, &key(6).public_key(), &sig));
+        assert!(!verify_attestation(
+            &s.statement,
+            &key(6).public_key(),
+            &sig
+        ));
     }
 }

@@ -336,7 +336,10 @@ fn rotation_vector() {
         v["statement"],
         String::from_utf8(signed.statement.clone()).unwrap()
     );
-    assert_eq!(v["previous signature"], hex::encode(signed.by_previous.unwrap()));
+    assert_eq!(
+        v["previous signature"],
+        hex::encode(signed.by_previous.unwrap())
+    );
     assert_eq!(v["key signature"], hex::encode(signed.by_key));
     assert_eq!(verify_rotation(&signed).unwrap(), rotation);
     // an attestation by the key of seed 03…03

@@ -13,9 +13,7 @@ use thiserror::Error;
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuditProblem {
     /// A `delivered` entry with no earlier `send` of that record to that member.
-    #[error(
-        "entry {index}: delivered record {record} to {to}, but no earlier entry sent it there"
-    )]
+    #[error("entry {index}: delivered record {record} to {to}, but no earlier entry sent it there")]
     DeliveredWithoutSend {
         /// The entry.
         index: u64,

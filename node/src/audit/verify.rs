@@ -991,28 +991,43 @@ fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
             h.agreement
         ));
     }
-    // the ids the bundle lists
+    // the ids the bundle lists, and the rotations and revocations it carries
     let mut listed: BTreeSet<RecordId> = BTreeSet::new();
     let mut purged_listed: BTreeSet<RecordId> = BTreeSet::new();
+    let mut rotations: BTreeSet<Digest32> = BTreeSet::new();
+    let mut revocations: BTreeSet<(AgencyId, Digest32)> = BTreeSet::new();
     for line in bytes.split(|b| *b == b'\n') {
         #[derive(serde::Deserialize)]
         struct Probe {
             #[serde(rename = "type")]
             kind: String,
             id: Option<RecordId>,
+            statement: Option<String>,
+            revocation: Option<String>,
         }
-        if let Ok(p) = serde_json::from_slice::<Probe>(line)
-            && let Some(id) = p.id
-        {
-            match p.kind.as_str() {
-                "record" => {
-                    listed.insert(id);
-                }
-                "tombstone" => {
-                    purged_listed.insert(id);
-                }
-                _ => {}
+        let Ok(p) = serde_json::from_slice::<Probe>(line) else {
+            continue;
+        };
+        match (p.kind.as_str(), p.id) {
+            ("record", Some(id)) => {
+                listed.insert(id);
             }
+            ("tombstone", Some(id)) => {
+                purged_listed.insert(id);
+            }
+            ("rotation", _) => {
+                if let Some(s) = p.statement {
+                    rotations.insert(sha256(s.as_bytes()));
+                }
+            }
+            ("revocation", _) => {
+                if let Some(r) = p.revocation.and_then(|r| {
+                    serde_json::from_str::<accord_protocol::delegation::Revocation>(&r).ok()
+                }) {
+                    revocations.insert((r.agency, r.certificate));
+                }
+            }
+            _ => {}
         }
     }
     if listed.len() as u64 != records {
@@ -1035,18 +1050,47 @@ fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
     for (_, e) in chain.entries().take_while(|(_, e)| e.index < index) {
         match &e.event {
             AuditEvent::Publish {
-                record, agreement: a, ..
+                record,
+                agreement: a,
+                ..
             }
             | AuditEvent::Receive {
-                record, agreement: a, ..
+                record,
+                agreement: a,
+                ..
             } if *a == agreement => {
                 held.insert(*record);
             }
             AuditEvent::Purge {
-                record, agreement: a, ..
+                record,
+                agreement: a,
+                ..
             } if *a == agreement => {
                 held.remove(record);
                 purged.insert(*record);
+            }
+            // what the bundle must carry of its members' keys and certificates
+            AuditEvent::Rotation {
+                agency, statement, ..
+            } if report.keys.contains_key(agency) && !rotations.contains(statement) => {
+                problem(format!(
+                    "the log kept {agency}'s key rotation {statement} (entry {}) before the \
+                     export, but the bundle lacks it",
+                    e.index
+                ));
+            }
+            AuditEvent::Revocation {
+                agency,
+                certificate,
+                ..
+            } if report.keys.contains_key(agency)
+                && !revocations.contains(&(agency.clone(), *certificate)) =>
+            {
+                problem(format!(
+                    "the log kept {agency}'s revocation of certificate {certificate} (entry {}) \
+                     before the export, but the bundle lacks it",
+                    e.index
+                ));
             }
             _ => {}
         }
@@ -1069,7 +1113,10 @@ fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
             extra.join(", ")
         ));
     }
-    let phantom: Vec<String> = purged_listed.difference(&purged).map(|id| id.short()).collect();
+    let phantom: Vec<String> = purged_listed
+        .difference(&purged)
+        .map(|id| id.short())
+        .collect();
     if !phantom.is_empty() {
         problem(format!(
             "it holds {} tombstone(s) without a purge entry in the log: {}",
@@ -1077,7 +1124,10 @@ fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
             phantom.join(", ")
         ));
     }
-    let untold: Vec<String> = purged.difference(&purged_listed).map(|id| id.short()).collect();
+    let untold: Vec<String> = purged
+        .difference(&purged_listed)
+        .map(|id| id.short())
+        .collect();
     if !untold.is_empty() {
         problem(format!(
             "the log purged {} record(s) under {agreement} that the bundle has no tombstone \

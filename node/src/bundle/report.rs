@@ -569,9 +569,10 @@ impl fmt::Display for BundleReport {
         }
         match (&self.signed_by, &self.header) {
             (Some((agency, key)), _) => writeln!(f, "signed by {agency} with {key}")?,
-            (None, Some(h)) if h.version == 1 => {
-                writeln!(f, "unsigned (a version-1 bundle: the exporter's claims are not signed)")?
-            }
+            (None, Some(h)) if h.version == 1 => writeln!(
+                f,
+                "unsigned (a version-1 bundle: the exporter's claims are not signed)"
+            )?,
             _ => {}
         }
         for problem in &self.problems {

@@ -498,7 +498,11 @@ fn key_histories(
                 report.problem(problem(format!(
                     "the previous key did not sign it (a lost key), so every other member must \
                      attest it; missing: {}",
-                    missing.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                    missing
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
                 bad = true;
             }
@@ -547,14 +551,20 @@ fn chains(
             }
             let (last_since, last_key) = *periods.last().expect("a first period");
             if last_key != r.previous {
-                broken = Some((*line, format!(
-                    "its previous key {} is not the key before it ({last_key})",
-                    r.previous
-                )));
+                broken = Some((
+                    *line,
+                    format!(
+                        "its previous key {} is not the key before it ({last_key})",
+                        r.previous
+                    ),
+                ));
                 break;
             }
             if last_since.is_some_and(|s| s >= r.since) {
-                broken = Some((*line, "two rotations of one agency at the same time".to_owned()));
+                broken = Some((
+                    *line,
+                    "two rotations of one agency at the same time".to_owned(),
+                ));
                 break;
             }
             periods.push((Some(r.since), r.key));
@@ -603,8 +613,7 @@ fn check_signatures(
             reason: reason.to_owned(),
         };
         let mut sig = [0u8; 64];
-        if !lower_hex(&s.signature, 128) || hex::decode_to_slice(&s.signature, &mut sig).is_err()
-        {
+        if !lower_hex(&s.signature, 128) || hex::decode_to_slice(&s.signature, &mut sig).is_err() {
             report.problem(problem("is not 128 lower-case hex digits"));
             continue;
         }
@@ -665,17 +674,18 @@ fn check_revocations(
         if !lower_hex(&item.signature, 128)
             || hex::decode_to_slice(&item.signature, &mut signature).is_err()
         {
-            report.problem(problem("the signature is not 128 lower-case hex digits".into()));
+            report.problem(problem(
+                "the signature is not 128 lower-case hex digits".into(),
+            ));
             continue;
         }
         let signed = Signed {
             bytes: item.revocation.as_bytes().to_vec(),
             signature,
         };
-        let agency = serde_json::from_slice::<accord_protocol::delegation::Revocation>(
-            &signed.bytes,
-        )
-        .map(|r| r.agency);
+        let agency =
+            serde_json::from_slice::<accord_protocol::delegation::Revocation>(&signed.bytes)
+                .map(|r| r.agency);
         let keys: Vec<PublicKey> = agency
             .as_ref()
             .ok()
@@ -740,7 +750,11 @@ fn check_revocations(
 fn check_counts(header: &HeaderLine, parsed: &Parsed, report: &mut BundleReport) {
     let mut counts = vec![
         ("record", Some(header.records), parsed.records.len()),
-        ("tombstone", Some(header.tombstones), parsed.tombstones.len()),
+        (
+            "tombstone",
+            Some(header.tombstones),
+            parsed.tombstones.len(),
+        ),
     ];
     if header.version >= 2 {
         counts.push(("rotation", header.rotations, parsed.rotations.len()));
@@ -807,7 +821,9 @@ fn check_bundle_signature(
     let mut signature = [0u8; 64];
     if !lower_hex(&s.signature, 128) || hex::decode_to_slice(&s.signature, &mut signature).is_err()
     {
-        report.problem(problem("the signature is not 128 lower-case hex digits".into()));
+        report.problem(problem(
+            "the signature is not 128 lower-case hex digits".into(),
+        ));
         return;
     }
     if !verify_strict_raw(&key, &[BUNDLE_DOMAIN, &actual[..]].concat(), &signature) {
@@ -916,7 +932,9 @@ fn check_record(
     };
     let keys = RecordKeys {
         agency: &record.originator,
-        key: histories.get(&record.originator).and_then(|c| c.at(signed_at)),
+        key: histories
+            .get(&record.originator)
+            .and_then(|c| c.at(signed_at)),
         revoked,
     };
     match verify(envelope, &keys) {
@@ -1020,7 +1038,10 @@ fn check_tombstones(
             (Some(s), _) if s.agency_id() != &t.originator => {
                 report.problem(BundleProblem::TombstoneStream {
                     line: *line,
-                    reason: format!("its stream {s} is not one of its originator {}", t.originator),
+                    reason: format!(
+                        "its stream {s} is not one of its originator {}",
+                        t.originator
+                    ),
                 });
                 continue;
             }
@@ -1075,7 +1096,8 @@ fn check_sequences(
         }
     }
     for c in checked.iter_mut().filter(|c| c.signed) {
-        let (Some(stream), Some(seq), Some(id)) = (c.verdict.stream.clone(), c.verdict.seq, c.actual_id)
+        let (Some(stream), Some(seq), Some(id)) =
+            (c.verdict.stream.clone(), c.verdict.seq, c.actual_id)
         else {
             continue;
         };

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use accord_config::{ConfigErrors, parse_agreement};
-use accord_protocol::canonical::decode_record;
 use accord_protocol::audit::Signed;
+use accord_protocol::canonical::decode_record;
 use accord_protocol::delegation::Revocation;
 use accord_protocol::rotation::{RotationFile, SignedRotation, verify_rotation};
 use accord_protocol::{

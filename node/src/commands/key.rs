@@ -23,7 +23,13 @@ pub fn run(command: KeyCommand) -> Result<()> {
             since,
             previous_lost,
             out,
-        } => rotate(&config, &new, since.as_deref(), previous_lost.as_deref(), &out),
+        } => rotate(
+            &config,
+            &new,
+            since.as_deref(),
+            previous_lost.as_deref(),
+            &out,
+        ),
         KeyCommand::Attest { config, file } => attest_file(&config, &file),
         KeyCommand::Accept { config, file } => accept(&config, &file),
     }
@@ -76,15 +82,31 @@ fn rotate(
         key: new_key.public_key(),
         since,
     };
-    let signed = accord_protocol::rotation::sign_rotation(&rotation, previous_key.as_ref(), &new_key)
-        .map_err(|e| refuse("key rotate", e))?;
+    let signed =
+        accord_protocol::rotation::sign_rotation(&rotation, previous_key.as_ref(), &new_key)
+            .map_err(|e| refuse("key rotate", e))?;
     node.store.keep_rotation(now()?, &rotation, &signed, None)?;
     write_file(out, &signed, true)?;
+    // the agency's signatures of its agreements are checked against its current key: sign
+    // each again with the new one (the line in each signature file is replaced)
+    for a in node.cfg.agreements.values() {
+        crate::agreements::sign_file(&a.path, &node.cfg.agency, &new_key)?;
+        println!(
+            "signed {} again with the new key: {} (partners replace {}'s line in their copy, \
+             or receive it from the node)",
+            a.id,
+            a.signature_path().display(),
+            node.cfg.agency
+        );
+    }
     println!(
         "{} rotates from {} to {} for records created from {}",
         rotation.agency, rotation.previous, rotation.key, rotation.since
     );
-    println!("wrote {} (kept in the store, with an audit entry)", out.display());
+    println!(
+        "wrote {} (kept in the store, with an audit entry)",
+        out.display()
+    );
     if previous_key.is_none() {
         println!(
             "the previous key is lost: every other member of each agreement attests the file \
@@ -226,10 +248,10 @@ fn accept(config: &Path, path: &Path) -> Result<()> {
 pub fn refuse_rotated_key(
     store: &Store,
     agency: &AgencyId,
-    key: &SecretKey,
+    public: &PublicKey,
     now: Timestamp,
 ) -> Result<()> {
-    let public = key.public_key();
+    let public = *public;
     for s in store.rotations()? {
         if let Ok(r) = verify_rotation(&s)
             && r.agency == *agency

@@ -25,7 +25,7 @@ impl Node {
     /// the log does not name.
     pub fn key(&self) -> Result<SecretKey> {
         let key = read_key_again(&self.cfg.key_file)?;
-        super::key::refuse_rotated_key(&self.store, &self.cfg.agency, &key, now()?)?;
+        super::key::refuse_rotated_key(&self.store, &self.cfg.agency, &key.public_key(), now()?)?;
         self.store.audit_key(
             now()?,
             accord_protocol::audit::AuditEvent::Key {
@@ -64,6 +64,10 @@ impl Node {
                 store.bind_agency(&cfg.agency)?;
                 let mut cfg = cfg;
                 let own = own_public_key(&cfg);
+                if let Some(own) = &own {
+                    // before the agreements, whose signatures the new key made
+                    super::key::refuse_rotated_key(&store, &cfg.agency, own, now()?)?;
+                }
                 crate::agreements::prepare(&mut cfg, own.as_ref(), Some(&store))?;
                 crate::audit::log_configuration(&store, &cfg, now()?)?;
                 Ok(Opened::Local(Node { cfg, store }))

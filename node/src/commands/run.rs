@@ -18,7 +18,7 @@ pub fn run(config: &Path) -> Result<()> {
         &cfg.data_dir,
         std::time::Duration::from_secs(2),
     )?);
-    super::key::refuse_rotated_key(&store, &cfg.agency, &key, super::node::now()?)?;
+    super::key::refuse_rotated_key(&store, &cfg.agency, &key.public_key(), super::node::now()?)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
