@@ -19,7 +19,7 @@ pub struct BundleHeader {
     pub version: u32,
     /// The agreement the bundle holds records of.
     pub agreement: AgreementId,
-    /// The agency whose node wrote it (informative: the bundle is not signed as a whole).
+    /// The agency whose node wrote it; from version 2 it signs the bundle.
     pub exported_by: AgencyId,
     /// When it was written (informative).
     pub exported_at: Timestamp,
@@ -279,7 +279,7 @@ pub enum BundleProblem {
         /// The bundled agreement.
         agreement: AgreementId,
     },
-    /// Two tombstones for one (originator, seq).
+    /// Two tombstones for one (stream, seq).
     #[error(
         "line {line}: a second tombstone for stream {stream} seq {seq} (the first is on line {first})"
     )]
@@ -296,7 +296,7 @@ pub enum BundleProblem {
     /// The header's count disagrees with the lines present: lines were added or removed.
     #[error("the header says {stated} {what} lines, the bundle holds {found}")]
     CountMismatch {
-        /// `record` or `tombstone`.
+        /// `record`, `tombstone`, `rotation` or `revocation`.
         what: &'static str,
         /// The header's count.
         stated: u64,
@@ -411,8 +411,6 @@ impl fmt::Display for RecordVerdict {
     }
 }
 
-/// Sequence numbers of one originator missing from the bundle: neither a record whose
-/// signature verifies nor a tombstone holds them.
 /// One key of a member and from when it signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPeriod {
@@ -434,6 +432,8 @@ pub struct RevokedCertificate {
     pub revoked: Timestamp,
 }
 
+/// Sequence numbers of one stream missing from the bundle: neither a record whose signature
+/// verifies nor a tombstone holds them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
     /// The stream: the originator's own key, or a key it delegated.

@@ -545,11 +545,11 @@ fn chains(
         list.sort_by_key(|(_, r)| r.since);
         let mut periods: Vec<(Option<Timestamp>, PublicKey)> = Vec::new();
         let mut broken = None;
-        for (i, (line, r)) in list.iter().enumerate() {
-            if i == 0 {
+        for (line, r) in &list {
+            let (last_since, last_key) = *periods.last().unwrap_or(&(None, r.previous));
+            if periods.is_empty() {
                 periods.push((None, r.previous));
             }
-            let (last_since, last_key) = *periods.last().expect("a first period");
             if last_key != r.previous {
                 broken = Some((
                     *line,

@@ -264,11 +264,6 @@ pub fn receive(
                 continue;
             }
         }
-        if store.contains(&id)? {
-            held = true;
-            out.acks.push(AckEntry::Duplicate(id));
-            continue;
-        }
         let verified = match verify(env, dir) {
             Ok(v) => v,
             Err(e) => {
@@ -306,6 +301,13 @@ pub fn receive(
                 RejectCode::BadReference,
                 format!("record {id}: {problem}"),
             );
+            continue;
+        }
+        // only now, after every check an accept makes, may the sender learn that the record
+        // is held here already
+        if store.contains(&id)? {
+            held = true;
+            out.acks.push(AckEntry::Duplicate(id));
             continue;
         }
         out.acks.push(AckEntry::Stored(id)); // replaced below by the store's verdict
