@@ -34,7 +34,9 @@ this order":
 
 It prints one line per bundle problem (`BUNDLE line N: ...`), per record (`OK  ...` /
 `FAIL ...`) and per gap (`GAP  ...`), and a summary ending in `bundle verified` or
-`bundle FAILED`. Exit code 0 when verified, 1 when failed, 2 on a usage error.
+`bundle FAILED`. Exit code 0 when verified, 1 when failed, 2 on a usage error, 3 when it
+cannot work at all (the file cannot be read, or Python lacks tomllib or `cryptography`), as
+docs/operations.md §12 gives the exit codes of every accord command.
 """
 import base64
 import binascii
@@ -675,6 +677,8 @@ AGREEMENT_KEYS = ("id", "title", "kind", "members", "valid_from", "valid_until",
 def validate_agreement(text):
     """(agreement dict, errors). The dict holds what the records need, or is None."""
     errs = []
+    if text.startswith("\ufeff"):  # a byte-order mark: part of the hashed bytes, not TOML
+        text = text[1:]
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -688,8 +692,8 @@ def validate_agreement(text):
             errs.append("missing `%s`" % k)
     if "id" in doc and not is_agreement_id(doc["id"]):
         errs.append("`id` is not an agreement id (1-64 of A-Za-z0-9._-, first a letter or digit)")
-    if "title" in doc and text_problem(doc["title"], 1024):
-        errs.append("`title` " + text_problem(doc["title"], 1024))
+    if "title" in doc and not (isinstance(doc["title"], str) and doc["title"].strip()):
+        errs.append("`title` is not a non-empty string")
     members = doc.get("members")
     if "members" in doc:
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
@@ -776,7 +780,7 @@ def validate_agreement(text):
                 if isinstance(members, list) and a not in members:
                     errs.append("focal point of `%s`, which is not a member" % a)
                 if not isinstance(v, dict) or set(v) != {"name", "contact"} \
-                        or any(text_problem(x) for x in v.values()):
+                        or not all(isinstance(x, str) and x.strip() for x in v.values()):
                     errs.append("focal point of `%s` is not {name, contact}" % a)
             for m in members if isinstance(members, list) else []:
                 if m not in fp:
@@ -1121,7 +1125,7 @@ class Verifier:
             if not s["own_ok"]:
                 continue
             good = True
-            attesters = set()
+            attesters, seen = set(), set()
             for i, att in enumerate(s["attestations"]):
                 who = att.get("agency") if isinstance(att, dict) else None
                 if not isinstance(att, dict) or set(att) != {"agency", "signature"} \
@@ -1139,10 +1143,11 @@ class Verifier:
                                  % who)
                     good = False
                     continue
-                if who in attesters:
+                if who in seen:
                     self.problem(s["line"], "a second attestation by %s" % who)
                     good = False
                     continue
+                seen.add(who)
                 hist = prelim.get(who)
                 key = hist.at(s["since"]) if hist else None
                 if key is None:
@@ -1272,7 +1277,7 @@ class Verifier:
         if not self.by_kind["agreement"]:
             return
         n, _, _, a = self.by_kind["agreement"][0]
-        signed = set()
+        signed, seen = set(), set()
         for i, s in enumerate(a["signatures"]):
             if not isinstance(s, dict) or set(s) != {"agency", "signature"} \
                     or not isinstance(s.get("agency"), str) \
@@ -1288,9 +1293,10 @@ class Verifier:
             if self.agreement is not None and who not in self.members:
                 self.problem(n, "agreement signature of %s, which is not a member" % who)
                 continue
-            if who in signed:
+            if who in seen:
                 self.problem(n, "a second agreement signature of %s" % who)
                 continue
+            seen.add(who)
             if self.agreement_sha is None:
                 continue
             hist = self.histories.get(who)
@@ -1314,7 +1320,7 @@ class Verifier:
 
     def step_revocations(self):
         self.revocations = {}  # (agency, certificate id) -> revoked time
-        prev = None
+        prev, seen = None, set()
         for n, _, _, r in self.by_kind["revocation"]:
             sig = hex_sig(r["signature"])
             if sig is None:
@@ -1343,9 +1349,10 @@ class Verifier:
             if self.agreement is not None and agency not in self.members:
                 self.problem(n, "revocation by %s, which is not a member" % agency)
                 continue
-            if key in self.revocations or any(c == cert for _, c in self.revocations):
+            if cert in seen:
                 self.problem(n, "certificate %s is revoked twice" % short(cert, 16))
                 continue
+            seen.add(cert)
             hist = self.histories.get(agency)
             if sig is None:
                 continue
@@ -1754,16 +1761,16 @@ def main(argv):
     if tomllib is None:
         print("error: this verifier needs Python 3.11 or later (the tomllib module)",
               file=sys.stderr)
-        return 2
+        return 3
     if Ed25519PublicKey is None:
         print("error: this verifier needs the `cryptography` package", file=sys.stderr)
-        return 2
+        return 3
     try:
         with open(argv[1], "rb") as f:
             data = f.read()
     except OSError as e:
         print("error: cannot read %s: %s" % (argv[1], e), file=sys.stderr)
-        return 2
+        return 3
     v = Verifier(data)
     try:
         v.run()

@@ -528,6 +528,11 @@ pub enum AuditCommand {
         /// The directory to write (created; refused when it exists and is not empty).
         #[arg(long)]
         out: PathBuf,
+        /// Write a partner-only export instead, for checking this agency's log: only the
+        /// checkpoints it signed that this node keeps, and the two keys — nothing of this
+        /// node's own log or its other partners.
+        #[arg(long, value_name = "AGENCY")]
+        about: Option<String>,
     },
     /// Verify an audit export offline: every link of the chain, every checkpoint and receipt
     /// signature, every send allowed by its agreement. Non-zero exit on any failure.

@@ -640,9 +640,14 @@ fn a_delivered_entry_without_its_receipt_is_reported() {
     let out = fed.path().join("audit");
     export_to(&tr, &out, "2026-11-28T10:00:00Z");
     let report = verify_alone(&out);
-    assert_eq!(report.problems.len(), 1, "{report}");
+    // the made-up entry also follows no send
+    assert_eq!(report.problems.len(), 2, "{report}");
     assert!(
         matches!(&report.problems[0], AuditProblem::MissingReceipt { line: 12, index: 11, record: r, .. } if *r == record),
+        "{report}"
+    );
+    assert!(
+        matches!(&report.problems[1], AuditProblem::DeliveredWithoutSend { index: 11, record: r, .. } if *r == record),
         "{report}"
     );
 }
@@ -780,7 +785,7 @@ fn a_partners_checkpoint_catches_a_rewritten_history() {
 /// What partners are given now is a slot checkpoint (docs/auditing.md §2): it names the hash
 /// of the log's `slot` entry, and catches a rewritten history as the counted one did.
 #[test]
-fn a_partners_slot_checkpoint_catches_a_rewritten_history() {
+fn a_partners_slot_checkpoint_catches_a_rewritten_history_also_from_a_partner_only_export() {
     let fed = federation();
     let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
     let gr = open(fed.path(), "gr-hcg");
@@ -838,6 +843,82 @@ fn a_partners_slot_checkpoint_catches_a_rewritten_history() {
     assert!(
         caught.to_string().contains("TR-JGK REWROTE its history"),
         "{caught}"
+    );
+
+    // a partner-only export of GR-HCG about TR-JGK does the same check and tells nothing else:
+    // not GR-HCG's log, nor the checkpoints it keeps of PK-FIA
+    {
+        let pk = open(fed.path(), "pk-fia");
+        let signed = pk
+            .store
+            .slot_checkpoint(&pk.key, slot, t("08:31:00"))
+            .unwrap();
+        let c = verify_slot_checkpoint(&signed, |_| Some(pk.key.public_key())).unwrap();
+        gr.store.keep_partner_slot_checkpoint(&c, &signed).unwrap();
+    }
+    let only = fed.path().join("audit-gr-about-tr");
+    let built = accord_node::audit::build_partner_only(
+        &gr.store,
+        &gr.cfg,
+        &gr.key,
+        &agency("TR-JGK"),
+        t("09:06:00"),
+    )
+    .unwrap();
+    built.write(&only).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&only)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "keys.json",
+            "manifest.json",
+            "partner-checkpoints.txt",
+            "partner-forks.txt"
+        ]
+    );
+    let held = std::fs::read_to_string(only.join("partner-checkpoints.txt")).unwrap();
+    assert_eq!(held.lines().count(), 1, "{held}");
+    assert!(
+        held.contains("TR-JGK") && !held.contains("PK-FIA"),
+        "{held}"
+    );
+    let keys: BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(only.join("keys.json")).unwrap()).unwrap();
+    assert_eq!(keys.keys().collect::<Vec<_>>(), ["GR-HCG", "TR-JGK"]);
+    let manifest = std::fs::read_to_string(only.join("manifest.json")).unwrap();
+    assert!(
+        !manifest.contains("entries") && !manifest.contains("head"),
+        "{manifest}"
+    );
+    let honest = verify_export(&honest_out, std::slice::from_ref(&only));
+    assert!(honest.is_ok(), "{honest}");
+    assert_eq!(honest.partners[0].consistent, 1, "{honest}");
+    let caught = verify_export(&rewritten_out, std::slice::from_ref(&only));
+    assert!(
+        matches!(first(&caught), AuditProblem::RewrittenSlot { .. }),
+        "{caught}"
+    );
+    let about_pk = fed.path().join("audit-gr-about-pk");
+    accord_node::audit::build_partner_only(
+        &gr.store,
+        &gr.cfg,
+        &gr.key,
+        &agency("PK-FIA"),
+        t("09:07:00"),
+    )
+    .unwrap()
+    .write(&about_pk)
+    .unwrap();
+    let wrong = verify_export(&honest_out, std::slice::from_ref(&about_pk));
+    assert!(
+        wrong
+            .to_string()
+            .contains("it is a partner-only export about PK-FIA, not about TR-JGK"),
+        "{wrong}"
     );
 
     // the slot entry cut from the log: nothing left for the partner's checkpoint to name

@@ -136,6 +136,29 @@ pub(super) async fn audit_export(State(shared): AppState) -> Response {
     answer
 }
 
+/// `POST /v1/audit/partner-exports` `{"about": "AGENCY"}`: a partner-only export about that
+/// agency (only its checkpoints this node keeps, and the two keys).
+pub(super) async fn audit_partner_export(
+    State(shared): AppState,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct About {
+        about: accord_protocol::AgencyId,
+    }
+    let req: About = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        crate::audit::build_partner_only(h.store(), &h.config(), h.key(), &req.about, clock::now())
+            .map_err(|e| OpError::refused("about", e))
+    })
+    .await
+}
+
 /// `POST /v1/purge` `{"dry_run": bool}`: records past retention, purged unless a dry run.
 pub(super) async fn purge(State(shared): AppState, req: Result<Bytes, BytesRejection>) -> Response {
     let req: ops::purge::PurgeRequest = match body(req) {

@@ -55,6 +55,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/audit/checkpoint", post(checkpoint))
         .route("/v1/audit/exports", post(super::ops::audit_export))
+        .route(
+            "/v1/audit/partner-exports",
+            post(super::ops::audit_partner_export),
+        )
         .route("/v1/records/{id}/withdraw", post(super::ops::withdraw))
         .route("/v1/exports", post(super::ops::export))
         .route("/v1/purge", post(super::ops::purge))

@@ -1,6 +1,6 @@
 //! Writing an audit export from a store: `accord audit export`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use accord_config::NodeConfig;
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, entry_hash, sha256, verify_checkpoint,
 };
-use accord_protocol::{AgencyId, SecretKey, Timestamp};
+use accord_protocol::{AgencyId, PublicKey, SecretKey, Timestamp};
 use thiserror::Error;
 
 use super::{
@@ -143,9 +143,17 @@ pub fn export(
 /// created mode 0700 and refused when it exists and is not empty; each file is new, 0600,
 /// flushed, the manifest last.
 pub fn write(out: &Path, built: &Built) -> Result<ExportSummary, ExportError> {
+    write_files(out, &built.files)?;
+    let mut summary = built.summary.clone();
+    summary.dir = out.to_owned();
+    Ok(summary)
+}
+
+/// Writes export files into `out`: see [`write`].
+fn write_files(out: &Path, files: &[ExportFile]) -> Result<(), ExportError> {
     refuse_non_empty(out)?;
-    create_dirs(out)?;
-    for file in &built.files {
+    create_dirs(out, files)?;
+    for file in files {
         if file
             .name
             .split('/')
@@ -159,9 +167,7 @@ pub fn write(out: &Path, built: &Built) -> Result<ExportSummary, ExportError> {
         }
         write_new(&out.join(&file.name), &file.bytes)?;
     }
-    let mut summary = built.summary.clone();
-    summary.dir = out.to_owned();
-    Ok(summary)
+    Ok(())
 }
 
 /// Makes the audit export of `store` in memory.
@@ -336,8 +342,15 @@ fn refuse_non_empty(out: &Path) -> Result<(), ExportError> {
 }
 
 /// Creates `out` and `out/agreements`, mode 0700.
-fn create_dirs(out: &Path) -> Result<(), ExportError> {
-    let dir = out.join(AGREEMENTS);
+fn create_dirs(out: &Path, files: &[ExportFile]) -> Result<(), ExportError> {
+    let dir = if files
+        .iter()
+        .any(|f| f.name.starts_with(&format!("{AGREEMENTS}/")))
+    {
+        out.join(AGREEMENTS)
+    } else {
+        out.to_owned()
+    };
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -474,4 +487,115 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let mut f = opts.open(path).map_err(err("create"))?;
     f.write_all(bytes).map_err(err("write"))?;
     f.sync_all().map_err(err("write"))
+}
+
+/// Makes a **partner-only export** about `about` in memory: only what a check of `about`'s
+/// log needs from this node (`accord audit verify THEIR-EXPORT --partner THIS`) — the
+/// checkpoints `about` signed that this node keeps (and conflicting ones), and the two
+/// agencies' keys. Nothing of this node's own log, its other partners or its agreements: no
+/// entry count, no head. `about` must be an agency this node knows.
+pub fn build_partner_only(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+    about: &AgencyId,
+    now: Timestamp,
+) -> Result<PartnerBuilt, ExportError> {
+    store.bind_agency(&cfg.agency)?;
+    let Some(theirs) = cfg.agencies.get(about) else {
+        return Err(ExportError::Inconsistent(format!(
+            "{about} is not an agency this node knows ([[known_agency]])"
+        )));
+    };
+    let signed_by = |s: &Signed| -> Option<AgencyId> {
+        #[derive(serde::Deserialize)]
+        struct Signer {
+            agency: AgencyId,
+        }
+        serde_json::from_slice::<Signer>(&s.bytes)
+            .ok()
+            .map(|x| x.agency)
+    };
+    let held: Vec<Signed> = store
+        .partner_checkpoints()?
+        .into_iter()
+        .filter(|s| signed_by(s).as_ref() == Some(about))
+        .collect();
+    let forks: Vec<Signed> = store
+        .checkpoint_forks()?
+        .into_iter()
+        .filter(|s| signed_by(s).as_ref() == Some(about))
+        .collect();
+    let keys: BTreeMap<AgencyId, PublicKey> = [
+        (cfg.agency.clone(), key.public_key()),
+        (about.clone(), theirs.public_key),
+    ]
+    .into_iter()
+    .collect();
+    let mut files = Vec::new();
+    let mut listed = Vec::new();
+    add_file(PARTNER_CHECKPOINTS, &lines(&held), &mut files, &mut listed);
+    add_file(PARTNER_FORKS, &lines(&forks), &mut files, &mut listed);
+    let keys_json = serde_json::to_vec_pretty(&keys)
+        .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
+    add_file(
+        KEYS,
+        &[keys_json, b"\n".to_vec()].concat(),
+        &mut files,
+        &mut listed,
+    );
+    let manifest = super::PartnerManifest {
+        format: super::PARTNER_EXPORT_FORMAT.into(),
+        version: super::PARTNER_EXPORT_VERSION,
+        agency: cfg.agency.clone(),
+        about: about.clone(),
+        exported_at: now,
+        files: listed,
+    };
+    let bytes = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| ExportError::Inconsistent(format!("manifest: {e}")))?;
+    files.push(ExportFile {
+        name: MANIFEST.into(),
+        bytes: [bytes, b"\n".to_vec()].concat(),
+    });
+    Ok(PartnerBuilt {
+        agency: cfg.agency.clone(),
+        about: about.clone(),
+        checkpoints: held.len(),
+        forks: forks.len(),
+        files,
+    })
+}
+
+/// A partner-only export made in memory (see [`build_partner_only`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PartnerBuilt {
+    /// The exporting agency.
+    pub agency: AgencyId,
+    /// The agency whose checkpoints it holds.
+    pub about: AgencyId,
+    /// How many checkpoints of `about`.
+    pub checkpoints: usize,
+    /// How many conflicting ones (fork evidence).
+    pub forks: usize,
+    /// Its files, the manifest last.
+    pub files: Vec<ExportFile>,
+}
+
+impl PartnerBuilt {
+    /// Writes it into `out` as [`write`] does.
+    pub fn write(&self, out: &Path) -> Result<(), ExportError> {
+        write_files(out, &self.files)
+    }
+}
+
+impl std::fmt::Display for PartnerBuilt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "partner-only export of {} about {}: {} checkpoint(s) of {} and {} conflicting; \
+             nothing of {}'s own log or other partners",
+            self.agency, self.about, self.checkpoints, self.about, self.forks, self.agency
+        )
+    }
 }

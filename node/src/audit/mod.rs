@@ -29,7 +29,10 @@ mod partners;
 mod report;
 mod verify;
 
-pub use export::{Built, ExportError, ExportFile, ExportSummary, build, checkpoint, export, write};
+pub use export::{
+    Built, ExportError, ExportFile, ExportSummary, PartnerBuilt, build, build_partner_only,
+    checkpoint, export, write,
+};
 pub use keys::{KeyHistory, KeyPeriod, history_of};
 pub use report::{AuditNote, AuditProblem, AuditReport, PartnerSummary, kind_name};
 pub use verify::{VERIFY_STEPS, verify_export, verify_export_with};
@@ -79,6 +82,30 @@ pub struct Manifest {
     /// The hash of the last entry (zeros when there is none).
     pub head: Digest32,
     /// Every other file of the export with its SHA-256, in the order written.
+    pub files: Vec<ManifestFile>,
+}
+
+/// The manifest's `format` of a partner-only export.
+pub const PARTNER_EXPORT_FORMAT: &str = "accord-partner-export";
+/// The partner-only export format version written and read.
+pub const PARTNER_EXPORT_VERSION: u32 = 1;
+
+/// `manifest.json` of a partner-only export (`accord audit export --about AGENCY`): which
+/// agency kept the checkpoints, whose they are, and its files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerManifest {
+    /// Always [`PARTNER_EXPORT_FORMAT`].
+    pub format: String,
+    /// Always [`PARTNER_EXPORT_VERSION`].
+    pub version: u32,
+    /// The agency that kept the checkpoints and wrote the export.
+    pub agency: AgencyId,
+    /// The agency whose checkpoints they are: the one being audited.
+    pub about: AgencyId,
+    /// When the export was written.
+    pub exported_at: Timestamp,
+    /// Every other file of the export with its SHA-256.
     pub files: Vec<ManifestFile>,
 }
 

@@ -33,12 +33,29 @@ pub(super) fn check_partner(
         reason,
     };
     let mut scratch = Vec::new();
-    let Some(theirs) = read_manifest(dir, &mut scratch) else {
-        r.problems
-            .extend(scratch.into_iter().map(|p| fail(p.to_string())));
-        return summary;
+    let partner = match read_partner_manifest(dir) {
+        // a partner-only export: only checkpoints of the agency it is about
+        Some(Ok(m)) if m.about != *agency => {
+            r.problems.push(fail(format!(
+                "it is a partner-only export about {}, not about {agency}",
+                m.about
+            )));
+            return summary;
+        }
+        Some(Ok(m)) => m.agency,
+        Some(Err(reason)) => {
+            r.problems.push(fail(reason));
+            return summary;
+        }
+        None => {
+            let Some(theirs) = read_manifest(dir, &mut scratch) else {
+                r.problems
+                    .extend(scratch.into_iter().map(|p| fail(p.to_string())));
+                return summary;
+            };
+            theirs.agency
+        }
     };
-    let partner = theirs.agency.clone();
     summary.agency = Some(partner.clone());
     if partner == *agency {
         r.problems.push(fail(format!(
@@ -203,4 +220,35 @@ fn check_slot(
             actual: found.map(|(_, h)| h),
         }),
     }
+}
+
+/// The manifest of a partner-only export in `dir`: `None` when the manifest is not one (a
+/// whole export, or unreadable: read as a whole export then), else it or why it is wrong.
+fn read_partner_manifest(dir: &Path) -> Option<Result<super::PartnerManifest, String>> {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let bytes = std::fs::read(dir.join(super::MANIFEST)).ok()?;
+    let format: Format = serde_json::from_slice(&bytes).ok()?;
+    if format.format != super::PARTNER_EXPORT_FORMAT {
+        return None;
+    }
+    Some(
+        serde_json::from_slice::<super::PartnerManifest>(&bytes)
+            .map_err(|e| format!("{}: not a partner-only manifest: {e}", super::MANIFEST))
+            .and_then(|m| {
+                if m.version == super::PARTNER_EXPORT_VERSION {
+                    Ok(m)
+                } else {
+                    Err(format!(
+                        "{}: partner-only export version {} is not supported (this verifier \
+                         reads {})",
+                        super::MANIFEST,
+                        m.version,
+                        super::PARTNER_EXPORT_VERSION
+                    ))
+                }
+            }),
+    )
 }

@@ -14,7 +14,16 @@ use crate::cli::AuditCommand;
 /// Runs an `accord audit` command.
 pub fn run(command: AuditCommand) -> Result<()> {
     match command {
-        AuditCommand::Export { config, out } => export(&config, &out),
+        AuditCommand::Export {
+            config,
+            out,
+            about: None,
+        } => export(&config, &out),
+        AuditCommand::Export {
+            config,
+            out,
+            about: Some(about),
+        } => export_about(&config, &out, &about),
         AuditCommand::Verify {
             dir,
             partners,
@@ -51,6 +60,44 @@ fn export(config: &Path, out: &Path) -> Result<()> {
     let summary = audit::write(out, &built)?;
     println!("{summary}");
     println!("verify it with: accord audit verify {}", out.display());
+    Ok(())
+}
+
+/// Writes a partner-only export about `about` (from the store, or made by the running node).
+fn export_about(config: &Path, out: &Path, about: &str) -> Result<()> {
+    let about_id =
+        accord_protocol::AgencyId::new(about).map_err(|e| super::node::refuse("--about", e))?;
+    let opened = Node::open_or_api(config)?;
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(anyhow::Error::new(audit::ExportError::NotEmpty(
+            out.to_owned(),
+        )));
+    }
+    let built: audit::PartnerBuilt = match opened {
+        Opened::Local(node) => {
+            let key = node.key()?;
+            audit::build_partner_only(&node.store, &node.cfg, &key, &about_id, now()?)
+                .map_err(|e| super::node::refuse("audit export --about", e))?
+        }
+        Opened::Api(node) => node
+            .client
+            .post_json(
+                "/v1/audit/partner-exports",
+                &serde_json::json!({ "about": about }),
+            )
+            .map_err(|e| node.fail_op(e))?,
+    };
+    built.write(out)?;
+    println!("{built}");
+    println!(
+        "an auditor checks {about}'s export with: accord audit verify <{about}'s export> \
+         --partner {}",
+        out.display()
+    );
     Ok(())
 }
 
