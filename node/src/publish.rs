@@ -44,6 +44,19 @@ pub enum PublishError {
     /// Our own signature does not verify: the key file does not match the configuration.
     #[error("the node's own signature does not verify: {0}")]
     Verify(#[from] VerifyError),
+    /// The record is dated before the agency's current key took over (a key rotation,
+    /// docs/protocol.md §11): the key in force at that time was the previous one, so no
+    /// verifier would accept this key's signature for it.
+    #[error(
+        "created {created} is before {since}, from when this agency's current key signs \
+         (`accord key rotate`); date the record {since} or later"
+    )]
+    BeforeKey {
+        /// The record's `created`.
+        created: Timestamp,
+        /// When the current key took over.
+        since: Timestamp,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -120,6 +133,15 @@ pub fn publish_with(
         });
     };
     let dir = directory(cfg, key);
+    // the current key signs only for times from its rotation on
+    let own_key = key.public_key();
+    let key_since = store
+        .rotations()?
+        .iter()
+        .filter_map(|s| accord_protocol::rotation::verify_rotation(s).ok())
+        .filter(|r| r.agency == cfg.agency && r.key == own_key)
+        .map(|r| r.since)
+        .max();
     let peers: Vec<AgencyId> = agreement
         .members
         .iter()
@@ -134,6 +156,14 @@ pub fn publish_with(
         by,
         |seq| -> Result<Verified<SignedRecord>, PublishError> {
             let record = make(seq)?;
+            if let Some(since) = key_since
+                && record.created < since
+            {
+                return Err(PublishError::BeforeKey {
+                    created: record.created,
+                    since,
+                });
+            }
             may_publish(&cfg.agency, agreement, &record, now)
                 .into_result()
                 .map_err(PublishError::Denied)?;

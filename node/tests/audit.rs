@@ -1821,3 +1821,52 @@ fn inserting_a_made_up_entry_is_named() {
         "{report}"
     );
 }
+
+#[test]
+fn a_refused_record_is_logged_once_by_the_receive_path() {
+    let fed = federation();
+    let cfg_path = fed.path().join("tr-jgk").join("node.toml");
+    let file = fed.path().join("forged.signed");
+    {
+        let tr = open(fed.path(), "tr-jgk");
+        start_entries(&tr, ts("2026-11-28T09:00:00Z"));
+        // a record of PK-FIA's signed with another key: refused for its signature
+        let pk = open(fed.path(), "pk-fia");
+        let id = publish(
+            &pk,
+            "QUAD-2026",
+            "Group of 20 left Quetta.",
+            ts("2026-11-28T09:10:00Z"),
+        );
+        let env = pk.store.get(&id).unwrap().unwrap().envelope;
+        let forged = accord_protocol::sign(
+            &accord_protocol::canonical::decode_record(env.record_bytes()).unwrap(),
+            &SecretKey::from_seed(&[9; 32]),
+        )
+        .unwrap();
+        accord_node::files::write_signed(&file, &forged).unwrap();
+    }
+    // the same receive path as a push, run by `accord import` with the node stopped
+    let out = accord(&[
+        "import",
+        "--config",
+        cfg_path.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let tr = open(fed.path(), "tr-jgk");
+    let rejects: Vec<AuditEntry> = tr
+        .store
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .map(|b| AuditEntry::decode(b).unwrap())
+        .filter(|e| matches!(e.event, AuditEvent::Reject { .. }))
+        .collect();
+    // written by the receive path itself (flushed before the refusal is returned), once
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert!(
+        matches!(&rejects[0].event, AuditEvent::Reject { code: 2, reason, .. } if reason.contains("not PK-FIA's registered key")),
+        "{rejects:?}"
+    );
+}

@@ -7,7 +7,8 @@
 //! purge of records whose retention ended). For each: the honest bundle verifies with
 //! `accord verify` and with the log (`accord audit verify --bundle`), and each alteration —
 //! made by an outsider (unsigned) or by a dishonest exporter who signs and logs it — is refused
-//! naming what is wrong.
+//! naming what is wrong. docs/verify_bundle.py, written from the docs alone, reaches the same
+//! verdict as `accord verify` on every one of these bundles.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -128,13 +129,32 @@ fn export_audit(fed: &Path, who: &str, name: &str) -> PathBuf {
     out
 }
 
-/// `accord verify FILE`: (verified, stdout).
+/// `accord verify FILE`: (verified, stdout). docs/verify_bundle.py, the verifier written from
+/// the docs alone, must reach the same verdict on every bundle, honest or altered.
 fn verify(bundle: &Path) -> (bool, String) {
     let out = accord(&["verify", bundle.to_str().unwrap()]);
     let (stdout, stderr) = text(&out);
     assert!(
         stderr.lines().all(|l| !l.contains("panicked")),
         "accord verify panicked: {stderr}"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/verify_bundle.py");
+    let py = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(bundle)
+        .output()
+        .expect("python3 is needed for this test (with the `cryptography` package)");
+    let (py_out, py_err) = text(&py);
+    assert!(
+        py_err.is_empty(),
+        "docs/verify_bundle.py failed (is the `cryptography` package installed?): {py_err}"
+    );
+    assert_eq!(
+        py.status.success(),
+        out.status.success(),
+        "accord verify and docs/verify_bundle.py disagree on {}\n--- accord\n{stdout}\n--- \
+         verify_bundle.py\n{py_out}",
+        bundle.display()
     );
     (out.status.success(), stdout)
 }
@@ -471,6 +491,15 @@ fn after_a_key_rotation_old_and_new_records_verify_and_a_forged_rotation_is_name
     std::fs::copy(&new_key, f.join("tr-jgk").join("agency.key")).unwrap();
     {
         let tr = open(f, "tr-jgk");
+        // the new key signs nothing dated before it took over
+        let early = publish_draft(&tr.store, &tr.cfg, &tr.key, &draft("Backdated."), ago(5000));
+        assert!(
+            matches!(
+                early,
+                Err(accord_node::publish::PublishError::BeforeKey { .. })
+            ),
+            "{early:?}"
+        );
         publish_at(&tr, "Third report, new key.", ago(60));
     }
     let bundle = export_bundle(f, "tr-jgk", "rotated.bundle");

@@ -29,7 +29,6 @@ pub fn run(config: &Path, paths: &[PathBuf]) -> Result<()> {
                     &|_| Ok(()),
                     clock::now(),
                 )?;
-                log_rejections(&node, &got.events)?;
                 match got.acks.into_iter().next() {
                     Some(AckEntry::Stored(id)) => println!("imported {id} from {}", path.display()),
                     Some(AckEntry::Duplicate(id)) => {
@@ -65,29 +64,6 @@ pub fn run(config: &Path, paths: &[PathBuf]) -> Result<()> {
     }
     if refused > 0 {
         return Err(Refused.into());
-    }
-    Ok(())
-}
-
-/// Writes a `reject` entry for each refusal of an offline import, and flushes: a running node
-/// logs the refusals of its receive path, and a stopped one must too.
-fn log_rejections(node: &Node, events: &[crate::net::NodeEvent]) -> Result<()> {
-    let rejects: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            crate::net::NodeEvent::Rejected { from, code, detail } => {
-                Some(accord_protocol::audit::AuditEvent::Reject {
-                    from: from.clone(),
-                    code: *code,
-                    reason: detail.clone(),
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    if !rejects.is_empty() {
-        node.store.audit(clock::now(), rejects)?;
-        node.store.flush()?;
     }
     Ok(())
 }

@@ -1878,8 +1878,9 @@ impl Actor {
                 // relay: tell the agreements' other members our new heads
                 self.announce
                     .extend(r.stored.iter().map(|(_, agreement)| agreement.clone()));
+                // the receive job logged and flushed its refusals before answering
                 for e in r.events {
-                    self.emit(e);
+                    self.emit_unlogged(e);
                 }
                 Some(r.acks)
             }

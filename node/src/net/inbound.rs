@@ -207,6 +207,41 @@ pub fn receive(
     screen: Screen<'_>,
     now: Timestamp,
 ) -> Result<Received, StoreError> {
+    let out = check_and_store(store, cfg, dir, sender, envelopes, screen, now)?;
+    // every refusal is in the log, durably, before it is answered: the sender logs a
+    // `withheld` entry for it, and the two logs must match after a crash. One batch and one
+    // flush per push (a group commit shared with concurrent jobs), never one per refusal.
+    let rejects: Vec<accord_protocol::audit::AuditEvent> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            NodeEvent::Rejected { from, code, detail } => {
+                Some(accord_protocol::audit::AuditEvent::Reject {
+                    from: from.clone(),
+                    code: *code,
+                    reason: detail.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    if !rejects.is_empty() {
+        store.audit(now, rejects)?;
+        store.flush()?;
+    }
+    Ok(out)
+}
+
+/// [`receive`] but for logging its refusals.
+fn check_and_store(
+    store: &Store,
+    cfg: &NodeConfig,
+    dir: &(impl accord_protocol::KeyDirectory + ?Sized),
+    sender: &AgencyId,
+    envelopes: Vec<Envelope>,
+    screen: Screen<'_>,
+    now: Timestamp,
+) -> Result<Received, StoreError> {
     let mut out = Received::default();
     // position in `acks` of each record handed to the store
     let (mut slots, mut accepted): (Vec<usize>, Vec<Verified<SignedRecord>>) =
