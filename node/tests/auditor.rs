@@ -378,7 +378,7 @@ fn a_purge_of_two_streams_with_one_seq_exports_a_bundle_that_verifies() {
     let (body, signature) = body_and_signature(&bundle);
     let mut dropped: Vec<Value> = body
         .iter()
-        .filter(|l| l["id"] != Value::from(a2.to_hex()) || l["type"] != "record")
+        .filter(|l| l["id"] != a2.to_hex().as_str() || l["type"] != "record")
         .cloned()
         .collect();
     fix_count(&mut dropped, "record");
