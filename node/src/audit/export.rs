@@ -230,14 +230,7 @@ pub fn build(
     );
     add_file(PARTNER_FORKS, &lines(&forks), &mut files, &mut listed);
     add_file(RECEIPTS, &lines(&receipts), &mut files, &mut listed);
-    let keys_json = serde_json::to_vec_pretty(&keys)
-        .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
-    add_file(
-        KEYS,
-        &[keys_json, b"\n".to_vec()].concat(),
-        &mut files,
-        &mut listed,
-    );
+    add_keys_file(&keys, &mut files, &mut listed)?;
     let history_json = serde_json::to_vec_pretty(&history)
         .map_err(|e| ExportError::Inconsistent(format!("key history: {e}")))?;
     add_file(
@@ -456,6 +449,18 @@ fn lines(signed: &[Signed]) -> Vec<u8> {
 }
 
 /// Adds one file to the export and lists it in the manifest.
+/// Adds `keys.json`: agency → key, pretty JSON and a newline.
+fn add_keys_file(
+    keys: &BTreeMap<AgencyId, PublicKey>,
+    files: &mut Vec<ExportFile>,
+    listed: &mut Vec<ManifestFile>,
+) -> Result<(), ExportError> {
+    let json = serde_json::to_vec_pretty(keys)
+        .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
+    add_file(KEYS, &[json, b"\n".to_vec()].concat(), files, listed);
+    Ok(())
+}
+
 fn add_file(name: &str, bytes: &[u8], files: &mut Vec<ExportFile>, listed: &mut Vec<ManifestFile>) {
     files.push(ExportFile {
         name: name.to_owned(),
@@ -536,14 +541,7 @@ pub fn build_partner_only(
     let mut listed = Vec::new();
     add_file(PARTNER_CHECKPOINTS, &lines(&held), &mut files, &mut listed);
     add_file(PARTNER_FORKS, &lines(&forks), &mut files, &mut listed);
-    let keys_json = serde_json::to_vec_pretty(&keys)
-        .map_err(|e| ExportError::Inconsistent(format!("keys: {e}")))?;
-    add_file(
-        KEYS,
-        &[keys_json, b"\n".to_vec()].concat(),
-        &mut files,
-        &mut listed,
-    );
+    add_keys_file(&keys, &mut files, &mut listed)?;
     let manifest = super::PartnerManifest {
         format: super::PARTNER_EXPORT_FORMAT.into(),
         version: super::PARTNER_EXPORT_VERSION,

@@ -38,15 +38,7 @@ pub fn run(command: AuditCommand) -> Result<()> {
 fn export(config: &Path, out: &Path) -> Result<()> {
     let opened = Node::open_or_api(config)?;
     // refused before a checkpoint is signed for nothing
-    if out.exists()
-        && std::fs::read_dir(out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(anyhow::Error::new(audit::ExportError::NotEmpty(
-            out.to_owned(),
-        )));
-    }
+    refuse_non_empty(out)?;
     let built: audit::Built = match opened {
         Opened::Local(node) => {
             let key = node.key()?;
@@ -63,11 +55,8 @@ fn export(config: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes a partner-only export about `about` (from the store, or made by the running node).
-fn export_about(config: &Path, out: &Path, about: &str) -> Result<()> {
-    let about_id =
-        accord_protocol::AgencyId::new(about).map_err(|e| super::node::refuse("--about", e))?;
-    let opened = Node::open_or_api(config)?;
+/// Refuses an output directory that exists and is not empty, before anything is signed.
+fn refuse_non_empty(out: &Path) -> Result<()> {
     if out.exists()
         && std::fs::read_dir(out)
             .map(|mut d| d.next().is_some())
@@ -77,6 +66,15 @@ fn export_about(config: &Path, out: &Path, about: &str) -> Result<()> {
             out.to_owned(),
         )));
     }
+    Ok(())
+}
+
+/// Writes a partner-only export about `about` (from the store, or made by the running node).
+fn export_about(config: &Path, out: &Path, about: &str) -> Result<()> {
+    let about_id =
+        accord_protocol::AgencyId::new(about).map_err(|e| super::node::refuse("--about", e))?;
+    let opened = Node::open_or_api(config)?;
+    refuse_non_empty(out)?;
     let built: audit::PartnerBuilt = match opened {
         Opened::Local(node) => {
             let key = node.key()?;
