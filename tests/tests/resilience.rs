@@ -387,3 +387,119 @@ fn status_of(node: &TestNode) -> accord_node::net::StatusReport {
         tokio::runtime::Handle::current().block_on(async move { handle.status().await.unwrap() })
     })
 }
+
+/// Copies a directory tree (a stopped node's data directory, as a backup), private as the
+/// node requires.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restored_from_an_older_backup_publishes_again_only_after_its_records_are_back() {
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let bg = TestNode::start(load(dir.path(), "bg-gdbp")).await;
+    connect_all(&[&tr, &bg]).await;
+    let first = tr
+        .publish(&draft("TR-BG-2026", "alert", "H1", "before the backup"))
+        .await;
+    let mut ev = vec![bg.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "BG to hold the first",
+        || bg.holds(&first),
+    )
+    .await;
+    // the backup, taken with the node stopped
+    let tr_cfg = tr.stop().await;
+    let backup = dir.path().join("tr-backup");
+    copy_tree(&tr_cfg.data_dir, &backup);
+    let tr = TestNode::start(tr_cfg).await;
+    connect_all(&[&tr, &bg]).await;
+    let mut later = Vec::new();
+    for i in 0..2 {
+        later.push(
+            tr.publish(&draft(
+                "TR-BG-2026",
+                "alert",
+                "H1",
+                &format!("after the backup {i}"),
+            ))
+            .await,
+        );
+    }
+    let mut ev = vec![bg.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "BG to hold the later two",
+        || later.iter().all(|id| bg.holds(id)),
+    )
+    .await;
+    // the host is lost; the backup is restored and accepted (its marker file removed)
+    let tr_cfg = tr.stop().await;
+    std::fs::remove_dir_all(&tr_cfg.data_dir).unwrap();
+    copy_tree(&backup, &tr_cfg.data_dir);
+    std::fs::remove_file(tr_cfg.data_dir.join(accord_node::store::MARKER_FILE)).unwrap();
+    let tr = TestNode::start(tr_cfg).await;
+    assert!(!tr.holds(&later[0]));
+    // before a status exchange with BG, publishing would reuse seq 2: it waits
+    let d =
+        accord_node::draft::parse_draft(draft("TR-BG-2026", "alert", "H1", "too early").as_bytes())
+            .unwrap();
+    let early = tr.handle.publish(d, accord_node::clock::now()).await;
+    assert!(
+        early
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("restored from an older backup")
+                && e.to_string().contains("BG-GDBP")),
+        "{early:?}"
+    );
+    connect_all(&[&tr, &bg]).await;
+    let mut ev = vec![tr.handle.subscribe(), bg.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(60),
+        "TR to get its own records back",
+        || {
+            later.iter().all(|id| tr.holds(id))
+                && tr
+                    .handle
+                    .store()
+                    .restore_waiting(
+                        &accord_protocol::AgreementId::new("TR-BG-2026").unwrap(),
+                        std::slice::from_ref(&bg.agency),
+                    )
+                    .unwrap()
+                    .is_empty()
+        },
+    )
+    .await;
+    let next = tr
+        .publish(&draft("TR-BG-2026", "alert", "H1", "after the restore"))
+        .await;
+    let record = tr.handle.store().get(&next).unwrap().unwrap().record;
+    assert_eq!(record.seq.get(), 4, "numbered past the records it got back");
+    let mut ev = vec![bg.handle.subscribe()];
+    wait_until(&mut ev, Duration::from_secs(30), "BG to hold it", || {
+        bg.holds(&next)
+    })
+    .await;
+    let status = bg.handle.status().await.unwrap();
+    assert!(status.equivocations.is_empty(), "{status:?}");
+    for n in [tr, bg] {
+        n.stop().await;
+    }
+}

@@ -1457,6 +1457,7 @@ impl Actor {
                 continue;
             }
             let ours = self.store.stream_heads(&a.id).unwrap_or_default();
+            self.heard_after_restore(&a.id, peer, &st.heads, &ours);
             let mut behind_here = false;
             let mut missing = 0u64;
             for theirs in st.heads {
@@ -1500,6 +1501,35 @@ impl Actor {
         }
         // our side may have records the peer lacks: the push of our outbox goes now
         self.push(peer);
+    }
+
+    /// After a restore from an older backup, own publishing under an agreement waits until
+    /// each member's status shows that it holds nothing of our own stream beyond what we hold
+    /// (`Store::restore_waiting`); this notes a member whose status shows that.
+    fn heard_after_restore(
+        &self,
+        agreement: &AgreementId,
+        peer: &AgencyId,
+        theirs: &[accord_protocol::wire::Head],
+        ours: &std::collections::BTreeMap<StreamId, crate::store::StreamHead>,
+    ) {
+        if !self.store.restored().unwrap_or(false) {
+            return;
+        }
+        let own = StreamId::agency(&self.cfg.agency);
+        let held_there = theirs.iter().find(|h| h.stream == own).map_or(0, |h| h.seq);
+        let held_here = ours.get(&own).map_or(0, |h| h.seq);
+        if held_there > held_here {
+            return; // the catch-up fetches them; a later status says
+        }
+        match self.store.heard_after_restore(agreement, peer) {
+            Ok(true) => tracing::info!(
+                %agreement, %peer, seq = held_here,
+                "after the restore, this member holds nothing newer of ours"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot note a status after the restore"),
+        }
     }
 
     /// Verifies a revocation under its issuing agency's key and, when it is new, keeps it (store

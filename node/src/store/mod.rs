@@ -93,6 +93,20 @@ pub enum StoreError {
     /// The sequence counter is exhausted.
     #[error("no sequence numbers left under {0}")]
     SeqExhausted(AgreementId),
+    /// The store was restored from an older backup, and some members of the agreement have
+    /// not yet shown in a status exchange that this node holds its own records they hold.
+    #[error(
+        "publishing under {agreement} waits: this store was restored from an older backup, and \
+         {} may hold later records of this agency than it does; it resumes once the node has \
+         exchanged status with them and caught up (docs/operations.md §7, Restoring)",
+        waiting.iter().map(AgencyId::as_str).collect::<Vec<_>>().join(", ")
+    )]
+    HeldAfterRestore {
+        /// The agreement.
+        agreement: AgreementId,
+        /// The members not yet heard from.
+        waiting: Vec<AgencyId>,
+    },
 }
 
 impl From<sled::Error> for StoreError {
@@ -166,6 +180,11 @@ fn audit_count(tree: &sled::Tree) -> Result<u64, StoreError> {
         Some(v) if v.len() >= 8 => u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])),
         _ => 0,
     })
+}
+
+/// The key noting that `member` was heard from under `agreement` after a restore.
+fn restore_key(agreement: &AgreementId, member: &AgencyId) -> Vec<u8> {
+    keys::meta(&format!("restored-heard/{agreement}/{member}"))
 }
 
 /// The hint given when the store is locked.
@@ -429,7 +448,22 @@ impl Store {
                 )));
             }
             Some(_) => {}
-            None => write_marker(dir, held),
+            None => {
+                if held > 0 {
+                    // a store with data but no marker: an older backup the operator accepted
+                    // (or a store from before markers). Its own later records may be held by
+                    // the members only: own publishing waits for a status exchange with each
+                    // (`Store::restore_waiting`), so no seq is handed out twice.
+                    tree.insert(keys::meta("restored"), &held.to_be_bytes())?;
+                    db.flush()?;
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        "the store has no {MARKER_FILE}: treated as restored from a backup; own \
+                         publishing waits until each member's status shows nothing newer of ours"
+                    );
+                }
+                write_marker(dir, held);
+            }
         }
         private::tighten(dir);
         let agency = match tree.get(keys::meta("agency"))? {
@@ -628,6 +662,45 @@ impl Store {
         Ok(Ok(id))
     }
 
+    /// Whether the store was restored from an older backup (see [`StoreError::HeldAfterRestore`]).
+    pub fn restored(&self) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(keys::meta("restored"))?)
+    }
+
+    /// Notes that `member`'s status under `agreement` showed nothing of this agency's own
+    /// stream beyond what this store holds (after a restore).
+    pub fn heard_after_restore(
+        &self,
+        agreement: &AgreementId,
+        member: &AgencyId,
+    ) -> Result<bool, StoreError> {
+        let key = restore_key(agreement, member);
+        if self.tree.contains_key(&key)? {
+            return Ok(false);
+        }
+        self.tree.insert(key, &[][..])?;
+        Ok(true)
+    }
+
+    /// The members of `members` not yet heard from under `agreement` after a restore; empty
+    /// when the store was not restored.
+    pub fn restore_waiting(
+        &self,
+        agreement: &AgreementId,
+        members: &[AgencyId],
+    ) -> Result<Vec<AgencyId>, StoreError> {
+        if !self.restored()? {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for m in members {
+            if !self.tree.contains_key(restore_key(agreement, m))? {
+                out.push(m.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// [`Store::publish`] without the flush: the record is written, but stays inside the node
     /// until a flush covers it.
     pub(crate) fn stage_publish<E>(
@@ -640,6 +713,14 @@ impl Store {
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
+        // after a restore, no seq is handed out before the members showed what they hold
+        let waiting = self.restore_waiting(agreement, outbox)?;
+        if !waiting.is_empty() {
+            return Err(StoreError::HeldAfterRestore {
+                agreement: agreement.clone(),
+                waiting,
+            });
+        }
         let stream = StreamId::agency(originator);
         let slot = (agreement.clone(), stream.clone());
         let cached = self.own_last().get(&slot).copied();
