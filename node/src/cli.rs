@@ -369,7 +369,7 @@ pub enum KeyCommand {
         /// The new key file (from `accord keygen`).
         #[arg(long)]
         new: PathBuf,
-        /// From when the new key signs (default: now), `YYYY-MM-DDTHH:MM:SSZ`.
+        /// From when the new key signs (default: the next second), `YYYY-MM-DDTHH:MM:SSZ`.
         #[arg(long)]
         since: Option<String>,
         /// The previous key was lost: its public key, `ed25519:<hex>`. The statement is then

@@ -752,3 +752,105 @@ fn a_delivered_entry_without_its_send_is_refused() {
         "{stdout}"
     );
 }
+
+/// A key rotation on running nodes (`accord run` processes): the partner that keeps the
+/// statement exports a bundle in which the rotating agency's records before and after the
+/// rotation all verify.
+#[test]
+fn after_a_rotation_on_running_nodes_the_partners_bundle_verifies() {
+    let mut fed = common::Federation::start(&[("tr-jgk", "TR-JGK"), ("bg-gdbp", "BG-GDBP")]);
+    let root = fed.root.path().to_owned();
+    let (tr, bg) = (fed.node("TR-JGK"), fed.node("BG-GDBP"));
+    let draft = |summary: &str| {
+        serde_json::json!({"agreement": "TR-BG-2026", "category": "alert", "handling": "H1",
+            "grading": "B2", "summary": summary})
+    };
+    for s in ["Crossing point used at night.", "Second crossing expected."] {
+        let out = fed.publish_cli("TR-JGK", &draft(s));
+        assert!(out.status.success(), "{:?}", text(&out));
+    }
+    fed.wait_until("BG to hold TR's first two records", |f| {
+        f.ids_api("BG-GDBP").len() == 2
+    });
+
+    // TR rotates with its node stopped, then starts with the new key
+    fed.stop_one(tr);
+    let tr_cfg = fed.config("TR-JGK").to_owned();
+    let new_key = root.join("tr-new.key");
+    run(&["keygen", "--out", new_key.to_str().unwrap()], true);
+    let rotation = root.join("tr-rotation.json");
+    run(
+        &[
+            "key",
+            "rotate",
+            "--config",
+            &tr_cfg,
+            "--new",
+            new_key.to_str().unwrap(),
+            "--out",
+            rotation.to_str().unwrap(),
+        ],
+        true,
+    );
+    let old_pub = key_of(&root, "tr-jgk").public_key().to_string();
+    std::fs::copy(&new_key, root.join("tr-jgk").join("agency.key")).unwrap();
+    let new_pub = key_of(&root, "tr-jgk").public_key().to_string();
+    // BG, at the agreed time: the new key in its node file, the statement kept
+    fed.stop_one(bg);
+    let bg_cfg = fed.config("BG-GDBP").to_owned();
+    let text_before = std::fs::read_to_string(&bg_cfg).unwrap();
+    std::fs::write(&bg_cfg, text_before.replace(&old_pub, &new_pub)).unwrap();
+    run(
+        &[
+            "key",
+            "accept",
+            "--config",
+            &bg_cfg,
+            rotation.to_str().unwrap(),
+        ],
+        true,
+    );
+    fed.restart(tr);
+    fed.restart(bg);
+    // the new key signs records dated from the statement's `since` (the second after the
+    // rotation) on
+    let since = {
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(&rotation).unwrap()).unwrap();
+        let statement: Value = serde_json::from_str(file["statement"].as_str().unwrap()).unwrap();
+        Timestamp::parse(statement["since"].as_str().unwrap()).unwrap()
+    };
+    fed.wait_until("the clock to reach the rotation's `since`", |_| {
+        now() >= since
+    });
+    let out = fed.publish_cli("TR-JGK", &draft("Third crossing, new key."));
+    assert!(out.status.success(), "{:?}", text(&out));
+    fed.wait_until("BG to hold TR's record signed with the new key", |f| {
+        f.ids_api("BG-GDBP").len() == 3
+    });
+
+    // the partner's export (asked of its running node) and TR's own both verify
+    for (who, cfg) in [("bg", &bg_cfg), ("tr", &tr_cfg)] {
+        let bundle = root.join(format!("{who}-tr-bg.bundle"));
+        run(
+            &[
+                "export",
+                "--config",
+                cfg,
+                "--agreement",
+                "TR-BG-2026",
+                "--out",
+                bundle.to_str().unwrap(),
+            ],
+            true,
+        );
+        let (ok, out) = verify(&bundle);
+        assert!(ok, "{who}: {out}");
+        assert!(out.contains("3 records: 3 ok"), "{who}: {out}");
+        assert!(
+            out.contains(&format!("key  TR-JGK {old_pub} before")),
+            "{who}: {out}"
+        );
+    }
+    fed.stop();
+}

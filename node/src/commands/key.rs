@@ -63,7 +63,9 @@ fn rotate(
     let new_key = files::read_key(new)?;
     let since = match since {
         Some(t) => Timestamp::parse(t).map_err(|e| refuse("--since", e))?,
-        None => now()?,
+        // the next second: everything the old key signed before the node was stopped (in
+        // this second too) stays the old key's
+        None => now()?.plus_secs(1),
     };
     let (previous, previous_key) = match previous_lost {
         None => {
