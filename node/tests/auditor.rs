@@ -260,6 +260,12 @@ fn log_as_exported(fed: &Path, who: &str, bundle: &Path, audit_name: &str) -> Pa
     export_audit(fed, who, audit_name)
 }
 
+/// The statement of a rotation file (`accord key rotate --out`), as JSON.
+fn statement_of(rotation: &Path) -> Value {
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(rotation).unwrap()).unwrap();
+    serde_json::from_str(file["statement"].as_str().unwrap()).unwrap()
+}
+
 /// The officer's key and a certificate TR-JGK issues to it through `accord delegate issue`.
 fn delegate(fed: &Path) -> (SecretKey, accord_protocol::audit::Signed, PathBuf) {
     let officer = SecretKey::from_seed(&[77; 32]);
@@ -516,11 +522,10 @@ fn after_a_key_rotation_old_and_new_records_verify_and_a_forged_rotation_is_name
 
     // a partner keeps the statement once its node lists the new key
     let gr_cfg = cfg_path(f, "gr-hcg");
-    let old_pub = {
-        let s: Value = serde_json::from_str(&std::fs::read_to_string(&rotation).unwrap()).unwrap();
-        let statement: Value = serde_json::from_str(s["statement"].as_str().unwrap()).unwrap();
-        statement["previous"].as_str().unwrap().to_owned()
-    };
+    let old_pub = statement_of(&rotation)["previous"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let new_pub = key_of(f, "tr-jgk").public_key().to_string();
     let gr_toml = std::fs::read_to_string(&gr_cfg).unwrap();
     assert!(gr_toml.contains(&old_pub));
@@ -814,12 +819,8 @@ fn after_a_rotation_on_running_nodes_the_partners_bundle_verifies() {
     fed.restart(bg);
     // the new key signs records dated from the statement's `since` (the second after the
     // rotation) on
-    let since = {
-        let file: Value =
-            serde_json::from_str(&std::fs::read_to_string(&rotation).unwrap()).unwrap();
-        let statement: Value = serde_json::from_str(file["statement"].as_str().unwrap()).unwrap();
-        Timestamp::parse(statement["since"].as_str().unwrap()).unwrap()
-    };
+    let since = Timestamp::parse(statement_of(&rotation)["since"].as_str().unwrap()).unwrap();
+
     fed.wait_until("the clock to reach the rotation's `since`", |_| {
         now() >= since
     });

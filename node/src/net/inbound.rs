@@ -197,43 +197,9 @@ fn receipts(
         .collect()
 }
 
-/// Verifies, checks, stores and flushes records received from `sender`.
+/// Verifies, checks, stores and flushes records received from `sender`; its refusals are
+/// logged and flushed before it returns.
 pub fn receive(
-    store: &Store,
-    cfg: &NodeConfig,
-    dir: &(impl accord_protocol::KeyDirectory + ?Sized),
-    sender: &AgencyId,
-    envelopes: Vec<Envelope>,
-    screen: Screen<'_>,
-    now: Timestamp,
-) -> Result<Received, StoreError> {
-    let out = check_and_store(store, cfg, dir, sender, envelopes, screen, now)?;
-    // every refusal is in the log, durably, before it is answered: the sender logs a
-    // `withheld` entry for it, and the two logs must match after a crash. One batch and one
-    // flush per push (a group commit shared with concurrent jobs), never one per refusal.
-    let rejects: Vec<accord_protocol::audit::AuditEvent> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            NodeEvent::Rejected { from, code, detail } => {
-                Some(accord_protocol::audit::AuditEvent::Reject {
-                    from: from.clone(),
-                    code: *code,
-                    reason: detail.clone(),
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    if !rejects.is_empty() {
-        store.audit(now, rejects)?;
-        store.flush()?;
-    }
-    Ok(out)
-}
-
-/// [`receive`] but for logging its refusals.
-fn check_and_store(
     store: &Store,
     cfg: &NodeConfig,
     dir: &(impl accord_protocol::KeyDirectory + ?Sized),
@@ -368,8 +334,28 @@ fn check_and_store(
             ),
         ));
     }
+    // every refusal is in the log, durably, before it is answered: the sender logs a
+    // `withheld` entry for it, and the two logs must match after a crash. Written here, before
+    // the records' batch, so one flush per push covers both (a group commit shared with
+    // concurrent jobs), never one per refusal.
+    let rejects: Vec<accord_protocol::audit::AuditEvent> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            NodeEvent::Rejected { from, code, detail } => {
+                Some(accord_protocol::audit::AuditEvent::Reject {
+                    from: from.clone(),
+                    code: *code,
+                    reason: detail.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let refused = !rejects.is_empty();
+    store.audit(now, rejects)?;
     if accepted.is_empty() {
-        if held {
+        if held || refused {
             store.flush()?;
         }
         return Ok(out);
