@@ -25,6 +25,7 @@ pub mod policy;
 pub mod progress;
 pub mod publish;
 pub mod references;
+pub mod search;
 pub mod store;
 pub mod workflow;
 

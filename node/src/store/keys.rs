@@ -22,7 +22,10 @@
 //! | `10` | record id (32) receiver | a signed receipt (text line) |
 //! | `11` | slot (u64) | own signed slot checkpoint (text line): what partners receive |
 //! | `12` | agency `00` slot (u64) | a partner's signed slot checkpoint (text line) |
+//! | `13` | name key kind (u8) key `00` record id (32) | empty: the search index of person names (docs/search.md) |
+//! | `14` | folded word `00` record id (32) | empty: the word index of free text (docs/search.md) |
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
+//! | `01` | `search_index` | u32: the version of the search keys the indexes `05`, `13` and `14` hold |
 //! | `01` | `account/<name>` | a console account (JSON: role, argon2id hash, disabled) |
 //!
 //! All integers are big-endian, so keys sort numerically.
@@ -49,6 +52,32 @@ pub const PARTNER_CHECKPOINT: u8 = 0x0f;
 pub const RECEIPT: u8 = 0x10;
 pub const SLOT_CHECKPOINT: u8 = 0x11;
 pub const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
+pub const NAME: u8 = 0x13;
+pub const WORD: u8 = 0x14;
+
+/// The prefixes of every secondary index: what `accord reindex` rebuilds.
+pub const INDEXES: [u8; 7] = [SUBJECT, CATEGORY, ROUTE, CREATED, REFERENCE, NAME, WORD];
+
+pub fn name_prefix(kind: u8, key: &str) -> Vec<u8> {
+    let mut k = vec![NAME, kind];
+    k.extend_from_slice(key.as_bytes());
+    k.push(0);
+    k
+}
+
+/// Words start with `prefix` (no terminator: a prefix of a word finds the word).
+pub fn word_prefix(prefix: &str) -> Vec<u8> {
+    let mut k = vec![WORD];
+    k.extend_from_slice(prefix.as_bytes());
+    k
+}
+
+pub fn word(word: &str, id: &RecordId) -> Vec<u8> {
+    let mut k = word_prefix(word);
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
 
 pub fn meta(name: &str) -> Vec<u8> {
     [&[META][..], name.as_bytes()].concat()

@@ -22,6 +22,7 @@ mod audit;
 mod codec;
 mod keys;
 mod private;
+mod search;
 mod subjects;
 
 pub use private::private_umask;
@@ -427,6 +428,7 @@ impl Store {
                     )));
                 }
                 tree.insert(keys::schema(), &SCHEMA_VERSION.to_be_bytes())?;
+                Store::mark_search_index(&tree)?;
                 db.flush()?;
             }
             None => {
@@ -1631,6 +1633,7 @@ impl Store {
                 Some(
                     keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED | keys::REFERENCE,
                 ) => "indexes",
+                Some(keys::NAME | keys::WORD) => "search indexes",
                 Some(keys::OUTBOX) => "outbox",
                 Some(keys::AUDIT) => "audit log",
                 Some(keys::RECEIPT) => "receipts",
@@ -1667,6 +1670,14 @@ fn index_keys(r: &Record, id: &RecordId) -> Vec<Vec<u8>> {
     }
     if let Some(t) = &r.responds_to {
         out.push(keys::reference(t, keys::REF_RESPONDS, id));
+    }
+    for (kind, key) in crate::search::name_terms(r) {
+        let mut k = keys::name_prefix(kind, &key);
+        k.extend_from_slice(id.as_bytes());
+        out.push(k);
+    }
+    for w in crate::search::words(r) {
+        out.push(keys::word(&w, id));
     }
     out.sort();
     out.dedup();

@@ -4,6 +4,7 @@
 use accord_protocol::{Record, Subject};
 
 use crate::policy::normalise_name;
+use crate::search::selectors;
 
 /// The kinds of subject key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,11 +76,21 @@ impl SubjectKind {
             SubjectKind::Imo | SubjectKind::Mmsi => {
                 value.chars().filter(char::is_ascii_digit).collect()
             }
-            SubjectKind::Vehicle | SubjectKind::Account | SubjectKind::Document => value
+            SubjectKind::Vehicle => value
                 .chars()
                 .filter(|c| c.is_alphanumeric())
                 .flat_map(char::to_uppercase)
                 .collect(),
+            // an IBAN in its electronic form; one whose checksum fails is kept as typed (a
+            // partner's record is indexed whatever it holds)
+            SubjectKind::Account => selectors::account(value).unwrap_or_else(|_| {
+                value
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_uppercase)
+                    .collect()
+            }),
+            SubjectKind::Document => selectors::document(value),
         }
     }
 }

@@ -1,0 +1,128 @@
+//! The store's side of search (docs/search.md): the postings of the name and word indexes,
+//! whether the indexes hold this accord's keys, and `accord reindex`.
+
+use accord_protocol::RecordId;
+
+use super::{Store, StoreError, decode_stored, index_keys, keys};
+use crate::search::SEARCH_INDEX_VERSION;
+use crate::store::SubjectKind;
+
+/// The key of the search index's version in the meta entries.
+const VERSION_KEY: &str = "search_index";
+
+impl Store {
+    /// The records under one key of the name index, at most `cap` (and whether there were
+    /// more).
+    pub fn name_ids(&self, kind: u8, key: &str, cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
+        self.ids_capped(&keys::name_prefix(kind, key), cap)
+    }
+
+    /// The records with a word starting with `prefix` (or exactly `prefix`, when `whole`), at
+    /// most `cap`.
+    pub fn word_ids(
+        &self,
+        prefix: &str,
+        whole: bool,
+        cap: usize,
+    ) -> Result<(Vec<RecordId>, bool), StoreError> {
+        let mut p = keys::word_prefix(prefix);
+        if whole {
+            p.push(0);
+        }
+        self.ids_capped(&p, cap)
+    }
+
+    /// The records with a subject key of `kind` equal to `normalised`.
+    pub fn subject_ids(&self, kind: SubjectKind, normalised: &str) -> Result<Vec<RecordId>, StoreError> {
+        self.ids_under(&keys::subject_prefix(kind as u8, normalised))
+    }
+
+    fn ids_capped(&self, prefix: &[u8], cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
+        let mut v = Vec::new();
+        for item in self.tree.scan_prefix(prefix).keys() {
+            if v.len() >= cap {
+                return Ok((v, true));
+            }
+            v.extend(keys::trailing_id(&item?));
+        }
+        Ok((v, false))
+    }
+
+    /// Whether the indexes hold the keys this accord makes: true for a store made by it or
+    /// reindexed by it, and for an empty one.
+    pub fn search_index_current(&self) -> Result<bool, StoreError> {
+        if let Some(v) = self.tree.get(keys::meta(VERSION_KEY))? {
+            return Ok(v.as_ref() == SEARCH_INDEX_VERSION.to_be_bytes());
+        }
+        Ok(self.tree.scan_prefix([keys::RECORD]).next().is_none())
+    }
+
+    /// Marks a new store's indexes as current.
+    pub(super) fn mark_search_index(tree: &sled::Tree) -> Result<(), StoreError> {
+        tree.insert(keys::meta(VERSION_KEY), &SEARCH_INDEX_VERSION.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Rebuilds every secondary index (subjects, category, route, created time, references,
+    /// names, words) from the records held, then marks the indexes current and flushes.
+    /// `progress` is told each record done. Records and their seq slots are not touched.
+    /// Returns the records indexed.
+    pub fn reindex(&self, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
+        let _guard = self.lock();
+        // every old index entry goes first, whatever keys an older accord made
+        for prefix in keys::INDEXES {
+            let mut batch = sled::Batch::default();
+            let mut n = 0usize;
+            for k in self.tree.scan_prefix([prefix]).keys() {
+                batch.remove(k?);
+                n += 1;
+                if n == 10_000 {
+                    self.tree.apply_batch(std::mem::take(&mut batch))?;
+                    n = 0;
+                }
+            }
+            self.tree.apply_batch(batch)?;
+        }
+        let mut done = 0u64;
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0usize;
+        for item in self.tree.scan_prefix([keys::RECORD]) {
+            let (key, value) = item?;
+            let Some(id) = keys::trailing_id(&key) else {
+                continue;
+            };
+            let rec = decode_stored(id, &value)?;
+            for k in index_keys(&rec.record, &id) {
+                batch.insert(k, &[][..]);
+            }
+            in_batch += 1;
+            done += 1;
+            progress(done);
+            if in_batch == 1_000 {
+                self.tree.apply_batch(std::mem::take(&mut batch))?;
+                in_batch = 0;
+            }
+        }
+        batch.insert(keys::meta(VERSION_KEY), &SEARCH_INDEX_VERSION.to_be_bytes()[..]);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(done)
+    }
+
+    /// Forgets the search index's version, as a store written by an accord before search was
+    /// (tests of `accord reindex`).
+    #[doc(hidden)]
+    pub fn forget_search_index(&self) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut batch = sled::Batch::default();
+        for prefix in [keys::NAME, keys::WORD] {
+            for k in self.tree.scan_prefix([prefix]).keys() {
+                batch.remove(k?);
+            }
+        }
+        batch.remove(keys::meta(VERSION_KEY));
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(())
+    }
+}
