@@ -121,6 +121,14 @@ pub enum Command {
         /// The record id, or a unique prefix of at least 6 hex digits.
         id: String,
     },
+    /// Rebuild every index of the store (subjects, person names, words, categories, routes,
+    /// created times, references) from the records held; the node must be stopped. Needed
+    /// once for a store written by an accord before search (docs/search.md, "Reindexing").
+    Reindex {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+    },
     /// Withdraw one of this agency's records: publishes a signed withdrawal record.
     Withdraw {
         /// The node's configuration.
@@ -242,10 +250,47 @@ pub struct QueryArgs {
     /// Only records created at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ).
     #[arg(long)]
     pub since: Option<String>,
+    /// Find a person by name, however a partner spelled it: other scripts, vowels, order of
+    /// given and family names, compounds written apart (docs/search.md). Hits are ranked by
+    /// score, each with the reasons it matched.
+    #[arg(long, value_name = "NAME")]
+    pub person: Option<String>,
+    /// With --person: the date of birth, YYYY, YYYY-MM or YYYY-MM-DD; a recorded date that
+    /// disagrees rules a name out, one that agrees ranks it higher.
+    #[arg(long, value_name = "DATE")]
+    pub born: Option<String>,
+    /// With --person: show weaker matches too (score 60 and up instead of 80), and look at
+    /// every record sharing one part of the name.
+    #[arg(long)]
+    pub fuzzy: bool,
+    /// Find a phone number, written internationally (+92 301 2345678, 0092…) or nationally
+    /// with --phone-country.
+    #[arg(long, value_name = "NUMBER")]
+    pub phone: Option<String>,
+    /// The country of a nationally written --phone (ISO 3166-1 alpha-2, e.g. PK).
+    #[arg(long, value_name = "CC")]
+    pub phone_country: Option<String>,
+    /// Find an account: an IBAN (checksum verified; spaces ignored) or another account number.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Find a travel document by number (spacing ignored, the letter O read as 0).
+    #[arg(long, value_name = "NUMBER")]
+    pub document: Option<String>,
+    /// With --document: the issuing country (ISO 3166-1 alpha-2).
+    #[arg(long, value_name = "CC")]
+    pub issuer: Option<String>,
+    /// Find a vessel by IMO number (check digit verified), MMSI, or words of its name.
+    #[arg(long, value_name = "IMO|MMSI|NAME")]
+    pub vessel: Option<String>,
+    /// Find records by words of their summary and of subjects' names and descriptions (the
+    /// last word may be the start of a word).
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Records per page, 1 to 1000 (default 100); the command names the next page's cursor.
+    /// For a search: the most hits shown.
     #[arg(long, conflicts_with = "all")]
     pub limit: Option<String>,
     /// The cursor a previous page named (`next page: add --cursor …`).

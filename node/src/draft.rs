@@ -209,18 +209,33 @@ impl Draft {
 }
 
 /// What a record published here must also satisfy, beyond what every receiver checks
-/// (records already held keep verifying): an IMO number's check digit.
+/// (records already held keep verifying): an IMO number's check digit, a phone number
+/// libphonenumber knows for its country code, an IBAN's checksum (docs/search.md,
+/// "Selectors").
 fn publish_only_problems(record: &Record) -> Vec<RecordError> {
+    use accord_protocol::Subject;
     let mut out = Vec::new();
+    let mut bad = |field: String, reason: String| out.push(RecordError::Invalid { field, reason });
     for (i, s) in record.subjects.iter().enumerate() {
-        if let accord_protocol::Subject::Vessel(v) = s
-            && let Some(imo) = &v.imo
-            && let Err(reason) = imo_check_digit(imo)
-        {
-            out.push(RecordError::Invalid {
-                field: format!("subjects[{i}].imo"),
-                reason,
-            });
+        match s {
+            Subject::Vessel(v) => {
+                if let Some(imo) = &v.imo
+                    && let Err(reason) = imo_check_digit(imo)
+                {
+                    bad(format!("subjects[{i}].imo"), reason);
+                }
+            }
+            Subject::Phone(p) => {
+                if let Some(reason) = crate::search::selectors::phone_problem(&p.number) {
+                    bad(format!("subjects[{i}].number"), reason);
+                }
+            }
+            Subject::Account(a) => {
+                if let Err(reason) = crate::search::selectors::account(&a.identifier) {
+                    bad(format!("subjects[{i}].identifier"), reason);
+                }
+            }
+            _ => {}
         }
     }
     out

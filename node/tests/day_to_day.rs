@@ -1084,20 +1084,24 @@ fn smaller_things_a_careful_user_tripped_on() {
     std::fs::write(
         &draft,
         r#"{"agreement": "QUAD-2026", "category": "vessel", "handling": "H1", "grading": "B2",
-            "subjects": [{"type": "vessel", "name": "Example Star", "imo": "9074728"}],
+            "subjects": [{"type": "vessel", "name": "Example Star", "imo": "9074728"},
+                         {"type": "account", "identifier": "TR34 0006 1005 1978 6457 8413 26"},
+                         {"type": "phone", "number": "+9230012345"}],
             "route": [{"country": "TR", "role": "transit", "from": "2026-05-02", "until": "2026-05-01"}],
             "handling_restriction": "not for courts",
-            "summary": "Three things are wrong here."}"#,
+            "summary": "Five things are wrong here."}"#,
     )
     .unwrap();
     let out = common::accord(&["publish", "--config", &tr, draft.to_str().unwrap()]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     for needle in [
-        "the record has 3 problems",
+        "the record has 5 problems",
         "handling_restriction",
         "route[0].from",
         "`subjects[0].imo`: IMO number `9074728` fails its check digit: the last digit should be 9, not 8",
+        "`subjects[1].identifier`: IBAN `TR34 0006 1005 1978 6457 8413 26` fails its checksum",
+        "`subjects[2].number`: `+9230012345` is not a valid number for country code +92",
     ] {
         assert!(stderr.contains(needle), "no `{needle}` in: {stderr}");
     }

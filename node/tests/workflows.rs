@@ -866,7 +866,7 @@ fn the_routes_report_counts_flows_and_leaves_out_withdrawn_records() {
         f,
         "tr-jgk",
         r#"{"agreement": "QUAD-2026", "category": "financial", "handling": "H1", "grading": "B3",
-            "subjects": [{"type": "account", "identifier": "TR000000000000000000000001"}],
+            "subjects": [{"type": "account", "identifier": "TR330006100519786457841326"}],
             "summary": "No route here."}"#,
     );
     // Pakistan's record of the same route, received.

@@ -343,6 +343,21 @@ impl Client {
         self.get_json("/v1/records", &pairs)
     }
 
+    /// `GET /v1/search?…`: the records a search finds, best first.
+    pub fn search(
+        &self,
+        text: &crate::search::SearchText,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<crate::api::view::SearchPage, ClientError> {
+        let terms = text.pairs();
+        let limit = limit.to_string();
+        let mut pairs: Vec<(&str, &str)> = filters.pairs();
+        pairs.extend(terms.iter().map(|(k, v)| (*k, v.as_str())));
+        pairs.push(("limit", limit.as_str()));
+        self.get_json("/v1/search", &pairs)
+    }
+
     /// Every record matching the filters, a page of [`MAX_LIMIT`] at a time.
     pub fn query_all(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
         let mut req = PageRequest {

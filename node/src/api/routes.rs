@@ -17,13 +17,14 @@ use serde_json::json;
 
 use super::MAX_DRAFT_BYTES;
 use super::auth::Token;
-use super::view::{Filters, RecordView, ResolveError, resolve};
+use super::view::{Filters, RecordView, ResolveError, SearchFailure, SearchPage, resolve};
 use accord_protocol::wire::AckEntry;
 
 use crate::clock;
 use crate::draft::parse_draft;
 use crate::net::NodeHandle;
 use crate::page::PageRequest;
+use crate::search::SearchText;
 use crate::store::Store;
 
 /// What every handler shares.
@@ -45,6 +46,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
         )
         .route("/v1/records/{id}", get(record))
+        .route("/v1/search", get(search))
         .route(
             "/v1/envelopes",
             post(import).layer(DefaultBodyLimit::max(MAX_DRAFT_BYTES)),
@@ -267,13 +269,67 @@ async fn query(
     .await
 }
 
-/// `GET /v1/records/{id}`: one record by id or unique prefix; a purged one's tombstone.
-async fn record(State(shared): AppState, Path(text): Path<String>) -> Response {
+/// `GET /v1/search?…`: records found by a person's name, a selector or words, best first,
+/// each with its score and reasons (docs/search.md); the record filters of `/v1/records` and
+/// `limit` (1 to 1000, default 100) narrow it.
+async fn search(
+    State(shared): AppState,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let pairs = match pairs {
+        Ok(Query(p)) => p,
+        Err(r) => return error(StatusCode::BAD_REQUEST, r.body_text()),
+    };
+    let mut text = SearchText::default();
+    let mut rest = Vec::new();
+    for (name, value) in pairs {
+        if !SearchText::NAMES.contains(&name.as_str()) {
+            rest.push((name, value));
+        } else if !text.set(&name, &value) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("unknown search term `{name}`"),
+            );
+        }
+    }
+    let (f, page) = match filters(rest) {
+        Ok(x) => x,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    if page.cursor.is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "a search has no pages: raise `limit` (at most 1000) or narrow it",
+        );
+    }
     let store = shared.handle.store().clone();
-    blocking(move || lookup(&store, &text)).await
+    blocking(
+        move || match SearchPage::run(&store, &text, &f, page.limit) {
+            Ok(p) => Json(p).into_response(),
+            Err(e @ SearchFailure::Invalid(_)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e @ SearchFailure::Stale(_)) => error(StatusCode::CONFLICT, e.to_string()),
+            Err(e) => {
+                tracing::error!(error = %e, "search through the API failed");
+                error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
+        },
+    )
+    .await
 }
 
-fn lookup(store: &Store, text: &str) -> Response {
+/// `GET /v1/records/{id}`: one record by id or unique prefix, with the records that share a
+/// selector with it; a purged one's tombstone.
+async fn record(State(shared): AppState, Path(text): Path<String>) -> Response {
+    let store = shared.handle.store().clone();
+    let agreements = shared.handle.config().agreements.keys().cloned().collect();
+    blocking(move || lookup(&store, &text, &agreements)).await
+}
+
+fn lookup(
+    store: &Store,
+    text: &str,
+    agreements: &std::collections::BTreeSet<accord_protocol::AgreementId>,
+) -> Response {
     let internal = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "record lookup through the API failed");
         error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
@@ -285,7 +341,7 @@ fn lookup(store: &Store, text: &str) -> Response {
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     match store.get(&id) {
-        Ok(Some(rec)) => match RecordView::of(store, &rec) {
+        Ok(Some(rec)) => match RecordView::with_links(store, &rec, agreements) {
             Ok(view) => Json(view).into_response(),
             Err(e) => internal(&e),
         },

@@ -170,6 +170,88 @@ pub struct RecordView {
     pub referenced_by: Vec<Reference>,
     /// The record itself, exactly as signed.
     pub record: serde_json::Value,
+    /// The records under agreements this node holds that share a selector with this one (a
+    /// phone, account, document, vessel or person); given for one record, not in lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::search::Link>,
+}
+
+/// One hit of a search: its score, why it matched, and the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// 0 to 100 (docs/search.md, "Reading a score").
+    pub score: u8,
+    /// Why it matched, in words.
+    pub reasons: Vec<String>,
+    /// The record.
+    pub record: RecordView,
+}
+
+/// A search's answer: the hits, best first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// The hits.
+    pub hits: Vec<SearchHit>,
+    /// Hits the limit left out.
+    pub more: usize,
+    /// Whether an index named more candidates than one search reads: narrow it.
+    pub truncated: bool,
+}
+
+/// Why a search was not answered.
+#[derive(Debug, Error)]
+pub enum SearchFailure {
+    /// The question is not valid (a bad term or filter): the person's to mend.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store's indexes are from an older accord.
+    #[error("{0}")]
+    Stale(String),
+    /// The store failed.
+    #[error(transparent)]
+    View(#[from] ViewError),
+}
+
+impl SearchPage {
+    /// Runs a search with the filters, at most `limit` hits.
+    pub fn run(
+        store: &Store,
+        text: &crate::search::SearchText,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Self, SearchFailure> {
+        use crate::search::SearchError;
+        let find = text
+            .parse()
+            .map_err(|e| SearchFailure::Invalid(e.to_string()))?;
+        let q = filters
+            .parse()
+            .map_err(|e| SearchFailure::Invalid(e.to_string()))?;
+        let found = match crate::search::search(store, &find, &q, limit) {
+            Ok(f) => f,
+            Err(e @ SearchError::Invalid { .. }) => {
+                return Err(SearchFailure::Invalid(e.to_string()));
+            }
+            Err(e @ SearchError::Stale) => return Err(SearchFailure::Stale(e.to_string())),
+            Err(SearchError::Store(e)) => return Err(SearchFailure::View(e.into())),
+        };
+        let hits = found
+            .hits
+            .iter()
+            .map(|h| {
+                Ok(SearchHit {
+                    score: h.score,
+                    reasons: h.reasons.clone(),
+                    record: RecordView::of(store, &h.record)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ViewError>>()?;
+        Ok(Self {
+            hits,
+            more: found.more,
+            truncated: found.truncated,
+        })
+    }
 }
 
 /// The delegation a record was signed under (docs/protocol.md §10).
@@ -282,7 +364,19 @@ impl RecordView {
                 })
                 .collect(),
             record,
+            links: Vec::new(),
         })
+    }
+
+    /// The view of one record with the records linked to it under `agreements`.
+    pub fn with_links(
+        store: &Store,
+        rec: &StoredRecord,
+        agreements: &std::collections::BTreeSet<AgreementId>,
+    ) -> Result<Self, ViewError> {
+        let mut view = Self::of(store, rec)?;
+        view.links = crate::search::links(store, rec, agreements)?;
+        Ok(view)
     }
 
     /// The views of the records a query finds.

@@ -76,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Publish { config, record } => publish::publish(&config, &record),
         Command::Query(args) => query::query(&args),
         Command::Show { config, id } => query::show(&config, &id),
+        Command::Reindex { config } => query::reindex(&config),
         Command::Withdraw { config, id, reason } => publish::withdraw(&config, &id, &reason),
         Command::Export {
             config,

@@ -8,9 +8,10 @@ use anyhow::Result;
 
 use super::node::{Node, Opened, refuse};
 use crate::api::client::Lookup;
-use crate::api::view::{Filters, RecordView};
+use crate::api::view::{Filters, RecordView, SearchFailure, SearchPage};
 use crate::cli::QueryArgs;
 use crate::page::{MAX_LIMIT, Page, PageError, PageRequest};
+use crate::search::{SearchError, SearchText};
 use crate::store::Tombstone;
 
 /// The filters of the command line.
@@ -25,8 +26,34 @@ fn filters(args: &QueryArgs) -> Filters {
     }
 }
 
-/// Runs a query and prints a page of it (or every page with `--all`) as a table or JSON lines.
+/// The search terms of the command line.
+fn search_text(args: &QueryArgs) -> SearchText {
+    SearchText {
+        person: args.person.clone(),
+        born: args.born.clone(),
+        fuzzy: args.fuzzy,
+        phone: args.phone.clone(),
+        phone_country: args.phone_country.clone(),
+        account: args.account.clone(),
+        document: args.document.clone(),
+        issuer: args.issuer.clone(),
+        vessel: args.vessel.clone(),
+        text: args.text.clone(),
+    }
+}
+
+/// Runs a query and prints a page of it (or every page with `--all`) as a table or JSON lines;
+/// with a search term (`--person`, `--phone`, …), the hits ranked by score with their reasons.
 pub fn query(args: &QueryArgs) -> Result<()> {
+    let text = search_text(args);
+    if text.any()
+        || args.born.is_some()
+        || args.fuzzy
+        || args.phone_country.is_some()
+        || args.issuer.is_some()
+    {
+        return search(args, &text);
+    }
     let f = filters(args);
     let q = f
         .parse()
@@ -118,6 +145,92 @@ pub fn query(args: &QueryArgs) -> Result<()> {
     Ok(())
 }
 
+/// A search: parsed here first, so a bad term is named before the store is opened.
+fn search(args: &QueryArgs, text: &SearchText) -> Result<()> {
+    if let Err(e) = text.parse() {
+        return Err(match e {
+            SearchError::Invalid { option, reason } => refuse(format!("--{option}"), reason),
+            other => other.into(),
+        });
+    }
+    let f = filters(args);
+    f.parse()
+        .map_err(|e| refuse(format!("--{}", e.filter), e.reason))?;
+    if args.cursor.is_some() {
+        return Err(refuse(
+            "--cursor",
+            "a search has no pages: raise --limit (at most 1000)",
+        ));
+    }
+    let limit = match (&args.limit, args.all) {
+        (_, true) => MAX_LIMIT,
+        (Some(l), _) => {
+            PageRequest::parse(Some(l), None)
+                .map_err(|e| refuse("--limit", e))?
+                .limit
+        }
+        (None, false) => crate::page::DEFAULT_LIMIT,
+    };
+    let page = match Node::open_or_api(&args.config)? {
+        Opened::Local(node) => match SearchPage::run(&node.store, text, &f, limit) {
+            Ok(p) => p,
+            Err(SearchFailure::Invalid(why)) => return Err(refuse("search", why)),
+            Err(SearchFailure::Stale(why)) => return Err(refuse("search", why)),
+            Err(SearchFailure::View(e)) => return Err(e.into()),
+        },
+        Opened::Api(node) => node
+            .client
+            .search(text, &f, limit)
+            .map_err(|e| node.fail("search", e))?,
+    };
+    if args.json {
+        for hit in &page.hits {
+            println!("{}", serde_json::to_string(hit)?);
+        }
+    } else {
+        if !page.hits.is_empty() {
+            println!(
+                "{:>5}  {:<12}  {:<20}  {:<10}  {:<18}  {:<24}  SUMMARY",
+                "SCORE", "ID", "CREATED", "ORIGINATOR", "AGREEMENT:SEQ", "CATEGORY"
+            );
+        }
+        for hit in &page.hits {
+            let r: Record = hit.record.parsed()?;
+            println!(
+                "{:>5}  {:<12}  {:<20}  {:<10}  {:<18}  {:<24}  {}",
+                hit.score,
+                hit.record.id.short(),
+                r.created.to_string(),
+                r.originator.as_str(),
+                format!("{}:{}", r.agreement, r.seq),
+                r.category.as_str(),
+                one_line(&r.summary, 60),
+            );
+            for why in &hit.reasons {
+                println!("{:>5}  why: {}", "", one_line(why, 200));
+            }
+        }
+        match page.hits.len() {
+            0 => println!("no records match"),
+            n => println!("{n} record(s)"),
+        }
+    }
+    if page.more > 0 {
+        eprintln!(
+            "{} more hit(s) below these: raise --limit (at most {MAX_LIMIT}) or narrow the search",
+            page.more
+        );
+    }
+    if page.truncated {
+        eprintln!(
+            "the search named more than {} candidates and read only those: narrow it (a fuller \
+             name, --born, or a filter)",
+            crate::search::MAX_CANDIDATES
+        );
+    }
+    Ok(())
+}
+
 fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
@@ -134,7 +247,10 @@ pub fn show(config: &Path, id: &str) -> Result<()> {
         Opened::Local(node) => {
             let id = node.resolve(id).map_err(|e| refuse("record", e))?;
             match node.store.get(&id)? {
-                Some(rec) => Lookup::Found(Box::new(RecordView::of(&node.store, &rec)?)),
+                Some(rec) => {
+                    let held = node.cfg.agreements.keys().cloned().collect();
+                    Lookup::Found(Box::new(RecordView::with_links(&node.store, &rec, &held)?))
+                }
                 None => match node.store.tombstone(&id)? {
                     Some(t) => Lookup::Purged(t),
                     None => return Err(refuse(format!("record {id}"), "not in this store")),
@@ -191,5 +307,44 @@ fn print_record(view: &RecordView) -> Result<()> {
         println!("status     {what} {}", reference.id);
     }
     println!("{}", serde_json::to_string_pretty(&view.record)?);
+    if !view.links.is_empty() {
+        println!(
+            "shares a selector with {} other record(s):",
+            view.links.len()
+        );
+        for link in &view.links {
+            println!(
+                "  {}  {:<12}  {}",
+                link.id.short(),
+                link.agreement,
+                link.shared.join("; ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `accord reindex`: rebuilds every index of a stopped node's store from the records held —
+/// once, after an upgrade whose release notes ask for it (docs/search.md, "Reindexing").
+pub fn reindex(config: &Path) -> Result<()> {
+    let node = match Node::open_or_api(config)? {
+        Opened::Local(node) => node,
+        Opened::Api(_) => {
+            return Err(refuse(
+                "reindex",
+                "the node is running; stop it first (the indexes are rebuilt with the store \
+                 closed to everything else)",
+            ));
+        }
+    };
+    let total = node.store.len() as u64;
+    let mut progress = crate::progress::Progress::new("reindex", "records", total);
+    let done = node.store.reindex(|n| progress.set(n, total))?;
+    progress.finish();
+    println!(
+        "reindexed {done} record(s) in {}: subjects, names, words, categories, routes, \
+         created times and references",
+        node.store.path().display()
+    );
     Ok(())
 }

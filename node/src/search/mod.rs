@@ -189,13 +189,22 @@ impl SearchText {
             ));
         }
         if self.born.is_some() && self.person.is_none() {
-            return Err(invalid("born", "a date of birth narrows a --person search; give --person"));
+            return Err(invalid(
+                "born",
+                "a date of birth narrows a --person search; give --person",
+            ));
         }
         if self.fuzzy && self.person.is_none() {
-            return Err(invalid("fuzzy", "--fuzzy widens a --person search; give --person"));
+            return Err(invalid(
+                "fuzzy",
+                "--fuzzy widens a --person search; give --person",
+            ));
         }
         if self.phone_country.is_some() && self.phone.is_none() {
-            return Err(invalid("phone-country", "give the --phone it is the country of"));
+            return Err(invalid(
+                "phone-country",
+                "give the --phone it is the country of",
+            ));
         }
         if self.issuer.is_some() && self.document.is_none() {
             return Err(invalid("issuer", "give the --document it issued"));
@@ -203,14 +212,15 @@ impl SearchText {
         if let Some(name) = &self.person {
             let analysed = names::analyse(name);
             if analysed.parts.is_empty() {
-                return Err(invalid("person", format!("`{name}` has no letters to search for")));
+                return Err(invalid(
+                    "person",
+                    format!("`{name}` has no letters to search for"),
+                ));
             }
             let born = self
                 .born
                 .as_deref()
-                .map(|b| {
-                    PartialDate::parse(b.trim()).map_err(|e| invalid("born", e.to_string()))
-                })
+                .map(|b| PartialDate::parse(b.trim()).map_err(|e| invalid("born", e.to_string())))
                 .transpose()?;
             return Ok(Find::Person {
                 name: analysed,
@@ -233,7 +243,10 @@ impl SearchText {
         if let Some(d) = &self.document {
             let key = selectors::document(d);
             if key.is_empty() {
-                return Err(invalid("document", format!("`{d}` has no letters or digits")));
+                return Err(invalid(
+                    "document",
+                    format!("`{d}` has no letters or digits"),
+                ));
             }
             let issuer = self
                 .issuer
@@ -255,16 +268,24 @@ impl SearchText {
                 .trim_start_matches(|c: char| c.is_ascii_alphabetic())
                 .to_owned();
             let lower = compact.to_ascii_lowercase();
-            if digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()) && !lower.starts_with("mmsi") {
+            if digits.len() == 7
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !lower.starts_with("mmsi")
+            {
                 let imo = selectors::imo(&digits).map_err(|e| invalid("vessel", e))?;
                 return Ok(Find::Imo(imo));
             }
             if digits.len() == 9 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Ok(Find::Mmsi(selectors::mmsi(&digits).map_err(|e| invalid("vessel", e))?));
+                return Ok(Find::Mmsi(
+                    selectors::mmsi(&digits).map_err(|e| invalid("vessel", e))?,
+                ));
             }
             let words = query_words(v);
             if words.is_empty() {
-                return Err(invalid("vessel", format!("`{v}` has no words to search for")));
+                return Err(invalid(
+                    "vessel",
+                    format!("`{v}` has no words to search for"),
+                ));
             }
             return Ok(Find::VesselName(words));
         }
@@ -390,7 +411,12 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         }
         Find::Phone { typed, e164 } => {
             let ids = store.subject_ids(SubjectKind::Phone, e164)?;
-            let why = if typed.chars().filter(|c| !c.is_whitespace()).collect::<String>() == *e164 {
+            let why = if typed
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                == *e164
+            {
                 format!("phone {e164}")
             } else {
                 format!("phone {e164} (typed `{typed}`)")
@@ -399,7 +425,10 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         }
         Find::Account { key } => {
             let ids = store.subject_ids(SubjectKind::Account, key)?;
-            let what = if key.len() >= 15 && selectors::account(key).is_ok_and(|k| k == *key) && key.as_bytes()[2].is_ascii_digit() {
+            let what = if key.len() >= 15
+                && selectors::account(key).is_ok_and(|k| k == *key)
+                && key.as_bytes()[2].is_ascii_digit()
+            {
                 "IBAN"
             } else {
                 "account"
@@ -416,7 +445,9 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         }
         Find::Mmsi(mmsi) => {
             let ids = store.subject_ids(SubjectKind::Mmsi, mmsi)?;
-            take(ids, &mut |_| Some((100, vec![format!("vessel MMSI {mmsi}")])))?;
+            take(ids, &mut |_| {
+                Some((100, vec![format!("vessel MMSI {mmsi}")]))
+            })?;
         }
         Find::VesselName(words) => {
             let (ids, cut) = word_candidates(store, words)?;
@@ -580,7 +611,11 @@ fn text_fields(r: &Record) -> Vec<(&'static str, &str)> {
             Subject::Organisation(o) => {
                 out.push(("organisation name", o.name.as_str()));
                 out.extend(o.aliases.iter().map(|a| ("organisation alias", a.as_str())));
-                out.extend(o.description.as_deref().map(|n| ("organisation description", n)));
+                out.extend(
+                    o.description
+                        .as_deref()
+                        .map(|n| ("organisation description", n)),
+                );
             }
             Subject::Vessel(v) => {
                 out.extend(v.name.as_deref().map(|n| ("vessel name", n)));
@@ -624,7 +659,9 @@ fn has_words(text: &str, words: &[String]) -> bool {
     let found: Vec<String> = split_words(text).collect();
     words.iter().enumerate().all(|(i, w)| {
         let prefix = i + 1 == words.len() && w.len() >= 3;
-        found.iter().any(|f| f == w || (prefix && f.starts_with(w.as_str())))
+        found
+            .iter()
+            .any(|f| f == w || (prefix && f.starts_with(w.as_str())))
     })
 }
 
@@ -665,7 +702,10 @@ fn judge_vessel(r: &Record, words: &[String]) -> Option<(u8, Vec<String>)> {
         let score = ((100 * words.len().min(total)) / total) as u8;
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
             let how = if score == 100 { "is" } else { "contains" };
-            best = Some((score, format!("vessel name `{name}` {how} `{}`", words.join(" "))));
+            best = Some((
+                score,
+                format!("vessel name `{name}` {how} `{}`", words.join(" ")),
+            ));
         }
     }
     best.map(|(s, why)| (s, vec![why]))
@@ -680,7 +720,11 @@ fn judge_document(
     let mut docs: Vec<(&str, Country)> = Vec::new();
     for s in &r.subjects {
         match s {
-            Subject::Person(p) => docs.extend(p.documents.iter().map(|d| (d.number.as_str(), d.issuing_country))),
+            Subject::Person(p) => docs.extend(
+                p.documents
+                    .iter()
+                    .map(|d| (d.number.as_str(), d.issuing_country)),
+            ),
             Subject::TravelDocument(d) => docs.push((d.number.as_str(), d.issuing_country)),
             _ => {}
         }
@@ -857,7 +901,7 @@ fn describe_pairs(query: &Name, found: &Name, pairs: &[PartMatch]) -> Vec<String
 }
 
 /// A record that shares a selector with another, and which.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Link {
     /// The other record.
     pub id: RecordId,
@@ -895,7 +939,9 @@ pub fn links(
                 format!("person `{n}` born {b}")
             }
             SubjectKind::Person => {
-                if keys.iter().any(|(k, v)| *k == SubjectKind::PersonBorn && v.starts_with(&format!("{value}@"))) {
+                if keys.iter().any(|(k, v)| {
+                    *k == SubjectKind::PersonBorn && v.starts_with(&format!("{value}@"))
+                }) {
                     continue;
                 }
                 format!("person `{value}`")
@@ -914,7 +960,9 @@ pub fn links(
             if by.len() >= MAX_LINKS {
                 continue;
             }
-            let Some(other) = store.get(&id)? else { continue };
+            let Some(other) = store.get(&id)? else {
+                continue;
+            };
             if !agreements.contains(&other.record.agreement) {
                 continue;
             }

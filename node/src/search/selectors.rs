@@ -37,10 +37,7 @@ pub fn phone(input: &str, country: Option<&str>) -> Result<String, String> {
     };
     let number = phonenumber::parse(region, &text)
         .map_err(|e| format!("`{input}` is not a phone number: {e}"))?;
-    Ok(number
-        .format()
-        .mode(phonenumber::Mode::E164)
-        .to_string())
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// Why a phone number in E.164 form cannot be published: libphonenumber does not know it as a
@@ -181,7 +178,12 @@ mod tests {
         assert!(err.contains("TR34"), "{err}");
         // other account numbers: letters and digits, upper case
         assert_eq!(account("12-3456-789 0").unwrap(), "1234567890");
-        assert_eq!(account("bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh").unwrap().len(), 42);
+        assert_eq!(
+            account("bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh")
+                .unwrap()
+                .len(),
+            42
+        );
     }
 
     #[test]

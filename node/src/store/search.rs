@@ -13,7 +13,12 @@ const VERSION_KEY: &str = "search_index";
 impl Store {
     /// The records under one key of the name index, at most `cap` (and whether there were
     /// more).
-    pub fn name_ids(&self, kind: u8, key: &str, cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
+    pub fn name_ids(
+        &self,
+        kind: u8,
+        key: &str,
+        cap: usize,
+    ) -> Result<(Vec<RecordId>, bool), StoreError> {
         self.ids_capped(&keys::name_prefix(kind, key), cap)
     }
 
@@ -33,7 +38,11 @@ impl Store {
     }
 
     /// The records with a subject key of `kind` equal to `normalised`.
-    pub fn subject_ids(&self, kind: SubjectKind, normalised: &str) -> Result<Vec<RecordId>, StoreError> {
+    pub fn subject_ids(
+        &self,
+        kind: SubjectKind,
+        normalised: &str,
+    ) -> Result<Vec<RecordId>, StoreError> {
         self.ids_under(&keys::subject_prefix(kind as u8, normalised))
     }
 
@@ -103,7 +112,10 @@ impl Store {
                 in_batch = 0;
             }
         }
-        batch.insert(keys::meta(VERSION_KEY), &SEARCH_INDEX_VERSION.to_be_bytes()[..]);
+        batch.insert(
+            keys::meta(VERSION_KEY),
+            &SEARCH_INDEX_VERSION.to_be_bytes()[..],
+        );
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(done)
