@@ -8,8 +8,8 @@
 
 #[path = "../../protocol/tests/common/mod.rs"]
 mod common;
+mod support;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,10 +18,7 @@ use accord_config::{Agreement, parse_agreement};
 use accord_node::policy::may_accept;
 use accord_node::store::{Query, Source, Store, SubjectQuery};
 use accord_protocol::agreement::sign_agreement;
-use accord_protocol::batch::verify_batch;
-use accord_protocol::{
-    AgencyId, PublicKey, Record, SecretKey, Seq, SignedRecord, Subject, Timestamp, Verified, sign,
-};
+use accord_protocol::{Subject, Timestamp};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 const AGREEMENT: &str = r#"
@@ -56,10 +53,7 @@ name = "focal point"
 contact = "fp@hcg.example"
 "#;
 
-/// The originators of the generated records; the store belongs to the last, which receives
-/// from the others.
-const ORIGINATORS: [&str; 3] = ["PK-FIA", "IR-FARAJA", "GR-HCG"];
-const LOCAL: &str = "TR-JGK";
+use support::{LOCAL, ORIGINATORS, Records};
 
 /// Distinct phone numbers among the generated records: in a store of 1,000,000 each number
 /// is a subject of 10 records.
@@ -69,43 +63,9 @@ fn now() -> Timestamp {
     Timestamp::parse("2026-12-01T12:00:00Z").unwrap()
 }
 
-/// Signed and verified records, numbered from 1 per originator, as a peer would push them.
-struct Records {
-    keys: Vec<SecretKey>,
-    dir: BTreeMap<AgencyId, PublicKey>,
-    base: Record,
-    made: u64,
-}
-
-impl Records {
-    fn new() -> Self {
-        let keys: Vec<SecretKey> = (0u8..3).map(|i| common::key(i + 1)).collect();
-        let dir = ORIGINATORS
-            .iter()
-            .zip(&keys)
-            .map(|(a, k)| (common::agency(a), k.public_key()))
-            .collect();
-        // a mid-sized record: a facilitator, a phone and a two-leg route (about 600 bytes)
-        let mut base = common::full_record();
-        base.subjects
-            .retain(|s| matches!(s, Subject::Person(_) | Subject::Phone(_)));
-        base.route.truncate(2);
-        base.handling = accord_protocol::HandlingCode::H2;
-        base.handling_restriction = None;
-        base.expires = None;
-        Self {
-            keys,
-            dir,
-            base,
-            made: 0,
-        }
-    }
-
-    fn record(&self, i: u64) -> (Record, &SecretKey) {
-        let who = (i % 3) as usize;
-        let mut r = self.base.clone();
-        r.originator = common::agency(ORIGINATORS[who]);
-        r.seq = Seq::new(i / 3 + 1).unwrap();
+/// The records of this benchmark: a phone of [`PHONES`] and a person of 250,000 names.
+fn records() -> Records {
+    Records::new(|r, i| {
         for s in &mut r.subjects {
             match s {
                 Subject::Phone(p) => p.number = phone(i % PHONES),
@@ -113,23 +73,7 @@ impl Records {
                 _ => {}
             }
         }
-        (r, &self.keys[who])
-    }
-
-    /// The next `n` records.
-    fn take(&mut self, n: usize) -> Vec<Verified<SignedRecord>> {
-        let envelopes = (self.made..self.made + n as u64)
-            .map(|i| {
-                let (r, k) = self.record(i);
-                sign(&r, k).unwrap()
-            })
-            .collect();
-        self.made += n as u64;
-        verify_batch(envelopes, &self.dir)
-            .into_iter()
-            .map(Result::unwrap)
-            .collect()
-    }
+    })
 }
 
 fn phone(n: u64) -> String {
@@ -150,7 +94,7 @@ fn agreement() -> Agreement {
 
 fn policy(c: &mut Criterion) {
     let agreement = agreement();
-    let record = Records::new().take(1).remove(0);
+    let record = records().take(1).remove(0);
     let sender = common::agency("PK-FIA");
     let local = common::agency(LOCAL);
     let decision = may_accept(&record, &sender, &local, Some(&agreement), now());
@@ -168,7 +112,7 @@ fn insert(c: &mut Criterion) {
     for n in [1usize, 64, 1024] {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut records = Records::new();
+        let mut records = records();
         g.throughput(criterion::Throughput::Elements(n as u64));
         g.bench_function(format!("{n}"), |b| {
             b.iter_custom(|iters| {
@@ -198,7 +142,7 @@ fn query(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let source = Source::Peer(common::agency("PK-FIA"));
-    let mut records = Records::new();
+    let mut records = records();
     eprintln!(
         "building a store of {total} records in {} …",
         dir.path().display()

@@ -1,6 +1,8 @@
 //! The records list and the record page.
 
 use super::*;
+use crate::api::view::SearchPage;
+use crate::search::SearchText;
 
 /// The filters of the records list as the form gives them (empty fields are no filter).
 #[derive(Debug, Default, Deserialize)]
@@ -17,6 +19,54 @@ pub(super) struct ListQuery {
     since: String,
     #[serde(default)]
     cursor: String,
+    /// What to search for: person, phone, account, document, vessel or text (empty: no search).
+    #[serde(default)]
+    find: String,
+    /// The name, number or words searched for.
+    #[serde(default)]
+    q: String,
+    /// With a person: the date of birth; with a phone: its country; with a document: the
+    /// issuing country.
+    #[serde(default)]
+    extra: String,
+    /// With a person: weaker matches too.
+    #[serde(default)]
+    fuzzy: String,
+}
+
+impl ListQuery {
+    /// The search the form asks for, if any.
+    fn search(&self) -> Option<SearchText> {
+        let q = self.q.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let mut t = SearchText::default();
+        let kind = if self.find.is_empty() {
+            "person"
+        } else {
+            self.find.as_str()
+        };
+        let extra = match kind {
+            "person" => "born",
+            "phone" => "phone_country",
+            "document" => "issuer",
+            _ => "",
+        };
+        t.set(kind, q);
+        if !extra.is_empty() {
+            t.set(extra, &self.extra);
+        }
+        t.set("fuzzy", &self.fuzzy);
+        Some(t)
+    }
+}
+
+/// One hit of a search as the list shows it.
+struct HitRow {
+    row: RecordRow,
+    score: u8,
+    reasons: Vec<String>,
 }
 
 struct RecordRow {
@@ -38,8 +88,71 @@ struct RecordsPage {
     nav: &'static str,
     filters: ListQuery,
     rows: Vec<RecordRow>,
+    /// The hits of a search, best first (`None`: no search asked).
+    hits: Option<Vec<HitRow>>,
+    /// Hits the page leaves out.
+    more: usize,
     next: Option<String>,
     error: Option<String>,
+}
+
+fn row_of(v: &RecordView) -> RecordRow {
+    RecordRow {
+        id: v.id.to_string(),
+        created: text_of(&v.record, "created"),
+        agreement: text_of(&v.record, "agreement"),
+        category: text_of(&v.record, "category"),
+        originator: text_of(&v.record, "originator"),
+        handling: text_of(&v.record, "handling"),
+        summary: text_of(&v.record, "summary"),
+        status: v.status.clone(),
+    }
+}
+
+/// The records list when the form asks for a search: hits ranked by score, with reasons.
+async fn search_list(
+    c: &Console,
+    who: &Who,
+    q: ListQuery,
+    text: SearchText,
+    filters: Filters,
+) -> Response {
+    let store = c.handle.store().clone();
+    let found = tokio::task::spawn_blocking(move || {
+        SearchPage::run(&store, &text, &filters, PAGE).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let (hits, more, error) = match found {
+        Ok(p) => (
+            p.hits
+                .iter()
+                .map(|h| HitRow {
+                    row: row_of(&h.record),
+                    score: h.score,
+                    reasons: h.reasons.clone(),
+                })
+                .collect(),
+            p.more,
+            None,
+        ),
+        Err(e) => (Vec::new(), 0, Some(e)),
+    };
+    let mut res = render(&RecordsPage {
+        agency: c.agency.clone(),
+        who: Some(who.into()),
+        nav: "records",
+        filters: q,
+        rows: Vec::new(),
+        hits: Some(hits),
+        more,
+        next: None,
+        error: error.clone(),
+    });
+    if error.is_some() {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    res
 }
 
 pub(super) async fn records(
@@ -56,6 +169,9 @@ pub(super) async fn records(
         role: None,
         since: nonempty(&q.since),
     };
+    if let Some(text) = q.search() {
+        return search_list(&c, &who, q, text, filters).await;
+    }
     let page = PageRequest {
         limit: PAGE,
         cursor: nonempty(&q.cursor),
@@ -73,20 +189,7 @@ pub(super) async fn records(
     .unwrap_or_else(|e| Err(e.to_string()));
     let (rows, next, error) = match found {
         Ok(p) => {
-            let rows = p
-                .items
-                .iter()
-                .map(|v| RecordRow {
-                    id: v.id.to_string(),
-                    created: text_of(&v.record, "created"),
-                    agreement: text_of(&v.record, "agreement"),
-                    category: text_of(&v.record, "category"),
-                    originator: text_of(&v.record, "originator"),
-                    handling: text_of(&v.record, "handling"),
-                    summary: text_of(&v.record, "summary"),
-                    status: v.status.clone(),
-                })
-                .collect();
+            let rows = p.items.iter().map(row_of).collect();
             let next = p.next.map(|cursor| {
                 let mut pairs: Vec<(&str, &str)> = vec![
                     ("agreement", q.agreement.as_str()),
@@ -109,6 +212,8 @@ pub(super) async fn records(
         nav: "records",
         filters: q,
         rows,
+        hits: None,
+        more: 0,
         next,
         error: error.clone(),
     });
@@ -137,6 +242,8 @@ struct RecordPage {
     route: Vec<String>,
     signer: String,
     references: Vec<Link>,
+    /// Records under agreements this node holds sharing a selector with this one.
+    linked: Vec<Link>,
     /// For own records: the members holding it, from their signed receipts.
     holders: Option<Vec<String>>,
     /// Whether this account may withdraw and correct it here.
@@ -153,6 +260,7 @@ fn load(
     store: &crate::store::Store,
     text: &str,
     account: String,
+    agreements: &std::collections::BTreeSet<accord_protocol::AgreementId>,
 ) -> Result<(RecordView, accord_protocol::Record, Vec<String>), (StatusCode, String)> {
     let id = resolve(store, text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     let internal = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
@@ -162,7 +270,7 @@ fn load(
             format!("record {id} is not in this store"),
         ));
     };
-    let view = RecordView::of(store, &rec).map_err(|e| internal(&e))?;
+    let view = RecordView::with_links(store, &rec, agreements).map_err(|e| internal(&e))?;
     let parsed = view.parsed().map_err(|e| internal(&e))?;
     // who saw a victim's identifying data is logged before it is shown; no entry, no page
     if parsed.has_victim_identifying_data() {
@@ -209,7 +317,8 @@ fn subject_words(subject: &accord_protocol::Subject) -> String {
 async fn record_view(c: &Console, who: &Who, text: String, error: Option<String>) -> Response {
     let store = c.handle.store().clone();
     let account = who.name.clone();
-    let found = tokio::task::spawn_blocking(move || load(&store, &text, account))
+    let held = c.handle.config().agreements.keys().cloned().collect();
+    let found = tokio::task::spawn_blocking(move || load(&store, &text, account, &held))
         .await
         .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())));
     let (view, parsed, holders) = match found {
@@ -297,6 +406,14 @@ async fn record_view(c: &Console, who: &Who, text: String, error: Option<String>
             .collect(),
         signer,
         references,
+        linked: view
+            .links
+            .iter()
+            .map(|l| Link {
+                label: format!("{} under {}", l.shared.join("; "), l.agreement),
+                id: l.id.to_string(),
+            })
+            .collect(),
         holders: own.then_some(holders),
         may_change: own && who.role.may_publish(),
         withdrawn,

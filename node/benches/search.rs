@@ -1,0 +1,278 @@
+//! Person search, measured (docs/benchmarks.md, "Search"): recall and precision on the
+//! labelled name pairs (tests/data/names, and the holdout set tests/data/names-holdout) at the
+//! default threshold, then query latency in a store of 1,000,000 records as a ratio to exact
+//! search (`--subject person:NAME`) in the same run, and what the search indexes take.
+//!
+//! Run with `cargo bench -p accord-node --bench search`; `ACCORD_BENCH_RECORDS` sets the store's
+//! size (default 1,000,000; building it takes minutes, progress is printed).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../../protocol/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use accord_node::search::eval::{Report, evaluate, read_pairs};
+use accord_node::search::{Find, names, search};
+use accord_node::store::{Query, Source, Store, SubjectQuery};
+use accord_protocol::{PartialDate, Record, Subject, Timestamp};
+use support::Records;
+
+fn data(path: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../tests/data/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn print_report(what: &str, r: &Report) {
+    println!(
+        "{what}: {} pairs",
+        r.all.true_positives + r.all.false_negatives + r.all.false_positives + r.all.true_negatives
+    );
+    println!(
+        "  {:<8} {:>6} {:>9} {:>6} {:>6}",
+        "group", "recall", "precision", "missed", "false"
+    );
+    for (g, c) in r.groups.iter().chain([(&"all".to_owned(), &r.all)]) {
+        println!(
+            "  {:<8} {:>6.3} {:>9.3} {:>6} {:>6}",
+            g,
+            c.recall(),
+            c.precision(),
+            c.false_negatives,
+            c.false_positives
+        );
+    }
+    for (p, score) in &r.wrong {
+        println!(
+            "  {} {}: `{}` ({}) / `{}` ({}){} [{}]",
+            if p.same { "missed" } else { "false " },
+            p.group,
+            p.a,
+            p.a_born.map(|d| d.to_string()).unwrap_or_default(),
+            p.b,
+            p.b_born.map(|d| d.to_string()).unwrap_or_default(),
+            score.map(|s| format!(" score {s}")).unwrap_or_default(),
+            p.note
+        );
+    }
+}
+
+/// Given and family names by group, from the names of the labelled sets.
+struct Pools {
+    groups: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl Pools {
+    fn new() -> Self {
+        let mut by: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+        for file in ["names/pairs.tsv", "names-holdout/pairs.tsv"] {
+            for p in read_pairs(&data(file)).unwrap() {
+                for name in [&p.a, &p.b] {
+                    let parts: Vec<&str> = name
+                        .split(|c: char| c.is_whitespace() || c == ',')
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    if parts.len() < 2 {
+                        continue;
+                    }
+                    let e = by.entry(p.group.clone()).or_default();
+                    let (g, f) = (parts[0].to_owned(), parts[parts.len() - 1].to_owned());
+                    if !e.0.contains(&g) {
+                        e.0.push(g);
+                    }
+                    if !e.1.contains(&f) {
+                        e.1.push(f);
+                    }
+                }
+            }
+        }
+        Self {
+            groups: by.into_values().collect(),
+        }
+    }
+
+    /// The name of person `i`: a given and a family name of one group.
+    fn name(&self, i: u64) -> String {
+        let g = &self.groups[(i % self.groups.len() as u64) as usize];
+        let k = i / self.groups.len() as u64;
+        let given = &g.0[(k % g.0.len() as u64) as usize];
+        let family = &g.1[((k / g.0.len() as u64) % g.1.len() as u64) as usize];
+        format!("{given} {family}")
+    }
+}
+
+static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+
+fn vary(r: &mut Record, i: u64) {
+    let pools = POOLS.get_or_init(Pools::new);
+    for s in &mut r.subjects {
+        match s {
+            Subject::Phone(p) => p.number = format!("+90555{:07}", i % 100_000),
+            Subject::Person(p) => {
+                p.name = Some(pools.name(i));
+                p.aliases.clear();
+                p.date_of_birth = Some(PartialDate::Year(1950 + (i % 50) as u16));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-12-01T12:00:00Z").unwrap()
+}
+
+fn store_size() -> u64 {
+    std::env::var("ACCORD_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// Runs `f` on every query three times; the mean and the 95th percentile of one query.
+fn timed(queries: &[String], mut f: impl FnMut(&str) -> usize) -> (Duration, Duration, usize) {
+    let mut all = Vec::new();
+    let mut hits = 0;
+    for _ in 0..3 {
+        for q in queries {
+            let t = Instant::now();
+            hits += f(q);
+            all.push(t.elapsed());
+        }
+    }
+    all.sort();
+    let mean = all.iter().sum::<Duration>() / all.len() as u32;
+    (mean, all[all.len() * 95 / 100], hits / 3)
+}
+
+fn main() {
+    // quality on the labelled sets
+    let tuned = read_pairs(&data("names/pairs.tsv")).unwrap();
+    print_report(
+        "tests/data/names (the set the rules were tuned on)",
+        &evaluate(&tuned, false),
+    );
+    let holdout = read_pairs(&data("names-holdout/pairs.tsv")).unwrap();
+    print_report("tests/data/names-holdout", &evaluate(&holdout, false));
+    let fuzzy = evaluate(&tuned, true);
+    println!(
+        "with --fuzzy (threshold 60): recall {:.3} precision {:.3} on tests/data/names",
+        fuzzy.all.recall(),
+        fuzzy.all.precision()
+    );
+
+    // latency in a large store
+    let total = store_size();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let source = Source::Peer(common::agency("PK-FIA"));
+    let mut records = Records::new(vary);
+    eprintln!(
+        "building a store of {total} records in {} …",
+        dir.path().display()
+    );
+    let start = Instant::now();
+    let mut last = Instant::now();
+    while records.made < total {
+        let n = (total - records.made).min(1024) as usize;
+        let batch = records.take(n);
+        store.insert_batch(&batch, &source, now()).unwrap();
+        if last.elapsed() > Duration::from_secs(30) || records.made == total {
+            store.flush().unwrap();
+            last = Instant::now();
+            eprintln!(
+                "  {} records, {:.0} s, {:.0} records/s",
+                records.made,
+                start.elapsed().as_secs_f64(),
+                records.made as f64 / start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let pools = POOLS.get_or_init(Pools::new);
+    // 200 people held, spread over the store and its scripts
+    let names: Vec<String> = (0..200u64)
+        .map(|k| pools.name(k * total / 200 + k % 7))
+        .collect();
+    let swapped: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let (g, f) = n.split_once(' ').unwrap();
+            format!("{} {}", f.to_uppercase(), g.to_uppercase())
+        })
+        .collect();
+    let q = Query::default();
+    let exact = timed(&names, |n| {
+        let q = Query {
+            subject: Some(SubjectQuery::parse(&format!("person:{n}")).unwrap()),
+            ..Query::default()
+        };
+        store.query(&q).unwrap().len()
+    });
+    let (store_ref, q_ref) = (&store, &q);
+    let person = |fuzzy: bool| {
+        move |n: &str| {
+            let find = Find::Person {
+                name: names::analyse(n),
+                born: None,
+                fuzzy,
+            };
+            search(store_ref, &find, q_ref, 100).unwrap().hits.len()
+        }
+    };
+    let variant = timed(&names, person(false));
+    let variant_swapped = timed(&swapped, person(false));
+    let fuzzy = timed(&names, person(true));
+    let family: Vec<String> = names
+        .iter()
+        .map(|n| n.rsplit_once(' ').unwrap().1.to_owned())
+        .collect();
+    let family_only = timed(&family, person(false));
+    let phone = timed(&["+90555000007".to_owned()], |p| {
+        let find = Find::Phone {
+            typed: p.to_owned(),
+            e164: p.to_owned(),
+        };
+        search(&store, &find, &q, 100).unwrap().hits.len()
+    });
+
+    println!("\nperson search in a store of {total} records (200 names, 3 rounds)");
+    println!(
+        "  {:<44} {:>10} {:>10} {:>8} {:>10}",
+        "query", "mean", "p95", "hits", "× exact"
+    );
+    let row = |what: &str, (mean, p95, hits): (Duration, Duration, usize)| {
+        println!(
+            "  {:<44} {:>10.2?} {:>10.2?} {:>8.1} {:>10.2}",
+            what,
+            mean,
+            p95,
+            hits as f64 / 200.0,
+            mean.as_secs_f64() / exact.0.as_secs_f64()
+        );
+    };
+    row("exact: --subject person:NAME", exact);
+    row("--person NAME", variant);
+    row(
+        "--person FAMILY GIVEN (upper case, swapped)",
+        variant_swapped,
+    );
+    row("--person NAME --fuzzy", fuzzy);
+    row("--person FAMILY (one part)", family_only);
+    println!(
+        "  --phone (10 records of {total}): {:.2?} per query",
+        phone.0
+    );
+    println!("\nthe store's entries by kind (key + value bytes, before sled's own overhead)");
+    for (kind, n, bytes) in store.logical_bytes().unwrap() {
+        println!(
+            "  {kind:<16} {n:>12} entries {:>10.1} MiB {:>8.0} bytes/record",
+            bytes as f64 / 1048576.0,
+            bytes as f64 / total as f64
+        );
+    }
+}
