@@ -111,7 +111,7 @@ fn insert(c: &mut Criterion) {
     let source = Source::Peer(common::agency("PK-FIA"));
     for n in [1usize, 64, 1024] {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
         let mut records = records();
         g.throughput(criterion::Throughput::Elements(n as u64));
         g.bench_function(format!("{n}"), |b| {
@@ -140,30 +140,9 @@ fn store_size() -> u64 {
 fn query(c: &mut Criterion) {
     let total = store_size();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let source = Source::Peer(common::agency("PK-FIA"));
+    let store = Store::open(&dir.path().join("store")).unwrap();
     let mut records = records();
-    eprintln!(
-        "building a store of {total} records in {} …",
-        dir.path().display()
-    );
-    let start = Instant::now();
-    let mut last = Instant::now();
-    while records.made < total {
-        let n = (total - records.made).min(1024) as usize;
-        let batch = records.take(n);
-        store.insert_batch(&batch, &source, now()).unwrap();
-        if last.elapsed() > Duration::from_secs(15) || records.made == total {
-            store.flush().unwrap();
-            last = Instant::now();
-            eprintln!(
-                "  {} records, {:.0} s, {:.0} records/s",
-                records.made,
-                start.elapsed().as_secs_f64(),
-                records.made as f64 / start.elapsed().as_secs_f64()
-            );
-        }
-    }
+    support::fill(&store, &mut records, total, now(), Duration::from_secs(15));
     let target = phone(7);
     let q = Query {
         subject: Some(SubjectQuery::parse(&format!("phone:{target}")).unwrap()),

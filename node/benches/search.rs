@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use accord_node::search::eval::{Report, evaluate, read_pairs};
 use accord_node::search::{Find, names, search};
-use accord_node::store::{Query, Source, Store, SubjectQuery};
+use accord_node::store::{Query, Store, SubjectQuery};
 use accord_protocol::{PartialDate, Record, Subject, Timestamp};
 use support::Records;
 
@@ -29,36 +29,9 @@ fn data(path: &str) -> String {
 }
 
 fn print_report(what: &str, r: &Report) {
-    println!(
-        "{what}: {} pairs",
-        r.all.true_positives + r.all.false_negatives + r.all.false_positives + r.all.true_negatives
-    );
-    println!(
-        "  {:<8} {:>6} {:>9} {:>6} {:>6}",
-        "group", "recall", "precision", "missed", "false"
-    );
-    for (g, c) in r.groups.iter().chain([(&"all".to_owned(), &r.all)]) {
-        println!(
-            "  {:<8} {:>6.3} {:>9.3} {:>6} {:>6}",
-            g,
-            c.recall(),
-            c.precision(),
-            c.false_negatives,
-            c.false_positives
-        );
-    }
-    for (p, score) in &r.wrong {
-        println!(
-            "  {} {}: `{}` ({}) / `{}` ({}){} [{}]",
-            if p.same { "missed" } else { "false " },
-            p.group,
-            p.a,
-            p.a_born.map(|d| d.to_string()).unwrap_or_default(),
-            p.b,
-            p.b_born.map(|d| d.to_string()).unwrap_or_default(),
-            score.map(|s| format!(" score {s}")).unwrap_or_default(),
-            p.note
-        );
+    println!("{what}:");
+    for line in r.figure_lines().iter().chain(&r.wrong_lines()) {
+        println!("  {line}");
     }
 }
 
@@ -166,33 +139,38 @@ fn main() {
         fuzzy.all.precision()
     );
 
+    // what indexing a person's name costs a store insert: the same records with and without
+    // the person, each into a fresh store, batches of 1,024 flushed each
+    let cost = |vary: fn(&mut Record, u64)| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let source = accord_node::store::Source::Peer(common::agency("PK-FIA"));
+        let mut records = Records::new(vary);
+        let batches: Vec<_> = (0..20).map(|_| records.take(1024)).collect();
+        let start = Instant::now();
+        for b in &batches {
+            store.insert_batch(b, &source, now()).unwrap();
+            store.flush().unwrap();
+        }
+        start.elapsed() / (20 * 1024)
+    };
+    let without = cost(|r, i| {
+        vary(r, i);
+        r.subjects.retain(|s| !matches!(s, Subject::Person(_)));
+    });
+    let with = cost(vary);
+    println!(
+        "\nstore insert + flush per record, batches of 1,024: {without:.1?} without a person, \
+         {with:.1?} with one ({:.2}×)",
+        with.as_secs_f64() / without.as_secs_f64()
+    );
+
     // latency in a large store
     let total = store_size();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let source = Source::Peer(common::agency("PK-FIA"));
+    let store = Store::open(&dir.path().join("store")).unwrap();
     let mut records = Records::new(vary);
-    eprintln!(
-        "building a store of {total} records in {} …",
-        dir.path().display()
-    );
-    let start = Instant::now();
-    let mut last = Instant::now();
-    while records.made < total {
-        let n = (total - records.made).min(1024) as usize;
-        let batch = records.take(n);
-        store.insert_batch(&batch, &source, now()).unwrap();
-        if last.elapsed() > Duration::from_secs(30) || records.made == total {
-            store.flush().unwrap();
-            last = Instant::now();
-            eprintln!(
-                "  {} records, {:.0} s, {:.0} records/s",
-                records.made,
-                start.elapsed().as_secs_f64(),
-                records.made as f64 / start.elapsed().as_secs_f64()
-            );
-        }
-    }
+    support::fill(&store, &mut records, total, now(), Duration::from_secs(30));
     let pools = POOLS.get_or_init(Pools::new);
     // 200 people held, spread over the store and its scripts
     let names: Vec<String> = (0..200u64)

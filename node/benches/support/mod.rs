@@ -2,10 +2,12 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
+use accord_node::store::{Source, Store};
 use accord_protocol::batch::verify_batch;
 use accord_protocol::{
-    AgencyId, PublicKey, Record, SecretKey, Seq, SignedRecord, Subject, Verified, sign,
+    AgencyId, PublicKey, Record, SecretKey, Seq, SignedRecord, Subject, Timestamp, Verified, sign,
 };
 
 use crate::common;
@@ -74,5 +76,32 @@ impl Records {
             .into_iter()
             .map(Result::unwrap)
             .collect()
+    }
+}
+
+/// Fills `store` with `total` records from `records` as PK-FIA pushed them, in batches of
+/// 1,024, flushing every `every` and printing the rate.
+pub fn fill(store: &Store, records: &mut Records, total: u64, now: Timestamp, every: Duration) {
+    let source = Source::Peer(common::agency("PK-FIA"));
+    eprintln!(
+        "building a store of {total} records in {} …",
+        store.path().display()
+    );
+    let start = Instant::now();
+    let mut last = Instant::now();
+    while records.made < total {
+        let n = (total - records.made).min(1024) as usize;
+        let batch = records.take(n);
+        store.insert_batch(&batch, &source, now).unwrap();
+        if last.elapsed() > every || records.made == total {
+            store.flush().unwrap();
+            last = Instant::now();
+            eprintln!(
+                "  {} records, {:.0} s, {:.0} records/s",
+                records.made,
+                start.elapsed().as_secs_f64(),
+                records.made as f64 / start.elapsed().as_secs_f64()
+            );
+        }
     }
 }

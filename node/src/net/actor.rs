@@ -1984,6 +1984,13 @@ impl Actor {
                 let Some(agency) = self.peer_ids.get(&peer_id).cloned() else {
                     return;
                 };
+                // an agency cut off (`Command::Disconnect`) stays cut: a connection that was
+                // on its way when it was cut (its dial, or the other side's) is closed too,
+                // instead of taking it back
+                if self.backoff.get(&agency).is_some_and(|b| b.paused) {
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
                 self.connections
                     .insert(agency.clone(), num_established.get() as usize);
                 if num_established.get() == 1 {

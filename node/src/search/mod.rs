@@ -349,6 +349,9 @@ pub enum Find {
     Text(Vec<String>),
 }
 
+/// A record's score (0 to 100) and the reasons, when it matches.
+type Verdict = Option<(u8, Vec<String>)>;
+
 /// A record found, with its score (0 to 100) and why it matched.
 #[derive(Clone, Debug)]
 pub struct Hit {
@@ -381,7 +384,7 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
     let mut truncated = false;
     let mut hits: Vec<Hit> = Vec::new();
     let mut take = |ids: Vec<RecordId>,
-                    judge: &mut dyn FnMut(&Record) -> Option<(u8, Vec<String>)>|
+                    judge: &mut dyn FnMut(&Record) -> Verdict|
      -> Result<(), SearchError> {
         let mut seen = BTreeSet::new();
         for id in ids {
