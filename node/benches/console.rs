@@ -17,6 +17,7 @@
 
 #[path = "../../protocol/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -24,11 +25,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use accord_node::net::{NetConfig, start};
-use accord_node::store::{Source, Store};
-use accord_protocol::batch::verify_batch;
-use accord_protocol::{AgencyId, PublicKey, Record, SecretKey, Seq, Subject, Timestamp, sign};
+use accord_node::store::Store;
+use accord_protocol::{Record, Subject, Timestamp};
+use support::Records;
 
-const ORIGINATORS: [&str; 3] = ["PK-FIA", "IR-FARAJA", "GR-HCG"];
 /// Distinct phone numbers: each is a subject of (records / PHONES) records.
 const PHONES: u64 = 100_000;
 const RUNS: usize = 15;
@@ -38,62 +38,19 @@ fn phone(n: u64) -> String {
     format!("+90555{n:07}")
 }
 
-struct Records {
-    keys: Vec<SecretKey>,
-    dir: BTreeMap<AgencyId, PublicKey>,
-    base: Record,
-    made: u64,
-}
-
-impl Records {
-    fn new() -> Self {
-        let keys: Vec<SecretKey> = (0u8..3).map(|i| common::key(i + 1)).collect();
-        let dir = ORIGINATORS
-            .iter()
-            .zip(&keys)
-            .map(|(a, k)| (common::agency(a), k.public_key()))
-            .collect();
-        let mut base = common::full_record();
-        base.subjects
-            .retain(|s| matches!(s, Subject::Person(_) | Subject::Phone(_)));
-        base.route.truncate(2);
-        base.handling = accord_protocol::HandlingCode::H2;
-        base.handling_restriction = None;
-        base.expires = None;
-        base.agreement = accord_protocol::AgreementId::new("QUAD-2026").unwrap();
-        base.category = accord_protocol::Category::SmugglingNetwork;
-        Self {
-            keys,
-            dir,
-            base,
-            made: 0,
+/// Record `i`: under QUAD-2026, created a second after the one before, its phone one of
+/// [`PHONES`] and its person one of 250,000 names.
+fn vary(r: &mut Record, i: u64) {
+    let start = Timestamp::parse("2026-11-01T00:00:00Z").unwrap().unix();
+    r.agreement = accord_protocol::AgreementId::new("QUAD-2026").unwrap();
+    r.category = accord_protocol::Category::SmugglingNetwork;
+    r.created = Timestamp::from_unix(start + i as i64).unwrap();
+    for s in &mut r.subjects {
+        match s {
+            Subject::Phone(p) => p.number = phone(i % PHONES),
+            Subject::Person(p) => p.name = Some(format!("Facilitator {}", i % 250_000)),
+            _ => {}
         }
-    }
-
-    fn take(&mut self, n: usize) -> Vec<accord_protocol::Verified<accord_protocol::SignedRecord>> {
-        let start = Timestamp::parse("2026-11-01T00:00:00Z").unwrap().unix();
-        let envelopes = (self.made..self.made + n as u64)
-            .map(|i| {
-                let who = (i % 3) as usize;
-                let mut r = self.base.clone();
-                r.originator = common::agency(ORIGINATORS[who]);
-                r.seq = Seq::new(i / 3 + 1).unwrap();
-                r.created = Timestamp::from_unix(start + i as i64).unwrap();
-                for s in &mut r.subjects {
-                    match s {
-                        Subject::Phone(p) => p.number = phone(i % PHONES),
-                        Subject::Person(p) => p.name = Some(format!("Facilitator {}", i % 250_000)),
-                        _ => {}
-                    }
-                }
-                sign(&r, &self.keys[who]).unwrap()
-            })
-            .collect();
-        self.made += n as u64;
-        verify_batch(envelopes, &self.dir)
-            .into_iter()
-            .map(Result::unwrap)
-            .collect()
     }
 }
 
@@ -127,24 +84,9 @@ fn run(total: u64) {
     accord_node::demo::pin_ports(&config, ports[0], ports[1], &BTreeMap::new()).unwrap();
     let cfg = accord_config::load_node(&config, &|p: &std::path::Path| std::fs::read(p)).unwrap();
     let store = Arc::new(Store::open(&cfg.data_dir).unwrap());
-    eprintln!("building a store of {total} records …");
-    let mut records = Records::new();
-    let source = Source::Peer(common::agency("PK-FIA"));
     let now = Timestamp::parse("2026-12-01T12:00:00Z").unwrap();
-    let t = Instant::now();
-    while records.made < total {
-        let n = (total - records.made).min(1024) as usize;
-        let batch = records.take(n);
-        store.insert_batch(&batch, &source, now).unwrap();
-        if records.made % 102_400 < 1024 {
-            eprintln!(
-                "  {} records, {:.0} s",
-                records.made,
-                t.elapsed().as_secs_f64()
-            );
-        }
-    }
-    store.flush().unwrap();
+    // flushed after every batch, as the receive path flushes after every push
+    support::fill(&store, &mut Records::new(vary), total, now, Duration::ZERO);
     accord_node::console::accounts::add(
         &store,
         now,

@@ -269,6 +269,29 @@ async fn query(
     .await
 }
 
+/// The search terms, filters and page of a search's query string; a term given twice is
+/// refused by name, as a filter is.
+fn search_terms(
+    pairs: Vec<(String, String)>,
+) -> Result<(SearchText, Filters, PageRequest), String> {
+    let mut text = SearchText::default();
+    let mut given: Vec<String> = Vec::new();
+    let mut rest = Vec::new();
+    for (name, value) in pairs {
+        if !SearchText::NAMES.contains(&name.as_str()) {
+            rest.push((name, value));
+            continue;
+        }
+        if given.contains(&name) {
+            return Err(format!("search term `{name}` is given twice"));
+        }
+        text.set(&name, &value);
+        given.push(name);
+    }
+    let (f, page) = filters(rest)?;
+    Ok((text, f, page))
+}
+
 /// `GET /v1/search?…`: records found by a person's name, a selector or words, best first,
 /// each with its score and reasons (docs/search.md); the record filters of `/v1/records` and
 /// `limit` (1 to 1000, default 100) narrow it.
@@ -280,19 +303,7 @@ async fn search(
         Ok(Query(p)) => p,
         Err(r) => return error(StatusCode::BAD_REQUEST, r.body_text()),
     };
-    let mut text = SearchText::default();
-    let mut rest = Vec::new();
-    for (name, value) in pairs {
-        if !SearchText::NAMES.contains(&name.as_str()) {
-            rest.push((name, value));
-        } else if !text.set(&name, &value) {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown search term `{name}`"),
-            );
-        }
-    }
-    let (f, page) = match filters(rest) {
+    let (text, f, page) = match search_terms(pairs) {
         Ok(x) => x,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
@@ -521,5 +532,29 @@ mod tests {
         assert_eq!((page.limit, page.cursor.as_deref()), (5, Some("abc")));
         let e = filters(p(&[("limit", "5000")])).unwrap_err();
         assert!(e.contains("limit `5000`") && e.contains("1 to 1000"), "{e}");
+    }
+
+    #[test]
+    fn search_query_strings_split_terms_from_filters_and_refuse_repeats() {
+        let p = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        let (text, f, page) = search_terms(p(&[
+            ("person", "Mohammad Rezaei"),
+            ("born", "1987"),
+            ("country", "TR"),
+            ("limit", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(text.person.as_deref(), Some("Mohammad Rezaei"));
+        assert_eq!(text.born.as_deref(), Some("1987"));
+        assert_eq!(f.country.as_deref(), Some("TR"));
+        assert_eq!(page.limit, 7);
+        let e = search_terms(p(&[("person", "Ali"), ("person", "Reza")])).unwrap_err();
+        assert!(e.contains("`person`") && e.contains("twice"), "{e}");
+        let e = search_terms(p(&[("person", "Ali"), ("colour", "red")])).unwrap_err();
+        assert!(e.contains("`colour`"), "{e}");
     }
 }

@@ -108,6 +108,11 @@ pub fn account(input: &str) -> Result<String, String> {
     Ok(folded)
 }
 
+/// Whether an account key (of [`account`]) is a valid IBAN.
+pub fn is_iban(key: &str) -> bool {
+    looks_like_iban(key) && key.parse::<iban::Iban>().is_ok()
+}
+
 /// A travel document number's key: letters and digits, upper case, the letter O read as the
 /// digit 0 (the two are confused in every hand-copied number and the machine-readable zone
 /// uses no letter O where a digit may stand).
@@ -184,6 +189,13 @@ mod tests {
                 .len(),
             42
         );
+        // only a valid IBAN is named one: a look-alike (its checksum right) under a code that
+        // issues no IBANs is not
+        assert!(is_iban("TR330006100519786457841326"));
+        assert!(!is_iban("1234567890"));
+        let look_alike = account("XY80 1234 5678 9012 3456").unwrap();
+        assert_eq!(look_alike, "XY801234567890123456");
+        assert!(!is_iban(&look_alike));
     }
 
     #[test]
