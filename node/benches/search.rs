@@ -96,6 +96,20 @@ fn vary(r: &mut Record, i: u64) {
     }
 }
 
+/// A line of /proc/self/status (`VmRSS`, `VmHWM`), in MiB.
+fn memory(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
 fn now() -> Timestamp {
     Timestamp::parse("2026-12-01T12:00:00Z").unwrap()
 }
@@ -158,7 +172,16 @@ fn main() {
         vary(r, i);
         r.subjects.retain(|s| !matches!(s, Subject::Person(_)));
     });
+    eprintln!(
+        "memory after the write-cost store without a person: {:.0} MiB resident",
+        memory("VmRSS"),
+    );
     let with = cost(vary);
+    eprintln!(
+        "memory after the write-cost stores: {:.0} MiB resident, {:.0} MiB peak",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
     println!(
         "\nstore insert + flush per record, batches of 1,024: {without:.1?} without a person, \
          {with:.1?} with one ({:.2}×)",
@@ -204,9 +227,24 @@ fn main() {
             search(store_ref, &find, q_ref, 100).unwrap().hits.len()
         }
     };
+    eprintln!(
+        "memory after the store was built: {:.0} MiB resident, {:.0} MiB peak",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
     let variant = timed(&names, person(false));
     let variant_swapped = timed(&swapped, person(false));
+    eprintln!(
+        "memory after the name searches: {:.0} MiB resident, {:.0} MiB peak",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
     let fuzzy = timed(&names, person(true));
+    eprintln!(
+        "memory after the fuzzy searches: {:.0} MiB resident, {:.0} MiB peak",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
     let family: Vec<String> = names
         .iter()
         .map(|n| n.rsplit_once(' ').unwrap().1.to_owned())
@@ -247,15 +285,11 @@ fn main() {
         "  --phone (10 records of {total}): {:.2?} per query",
         phone.0
     );
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    println!("\nthe benchmark's peak memory: {peak}");
+    println!(
+        "\nthe benchmark's memory: {:.0} MiB resident at the end, {:.0} MiB at its peak",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
     println!("\nthe store's entries by kind (key + value bytes, before sled's own overhead)");
     for (kind, n, bytes) in store.logical_bytes().unwrap() {
         println!(

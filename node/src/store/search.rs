@@ -85,7 +85,7 @@ impl Store {
             for k in self.tree.scan_prefix([prefix]).keys() {
                 batch.remove(k?);
                 n += 1;
-                if n == 10_000 {
+                if n == 512 {
                     self.tree.apply_batch(std::mem::take(&mut batch))?;
                     n = 0;
                 }
@@ -107,7 +107,7 @@ impl Store {
             in_batch += 1;
             done += 1;
             progress(done);
-            if in_batch == 1_000 {
+            if in_batch == super::APPLY_RECORDS {
                 self.tree.apply_batch(std::mem::take(&mut batch))?;
                 in_batch = 0;
             }

@@ -1299,6 +1299,55 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
 }
 
 #[test]
+fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record() {
+    use accord_protocol::audit::{AuditEntry, Digest32, entry_hash};
+    let dir = private_tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+        .unwrap();
+    let k = keys();
+    let n = 3 * super::APPLY_RECORDS as u64 + 5;
+    let mut recs: Vec<_> = (1..=n)
+        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
+        .collect();
+    // a duplicate inside the batch, across a chunk boundary: stored once
+    recs.push(recs[2].clone());
+    let out = store
+        .insert_batch(
+            &recs,
+            &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
+            now(),
+        )
+        .unwrap();
+    let stored = out
+        .iter()
+        .filter(|o| matches!(o, InsertOutcome::Stored(_)))
+        .count();
+    assert_eq!(stored as u64, n);
+    assert!(matches!(out.last(), Some(InsertOutcome::Duplicate(_))));
+    for v in &recs {
+        assert!(store.get(&v.id).unwrap().is_some());
+    }
+    // one receive entry per record, in the batch's order, each chained to the one before
+    let entries = store.audit_entries().unwrap();
+    assert_eq!(entries.len() as u64, n);
+    let mut prev = Digest32::ZERO;
+    for (i, bytes) in entries.iter().enumerate() {
+        let e = AuditEntry::decode(bytes).unwrap();
+        assert_eq!(e.index, i as u64);
+        assert_eq!(e.prev, prev, "entry {i}");
+        match &e.event {
+            AuditEvent::Receive { record, .. } => assert_eq!(*record, recs[i].id),
+            other => panic!("entry {i}: {other:?}"),
+        }
+        prev = entry_hash(bytes);
+    }
+    let head = store.audit_head().unwrap();
+    assert_eq!((head.count, head.hash), (n, prev));
+}
+
+#[test]
 fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
     let dir = private_tempdir().unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
