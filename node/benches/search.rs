@@ -4,7 +4,9 @@
 //! search (`--subject person:NAME`) in the same run, and what the search indexes take.
 //!
 //! Run with `cargo bench -p accord-node --bench search`; `ACCORD_BENCH_RECORDS` sets the store's
-//! size (default 1,000,000; building it takes minutes, progress is printed).
+//! size (default 1,000,000; building it takes minutes, progress is printed); `ACCORD_BENCH_ROUNDS`
+//! the rounds of each query (default 3); `ACCORD_BENCH_STORE` a store kept from an earlier run
+//! of the same size, whose latency alone is measured again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../../protocol/tests/common/mod.rs"]
@@ -121,11 +123,20 @@ fn store_size() -> u64 {
         .unwrap_or(1_000_000)
 }
 
-/// Runs `f` on every query three times; the mean and the 95th percentile of one query.
+/// Rounds of every query (`ACCORD_BENCH_ROUNDS`, default 3).
+fn rounds() -> usize {
+    std::env::var("ACCORD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(3)
+}
+
+/// Runs `f` on every query [`rounds`] times; the mean and the 95th percentile of one query.
 fn timed(queries: &[String], mut f: impl FnMut(&str) -> usize) -> (Duration, Duration, usize) {
     let mut all = Vec::new();
     let mut hits = 0;
-    for _ in 0..3 {
+    for _ in 0..rounds() {
         for q in queries {
             let t = Instant::now();
             hits += f(q);
@@ -134,10 +145,17 @@ fn timed(queries: &[String], mut f: impl FnMut(&str) -> usize) -> (Duration, Dur
     }
     all.sort();
     let mean = all.iter().sum::<Duration>() / all.len() as u32;
-    (mean, all[all.len() * 95 / 100], hits / 3)
+    (mean, all[all.len() * 95 / 100], hits / rounds())
 }
 
 fn main() {
+    // a store kept from an earlier run of the same size (the process killed before its
+    // temporary directory was removed): only the latency is measured again
+    if let Ok(kept) = std::env::var("ACCORD_BENCH_STORE") {
+        let store = Store::open(std::path::Path::new(&kept)).unwrap();
+        latency(&store, store_size());
+        return;
+    }
     // quality on the labelled sets
     let tuned = read_pairs(&data("names/pairs.tsv")).unwrap();
     print_report(
@@ -196,6 +214,11 @@ fn main() {
     // flushed after every batch, as the receive path flushes after every push: sled holds
     // what it has not flushed in memory, and these records write many index keys each
     support::fill(&store, &mut records, total, now(), Duration::ZERO);
+    latency(&store, total);
+}
+
+/// Person search's latency in `store`, built with `total` records of [`vary`].
+fn latency(store: &Store, total: u64) {
     let pools = POOLS.get_or_init(Pools::new);
     // 200 people held, spread over the store and its scripts
     let names: Vec<String> = (0..200u64)
@@ -216,7 +239,7 @@ fn main() {
         };
         store.query(&q).unwrap().len()
     });
-    let (store_ref, q_ref) = (&store, &q);
+    let (store_ref, q_ref) = (store, &q);
     let person = |fuzzy: bool| {
         move |n: &str| {
             let find = Find::Person {
@@ -255,10 +278,13 @@ fn main() {
             typed: p.to_owned(),
             e164: p.to_owned(),
         };
-        search(&store, &find, &q, 100).unwrap().hits.len()
+        search(store, &find, &q, 100).unwrap().hits.len()
     });
 
-    println!("\nperson search in a store of {total} records (200 names, 3 rounds)");
+    println!(
+        "\nperson search in a store of {total} records (200 names, {} rounds)",
+        rounds()
+    );
     println!(
         "  {:<44} {:>10} {:>10} {:>8} {:>10}",
         "query", "mean", "p95", "hits", "× exact"
