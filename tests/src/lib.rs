@@ -79,13 +79,22 @@ impl TestNode {
     }
 
     /// Stops the node and waits until its store is closed.
+    ///
+    /// Once it has stopped nothing may hold its store any more (no job left writing to it), so
+    /// its data directory can be copied or replaced: asserted here for every test that stops a
+    /// node.
     pub async fn stop(mut self) -> NodeConfig {
+        let store = Arc::downgrade(self.handle.store());
         self.handle.shutdown().await.unwrap();
         if let Some(r) = self.running.take() {
             r.stopped().await;
         }
-        let cfg = self.cfg.clone();
+        let (cfg, agency) = (self.cfg.clone(), self.agency.clone());
         drop(self);
+        assert!(
+            store.upgrade().is_none(),
+            "{agency}: its store is still held after the node stopped"
+        );
         cfg
     }
 

@@ -503,3 +503,36 @@ async fn a_node_restored_from_an_older_backup_publishes_again_only_after_its_rec
         n.stop().await;
     }
 }
+
+/// A node stopped while records stream in from a partner: its stop waits for the receive jobs
+/// under way (each stores, flushes and audits what it took in), so nothing writes to its data
+/// directory after `stop` returns (asserted by [`TestNode::stop`]), and the store reopens whole,
+/// its marker agreeing with its audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_while_receiving_leaves_nothing_writing_to_its_store() {
+    let dir = quad_copy();
+    let bg = TestNode::start(load(dir.path(), "bg-gdbp")).await;
+    let mut sent = Vec::new();
+    for i in 0..200 {
+        sent.push(
+            bg.publish(&draft("TR-BG-2026", "alert", "H1", &format!("burst {i}")))
+                .await,
+        );
+    }
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    connect_all(&[&tr, &bg]).await;
+    let mut ev = vec![tr.handle.subscribe()];
+    wait_until(
+        &mut ev,
+        Duration::from_secs(30),
+        "TR to hold the first of the burst",
+        || sent.iter().any(|id| tr.holds(id)),
+    )
+    .await;
+    let cfg = tr.stop().await;
+    let store = accord_node::store::Store::open(&cfg.data_dir).unwrap();
+    let held = sent.iter().filter(|id| store.contains(id).unwrap()).count();
+    assert!(held > 0, "the records taken in before the stop are held");
+    drop(store);
+    bg.stop().await;
+}

@@ -200,7 +200,8 @@ impl Backoff {
 /// Whether the loop goes on.
 enum Flow {
     Continue,
-    Stop,
+    /// Stop, answering the shutdown command (if one asked) once every job has ended.
+    Stop(Option<tokio::sync::oneshot::Sender<()>>),
 }
 
 impl Actor {
@@ -277,14 +278,29 @@ impl Actor {
         self.seed_alarms();
         let mut tick = tokio::time::interval(self.net.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            if let Flow::Stop = self.step(&mut tick).await {
-                break;
+        let reply = loop {
+            if let Flow::Stop(reply) = self.step(&mut tick).await {
+                break reply;
             }
-        }
+        };
+        self.wait_for_jobs().await;
         if let Err(e) = self.store.flush() {
             tracing::error!(error = %e, "flush on shutdown failed");
         }
+        if let Some(reply) = reply {
+            let _ = reply.send(());
+        }
+    }
+
+    /// Waits until every job on the blocking pool (receive, send and ack checks) has ended:
+    /// each holds a sender of `done`, so once the actor drops its own the channel closes when
+    /// the last job ends. Their results are dropped: a received push is stored and flushed by
+    /// its job but not acknowledged (its sender pushes it again), an encoded push is not sent
+    /// (its records stay in the outbox). Nothing then writes to the store after the actor
+    /// returns, so a stopped node's data directory can be copied or replaced.
+    async fn wait_for_jobs(&mut self) {
+        self.done_tx = mpsc::unbounded_channel().0;
+        while self.done_rx.recv().await.is_some() {}
     }
 
     async fn step(&mut self, tick: &mut tokio::time::Interval) -> Flow {
@@ -292,14 +308,8 @@ impl Actor {
         tokio::select! {
             biased;
             cmd = self.commands.recv() => match cmd {
-                None => Flow::Stop,
-                Some(Command::Shutdown(reply)) => {
-                    if let Err(e) = self.store.flush() {
-                        tracing::error!(error = %e, "flush on shutdown failed");
-                    }
-                    let _ = reply.send(());
-                    Flow::Stop
-                }
+                None => Flow::Stop(None),
+                Some(Command::Shutdown(reply)) => Flow::Stop(Some(reply)),
                 Some(cmd) => {
                     self.command(cmd);
                     Flow::Continue
