@@ -240,6 +240,40 @@ mod tests {
         }
     }
 
+    /// `--fuzzy` finds every pair the default search finds (its candidates and its threshold
+    /// are wider), and more of the same person on both sets, while its precision stays above
+    /// 0.80: a wider net for leads, not a noisier one.
+    #[test]
+    fn fuzzy_search_finds_all_the_default_finds_and_more() {
+        for set in [pairs(), holdout()] {
+            let (plain, fuzzy) = (evaluate(&set, false), evaluate(&set, true));
+            for line in fuzzy.figure_lines() {
+                eprintln!("fuzzy: {line}");
+            }
+            for pair in &set {
+                let query = names::analyse(&pair.a);
+                let found = |f| finds_name(&query, pair.a_born, f, &pair.b, pair.b_born).is_some();
+                if found(false) {
+                    assert!(
+                        found(true),
+                        "line {}: found, but not with --fuzzy",
+                        pair.line
+                    );
+                }
+            }
+            assert!(
+                fuzzy.all.recall() > plain.all.recall(),
+                "{:.3}",
+                fuzzy.all.recall()
+            );
+            assert!(
+                fuzzy.all.precision() >= 0.80,
+                "{:.3}",
+                fuzzy.all.precision()
+            );
+        }
+    }
+
     /// Person search meets its targets on the labelled set (recall ≥ 0.95 at precision ≥ 0.90
     /// at the default threshold): quality, not speed, so it is asserted.
     #[test]

@@ -9,15 +9,26 @@ use super::names::{self, How, Name, PartMatch};
 use super::{FUZZY_THRESHOLD, MAX_CANDIDATES, SearchError, THRESHOLD, Verdict};
 use crate::store::Store;
 
-/// Candidates of a person search: for a one-part name (or `--fuzzy`), every record sharing a
-/// part's spelling, skeleton or sound; for a longer name, every record sharing those of two of
-/// its parts (the part-pair keys).
+/// Candidates of a person search: for a one-part name, every record sharing the part's
+/// skeleton; for a longer name, every record sharing the skeletons or sounds of two of its
+/// parts (the part-pair keys). `--fuzzy` also reads the skeletons one edit away that the
+/// index holds.
 pub(super) fn person_candidates(
     store: &Store,
     name: &Name,
     fuzzy: bool,
 ) -> Result<(Vec<RecordId>, bool), SearchError> {
-    let lookups = person_lookups(name, fuzzy);
+    let lookups = if fuzzy {
+        store.with_skeletons(|held| {
+            let alphabet = held.alphabet();
+            person_lookups(
+                name,
+                Some(&|s: &str| near_in(s, &alphabet, |t| held.contains(t))),
+            )
+        })?
+    } else {
+        person_lookups(name, None)
+    };
     let mut ids = Vec::new();
     for (kind, key) in lookups {
         let room = MAX_CANDIDATES.saturating_sub(ids.len());
@@ -161,19 +172,50 @@ impl<'q> PersonJudge<'q> {
         })
     }
 }
+/// The skeletons a `--fuzzy` search reads for `skeleton`: itself, and those one edit away
+/// ([`names::one_edit`], over `alphabet`) that `held` says the index holds.
+fn near_in(skeleton: &str, alphabet: &[char], held: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out = vec![skeleton.to_owned()];
+    out.extend(
+        names::one_edit(skeleton, alphabet)
+            .into_iter()
+            .filter(|t| held(t)),
+    );
+    out
+}
+
+/// The skeletons to read for a part: its own, and with `near` (a `--fuzzy` search) those
+/// near them.
+fn part_skeletons(p: &names::Part, near: Option<&dyn Fn(&str) -> Vec<String>>) -> Vec<String> {
+    let mut out: Vec<String> = match near {
+        Some(near) => p.skeletons.iter().flat_map(|s| near(s)).collect(),
+        None => p.skeletons.clone(),
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The lookups a person search makes in the name index (kind, key), over the query's
-/// segmentations: for a one-part name (or `--fuzzy`), the parts' skeletons; for a longer one,
-/// its part-pair keys.
-fn person_lookups(name: &Name, fuzzy: bool) -> Vec<(u8, String)> {
+/// segmentations: for a one-part name, the part's skeletons; for a longer one, its part-pair
+/// keys. With `near` (a `--fuzzy` search), each part's skeletons are widened to the near ones
+/// it gives.
+fn person_lookups(name: &Name, near: Option<&dyn Fn(&str) -> Vec<String>>) -> Vec<(u8, String)> {
     let mut lookups: Vec<(u8, String)> = Vec::new();
     for seg in name.segmentations() {
-        if seg.parts.len() == 1 || fuzzy {
+        if seg.parts.len() == 1 {
             for p in &seg.parts {
-                lookups.extend(p.skeletons.iter().map(|s| (b's', s.clone())));
+                lookups.extend(part_skeletons(p, near).into_iter().map(|s| (b's', s)));
             }
         }
         for (a, b) in names::pairs_of(&seg.parts) {
             lookups.extend(names::pair_keys(a, b));
+            if near.is_some() {
+                let ys = part_skeletons(b, near);
+                for x in part_skeletons(a, near) {
+                    lookups.extend(ys.iter().map(|y| (b'S', names::pair_key(&x, y))));
+                }
+            }
         }
     }
     lookups.sort();
@@ -191,8 +233,22 @@ pub fn finds_name(
     written: &str,
     dob: Option<PartialDate>,
 ) -> Option<(u8, Vec<String>)> {
-    let lookups = person_lookups(query, fuzzy);
-    let keys = names::keys(&names::analyse(written));
+    let found = names::analyse(written);
+    let keys = names::keys(&found);
+    // `--fuzzy` reads the near skeletons the index holds: here, those of `written`
+    let held: BTreeSet<&str> = keys
+        .iter()
+        .filter(|(kind, _)| *kind == b's')
+        .map(|(_, s)| s.as_str())
+        .collect();
+    let mut alphabet: Vec<char> = held.iter().flat_map(|s| s.chars()).collect();
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    let near = |s: &str| near_in(s, &alphabet, |t| held.contains(t));
+    let lookups = person_lookups(
+        query,
+        fuzzy.then_some(&near as &dyn Fn(&str) -> Vec<String>),
+    );
     if !lookups.iter().any(|l| keys.binary_search(l).is_ok()) {
         return None;
     }

@@ -257,7 +257,7 @@ pub enum Find {
         name: Name,
         /// The date of birth given.
         born: Option<PartialDate>,
-        /// Whether the lower threshold applies.
+        /// `--fuzzy`: the lower threshold, and skeletons one edit away read too.
         fuzzy: bool,
     },
     /// A phone number.

@@ -65,6 +65,13 @@ pub fn name_prefix(kind: u8, key: &str) -> Vec<u8> {
     k
 }
 
+/// The skeleton of a one-part key (`s`) of the name index, if `key` is one.
+pub fn name_skeleton(key: &[u8]) -> Option<&str> {
+    let rest = key.strip_prefix(&[NAME, b's'][..])?;
+    let end = rest.iter().position(|b| *b == 0)?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
 /// Words start with `prefix` (no terminator: a prefix of a word finds the word).
 pub fn word_prefix(prefix: &str) -> Vec<u8> {
     let mut k = vec![WORD];

@@ -23,6 +23,7 @@ mod codec;
 mod keys;
 mod private;
 mod search;
+pub use search::Skeletons;
 mod subjects;
 
 pub use private::private_umask;
@@ -322,6 +323,10 @@ pub struct Store {
     /// The audit log's length as of the start of the last finished flush: every entry below
     /// it is durable ([`Store::durable_audit_count`]).
     durable_audit: std::sync::atomic::AtomicU64,
+    /// The distinct part skeletons of the name index, for `--fuzzy` searches
+    /// ([`Store::with_skeletons`]): read from the index the first time one asks (under the
+    /// write lock), then kept up to date as records are written (under the write lock too).
+    skeletons: Mutex<Option<search::Skeletons>>,
 }
 
 /// Flushes asked for and done, numbered in the order they were asked for.
@@ -499,6 +504,7 @@ impl Store {
             flushing: Mutex::new(GroupFlush::default()),
             flushed: std::sync::Condvar::new(),
             durable_audit: std::sync::atomic::AtomicU64::new(0),
+            skeletons: Mutex::new(None),
         };
         // what was on disk when the store opened is durable
         let count = store.audit_head()?.count;
@@ -1001,7 +1007,11 @@ impl Store {
     ) {
         let id = &v.id;
         batch.insert(keys::record(id), codec::encode(now, source, &v.envelope));
-        for key in index_keys(&v.record, id) {
+        let index = index_keys(&v.record, id);
+        // learnt before the batch is applied: a skeleton known a moment early finds nothing
+        // yet, one learnt late could be missed by a search in between
+        self.learn_skeletons(&index);
+        for key in index {
             batch.insert(key, &[][..]);
         }
         batch.insert(

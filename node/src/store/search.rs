@@ -10,6 +10,43 @@ use crate::store::SubjectKind;
 /// The key of the search index's version in the meta entries.
 const VERSION_KEY: &str = "search_index";
 
+/// The distinct part skeletons the name index holds (its `s` keys), and the letters they use:
+/// what a `--fuzzy` search looks up its near skeletons in.
+#[derive(Debug, Default)]
+pub struct Skeletons {
+    set: std::collections::HashSet<String>,
+    alphabet: std::collections::BTreeSet<char>,
+}
+
+impl Skeletons {
+    /// Whether the index holds this skeleton.
+    pub fn contains(&self, skeleton: &str) -> bool {
+        self.set.contains(skeleton)
+    }
+
+    /// The letters of the skeletons held.
+    pub fn alphabet(&self) -> Vec<char> {
+        self.alphabet.iter().copied().collect()
+    }
+
+    /// How many skeletons are held.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    fn add(&mut self, skeleton: &str) {
+        if !self.set.contains(skeleton) {
+            self.alphabet.extend(skeleton.chars());
+            self.set.insert(skeleton.to_owned());
+        }
+    }
+}
+
 impl Store {
     /// The records under one key of the name index, at most `cap` (and whether there were
     /// more).
@@ -20,6 +57,60 @@ impl Store {
         cap: usize,
     ) -> Result<(Vec<RecordId>, bool), StoreError> {
         self.ids_capped(&keys::name_prefix(kind, key), cap)
+    }
+
+    /// Runs `f` on the distinct part skeletons of the name index. The first call reads them
+    /// from the index (one seek per skeleton), holding the write lock so no record is written
+    /// meanwhile; records written after are added as they are ([`Store::learn_skeletons`]).
+    /// `f` must not use the store.
+    pub fn with_skeletons<R>(&self, f: impl FnOnce(&Skeletons) -> R) -> Result<R, StoreError> {
+        if let Some(d) = self.skeleton_dict().as_ref() {
+            return Ok(f(d));
+        }
+        let _guard = self.lock();
+        let mut d = self.skeleton_dict();
+        let d = match &mut *d {
+            Some(d) => d,
+            empty => empty.insert(self.scan_skeletons()?),
+        };
+        Ok(f(d))
+    }
+
+    /// Every skeleton of the name index's `s` keys: from the first key of each, the next
+    /// skeleton is found by seeking past all of its postings.
+    fn scan_skeletons(&self) -> Result<Skeletons, StoreError> {
+        let mut out = Skeletons::default();
+        let mut from = vec![keys::NAME, b's'];
+        while let Some(item) = self.tree.range(from.clone()..).next() {
+            let (key, _) = item?;
+            let Some(skeleton) = keys::name_skeleton(&key) else {
+                break;
+            };
+            out.add(skeleton);
+            from = keys::name_prefix(b's', skeleton);
+            if let Some(last) = from.last_mut() {
+                *last = 1; // past every `s skeleton 00 id`, before any longer skeleton
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the skeletons among a record's index keys to the skeletons of a `--fuzzy` search,
+    /// once they have been read. Called under the write lock, before the keys are applied.
+    pub(super) fn learn_skeletons(&self, index: &[Vec<u8>]) {
+        if let Some(d) = self.skeleton_dict().as_mut() {
+            for k in index {
+                if let Some(s) = keys::name_skeleton(k) {
+                    d.add(s);
+                }
+            }
+        }
+    }
+
+    fn skeleton_dict(&self) -> std::sync::MutexGuard<'_, Option<Skeletons>> {
+        self.skeletons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The records with a word starting with `prefix` (or exactly `prefix`, when `whole`), at
@@ -117,6 +208,7 @@ impl Store {
             &SEARCH_INDEX_VERSION.to_be_bytes()[..],
         );
         self.tree.apply_batch(batch)?;
+        *self.skeleton_dict() = None;
         self.flush()?;
         Ok(done)
     }
@@ -134,6 +226,7 @@ impl Store {
         }
         batch.remove(keys::meta(VERSION_KEY));
         self.tree.apply_batch(batch)?;
+        *self.skeleton_dict() = None;
         self.flush()?;
         Ok(())
     }

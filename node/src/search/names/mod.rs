@@ -657,24 +657,70 @@ pub fn pairs_of(parts: &[Part]) -> Vec<(&Part, &Part)> {
     out
 }
 
+/// The key of two codes (skeletons or phonetic codes) of a pair: sorted, so part order does
+/// not matter.
+pub fn pair_key(x: &str, y: &str) -> String {
+    if x <= y {
+        format!("{x}|{y}")
+    } else {
+        format!("{y}|{x}")
+    }
+}
+
 /// The pair keys of two parts.
 pub fn pair_keys(a: &Part, b: &Part) -> Vec<(u8, String)> {
-    let join = |x: &str, y: &str| {
-        if x <= y {
-            format!("{x}|{y}")
-        } else {
-            format!("{y}|{x}")
-        }
-    };
     let mut out = Vec::new();
     for x in &a.skeletons {
         for y in &b.skeletons {
-            out.push((b'S', join(x, y)));
+            out.push((b'S', pair_key(x, y)));
         }
     }
     if let (Some(x), Some(y)) = (a.phonetic.first(), b.phonetic.first()) {
-        out.push((b'P', join(x, y)));
+        out.push((b'P', pair_key(x, y)));
     }
+    out
+}
+
+/// A skeleton shorter than this has no near skeletons ([`one_edit`]): one edit of `mhd` or
+/// `al` is another name.
+pub const NEAR_FROM: usize = 4;
+
+/// The strings one edit from `s` (a letter removed, replaced by a letter of `alphabet`, a
+/// letter of `alphabet` inserted, or two neighbouring letters swapped), without `s`: the
+/// skeletons a `--fuzzy` search also reads (docs/search.md). None when `s` is shorter than
+/// [`NEAR_FROM`].
+pub fn one_edit(s: &str, alphabet: &[char]) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() < NEAR_FROM {
+        return Vec::new();
+    }
+    let with = |i: usize, j: usize, mid: &[char]| -> String {
+        chars[..i]
+            .iter()
+            .chain(mid)
+            .chain(&chars[j..])
+            .collect::<String>()
+    };
+    let mut out = Vec::new();
+    for i in 0..chars.len() {
+        out.push(with(i, i + 1, &[]));
+        for &c in alphabet {
+            if c != chars[i] {
+                out.push(with(i, i + 1, &[c]));
+            }
+        }
+        if i + 1 < chars.len() && chars[i] != chars[i + 1] {
+            out.push(with(i, i + 2, &[chars[i + 1], chars[i]]));
+        }
+    }
+    for i in 0..=chars.len() {
+        for &c in alphabet {
+            out.push(with(i, i, &[c]));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.retain(|t| t != s);
     out
 }
 
@@ -683,6 +729,25 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn one_edit_makes_every_string_one_edit_away_and_nothing_else() {
+        let abc = ['k', 'r', 's', 't'];
+        let near = one_edit("krst", &abc);
+        for t in [
+            "rst", "kst", "krt", "krs", "trst", "kkst", "krss", "rkst", "kfrst", "krstt", "skrst",
+        ] {
+            let inside = t.chars().all(|c| abc.contains(&c));
+            assert_eq!(near.contains(&t.to_owned()), inside, "{t}");
+        }
+        for far in ["krst", "kr", "rkts", "stkr", "krstst"] {
+            assert!(!near.contains(&far.to_owned()), "{far}");
+        }
+        assert!(
+            one_edit("mhd", &abc).is_empty(),
+            "a short skeleton has no neighbours"
+        );
+    }
 
     fn folded(name: &str) -> String {
         analyse(name).folded()
