@@ -1,4 +1,4 @@
-//! The record model of BRIEF §2: one signed unit of intelligence.
+//! The record model (docs/records.md): one signed unit of intelligence.
 //!
 //! A [`Record`] is what an originator signs. Its JSON field names are the wire names; its
 //! canonical encoding is in [`crate::canonical`]. Records are immutable: a correction or

@@ -1,4 +1,4 @@
-//! The shared vocabulary of BRIEF §2: categories, handling codes, grading, roles, purposes.
+//! The shared vocabulary of the domain (docs/records.md): categories, handling codes, grading, roles, purposes.
 //! Each is a closed set; extending one is a deliberate protocol change.
 
 use std::fmt;

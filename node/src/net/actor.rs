@@ -933,7 +933,7 @@ impl Actor {
     }
 
     /// Sends the next batch of `peer`'s outbox, if none is in flight. Every record is checked
-    /// with `may_send` first (rule 1), and only under agreements whose text is confirmed
+    /// with `may_send` first (invariant 1), and only under agreements whose text is confirmed
     /// identical with the peer.
     fn push(&mut self, peer: &AgencyId) {
         if self.pushing.contains(peer)
@@ -1760,7 +1760,7 @@ impl Actor {
     }
 
     /// Answers a range request, after checking that the requester is a member and shares the
-    /// same agreement text (rule 1 on the answering side).
+    /// same agreement text (invariant 1 on the answering side).
     /// Returns the answer and the `send` entries of the records it holds.
     fn answer_range(&mut self, peer: &AgencyId, req: &RangeRequest) -> (Message, Vec<AuditEvent>) {
         let refuse = |code: RejectCode, detail: String| {

@@ -1,6 +1,6 @@
-//! The receive path (BRIEF §3 rules 2–4): every record a peer sends — pushed or in a range
-//! answer — is verified with `verify_strict`, re-checked against the agreement's policy, stored
-//! in one batch and flushed before anything is acknowledged.
+//! The receive path (invariants 2–4, docs/invariants.md): every record a peer sends — pushed
+//! or in a range answer — is verified with `verify_strict`, re-checked against the agreement's
+//! policy, stored in one batch and flushed before anything is acknowledged.
 //!
 //! The network actor does none of this work itself: it hands each batch to a [`Job`] that runs
 //! on tokio's blocking pool, so verification and the flush do not stop the swarm, batches from
@@ -221,7 +221,7 @@ pub fn receive(
     // again, while a forger's push costs one verification.
     let (mut failed, mut unverified) = (false, 0usize);
     // A record found held may have been written by another job whose flush has not yet
-    // covered it: "already held" is acknowledged only after a flush too (rule 4).
+    // covered it: "already held" is acknowledged only after a flush too (invariant 4).
     let mut held = false;
     for env in envelopes {
         let id = env.id();
@@ -362,7 +362,7 @@ pub fn receive(
     }
     let records = accepted;
     let outcomes = store.insert_batch(&records, &Source::Peer(sender.clone()), now)?;
-    store.flush()?; // rule 4: durable before acknowledged
+    store.flush()?; // invariant 4: durable before acknowledged
     for ((slot, v), outcome) in slots.iter().zip(&records).zip(outcomes) {
         out.acks[*slot] = match outcome {
             InsertOutcome::Stored(id) => {

@@ -1,6 +1,6 @@
-//! The send path's durability (BRIEF §3 rules 4 and 7): the `send` entries of a push or a
-//! range answer are written and flushed before its frame is handed to libp2p, so a crash can
-//! never leave a record delivered without the entry that says it was sent.
+//! The send path's durability (invariants 4 and 7, docs/invariants.md): the `send` entries of
+//! a push or a range answer are written and flushed before its frame is handed to libp2p, so
+//! a crash can never leave a record delivered without the entry that says it was sent.
 //!
 //! The flush runs on tokio's blocking pool, like a receive [`super::inbound::Job`], so the
 //! network actor never waits for the disk: the actor hands a [`SendJob`] the message and its

@@ -4,10 +4,10 @@
 //! without a clock (`now` is passed in):
 //!
 //! - [`may_publish`]: may this agency publish this record under this agreement now?
-//! - [`may_send`]: may this record be sent to this peer now? (BRIEF §3 rule 1)
-//! - [`may_accept`]: may this record from this peer be accepted now? (rule 3: the receiver
-//!   re-checks everything the sender checked)
-//! - [`may_reshare`]: may this record be passed on under another agreement? (rule 5)
+//! - [`may_send`]: may this record be sent to this peer now? (invariant 1, docs/invariants.md)
+//! - [`may_accept`]: may this record from this peer be accepted now? (invariant 3: the
+//!   receiver re-checks everything the sender checked)
+//! - [`may_reshare`]: may this record be passed on under another agreement? (invariant 5)
 //!
 //! Each is a short sequence of the rule checks in `rules` and `victims`, one function per rule,
 //! shared by all four. The first rule that fails decides the reason. The order is:

@@ -290,7 +290,7 @@ fn an_agreement_missing_a_members_signature_is_not_shared_under() {
     assert_eq!(may_publish(&tr(), &a, &record(), now()), Decision::Allow);
 }
 
-// send: the peer must be a member (rule 1) ---------------------------------------------------
+// send: the peer must be a member (invariant 1) ---------------------------------------------------
 
 #[test]
 fn send_to_a_member_is_allowed() {
@@ -311,7 +311,7 @@ fn send_to_a_non_member_is_denied() {
     );
 }
 
-// accept: the receiver re-checks (rule 3) ----------------------------------------------------
+// accept: the receiver re-checks (invariant 3) ----------------------------------------------------
 
 #[test]
 fn accept_from_the_originator_and_from_a_member_relay_is_allowed() {
@@ -512,7 +512,7 @@ fn handling_more_permissive_than_allowed_is_denied() {
     );
 }
 
-// victim data (rule 6) -----------------------------------------------------------------------
+// victim data (invariant 6) -----------------------------------------------------------------------
 
 /// A victim-identification record whose victim is named, shared for `purpose`.
 fn named_victim(purpose: VictimPurpose) -> Record {
@@ -725,7 +725,7 @@ fn a_record_past_retention_is_denied_on_publish_send_and_accept() {
     assert_all(three_ways(&r, &quad(), now), &expected);
 }
 
-// re-share (rule 5) --------------------------------------------------------------------------
+// re-share (invariant 5) --------------------------------------------------------------------------
 
 /// An H1 alert of PK-FIA received by TR-JGK under QUAD-TEST.
 fn received() -> Record {

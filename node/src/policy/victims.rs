@@ -1,6 +1,6 @@
-//! Victims are protected (BRIEF §3 rule 6): their identifying fields travel only under
-//! agreements that permit them, for the purposes they permit, and no one is both a victim and
-//! an offender in one record.
+//! Victims are protected (invariant 6, docs/invariants.md): their identifying fields travel
+//! only under agreements that permit them, for the purposes they permit, and no one is both a
+//! victim and an offender in one record.
 
 use accord_config::Agreement;
 use accord_protocol::record::Person;

@@ -7,9 +7,10 @@
 //! sled batch, made under the store's write lock, so a record and all its index entries appear
 //! and disappear together.
 //!
-//! Durability (BRIEF §3 rule 4): sled writes to disk in the background; [`Store::flush`] makes
-//! everything written so far durable. [`Store::publish`] flushes before it returns the new id;
-//! callers of [`Store::insert_batch`] flush before they acknowledge anything.
+//! Durability (invariant 4, docs/invariants.md): sled writes to disk in the background;
+//! [`Store::flush`] makes everything written so far durable. [`Store::publish`] flushes before
+//! it returns the new id; callers of [`Store::insert_batch`] flush before they acknowledge
+//! anything.
 //!
 //! The flush is not made under the write lock, so writers on other threads (the receive path,
 //! other publishes, the network actor's audit entries) are not held up while the disk syncs,

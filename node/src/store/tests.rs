@@ -863,7 +863,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
 
 #[test]
 fn an_own_record_not_yet_flushed_never_leaves_the_store() {
-    // rule 4: numbered records leave the node only once durable; a record lost in a crash
+    // invariant 4: numbered records leave the node only once durable; a record lost in a crash
     // would otherwise have its seq numbered again for another record
     let dir = private_tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
