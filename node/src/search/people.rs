@@ -184,9 +184,12 @@ fn near_in(skeleton: &str, alphabet: &[char], held: impl Fn(&str) -> bool) -> Ve
     out
 }
 
+/// For a `--fuzzy` search, what gives the skeletons read for one of the query's.
+type Near<'a> = Option<&'a dyn Fn(&str) -> Vec<String>>;
+
 /// The skeletons to read for a part: its own, and with `near` (a `--fuzzy` search) those
 /// near them.
-fn part_skeletons(p: &names::Part, near: Option<&dyn Fn(&str) -> Vec<String>>) -> Vec<String> {
+fn part_skeletons(p: &names::Part, near: Near<'_>) -> Vec<String> {
     let mut out: Vec<String> = match near {
         Some(near) => p.skeletons.iter().flat_map(|s| near(s)).collect(),
         None => p.skeletons.clone(),
@@ -198,22 +201,27 @@ fn part_skeletons(p: &names::Part, near: Option<&dyn Fn(&str) -> Vec<String>>) -
 
 /// The lookups a person search makes in the name index (kind, key), over the query's
 /// segmentations: for a one-part name, the part's skeletons; for a longer one, its part-pair
-/// keys. With `near` (a `--fuzzy` search), each part's skeletons are widened to the near ones
-/// it gives.
-fn person_lookups(name: &Name, near: Option<&dyn Fn(&str) -> Vec<String>>) -> Vec<(u8, String)> {
+/// keys. With `near` (a `--fuzzy` search), a one-part name's skeletons, and one part of each
+/// pair at a time, are widened to the near ones it gives.
+fn person_lookups(name: &Name, near: Near<'_>) -> Vec<(u8, String)> {
     let mut lookups: Vec<(u8, String)> = Vec::new();
     for seg in name.segmentations() {
         if seg.parts.len() == 1 {
             for p in &seg.parts {
+                // a longer name's parts written joined are matched as they are
+                let near = if p.joined { None } else { near };
                 lookups.extend(part_skeletons(p, near).into_iter().map(|s| (b's', s)));
             }
         }
         for (a, b) in names::pairs_of(&seg.parts) {
             lookups.extend(names::pair_keys(a, b));
             if near.is_some() {
-                let ys = part_skeletons(b, near);
-                for x in part_skeletons(a, near) {
-                    lookups.extend(ys.iter().map(|y| (b'S', names::pair_key(&x, y))));
+                // one part of the pair near, the other as it is
+                for (x, y) in [(a, b), (b, a)] {
+                    for n in part_skeletons(x, near) {
+                        let pairs = y.skeletons.iter().map(|s| (b'S', names::pair_key(&n, s)));
+                        lookups.extend(pairs);
+                    }
                 }
             }
         }

@@ -681,30 +681,36 @@ pub fn pair_keys(a: &Part, b: &Part) -> Vec<(u8, String)> {
     out
 }
 
-/// A skeleton shorter than this has no near skeletons ([`one_edit`]): one edit of `mhd` or
-/// `al` is another name.
+/// A skeleton whose consonants are fewer than this has no near skeletons ([`one_edit`]): one
+/// edit of `mhd` or `sl` is another name.
 pub const NEAR_FROM: usize = 4;
 
-/// The strings one edit from `s` (a letter removed, replaced by a letter of `alphabet`, a
-/// letter of `alphabet` inserted, or two neighbouring letters swapped), without `s`: the
-/// skeletons a `--fuzzy` search also reads (docs/search.md). None when `s` is shorter than
-/// [`NEAR_FROM`].
+/// The skeletons one edit from `s` in its consonants (one removed, replaced by a letter of
+/// `alphabet`, a letter of `alphabet` inserted, or two neighbours swapped), its final vowel
+/// class (`_a`, `_i`, `_u`) kept, and without `s`: the skeletons a `--fuzzy` search also reads
+/// (docs/search.md). None when `s` has fewer than [`NEAR_FROM`] consonants.
 pub fn one_edit(s: &str, alphabet: &[char]) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
+    let (core, tail) = match s.find('_') {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let chars: Vec<char> = core.chars().collect();
     if chars.len() < NEAR_FROM {
         return Vec::new();
     }
+    let letters: Vec<char> = alphabet.iter().copied().filter(|c| *c != '_').collect();
     let with = |i: usize, j: usize, mid: &[char]| -> String {
         chars[..i]
             .iter()
             .chain(mid)
             .chain(&chars[j..])
             .collect::<String>()
+            + tail
     };
     let mut out = Vec::new();
     for i in 0..chars.len() {
         out.push(with(i, i + 1, &[]));
-        for &c in alphabet {
+        for &c in &letters {
             if c != chars[i] {
                 out.push(with(i, i + 1, &[c]));
             }
@@ -714,7 +720,7 @@ pub fn one_edit(s: &str, alphabet: &[char]) -> Vec<String> {
         }
     }
     for i in 0..=chars.len() {
-        for &c in alphabet {
+        for &c in &letters {
             out.push(with(i, i, &[c]));
         }
     }
@@ -747,6 +753,14 @@ mod tests {
             one_edit("mhd", &abc).is_empty(),
             "a short skeleton has no neighbours"
         );
+        // the final vowel class is kept, and does not count as a consonant
+        let near = one_edit("krst_u", &['k', 'r', 's', 't', '_']);
+        assert!(near.contains(&"krt_u".to_owned()) && near.contains(&"krss_u".to_owned()));
+        assert!(
+            near.iter()
+                .all(|t| t.ends_with("_u") && t.matches('_').count() == 1)
+        );
+        assert!(one_edit("krs_u", &abc).is_empty());
     }
 
     fn folded(name: &str) -> String {
