@@ -327,7 +327,7 @@ pub struct Store {
     /// The distinct part skeletons of the name index, for `--fuzzy` searches
     /// ([`Store::with_skeletons`]): read from the index the first time one asks (under the
     /// write lock), then kept up to date as records are written (under the write lock too).
-    skeletons: Mutex<Option<search::Skeletons>>,
+    skeletons: Mutex<Option<Box<search::Skeletons>>>,
 }
 
 /// Flushes asked for and done, numbered in the order they were asked for.

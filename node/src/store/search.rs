@@ -71,7 +71,7 @@ impl Store {
         let mut d = self.skeleton_dict();
         let d = match &mut *d {
             Some(d) => d,
-            empty => empty.insert(self.scan_skeletons()?),
+            empty => empty.insert(Box::new(self.scan_skeletons()?)),
         };
         Ok(f(d))
     }
@@ -107,7 +107,7 @@ impl Store {
         }
     }
 
-    fn skeleton_dict(&self) -> std::sync::MutexGuard<'_, Option<Skeletons>> {
+    fn skeleton_dict(&self) -> std::sync::MutexGuard<'_, Option<Box<Skeletons>>> {
         self.skeletons
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

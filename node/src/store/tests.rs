@@ -1871,7 +1871,9 @@ fn a_fuzzy_search_reads_the_near_skeletons_held_then_and_later() {
     let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
     let put = |store: &Store, seq: u64, name: &str| {
         let v = verified(&k, &record_of_person(seq, name));
-        store.insert_batch(&[v.clone()], &from, now()).unwrap();
+        store
+            .insert_batch(std::slice::from_ref(&v), &from, now())
+            .unwrap();
         v.id
     };
     let find = |store: &Store, fuzzy: bool| -> Vec<RecordId> {
