@@ -15,7 +15,7 @@ use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm, noise, tcp, yamux};
 use serde::Serialize;
 
-use crate::net::codec::{Frame, FrameCodec, PROTOCOL};
+use accord_node::net::codec::{Frame, FrameCodec, PROTOCOL};
 
 /// Signature verification on one core.
 #[derive(Clone, Debug, Serialize)]

@@ -1,4 +1,4 @@
-//! `accord bench mesh`: the examples/quad federation on loopback, in this process (one task set
+//! `accord-bench mesh`: the examples/quad federation on loopback, in this process (one task set
 //! per node: its actor, its store, its publishers) or, with `--processes`, one child process
 //! per node (module `procs`), measured against the machine's own limit.
 //!
@@ -35,7 +35,7 @@ use serde::Serialize;
 pub use baseline::{TransportFigures, VerifyFigures};
 pub use mesh::{Latency, PhaseFigures};
 
-use crate::net::NetConfig;
+use accord_node::net::NetConfig;
 use mesh::{Node, Shared};
 
 /// What to run.
@@ -60,7 +60,7 @@ pub struct MeshOptions {
     pub transport_requests: usize,
     /// Longest wait for any one phase.
     pub timeout_s: u64,
-    /// Each node its own process (`accord bench node`), instead of a task set in this one.
+    /// Each node its own process (`accord-bench node`), instead of a task set in this one.
     pub processes: bool,
     /// The `accord` binary the node processes run (default: this one).
     #[serde(skip)]
@@ -154,7 +154,7 @@ pub struct KindBytes {
 }
 
 /// [`KindBytes`] of a store.
-fn logical(store: &crate::store::Store) -> Result<Vec<KindBytes>> {
+fn logical(store: &accord_node::store::Store) -> Result<Vec<KindBytes>> {
     Ok(store
         .logical_bytes()?
         .into_iter()
@@ -229,7 +229,7 @@ pub struct MeshReport {
     pub transport_ratio: f64,
 }
 
-/// `accord bench mesh`: runs, prints the report, writes it as JSON to `out` if given.
+/// `accord-bench mesh`: runs, prints the report, writes it as JSON to `out` if given.
 pub fn command(opts: MeshOptions, out: Option<&std::path::Path>) -> Result<()> {
     let report = run(opts)?;
     print!("{}", render(&report));
@@ -290,10 +290,10 @@ struct Setup {
 
 impl Setup {
     fn new(opts: &MeshOptions, how: &str) -> Result<Self> {
-        let count = opts.nodes.clamp(2, crate::demo::AGENCIES.len());
+        let count = opts.nodes.clamp(2, accord_node::demo::AGENCIES.len());
         let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-        crate::demo::write_federation(dir.path())?;
-        let agencies: Vec<&'static str> = crate::demo::AGENCIES[..count].to_vec();
+        accord_node::demo::write_federation(dir.path())?;
+        let agencies: Vec<&'static str> = accord_node::demo::AGENCIES[..count].to_vec();
         eprintln!(
             "bench mesh: {count} nodes ({}){how} in {}",
             agencies.join(", "),
@@ -326,7 +326,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let mut nodes: Vec<Option<Node>> = Vec::new();
     for a in &agencies {
         nodes.push(Some(
-            Node::start(a, crate::demo::load(dir.path(), a)?, net()).await?,
+            Node::start(a, accord_node::demo::load(dir.path(), a)?, net()).await?,
         ));
     }
     introduce(&nodes).await?;
@@ -364,7 +364,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     // samples of signed records from the first node's store
     let first = nodes[0].as_ref().context("the first node is not running")?;
     let key = SecretKey::from_key_file(&std::fs::read_to_string(&first.cfg.key_file)?)?;
-    let keys = crate::publish::directory(&first.cfg, &key);
+    let keys = accord_node::publish::directory(&first.cfg, &key);
     let samples: Vec<Envelope> = first
         .handle
         .store()
@@ -549,8 +549,9 @@ fn listen_all(nodes: &[Option<Node>], tracker: &Shared) -> Vec<tokio::task::Join
 }
 
 async fn introduce(nodes: &[Option<Node>]) -> Result<()> {
-    let handles: Vec<&crate::net::NodeHandle> = nodes.iter().flatten().map(|n| &n.handle).collect();
-    crate::demo::introduce(&handles).await
+    let handles: Vec<&accord_node::net::NodeHandle> =
+        nodes.iter().flatten().map(|n| &n.handle).collect();
+    accord_node::demo::introduce(&handles).await
 }
 
 /// The report as text; the efficiency has a line of its own: `efficiency: X.XX`.
@@ -558,7 +559,7 @@ pub fn render(r: &MeshReport) -> String {
     let mut s = String::new();
     let p = &r.publish;
     let c = &r.catch_up;
-    let _ = writeln!(s, "accord bench mesh");
+    let _ = writeln!(s, "accord-bench mesh");
     let _ = writeln!(
         s,
         "machine: {} cores, {}; nodes: {} ({})",

@@ -12,8 +12,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::net::{NetConfig, NodeEvent, NodeHandle, Running, start};
-use crate::store::Store;
+use accord_node::net::{NetConfig, NodeEvent, NodeHandle, Running, start};
+use accord_node::store::Store;
 
 /// One node of the mesh.
 pub struct Node {
@@ -268,11 +268,11 @@ pub async fn publish(
             .context("a publishing node is not running")?
             .handle
             .clone();
-        let d = crate::draft::parse_draft(draft(&lane.agreement, tag, i).as_bytes())?;
+        let d = accord_node::draft::parse_draft(draft(&lane.agreement, tag, i).as_bytes())?;
         let (want, tracker) = (lane.want, tracker.clone());
         tasks.spawn(async move {
             let t0 = Instant::now();
-            let id = handle.publish(d, crate::clock::now()).await;
+            let id = handle.publish(d, accord_node::clock::now()).await;
             drop(permit);
             let id = id?;
             lock(&tracker).published(id, t0, want);

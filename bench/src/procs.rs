@@ -1,4 +1,4 @@
-//! `accord bench mesh --processes`: each node of the mesh is its own `accord bench node` child
+//! `accord-bench mesh --processes`: each node of the mesh is its own `accord-bench node` child
 //! process, driven over its stdin and reporting over its stdout, so the nodes share nothing
 //! but the machine — as agencies' nodes do. (In one process they would share more than the
 //! cores: sled 0.34 serialises every batch write against every other operation on **any**
@@ -39,7 +39,7 @@ use super::{
     CatchUpFigures, MemoryFigures, MeshOptions, MeshReport, NodeMemory, StoreFigures, expect, net,
     sys,
 };
-use crate::net::NodeEvent;
+use accord_node::net::NodeEvent;
 
 fn unix_ns() -> u128 {
     SystemTime::now()
@@ -49,7 +49,7 @@ fn unix_ns() -> u128 {
 
 // ---- the child ---------------------------------------------------------------------------
 
-/// `accord bench node`: one node of a `--processes` mesh (module documentation).
+/// `accord-bench node`: one node of a `--processes` mesh (module documentation).
 pub fn child(federation: &Path, agency: &str) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -58,11 +58,11 @@ pub fn child(federation: &Path, agency: &str) -> Result<()> {
 }
 
 async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
-    let dir: &'static str = crate::demo::AGENCIES
+    let dir: &'static str = accord_node::demo::AGENCIES
         .iter()
         .find(|a| **a == agency)
         .with_context(|| format!("{agency} is not one of the demo agencies"))?;
-    let cfg = crate::demo::load(&federation, dir)?;
+    let cfg = accord_node::demo::load(&federation, dir)?;
     let node = mesh::Node::start(dir, cfg, net()).await?;
     let handle = node.handle.clone();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
@@ -170,7 +170,7 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
 
 /// Publishes `count` records under `agreement`, `in_flight` at once, at `rate` if given.
 async fn publish_lane(
-    handle: &crate::net::NodeHandle,
+    handle: &accord_node::net::NodeHandle,
     agreement: &AgreementId,
     tag: &str,
     count: usize,
@@ -184,11 +184,11 @@ async fn publish_lane(
     for i in 0..count {
         super::pace(started, i, rate).await;
         let permit = permits.clone().acquire_owned().await?;
-        let d = crate::draft::parse_draft(mesh::draft(agreement, tag, i).as_bytes())?;
+        let d = accord_node::draft::parse_draft(mesh::draft(agreement, tag, i).as_bytes())?;
         let (handle, tx, agreement) = (handle.clone(), tx.clone(), agreement.clone());
         tasks.spawn(async move {
             let t0 = unix_ns();
-            let id = handle.publish(d, crate::clock::now()).await;
+            let id = handle.publish(d, accord_node::clock::now()).await;
             drop(permit);
             let id = id?;
             let _ = tx.send(format!("P {agreement} {id} {t0}"));
@@ -250,10 +250,10 @@ impl Proc {
     ) -> Result<Self> {
         let exe = match exe {
             Some(e) => e.to_path_buf(),
-            None => std::env::current_exe().context("cannot find the accord binary")?,
+            None => std::env::current_exe().context("cannot find the accord-bench binary")?,
         };
         let mut child = tokio::process::Command::new(exe)
-            .args(["bench", "node", "--federation"])
+            .args(["node", "--federation"])
             .arg(federation)
             .args(["--agency", agency])
             .stdin(Stdio::piped())
@@ -299,7 +299,7 @@ impl Proc {
                 }
             }
         });
-        let cfg = crate::demo::load(federation, agency)?;
+        let cfg = accord_node::demo::load(federation, agency)?;
         let mut p = Self {
             agency,
             cfg,
@@ -531,7 +531,7 @@ pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
         })
         .collect::<Result<_>>()?;
     let key = SecretKey::from_key_file(&std::fs::read_to_string(&first.cfg.key_file)?)?;
-    let keys = crate::publish::directory(&first.cfg, &key);
+    let keys = accord_node::publish::directory(&first.cfg, &key);
     let (signed_bytes_per_record, verify, transport) =
         super::baselines(&samples, keys, &opts).await?;
 

@@ -1,9 +1,9 @@
-//! `accord bench mesh` in a tiny configuration: the report is produced and adds up (every
+//! `accord-bench mesh` in a tiny configuration: the report is produced and adds up (every
 //! record delivered, every store holds what it should, the efficiency line parses). No speed
 //! is asserted: the figures depend on the machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use accord_node::bench::{MeshOptions, render, run};
+use accord_bench::{MeshOptions, render, run};
 
 fn tiny(processes: bool) -> MeshOptions {
     MeshOptions {
@@ -17,7 +17,7 @@ fn tiny(processes: bool) -> MeshOptions {
         transport_requests: 20,
         timeout_s: 120,
         processes,
-        node_exe: Some(env!("CARGO_BIN_EXE_accord").into()),
+        node_exe: Some(env!("CARGO_BIN_EXE_accord-bench").into()),
     }
 }
 
@@ -37,7 +37,7 @@ fn a_tiny_mesh_of_node_processes_reports_consistent_figures_and_memory_per_node(
     assert!(render(&r).contains("a process each"));
 }
 
-fn check(r: &accord_node::bench::MeshReport) {
+fn check(r: &accord_bench::MeshReport) {
     assert_eq!(r.agencies, ["PK-FIA", "IR-FARAJA", "TR-JGK"]);
 
     // every record published was delivered to every running member of its agreement

@@ -163,12 +163,6 @@ pub enum Command {
     /// loopback: publish samples, wait for delivery, show who holds what; exit 0 if every
     /// record reached exactly its agreement's members.
     Demo,
-    /// Benchmarks: the mesh on loopback against the machine's own verification rate.
-    Bench {
-        /// Which benchmark.
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
     /// Run the node: connect to the agreements' members, deliver and receive records, serve
     /// the local API. Stops cleanly on Ctrl-C or SIGTERM.
     Run {
@@ -597,50 +591,5 @@ pub enum AuditCommand {
         /// The node's configuration.
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
-    },
-}
-
-/// `accord bench` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// The examples/quad federation on loopback (in this process, or a process per node with
-    /// --processes): delivered records/s, latency, catch-up, memory, store size, raw
-    /// verify_strict and bare request-response rates, and `efficiency: X.XX`
-    /// (docs/benchmarks.md).
-    Mesh {
-        /// The small run: finishes in under a minute.
-        #[arg(long)]
-        quick: bool,
-        /// Records published in the timed phase (default 20000; 2000 with --quick).
-        #[arg(long)]
-        records: Option<usize>,
-        /// Offered rate in records/s (default: as fast as possible).
-        #[arg(long)]
-        rate: Option<f64>,
-        /// Records a member misses before it rejoins (default 100000; 2000 with --quick).
-        #[arg(long = "catch-up")]
-        catch_up: Option<usize>,
-        /// How many of the five agencies run (2 to 5).
-        #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
-        nodes: Option<u8>,
-        /// Also write the report as JSON to this file.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Run each node as its own process (`accord bench node`), with memory per node.
-        #[arg(long)]
-        processes: bool,
-        /// Publish calls in flight per (node, agreement) (default 2).
-        #[arg(long = "in-flight")]
-        in_flight: Option<usize>,
-    },
-    /// One node of `bench mesh --processes`, driven over stdin and stdout.
-    #[command(hide = true)]
-    Node {
-        /// The federation directory the parent wrote.
-        #[arg(long)]
-        federation: PathBuf,
-        /// The agency's directory name in it (e.g. pk-fia).
-        #[arg(long)]
-        agency: String,
     },
 }

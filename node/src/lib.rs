@@ -6,7 +6,6 @@
 pub mod agreements;
 pub mod api;
 pub mod audit;
-pub mod bench;
 pub mod bundle;
 pub mod cli;
 pub mod clock;

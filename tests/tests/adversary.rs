@@ -7,7 +7,7 @@ use std::time::Duration;
 use accord_node::net::NodeEvent;
 use accord_protocol::wire::{Push, RangeRequest, RejectCode};
 use accord_protocol::{AgencyId, AgreementId, Message, SecretKey, Seq, sign};
-use accord_tests::{
+use accord_testkit::{
     RawOutcome, RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy,
     wait_for_listen, wait_until,
 };
@@ -491,7 +491,7 @@ async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
             .request_frame(
                 peer_of(&tr),
                 &addr,
-                accord_tests::RawFrame {
+                accord_testkit::RawFrame {
                     declared,
                     bytes: vec![0x42; 1024],
                     hold: false,
@@ -775,7 +775,7 @@ async fn refused_connections_and_cut_off_requests_are_counted_where_operators_lo
         .request_frame(
             peer_of(&tr),
             &addr,
-            accord_tests::RawFrame {
+            accord_testkit::RawFrame {
                 declared: 4096,
                 bytes: vec![7; 10],
                 hold: false,
@@ -784,7 +784,7 @@ async fn refused_connections_and_cut_off_requests_are_counted_where_operators_lo
         .await;
     let mut events = [tr.handle.subscribe()];
     let mut refused = std::collections::BTreeMap::new();
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(20),
         "the refusals to be counted",
@@ -827,11 +827,11 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
     let slow = accord_node::net::NetConfig {
         redial_min: Duration::from_secs(30),
         redial_max: Duration::from_secs(30),
-        ..accord_tests::fast()
+        ..accord_testkit::fast()
     };
     let tr = TestNode::start_with(load(dir.path(), "tr-jgk"), slow).await;
     let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
-    accord_tests::connect_all(&[&tr, &gr]).await;
+    accord_testkit::connect_all(&[&tr, &gr]).await;
     let mut events = [tr.handle.subscribe(), gr.handle.subscribe()];
     let connected = |n: &TestNode, who: &str| {
         futures_now(n.handle.peers())
@@ -839,7 +839,7 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
             .iter()
             .any(|a| a.as_str() == who)
     };
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(20),
         "the first connection",
@@ -849,7 +849,7 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
     // Greece goes down; Turkey's redial fails once, then waits 30 s
     let gr_addr = wait_for_listen(&gr.handle).await.remove(0);
     let mut gr_cfg = gr.stop().await;
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events[..1],
         Duration::from_secs(20),
         "Greece to be gone",
@@ -862,7 +862,7 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
             .render(&accord_node::metrics::State::default())
             .contains("accord_dial_failures_total{peer=\"GR-HCG\"}")
     };
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events[..1],
         Duration::from_secs(20),
         "Turkey's redial to fail",
@@ -898,7 +898,7 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
             })
         })
         .collect();
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(20),
         "the flood to be refused",
@@ -921,7 +921,7 @@ async fn a_member_on_the_address_of_a_flooder_still_connects() {
         .add_address(agency("TR-JGK"), addr.clone())
         .await
         .unwrap();
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events[..1],
         Duration::from_secs(15),
         "Greece to connect again",
@@ -953,7 +953,7 @@ async fn activity_under_other_agreements_does_not_leak_through_the_checkpoint() 
     // one slot for the whole test: nothing moves what Bulgaria sees but the test's traffic
     let net = accord_node::net::NetConfig {
         checkpoint_slot: Duration::from_secs(u64::from(u32::MAX)),
-        ..accord_tests::fast()
+        ..accord_testkit::fast()
     };
     let tr = TestNode::start_with(load(dir.path(), "tr-jgk"), net).await;
     let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;

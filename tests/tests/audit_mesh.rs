@@ -17,7 +17,7 @@ use accord_protocol::audit::{
     AuditEntry, AuditEvent, Signed, SlotCheckpoint, sha256, verify_receipt,
 };
 use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId};
-use accord_tests::{
+use accord_testkit::{
     QUAD, TestNode, connect_all, demo_key, draft, fast, load, quad_copy, wait_until,
 };
 

@@ -10,8 +10,8 @@ use accord_node::net::NetConfig;
 use accord_protocol::audit::{Receipt, sign_receipt};
 use accord_protocol::wire::{Ack, AckEntry, AgreementStatus, SyncStatus};
 use accord_protocol::{AgencyId, AgreementId, Message};
-use accord_tests::flood::Sink;
-use accord_tests::{TestNode, demo_key, draft, load, quad_copy};
+use accord_testkit::flood::Sink;
+use accord_testkit::{TestNode, demo_key, draft, load, quad_copy};
 
 /// Greece, as a bare peer holding Greece's key, listening where Turkey is told it is, and the
 /// sync status with which it confirms QUAD-2026's text.
@@ -174,7 +174,7 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
             .filter(|e| e["kind"] == kind)
             .collect()
     };
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(30),
         "Turkey to log the ack's receipt as refused",
@@ -218,7 +218,7 @@ async fn a_member_that_never_acknowledges_costs_one_send_entry_per_record() {
     let dir = quad_copy();
     let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
     let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
-    accord_tests::connect_all(&[&tr, &pk]).await;
+    accord_testkit::connect_all(&[&tr, &pk]).await;
     let mut ids = BTreeSet::new();
     for i in 0..3 {
         ids.insert(
@@ -274,7 +274,7 @@ async fn a_member_that_never_acknowledges_costs_one_send_entry_per_record() {
         .await;
     ids.insert(later);
     let mut events = [pk.handle.subscribe()];
-    accord_tests::wait_until(
+    accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(20),
         "PK-FIA to hold all",

@@ -15,7 +15,7 @@ use accord_protocol::wire::{AckEntry, RejectCode};
 use accord_protocol::{
     AgencyId, AgreementId, Category, Country, Envelope, SecretKey, Seq, StreamId, Timestamp,
 };
-use accord_tests::{TestNode, connect_all, demo_key, draft, load, quad_copy, wait_until};
+use accord_testkit::{TestNode, connect_all, demo_key, draft, load, quad_copy, wait_until};
 
 fn agency(s: &str) -> AgencyId {
     AgencyId::new(s).unwrap()

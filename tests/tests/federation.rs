@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use accord_protocol::{AgencyId, RecordId};
-use accord_tests::{QUAD, TestNode, connect_all, draft, load, quad_copy, wait_until};
+use accord_testkit::{QUAD, TestNode, connect_all, draft, load, quad_copy, wait_until};
 
 fn agency(s: &str) -> AgencyId {
     AgencyId::new(s).unwrap()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use accord_node::net::NodeEvent;
 use accord_protocol::AgencyId;
-use accord_tests::{
+use accord_testkit::{
     TestNode, connect_all, draft, flood::junk, load, peer_of, quad_copy, wait_for_listen,
     wait_until,
 };

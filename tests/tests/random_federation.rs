@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use accord_protocol::agreement::{agreement_hash, sign_agreement, signature_line};
 use accord_protocol::{AgencyId, RecordId, SecretKey};
-use accord_tests::{TestNode, load, wait_for_listen, wait_until};
+use accord_testkit::{TestNode, load, wait_for_listen, wait_until};
 
 /// Cases in the short form (CI).
 const SHORT_CASES: u64 = 10;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use accord_protocol::{AgencyId, RecordId};
-use accord_tests::{TestNode, connect_all, draft, load, quad_copy, wait_until};
+use accord_testkit::{TestNode, connect_all, draft, load, quad_copy, wait_until};
 
 async fn cut(a: &TestNode, b: &TestNode) {
     a.handle.disconnect(b.agency.clone()).await.unwrap();
@@ -343,7 +343,7 @@ async fn a_member_back_on_its_address_is_redialled_unasked() {
         || connected(&tr, &gr.agency),
     )
     .await;
-    let addr = accord_tests::wait_for_listen(&gr.handle).await.remove(0);
+    let addr = accord_testkit::wait_for_listen(&gr.handle).await.remove(0);
     let mut cfg = gr.stop().await;
     wait_disconnected(&[&tr], &tr, &cfg.agency).await;
     // back on the same address; Turkey is not told

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use accord_protocol::wire::{AckEntry, AgreementStatus, Push, RejectCode, SyncStatus};
 use accord_protocol::{AgencyId, AgreementId, Message, Seq, sign};
-use accord_tests::{
+use accord_testkit::{
     RawOutcome, RawPeer, TestNode, connect_all, demo_key, draft, load, peer_of, quad_copy,
     wait_for_listen, wait_until,
 };

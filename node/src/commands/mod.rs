@@ -89,35 +89,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run { config } => run::run(&config),
         Command::Status { config, json } => status::status(&config, json),
         Command::Demo => crate::demo::run(),
-        Command::Bench {
-            command:
-                crate::cli::BenchCommand::Mesh {
-                    quick,
-                    records,
-                    rate,
-                    catch_up,
-                    nodes,
-                    out,
-                    processes,
-                    in_flight,
-                },
-        } => {
-            let mut opts = crate::bench::options(
-                quick,
-                records,
-                rate,
-                catch_up,
-                nodes.map(usize::from),
-                processes,
-            );
-            if let Some(n) = in_flight {
-                opts.in_flight = n.max(1);
-            }
-            crate::bench::command(opts, out.as_deref())
-        }
-        Command::Bench {
-            command: crate::cli::BenchCommand::Node { federation, agency },
-        } => crate::bench::child(&federation, &agency),
         Command::Request(args) => requests::request(&args),
         Command::Respond(args) => requests::respond(&args),
         Command::Requests(args) => requests::requests(&args),

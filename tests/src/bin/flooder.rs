@@ -1,7 +1,7 @@
 //! The flooding member of `tests/tests/flood.rs`, in a process of its own so that its CPU is
 //! not the test's. Driven over stdin/stdout:
 //!
-//! - `flooder attack QUAD_DIR PEER ADDR TASKS`: Bulgaria's junk (`accord_tests::flood::junk`)
+//! - `flooder attack QUAD_DIR PEER ADDR TASKS`: Bulgaria's junk (`accord_testkit::flood::junk`)
 //!   sent to PEER at ADDR from TASKS connections; prints `ATTACKING`, and `SENT n` once stdin
 //!   closes.
 //! - `flooder sink`: a peer answering every request `Busy` unread; prints `LISTEN peer addr`,
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use accord_tests::flood::{Sink, attack};
+use accord_testkit::flood::{Sink, attack};
 
 /// Blocks until stdin closes (the test dropped its end, or died).
 async fn until_stdin_closes() {
@@ -64,7 +64,7 @@ async fn main() {
             let addr: libp2p::Multiaddr = args[3].parse().expect("ADDR");
             let streams: usize = args[4].parse().expect("STREAMS");
             let sent: usize = args[5].parse().expect("SENT");
-            let mut raw = accord_tests::RawPeer::new(&accord_tests::demo_key(&dir, "bg-gdbp"));
+            let mut raw = accord_testkit::RawPeer::new(&accord_testkit::demo_key(&dir, "bg-gdbp"));
             let holding = {
                 let stop = stop.clone();
                 tokio::spawn(async move {

@@ -1,5 +1,6 @@
-//! Helpers for accord's integration tests: meshes of nodes on loopback built from
-//! examples/quad, and waiting on events under a timeout (never on bare sleeps).
+//! accord's test kit (not published): meshes of nodes on loopback built from examples/quad,
+//! waiting on events under a timeout (never on bare sleeps), the raw test peer that speaks
+//! accord's frames without a node behind it, and a flooding member's junk (`flood`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
