@@ -2,18 +2,12 @@
 //! and `accord agreement new/check` behave as documented.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::accord;
 use std::path::Path;
-use std::process::Command;
 
 use accord_config::{AgreementKind, parse_agreement};
-
-fn accord(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn both_templates_are_valid_agreements() {

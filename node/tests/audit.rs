@@ -4,6 +4,9 @@
 //! a rewritten history; the worked example of docs/auditing.md is checked against the code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::accord;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -1459,15 +1462,6 @@ fn the_python_chain_check_agrees() {
 }
 
 // ---- the command line ----------------------------------------------------------------------
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("ACCORD_CONFIG")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn the_cli_exports_verifies_and_exits_non_zero_on_tampering() {

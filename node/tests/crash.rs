@@ -14,6 +14,9 @@
 //! only sleeps that are not polls are the random delays that choose the moment of each kill.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::accord;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,16 +62,6 @@ fn env_number(name: &str) -> Option<u64> {
             .parse()
             .unwrap_or_else(|_| panic!("{name}={v} is not a number")),
     )
-}
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("ACCORD_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 fn stderr_of(o: &Output) -> String {

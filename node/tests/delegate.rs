@@ -3,22 +3,16 @@
 //! signs are the agency's within its scope; a revocation refuses later ones.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::accord;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use accord_protocol::audit::{AuditEntry, AuditEvent, Digest32, Signed};
 use accord_protocol::delegation::{certificate_id, verify_certificate, verify_revocation};
 use accord_protocol::{
     AgencyId, KeyDirectory, PublicKey, SecretKey, Seq, Timestamp, VerifyError, verify,
 };
-
-fn accord(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 /// The events of TR-JGK's audit log (its node is stopped).
 fn audit_log(fed: &std::path::Path) -> Vec<AuditEvent> {

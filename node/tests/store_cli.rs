@@ -2,27 +2,14 @@
 //! verify, purge, and bad input refused with nothing stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{accord, text as out};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use accord_node::store::{Query, Source, Store};
 use accord_protocol::{AgencyId, AgreementId, SecretKey, Timestamp, verify};
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("ACCORD_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn out(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// A private copy of examples/quad, with fresh data directories.
 fn federation() -> tempfile::TempDir {
