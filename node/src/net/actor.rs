@@ -29,6 +29,7 @@ use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
 use super::outbound::{SendJob, Sent, Target};
 use super::progress::CatchUps;
+use super::signing::{Checkpoint, CheckpointJob, Signed};
 use crate::policy::may_send;
 use crate::store::{Store, StreamHead};
 
@@ -95,6 +96,8 @@ pub(crate) struct Actor {
     announce: BTreeSet<AgreementId>,
     /// The last checkpoint slot signed (`Store::slot_checkpoint`).
     last_slot: Option<u64>,
+    /// Checkpoints being signed on the blocking pool ([`CheckpointJob`]).
+    signing: std::collections::BTreeSet<Checkpoint>,
     next_sync: Instant,
     listen: Vec<Multiaddr>,
     listen_waiters: Vec<tokio::sync::oneshot::Sender<Vec<Multiaddr>>>,
@@ -254,6 +257,7 @@ impl Actor {
             last_catch_up: BTreeMap::new(),
             announce: BTreeSet::new(),
             last_slot: None,
+            signing: std::collections::BTreeSet::new(),
             next_sync: Instant::now(),
             listen: Vec::new(),
             listen_waiters: Vec::new(),
@@ -320,6 +324,7 @@ impl Actor {
                     Finished::Received(done) => self.finish_receive(done),
                     Finished::Acked(acked) => self.on_ack(acked),
                     Finished::Sent(sent) => self.on_sent(sent),
+                    Finished::Signed(signed) => self.on_signed(signed),
                 }
                 Flow::Continue
             }
@@ -554,27 +559,40 @@ impl Actor {
         }
     }
 
-    /// Signs the audit log's head when it moved since the last checkpoint.
-    fn checkpoint_if_moved(&self) {
-        let head = match self.store.audit_head() {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the audit head");
-                return;
+    /// Signs the audit log's head when it moved since the last checkpoint, on the blocking
+    /// pool ([`CheckpointJob`]); one at a time.
+    fn checkpoint_if_moved(&mut self) {
+        if !self.signing.contains(&Checkpoint::HeadIfMoved) {
+            self.sign(Checkpoint::HeadIfMoved);
+        }
+    }
+
+    fn sign(&mut self, which: Checkpoint) {
+        self.signing.insert(which);
+        CheckpointJob {
+            store: self.store.clone(),
+            key: self.key.clone(),
+            now: self.now(),
+            which,
+        }
+        .spawn(self.done_tx.clone());
+    }
+
+    /// A [`CheckpointJob`] is done: a new slot's checkpoint goes to the partners at once.
+    fn on_signed(&mut self, signed: Signed) {
+        self.signing.remove(&signed.which);
+        match (signed.which, signed.result) {
+            (Checkpoint::HeadIfMoved, Err(e)) => {
+                tracing::error!(error = %e, "cannot sign an audit checkpoint");
             }
-        };
-        let own = self.key.public_key();
-        let last = self
-            .store
-            .latest_checkpoint()
-            .ok()
-            .flatten()
-            .and_then(|s| accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok())
-            .map(|c| c.count);
-        if last != Some(head.count)
-            && let Err(e) = self.store.checkpoint(&self.key, self.now())
-        {
-            tracing::error!(error = %e, "cannot sign an audit checkpoint");
+            (Checkpoint::Slot(_), Err(e)) => {
+                tracing::error!(error = %e, "cannot sign a slot checkpoint");
+            }
+            (Checkpoint::HeadIfMoved, Ok(())) => {}
+            (Checkpoint::Slot(slot), Ok(())) => {
+                self.last_slot = Some(slot);
+                self.sync_all();
+            }
         }
     }
 
@@ -787,16 +805,15 @@ impl Actor {
                 })
                 .map(|c| c.slot);
         }
-        if self.last_slot.is_some_and(|l| l >= slot) {
+        if self.last_slot.is_some_and(|l| l >= slot)
+            || self
+                .signing
+                .iter()
+                .any(|c| matches!(c, Checkpoint::Slot(_)))
+        {
             return;
         }
-        match self.store.slot_checkpoint(&self.key, slot, now) {
-            Ok(_) => {
-                self.last_slot = Some(slot);
-                self.sync_all();
-            }
-            Err(e) => tracing::error!(error = %e, "cannot sign a slot checkpoint"),
-        }
+        self.sign(Checkpoint::Slot(slot));
     }
 
     /// Connections from `from`'s IP address are being refused before their handshake (too

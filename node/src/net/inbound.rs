@@ -81,6 +81,8 @@ pub(crate) enum Finished {
     Acked(Acked),
     /// The `send` entries of an outgoing message are durable ([`super::outbound`]).
     Sent(super::outbound::Sent),
+    /// A checkpoint is signed, or could not be ([`super::signing`]).
+    Signed(super::signing::Signed),
 }
 
 /// A peer's ack of our push, with its receipts verified (by [`Acked::check`]).

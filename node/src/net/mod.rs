@@ -26,6 +26,7 @@ pub(crate) mod inbound;
 mod inbound_rate;
 mod outbound;
 pub mod progress;
+mod signing;
 mod tally;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,71 @@
+//! The audit log's checkpoints, signed on tokio's blocking pool: signing one writes an entry
+//! (or a slot entry) and flushes under the store's write lock, so the network actor hands it
+//! to a [`CheckpointJob`] and goes on; the result comes back as [`Finished::Signed`].
+
+use std::sync::Arc;
+
+use accord_protocol::{SecretKey, Timestamp};
+
+use super::inbound::Finished;
+use crate::store::Store;
+
+/// Which checkpoint to sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Checkpoint {
+    /// The log's head, for the node's own export, when it moved since the last one.
+    HeadIfMoved,
+    /// The slot's `slot` entry and its checkpoint, which partners receive.
+    Slot(u64),
+}
+
+/// A finished [`CheckpointJob`].
+#[derive(Debug)]
+pub(crate) struct Signed {
+    pub which: Checkpoint,
+    /// Why it could not be signed.
+    pub result: Result<(), String>,
+}
+
+/// Signs one checkpoint.
+pub(crate) struct CheckpointJob {
+    pub store: Arc<Store>,
+    pub key: Arc<SecretKey>,
+    pub now: Timestamp,
+    pub which: Checkpoint,
+}
+
+impl CheckpointJob {
+    /// Signs on the blocking pool; the [`Signed`] goes to `done`.
+    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
+        tokio::task::spawn_blocking(move || {
+            let result = self.run().map_err(|e| e.to_string());
+            let _ = done.send(Finished::Signed(Signed {
+                which: self.which,
+                result,
+            }));
+        });
+    }
+
+    fn run(&self) -> Result<(), crate::store::StoreError> {
+        match self.which {
+            Checkpoint::HeadIfMoved => {
+                let head = self.store.audit_head()?;
+                let own = self.key.public_key();
+                let last = self
+                    .store
+                    .latest_checkpoint()?
+                    .and_then(|s| {
+                        accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok()
+                    })
+                    .map(|c| c.count);
+                if last != Some(head.count) {
+                    self.store.checkpoint(&self.key, self.now)?;
+                }
+            }
+            Checkpoint::Slot(slot) => {
+                self.store.slot_checkpoint(&self.key, slot, self.now)?;
+            }
+        }
+        Ok(())
+    }
+}
