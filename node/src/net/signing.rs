@@ -54,9 +54,7 @@ impl CheckpointJob {
                 let last = self
                     .store
                     .latest_checkpoint()?
-                    .and_then(|s| {
-                        accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok()
-                    })
+                    .and_then(|s| accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok())
                     .map(|c| c.count);
                 if last != Some(head.count) {
                     self.store.checkpoint(&self.key, self.now)?;
