@@ -74,6 +74,12 @@ impl Directory {
         )
     }
 
+    /// Whether this very statement (the same bytes and signature) is held: it was verified
+    /// when it was taken, so it need not be again.
+    pub fn holds(&self, signed: &Signed) -> bool {
+        self.held.iter().any(|(_, s)| s == signed)
+    }
+
     /// The verified revocations held, with their issuing agency.
     pub fn revocations(&self) -> impl Iterator<Item = (&AgencyId, &Signed)> {
         self.held.iter().map(|(a, s)| (a, s))
