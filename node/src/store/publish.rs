@@ -1,0 +1,225 @@
+//! Numbering and writing the agency's own records: the per-stream counters, and the guard of
+//! a store restored from an older backup (docs/invariants.md, 4a).
+
+use super::*;
+
+impl Store {
+    /// Numbers, builds and stores a record of this node's own, then flushes. `build` receives
+    /// the next seq under `agreement` and returns the signed and verified record (the caller
+    /// signs, then verifies its own signature, so nothing unverified is ever stored). The
+    /// record, its index entries and the counter are written in one batch; if `build` fails,
+    /// nothing is written and no seq is used.
+    /// `outbox` names the peers the record must be delivered to: an outbox entry for each is
+    /// written in the same batch, and stays until that peer acknowledges the record.
+    ///
+    /// The next seq is one past the highest of the counter and any record of `originator`
+    /// already held under the agreement (a store restored from a backup learns its own later
+    /// records back through catch-up; numbering must not reuse their seqs).
+    pub fn publish<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        self.publish_by(agreement, originator, now, outbox, None, build)
+    }
+
+    /// [`Store::publish`], naming in its audit entry the person's account that published it
+    /// (through the console).
+    pub fn publish_by<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let id = match self.stage_publish(agreement, originator, now, outbox, by, build)? {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
+        // outside the lock: other writers go on while the disk syncs, and publishes made
+        // meanwhile share this sync
+        self.flush()?;
+        Ok(Ok(id))
+    }
+
+    /// Whether the store was restored from an older backup (see [`StoreError::HeldAfterRestore`]).
+    pub fn restored(&self) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(keys::meta("restored"))?)
+    }
+
+    /// Notes that `member`'s status under `agreement` showed nothing of this agency's own
+    /// stream beyond what this store holds (after a restore).
+    pub fn heard_after_restore(
+        &self,
+        agreement: &AgreementId,
+        member: &AgencyId,
+    ) -> Result<bool, StoreError> {
+        let key = restore_key(agreement, member);
+        if self.tree.contains_key(&key)? {
+            return Ok(false);
+        }
+        self.tree.insert(key, &[][..])?;
+        Ok(true)
+    }
+
+    /// The members of `members` not yet heard from under `agreement` after a restore; empty
+    /// when the store was not restored.
+    pub fn restore_waiting(
+        &self,
+        agreement: &AgreementId,
+        members: &[AgencyId],
+    ) -> Result<Vec<AgencyId>, StoreError> {
+        if !self.restored()? {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for m in members {
+            if !self.tree.contains_key(restore_key(agreement, m))? {
+                out.push(m.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Store::publish`] without the flush: the record is written, but stays inside the node
+    /// until a flush covers it.
+    pub(crate) fn stage_publish<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let _guard = self.lock();
+        // after a restore, no seq is handed out before the members showed what they hold
+        let waiting = self.restore_waiting(agreement, outbox)?;
+        if !waiting.is_empty() {
+            return Err(StoreError::HeldAfterRestore {
+                agreement: agreement.clone(),
+                waiting,
+            });
+        }
+        let stream = StreamId::agency(originator);
+        let slot = (agreement.clone(), stream.clone());
+        let cached = self.own_last().get(&slot).copied();
+        let held = match cached {
+            Some(0) => None,
+            Some(s) => Some(Seq::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            None => {
+                let held = self.last_seq(agreement, &stream)?;
+                self.own_last()
+                    .insert(slot.clone(), held.map_or(0, Seq::get));
+                held
+            }
+        };
+        let last = self.counter(agreement)?.max(held);
+        let next = match last {
+            None => Seq::FIRST,
+            Some(s) => s
+                .next()
+                .ok_or_else(|| StoreError::SeqExhausted(agreement.clone()))?,
+        };
+        let verified = match build(next) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let r = &verified.record;
+        if r.seq != next || &r.agreement != agreement {
+            return Err(StoreError::SeqMismatch {
+                id: verified.id,
+                agreement: r.agreement.clone(),
+                found: r.seq,
+                expected: next,
+            });
+        }
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::counter(agreement), &next.get().to_be_bytes());
+        for peer in outbox {
+            batch.insert(
+                keys::outbox(peer, agreement, next),
+                &verified.id.as_bytes()[..],
+            );
+        }
+        self.add_record(&mut batch, &verified, now, &Source::Local);
+        let mut head = self.audit_head()?;
+        let event = accord_protocol::audit::AuditEvent::Publish {
+            record: verified.id,
+            agreement: r.agreement.clone(),
+            seq: r.seq,
+            withdraws: r.withdraws,
+            by: by.map(str::to_owned),
+        };
+        self.append_audit(&mut batch, &mut head, now, [event])?;
+        self.unflushed().own.push(Mark {
+            ticket: None,
+            agreement: agreement.clone(),
+            seq: next.get(),
+            id: verified.id,
+        });
+        let applied = self.tree.apply_batch(batch);
+        {
+            let mut u = self.unflushed();
+            let ticket = u.next;
+            u.next += 1;
+            match u
+                .own
+                .iter()
+                .position(|m| m.id == verified.id && m.ticket.is_none())
+            {
+                Some(i) if applied.is_err() => {
+                    u.own.remove(i);
+                }
+                Some(i) => u.own[i].ticket = Some(ticket),
+                None => {}
+            }
+        }
+        applied?;
+        self.own_last().insert(slot, next.get());
+        self.advance_heads([(agreement, &stream)])?;
+        Ok(Ok(verified.id))
+    }
+
+    /// The highest seq of `stream` held (or purged) under `agreement`.
+    pub fn last_seq(
+        &self,
+        agreement: &AgreementId,
+        stream: &StreamId,
+    ) -> Result<Option<Seq>, StoreError> {
+        let prefix = keys::seq_prefix(agreement, Some(stream));
+        match self.tree.scan_prefix(&prefix).keys().next_back() {
+            None => Ok(None),
+            Some(key) => {
+                let key = key?;
+                let b: [u8; 8] = key[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("seq key".into()))?;
+                Seq::new(u64::from_be_bytes(b))
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+
+    /// The last seq this node gave its own records under `agreement`.
+    pub fn counter(&self, agreement: &AgreementId) -> Result<Option<Seq>, StoreError> {
+        match self.tree.get(keys::counter(agreement))? {
+            None => Ok(None),
+            Some(v) => {
+                let b: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("counter is not 8 bytes".into()))?;
+                Seq::new(u64::from_be_bytes(b))
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+}
