@@ -1,0 +1,304 @@
+//! What the actor tells: node events (each with its audit entry where it records a
+//! decision), alarms raised and cleared, the peers and status reports, and the refusal budget
+//! that bounds what a flooding peer costs.
+
+use super::*;
+
+impl Actor {
+    /// Publishes an event whose audit entry the caller writes with the change it records; a
+    /// refusal still counts against the sender's refusal budget.
+    pub(super) fn emit_unlogged(&self, e: NodeEvent) {
+        self.observe(&e);
+        if let NodeEvent::Rejected { from, .. } = &e
+            && *from != self.cfg.agency
+        {
+            self.budget(from, |r| r.count = r.count.saturating_add(1));
+        }
+        let _ = self.events.send(e);
+    }
+
+    /// Publishes an event; refusals are also written to the audit log, and count against the
+    /// sender's refusal budget.
+    pub(super) fn emit(&self, e: NodeEvent) {
+        self.observe(&e);
+        if let NodeEvent::Rejected { from, code, detail } = &e {
+            if *from != self.cfg.agency {
+                self.budget(from, |r| r.count = r.count.saturating_add(1));
+            }
+            let event = AuditEvent::Reject {
+                from: from.clone(),
+                code: *code,
+                reason: detail.clone(),
+            };
+            if let Err(err) = self.store.audit(self.now(), vec![event]) {
+                tracing::error!(error = %err, "cannot write the audit log");
+            }
+        }
+        let _ = self.events.send(e);
+    }
+
+    /// Raises the alarms an event is evidence of (refusals counted per peer, an equivocation
+    /// per originator), each logged and evented once.
+    pub(super) fn observe(&self, e: &NodeEvent) {
+        self.metrics.event(e);
+        let (now, at) = (self.now(), std::time::Instant::now());
+        let busy = RejectCode::Busy.code();
+        let raised = match e {
+            NodeEvent::Rejected { from, code, detail }
+                if *from != self.cfg.agency && *code != busy =>
+            {
+                self.alarms.borrow_mut().refusal(
+                    AlarmKind::PeerRefused,
+                    from,
+                    &format!("code {code}, {detail}"),
+                    at,
+                    now,
+                )
+            }
+            NodeEvent::RefusedByPeer { peer, code, detail }
+                if !matches!(
+                    RejectCode::from_code(*code),
+                    RejectCode::Busy
+                        | RejectCode::AgreementMismatch
+                        | RejectCode::AgreementNotSigned
+                ) =>
+            {
+                self.alarms.borrow_mut().refusal(
+                    AlarmKind::RefusedByPeer,
+                    peer,
+                    &format!("code {code}, {detail}"),
+                    at,
+                    now,
+                )
+            }
+            NodeEvent::Equivocation {
+                originator,
+                id,
+                existing,
+                from,
+            } => self.alarms.borrow_mut().raise(
+                AlarmKind::Equivocation,
+                originator.as_str(),
+                format!(
+                    "{originator} signed two different records for one sequence number \
+                     (record {id} from {from} claims the place of {existing}); both are kept as \
+                     evidence and the second is never delivered: {originator}'s key may be in \
+                     use on two nodes, or stolen — tell its focal point"
+                ),
+                now,
+            ),
+            _ => None,
+        };
+        self.alarm(raised);
+    }
+
+    /// Counts and publishes a `Sent` event.
+    pub(super) fn observe_sent(&self, e: NodeEvent) {
+        self.metrics.event(&e);
+        let _ = self.events.send(e);
+    }
+
+    /// Events a newly raised alarm.
+    pub(super) fn alarm(&self, raised: Option<Alarm>) {
+        if let Some(a) = raised {
+            let _ = self.events.send(NodeEvent::Alarm(a));
+        }
+    }
+
+    /// The alarms whose evidence the store keeps (audit forks, equivocations), raised again at
+    /// start so they outlive a restart, and the agreements not in effect.
+    pub(super) fn seed_alarms(&mut self) {
+        let now = self.now();
+        match self.store.checkpoint_forks() {
+            Ok(forks) => {
+                for signed in forks {
+                    if let Some(f) = crate::net::handle::Fork::of(&signed) {
+                        let at = f.at();
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::AuditFork,
+                            f.agency.as_str(),
+                            fork_message(&f.agency, &at),
+                            now,
+                        );
+                        self.alarm(raised);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the audit fork evidence"),
+        }
+        match self.store.equivocation_pairs() {
+            Ok(pairs) => {
+                for (offered, held) in pairs {
+                    let originator = self
+                        .store
+                        .get(&held)
+                        .ok()
+                        .flatten()
+                        .map(|r| r.record.originator);
+                    if let Some(originator) = originator {
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::Equivocation,
+                            originator.as_str(),
+                            format!(
+                                "{originator} signed two different records for one sequence \
+                                 number (record {offered} claims the place of {held}); both are \
+                                 kept as evidence: tell {originator}'s focal point"
+                            ),
+                            now,
+                        );
+                        self.alarm(raised);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the equivocation evidence"),
+        }
+        self.check_alarms();
+        for a in self.cfg.agreements.values() {
+            if crate::net::alarms::not_in_effect(a, now).is_none() {
+                tracing::info!(agreement = %a.id, members = a.members.len(), "agreement {} is in effect", a.id);
+            }
+        }
+    }
+
+    /// Raises or clears the agreements' not-in-effect alarms, and clears the refusal alarms of
+    /// peers that have been quiet for a while.
+    pub(super) fn check_alarms(&mut self) {
+        self.next_alarm_check = Instant::now() + ALARM_CHECK;
+        let changes = self.alarms.borrow_mut().agreements(&self.cfg, self.now());
+        for change in changes {
+            if let crate::net::alarms::Change::Raised(a) = change {
+                self.alarm(Some(a));
+            }
+        }
+        self.alarms.borrow_mut().quiet(std::time::Instant::now());
+        self.tally.flush(std::time::Instant::now());
+    }
+
+    /// Applies `f` to `peer`'s refusals in the current window, first closing a window older
+    /// than a second (with one audit entry for the requests it shed). Returns whether the peer
+    /// is over its budget.
+    pub(super) fn budget(&self, peer: &AgencyId, f: impl FnOnce(&mut Refusals)) -> bool {
+        let (closed, over) = {
+            let mut all = self.refusals.borrow_mut();
+            let r = all.entry(peer.clone()).or_default();
+            let closed = r.roll(Instant::now());
+            f(r);
+            (closed, r.count >= REFUSAL_BUDGET)
+        };
+        if closed > 0 {
+            self.shed_entry(peer, closed);
+        }
+        over
+    }
+
+    pub(super) fn shed_entry(&self, peer: &AgencyId, shed: u64) {
+        tracing::warn!(%peer, shed, "requests shed: over the refusal budget");
+        let reason = format!(
+            "{shed} requests answered busy unread: more than {REFUSAL_BUDGET} refusals of this \
+             peer's input within a second"
+        );
+        let event = AuditEvent::Reject {
+            from: peer.clone(),
+            code: RejectCode::Busy.code(),
+            reason: reason.clone(),
+        };
+        if let Err(err) = self.store.audit(self.now(), vec![event]) {
+            tracing::error!(error = %err, "cannot write the audit log");
+        }
+        let _ = self
+            .events
+            .send(NodeEvent::rejected(peer, RejectCode::Busy, reason));
+    }
+
+    /// Writes the entries of windows that closed with requests shed and no request since.
+    pub(super) fn close_budgets(&self) {
+        let now = Instant::now();
+        let closed: Vec<(AgencyId, u64)> = self
+            .refusals
+            .borrow_mut()
+            .iter_mut()
+            .map(|(p, r)| (p.clone(), r.roll(now)))
+            .filter(|(_, shed)| *shed > 0)
+            .collect();
+        for (peer, shed) in closed {
+            self.shed_entry(&peer, shed);
+        }
+    }
+
+    pub(super) fn peers_report(&self) -> PeersReport {
+        let connected = self.connected();
+        let agreements = self
+            .cfg
+            .agreements
+            .values()
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    connected
+                        .iter()
+                        .filter(|c| a.is_member(c))
+                        .cloned()
+                        .collect(),
+                )
+            })
+            .collect();
+        PeersReport {
+            connected,
+            agreements,
+        }
+    }
+
+    pub(super) fn status_report(&self) -> StatusReport {
+        StatusReport {
+            agency: Some(self.cfg.agency.clone()),
+            records: self.store.len(),
+            outbox: self.store.outbox_depths().unwrap_or_default(),
+            last_catch_up: self.last_catch_up.clone(),
+            agreement_mismatches: self.mismatched.iter().cloned().collect(),
+            // from the evidence kept, so the alarm outlives a restart
+            equivocations: self.store.equivocation_pairs().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the equivocation evidence");
+                Vec::new()
+            }),
+            forks: self
+                .store
+                .checkpoint_forks()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(crate::net::handle::Fork::of)
+                .collect(),
+            agreements: self
+                .cfg
+                .agreements
+                .values()
+                .map(|a| {
+                    let why_not = crate::net::alarms::not_in_effect(a, self.now());
+                    let with = |set: &BTreeSet<(AgreementId, AgencyId)>| {
+                        set.iter()
+                            .filter(|(id, _)| *id == a.id)
+                            .map(|(_, peer)| peer.clone())
+                            .collect()
+                    };
+                    (
+                        a.id.clone(),
+                        crate::net::handle::AgreementState {
+                            in_effect: why_not.is_none(),
+                            why_not,
+                            confirmed_with: with(&self.confirmed),
+                            mismatched_with: with(&self.mismatched),
+                        },
+                    )
+                })
+                .collect(),
+            alarms: self.alarms.borrow().list(),
+            refused: self
+                .tally
+                .totals
+                .iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect(),
+            catch_up: self.catch_ups.views(Instant::now().into_std()),
+            connected: self.peers_report().connected,
+        }
+    }
+}

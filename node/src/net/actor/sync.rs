@@ -1,0 +1,397 @@
+//! Sync status in and out: heads, agreement texts confirmed, partners' checkpoints kept, our
+//! own checkpoints signed (on the blocking pool), and the restore guard's news.
+
+use super::*;
+
+impl Actor {
+    /// Signs the audit log's head when it moved since the last checkpoint, on the blocking
+    /// pool ([`CheckpointJob`]); one at a time.
+    pub(super) fn checkpoint_if_moved(&mut self) {
+        if !self.signing.contains(&Checkpoint::HeadIfMoved) {
+            self.sign(Checkpoint::HeadIfMoved);
+        }
+    }
+
+    pub(super) fn sign(&mut self, which: Checkpoint) {
+        self.signing.insert(which);
+        CheckpointJob {
+            store: self.store.clone(),
+            key: self.key.clone(),
+            now: self.now(),
+            which,
+        }
+        .spawn(self.done_tx.clone());
+    }
+
+    /// A [`CheckpointJob`] is done: a new slot's checkpoint goes to the partners at once.
+    pub(super) fn on_signed(&mut self, signed: Signed) {
+        self.signing.remove(&signed.which);
+        match (signed.which, signed.result) {
+            (Checkpoint::HeadIfMoved, Err(e)) => {
+                tracing::error!(error = %e, "cannot sign an audit checkpoint");
+            }
+            (Checkpoint::Slot(_), Err(e)) => {
+                tracing::error!(error = %e, "cannot sign a slot checkpoint");
+            }
+            (Checkpoint::HeadIfMoved, Ok(())) => {}
+            (Checkpoint::Slot(slot), Ok(())) => {
+                self.last_slot = Some(slot);
+                self.sync_all();
+            }
+        }
+    }
+
+    /// At the start of each checkpoint slot: a `slot` entry and a slot checkpoint naming it,
+    /// which the partners then receive (at once, and in every sync status until the next
+    /// slot). What they witness so moves once a slot, whatever the log did.
+    pub(super) fn slot_if_due(&mut self) {
+        let len = self.net.checkpoint_slot.as_secs().max(1);
+        let now = self.now();
+        let slot = u64::try_from(now.unix()).unwrap_or(0) / len;
+        if self.last_slot.is_none() {
+            self.last_slot = self
+                .store
+                .latest_slot_checkpoint()
+                .ok()
+                .flatten()
+                .and_then(|s| {
+                    serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&s.bytes).ok()
+                })
+                .map(|c| c.slot);
+        }
+        if self.last_slot.is_some_and(|l| l >= slot)
+            || self
+                .signing
+                .iter()
+                .any(|c| matches!(c, Checkpoint::Slot(_)))
+        {
+            return;
+        }
+        self.sign(Checkpoint::Slot(slot));
+    }
+
+    // ---- catch-up: sync status and ranges ---------------------------------------------------
+
+    /// The heads announced under `a`: every member's own stream (0 when none is held), and
+    /// every delegated stream held.
+    pub(super) fn heads_for(
+        &self,
+        a: &accord_config::Agreement,
+    ) -> Result<Vec<Head>, crate::store::StoreError> {
+        let mut heads: BTreeMap<StreamId, StreamHead> = self
+            .store
+            .stream_heads(&a.id)?
+            .into_iter()
+            .filter(|(s, _)| a.is_member(s.agency_id()))
+            .collect();
+        for m in &a.members {
+            heads.entry(StreamId::agency(m)).or_default();
+        }
+        Ok(heads
+            .into_iter()
+            .map(|(stream, h)| Head {
+                stream,
+                seq: h.seq,
+                digest: h.digest,
+            })
+            .collect())
+    }
+
+    pub(super) fn status_for(&self, peer: &AgencyId) -> SyncStatus {
+        let mut agreements = Vec::new();
+        for a in self.shared_with(peer) {
+            // heads and digests describe the records held under the agreement: they go only to
+            // a peer whose text of it is confirmed identical, once every member has signed it;
+            // before that the status carries the text's hash and the signatures alone
+            let heads =
+                if self.confirmed.contains(&(a.id.clone(), peer.clone())) && a.fully_signed() {
+                    match self.heads_for(a) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot read heads");
+                            continue;
+                        }
+                    }
+                } else {
+                    Vec::new()
+                };
+            agreements.push(AgreementStatus {
+                agreement: a.id.clone(),
+                agreement_hash: a.hash,
+                heads,
+                signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
+            });
+        }
+        // the revocations of agencies this peer shares an agreement with
+        let revocations = self
+            .dir
+            .revocations()
+            .filter(|(agency, _)| self.shared_with(peer).any(|a| a.is_member(agency)))
+            .map(|(_, s)| s.clone())
+            .collect();
+        // a partner is given the slot checkpoint, which moves once a slot whatever the log
+        // did; an agency this node shares no agreement with learns nothing of the log at all
+        let checkpoint = if agreements.is_empty() {
+            None
+        } else {
+            self.store.latest_slot_checkpoint().ok().flatten()
+        };
+        SyncStatus {
+            agreements,
+            checkpoint,
+            revocations,
+        }
+    }
+
+    pub(super) fn sync_all(&mut self) {
+        let peers = self.connected();
+        for peer in peers {
+            self.sync_with(&peer);
+        }
+    }
+
+    pub(super) fn sync_with(&mut self, peer: &AgencyId) {
+        let status = self.status_for(peer);
+        if status.agreements.is_empty() {
+            return;
+        }
+        self.send(
+            peer,
+            &Message::SyncStatus(status),
+            Pending::Sync { peer: peer.clone() },
+        );
+    }
+
+    /// Compares a peer's status with ours: confirms or flags each agreement's text, and asks for
+    /// what the peer holds beyond our heads.
+    pub(super) fn on_status(&mut self, peer: &AgencyId, status: SyncStatus) {
+        // checkpoints are kept from, and given to, agreement partners only
+        let partner = self.shared_with(peer).next().is_some();
+        // a counted checkpoint (a node from before slot checkpoints) is not kept: it is not
+        // what partners witness any more (docs/protocol.md §6, SyncStatus)
+        let counted = |s: &accord_protocol::audit::Signed| {
+            serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&s.bytes).is_ok()
+        };
+        if let Some(signed) = status
+            .checkpoint
+            .as_ref()
+            .filter(|s| partner && !counted(s))
+        {
+            let key = self.dir.get(peer).copied();
+            match accord_protocol::audit::verify_slot_checkpoint(signed, |a| {
+                if a == peer { key } else { None }
+            }) {
+                Ok(c) => match self.store.keep_partner_slot_checkpoint(&c, signed) {
+                    Ok(crate::store::Kept::Forked { .. }) => {
+                        let raised = self.alarms.borrow_mut().raise(
+                            AlarmKind::AuditFork,
+                            peer.as_str(),
+                            fork_message(peer, &format!("slot {}", c.slot)),
+                            self.now(),
+                        );
+                        self.alarm(raised);
+                        self.emit(NodeEvent::rejected(
+                            peer,
+                            RejectCode::Equivocation,
+                            format!("slot checkpoint {} contradicts the one held", c.slot),
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot keep a partner's checkpoint"),
+                },
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "refused a partner's audit checkpoint");
+                    self.emit(NodeEvent::rejected(
+                        peer,
+                        RejectCode::BadSignature,
+                        format!("audit checkpoint: {e}"),
+                    ));
+                }
+            }
+        }
+        let mut revoked_any = false;
+        for signed in &status.revocations {
+            match self.take_revocation(peer, signed, None) {
+                Ok(new) => revoked_any |= new,
+                Err(TakeRevocation::Store(e)) => {
+                    tracing::error!(%peer, error = %e, "cannot keep a revocation");
+                }
+                Err(TakeRevocation::Invalid(e)) => {
+                    tracing::warn!(%peer, error = %e, "refused a revocation");
+                    self.emit(NodeEvent::rejected(
+                        peer,
+                        RejectCode::BadSignature,
+                        format!("revocation: {e}"),
+                    ));
+                }
+            }
+        }
+        let mut behind = false;
+        let mut newly_confirmed = false;
+        let mut new_signatures = Vec::new();
+        let cfg = self.cfg.clone();
+        for st in status.agreements {
+            let Some(a) = cfg.agreements.get(&st.agreement) else {
+                continue;
+            };
+            if !a.is_member(peer) || !a.is_member(&self.cfg.agency) {
+                tracing::warn!(%peer, agreement = %st.agreement, "sync status for an agreement the peer does not share with us; ignored");
+                continue;
+            }
+            let pair = (a.id.clone(), peer.clone());
+            if st.agreement_hash != a.hash {
+                if self.mismatched.insert(pair.clone()) {
+                    let raised = self.alarms.borrow_mut().raise(
+                        AlarmKind::AgreementMismatch,
+                        format!("{}/{peer}", a.id),
+                        format!(
+                            "{peer} holds a different text of {} (its sha-256 {}, ours {}): \
+                             nothing is shared under it with {peer} until the members install \
+                             the same signed file",
+                            a.id,
+                            hex::encode(st.agreement_hash),
+                            a.hash_hex()
+                        ),
+                        self.now(),
+                    );
+                    self.alarm(raised);
+                    self.emit(NodeEvent::AgreementMismatch {
+                        agreement: a.id.clone(),
+                        peer: peer.clone(),
+                    });
+                }
+                self.confirmed.remove(&pair);
+                continue;
+            }
+            if self.mismatched.remove(&pair) {
+                self.alarms
+                    .borrow_mut()
+                    .clear(AlarmKind::AgreementMismatch, &format!("{}/{peer}", a.id));
+            }
+            newly_confirmed |= self.confirmed.insert(pair);
+            for (signer, sig) in &st.signatures {
+                if a.is_member(signer) && !a.signatures.contains_key(signer) {
+                    new_signatures.push((a.id.clone(), signer.clone(), *sig));
+                }
+            }
+            if !a.fully_signed() {
+                continue; // nothing moves under it until every member has signed
+            }
+            if st.heads.is_empty() {
+                // the peer has not confirmed our text yet, so it gave no heads (a status with
+                // heads names every member's stream): not caught up with it; its next status
+                // will say
+                behind = true;
+                continue;
+            }
+            let ours = self.store.stream_heads(&a.id).unwrap_or_default();
+            self.heard_after_restore(&a.id, peer, &st.heads, &ours);
+            let mut behind_here = false;
+            let mut missing = 0u64;
+            for theirs in st.heads {
+                if !a.is_member(theirs.stream.agency_id()) {
+                    continue;
+                }
+                let mine = ours.get(&theirs.stream).copied().unwrap_or_default();
+                if theirs.seq > mine.seq {
+                    behind_here = true;
+                    missing += theirs.seq - mine.seq;
+                    self.fetch(peer, &a.id, &theirs.stream, mine.seq + 1, theirs.seq);
+                } else if theirs.seq == mine.seq
+                    && theirs.has_digest()
+                    && mine.digest != [0; 32]
+                    && theirs.digest != mine.digest
+                {
+                    self.digests_differ(peer, &a.id, &theirs.stream, mine.seq);
+                }
+            }
+            if behind_here {
+                behind = true;
+                self.catch_ups
+                    .begin(&a.id, peer, missing, Instant::now().into_std());
+            } else {
+                // this peer holds nothing under the agreement that we lack
+                self.last_catch_up.insert(a.id.clone(), self.now());
+                if !self.fetching.iter().any(|(id, _)| *id == a.id) {
+                    self.catch_ups.end(&a.id, Instant::now().into_std());
+                }
+            }
+        }
+        if self.collect_signatures(peer, new_signatures, None) || revoked_any {
+            // the peers still lacking them learn them now; agreements that took effect start
+            self.sync_all();
+        } else if newly_confirmed {
+            // the peer learns our heads, which it could not have before we confirmed its text
+            self.sync_with(peer);
+        }
+        if !behind {
+            self.emit(NodeEvent::CaughtUp { peer: peer.clone() });
+        }
+        // our side may have records the peer lacks: the push of our outbox goes now
+        self.push(peer);
+    }
+
+    /// After a restore from an older backup, own publishing under an agreement waits until
+    /// each member's status shows that it holds nothing of our own stream beyond what we hold
+    /// (`Store::restore_waiting`); this notes a member whose status shows that.
+    pub(super) fn heard_after_restore(
+        &self,
+        agreement: &AgreementId,
+        peer: &AgencyId,
+        theirs: &[accord_protocol::wire::Head],
+        ours: &std::collections::BTreeMap<StreamId, crate::store::StreamHead>,
+    ) {
+        if !self.store.restored().unwrap_or(false) {
+            return;
+        }
+        let own = StreamId::agency(&self.cfg.agency);
+        let held_there = theirs.iter().find(|h| h.stream == own).map_or(0, |h| h.seq);
+        let held_here = ours.get(&own).map_or(0, |h| h.seq);
+        if held_there > held_here {
+            return; // the catch-up fetches them; a later status says
+        }
+        match self.store.heard_after_restore(agreement, peer) {
+            Ok(true) => tracing::info!(
+                %agreement, %peer, seq = held_here,
+                "after the restore, this member holds nothing newer of ours"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot note a status after the restore"),
+        }
+    }
+
+    /// The peer holds as many records of `stream` as we do, but not the same ones: under some
+    /// seq it holds another record than ours. Its whole range `1 ..= seq` is asked for and
+    /// goes through the receive path, which keeps the other record as evidence and raises the
+    /// alarm. Not asked again for a stream already known to equivocate, nor of the same peer
+    /// within [`DIGEST_RECHECK`] (a member announcing false digests cannot make us pull the
+    /// stream again and again).
+    pub(super) fn digests_differ(
+        &mut self,
+        peer: &AgencyId,
+        agreement: &AgreementId,
+        stream: &StreamId,
+        seq: u64,
+    ) {
+        if self
+            .store
+            .has_equivocation(agreement, stream)
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let key = (agreement.clone(), stream.clone(), peer.clone());
+        let now = std::time::Instant::now();
+        if self
+            .digest_checks
+            .get(&key)
+            .is_some_and(|at| now.duration_since(*at) < DIGEST_RECHECK)
+        {
+            return;
+        }
+        self.digest_checks.insert(key, now);
+        tracing::warn!(%peer, %agreement, %stream, seq,
+            "stream digests differ at the same head: asking for the peer's records to compare");
+        self.fetch(peer, agreement, stream, 1, seq);
+    }
+}
