@@ -1,0 +1,312 @@
+//! The entries of the log against the agreements: every send allowed by the send policy at its
+//! time, every delivery backed by a receipt signed by the member, and every delivered record
+//! sent first.
+
+use super::*;
+
+/// Each data-moving entry against its agreement's exported file.
+pub(super) fn check_entries(
+    chain: &Chain,
+    agreements: &BTreeMap<AgreementId, Agreement>,
+    signed: &BTreeMap<AgreementId, BTreeSet<AgencyId>>,
+    r: &mut AuditReport,
+) {
+    // the agreement hashes of the latest configuration entry, with its line
+    let mut config: BTreeMap<AgreementId, (Digest32, usize)> = BTreeMap::new();
+    let mut noted = BTreeSet::new();
+    for (line, e) in chain.entries() {
+        let own = &e.agency;
+        let (agreement, parties): (&AgreementId, Vec<(&'static str, &AgencyId)>) = match &e.event {
+            AuditEvent::Publish { agreement, .. } => (agreement, vec![("this agency", own)]),
+            AuditEvent::Send {
+                agreement,
+                originator,
+                to,
+                ..
+            } => (
+                agreement,
+                vec![
+                    ("this agency", own),
+                    ("originator", originator),
+                    ("recipient", to),
+                ],
+            ),
+            AuditEvent::Delivered { agreement, to, .. } => {
+                (agreement, vec![("this agency", own), ("recipient", to)])
+            }
+            AuditEvent::Receive {
+                agreement,
+                originator,
+                from,
+                ..
+            } => (
+                agreement,
+                vec![
+                    ("this agency", own),
+                    ("originator", originator),
+                    ("sender", from),
+                ],
+            ),
+            AuditEvent::AgreementSignature {
+                agreement,
+                signer,
+                from,
+                ..
+            } => (agreement, vec![("signer", signer), ("sender", from)]),
+            AuditEvent::Config { agreements, .. } => {
+                config = agreements
+                    .iter()
+                    .map(|(id, hash)| (id.clone(), (*hash, line)))
+                    .collect();
+                continue;
+            }
+            _ => continue,
+        };
+        let kind = kind_name(&e.event);
+        let Some(a) = agreements.get(agreement) else {
+            r.problems.push(AuditProblem::NoAgreement {
+                line,
+                index: e.index,
+                kind,
+                agreement: agreement.clone(),
+            });
+            continue;
+        };
+        for (role, agency) in parties {
+            if !a.is_member(agency) {
+                r.problems.push(AuditProblem::NotMember {
+                    line,
+                    index: e.index,
+                    kind,
+                    role,
+                    agency: agency.clone(),
+                    agreement: agreement.clone(),
+                });
+            }
+        }
+        if !a.in_force(e.time) {
+            r.problems.push(AuditProblem::NotInForce {
+                line,
+                index: e.index,
+                kind,
+                time: e.time,
+                agreement: agreement.clone(),
+            });
+        }
+        if let AuditEvent::Send {
+            record, content, ..
+        } = &e.event
+            && let Err(reason) = send_policy(a, signed.get(agreement), content.as_ref(), e.time)
+        {
+            r.problems.push(AuditProblem::SendNotAllowed {
+                line,
+                index: e.index,
+                record: *record,
+                agreement: agreement.clone(),
+                reason,
+            });
+        }
+        if let Some((logged, config_line)) = config.get(agreement)
+            && logged.0 != a.hash
+            && noted.insert((agreement.clone(), *logged))
+        {
+            r.notes.push(AuditNote::AgreementText {
+                line,
+                agreement: agreement.clone(),
+                logged: *logged,
+                config_line: *config_line,
+                exported: Digest32(a.hash),
+            });
+        }
+    }
+}
+
+/// The send policy (docs/ARCHITECTURE.md, `may_send`) as far as the entry states the record:
+/// the agreement signed by every member, the category, handling code and victim data
+/// permitted, the record not expired and within the agreement's retention at `time`. Its
+/// membership and validity dates are checked with every entry's.
+pub(super) fn send_policy(
+    a: &Agreement,
+    signers: Option<&BTreeSet<AgencyId>>,
+    content: Option<&accord_protocol::audit::SentContent>,
+    time: accord_protocol::Timestamp,
+) -> Result<(), String> {
+    let missing: Vec<&str> = a
+        .members
+        .iter()
+        .filter(|m| !signers.is_some_and(|s| s.contains(*m)))
+        .map(AgencyId::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the export holds no valid signature of {} by {}: it was not in effect",
+            a.id,
+            missing.join(", ")
+        ));
+    }
+    let Some(c) = content else {
+        return Err(
+            "the entry does not state the record's category, handling code, dates and victim \
+             data, so the send policy cannot be checked"
+                .into(),
+        );
+    };
+    if !a.permits_category(c.category) {
+        return Err(format!("{} does not permit category {}", a.id, c.category));
+    }
+    if !a.permits_handling(c.handling) {
+        return Err(format!(
+            "handling code {} is more permissive than {} allows ({})",
+            c.handling, a.id, a.most_permissive_handling
+        ));
+    }
+    if c.victim_data {
+        match c.victim_purpose {
+            _ if !a.victim_data.allowed => {
+                return Err(format!(
+                    "the record holds victim-identifying data, which {} does not permit",
+                    a.id
+                ));
+            }
+            None => {
+                return Err(
+                    "the record holds victim-identifying data without a stated purpose".into(),
+                );
+            }
+            Some(p) if !a.victim_data.permits(p) => {
+                return Err(format!(
+                    "{} does not permit victim data for the purpose {p}",
+                    a.id
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(expires) = c.expires
+        && expires <= time
+    {
+        return Err(format!("the record expired at {expires}"));
+    }
+    let until = c.created.plus_secs(i64::from(a.retention_days) * 86_400);
+    if time > until {
+        return Err(format!(
+            "the record, created {}, was past {}'s retention of {} days (until {until})",
+            c.created, a.id, a.retention_days
+        ));
+    }
+    Ok(())
+}
+
+/// Receipts against `delivered` entries, both ways.
+pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut AuditReport) {
+    let Some(bytes) = read(dir, RECEIPTS, &mut r.problems) else {
+        return;
+    };
+    let delivered: Vec<(usize, &AuditEntry)> = chain
+        .entries()
+        .filter(|(_, e)| matches!(e.event, AuditEvent::Delivered { .. }))
+        .collect();
+    let mut problems = Vec::new();
+    let lines = signed_lines(&bytes, |line, reason| {
+        problems.push(AuditProblem::BadReceipt { line, reason });
+    });
+    // every receipt present, by hash, whether or not its signature verifies (a bad signature
+    // is reported once, as such)
+    let present: BTreeSet<Digest32> = lines.iter().map(|(_, s)| sha256(&s.bytes)).collect();
+    for (line, s) in &lines {
+        // the receiver's key as the log knew it when the receipt arrived: at its `delivered`
+        // entry (any key the receiver has had, for a receipt no entry names)
+        let hash = sha256(&s.bytes);
+        let at = delivered.iter().find_map(|(_, e)| match &e.event {
+            AuditEvent::Delivered { receipt: h, .. } if *h == hash => Some(e.index),
+            _ => None,
+        });
+        let receiver = serde_json::from_slice::<accord_protocol::audit::Receipt>(&s.bytes)
+            .ok()
+            .map(|r| r.receiver);
+        let candidates: Vec<PublicKey> = match (&receiver, at) {
+            (Some(a), Some(i)) => keys.at_index(a, i).into_iter().collect(),
+            (Some(a), None) => keys.all(a),
+            _ => Vec::new(),
+        };
+        let mut result = verify_receipt(s, |_| None);
+        for k in &candidates {
+            result = verify_receipt(s, |_| Some(*k));
+            if result.is_ok() {
+                break;
+            }
+        }
+        let receipt = match result {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                problems.push(AuditProblem::BadReceipt {
+                    line: *line,
+                    reason: format!("{e}, with the receiver's key in force when it arrived"),
+                });
+                continue;
+            }
+        };
+        r.receipts += 1;
+        let entries: Vec<u64> = delivered
+            .iter()
+            .filter(|(_, e)| {
+                matches!(&e.event, AuditEvent::Delivered { record, to, receipt: h, .. }
+                    if *record == receipt.record && *to == receipt.receiver && *h == hash)
+            })
+            .map(|(_, e)| e.index)
+            .collect();
+        match entries.len() {
+            1 => {}
+            0 => problems.push(AuditProblem::ReceiptUnmatched {
+                line: *line,
+                record: receipt.record,
+                receiver: receipt.receiver,
+            }),
+            _ => problems.push(AuditProblem::ReceiptAmbiguous {
+                line: *line,
+                record: receipt.record,
+                receiver: receipt.receiver,
+                entries,
+            }),
+        }
+    }
+    for (line, e) in delivered {
+        if let AuditEvent::Delivered {
+            record,
+            to,
+            receipt,
+            ..
+        } = &e.event
+            && !present.contains(receipt)
+        {
+            problems.push(AuditProblem::MissingReceipt {
+                line,
+                index: e.index,
+                record: *record,
+                to: to.clone(),
+                receipt: *receipt,
+            });
+        }
+    }
+    r.problems.extend(problems);
+}
+
+/// Every `delivered` entry follows a `send` of the same record to the same member.
+pub(super) fn check_delivered_were_sent(chain: &Chain, r: &mut AuditReport) {
+    let mut sent: BTreeSet<(accord_protocol::RecordId, &AgencyId)> = BTreeSet::new();
+    for (_, e) in chain.entries() {
+        match &e.event {
+            AuditEvent::Send { record, to, .. } => {
+                sent.insert((*record, to));
+            }
+            AuditEvent::Delivered { record, to, .. } if !sent.contains(&(*record, to)) => {
+                r.problems.push(AuditProblem::DeliveredWithoutSend {
+                    index: e.index,
+                    record: *record,
+                    to: to.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
