@@ -20,14 +20,18 @@
 //! Two names are scored by pairing their parts in whatever order scores best, so given and
 //! family names may be swapped and a middle name may be missing on either side.
 
+mod keys;
 mod score;
 mod scripts;
+mod skeletons;
 
 use icu_normalizer::DecomposingNormalizerBorrowed;
 use rphonetic::DoubleMetaphone;
 
+pub use keys::{NEAR_FROM, keys, one_edit, pair_key, pair_keys, pairs_of};
 pub use score::{How, PartMatch, Scored, part_similarity, score, score_parts, swapped};
 use scripts::{cyrillic_latin, cyrillic_letters, greek_latin, rough_arabic, transliterate};
+use skeletons::skeletons;
 
 /// At most this many parts of one name are kept (the rest are ignored).
 pub const MAX_PARTS: usize = 6;
@@ -386,144 +390,6 @@ fn folded_of(rough: &str) -> String {
     out
 }
 
-/// The readings of a marker letter of a rough form (empty: the letter is itself).
-fn readings(c: char) -> &'static [&'static str] {
-    match c {
-        'D' => &["d", "z"],
-        'T' => &["t", "s"],
-        'Q' => &["k", "g"],
-        'Y' => &["y"],
-        'W' => &["o", "v"],
-        // j, dj, c (Turkish), ç, č and ch as in church are one class, `j`: partners'
-        // spellings trade them freely (Cemal, Jamal; Çamurcuoğlu, CAMURCUOGLU)
-        'H' => &["j", "S", "h"],
-        'K' => &["k", "j"],
-        'S' => &["S"],
-        'C' => &["j"],
-        'X' => &["S", "s"],
-        'Z' => &["j", "z"],
-        'J' => &["j", "y"],
-        'G' => &["g", "y"],
-        'B' => &["b", "mp"],
-        'N' => &["d", "nt"],
-        'E' => &["g", "h"],
-        _ => &[],
-    }
-}
-
-/// The consonant skeletons of a rough form.
-fn skeletons(rough: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    skeletons_into(rough, &mut out);
-    // an article written joined to a Latin name: Aljaber, Elbaghdadi
-    let plain = folded_of(rough);
-    if (plain.starts_with("al") || plain.starts_with("el")) && plain.len() >= 6 {
-        skeletons_into(&rough[2..], &mut out);
-    }
-    out.truncate(MAX_SKELETONS + 2);
-    out
-}
-
-fn skeletons_into(rough: &str, out: &mut Vec<String>) {
-    // each kind of letter read two ways is read one way throughout a word (a spelling system
-    // is consistent within a name), the plainer reading first
-    let mut kinds: Vec<char> = Vec::new();
-    for c in rough.chars() {
-        if !readings(c).is_empty() && !kinds.contains(&c) {
-            kinds.push(c);
-        }
-    }
-    let mut choices: Vec<Vec<&'static str>> = vec![Vec::new()];
-    for k in &kinds {
-        let mut next = Vec::new();
-        for o in readings(*k) {
-            for c in &choices {
-                let mut c = c.clone();
-                c.push(o);
-                next.push(c);
-            }
-        }
-        next.truncate(MAX_SKELETONS * 3);
-        choices = next;
-    }
-    let before = out.len();
-    for choice in choices {
-        let mut form = String::new();
-        for c in rough.chars() {
-            match kinds.iter().position(|k| *k == c) {
-                Some(i) => form.push_str(choice[i]),
-                None => form.push(c),
-            }
-        }
-        for s in skeleton_of(&form) {
-            if !s.is_empty() && !out.contains(&s) && out.len() - before < MAX_SKELETONS {
-                out.push(s);
-            }
-        }
-    }
-}
-
-/// The skeletons of a plain form (lower-case letters, `S` for sh, `c` for ch as in church):
-/// one, or two when a final `e` may be silent (Salmane, Shafique).
-fn skeleton_of(form: &str) -> Vec<String> {
-    let chars: Vec<char> = form.chars().collect();
-    if chars.is_empty() {
-        return Vec::new();
-    }
-    let mut cons: Vec<char> = Vec::new();
-    if is_vowel(chars[0]) {
-        cons.push('a'); // an initial vowel (or y: Yegor, Egor) is kept as one mark
-    }
-    let mut end = chars.len();
-    if chars[end - 1] == 'h' && end >= 2 && is_vowel(chars[end - 2]) {
-        end -= 1; // Fatemeh, Abdullah, Shah: the final h is silent
-    }
-    // the final vowel class: a (a, e), i (i, y, ee, ie) or u (o, u)
-    let tail: Option<char> = if end > 1 && is_vowel(chars[end - 1]) {
-        let v = chars[end - 1];
-        let before = chars[end - 2];
-        Some(match (before, v) {
-            ('e', 'e') | (_, 'i') | (_, 'y') | ('i', 'e') => 'i',
-            ('u' | 'o', 'e') => 'u', // German ue, oe for ü, ö (Güçlü, Gueclue)
-            (_, 'a') | (_, 'e') => 'a',
-            _ => 'u',
-        })
-    } else {
-        None
-    };
-    let silent_e = tail == Some('a') && chars[end - 1] == 'e' && !is_vowel(chars[end - 2]);
-    // a vowel between two like consonants keeps them apart (Sasan); a doubled letter is one
-    let mut vowel_since = false;
-    for (i, c) in chars[..end].iter().enumerate() {
-        let c = *c;
-        if is_vowel(c) {
-            vowel_since = true;
-            continue;
-        }
-        let c = match c {
-            'h' if i + 1 == end => continue,
-            'd' if i + 1 == end => 't',
-            'b' if i + 1 == end => 'p',
-            // ts, tz and z are one sound in many spellings (Tsvetkov, Zwetkow)
-            's' | 'z' if cons.last() == Some(&'t') => {
-                cons.pop();
-                'z'
-            }
-            c => c,
-        };
-        if cons.last() != Some(&c) || vowel_since {
-            cons.push(c);
-        }
-        vowel_since = false;
-    }
-    let s: String = cons.into_iter().collect();
-    match tail {
-        Some(t) if silent_e => vec![format!("{s}_{t}"), s],
-        Some(t) => vec![format!("{s}_{t}")],
-        None => vec![s],
-    }
-}
-
 fn phonetic(folded: &str) -> Vec<String> {
     thread_local! {
         static DM: DoubleMetaphone = DoubleMetaphone::new(Some(6));
@@ -624,110 +490,6 @@ fn strip_article(r: &str) -> &str {
         }
     }
     r
-}
-
-/// Index keys of a name, over its segmentations: a skeleton key (`s`) of every part, for
-/// searches of one part, and part-pair keys (`S` two skeletons, `P` two primary phonetic
-/// codes), each pair sorted so order does not matter. Sorted, without repeats.
-pub fn keys(name: &Name) -> Vec<(u8, String)> {
-    let mut out: Vec<(u8, String)> = Vec::new();
-    for seg in name.segmentations() {
-        for p in &seg.parts {
-            for s in &p.skeletons {
-                out.push((b's', s.clone()));
-            }
-        }
-        for (a, b) in pairs_of(&seg.parts) {
-            out.extend(pair_keys(a, b));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// Every unordered pair of parts.
-pub fn pairs_of(parts: &[Part]) -> Vec<(&Part, &Part)> {
-    let mut out = Vec::new();
-    for i in 0..parts.len() {
-        for j in i + 1..parts.len() {
-            out.push((&parts[i], &parts[j]));
-        }
-    }
-    out
-}
-
-/// The key of two codes (skeletons or phonetic codes) of a pair: sorted, so part order does
-/// not matter.
-pub fn pair_key(x: &str, y: &str) -> String {
-    if x <= y {
-        format!("{x}|{y}")
-    } else {
-        format!("{y}|{x}")
-    }
-}
-
-/// The pair keys of two parts.
-pub fn pair_keys(a: &Part, b: &Part) -> Vec<(u8, String)> {
-    let mut out = Vec::new();
-    for x in &a.skeletons {
-        for y in &b.skeletons {
-            out.push((b'S', pair_key(x, y)));
-        }
-    }
-    if let (Some(x), Some(y)) = (a.phonetic.first(), b.phonetic.first()) {
-        out.push((b'P', pair_key(x, y)));
-    }
-    out
-}
-
-/// A skeleton whose consonants are fewer than this has no near skeletons ([`one_edit`]): one
-/// edit of `mhd` or `sl` is another name.
-pub const NEAR_FROM: usize = 4;
-
-/// The skeletons one edit from `s` in its consonants (one removed, replaced by a letter of
-/// `alphabet`, a letter of `alphabet` inserted, or two neighbours swapped), its final vowel
-/// class (`_a`, `_i`, `_u`) kept, and without `s`: the skeletons a `--fuzzy` search also reads
-/// (docs/search.md). None when `s` has fewer than [`NEAR_FROM`] consonants.
-pub fn one_edit(s: &str, alphabet: &[char]) -> Vec<String> {
-    let (core, tail) = match s.find('_') {
-        Some(i) => s.split_at(i),
-        None => (s, ""),
-    };
-    let chars: Vec<char> = core.chars().collect();
-    if chars.len() < NEAR_FROM {
-        return Vec::new();
-    }
-    let letters: Vec<char> = alphabet.iter().copied().filter(|c| *c != '_').collect();
-    let with = |i: usize, j: usize, mid: &[char]| -> String {
-        chars[..i]
-            .iter()
-            .chain(mid)
-            .chain(&chars[j..])
-            .collect::<String>()
-            + tail
-    };
-    let mut out = Vec::new();
-    for i in 0..chars.len() {
-        out.push(with(i, i + 1, &[]));
-        for &c in &letters {
-            if c != chars[i] {
-                out.push(with(i, i + 1, &[c]));
-            }
-        }
-        if i + 1 < chars.len() && chars[i] != chars[i + 1] {
-            out.push(with(i, i + 2, &[chars[i + 1], chars[i]]));
-        }
-    }
-    for i in 0..=chars.len() {
-        for &c in &letters {
-            out.push(with(i, i, &[c]));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out.retain(|t| t != s);
-    out
 }
 
 #[cfg(test)]
