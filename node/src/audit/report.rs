@@ -1,4 +1,7 @@
 //! What verifying an audit export found: [`AuditReport`] and its parts.
+//!
+//! Why one long file: it is one room, the report's types and how each is printed and written
+//! as JSON; most of its length is the documentation of what each problem means to an auditor.
 
 use std::collections::BTreeMap;
 use std::fmt;

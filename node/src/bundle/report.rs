@@ -1,4 +1,7 @@
 //! What verifying a bundle found: [`BundleReport`] and its parts.
+//!
+//! Why one long file: it is one room, the report's types and how each is printed and written
+//! as JSON for `accord verify`.
 
 use std::collections::BTreeMap;
 use std::fmt;

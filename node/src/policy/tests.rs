@@ -1,4 +1,8 @@
 //! Each rule with an allowing and a denying case, asserting the reason.
+//!
+//! Why one long file: every test builds on the same agreements and records at the top, and
+//! the rules are read side by side (publish, send, accept, victims, re-share), in the order of
+//! the section markers below.
 
 use std::collections::BTreeMap;
 use std::path::Path;

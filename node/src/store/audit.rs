@@ -1,6 +1,10 @@
 //! The audit log inside the store: entries are appended in the same sled batch as the change
 //! they record, under the store's write lock, so there is no data change without its entry and
 //! no entry without its change. Checkpoints, partners' checkpoints and receipts live beside it.
+//!
+//! Why one long file: the log, its checkpoints and the receipts all read and extend the same
+//! hash chain under the same lock. It is the next room to split (receipts and partners'
+//! checkpoints apart from the chain) when the store gets its engine interface (issue 21).
 
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, SlotCheckpoint, entry_hash,

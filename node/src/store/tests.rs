@@ -1,5 +1,10 @@
 //! Store tests: reopen, schema versions, numbering, duplicates, equivocation, purge, and
 //! 100,000 records through every index.
+//!
+//! Why one long file: its tests share the fixtures at the top (keys, records, a private data
+//! directory), and they are to run on every storage engine once the engine interface of issue
+//! 21 exists; they will be split by the store's concerns (open, publish, records, queries,
+//! sync, audit, search) with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
