@@ -95,8 +95,9 @@ const DATE_AGREES: f32 = 0.05;
 /// Scores the names in candidate records against one person search. Each distinct name is
 /// analysed and scored once per search: holdings repeat names, and a name's analysis
 /// (transliteration, skeletons, sounds) is most of what a candidate costs.
-pub(super) struct PersonJudge<'q> {
-    query: &'q Name,
+pub(super) struct PersonJudge {
+    /// The query's segmentations, made once.
+    segmented: Vec<Name>,
     born: Option<PartialDate>,
     threshold: f32,
     seen: HashMap<String, Option<Judged>>,
@@ -111,10 +112,10 @@ struct Judged {
     pairs: Vec<String>,
 }
 
-impl<'q> PersonJudge<'q> {
-    pub(super) fn new(query: &'q Name, born: Option<PartialDate>, fuzzy: bool) -> Self {
+impl PersonJudge {
+    pub(super) fn new(query: &Name, born: Option<PartialDate>, fuzzy: bool) -> Self {
         Self {
-            query,
+            segmented: query.segmentations(),
             born,
             threshold: if fuzzy { FUZZY_THRESHOLD } else { THRESHOLD },
             seen: HashMap::new(),
@@ -161,7 +162,7 @@ impl<'q> PersonJudge<'q> {
     /// a date of birth that agrees.
     fn judge(&self, written: &str) -> Option<Judged> {
         let found = names::analyse(written);
-        let scored = names::score(self.query, &found);
+        let scored = names::score_segmented(&self.segmented, &found.segmentations());
         if scored.score + DATE_AGREES < self.threshold {
             return None;
         }

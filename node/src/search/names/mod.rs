@@ -29,7 +29,9 @@ use icu_normalizer::DecomposingNormalizerBorrowed;
 use rphonetic::DoubleMetaphone;
 
 pub use keys::{NEAR_FROM, keys, one_edit, pair_key, pair_keys, pairs_of};
-pub use score::{How, PartMatch, Scored, part_similarity, score, score_parts, swapped};
+pub use score::{
+    How, PartMatch, Scored, part_similarity, score, score_parts, score_segmented, swapped,
+};
 use scripts::{cyrillic_latin, cyrillic_letters, greek_latin, rough_arabic, transliterate};
 use skeletons::skeletons;
 
@@ -135,7 +137,7 @@ impl Part {
 }
 
 /// A name, analysed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Name {
     /// As written.
     pub written: String,
@@ -291,8 +293,11 @@ fn rough_latin(part: &str, script: Script) -> String {
     let mut out = String::new();
     let mut i = 0;
     let at = |i: usize, s: &str| {
-        let s: Vec<char> = s.chars().collect();
-        chars.len() >= i + s.len() && chars[i..i + s.len()] == s[..]
+        let mut n = 0;
+        s.chars().all(|x| {
+            n += 1;
+            chars.get(i + n - 1) == Some(&x)
+        })
     };
     let vowel_at = |i: usize| chars.get(i).is_some_and(|c| is_vowel(*c));
     while i < chars.len() {

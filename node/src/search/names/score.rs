@@ -16,7 +16,8 @@ pub enum How {
     Spelling,
 }
 
-/// The similarity of two parts, 0 to 1, and how they matched.
+/// The similarity of two parts, 0 to 1, and how they matched. Jaro–Winkler is reckoned only
+/// where the answer uses it: it is most of what scoring a name costs.
 pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
     // a part joined on one side stands for a compound written apart on the other; two joined
     // parts would compare two whole names as one word
@@ -26,24 +27,26 @@ pub fn part_similarity(a: &Part, b: &Part) -> (f32, How) {
     if a.folded == b.folded {
         return (1.0, How::Same);
     }
-    let jw = strsim::jaro_winkler(&a.folded, &b.folded) as f32;
+    let jw = || strsim::jaro_winkler(&a.folded, &b.folded) as f32;
     let abjad = a.script == Script::Arabic || b.script == Script::Arabic;
     if a.skeletons.iter().any(|s| b.skeletons.contains(s)) {
-        let s = if abjad { 0.93 } else { 0.72 + 0.28 * jw };
+        let s = if abjad { 0.93 } else { 0.72 + 0.28 * jw() };
         return (s, How::Consonants);
     }
     // a joined part stands only by its letters: a long one is similar to many
     if a.joined || b.joined {
         return (0.0, How::Spelling);
     }
-    // Karim and Karimi, Ivanov and Ivanova are other names, however alike they sound
+    // Karim and Karimi, Ivanov and Ivanova are other names, however alike they sound: never
+    // paired (half their spelling's similarity, below [`PAIRED`] for any two spellings)
     if tail(a) != tail(b) {
-        return (0.5 * jw, How::Spelling);
+        return (0.0, How::Spelling);
     }
     if a.phonetic.iter().any(|p| b.phonetic.contains(p)) {
-        let s = if abjad { 0.85 } else { 0.6 + 0.3 * jw };
+        let s = if abjad { 0.85 } else { 0.6 + 0.3 * jw() };
         return (s, How::Sounds);
     }
+    let jw = jw();
     let s = if jw >= 0.92 { 0.85 * jw } else { 0.5 * jw };
     (s, How::Spelling)
 }
@@ -88,26 +91,35 @@ pub struct Scored {
 /// The score of a candidate name against a query name: the best over the ways both may be
 /// segmented ([`Name::segmentations`]) of [`score_parts`].
 pub fn score(query: &Name, found: &Name) -> Scored {
-    let mut best: Option<Scored> = None;
-    for q in query.segmentations() {
-        for f in found.segmentations() {
-            let (s, pairs) = score_parts(&q, &f);
-            if best.as_ref().is_none_or(|b| s > b.score) {
-                best = Some(Scored {
-                    score: s,
-                    query: q.clone(),
-                    found: f,
-                    pairs,
-                });
+    score_segmented(&query.segmentations(), &found.segmentations())
+}
+
+/// [`score`] over segmentations made once: a search segments its query once, and each
+/// distinct name it judges once.
+pub fn score_segmented(queries: &[Name], founds: &[Name]) -> Scored {
+    let mut best: Option<(f32, usize, usize, Vec<PartMatch>)> = None;
+    for (i, q) in queries.iter().enumerate() {
+        for (j, f) in founds.iter().enumerate() {
+            let (s, pairs) = score_parts(q, f);
+            if best.as_ref().is_none_or(|b| s > b.0) {
+                best = Some((s, i, j, pairs));
             }
         }
     }
-    best.unwrap_or(Scored {
-        score: 0.0,
-        query: query.clone(),
-        found: found.clone(),
-        pairs: Vec::new(),
-    })
+    match best {
+        Some((score, i, j, pairs)) => Scored {
+            score,
+            query: queries[i].clone(),
+            found: founds[j].clone(),
+            pairs,
+        },
+        None => Scored {
+            score: 0.0,
+            query: queries.first().cloned().unwrap_or_default(),
+            found: founds.first().cloned().unwrap_or_default(),
+            pairs: Vec::new(),
+        },
+    }
 }
 
 /// The score of two names as segmented, 0 to 1, with the parts paired. Parts are paired
