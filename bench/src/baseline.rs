@@ -31,7 +31,7 @@ pub struct VerifyFigures {
 
 /// Times `verify_strict` and the full `verify` over `envelopes`, each for at least `min` in four
 /// alternating rounds (the best round counts), on the calling thread. Fails if any sample does not verify.
-pub fn verify_rate(
+pub(crate) fn verify_rate(
     envelopes: &[Envelope],
     dir: &BTreeMap<AgencyId, PublicKey>,
     min: Duration,
@@ -105,7 +105,7 @@ pub struct TransportFigures {
 
 /// The frames of one push of `envelopes` and of its acknowledgement. The receipts are
 /// stand-ins of a receipt's size (a real one is signed canonical JSON naming the record).
-pub fn frames(envelopes: &[Envelope]) -> Result<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn frames(envelopes: &[Envelope]) -> Result<(Vec<u8>, Vec<u8>)> {
     let push = Message::Push(Push {
         records: envelopes.to_vec(),
     })
@@ -152,7 +152,7 @@ fn swarm() -> Result<RawSwarm> {
 /// Sends `requests` frames of `request` bytes from one bare swarm to another over loopback
 /// TCP + Noise + Yamux, `window` at a time; the responder answers each with `response` bytes
 /// and does nothing else.
-pub async fn transport(
+pub(crate) async fn transport(
     request: Vec<u8>,
     response: Vec<u8>,
     records_per_request: usize,

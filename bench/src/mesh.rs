@@ -16,7 +16,7 @@ use accord_node::net::{NetConfig, NodeEvent, NodeHandle, Running, start};
 use accord_node::store::Store;
 
 /// One node of the mesh.
-pub struct Node {
+pub(crate) struct Node {
     /// Its directory name in examples/quad.
     pub dir: &'static str,
     /// Its configuration.
@@ -28,7 +28,7 @@ pub struct Node {
 
 impl Node {
     /// Starts a node, waiting for its store's lock if it was just stopped.
-    pub async fn start(dir: &'static str, cfg: NodeConfig, net: NetConfig) -> Result<Self> {
+    pub(crate) async fn start(dir: &'static str, cfg: NodeConfig, net: NetConfig) -> Result<Self> {
         let key = SecretKey::from_key_file(
             &std::fs::read_to_string(&cfg.key_file)
                 .with_context(|| format!("cannot read {}", cfg.key_file.display()))?,
@@ -44,7 +44,7 @@ impl Node {
     }
 
     /// Stops the node and waits until its actor (and with it the store) is gone.
-    pub async fn stop(self) -> Result<()> {
+    pub(crate) async fn stop(self) -> Result<()> {
         self.handle.shutdown().await?;
         let Node {
             handle, running, ..
@@ -57,7 +57,7 @@ impl Node {
 
 /// Who publishes under which agreement, and which running nodes must then store the record.
 #[derive(Clone, Debug)]
-pub struct Lane {
+pub(crate) struct Lane {
     /// The publisher (index into the mesh).
     pub node: usize,
     /// The agreement.
@@ -68,7 +68,7 @@ pub struct Lane {
 
 /// Every (running node, agreement it is a member of) with at least one other running member
 /// (or with none, if `alone`); `only` restricts to one agreement, `down` is a node not running.
-pub fn lanes(
+pub(crate) fn lanes(
     nodes: &[Option<Node>],
     only: Option<&AgreementId>,
     down: Option<usize>,
@@ -82,7 +82,7 @@ pub fn lanes(
 }
 
 /// [`lanes`] from the running nodes' configurations.
-pub fn lanes_of(
+pub(crate) fn lanes_of(
     nodes: &[Option<NodeConfig>],
     only: Option<&AgreementId>,
     down: Option<usize>,
@@ -128,7 +128,7 @@ struct Entry {
 
 /// Delivery bookkeeping of one phase, fed by the publishers and the nodes' `Stored` events.
 #[derive(Default)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     pending: HashMap<RecordId, Entry>,
     latencies: Vec<Duration>,
     delivered: usize,
@@ -140,7 +140,7 @@ pub struct Tracker {
 }
 
 /// A tracker shared by the publishers and the event listeners.
-pub type Shared = Arc<Mutex<Tracker>>;
+pub(crate) type Shared = Arc<Mutex<Tracker>>;
 
 pub(super) fn lock(t: &Shared) -> std::sync::MutexGuard<'_, Tracker> {
     t.lock().unwrap_or_else(PoisonError::into_inner)
@@ -194,7 +194,11 @@ impl Tracker {
 }
 
 /// Forwards node `idx`'s `Stored` events to the tracker until aborted.
-pub fn listen(idx: usize, handle: &NodeHandle, tracker: Shared) -> tokio::task::JoinHandle<()> {
+pub(crate) fn listen(
+    idx: usize,
+    handle: &NodeHandle,
+    tracker: Shared,
+) -> tokio::task::JoinHandle<()> {
     let mut rx = handle.subscribe();
     tokio::spawn(async move {
         loop {
@@ -209,7 +213,7 @@ pub fn listen(idx: usize, handle: &NodeHandle, tracker: Shared) -> tokio::task::
 }
 
 /// A draft of about 300 bytes of summary (a typical record is a few hundred bytes).
-pub fn draft(agreement: &AgreementId, tag: &str, i: usize) -> String {
+pub(crate) fn draft(agreement: &AgreementId, tag: &str, i: usize) -> String {
     let route = if agreement.as_str() == "TR-BG-2026" {
         serde_json::json!([{"country": "TR", "role": "transit"}, {"country": "BG", "role": "destination"}])
     } else {
@@ -231,7 +235,7 @@ pub fn draft(agreement: &AgreementId, tag: &str, i: usize) -> String {
 }
 
 /// What publishing achieved.
-pub struct Published {
+pub(crate) struct Published {
     /// The ids, in no particular order.
     pub ids: Vec<RecordId>,
     /// Wall time from the first publish call to the last one returning.
@@ -241,7 +245,7 @@ pub struct Published {
 /// Publishes `count` records over `lanes` in turn: at `rate` records/s if given (at most
 /// `in_flight` × lanes outstanding), else as fast as `in_flight` concurrent publishes per lane
 /// allow.
-pub async fn publish(
+pub(crate) async fn publish(
     nodes: &[Option<Node>],
     lanes: &[Lane],
     count: usize,
@@ -294,7 +298,7 @@ pub async fn publish(
 /// Waits until `expected` records are delivered. If the event broadcast lagged (events were
 /// lost), undelivered records are also checked in the stores every 500 ms; those count with
 /// the time they were found, and are reported as polled.
-pub async fn wait_delivered(
+pub(crate) async fn wait_delivered(
     nodes: &[Option<Node>],
     tracker: &Shared,
     expected: usize,
@@ -401,7 +405,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// The figures of a finished phase.
-pub fn figures(tracker: &Shared, published: &Published, offered: Option<f64>) -> PhaseFigures {
+pub(crate) fn figures(
+    tracker: &Shared,
+    published: &Published,
+    offered: Option<f64>,
+) -> PhaseFigures {
     let t = lock(tracker);
     let mut lat = t.latencies.clone();
     lat.sort_unstable();
@@ -440,7 +448,7 @@ pub fn figures(tracker: &Shared, published: &Published, offered: Option<f64>) ->
 /// Waits until `node` holds every record of `ids`: counts its `Stored` events for them, and
 /// checks the store every 500 ms (and whenever events were lost). Returns the time taken from
 /// `since`.
-pub async fn wait_held(
+pub(crate) async fn wait_held(
     handle: &NodeHandle,
     mut rx: tokio::sync::broadcast::Receiver<NodeEvent>,
     ids: &[RecordId],
@@ -484,6 +492,6 @@ pub async fn wait_held(
 }
 
 /// Store size of a node: (records held, bytes on disk).
-pub fn store_size(handle: &NodeHandle, data_dir: &Path) -> (usize, u64) {
+pub(crate) fn store_size(handle: &NodeHandle, data_dir: &Path) -> (usize, u64) {
     (handle.store().len(), super::sys::dir_bytes(data_dir))
 }

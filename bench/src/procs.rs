@@ -448,7 +448,7 @@ fn new_phase(current: &Arc<Mutex<SharedPhase>>) -> SharedPhase {
 
 /// The mesh of child processes (module documentation); the same phases and report as the
 /// in-process mesh, with memory per node.
-pub async fn run(opts: MeshOptions) -> Result<MeshReport> {
+pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     let super::Setup {
         count,
         agencies,

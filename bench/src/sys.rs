@@ -3,12 +3,12 @@
 use std::path::Path;
 
 /// A `kB` field of /proc/self/status (`VmHWM`, `VmRSS`), in KiB; 0 where there is no /proc.
-pub fn status_kib(field: &str) -> u64 {
+pub(crate) fn status_kib(field: &str) -> u64 {
     status_kib_of("/proc/self/status", field)
 }
 
 /// The same from another process's status file (`/proc/PID/status`).
-pub fn status_kib_of(path: &str, field: &str) -> u64 {
+pub(crate) fn status_kib_of(path: &str, field: &str) -> u64 {
     let Ok(text) = std::fs::read_to_string(path) else {
         return 0;
     };
@@ -21,7 +21,7 @@ pub fn status_kib_of(path: &str, field: &str) -> u64 {
 }
 
 /// Bytes of all files under `dir` (recursively; symlinks are not followed).
-pub fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -36,7 +36,7 @@ pub fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// The CPU model from /proc/cpuinfo, or `unknown`.
-pub fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -48,6 +48,6 @@ pub fn cpu_model() -> String {
 }
 
 /// The cores this process may use.
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }

@@ -4,6 +4,8 @@
 //! docs/fuzzing.md runs the real fuzzer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// the fuzz crate exports these (its targets call them): public there, unused-public here
+#[allow(unreachable_pub)]
 #[path = "../../fuzz/src/config_checks.rs"]
 mod checks;
 

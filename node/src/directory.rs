@@ -12,7 +12,7 @@ use crate::store::{Store, StoreError};
 
 /// Registered keys and verified revocations.
 #[derive(Clone, Debug, Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     keys: BTreeMap<AgencyId, PublicKey>,
     revoked: BTreeMap<(AgencyId, Digest32), Timestamp>,
     /// The verified revocations themselves, by issuing agency, to pass on.
@@ -21,7 +21,7 @@ pub struct Directory {
 
 impl Directory {
     /// The known agencies' keys and this agency's own.
-    pub fn new(cfg: &NodeConfig, own: &SecretKey) -> Self {
+    pub(crate) fn new(cfg: &NodeConfig, own: &SecretKey) -> Self {
         Self {
             keys: crate::publish::directory(cfg, own),
             revoked: BTreeMap::new(),
@@ -30,7 +30,11 @@ impl Directory {
     }
 
     /// The same, with the revocations the store holds (each verified again).
-    pub fn load(cfg: &NodeConfig, own: &SecretKey, store: &Store) -> Result<Self, StoreError> {
+    pub(crate) fn load(
+        cfg: &NodeConfig,
+        own: &SecretKey,
+        store: &Store,
+    ) -> Result<Self, StoreError> {
         let mut dir = Self::new(cfg, own);
         for signed in store.revocations()? {
             if let Ok(r) = dir.verify(&signed) {
@@ -41,12 +45,12 @@ impl Directory {
     }
 
     /// An agency's registered key.
-    pub fn get(&self, agency: &AgencyId) -> Option<&PublicKey> {
+    pub(crate) fn get(&self, agency: &AgencyId) -> Option<&PublicKey> {
         self.keys.get(agency)
     }
 
     /// Verifies a revocation under its issuing agency's registered key.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         signed: &Signed,
     ) -> Result<Revocation, accord_protocol::delegation::DelegationError> {
@@ -55,7 +59,7 @@ impl Directory {
 
     /// Applies a verified revocation (`r`, decoded from `signed`); returns whether it was new.
     /// Of two revocations of one certificate the earlier time stands.
-    pub fn revoke(&mut self, r: &Revocation, signed: &Signed) -> bool {
+    pub(crate) fn revoke(&mut self, r: &Revocation, signed: &Signed) -> bool {
         if !self.would_revoke(r) {
             return false;
         }
@@ -67,7 +71,7 @@ impl Directory {
 
     /// Whether [`Self::revoke`] would take `r`: no revocation of its certificate held, or only a
     /// later one.
-    pub fn would_revoke(&self, r: &Revocation) -> bool {
+    pub(crate) fn would_revoke(&self, r: &Revocation) -> bool {
         !matches!(
             self.revoked.get(&(r.agency.clone(), r.certificate)),
             Some(t) if *t <= r.revoked
@@ -76,12 +80,12 @@ impl Directory {
 
     /// Whether this very statement (the same bytes and signature) is held: it was verified
     /// when it was taken, so it need not be again.
-    pub fn holds(&self, signed: &Signed) -> bool {
+    pub(crate) fn holds(&self, signed: &Signed) -> bool {
         self.held.iter().any(|(_, s)| s == signed)
     }
 
     /// The verified revocations held, with their issuing agency.
-    pub fn revocations(&self) -> impl Iterator<Item = (&AgencyId, &Signed)> {
+    pub(crate) fn revocations(&self) -> impl Iterator<Item = (&AgencyId, &Signed)> {
         self.held.iter().map(|(a, s)| (a, s))
     }
 }

@@ -21,12 +21,12 @@ use tokio::task::JoinHandle;
 use crate::net::{NodeEvent, NodeHandle};
 
 /// How long one delivery (the command's run, or the POST) may take.
-pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One notice, as the command reads it on stdin and the URL receives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "notice", rename_all = "kebab-case")]
-pub enum Notice {
+pub(crate) enum Notice {
     /// A request for information addressed to this agency arrived.
     Request {
         /// The receiving agency (this node's).
@@ -95,7 +95,7 @@ pub enum Notice {
 
 impl Notice {
     /// The kind, as `[notify] events` names it.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Notice::Request { .. } => "request",
             Notice::Answer { .. } => "answer",
@@ -106,7 +106,7 @@ impl Notice {
 }
 
 /// The notice an event is, if any.
-pub fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice> {
+pub(crate) fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice> {
     let agency = handle.config().agency.clone();
     match event {
         NodeEvent::Alarm(a) => Some(Notice::Alarm {
@@ -166,7 +166,7 @@ pub fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice> {
 
 /// The running notifier; [`Notifier::stop`] ends it.
 #[derive(Debug)]
-pub struct Notifier {
+pub(crate) struct Notifier {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -174,7 +174,7 @@ pub struct Notifier {
 impl Notifier {
     /// Starts delivering the notices `cfg` asks for, from `handle`'s events; none when the
     /// configuration names neither a command nor a URL.
-    pub fn start(handle: NodeHandle, cfg: NotifyConfig) -> Option<Self> {
+    pub(crate) fn start(handle: NodeHandle, cfg: NotifyConfig) -> Option<Self> {
         if cfg.command.is_none() && cfg.url.is_none() {
             return None;
         }
@@ -185,7 +185,7 @@ impl Notifier {
     }
 
     /// Stops it after the notice being delivered, if any.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }

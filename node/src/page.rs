@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Items in a page when no limit is given.
-pub const DEFAULT_LIMIT: usize = 100;
+pub(crate) const DEFAULT_LIMIT: usize = 100;
 /// The most items a page holds.
-pub const MAX_LIMIT: usize = 1000;
+pub(crate) const MAX_LIMIT: usize = 1000;
 
 /// A page of a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ fn cursor_of<K: Serialize>(key: &K) -> String {
 }
 
 /// The page `req` asks for of `items`, which are sorted by `key` (unique per item).
-pub fn page<T, K>(
+pub(crate) fn page<T, K>(
     items: impl IntoIterator<Item = T>,
     key: impl Fn(&T) -> K,
     req: &PageRequest,

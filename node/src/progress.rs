@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How often a plain progress line is written when stderr is not a terminal.
-pub const LINE_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const LINE_EVERY: Duration = Duration::from_secs(2);
 
 /// Where plain progress lines go.
 type Sink = Box<dyn FnMut(&str) + Send>;
 
 /// The progress of one piece of work.
-pub struct Progress {
+pub(crate) struct Progress {
     what: String,
     unit: &'static str,
     total: u64,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Progress {
 
 impl Progress {
     /// Progress of `what` over `total` `unit`s (e.g. "verify", 10 000, "records").
-    pub fn new(what: &str, unit: &'static str, total: u64) -> Self {
+    pub(crate) fn new(what: &str, unit: &'static str, total: u64) -> Self {
         let now = Instant::now();
         let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -64,8 +64,9 @@ impl Progress {
         }
     }
 
-    /// Plain lines (never a bar) to `sink`, at most every `every`.
-    pub fn lines_to(
+    /// Plain lines (never a bar) to `sink`, at most every `every` (the tests' progress).
+    #[cfg(test)]
+    pub(crate) fn lines_to(
         what: &str,
         unit: &'static str,
         total: u64,
@@ -81,7 +82,7 @@ impl Progress {
     }
 
     /// `done` units of the total are done.
-    pub fn set(&mut self, done: u64, total: u64) {
+    pub(crate) fn set(&mut self, done: u64, total: u64) {
         self.done = done;
         self.total = total.max(done);
         if let Some(bar) = &self.bar {
@@ -99,7 +100,7 @@ impl Progress {
     }
 
     /// The work is over: the bar is cleared; after plain lines, a last one says it is done.
-    pub fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         } else if self.lines {

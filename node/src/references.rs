@@ -11,7 +11,7 @@ use crate::store::{Store, StoreError};
 
 /// The kinds of reference, as the record names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `corrects`
     Corrects,
     /// `withdraws`
@@ -22,7 +22,7 @@ pub enum Kind {
 
 impl Kind {
     /// The field's name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Corrects => "corrects",
             Kind::Withdraws => "withdraws",
@@ -42,7 +42,7 @@ impl Kind {
 }
 
 /// Whether `by`'s reference of `kind` to `target` stays within what the record format allows.
-pub fn consistent(kind: Kind, by: &Record, target: &Record) -> bool {
+pub(crate) fn consistent(kind: Kind, by: &Record, target: &Record) -> bool {
     let same_agreement = by.agreement == target.agreement;
     match kind {
         Kind::Corrects | Kind::Withdraws => same_agreement && by.originator == target.originator,
@@ -53,7 +53,7 @@ pub fn consistent(kind: Kind, by: &Record, target: &Record) -> bool {
 /// The first problem with `r`'s references, in words, or `None`. With `require_held`, a target
 /// this store does not hold is a problem too (a node publishes references only to records it
 /// holds).
-pub fn problem(
+pub(crate) fn problem(
     store: &Store,
     r: &Record,
     require_held: bool,

@@ -560,11 +560,11 @@ pub(crate) fn decode_canonical<T: Serialize + for<'de> Deserialize<'de>>(
 mod u64_string {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(n)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         if s.is_empty()
             || !s.bytes().all(|b| b.is_ascii_digit())

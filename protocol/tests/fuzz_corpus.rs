@@ -6,6 +6,8 @@
 
 mod common;
 
+// the fuzz crate exports these (its targets call them): public there, unused-public here
+#[allow(unreachable_pub)]
 #[path = "../../fuzz/src/protocol_checks.rs"]
 #[allow(dead_code)]
 mod checks;

@@ -14,12 +14,12 @@ use crate::common;
 
 /// The originators of the generated records; the store belongs to the last, which receives
 /// from the others.
-pub const ORIGINATORS: [&str; 3] = ["PK-FIA", "IR-FARAJA", "GR-HCG"];
-pub const LOCAL: &str = "TR-JGK";
+pub(crate) const ORIGINATORS: [&str; 3] = ["PK-FIA", "IR-FARAJA", "GR-HCG"];
+pub(crate) const LOCAL: &str = "TR-JGK";
 
 /// Signed and verified records, numbered from 1 per originator, as a peer would push them;
 /// `vary` makes record `i` its own.
-pub struct Records {
+pub(crate) struct Records {
     keys: Vec<SecretKey>,
     dir: BTreeMap<AgencyId, PublicKey>,
     base: Record,
@@ -30,7 +30,7 @@ pub struct Records {
 impl Records {
     /// A mid-sized record (a facilitator, a phone and a two-leg route: about 600 bytes), each
     /// varied by `vary`.
-    pub fn new(vary: fn(&mut Record, u64)) -> Self {
+    pub(crate) fn new(vary: fn(&mut Record, u64)) -> Self {
         let keys: Vec<SecretKey> = (0u8..3).map(|i| common::key(i + 1)).collect();
         let dir = ORIGINATORS
             .iter()
@@ -54,7 +54,7 @@ impl Records {
     }
 
     /// Record `i`, and the key that signs it.
-    pub fn record(&self, i: u64) -> (Record, &SecretKey) {
+    pub(crate) fn record(&self, i: u64) -> (Record, &SecretKey) {
         let who = (i % 3) as usize;
         let mut r = self.base.clone();
         r.originator = common::agency(ORIGINATORS[who]);
@@ -64,7 +64,7 @@ impl Records {
     }
 
     /// The next `n` records.
-    pub fn take(&mut self, n: usize) -> Vec<Verified<SignedRecord>> {
+    pub(crate) fn take(&mut self, n: usize) -> Vec<Verified<SignedRecord>> {
         let envelopes = (self.made..self.made + n as u64)
             .map(|i| {
                 let (r, k) = self.record(i);
@@ -81,7 +81,13 @@ impl Records {
 
 /// Fills `store` with `total` records from `records` as PK-FIA pushed them, in batches of
 /// 1,024, flushing every `every` and printing the rate.
-pub fn fill(store: &Store, records: &mut Records, total: u64, now: Timestamp, every: Duration) {
+pub(crate) fn fill(
+    store: &Store,
+    records: &mut Records,
+    total: u64,
+    now: Timestamp,
+    every: Duration,
+) {
     let source = Source::Peer(common::agency("PK-FIA"));
     eprintln!(
         "building a store of {total} records in {} …",

@@ -18,15 +18,15 @@ use crate::page::{MAX_LIMIT, Page, PageRequest};
 use crate::store::Tombstone;
 
 /// How long the client waits for a connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one call may take in all.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest answer read (a query of a large store).
-pub const MAX_ANSWER_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_ANSWER_BYTES: u64 = 1 << 30;
 
 /// Why a call to the API did not succeed.
 #[derive(Debug, Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     /// The token file cannot be used.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -88,7 +88,7 @@ pub enum ClientError {
 
 /// What `GET /v1/records/{id}` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// The record.
     Found(Box<RecordView>),
     /// It was purged; its tombstone.
@@ -97,7 +97,7 @@ pub enum Lookup {
 
 /// A client of one node's API.
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     addr: SocketAddr,
     token: Token,
@@ -121,7 +121,7 @@ struct Gone {
 
 impl Client {
     /// A client of the API `cfg` configures, with its token.
-    pub fn for_node(cfg: &NodeConfig) -> Result<Self, ClientError> {
+    pub(crate) fn for_node(cfg: &NodeConfig) -> Result<Self, ClientError> {
         let bind = cfg.api.bind;
         if bind.port() == 0 {
             return Err(ClientError::NoPort {
@@ -139,7 +139,7 @@ impl Client {
     }
 
     /// A client of the API at `addr`, with the token in `token_file`.
-    pub fn new(addr: SocketAddr, token_file: PathBuf) -> Result<Self, ClientError> {
+    pub(crate) fn new(addr: SocketAddr, token_file: PathBuf) -> Result<Self, ClientError> {
         let token = Token::read(&token_file)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -158,7 +158,7 @@ impl Client {
     }
 
     /// The address it calls.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
@@ -220,7 +220,7 @@ impl Client {
     }
 
     /// `POST path` with `body` as JSON; the answer read as `T` when it succeeded (2xx).
-    pub fn post_json<T: serde::de::DeserializeOwned>(
+    pub(crate) fn post_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &impl serde::Serialize,
@@ -242,7 +242,7 @@ impl Client {
     }
 
     /// `GET path?query`; the answer read as `T` when it succeeded (2xx).
-    pub fn get_json<T: serde::de::DeserializeOwned>(
+    pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
@@ -260,7 +260,7 @@ impl Client {
     }
 
     /// `POST /v1/records`: publishes a draft (its JSON bytes); the new record's id.
-    pub fn publish(&self, draft: &[u8]) -> Result<RecordId, ClientError> {
+    pub(crate) fn publish(&self, draft: &[u8]) -> Result<RecordId, ClientError> {
         let res = self
             .agent
             .post(self.url("/v1/records"))
@@ -274,7 +274,7 @@ impl Client {
     }
 
     /// `POST /v1/envelopes`: a signed record file's bytes; the record's id once held.
-    pub fn import(&self, signed_file: &[u8]) -> Result<RecordId, ClientError> {
+    pub(crate) fn import(&self, signed_file: &[u8]) -> Result<RecordId, ClientError> {
         let res = self
             .agent
             .post(self.url("/v1/envelopes"))
@@ -288,7 +288,7 @@ impl Client {
     }
 
     /// `POST /v1/revocations`: a revocation line; whether it was new to the node.
-    pub fn revoke(&self, line: &str) -> Result<bool, ClientError> {
+    pub(crate) fn revoke(&self, line: &str) -> Result<bool, ClientError> {
         let res = self
             .agent
             .post(self.url("/v1/revocations"))
@@ -307,7 +307,7 @@ impl Client {
 
     /// `POST /v1/audit/checkpoint`: the running node signs its audit log's head; returns the
     /// signed checkpoint.
-    pub fn checkpoint(&self) -> Result<accord_protocol::audit::Signed, ClientError> {
+    pub(crate) fn checkpoint(&self) -> Result<accord_protocol::audit::Signed, ClientError> {
         let res = self
             .agent
             .post(self.url("/v1/audit/checkpoint"))
@@ -332,7 +332,7 @@ impl Client {
     }
 
     /// `GET /v1/records?…`: a page of the records matching the filters.
-    pub fn query(
+    pub(crate) fn query(
         &self,
         filters: &Filters,
         page: &PageRequest,
@@ -344,7 +344,7 @@ impl Client {
     }
 
     /// `GET /v1/search?…`: the records a search finds, best first.
-    pub fn search(
+    pub(crate) fn search(
         &self,
         text: &crate::search::SearchText,
         filters: &Filters,
@@ -359,7 +359,7 @@ impl Client {
     }
 
     /// Every record matching the filters, a page of [`MAX_LIMIT`] at a time.
-    pub fn query_all(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
+    pub(crate) fn query_all(&self, filters: &Filters) -> Result<Vec<RecordView>, ClientError> {
         let mut req = PageRequest {
             limit: MAX_LIMIT,
             cursor: None,
@@ -376,7 +376,7 @@ impl Client {
     }
 
     /// `GET /v1/records/{id}`: one record by id or unique prefix, or its tombstone.
-    pub fn record(&self, id: &str) -> Result<Lookup, ClientError> {
+    pub(crate) fn record(&self, id: &str) -> Result<Lookup, ClientError> {
         let res = self
             .agent
             .get(self.url(&format!("/v1/records/{}", path_segment(id))))
@@ -391,7 +391,7 @@ impl Client {
 }
 
 /// `text` percent-encoded as one path segment.
-pub fn path_segment(text: &str) -> String {
+pub(crate) fn path_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -8,7 +8,7 @@
 //! running node whose store it cannot open.
 
 mod auth;
-pub mod client;
+pub(crate) mod client;
 mod ops;
 mod routes;
 pub mod view;

@@ -51,7 +51,7 @@ pub(super) enum HeadAt {
 
 impl Chain {
     /// The head of the first `count` entries.
-    pub fn head_at(&self, count: u64) -> HeadAt {
+    pub(super) fn head_at(&self, count: u64) -> HeadAt {
         let Some(index) = count.checked_sub(1) else {
             return HeadAt::Found {
                 line: 0,
@@ -71,7 +71,7 @@ impl Chain {
     }
 
     /// The line and hash of the `slot` entry for `slot`, if the log holds one.
-    pub fn slot_entry(&self, slot: u64) -> Option<(usize, Digest32)> {
+    pub(super) fn slot_entry(&self, slot: u64) -> Option<(usize, Digest32)> {
         self.lines.iter().find_map(|l| match &l.entry {
             Some(AuditEntry {
                 event: accord_protocol::audit::AuditEvent::Slot { slot: s },
@@ -82,7 +82,7 @@ impl Chain {
     }
 
     /// The canonical entries, with their line numbers, in file order.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &AuditEntry)> {
+    pub(super) fn entries(&self) -> impl Iterator<Item = (usize, &AuditEntry)> {
         self.lines
             .iter()
             .filter_map(|l| l.entry.as_ref().map(|e| (l.line, e)))

@@ -74,7 +74,7 @@ pub(super) struct Keys<'a> {
 impl Keys<'_> {
     /// The key in force for `agency` after the log's first `before` entries: that of the
     /// latest period begun among them, else its first.
-    pub fn at_index(&self, agency: &AgencyId, before: u64) -> Option<PublicKey> {
+    pub(super) fn at_index(&self, agency: &AgencyId, before: u64) -> Option<PublicKey> {
         match self.history.get(agency) {
             Some(periods) if !periods.is_empty() => periods
                 .iter()
@@ -88,7 +88,7 @@ impl Keys<'_> {
 
     /// The keys of `agency` that may have signed at `time`: those whose period had not ended
     /// by then.
-    pub fn in_force_at(&self, agency: &AgencyId, time: Timestamp) -> Vec<PublicKey> {
+    pub(super) fn in_force_at(&self, agency: &AgencyId, time: Timestamp) -> Vec<PublicKey> {
         match self.history.get(agency) {
             Some(periods) if !periods.is_empty() => periods
                 .iter()
@@ -101,7 +101,7 @@ impl Keys<'_> {
     }
 
     /// Every key `agency` has had.
-    pub fn all(&self, agency: &AgencyId) -> Vec<PublicKey> {
+    pub(super) fn all(&self, agency: &AgencyId) -> Vec<PublicKey> {
         let mut out: Vec<PublicKey> = self
             .history
             .get(agency)

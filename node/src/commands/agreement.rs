@@ -11,12 +11,12 @@ use super::node::refuse;
 use crate::{Refused, agreements, files};
 
 /// The bilateral template (docs/model-mou.md).
-pub const BILATERAL: &str = include_str!("../../templates/bilateral.toml");
+pub(super) const BILATERAL: &str = include_str!("../../templates/bilateral.toml");
 /// The multilateral template.
-pub const MULTILATERAL: &str = include_str!("../../templates/multilateral.toml");
+pub(super) const MULTILATERAL: &str = include_str!("../../templates/multilateral.toml");
 
 /// Writes a commented agreement from the model MoU to `out` (never overwriting), or prints it.
-pub fn new(template: &str, out: Option<&Path>) -> Result<()> {
+pub(super) fn new(template: &str, out: Option<&Path>) -> Result<()> {
     let text = match template {
         "bilateral" => BILATERAL,
         "multilateral" => MULTILATERAL,
@@ -51,7 +51,7 @@ const TEMPLATE_MEMBERS: [&[&str]; 2] = [
 ];
 
 /// Checks one agreement file on its own and prints its summary and SHA-256.
-pub fn check(file: &Path) -> Result<()> {
+pub(super) fn check(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     match accord_config::parse_agreement(file, &bytes) {
         Ok(a) => {
@@ -123,7 +123,7 @@ pub fn check(file: &Path) -> Result<()> {
 
 /// Signs an agreement file as this agency (from `--config`, or `--key` with `--agency`) and
 /// prints which members' signatures its signature file now holds.
-pub fn sign(
+pub(super) fn sign(
     file: &Path,
     config: Option<&Path>,
     key: Option<&Path>,

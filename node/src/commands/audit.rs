@@ -12,7 +12,7 @@ use crate::audit;
 use crate::cli::AuditCommand;
 
 /// Runs an `accord audit` command.
-pub fn run(command: AuditCommand) -> Result<()> {
+pub(super) fn run(command: AuditCommand) -> Result<()> {
     match command {
         AuditCommand::Export {
             config,

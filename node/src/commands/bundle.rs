@@ -12,7 +12,7 @@ use crate::{Refused, files};
 /// Writes the bundle of one agreement's records, made from the store or by the running node.
 /// The file is claimed (empty) first, so an existing one is refused before anything is
 /// logged; the export's audit entry is durable before a byte of a record is in the file.
-pub fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
+pub(super) fn export(config: &Path, agreement: &str, out: &Path) -> Result<()> {
     let opened = Node::open_or_api(config)?;
     files::create_private(out, &[])?;
     let made = match &opened {
@@ -69,7 +69,7 @@ fn write_with_progress(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Verifies a bundle offline and prints a verdict per record and a summary.
-pub fn verify(bundle: &Path) -> Result<()> {
+pub(super) fn verify(bundle: &Path) -> Result<()> {
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
     let mut progress = Progress::new("verify", "records", 0);

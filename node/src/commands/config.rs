@@ -10,7 +10,7 @@ use crate::{Refused, agreements, files};
 /// signature files are verified against the members' keys (the agency's own signature when
 /// its key file can be read); an agreement still missing a member's signature is shown as not
 /// in effect, which is not an error: members exchange signatures when their nodes connect.
-pub fn check(file: &Path) -> Result<()> {
+pub(super) fn check(file: &Path) -> Result<()> {
     match files::load_config(file) {
         Ok(mut cfg) => {
             let own = files::read_key(&cfg.key_file).ok().map(|k| k.public_key());

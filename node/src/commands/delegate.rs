@@ -14,7 +14,7 @@ use crate::ops::delegation::{IssueRequest, Issued, Listed, issue_certificate};
 use crate::page::Page;
 
 /// Runs a `delegate` subcommand.
-pub fn run(command: DelegateCommand) -> Result<()> {
+pub(super) fn run(command: DelegateCommand) -> Result<()> {
     match command {
         DelegateCommand::Issue {
             config,
@@ -121,7 +121,7 @@ pub fn run(command: DelegateCommand) -> Result<()> {
 }
 
 /// Reads a certificate file (`<signature hex> <json>`, as `delegate issue` writes it).
-pub fn read_certificate(path: &Path) -> Result<accord_protocol::audit::Signed> {
+pub(super) fn read_certificate(path: &Path) -> Result<accord_protocol::audit::Signed> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| refuse(format!("certificate {}", path.display()), e))?;
     accord_protocol::audit::Signed::from_line(text.trim_end())

@@ -11,7 +11,7 @@ use crate::directory::Directory;
 use crate::{Refused, clock, files};
 
 /// Imports each file; prints one line per file and exits 1 if any was refused.
-pub fn run(config: &Path, paths: &[PathBuf]) -> Result<()> {
+pub(super) fn run(config: &Path, paths: &[PathBuf]) -> Result<()> {
     let mut refused = 0;
     match Node::open_or_api(config)? {
         Opened::Local(node) => {

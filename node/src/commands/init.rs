@@ -11,7 +11,7 @@ use crate::files;
 use crate::store::Store;
 
 /// Creates `dir` with an agency key, an API token, a node.toml and the data directory.
-pub fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
+pub(super) fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
     let agency = AgencyId::new(agency).map_err(|e| refuse("--agency", e))?;
     if dir.exists()
         && std::fs::read_dir(dir)

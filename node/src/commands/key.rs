@@ -15,7 +15,7 @@ use crate::files;
 use crate::store::Store;
 
 /// Runs a `key` subcommand.
-pub fn run(command: KeyCommand) -> Result<()> {
+pub(super) fn run(command: KeyCommand) -> Result<()> {
     match command {
         KeyCommand::Rotate {
             config,
@@ -247,7 +247,7 @@ fn accept(config: &Path, path: &Path) -> Result<()> {
 
 /// Refuses to sign with a key this agency rotated away from (`accord key rotate`) once the
 /// rotation is in force: the new key was meant to be in place by then.
-pub fn refuse_rotated_key(
+pub(super) fn refuse_rotated_key(
     store: &Store,
     agency: &AgencyId,
     public: &PublicKey,

@@ -10,7 +10,7 @@ use crate::files;
 
 /// Creates a new agency key file (mode 0600, never overwriting) and prints the public key and
 /// the libp2p peer id it gives the node.
-pub fn run(out: &Path) -> Result<()> {
+pub(super) fn run(out: &Path) -> Result<()> {
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut_slice()).context("the operating system's random source failed")?;
     let key = SecretKey::from_seed(&seed);
@@ -25,7 +25,7 @@ pub fn run(out: &Path) -> Result<()> {
 }
 
 /// The libp2p peer id of an agency key: the node's network identity is its agency key.
-pub fn peer_id(key: &SecretKey) -> Result<libp2p::PeerId> {
+pub(super) fn peer_id(key: &SecretKey) -> Result<libp2p::PeerId> {
     let mut seed = key.to_seed();
     let kp = libp2p::identity::Keypair::ed25519_from_bytes(seed.as_mut_slice())
         .context("agency key is not a valid libp2p ed25519 key")?;

@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::{Refused, files};
 
 /// A node's configuration, opened store and agency key.
-pub struct Node {
+pub(super) struct Node {
     /// The configuration.
     pub cfg: NodeConfig,
     /// The store in the data directory.
@@ -23,7 +23,7 @@ impl Node {
     /// The agency key from its file. A key other than the one the audit log last named is
     /// logged (a `key` entry, flushed) before it is returned: nothing is signed with a key
     /// the log does not name.
-    pub fn key(&self) -> Result<SecretKey> {
+    pub(super) fn key(&self) -> Result<SecretKey> {
         let key = read_key_again(&self.cfg.key_file)?;
         super::key::refuse_rotated_key(&self.store, &self.cfg.agency, &key.public_key(), now()?)?;
         self.store.audit_key(
@@ -36,7 +36,7 @@ impl Node {
     }
 
     /// A record id from a full id or a unique prefix of at least 6 hex digits.
-    pub fn resolve(&self, text: &str) -> Result<RecordId> {
+    pub(super) fn resolve(&self, text: &str) -> Result<RecordId> {
         resolve(&self.store, text).map_err(|e| match e {
             ResolveError::NoMatch(prefix) => anyhow!(
                 "no record with an id starting `{prefix}` in {}",
@@ -48,7 +48,7 @@ impl Node {
 
     /// Opens the store or, when a running node (`accord run`) holds it, a client of that
     /// node's API.
-    pub fn open_or_api(config: &Path) -> Result<Opened> {
+    pub(super) fn open_or_api(config: &Path) -> Result<Opened> {
         let cfg = load(config)?;
         // A store in use is a running node's: ask its API at once when it answers; only when
         // nothing listens there (a node stopping, whose lock sled is about to release) wait
@@ -96,7 +96,7 @@ fn api_listening(cfg: &NodeConfig) -> bool {
 }
 
 /// The store, or the running node that holds it.
-pub enum Opened {
+pub(super) enum Opened {
     /// The store, opened by this process.
     Local(Node),
     /// A running node's API.
@@ -104,7 +104,7 @@ pub enum Opened {
 }
 
 /// A running node, reached through its API.
-pub struct Remote {
+pub(super) struct Remote {
     /// The configuration.
     pub cfg: NodeConfig,
     /// The client of its API.
@@ -114,7 +114,7 @@ pub struct Remote {
 impl Remote {
     /// The command's error for a failed API call: the API's refusals exit 1 with its message
     /// after `what`; a node that does not answer, or fails, exits 3.
-    pub fn fail(&self, what: impl std::fmt::Display, e: ClientError) -> anyhow::Error {
+    pub(super) fn fail(&self, what: impl std::fmt::Display, e: ClientError) -> anyhow::Error {
         match e {
             ClientError::Refused { message, .. } => refuse(what, message),
             ClientError::Unreachable { .. } => anyhow::Error::new(e).context(format!(
@@ -129,7 +129,7 @@ impl Remote {
 impl Remote {
     /// The command's error for a failed call of an operation (`crate::ops`) through the API:
     /// its refusal, which already names what was refused, exits 1 as the local refusal does.
-    pub fn fail_op(&self, e: ClientError) -> anyhow::Error {
+    pub(super) fn fail_op(&self, e: ClientError) -> anyhow::Error {
         match e {
             ClientError::Refused { message, .. } => {
                 eprintln!("error: {message}");
@@ -142,7 +142,7 @@ impl Remote {
 
 /// The command's error for an operation that failed on a store this process opened: a
 /// refusal is printed (`error: <what>: <why>`, exit 1), a failure keeps its cause chain.
-pub fn op_fail(e: crate::ops::OpError) -> anyhow::Error {
+pub(super) fn op_fail(e: crate::ops::OpError) -> anyhow::Error {
     match e {
         crate::ops::OpError::Refused { what, why } => refuse(what, why),
         crate::ops::OpError::Failed(e) => e,
@@ -150,7 +150,7 @@ pub fn op_fail(e: crate::ops::OpError) -> anyhow::Error {
 }
 
 /// The page a command's `--limit` and `--cursor` ask for, or their refusal.
-pub fn page_request(args: &crate::cli::PageArgs) -> Result<crate::page::PageRequest> {
+pub(super) fn page_request(args: &crate::cli::PageArgs) -> Result<crate::page::PageRequest> {
     crate::page::PageRequest::parse(args.limit.as_deref(), args.cursor.as_deref()).map_err(|e| {
         let what = match e {
             crate::page::PageError::Limit(_) => "--limit",
@@ -161,14 +161,14 @@ pub fn page_request(args: &crate::cli::PageArgs) -> Result<crate::page::PageRequ
 }
 
 /// Says how to get the next page, when there is one (on stderr, so JSON lines stay clean).
-pub fn next_page(next: Option<&str>) {
+pub(super) fn next_page(next: Option<&str>) {
     if let Some(next) = next {
         eprintln!("next page: add --cursor {next}");
     }
 }
 
 /// Loads a configuration; every problem is printed and the command refused.
-pub fn load(config: &Path) -> Result<NodeConfig> {
+pub(super) fn load(config: &Path) -> Result<NodeConfig> {
     files::load_config(config).map_err(|errors| {
         eprintln!("{errors}");
         anyhow::Error::new(Refused)
@@ -192,7 +192,7 @@ fn read_key_again(path: &Path) -> Result<SecretKey> {
 }
 
 /// The current time, whole seconds.
-pub fn now() -> Result<Timestamp> {
+pub(super) fn now() -> Result<Timestamp> {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?
@@ -203,7 +203,7 @@ pub fn now() -> Result<Timestamp> {
 }
 
 /// Prints a refusal (`error: <what>: <why>`) and returns the error that exits with code 1.
-pub fn refuse(what: impl std::fmt::Display, why: impl std::fmt::Display) -> anyhow::Error {
+pub(super) fn refuse(what: impl std::fmt::Display, why: impl std::fmt::Display) -> anyhow::Error {
     eprintln!("error: {what}: {why}");
     anyhow::Error::new(Refused)
 }

@@ -13,7 +13,7 @@ use crate::publish::{PublishError, publish_draft};
 /// Publishes the draft in `file`. When `accord run` holds the store, the draft goes to the
 /// running node's API, which refuses or publishes it exactly as this command would (and hands
 /// it to the network at once).
-pub fn publish(config: &Path, file: &Path) -> Result<()> {
+pub(super) fn publish(config: &Path, file: &Path) -> Result<()> {
     let opened = Node::open_or_api(config)?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let draft = parse_draft(&bytes).map_err(|e| refuse(file.display(), e))?;
@@ -51,7 +51,7 @@ fn fail(what: impl std::fmt::Display, e: PublishError) -> anyhow::Error {
 
 /// Withdraws one of this agency's records with a signed withdrawal record: on the store, or
 /// through the running node, which also delivers it at once.
-pub fn withdraw(config: &Path, id: &str, reason: &str) -> Result<()> {
+pub(super) fn withdraw(config: &Path, id: &str, reason: &str) -> Result<()> {
     let done = match Node::open_or_api(config)? {
         Opened::Local(node) => {
             let (target, draft) =

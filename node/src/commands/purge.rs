@@ -10,7 +10,7 @@ use crate::ops::purge::{PurgeRequest, Purged, purge as run};
 
 /// Removes (or with `dry_run` lists) every record past its agreement's retention
 /// (`crate::ops::purge`).
-pub fn purge(config: &Path, dry_run: bool) -> Result<()> {
+pub(super) fn purge(config: &Path, dry_run: bool) -> Result<()> {
     let req = PurgeRequest { dry_run };
     let done: Purged = match Node::open_or_api(config)? {
         Opened::Local(node) => {

@@ -44,7 +44,7 @@ fn search_text(args: &QueryArgs) -> SearchText {
 
 /// Runs a query and prints a page of it (or every page with `--all`) as a table or JSON lines;
 /// with a search term (`--person`, `--phone`, …), the hits ranked by score with their reasons.
-pub fn query(args: &QueryArgs) -> Result<()> {
+pub(super) fn query(args: &QueryArgs) -> Result<()> {
     let text = search_text(args);
     if text.any()
         || args.born.is_some()
@@ -242,7 +242,7 @@ fn one_line(text: &str, max: usize) -> String {
 }
 
 /// Shows one record, or the tombstone of a purged one.
-pub fn show(config: &Path, id: &str) -> Result<()> {
+pub(super) fn show(config: &Path, id: &str) -> Result<()> {
     let found = match Node::open_or_api(config)? {
         Opened::Local(node) => {
             let id = node.resolve(id).map_err(|e| refuse("record", e))?;
@@ -326,7 +326,7 @@ fn print_record(view: &RecordView) -> Result<()> {
 
 /// `accord reindex`: rebuilds every index of a stopped node's store from the records held —
 /// once, after an upgrade whose release notes ask for it (docs/search.md, "Reindexing").
-pub fn reindex(config: &Path) -> Result<()> {
+pub(super) fn reindex(config: &Path) -> Result<()> {
     let node = match Node::open_or_api(config)? {
         Opened::Local(node) => node,
         Opened::Api(_) => {

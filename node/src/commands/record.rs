@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use crate::{Refused, files};
 
 /// Signs a record file with an agency key, or with a delegated key and its certificate.
-pub fn sign(
+pub(super) fn sign(
     record: &Path,
     key: &Path,
     certificate: Option<&Path>,
@@ -56,7 +56,7 @@ pub fn sign(
 }
 
 /// Verifies a signed record file against the keys of a configuration or one given key.
-pub fn verify(
+pub(super) fn verify(
     signed: &Path,
     config: Option<&Path>,
     public_key: Option<&str>,

@@ -53,7 +53,7 @@ pub struct RoutesArgs {
 }
 
 /// Runs `accord report …`.
-pub fn run(command: &ReportCommand) -> Result<()> {
+pub(crate) fn run(command: &ReportCommand) -> Result<()> {
     match command {
         ReportCommand::Routes(a) => routes(a),
     }

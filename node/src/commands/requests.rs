@@ -99,7 +99,7 @@ pub struct RequestsArgs {
 }
 
 /// Sends a request to a member's focal point.
-pub fn request(a: &RequestArgs) -> Result<()> {
+pub(crate) fn request(a: &RequestArgs) -> Result<()> {
     let access = Access::open(&a.config)?;
     let cfg = access.cfg();
     let what = format!("request to {}", a.to);
@@ -149,7 +149,7 @@ pub fn request(a: &RequestArgs) -> Result<()> {
 }
 
 /// Answers a request addressed to this agency.
-pub fn respond(a: &RespondArgs) -> Result<()> {
+pub(crate) fn respond(a: &RespondArgs) -> Result<()> {
     let access = Access::open(&a.config)?;
     let id = access.resolve(&a.request, "request")?;
     let holdings = access.holdings()?;
@@ -182,7 +182,7 @@ pub fn respond(a: &RespondArgs) -> Result<()> {
 }
 
 /// Lists a page of the requests held, oldest first, with the totals of the whole list.
-pub fn requests(a: &RequestsArgs) -> Result<()> {
+pub(crate) fn requests(a: &RequestsArgs) -> Result<()> {
     let req = page_request(&a.page)?;
     let access = Access::open(&a.config)?;
     let holdings = access.holdings()?;

@@ -137,7 +137,7 @@ pub struct ReturnsArgs {
 }
 
 /// Runs `accord return …`.
-pub fn run(command: &ReturnCommand) -> Result<()> {
+pub(crate) fn run(command: &ReturnCommand) -> Result<()> {
     match command {
         ReturnCommand::Open(a) => open(a),
         ReturnCommand::Update(a) => update(a),
@@ -253,7 +253,7 @@ fn update(a: &UpdateArgs) -> Result<()> {
 }
 
 /// Lists the return cases held. Never prints a victim's identifying data.
-pub fn returns(a: &ReturnsArgs) -> Result<()> {
+pub(crate) fn returns(a: &ReturnsArgs) -> Result<()> {
     let req = page_request(&a.page)?;
     let access = Access::open(&a.config)?;
     let holdings = access.holdings()?;

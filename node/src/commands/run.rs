@@ -11,7 +11,7 @@ use crate::net::{NetConfig, start};
 use crate::store::Store;
 
 /// Runs the node until SIGINT or SIGTERM, then stops cleanly (the store is flushed).
-pub fn run(config: &Path) -> Result<()> {
+pub(super) fn run(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     let key = files::read_key(&cfg.key_file)?;
     let store = Arc::new(Store::open_waiting(

@@ -10,7 +10,7 @@ use crate::net::StatusReport;
 use crate::net::alarms::Severity;
 
 /// Prints the running node's status, or says that no node answers (exit 3).
-pub fn status(config: &Path, json: bool) -> Result<()> {
+pub(super) fn status(config: &Path, json: bool) -> Result<()> {
     let cfg = load(config)?;
     let client = Client::for_node(&cfg)?;
     let report: StatusReport = client.get_json("/v1/status", &[]).map_err(|e| {
@@ -29,7 +29,7 @@ pub fn status(config: &Path, json: bool) -> Result<()> {
 }
 
 /// The status in words, as `accord status` prints it.
-pub fn render(r: &StatusReport) -> String {
+pub(super) fn render(r: &StatusReport) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let agency = r.agency.as_ref().map_or("?", |a| a.as_str());

@@ -12,7 +12,7 @@ use crate::cli::UserCommand;
 use crate::console::accounts::{self, AccountView, Password, Role};
 
 /// Runs a `user` subcommand.
-pub fn run(command: UserCommand) -> Result<()> {
+pub(super) fn run(command: UserCommand) -> Result<()> {
     match command {
         UserCommand::Add {
             name,

@@ -20,7 +20,7 @@ const CATEGORIES: &[accord_protocol::Category] = &[
 ];
 
 /// An open request received longer ago than this is shown as overdue (docs/console.md).
-pub const ANSWER_WITHIN_SECS: i64 = 7 * 86_400;
+pub(super) const ANSWER_WITHIN_SECS: i64 = 7 * 86_400;
 
 struct Row {
     id: String,

@@ -110,15 +110,15 @@ struct Window {
 }
 
 /// Refusals in [`REFUSAL_WINDOW`] that raise a peer alarm.
-pub const REFUSALS_FOR_ALARM: usize = 10;
+pub(crate) const REFUSALS_FOR_ALARM: usize = 10;
 /// The window over which refusals are counted; an alarm clears after a window without any.
-pub const REFUSAL_WINDOW: Duration = Duration::from_secs(600);
+pub(crate) const REFUSAL_WINDOW: Duration = Duration::from_secs(600);
 /// A clock difference beyond this raises a clock-skew alarm.
-pub const SKEW_TOLERANCE_SECS: i64 = 120;
+pub(crate) const SKEW_TOLERANCE_SECS: i64 = 120;
 
 /// The alarms raised, and what is counted towards raising them.
 #[derive(Debug, Default)]
-pub struct Alarms {
+pub(crate) struct Alarms {
     raised: BTreeMap<(AlarmKind, String), Alarm>,
     /// Per (kind, peer): refusals seen in the window.
     refusals: BTreeMap<(AlarmKind, AgencyId), Window>,
@@ -126,7 +126,7 @@ pub struct Alarms {
 
 /// What changed: an alarm raised (new) or cleared.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Newly raised.
     Raised(Alarm),
     /// Its cause is gone.
@@ -136,7 +136,7 @@ pub enum Change {
 impl Alarms {
     /// Raises an alarm, or counts one more sighting of a raised one. Returns the alarm when it
     /// is new; it is logged then, once.
-    pub fn raise(
+    pub(crate) fn raise(
         &mut self,
         kind: AlarmKind,
         subject: impl Into<String>,
@@ -163,7 +163,7 @@ impl Alarms {
     }
 
     /// Clears an alarm whose cause is gone; returns it if it was raised (logged at INFO).
-    pub fn clear(&mut self, kind: AlarmKind, subject: &str) -> Option<Alarm> {
+    pub(crate) fn clear(&mut self, kind: AlarmKind, subject: &str) -> Option<Alarm> {
         let alarm = self.raised.remove(&(kind, subject.to_owned()))?;
         tracing::info!(
             kind = kind.as_str(),
@@ -175,21 +175,22 @@ impl Alarms {
     }
 
     /// Every alarm raised, most severe first, then by kind and subject.
-    pub fn list(&self) -> Vec<Alarm> {
+    pub(crate) fn list(&self) -> Vec<Alarm> {
         let mut out: Vec<Alarm> = self.raised.values().cloned().collect();
         out.sort_by_key(|a| (a.severity != Severity::Error, a.kind, a.subject.clone()));
         out
     }
 
-    /// How many alarms of `kind` are raised.
-    pub fn count(&self, kind: AlarmKind) -> usize {
+    /// How many alarms of `kind` are raised (the tests' view).
+    #[cfg(test)]
+    pub(crate) fn count(&self, kind: AlarmKind) -> usize {
         self.raised.keys().filter(|(k, _)| *k == kind).count()
     }
 
     /// Counts a refusal of `peer`'s input (`PeerRefused`) or of ours by `peer`
     /// (`RefusedByPeer`); raises the alarm at [`REFUSALS_FOR_ALARM`] within
     /// [`REFUSAL_WINDOW`].
-    pub fn refusal(
+    pub(crate) fn refusal(
         &mut self,
         kind: AlarmKind,
         peer: &AgencyId,
@@ -232,7 +233,7 @@ impl Alarms {
     }
 
     /// Clears refusal alarms of peers quiet for a whole window.
-    pub fn quiet(&mut self, at: Instant) -> Vec<Alarm> {
+    pub(crate) fn quiet(&mut self, at: Instant) -> Vec<Alarm> {
         let mut gone = Vec::new();
         let stale: Vec<(AlarmKind, AgencyId)> = self
             .refusals
@@ -253,7 +254,7 @@ impl Alarms {
 
     /// A peer's signed time (a receipt's `received_at`) against ours: raises or clears its
     /// clock-skew alarm.
-    pub fn peer_time(
+    pub(crate) fn peer_time(
         &mut self,
         peer: &AgencyId,
         theirs: Timestamp,
@@ -278,7 +279,7 @@ impl Alarms {
 
     /// Whether each agreement is in effect now, and why not: raises or clears its
     /// not-in-effect alarm. Returns what changed.
-    pub fn agreements(&mut self, cfg: &NodeConfig, now: Timestamp) -> Vec<Change> {
+    pub(crate) fn agreements(&mut self, cfg: &NodeConfig, now: Timestamp) -> Vec<Change> {
         let mut changes = Vec::new();
         for a in cfg.agreements.values() {
             match not_in_effect(a, now) {
@@ -299,7 +300,7 @@ impl Alarms {
 }
 
 /// Why an agreement is not in effect at `now`, in words; `None` when it is.
-pub fn not_in_effect(a: &accord_config::Agreement, now: Timestamp) -> Option<String> {
+pub(crate) fn not_in_effect(a: &accord_config::Agreement, now: Timestamp) -> Option<String> {
     if now < a.valid_from.start() {
         return Some(format!(
             "{} is not in effect before {} (valid_from): nothing is shared under it yet",

@@ -11,11 +11,11 @@ use super::codec::{FrameCodec, PROTOCOL};
 /// Streams of the accord protocol one connection may have open at once, both ways: a member
 /// has at most 4 pushes being stored, a sync status and a few range requests in flight, so
 /// more only lets a peer hold memory. (libp2p's default is 100.)
-pub const MAX_STREAMS_PER_CONNECTION: usize = 16;
+pub(super) const MAX_STREAMS_PER_CONNECTION: usize = 16;
 
 /// Everything the node speaks.
 #[derive(NetworkBehaviour)]
-pub struct Behaviour {
+pub(super) struct Behaviour {
     /// Connection attempts from one IP address are bounded before any handshake.
     pub inbound: super::inbound_rate::InboundRate,
     /// Only known agencies may connect: everyone else is refused before any protocol runs.
@@ -32,7 +32,7 @@ pub struct Behaviour {
 
 impl Behaviour {
     /// Builds the behaviour for `local` allowing exactly `allowed`.
-    pub fn new(
+    pub(super) fn new(
         key: &libp2p::identity::Keypair,
         allowed: impl IntoIterator<Item = PeerId>,
         request_timeout: Duration,

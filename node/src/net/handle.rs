@@ -16,9 +16,9 @@ use crate::publish::PublishError;
 use crate::store::Store;
 
 /// Capacity of the command channel.
-pub const COMMAND_CAPACITY: usize = 256;
+pub(super) const COMMAND_CAPACITY: usize = 256;
 /// Capacity of the event broadcast (slow subscribers miss the oldest events).
-pub const EVENT_CAPACITY: usize = 4096;
+pub(super) const EVENT_CAPACITY: usize = 4096;
 
 /// What the actor is asked to do.
 #[derive(Debug)]

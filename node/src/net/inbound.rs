@@ -18,7 +18,7 @@ use crate::store::{InsertOutcome, Source, Store, StoreError};
 
 /// What happened to a batch of received records.
 #[derive(Debug, Default)]
-pub struct Received {
+pub(crate) struct Received {
     /// One ack entry per record, in order.
     pub acks: Vec<AckEntry>,
     /// Events to publish.
@@ -31,10 +31,10 @@ pub struct Received {
 
 /// The checks a record must pass besides verification, decided by the caller: e.g. "is this
 /// agreement's text confirmed identical with the sender", "is this the range I asked for".
-pub type Screen<'a> = &'a dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)>;
+pub(crate) type Screen<'a> = &'a dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)>;
 
 /// A [`Screen`] a job owns.
-pub type OwnedScreen = Box<dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)> + Send>;
+pub(crate) type OwnedScreen = Box<dyn Fn(&SignedRecord) -> Result<(), (RejectCode, String)> + Send>;
 
 /// What a batch of received records answers.
 pub(crate) enum Origin {
@@ -102,7 +102,7 @@ pub(crate) struct Acked {
 impl Acked {
     /// Verifies the ack's receipts under `peer_key` on the blocking pool (a signature check
     /// each: kept off the actor); the result goes to `done`.
-    pub fn check(
+    pub(crate) fn check(
         peer: AgencyId,
         peer_key: Option<accord_protocol::PublicKey>,
         keys: Vec<Vec<u8>>,
@@ -135,7 +135,7 @@ impl Acked {
 
 impl Job {
     /// Runs the job on the blocking pool; its [`Done`] goes to `done`.
-    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
+    pub(crate) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
         tokio::task::spawn_blocking(move || {
             let now = crate::clock::now();
             let result = receive(
@@ -201,7 +201,7 @@ fn receipts(
 
 /// Verifies, checks, stores and flushes records received from `sender`; its refusals are
 /// logged and flushed before it returns.
-pub fn receive(
+pub(crate) fn receive(
     store: &Store,
     cfg: &NodeConfig,
     dir: &(impl accord_protocol::KeyDirectory + ?Sized),
@@ -409,7 +409,7 @@ fn reject(out: &mut Received, sender: &AgencyId, code: RejectCode, detail: Strin
 }
 
 /// Detail texts are bounded on the wire.
-pub fn truncate(mut s: String) -> String {
+pub(crate) fn truncate(mut s: String) -> String {
     let max = accord_protocol::wire::MAX_DETAIL_BYTES;
     if s.len() > max {
         let mut cut = max - 3;

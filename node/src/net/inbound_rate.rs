@@ -21,22 +21,22 @@ use libp2p::swarm::{
 };
 
 /// Connection attempts one IP address may make in a burst.
-pub const BURST: f64 = 32.0;
+pub(super) const BURST: f64 = 32.0;
 /// And per second after the burst.
-pub const PER_SECOND: f64 = 16.0;
+pub(super) const PER_SECOND: f64 = 16.0;
 
 /// Why an incoming connection was refused.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "more than {PER_SECOND} connection attempts a second from {0}; refused before the handshake"
 )]
-pub struct TooFast(IpAddr);
+pub(super) struct TooFast(IpAddr);
 
 /// A token bucket per remote IP address. A connection that turns out, after its handshake, to
 /// be a known agency's gets its token back: members' own reconnects never spend the allowance
 /// of an address they share (a NAT, a relay, loopback), only connections that fail do.
 #[derive(Debug, Default)]
-pub struct InboundRate {
+pub(super) struct InboundRate {
     buckets: HashMap<IpAddr, (f64, Instant)>,
     /// The peers whose established connections are refunded: the known agencies.
     members: std::collections::BTreeSet<PeerId>,
@@ -44,7 +44,7 @@ pub struct InboundRate {
 
 impl InboundRate {
     /// A bound that refunds the connections of `members`.
-    pub fn new(members: impl IntoIterator<Item = PeerId>) -> Self {
+    pub(super) fn new(members: impl IntoIterator<Item = PeerId>) -> Self {
         Self {
             buckets: HashMap::new(),
             members: members.into_iter().collect(),

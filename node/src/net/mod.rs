@@ -18,14 +18,14 @@
 //!   the status.
 
 mod actor;
-pub mod alarms;
+pub(crate) mod alarms;
 mod behaviour;
 pub mod codec;
 mod handle;
 pub(crate) mod inbound;
 mod inbound_rate;
 mod outbound;
-pub mod progress;
+pub(crate) mod progress;
 mod signing;
 mod tally;
 

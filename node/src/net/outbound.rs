@@ -50,7 +50,7 @@ pub(crate) struct Sent {
 impl SendJob {
     /// Encodes the message, appends the entries and flushes, on the blocking pool; the
     /// [`Sent`] goes to `done`.
-    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
+    pub(super) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
         tokio::task::spawn_blocking(move || {
             let frame = self.run();
             let records = self

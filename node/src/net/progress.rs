@@ -9,7 +9,7 @@ use accord_protocol::{AgencyId, AgreementId};
 use serde::{Deserialize, Serialize};
 
 /// How often a running catch-up logs a progress line.
-pub const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// One agreement's catch-up.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ pub struct CatchUpView {
 
 /// The catch-ups running, by agreement.
 #[derive(Debug, Default)]
-pub struct CatchUps {
+pub(crate) struct CatchUps {
     running: BTreeMap<AgreementId, Running>,
     /// Records fetched by catch-ups since the node started, by agreement (for the metrics).
     pub fetched_total: BTreeMap<AgreementId, u64>,
@@ -47,7 +47,13 @@ pub struct CatchUps {
 impl CatchUps {
     /// A member's status shows `behind` records under `agreement` that this node lacks: a
     /// catch-up begins (logged once) or its expected count grows.
-    pub fn begin(&mut self, agreement: &AgreementId, peer: &AgencyId, behind: u64, now: Instant) {
+    pub(crate) fn begin(
+        &mut self,
+        agreement: &AgreementId,
+        peer: &AgencyId,
+        behind: u64,
+        now: Instant,
+    ) {
         if let Some(r) = self.running.get_mut(agreement) {
             r.expected = r.expected.max(r.fetched + behind);
             return;
@@ -67,7 +73,7 @@ impl CatchUps {
 
     /// A range answer under `agreement` brought `n` records; logs a progress line when one is
     /// due.
-    pub fn fetched(&mut self, agreement: &AgreementId, n: u64, now: Instant) {
+    pub(crate) fn fetched(&mut self, agreement: &AgreementId, n: u64, now: Instant) {
         *self.fetched_total.entry(agreement.clone()).or_default() += n;
         let Some(r) = self.running.get_mut(agreement) else {
             return;
@@ -95,7 +101,7 @@ impl CatchUps {
 
     /// The catch-up under `agreement` found nothing more to fetch: logged once with what it
     /// did.
-    pub fn end(&mut self, agreement: &AgreementId, now: Instant) {
+    pub(crate) fn end(&mut self, agreement: &AgreementId, now: Instant) {
         let Some(r) = self.running.remove(agreement) else {
             return;
         };
@@ -110,7 +116,7 @@ impl CatchUps {
     }
 
     /// The catch-ups running now.
-    pub fn views(&self, now: Instant) -> BTreeMap<AgreementId, CatchUpView> {
+    pub(crate) fn views(&self, now: Instant) -> BTreeMap<AgreementId, CatchUpView> {
         self.running
             .iter()
             .map(|(a, r)| (a.clone(), view(r, now)))

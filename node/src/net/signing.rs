@@ -36,7 +36,7 @@ pub(crate) struct CheckpointJob {
 
 impl CheckpointJob {
     /// Signs on the blocking pool; the [`Signed`] goes to `done`.
-    pub fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
+    pub(super) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
         tokio::task::spawn_blocking(move || {
             let result = self.run().map_err(|e| e.to_string());
             let _ = done.send(Finished::Signed(Signed {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// How often one source's trouble of one kind is logged at most.
-pub const TALLY_INTERVAL: Duration = Duration::from_secs(60);
+pub(super) const TALLY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Sources followed at once; beyond, the quietest are forgotten (their totals stay).
 const MAX_SOURCES: usize = 1024;
@@ -22,7 +22,7 @@ struct Line {
 
 /// The trouble seen, by kind and source.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(super) struct Tally {
     lines: BTreeMap<(&'static str, String), Line>,
     /// Everything seen since the node started, by kind.
     pub totals: BTreeMap<&'static str, u64>,
@@ -30,7 +30,7 @@ pub struct Tally {
 
 impl Tally {
     /// Counts one `kind` of trouble from `source`; `what` says it in words (with the source).
-    pub fn note(&mut self, kind: &'static str, source: String, what: String, now: Instant) {
+    pub(super) fn note(&mut self, kind: &'static str, source: String, what: String, now: Instant) {
         *self.totals.entry(kind).or_default() += 1;
         if self.lines.len() >= MAX_SOURCES && !self.lines.contains_key(&(kind, source.clone())) {
             self.forget(now);
@@ -50,7 +50,7 @@ impl Tally {
 
     /// Logs what was counted since a source's last line, once its interval has passed, and
     /// forgets sources quiet for a whole interval.
-    pub fn flush(&mut self, now: Instant) {
+    pub(super) fn flush(&mut self, now: Instant) {
         for ((kind, _), line) in &mut self.lines {
             if line.pending > 0 && now >= line.next {
                 log(kind, line);

@@ -12,7 +12,7 @@ use crate::store::Store;
 
 /// What `accord delegate issue` asks (`POST /v1/delegations`), as typed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct IssueRequest {
+pub(crate) struct IssueRequest {
     /// The officer's public key, `ed25519:<hex>`.
     pub delegate_key: String,
     /// Who holds it: name and post.
@@ -32,7 +32,7 @@ pub struct IssueRequest {
 
 /// A certificate issued and kept.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Issued {
+pub(crate) struct Issued {
     /// The certificate as its file holds it (`<signature hex> <json>`).
     pub certificate: String,
     /// Its id (hex).
@@ -49,7 +49,7 @@ pub struct Issued {
 
 impl Issued {
     /// What `accord delegate issue` prints once the file is written.
-    pub fn print(&self, out: &std::path::Path) {
+    pub(crate) fn print(&self, out: &std::path::Path) {
         println!(
             "issued certificate {} to {} ({}), posted in {}: {}",
             self.id, self.delegate, self.holder, self.host_country, self.scope
@@ -63,7 +63,7 @@ impl Issued {
 
 /// Checks the request, signs the certificate with the agency key and keeps it (with its audit
 /// entry, flushed) before it is handed out.
-pub fn issue_certificate(
+pub(crate) fn issue_certificate(
     store: &Store,
     cfg: &NodeConfig,
     key: &SecretKey,
@@ -88,7 +88,7 @@ pub fn issue_certificate(
 
 /// One certificate the agency issued, as `accord delegate list` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// Its id (hex).
     pub id: String,
     /// Who holds the key, or why the certificate does not verify.
@@ -133,7 +133,11 @@ impl std::fmt::Display for Listed {
 }
 
 /// The certificates the agency issued, by id, each with its revocation if any.
-pub fn list(store: &Store, cfg: &NodeConfig, key: &SecretKey) -> Result<Vec<Listed>, OpError> {
+pub(crate) fn list(
+    store: &Store,
+    cfg: &NodeConfig,
+    key: &SecretKey,
+) -> Result<Vec<Listed>, OpError> {
     let dir = crate::directory::Directory::load(cfg, key, store)?;
     let mut out = Vec::new();
     for cert in store.certificates()? {

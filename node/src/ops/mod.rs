@@ -6,9 +6,9 @@
 //! printed the same way, so routine work needs no outage (docs/api.md).
 
 pub mod bundle;
-pub mod delegation;
-pub mod purge;
-pub mod withdraw;
+pub(crate) mod delegation;
+pub(crate) mod purge;
+pub(crate) mod withdraw;
 
 use thiserror::Error;
 

@@ -13,7 +13,7 @@ use crate::store::{Store, Tombstone};
 
 /// What `accord purge` asks (`POST /v1/purge`).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
-pub struct PurgeRequest {
+pub(crate) struct PurgeRequest {
     /// Only list what would be purged.
     #[serde(default)]
     pub dry_run: bool,
@@ -21,7 +21,7 @@ pub struct PurgeRequest {
 
 /// What a purge found and did.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Purged {
+pub(crate) struct Purged {
     /// Whether nothing was removed.
     pub dry_run: bool,
     /// The records past retention, with why.
@@ -34,7 +34,7 @@ pub struct Purged {
 
 impl Purged {
     /// Prints it as `accord purge` does: a line per record, a summary, a warning on stderr.
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         if self.unknown > 0 {
             eprintln!(
                 "warning: {} record(s) are under agreements this node no longer lists; their \
@@ -61,7 +61,7 @@ impl Purged {
 
 /// Finds every record past retention and, unless `dry_run`, purges each (one batch with its
 /// tombstone and audit entry, flushed), calling `progress` with (done, total) as it goes.
-pub fn purge(
+pub(crate) fn purge(
     store: &Store,
     cfg: &NodeConfig,
     req: PurgeRequest,

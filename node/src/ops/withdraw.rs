@@ -13,14 +13,14 @@ use crate::store::Store;
 
 /// What `accord withdraw` asks (`POST /v1/records/{id}/withdraw` carries `reason`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct WithdrawRequest {
+pub(crate) struct WithdrawRequest {
     /// Why; the withdrawal record's summary.
     pub reason: String,
 }
 
 /// A record withdrawn.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Withdrawn {
+pub(crate) struct Withdrawn {
     /// The withdrawal record.
     pub id: RecordId,
     /// The record it withdraws.
@@ -31,7 +31,7 @@ pub struct Withdrawn {
 
 impl Withdrawn {
     /// Prints it as `accord withdraw` does: the new id on stdout, what happened on stderr.
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         println!("{}", self.id);
         eprintln!("record {} is withdrawn by {}", self.withdraws, self.id);
     }
@@ -39,7 +39,7 @@ impl Withdrawn {
 
 /// The record `text` (an id or unique prefix) names, and the draft that withdraws it: refused
 /// when it is purged, another agency's, already withdrawn, or itself a withdrawal.
-pub fn draft(
+pub(crate) fn draft(
     store: &Store,
     cfg: &NodeConfig,
     text: &str,

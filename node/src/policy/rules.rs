@@ -79,7 +79,7 @@ pub(crate) fn in_force(agreement: &Agreement, now: Timestamp) -> Result<(), Deny
 }
 
 /// How far a record to publish may say it was created ahead of this node's clock, in seconds.
-pub const CLOCK_SKEW_SECS: i64 = 300;
+pub(super) const CLOCK_SKEW_SECS: i64 = 300;
 
 /// The record was created while the agreement was in force, first and last day included.
 pub(crate) fn created_in_force(record: &Record, agreement: &Agreement) -> Result<(), DenyReason> {

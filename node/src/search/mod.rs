@@ -10,7 +10,7 @@ pub mod eval;
 mod links;
 pub mod names;
 mod people;
-pub mod selectors;
+pub(crate) mod selectors;
 mod terms;
 mod words;
 

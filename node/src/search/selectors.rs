@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 /// A phone number as typed, with the country it was dialled in when it is written nationally,
 /// to E.164 (`+923012345678`). A number with `+` or `00` needs no country.
-pub fn phone(input: &str, country: Option<&str>) -> Result<String, String> {
+pub(crate) fn phone(input: &str, country: Option<&str>) -> Result<String, String> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err("the phone number is empty".into());
@@ -42,7 +42,7 @@ pub fn phone(input: &str, country: Option<&str>) -> Result<String, String> {
 
 /// Why a phone number in E.164 form cannot be published: libphonenumber does not know it as a
 /// number of its country code (a digit missing or extra, or a range not in use).
-pub fn phone_problem(e164: &str) -> Option<String> {
+pub(crate) fn phone_problem(e164: &str) -> Option<String> {
     match phonenumber::parse(None, e164) {
         Err(e) => Some(format!("`{e164}` is not a phone number: {e}")),
         Ok(n) if !n.is_valid() => Some(format!(
@@ -79,7 +79,7 @@ fn fold_account(input: &str) -> String {
 /// An account identifier's key: an IBAN in its electronic form when it is one, otherwise the
 /// identifier's letters and digits in upper case. An identifier written as an IBAN whose
 /// checksum fails is an error naming the rule.
-pub fn account(input: &str) -> Result<String, String> {
+pub(crate) fn account(input: &str) -> Result<String, String> {
     let folded = fold_account(input);
     if folded.is_empty() {
         return Err(format!("`{input}` has no letters or digits"));
@@ -109,14 +109,14 @@ pub fn account(input: &str) -> Result<String, String> {
 }
 
 /// Whether an account key (of [`account`]) is a valid IBAN.
-pub fn is_iban(key: &str) -> bool {
+pub(crate) fn is_iban(key: &str) -> bool {
     looks_like_iban(key) && key.parse::<iban::Iban>().is_ok()
 }
 
 /// A travel document number's key: letters and digits, upper case, the letter O read as the
 /// digit 0 (the two are confused in every hand-copied number and the machine-readable zone
 /// uses no letter O where a digit may stand).
-pub fn document(input: &str) -> String {
+pub(crate) fn document(input: &str) -> String {
     input
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -127,13 +127,13 @@ pub fn document(input: &str) -> String {
 
 /// An IMO ship number as typed (`IMO 9074729`, `9074729`): its seven digits, with the check
 /// digit verified.
-pub fn imo(input: &str) -> Result<String, String> {
+pub(crate) fn imo(input: &str) -> Result<String, String> {
     crate::draft::imo_check_digit(input)?;
     Ok(input.chars().filter(char::is_ascii_digit).collect())
 }
 
 /// An MMSI as typed: nine digits.
-pub fn mmsi(input: &str) -> Result<String, String> {
+pub(crate) fn mmsi(input: &str) -> Result<String, String> {
     let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     let digits = digits
         .strip_prefix("MMSI")

@@ -16,7 +16,7 @@ pub enum Source {
     Peer(AgencyId),
 }
 
-pub fn encode(received_at: Timestamp, source: &Source, envelope: &Envelope) -> Vec<u8> {
+pub(super) fn encode(received_at: Timestamp, source: &Source, envelope: &Envelope) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + envelope.encoded_len());
     out.push(1);
     out.extend_from_slice(&received_at.unix().to_be_bytes());
@@ -32,7 +32,7 @@ pub fn encode(received_at: Timestamp, source: &Source, envelope: &Envelope) -> V
     out
 }
 
-pub fn decode(bytes: &[u8]) -> Result<(Timestamp, Source, Envelope), StoreError> {
+pub(super) fn decode(bytes: &[u8]) -> Result<(Timestamp, Source, Envelope), StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("stored record: {what}"));
     if bytes.first() != Some(&1) {
         return Err(corrupt("unknown stored-record format"));

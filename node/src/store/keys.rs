@@ -34,31 +34,31 @@ use accord_protocol::{
     AgencyId, AgreementId, Category, Country, LegRole, RecordId, Seq, StreamId, Timestamp,
 };
 
-pub const META: u8 = 0x01;
-pub const RECORD: u8 = 0x02;
-pub const SEQ: u8 = 0x03;
-pub const COUNTER: u8 = 0x04;
-pub const SUBJECT: u8 = 0x05;
-pub const CATEGORY: u8 = 0x06;
-pub const ROUTE: u8 = 0x07;
-pub const CREATED: u8 = 0x08;
-pub const REFERENCE: u8 = 0x09;
-pub const TOMBSTONE: u8 = 0x0a;
-pub const EVIDENCE: u8 = 0x0b;
-pub const OUTBOX: u8 = 0x0c;
-pub const AUDIT: u8 = 0x0d;
-pub const CHECKPOINT: u8 = 0x0e;
-pub const PARTNER_CHECKPOINT: u8 = 0x0f;
-pub const RECEIPT: u8 = 0x10;
-pub const SLOT_CHECKPOINT: u8 = 0x11;
-pub const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
-pub const NAME: u8 = 0x13;
-pub const WORD: u8 = 0x14;
+pub(super) const META: u8 = 0x01;
+pub(super) const RECORD: u8 = 0x02;
+pub(super) const SEQ: u8 = 0x03;
+pub(super) const COUNTER: u8 = 0x04;
+pub(super) const SUBJECT: u8 = 0x05;
+pub(super) const CATEGORY: u8 = 0x06;
+pub(super) const ROUTE: u8 = 0x07;
+pub(super) const CREATED: u8 = 0x08;
+pub(super) const REFERENCE: u8 = 0x09;
+pub(super) const TOMBSTONE: u8 = 0x0a;
+pub(super) const EVIDENCE: u8 = 0x0b;
+pub(super) const OUTBOX: u8 = 0x0c;
+pub(super) const AUDIT: u8 = 0x0d;
+pub(super) const CHECKPOINT: u8 = 0x0e;
+pub(super) const PARTNER_CHECKPOINT: u8 = 0x0f;
+pub(super) const RECEIPT: u8 = 0x10;
+pub(super) const SLOT_CHECKPOINT: u8 = 0x11;
+pub(super) const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
+pub(super) const NAME: u8 = 0x13;
+pub(super) const WORD: u8 = 0x14;
 
 /// The prefixes of every secondary index: what `accord reindex` rebuilds.
-pub const INDEXES: [u8; 7] = [SUBJECT, CATEGORY, ROUTE, CREATED, REFERENCE, NAME, WORD];
+pub(super) const INDEXES: [u8; 7] = [SUBJECT, CATEGORY, ROUTE, CREATED, REFERENCE, NAME, WORD];
 
-pub fn name_prefix(kind: u8, key: &str) -> Vec<u8> {
+pub(super) fn name_prefix(kind: u8, key: &str) -> Vec<u8> {
     let mut k = vec![NAME, kind];
     k.extend_from_slice(key.as_bytes());
     k.push(0);
@@ -66,49 +66,49 @@ pub fn name_prefix(kind: u8, key: &str) -> Vec<u8> {
 }
 
 /// The skeleton of a one-part key (`s`) of the name index, if `key` is one.
-pub fn name_skeleton(key: &[u8]) -> Option<&str> {
+pub(super) fn name_skeleton(key: &[u8]) -> Option<&str> {
     let rest = key.strip_prefix(&[NAME, b's'][..])?;
     let end = rest.iter().position(|b| *b == 0)?;
     std::str::from_utf8(&rest[..end]).ok()
 }
 
 /// Words start with `prefix` (no terminator: a prefix of a word finds the word).
-pub fn word_prefix(prefix: &str) -> Vec<u8> {
+pub(super) fn word_prefix(prefix: &str) -> Vec<u8> {
     let mut k = vec![WORD];
     k.extend_from_slice(prefix.as_bytes());
     k
 }
 
-pub fn word(word: &str, id: &RecordId) -> Vec<u8> {
+pub(super) fn word(word: &str, id: &RecordId) -> Vec<u8> {
     let mut k = word_prefix(word);
     k.push(0);
     k.extend_from_slice(id.as_bytes());
     k
 }
 
-pub fn meta(name: &str) -> Vec<u8> {
+pub(super) fn meta(name: &str) -> Vec<u8> {
     [&[META][..], name.as_bytes()].concat()
 }
 
-pub fn audit(index: u64) -> Vec<u8> {
+pub(super) fn audit(index: u64) -> Vec<u8> {
     [&[AUDIT][..], &index.to_be_bytes()].concat()
 }
 
-pub fn checkpoint(count: u64) -> Vec<u8> {
+pub(super) fn checkpoint(count: u64) -> Vec<u8> {
     [&[CHECKPOINT][..], &count.to_be_bytes()].concat()
 }
 
-pub fn slot_checkpoint(slot: u64) -> Vec<u8> {
+pub(super) fn slot_checkpoint(slot: u64) -> Vec<u8> {
     [&[SLOT_CHECKPOINT][..], &slot.to_be_bytes()].concat()
 }
 
-pub fn partner_slot_checkpoint(agency: &AgencyId, slot: u64) -> Vec<u8> {
+pub(super) fn partner_slot_checkpoint(agency: &AgencyId, slot: u64) -> Vec<u8> {
     let mut k = partner_checkpoint(agency, slot);
     k[0] = PARTNER_SLOT_CHECKPOINT;
     k
 }
 
-pub fn partner_checkpoint(agency: &AgencyId, count: u64) -> Vec<u8> {
+pub(super) fn partner_checkpoint(agency: &AgencyId, count: u64) -> Vec<u8> {
     let mut k = vec![PARTNER_CHECKPOINT];
     k.extend_from_slice(agency.as_str().as_bytes());
     k.push(0);
@@ -116,22 +116,22 @@ pub fn partner_checkpoint(agency: &AgencyId, count: u64) -> Vec<u8> {
     k
 }
 
-pub fn receipt(record: &RecordId, receiver: &AgencyId) -> Vec<u8> {
+pub(super) fn receipt(record: &RecordId, receiver: &AgencyId) -> Vec<u8> {
     let mut k = vec![RECEIPT];
     k.extend_from_slice(record.as_bytes());
     k.extend_from_slice(receiver.as_str().as_bytes());
     k
 }
 
-pub fn schema() -> Vec<u8> {
+pub(super) fn schema() -> Vec<u8> {
     [&[META][..], b"schema"].concat()
 }
 
-pub fn record(id: &RecordId) -> Vec<u8> {
+pub(super) fn record(id: &RecordId) -> Vec<u8> {
     [&[RECORD][..], id.as_bytes()].concat()
 }
 
-pub fn seq_prefix(agreement: &AgreementId, stream: Option<&StreamId>) -> Vec<u8> {
+pub(super) fn seq_prefix(agreement: &AgreementId, stream: Option<&StreamId>) -> Vec<u8> {
     let mut k = vec![SEQ];
     k.extend_from_slice(agreement.as_str().as_bytes());
     k.push(0);
@@ -142,34 +142,34 @@ pub fn seq_prefix(agreement: &AgreementId, stream: Option<&StreamId>) -> Vec<u8>
     k
 }
 
-pub fn seq(agreement: &AgreementId, stream: &StreamId, seq: Seq) -> Vec<u8> {
+pub(super) fn seq(agreement: &AgreementId, stream: &StreamId, seq: Seq) -> Vec<u8> {
     let mut k = seq_prefix(agreement, Some(stream));
     k.extend_from_slice(&seq.get().to_be_bytes());
     k
 }
 
-pub fn counter(agreement: &AgreementId) -> Vec<u8> {
+pub(super) fn counter(agreement: &AgreementId) -> Vec<u8> {
     [&[COUNTER][..], agreement.as_str().as_bytes()].concat()
 }
 
-pub fn subject_prefix(kind: u8, value: &str) -> Vec<u8> {
+pub(super) fn subject_prefix(kind: u8, value: &str) -> Vec<u8> {
     let mut k = vec![SUBJECT, kind];
     k.extend_from_slice(value.as_bytes());
     k.push(0);
     k
 }
 
-pub fn subject(kind: u8, value: &str, id: &RecordId) -> Vec<u8> {
+pub(super) fn subject(kind: u8, value: &str, id: &RecordId) -> Vec<u8> {
     let mut k = subject_prefix(kind, value);
     k.extend_from_slice(id.as_bytes());
     k
 }
 
-pub fn category_prefix(c: Category) -> Vec<u8> {
+pub(super) fn category_prefix(c: Category) -> Vec<u8> {
     vec![CATEGORY, category_code(c)]
 }
 
-pub fn category(c: Category, id: &RecordId) -> Vec<u8> {
+pub(super) fn category(c: Category, id: &RecordId) -> Vec<u8> {
     [&category_prefix(c)[..], id.as_bytes()].concat()
 }
 
@@ -180,7 +180,7 @@ fn category_code(c: Category) -> u8 {
         .map_or(0xff, |i| i as u8)
 }
 
-pub fn route_prefix(country: Country, role: Option<LegRole>) -> Vec<u8> {
+pub(super) fn route_prefix(country: Country, role: Option<LegRole>) -> Vec<u8> {
     let mut k = vec![ROUTE];
     k.extend_from_slice(country.as_str().as_bytes());
     if let Some(r) = role {
@@ -189,7 +189,7 @@ pub fn route_prefix(country: Country, role: Option<LegRole>) -> Vec<u8> {
     k
 }
 
-pub fn route(country: Country, role: LegRole, id: &RecordId) -> Vec<u8> {
+pub(super) fn route(country: Country, role: LegRole, id: &RecordId) -> Vec<u8> {
     [&route_prefix(country, Some(role))[..], id.as_bytes()].concat()
 }
 
@@ -201,35 +201,40 @@ fn role_code(r: LegRole) -> u8 {
     }
 }
 
-pub fn created_bytes(t: Timestamp) -> [u8; 8] {
+pub(super) fn created_bytes(t: Timestamp) -> [u8; 8] {
     ((t.unix() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-pub fn created(t: Timestamp, id: &RecordId) -> Vec<u8> {
+pub(super) fn created(t: Timestamp, id: &RecordId) -> Vec<u8> {
     [&[CREATED][..], &created_bytes(t), id.as_bytes()].concat()
 }
 
 /// Reference kinds in `09` keys.
-pub const REF_WITHDRAWS: u8 = b'w';
-pub const REF_CORRECTS: u8 = b'c';
-pub const REF_RESPONDS: u8 = b'r';
+pub(super) const REF_WITHDRAWS: u8 = b'w';
+pub(super) const REF_CORRECTS: u8 = b'c';
+pub(super) const REF_RESPONDS: u8 = b'r';
 
-pub fn reference_prefix(target: &RecordId) -> Vec<u8> {
+pub(super) fn reference_prefix(target: &RecordId) -> Vec<u8> {
     [&[REFERENCE][..], target.as_bytes()].concat()
 }
 
-pub fn reference(target: &RecordId, kind: u8, by: &RecordId) -> Vec<u8> {
+pub(super) fn reference(target: &RecordId, kind: u8, by: &RecordId) -> Vec<u8> {
     let mut k = reference_prefix(target);
     k.push(kind);
     k.extend_from_slice(by.as_bytes());
     k
 }
 
-pub fn tombstone(id: &RecordId) -> Vec<u8> {
+pub(super) fn tombstone(id: &RecordId) -> Vec<u8> {
     [&[TOMBSTONE][..], id.as_bytes()].concat()
 }
 
-pub fn evidence(agreement: &AgreementId, stream: &StreamId, s: Seq, id: &RecordId) -> Vec<u8> {
+pub(super) fn evidence(
+    agreement: &AgreementId,
+    stream: &StreamId,
+    s: Seq,
+    id: &RecordId,
+) -> Vec<u8> {
     let mut k = vec![EVIDENCE];
     k.extend_from_slice(&seq(agreement, stream, s)[1..]);
     k.extend_from_slice(id.as_bytes());
@@ -237,26 +242,26 @@ pub fn evidence(agreement: &AgreementId, stream: &StreamId, s: Seq, id: &RecordI
 }
 
 /// The record id at the end of an index key.
-pub fn trailing_id(key: &[u8]) -> Option<RecordId> {
+pub(super) fn trailing_id(key: &[u8]) -> Option<RecordId> {
     let start = key.len().checked_sub(32)?;
     let bytes: [u8; 32] = key[start..].try_into().ok()?;
     Some(RecordId::from_bytes(bytes))
 }
 
 /// The agreement of an outbox key, given the key without its [`outbox_prefix`].
-pub fn outbox_agreement(rest: &[u8]) -> Option<AgreementId> {
+pub(super) fn outbox_agreement(rest: &[u8]) -> Option<AgreementId> {
     let end = rest.iter().position(|b| *b == 0)?;
     AgreementId::new(std::str::from_utf8(&rest[..end]).ok()?).ok()
 }
 
-pub fn outbox_prefix(peer: &AgencyId) -> Vec<u8> {
+pub(super) fn outbox_prefix(peer: &AgencyId) -> Vec<u8> {
     let mut k = vec![OUTBOX];
     k.extend_from_slice(peer.as_str().as_bytes());
     k.push(0);
     k
 }
 
-pub fn outbox(peer: &AgencyId, agreement: &AgreementId, s: Seq) -> Vec<u8> {
+pub(super) fn outbox(peer: &AgencyId, agreement: &AgreementId, s: Seq) -> Vec<u8> {
     let mut k = outbox_prefix(peer);
     k.extend_from_slice(agreement.as_str().as_bytes());
     k.push(0);

@@ -10,11 +10,11 @@
 //! the time, and returns rows, drafts or refusals. The commands (`commands/requests.rs`,
 //! `returns.rs`, `report.rs`) read the store, or ask the running node, and print.
 
-pub mod held;
+pub(crate) mod held;
 pub mod requests;
 pub mod returns;
-pub mod routes;
-pub mod svg;
+pub(crate) mod routes;
+pub(crate) mod svg;
 
 pub use held::{Held, Holdings};
 

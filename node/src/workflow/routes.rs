@@ -18,7 +18,7 @@ use super::Holdings;
 
 /// Which records a report covers.
 #[derive(Clone, Debug, Default)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// Only records under this agreement.
     pub agreement: Option<AgreementId>,
     /// Only records created at or after this time.
@@ -27,7 +27,7 @@ pub struct Scope {
 
 /// One route, reduced to its countries by role. An empty source or destination is unknown.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Flow {
+pub(crate) struct Flow {
     /// Where movements start (usually one country).
     pub source: Vec<Country>,
     /// The countries passed through, in order.
@@ -38,7 +38,7 @@ pub struct Flow {
 
 impl Flow {
     /// The flow of a record's legs, or `None` when it has none.
-    pub fn of(legs: &[RouteLeg]) -> Option<Self> {
+    pub(crate) fn of(legs: &[RouteLeg]) -> Option<Self> {
         if legs.is_empty() {
             return None;
         }
@@ -72,12 +72,12 @@ impl Flow {
 
     /// `PK → IR → TR → GR`, with `?` for an unknown end and `+` between several countries in
     /// one end.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         self.joined(" → ", "+")
     }
 
     /// `PK>IR>TR>GR`, the CSV `flow` column.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         self.joined(">", "+")
     }
 
@@ -90,7 +90,7 @@ impl Flow {
 }
 
 /// An end of a flow: its countries joined, or `?`.
-pub fn end(countries: &[Country], plus: &str) -> String {
+pub(crate) fn end(countries: &[Country], plus: &str) -> String {
     if countries.is_empty() {
         "?".to_owned()
     } else {
@@ -110,7 +110,7 @@ fn push_new(list: &mut Vec<Country>, country: &Country) {
 
 /// A flow with its records counted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FlowCount {
+pub(crate) struct FlowCount {
     /// The flow.
     pub flow: Flow,
     /// How many records describe it.
@@ -120,7 +120,7 @@ pub struct FlowCount {
 }
 
 /// The flows of the records in scope, most records first (then by flow).
-pub fn flows(holdings: &Holdings, scope: &Scope) -> Vec<FlowCount> {
+pub(crate) fn flows(holdings: &Holdings, scope: &Scope) -> Vec<FlowCount> {
     let mut counts: BTreeMap<Flow, (usize, Date)> = BTreeMap::new();
     for held in holdings.iter() {
         let r = &held.record;
@@ -164,7 +164,7 @@ pub fn flows(holdings: &Holdings, scope: &Scope) -> Vec<FlowCount> {
 }
 
 /// The flows as a table for a terminal.
-pub fn table(flows: &[FlowCount]) -> String {
+pub(crate) fn table(flows: &[FlowCount]) -> String {
     if flows.is_empty() {
         return "no route legs in the records in scope\n".to_owned();
     }
@@ -193,7 +193,7 @@ pub fn table(flows: &[FlowCount]) -> String {
 /// The flows as CSV: `flow,source,transit,destination,records,latest`; several transit
 /// countries are joined with `>`, several countries at one end with `+`, an unknown end is
 /// empty.
-pub fn csv(flows: &[FlowCount]) -> String {
+pub(crate) fn csv(flows: &[FlowCount]) -> String {
     let mut out = String::from("flow,source,transit,destination,records,latest\n");
     for f in flows {
         let join =

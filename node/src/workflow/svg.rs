@@ -39,7 +39,7 @@ const LEGEND_ROW: f64 = 20.0;
 type NodeKey = (usize, String);
 
 /// The diagram of `flows`, with a title and a line saying what it covers.
-pub fn routes_svg(flows: &[FlowCount], title: &str, subtitle: &str) -> String {
+pub(crate) fn routes_svg(flows: &[FlowCount], title: &str, subtitle: &str) -> String {
     let transit_cols = flows
         .iter()
         .map(|f| f.flow.transit.len())
@@ -286,7 +286,7 @@ fn legend_text(f: &FlowCount) -> String {
 }
 
 /// Text safe inside XML elements and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {

@@ -14,24 +14,24 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The most any one wait may take.
-pub const TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a wait polls.
-pub const POLL: Duration = Duration::from_millis(200);
+pub(crate) const POLL: Duration = Duration::from_millis(200);
 
 /// The ports of one node.
 #[derive(Clone, Copy, Debug)]
-pub struct Ports {
+pub(crate) struct Ports {
     pub p2p: u16,
     pub api: u16,
 }
 
 /// Pins a node file to its own ports and the running members' p2p ports.
-pub fn rewrite(path: &Path, own: Ports, ports: &BTreeMap<&str, Ports>) {
+pub(crate) fn rewrite(path: &Path, own: Ports, ports: &BTreeMap<&str, Ports>) {
     let peers: BTreeMap<&str, u16> = ports.iter().map(|(a, p)| (*a, p.p2p)).collect();
     accord_node::demo::pin_ports(path, own.p2p, own.api, &peers).unwrap();
 }
 
-pub fn accord(args: &[&str]) -> Output {
+pub(crate) fn accord(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(args)
         .env_remove("RUST_LOG")
@@ -41,7 +41,7 @@ pub fn accord(args: &[&str]) -> Output {
         .unwrap()
 }
 
-pub fn text(o: &Output) -> (String, String) {
+pub(crate) fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -49,7 +49,7 @@ pub fn text(o: &Output) -> (String, String) {
 }
 
 /// One `accord run` process.
-pub struct Node {
+pub(crate) struct Node {
     pub dir: &'static str,
     pub agency: &'static str,
     pub config: PathBuf,
@@ -63,7 +63,7 @@ pub struct Node {
 
 /// The federation of running processes. Dropping it kills what still runs and, when the test
 /// is failing, prints every node's log.
-pub struct Federation {
+pub(crate) struct Federation {
     pub root: tempfile::TempDir,
     pub nodes: Vec<Node>,
 }
@@ -92,14 +92,17 @@ impl Drop for Federation {
 impl Federation {
     /// Copies examples/quad, gives each of `members` (directory name, agency) its own ports
     /// and starts `accord run` for each.
-    pub fn start(members: &[(&'static str, &'static str)]) -> Self {
+    pub(crate) fn start(members: &[(&'static str, &'static str)]) -> Self {
         let root = tempfile::tempdir().unwrap();
         accord_node::demo::write_federation(root.path()).unwrap();
         Self::start_in(root, members)
     }
 
     /// Like [`Federation::start`], in a directory already holding the federation's files.
-    pub fn start_in(root: tempfile::TempDir, members: &[(&'static str, &'static str)]) -> Self {
+    pub(crate) fn start_in(
+        root: tempfile::TempDir,
+        members: &[(&'static str, &'static str)],
+    ) -> Self {
         let free = accord_node::demo::free_loopback_ports(2 * members.len()).unwrap();
         let ports: BTreeMap<&str, Ports> = members
             .iter()
@@ -149,7 +152,7 @@ impl Federation {
     }
 
     /// Starts `accord run` for node `i` with its configuration (its stderr appended to its log).
-    pub fn spawn(&mut self, i: usize) {
+    pub(crate) fn spawn(&mut self, i: usize) {
         let n = &mut self.nodes[i];
         let open = |path: &Path| {
             std::fs::OpenOptions::new()
@@ -172,14 +175,14 @@ impl Federation {
     }
 
     /// Starts node `i` again (with its configuration as it is now) and waits for its API.
-    pub fn restart(&mut self, i: usize) {
+    pub(crate) fn restart(&mut self, i: usize) {
         self.spawn(i);
         let what = format!("the API of {} to answer again", self.nodes[i].agency);
         self.wait_until(&what, |f| f.get(i, "/v1/status").0 == 200);
     }
 
     /// Sends SIGTERM to node `i` and waits for it to exit.
-    pub fn stop_one(&mut self, i: usize) -> ExitStatus {
+    pub(crate) fn stop_one(&mut self, i: usize) -> ExitStatus {
         let n = &mut self.nodes[i];
         let mut child = n.child.take().unwrap();
         let pid = child.id().to_string();
@@ -200,20 +203,20 @@ impl Federation {
     }
 
     /// The log (stderr) of node `i` so far.
-    pub fn log(&self, i: usize) -> String {
+    pub(crate) fn log(&self, i: usize) -> String {
         std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
     }
 
-    pub fn node(&self, agency: &str) -> usize {
+    pub(crate) fn node(&self, agency: &str) -> usize {
         self.nodes.iter().position(|n| n.agency == agency).unwrap()
     }
 
-    pub fn config(&self, agency: &str) -> &str {
+    pub(crate) fn config(&self, agency: &str) -> &str {
         self.nodes[self.node(agency)].config.to_str().unwrap()
     }
 
     /// Panics if a node has exited.
-    pub fn check_alive(&mut self) {
+    pub(crate) fn check_alive(&mut self) {
         for n in &mut self.nodes {
             if let Some(child) = n.child.as_mut()
                 && let Some(status) = child.try_wait().unwrap()
@@ -227,7 +230,7 @@ impl Federation {
     }
 
     /// Polls `cond` every [`POLL`] until it holds, for at most [`TIMEOUT`].
-    pub fn wait_until(&mut self, what: &str, mut cond: impl FnMut(&mut Self) -> bool) {
+    pub(crate) fn wait_until(&mut self, what: &str, mut cond: impl FnMut(&mut Self) -> bool) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             self.check_alive();
@@ -241,7 +244,7 @@ impl Federation {
         }
     }
 
-    pub fn agent() -> ureq::Agent {
+    pub(crate) fn agent() -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
@@ -251,7 +254,7 @@ impl Federation {
     }
 
     /// GET on node `i`'s API; status 0 when it does not answer.
-    pub fn get(&self, i: usize, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, i: usize, path: &str) -> (u16, Value) {
         let n = &self.nodes[i];
         let res = Self::agent()
             .get(format!("http://{}{path}", n.api))
@@ -268,7 +271,7 @@ impl Federation {
     }
 
     /// GET on node `i`'s API as text, with the token or without; (status, body).
-    pub fn get_text(&self, i: usize, path: &str, with_token: bool) -> (u16, String) {
+    pub(crate) fn get_text(&self, i: usize, path: &str, with_token: bool) -> (u16, String) {
         let n = &self.nodes[i];
         let mut req = Self::agent().get(format!("http://{}{path}", n.api));
         if with_token {
@@ -280,7 +283,7 @@ impl Federation {
     }
 
     /// POST a JSON body to `path` of node `i`'s API; (status, answer).
-    pub fn post_to(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn post_to(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
         let n = &self.nodes[i];
         let mut res = Self::agent()
             .post(format!("http://{}{path}", n.api))
@@ -294,7 +297,7 @@ impl Federation {
     }
 
     /// POST a draft to node `i`'s API.
-    pub fn post(&self, i: usize, draft: &Value) -> (u16, Value) {
+    pub(crate) fn post(&self, i: usize, draft: &Value) -> (u16, Value) {
         let n = &self.nodes[i];
         let mut res = Self::agent()
             .post(format!("http://{}/v1/records", n.api))
@@ -308,7 +311,7 @@ impl Federation {
     }
 
     /// `accord publish` of a draft at an agency; the output.
-    pub fn publish_cli(&self, agency: &str, draft: &Value) -> Output {
+    pub(crate) fn publish_cli(&self, agency: &str, draft: &Value) -> Output {
         let file = self
             .root
             .path()
@@ -323,7 +326,7 @@ impl Federation {
     }
 
     /// The ids `accord query --json` lists at an agency.
-    pub fn ids_cli(&self, agency: &str) -> Vec<String> {
+    pub(crate) fn ids_cli(&self, agency: &str) -> Vec<String> {
         let out = accord(&["query", "--config", self.config(agency), "--json", "--all"]);
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "query at {agency}: {stderr}");
@@ -337,7 +340,7 @@ impl Federation {
     }
 
     /// The ids `GET /v1/records` lists at an agency.
-    pub fn ids_api(&self, agency: &str) -> Vec<String> {
+    pub(crate) fn ids_api(&self, agency: &str) -> Vec<String> {
         let (status, body) = self.get(self.node(agency), "/v1/records?limit=1000");
         assert_eq!(status, 200, "GET /v1/records at {agency}: {body}");
         body["items"]
@@ -349,7 +352,7 @@ impl Federation {
     }
 
     /// Sends SIGTERM to every running node and waits for each to exit.
-    pub fn stop(&mut self) -> Vec<(&'static str, ExitStatus)> {
+    pub(crate) fn stop(&mut self) -> Vec<(&'static str, ExitStatus)> {
         let running: Vec<usize> = (0..self.nodes.len())
             .filter(|i| self.nodes[*i].child.is_some())
             .collect();
@@ -361,7 +364,7 @@ impl Federation {
 }
 
 /// A name unique within this test run.
-pub fn rand_suffix() -> String {
+pub(crate) fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     format!(

@@ -27,7 +27,7 @@ use curve25519_dalek::traits::IsIdentity;
 use sha2::{Digest, Sha512};
 
 /// The flags of the set, in the order the file lists them.
-pub const FLAG_NAMES: [&str; 8] = [
+pub(crate) const FLAG_NAMES: [&str; 8] = [
     "low_order_R",
     "low_order_A",
     "low_order_component_R",
@@ -38,18 +38,18 @@ pub const FLAG_NAMES: [&str; 8] = [
     "reencoded_k",
 ];
 
-pub const LOW_ORDER_R: u8 = 1 << 0;
-pub const LOW_ORDER_A: u8 = 1 << 1;
-pub const LOW_ORDER_COMPONENT_R: u8 = 1 << 2;
-pub const LOW_ORDER_COMPONENT_A: u8 = 1 << 3;
-pub const LOW_ORDER_RESIDUE: u8 = 1 << 4;
-pub const NON_CANONICAL_A: u8 = 1 << 5;
-pub const NON_CANONICAL_R: u8 = 1 << 6;
-pub const REENCODED_K: u8 = 1 << 7;
+pub(crate) const LOW_ORDER_R: u8 = 1 << 0;
+pub(crate) const LOW_ORDER_A: u8 = 1 << 1;
+pub(crate) const LOW_ORDER_COMPONENT_R: u8 = 1 << 2;
+pub(crate) const LOW_ORDER_COMPONENT_A: u8 = 1 << 3;
+pub(crate) const LOW_ORDER_RESIDUE: u8 = 1 << 4;
+pub(crate) const NON_CANONICAL_A: u8 = 1 << 5;
+pub(crate) const NON_CANONICAL_R: u8 = 1 << 6;
+pub(crate) const REENCODED_K: u8 = 1 << 7;
 
 /// One vector: key, message, signature and flags (bit i is `FLAG_NAMES[i]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Vector {
+pub(crate) struct Vector {
     pub number: usize,
     pub key: [u8; 32],
     pub signature: [u8; 64],
@@ -58,11 +58,11 @@ pub struct Vector {
 }
 
 impl Vector {
-    pub fn has(&self, flag: u8) -> bool {
+    pub(crate) fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
 
-    pub fn flag_names(&self) -> Vec<&'static str> {
+    pub(crate) fn flag_names(&self) -> Vec<&'static str> {
         FLAG_NAMES
             .iter()
             .enumerate()
@@ -74,7 +74,7 @@ impl Vector {
 
 /// A point of the torsion subgroup with its order and its non-canonical encodings.
 #[derive(Debug)]
-pub struct Torsion {
+pub(crate) struct Torsion {
     pub point: EdwardsPoint,
     pub encoding: [u8; 32],
     pub order: u32,
@@ -112,7 +112,7 @@ fn plus_p(encoding: &[u8; 32]) -> Option<[u8; 32]> {
 
 /// The eight torsion points, sorted by canonical encoding, with their other encodings in the
 /// order: sign bit set on x = 0; y + p; both.
-pub fn torsion_points() -> Vec<Torsion> {
+pub(crate) fn torsion_points() -> Vec<Torsion> {
     let mut points: Vec<Torsion> = EIGHT_TORSION
         .iter()
         .map(|point| {
@@ -255,7 +255,7 @@ fn push_case(
 }
 
 /// The whole set, in the file's order.
-pub fn vectors() -> Vec<Vector> {
+pub(crate) fn vectors() -> Vec<Vector> {
     let s = Scalar::from_bytes_mod_order(clamp_integer([0x42; 32]));
     let mut r_seed = [0u8; 64];
     for pair in r_seed.chunks_mut(2) {
@@ -302,7 +302,7 @@ pub fn vectors() -> Vec<Vector> {
 /// The file's layout: a JSON array indented with tabs, one object per vector with members
 /// `number`, `key`, `sig`, `msg` (hex, lower case; the message as a string) and `flags` (an
 /// array of names, `null` when there is none), and a final newline.
-pub fn to_json(vectors: &[Vector]) -> String {
+pub(crate) fn to_json(vectors: &[Vector]) -> String {
     let mut out = String::from("[\n");
     for (i, v) in vectors.iter().enumerate() {
         out.push_str("\t{\n");

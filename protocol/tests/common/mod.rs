@@ -12,13 +12,13 @@ use accord_protocol::{
 };
 
 /// The text of docs/protocol.md.
-pub fn protocol_page() -> String {
+pub(crate) fn protocol_page() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap()
 }
 
 /// The lines of every fenced block of docs/protocol.md opened with ```` ```tag ````, in page
 /// order.
-pub fn page_blocks(tag: &str) -> Vec<Vec<String>> {
+pub(crate) fn page_blocks(tag: &str) -> Vec<Vec<String>> {
     let page = protocol_page();
     let mut out = Vec::new();
     let mut current: Option<Vec<String>> = None;
@@ -39,7 +39,7 @@ pub fn page_blocks(tag: &str) -> Vec<Vec<String>> {
 
 /// Every ```` ```vector ```` block of the page, as `key: value` maps keyed by their `vector`
 /// line. Long hex values may be wrapped onto several lines with the same key; they are joined.
-pub fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
+pub(crate) fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for block in page_blocks("vector") {
         let mut v: BTreeMap<String, String> = BTreeMap::new();
@@ -57,24 +57,24 @@ pub fn page_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
 }
 
 /// The RFC 8032 section 7.1 TEST 1 secret key, so implementers can check their key handling.
-pub const VECTOR_SEED_HEX: &str =
+pub(crate) const VECTOR_SEED_HEX: &str =
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 
-pub fn vector_key() -> SecretKey {
+pub(crate) fn vector_key() -> SecretKey {
     let mut seed = [0u8; 32];
     hex::decode_to_slice(VECTOR_SEED_HEX, &mut seed).unwrap();
     SecretKey::from_seed(&seed)
 }
 
-pub fn key(n: u8) -> SecretKey {
+pub(crate) fn key(n: u8) -> SecretKey {
     SecretKey::from_seed(&[n; 32])
 }
 
-pub fn agency(s: &str) -> AgencyId {
+pub(crate) fn agency(s: &str) -> AgencyId {
     AgencyId::new(s).unwrap()
 }
 
-pub fn directory(entries: &[(&str, &SecretKey)]) -> BTreeMap<AgencyId, PublicKey> {
+pub(crate) fn directory(entries: &[(&str, &SecretKey)]) -> BTreeMap<AgencyId, PublicKey> {
     entries
         .iter()
         .map(|(a, k)| (agency(a), k.public_key()))
@@ -82,7 +82,7 @@ pub fn directory(entries: &[(&str, &SecretKey)]) -> BTreeMap<AgencyId, PublicKey
 }
 
 /// The smallest valid record: no subjects, no route.
-pub fn minimal_record() -> Record {
+pub(crate) fn minimal_record() -> Record {
     Record {
         v: 1,
         originator: agency("TR-JGK"),
@@ -108,7 +108,7 @@ pub fn minimal_record() -> Record {
 
 /// A record using most of the model: subjects of several kinds, a route, H3 with its
 /// restriction, non-ASCII and escaped text.
-pub fn full_record() -> Record {
+pub(crate) fn full_record() -> Record {
     let c = |s| Country::new(s).unwrap();
     Record {
         v: 1,
@@ -206,12 +206,12 @@ pub fn full_record() -> Record {
 
 /// RFC 8032 section 7.1 TEST 2 secret key: the liaison officer's key in the delegation vector.
 #[allow(dead_code)]
-pub const OFFICER_SEED_HEX: &str =
+pub(crate) const OFFICER_SEED_HEX: &str =
     "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
 
 /// The liaison officer's key of the delegation vector.
 #[allow(dead_code)]
-pub fn officer_key() -> SecretKey {
+pub(crate) fn officer_key() -> SecretKey {
     let mut seed = [0u8; 32];
     hex::decode_to_slice(OFFICER_SEED_HEX, &mut seed).unwrap();
     SecretKey::from_seed(&seed)
@@ -220,7 +220,7 @@ pub fn officer_key() -> SecretKey {
 /// The delegation of the vector: TR-JGK (TEST 1 key) delegates QUAD-2026 alerts and routes in
 /// 2026 to its liaison officer in Athens (TEST 2 key).
 #[allow(dead_code)]
-pub fn vector_delegation() -> accord_protocol::delegation::Delegation {
+pub(crate) fn vector_delegation() -> accord_protocol::delegation::Delegation {
     let t = |s: &str| Timestamp::parse(s).unwrap();
     accord_protocol::delegation::Delegation {
         v: 1,
@@ -239,12 +239,12 @@ pub fn vector_delegation() -> accord_protocol::delegation::Delegation {
 /// RFC 8032 section 7.1 TEST 3 secret key: GR-HCG's agency key in the wire vectors (it signs
 /// the receipt of the ack).
 #[allow(dead_code)]
-pub const RECEIVER_SEED_HEX: &str =
+pub(crate) const RECEIVER_SEED_HEX: &str =
     "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7";
 
 /// GR-HCG's key of the wire vectors.
 #[allow(dead_code)]
-pub fn receiver_key() -> SecretKey {
+pub(crate) fn receiver_key() -> SecretKey {
     let mut seed = [0u8; 32];
     hex::decode_to_slice(RECEIVER_SEED_HEX, &mut seed).unwrap();
     SecretKey::from_seed(&seed)
@@ -257,7 +257,7 @@ pub fn receiver_key() -> SecretKey {
 /// `minimal` record, whose digest is `digest 1` of the stream-digest vector) and its liaison
 /// officer's stream with nothing; a range request; a range response carrying the `minimal` record; a refusal.
 #[allow(dead_code)]
-pub fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
+pub(crate) fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
     use accord_protocol::StreamId;
     use accord_protocol::agreement::{agreement_hash, sign_agreement};
     use accord_protocol::audit::{Receipt, sign_receipt};

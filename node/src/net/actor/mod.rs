@@ -224,7 +224,7 @@ enum Flow {
 
 impl Actor {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(super) fn new(
         swarm: Swarm<Behaviour>,
         shared_cfg: super::handle::SharedConfig,
         key: Arc<SecretKey>,
@@ -293,7 +293,7 @@ impl Actor {
     }
 
     /// Runs until shutdown.
-    pub async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         self.seed_alarms();
         let mut tick = tokio::time::interval(self.net.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
