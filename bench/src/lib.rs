@@ -36,7 +36,8 @@ pub use baseline::{TransportFigures, VerifyFigures};
 pub use mesh::{Latency, PhaseFigures};
 
 use accord_node::net::NetConfig;
-use mesh::{Node, Shared};
+use accord_testkit::TestNode as Node;
+use mesh::Shared;
 
 /// What to run.
 #[derive(Clone, Debug, Serialize)]
@@ -326,7 +327,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let mut nodes: Vec<Option<Node>> = Vec::new();
     for a in &agencies {
         nodes.push(Some(
-            Node::start(a, accord_node::demo::load(dir.path(), a)?, net()).await?,
+            Node::try_start_with(accord_node::demo::load(dir.path(), a)?, net()).await?,
         ));
     }
     introduce(&nodes).await?;
@@ -381,12 +382,12 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let down = nodes[victim]
         .take()
         .context("the catch-up node is not running")?;
-    let (victim_dir, victim_cfg) = (down.dir, down.cfg.clone());
+    let victim_cfg = down.cfg.clone();
     eprintln!(
         "bench mesh: {} stopped; publishing {} records",
         victim_cfg.agency, opts.catch_up
     );
-    down.stop().await?;
+    down.try_stop().await?;
     let lanes_down = mesh::lanes(&nodes, Some(&quad), None, true);
     let tracker: Shared = Shared::default();
     let listeners = listen_all(&nodes, &tracker);
@@ -406,7 +407,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let while_down = mesh::figures(&tracker, &missed, None);
     eprintln!("bench mesh: restarting {}; catching up", victim_cfg.agency);
     let since = Instant::now();
-    let back = Node::start(victim_dir, victim_cfg.clone(), net()).await?;
+    let back = Node::try_start_with(victim_cfg.clone(), net()).await?;
     let rx = back.handle.subscribe();
     let back_handle = back.handle.clone();
     nodes[victim] = Some(back);
@@ -442,7 +443,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         nodes: Vec::new(),
     };
     for n in nodes.into_iter().flatten() {
-        n.stop().await?;
+        n.try_stop().await?;
     }
     Ok(report(
         opts,

@@ -7,53 +7,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use accord_config::NodeConfig;
-use accord_protocol::{AgreementId, RecordId, SecretKey};
+use accord_protocol::{AgreementId, RecordId};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use accord_node::net::{NetConfig, NodeEvent, NodeHandle, Running, start};
-use accord_node::store::Store;
-
-/// One node of the mesh.
-pub(crate) struct Node {
-    /// Its directory name in examples/quad.
-    pub dir: &'static str,
-    /// Its configuration.
-    pub cfg: NodeConfig,
-    /// Its handle.
-    pub handle: NodeHandle,
-    running: Running,
-}
-
-impl Node {
-    /// Starts a node, waiting for its store's lock if it was just stopped.
-    pub(crate) async fn start(dir: &'static str, cfg: NodeConfig, net: NetConfig) -> Result<Self> {
-        let key = SecretKey::from_key_file(
-            &std::fs::read_to_string(&cfg.key_file)
-                .with_context(|| format!("cannot read {}", cfg.key_file.display()))?,
-        )?;
-        let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(30))?);
-        let running = start(cfg.clone(), key, store, net).await?;
-        Ok(Self {
-            dir,
-            cfg,
-            handle: running.handle.clone(),
-            running,
-        })
-    }
-
-    /// Stops the node and waits until its actor (and with it the store) is gone.
-    pub(crate) async fn stop(self) -> Result<()> {
-        self.handle.shutdown().await?;
-        let Node {
-            handle, running, ..
-        } = self;
-        drop(handle);
-        running.stopped().await;
-        Ok(())
-    }
-}
+use accord_node::net::{NodeEvent, NodeHandle};
+use accord_testkit::TestNode as Node;
 
 /// Who publishes under which agreement, and which running nodes must then store the record.
 #[derive(Clone, Debug)]

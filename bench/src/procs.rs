@@ -63,7 +63,7 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
         .find(|a| **a == agency)
         .with_context(|| format!("{agency} is not one of the demo agencies"))?;
     let cfg = accord_node::demo::load(&federation, dir)?;
-    let node = mesh::Node::start(dir, cfg, net()).await?;
+    let node = accord_testkit::TestNode::try_start_with(cfg, net()).await?;
     let handle = node.handle.clone();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
     // one writer, flushing whenever it has nothing more to write
@@ -161,7 +161,7 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
         let _ = out_tx.send(reply);
     }
     drop(handle);
-    node.stop().await?;
+    node.try_stop().await?;
     let _ = out_tx.send("STOPPED".to_owned());
     drop(out_tx);
     let _ = writer.await;

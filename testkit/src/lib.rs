@@ -3,7 +3,6 @@
 //! accord's frames without a node behind it, and a flooding member's junk (`flood`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,16 +66,28 @@ impl TestNode {
     /// Starts a node from its configuration with the network's tunables `net`.
     pub async fn start_with(cfg: NodeConfig, net: NetConfig) -> Self {
         init_tracing();
-        let key =
-            SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file).unwrap()).unwrap();
-        let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(5)).unwrap());
-        let running = start(cfg.clone(), key, store, net).await.unwrap();
-        Self {
+        let agency = cfg.agency.clone();
+        Self::try_start_with(cfg, net)
+            .await
+            .unwrap_or_else(|e| panic!("{agency}: cannot start: {e:#}"))
+    }
+
+    /// Starts a node, or says why it could not: the benchmarks' form. A node just stopped may
+    /// still be closing its store; the store's lock is waited for (at most 30 s).
+    pub async fn try_start_with(cfg: NodeConfig, net: NetConfig) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let key = SecretKey::from_key_file(
+            &std::fs::read_to_string(&cfg.key_file)
+                .with_context(|| format!("cannot read {}", cfg.key_file.display()))?,
+        )?;
+        let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(30))?);
+        let running = start(cfg.clone(), key, store, net).await?;
+        Ok(Self {
             agency: cfg.agency.clone(),
             cfg,
             handle: running.handle.clone(),
             running: Some(running),
-        }
+        })
     }
 
     /// Stops the node and waits until its store is closed.
@@ -84,19 +95,27 @@ impl TestNode {
     /// Once it has stopped nothing may hold its store any more (no job left writing to it), so
     /// its data directory can be copied or replaced: asserted here for every test that stops a
     /// node.
-    pub async fn stop(mut self) -> NodeConfig {
+    pub async fn stop(self) -> NodeConfig {
+        let agency = self.agency.clone();
+        self.try_stop()
+            .await
+            .unwrap_or_else(|e| panic!("{agency}: {e:#}"))
+    }
+
+    /// [`TestNode::stop`], saying what went wrong instead of panicking.
+    pub async fn try_stop(mut self) -> anyhow::Result<NodeConfig> {
         let store = Arc::downgrade(self.handle.store());
-        self.handle.shutdown().await.unwrap();
+        self.handle.shutdown().await?;
         if let Some(r) = self.running.take() {
             r.stopped().await;
         }
-        let (cfg, agency) = (self.cfg.clone(), self.agency.clone());
+        let cfg = self.cfg.clone();
         drop(self);
-        assert!(
+        anyhow::ensure!(
             store.upgrade().is_none(),
-            "{agency}: its store is still held after the node stopped"
+            "its store is still held after the node stopped"
         );
-        cfg
+        Ok(cfg)
     }
 
     /// Publishes a draft (JSON text) and returns the id.
@@ -114,25 +133,10 @@ impl TestNode {
     }
 }
 
-/// Tells every node where every other node listens.
+/// Tells every node where every other node listens (`accord demo`'s introductions).
 pub async fn connect_all(nodes: &[&TestNode]) {
-    let mut addrs: BTreeMap<AgencyId, Vec<libp2p::Multiaddr>> = BTreeMap::new();
-    for n in nodes {
-        let listen = wait_for_listen(&n.handle).await;
-        addrs.insert(n.agency.clone(), listen);
-    }
-    for n in nodes {
-        for (agency, list) in &addrs {
-            if *agency != n.agency && n.cfg.agencies.contains_key(agency) {
-                for a in list {
-                    n.handle
-                        .add_address(agency.clone(), a.clone())
-                        .await
-                        .unwrap();
-                }
-            }
-        }
-    }
+    let handles: Vec<&NodeHandle> = nodes.iter().map(|n| &n.handle).collect();
+    accord_node::demo::introduce(&handles).await.unwrap();
 }
 
 /// The node's listen addresses (the node answers once it listens).
