@@ -2,7 +2,7 @@
 //! and `accord agreement new/check` behave as documented.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::accord;
 use std::path::Path;

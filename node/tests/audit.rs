@@ -4,7 +4,7 @@
 //! a rewritten history; the worked example of docs/auditing.md is checked against the code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::accord;
 use std::collections::BTreeMap;

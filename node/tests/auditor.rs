@@ -11,7 +11,7 @@
 //! verdict as `accord verify` on every one of these bundles.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The `accord` binary as an agency uses it: keygen, config check, record sign and verify.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{accord, text};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! docs/console.md there (`docs/console.md` says the command).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -14,7 +14,7 @@
 //! only sleeps that are not polls are the random delays that choose the moment of each kill.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::accord;
 use std::collections::{BTreeMap, BTreeSet};

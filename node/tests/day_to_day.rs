@@ -3,7 +3,7 @@
 //! each test named after what a new operator found (docs/operations.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

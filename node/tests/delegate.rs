@@ -3,7 +3,7 @@
 //! signs are the agency's within its scope; a revocation refuses later ones.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::accord;
 use std::collections::BTreeMap;

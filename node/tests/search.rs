@@ -3,7 +3,7 @@
 //! arrival, and `accord reindex` making an old store searchable.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! verify, purge, and bad input refused with nothing stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{accord, text as out};
 use std::path::Path;

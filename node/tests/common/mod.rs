@@ -3,7 +3,7 @@
 //! configuration and loopback ports, driven only as an agency would (the CLI and the local
 //! HTTP API). Every wait polls under a deadline; children are killed when the test fails, and
 //! their logs are printed.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -280,20 +280,6 @@ impl Federation {
         let mut res = req.call().unwrap();
         let status = res.status().as_u16();
         (status, res.body_mut().read_to_string().unwrap())
-    }
-
-    /// POST a JSON body to `path` of node `i`'s API; (status, answer).
-    pub(crate) fn post_to(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
-        let n = &self.nodes[i];
-        let mut res = Self::agent()
-            .post(format!("http://{}{path}", n.api))
-            .header("Authorization", format!("Bearer {}", n.token))
-            .content_type("application/json")
-            .send(body.to_string().as_bytes())
-            .unwrap();
-        let status = res.status().as_u16();
-        let text = res.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// POST a draft to node `i`'s API.
