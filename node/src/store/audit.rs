@@ -6,6 +6,7 @@
 //! hash chain under the same lock. It is the next room to split (receipts and partners'
 //! checkpoints apart from the chain) when the store gets its engine interface (issue 21).
 
+use super::engine::{Batch, Engine};
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, SlotCheckpoint, entry_hash,
     sign_checkpoint, sign_slot_checkpoint,
@@ -56,7 +57,7 @@ impl Store {
     /// Binds the store to its agency on first use; a store of another agency is refused.
     pub fn bind_agency(&self, agency: &AgencyId) -> Result<(), StoreError> {
         let _guard = self.lock();
-        match self.tree.get(keys::meta("agency"))? {
+        match self.kv.get(keys::meta("agency"))? {
             Some(v) if v.as_ref() == agency.as_str().as_bytes() => {}
             Some(v) => {
                 return Err(StoreError::Open {
@@ -68,7 +69,7 @@ impl Store {
                 });
             }
             None => {
-                self.tree
+                self.kv
                     .insert(keys::meta("agency"), agency.as_str().as_bytes())?;
             }
         }
@@ -89,7 +90,7 @@ impl Store {
 
     /// The log's head.
     pub fn audit_head(&self) -> Result<Head, StoreError> {
-        match self.tree.get(keys::meta("audit_head"))? {
+        match self.kv.get(keys::meta("audit_head"))? {
             None => Ok(Head {
                 count: 0,
                 hash: Digest32::ZERO,
@@ -115,7 +116,7 @@ impl Store {
     /// Without a bound agency (a store used outside a node) nothing is logged.
     pub(super) fn append_audit(
         &self,
-        batch: &mut sled::Batch,
+        batch: &mut Batch,
         head: &mut Head,
         now: Timestamp,
         events: impl IntoIterator<Item = AuditEvent>,
@@ -156,9 +157,9 @@ impl Store {
         }
         let _guard = self.lock();
         let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         self.append_audit(&mut batch, &mut head, now, events)?;
-        Ok(self.tree.apply_batch(batch)?)
+        Ok(self.kv.apply_batch(batch)?)
     }
 
     /// Logs the configuration and key the node starts with, when they differ from the last
@@ -192,19 +193,19 @@ impl Store {
     ) -> Result<(), StoreError> {
         let guard = self.lock();
         let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         let mut any = false;
         for (name, event) in events {
             let bytes =
                 serde_json::to_vec(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if self.tree.get(keys::meta(name))?.as_deref() != Some(bytes.as_slice()) {
+            if self.kv.get(keys::meta(name))?.as_deref() != Some(bytes.as_slice()) {
                 batch.insert(keys::meta(name), bytes);
                 self.append_audit(&mut batch, &mut head, now, [event])?;
                 any = true;
             }
         }
         if any {
-            self.tree.apply_batch(batch)?;
+            self.kv.apply_batch(batch)?;
             drop(guard);
             self.flush()?;
         }
@@ -214,7 +215,7 @@ impl Store {
     /// Every entry's bytes, in order.
     pub fn audit_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::AUDIT]) {
+        for item in self.kv.scan_prefix([keys::AUDIT]) {
             out.push(item?.1.to_vec());
         }
         Ok(out)
@@ -230,7 +231,7 @@ impl Store {
             Some(i) => keys::audit(i),
             None => vec![keys::AUDIT + 1],
         };
-        self.tree.range(keys::audit(0)..end).rev().map(|item| {
+        self.kv.range(keys::audit(0)..end).rev().map(|item| {
             let (k, v) = item?;
             let index = k
                 .get(1..9)
@@ -259,7 +260,7 @@ impl Store {
         // status hands it to the partners): a crash cannot leave a partner holding a head the
         // log lost
         self.flush()?;
-        self.tree
+        self.kv
             .insert(keys::checkpoint(head.count), signed.to_line().into_bytes())?;
         self.flush()?;
         Ok(signed)
@@ -279,7 +280,7 @@ impl Store {
             .agency()
             .ok_or_else(|| StoreError::Corrupt("the store is bound to no agency".into()))?;
         let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         self.append_audit(&mut batch, &mut head, now, [AuditEvent::Slot { slot }])?;
         let c = SlotCheckpoint {
             agency,
@@ -290,7 +291,7 @@ impl Store {
         let signed =
             sign_slot_checkpoint(&c, key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         batch.insert(keys::slot_checkpoint(slot), signed.to_line().into_bytes());
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         drop(guard);
         self.flush()?;
         Ok(signed)
@@ -298,7 +299,7 @@ impl Store {
 
     /// The latest own slot checkpoint: what partners are given.
     pub fn latest_slot_checkpoint(&self) -> Result<Option<Signed>, StoreError> {
-        match self.tree.scan_prefix([keys::SLOT_CHECKPOINT]).next_back() {
+        match self.kv.scan_prefix([keys::SLOT_CHECKPOINT]).next_back() {
             None => Ok(None),
             Some(item) => Ok(Some(parse_line(&item?.1)?)),
         }
@@ -327,7 +328,7 @@ impl Store {
 
     /// The latest own checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<Signed>, StoreError> {
-        match self.tree.scan_prefix([keys::CHECKPOINT]).next_back() {
+        match self.kv.scan_prefix([keys::CHECKPOINT]).next_back() {
             None => Ok(None),
             Some(item) => Ok(Some(parse_line(&item?.1)?)),
         }
@@ -365,13 +366,10 @@ impl Store {
         head_of: impl Fn(&[u8]) -> Option<Digest32>,
     ) -> Result<Kept, StoreError> {
         let line = signed.to_line().into_bytes();
-        match self
-            .tree
-            .compare_and_swap(&key, None as Option<&[u8]>, Some(line.clone()))?
-        {
+        match self.kv.compare_and_swap(&key, None, Some(&line))? {
             Ok(()) => Ok(Kept::New),
-            Err(existing) => {
-                let held = existing.current.map(|v| v.to_vec()).unwrap_or_default();
+            Err(current) => {
+                let held = current.map(|v| v.to_vec()).unwrap_or_default();
                 let held = parse_line(&held)?;
                 if head_of(&held.bytes).as_ref() == Some(head) {
                     return Ok(Kept::Known);
@@ -379,7 +377,7 @@ impl Store {
                 let mut fork = keys::meta("fork/");
                 fork.extend_from_slice(&key);
                 fork.extend_from_slice(&crate_sha(&line));
-                self.tree.insert(fork, line)?;
+                self.kv.insert(fork, line)?;
                 Ok(Kept::Forked { held })
             }
         }
@@ -388,7 +386,7 @@ impl Store {
     /// Conflicting checkpoints partners sent for a count already held (fork evidence).
     pub fn checkpoint_forks(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::meta("fork/")) {
+        for item in self.kv.scan_prefix(keys::meta("fork/")) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)
@@ -430,7 +428,7 @@ impl Store {
         }
         let _guard = self.lock();
         let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         let mut all = Vec::with_capacity(deliveries.len() + events.len());
         for k in removed {
             batch.remove(k.as_slice());
@@ -447,7 +445,7 @@ impl Store {
         }
         all.extend(events);
         self.append_audit(&mut batch, &mut head, now, all)?;
-        Ok(self.tree.apply_batch(batch)?)
+        Ok(self.kv.apply_batch(batch)?)
     }
 
     /// Keeps a member's verified signature of an agreement file (`of`: its id and the file's
@@ -464,7 +462,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let key = agreement_signature_key(hash, Some(signer));
         let guard = self.lock();
-        if self.tree.get(&key)?.is_some() {
+        if self.kv.get(&key)?.is_some() {
             return Ok(false);
         }
         let event = AuditEvent::AgreementSignature {
@@ -486,7 +484,7 @@ impl Store {
     ) -> Result<Vec<(AgencyId, [u8; 64])>, StoreError> {
         let prefix = agreement_signature_key(hash, None);
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(&prefix) {
+        for item in self.kv.scan_prefix(&prefix) {
             let (k, v) = item?;
             let signer = std::str::from_utf8(&k[prefix.len()..])
                 .ok()
@@ -516,7 +514,7 @@ impl Store {
         key.push(b'/');
         key.extend_from_slice(hex::encode(revocation.certificate.0).as_bytes());
         let guard = self.lock();
-        if self.tree.get(&key)?.is_some() {
+        if self.kv.get(&key)?.is_some() {
             return Ok(false);
         }
         let event = AuditEvent::Revocation {
@@ -547,7 +545,7 @@ impl Store {
         key.push(b'/');
         key.extend_from_slice(hex::encode(digest.0).as_bytes());
         let guard = self.lock();
-        if let Some(held) = self.tree.get(&key)? {
+        if let Some(held) = self.kv.get(&key)? {
             let held: RotationFile = serde_json::from_slice(&held)
                 .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
             if held.attestations.len() >= signed.attestations.len() {
@@ -572,7 +570,7 @@ impl Store {
     pub fn rotations(&self) -> Result<Vec<accord_protocol::rotation::SignedRotation>, StoreError> {
         use accord_protocol::rotation::{RotationFile, SignedRotation};
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::meta("rotation/")) {
+        for item in self.kv.scan_prefix(keys::meta("rotation/")) {
             let file: RotationFile = serde_json::from_slice(&item?.1)
                 .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
             out.push(
@@ -594,10 +592,10 @@ impl Store {
         event: AuditEvent,
     ) -> Result<(), StoreError> {
         let mut head = self.audit_head()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         batch.insert(key, value);
         self.append_audit(&mut batch, &mut head, now, [event])?;
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         drop(guard);
         self.flush()?;
         Ok(())
@@ -649,7 +647,7 @@ impl Store {
     /// A console account's JSON, by name.
     pub fn account(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .tree
+            .kv
             .get(keys::meta(&format!("account/{name}")))?
             .map(|v| v.to_vec()))
     }
@@ -657,7 +655,7 @@ impl Store {
     /// Every console account's JSON, by name.
     pub fn accounts(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::meta("account/")) {
+        for item in self.kv.scan_prefix(keys::meta("account/")) {
             out.push(item?.1.to_vec());
         }
         Ok(out)
@@ -666,7 +664,7 @@ impl Store {
     /// The delegation certificates this agency issued, by id.
     pub fn certificates(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::meta("certificate/")) {
+        for item in self.kv.scan_prefix(keys::meta("certificate/")) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)
@@ -675,7 +673,7 @@ impl Store {
     /// The revocations held here (verified when they were kept).
     pub fn revocations(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::meta("revocation/")) {
+        for item in self.kv.scan_prefix(keys::meta("revocation/")) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)
@@ -687,7 +685,7 @@ impl Store {
         let mut prefix = vec![keys::RECEIPT];
         prefix.extend_from_slice(record.as_bytes());
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(prefix) {
+        for item in self.kv.scan_prefix(prefix) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)
@@ -695,7 +693,7 @@ impl Store {
 
     fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([prefix]) {
+        for item in self.kv.scan_prefix([prefix]) {
             out.push(parse_line(&item?.1)?);
         }
         Ok(out)

@@ -21,6 +21,7 @@
 
 mod audit;
 mod codec;
+mod engine;
 mod keys;
 mod open;
 mod private;
@@ -49,6 +50,8 @@ use thiserror::Error;
 
 pub use audit::{Delivery, Head, Kept};
 pub use codec::Source;
+pub use engine::EngineError;
+use engine::{Batch, Engine, SledEngine};
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 
 /// The page cache sled may keep in memory (its default is 1 GiB, so a node's memory grew with
@@ -88,9 +91,10 @@ pub enum StoreError {
         /// The version found.
         found: u32,
     },
-    /// sled reported an error (its text is in this error's message, not repeated as a cause).
-    #[error("store i/o failed: {}", describe_sled(.0))]
-    Io(sled::Error),
+    /// The storage engine failed (its text is in this error's message, not repeated as a
+    /// cause).
+    #[error("store i/o failed: {0}")]
+    Io(EngineError),
     /// Stored bytes that do not decode: the store is damaged.
     #[error("the store is damaged: {0}")]
     Corrupt(String),
@@ -125,26 +129,9 @@ pub enum StoreError {
     },
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
+impl From<EngineError> for StoreError {
+    fn from(e: EngineError) -> Self {
         StoreError::Io(e)
-    }
-}
-
-/// sled's error in words, without the (empty) backtrace its corruption error prints, and with
-/// what to do about damage.
-fn describe_sled(e: &sled::Error) -> String {
-    match e {
-        sled::Error::Corruption { at, .. } => match at {
-            Some(at) => format!(
-                "the store's files are damaged (corrupted data at {at:?}); restore the data \
-                 directory from a backup (docs/operations.md, Backups)"
-            ),
-            None => "the store's files are damaged (corrupted data); restore the data directory \
-                     from a backup (docs/operations.md, Backups)"
-                .to_owned(),
-        },
-        other => other.to_string(),
     }
 }
 
@@ -191,7 +178,7 @@ fn write_marker(dir: &Path, entries: u64) {
 }
 
 /// The audit entry count of a tree, read before the store is built.
-fn audit_count(tree: &sled::Tree) -> Result<u64, StoreError> {
+fn audit_count(tree: &SledEngine) -> Result<u64, StoreError> {
     Ok(match tree.get(keys::meta("audit_head"))? {
         Some(v) if v.len() >= 8 => u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])),
         _ => 0,
@@ -308,8 +295,8 @@ impl Query {
 /// The node's store.
 #[derive(Debug)]
 pub struct Store {
-    db: sled::Db,
-    tree: sled::Tree,
+    /// The engine: every key of the store (keys.rs) in one ordered map.
+    kv: SledEngine,
     path: PathBuf,
     write: Mutex<()>,
     agency: Mutex<Option<AgencyId>>,

@@ -16,26 +16,15 @@ impl Store {
             return Err(open_err("it is not a directory".into()));
         }
         private::prepare(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| {
-                let text = describe_sled(&e);
-                if text.contains("lock")
-                    || text.contains("WouldBlock")
-                    || text.contains("Resource temporarily unavailable")
-                {
-                    open_err(format!("{text}; {LOCKED_HINT}"))
-                } else if text.contains("ermission denied") {
-                    open_err(format!(
-                        "{text}; check the directory's owner and permissions"
-                    ))
-                } else {
-                    open_err(text)
-                }
-            })?;
-        let tree = db.open_tree("accord")?;
+        let tree = SledEngine::open(dir, CACHE_BYTES).map_err(|e| {
+            if e.is_locked() {
+                open_err(format!("{e}; {LOCKED_HINT}"))
+            } else if e.is_permission() {
+                open_err(format!("{e}; check the directory's owner and permissions"))
+            } else {
+                open_err(e.to_string())
+            }
+        })?;
         match tree.get(keys::schema())? {
             Some(v) => {
                 let bytes: [u8; 4] = v
@@ -61,9 +50,9 @@ impl Store {
                          directory from a backup (docs/operations.md, Backups)"
                     )));
                 }
-                tree.insert(keys::schema(), &SCHEMA_VERSION.to_be_bytes())?;
+                tree.insert(keys::schema(), SCHEMA_VERSION.to_be_bytes())?;
                 Store::mark_search_index(&tree)?;
-                db.flush()?;
+                tree.flush()?;
             }
             None => {
                 return Err(open_err(
@@ -90,8 +79,8 @@ impl Store {
                     // (or a store from before markers). Its own later records may be held by
                     // the members only: own publishing waits for a status exchange with each
                     // (`Store::restore_waiting`), so no seq is handed out twice.
-                    tree.insert(keys::meta("restored"), &held.to_be_bytes())?;
-                    db.flush()?;
+                    tree.insert(keys::meta("restored"), held.to_be_bytes())?;
+                    tree.flush()?;
                     tracing::warn!(
                         dir = %dir.display(),
                         "the store has no {MARKER_FILE}: treated as restored from a backup; own \
@@ -114,8 +103,7 @@ impl Store {
             None => None,
         };
         let store = Self {
-            db,
-            tree,
+            kv: tree,
             path: dir.to_path_buf(),
             write: Mutex::new(()),
             agency: Mutex::new(agency),
@@ -182,7 +170,7 @@ impl Store {
                 let upto = self.unflushed().next;
                 // every audit entry applied before the flush began is durable after it
                 let audit_upto = self.audit_head().map(|h| h.count);
-                let result = self.db.flush();
+                let result = self.kv.flush();
                 if result.is_ok() {
                     self.unflushed()
                         .own

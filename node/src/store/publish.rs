@@ -49,7 +49,7 @@ impl Store {
 
     /// Whether the store was restored from an older backup (see [`StoreError::HeldAfterRestore`]).
     pub fn restored(&self) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(keys::meta("restored"))?)
+        Ok(self.kv.contains_key(keys::meta("restored"))?)
     }
 
     /// Notes that `member`'s status under `agreement` showed nothing of this agency's own
@@ -60,10 +60,10 @@ impl Store {
         member: &AgencyId,
     ) -> Result<bool, StoreError> {
         let key = restore_key(agreement, member);
-        if self.tree.contains_key(&key)? {
+        if self.kv.contains_key(&key)? {
             return Ok(false);
         }
-        self.tree.insert(key, &[][..])?;
+        self.kv.insert(key, &[][..])?;
         Ok(true)
     }
 
@@ -79,7 +79,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for m in members {
-            if !self.tree.contains_key(restore_key(agreement, m))? {
+            if !self.kv.contains_key(restore_key(agreement, m))? {
                 out.push(m.clone());
             }
         }
@@ -139,8 +139,8 @@ impl Store {
                 expected: next,
             });
         }
-        let mut batch = sled::Batch::default();
-        batch.insert(keys::counter(agreement), &next.get().to_be_bytes());
+        let mut batch = Batch::default();
+        batch.insert(keys::counter(agreement), next.get().to_be_bytes());
         for peer in outbox {
             batch.insert(
                 keys::outbox(peer, agreement, next),
@@ -163,7 +163,7 @@ impl Store {
             seq: next.get(),
             id: verified.id,
         });
-        let applied = self.tree.apply_batch(batch);
+        let applied = self.kv.apply_batch(batch);
         {
             let mut u = self.unflushed();
             let ticket = u.next;
@@ -193,7 +193,7 @@ impl Store {
         stream: &StreamId,
     ) -> Result<Option<Seq>, StoreError> {
         let prefix = keys::seq_prefix(agreement, Some(stream));
-        match self.tree.scan_prefix(&prefix).keys().next_back() {
+        match self.kv.scan_prefix(&prefix).keys().next_back() {
             None => Ok(None),
             Some(key) => {
                 let key = key?;
@@ -209,7 +209,7 @@ impl Store {
 
     /// The last seq this node gave its own records under `agreement`.
     pub fn counter(&self, agreement: &AgreementId) -> Result<Option<Seq>, StoreError> {
-        match self.tree.get(keys::counter(agreement))? {
+        match self.kv.get(keys::counter(agreement))? {
             None => Ok(None),
             Some(v) => {
                 let b: [u8; 8] = v

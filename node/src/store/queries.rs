@@ -7,7 +7,7 @@ impl Store {
     /// The ids of held records whose hex id starts with `prefix`.
     pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<RecordId>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::RECORD]).keys() {
+        for item in self.kv.scan_prefix([keys::RECORD]).keys() {
             let key = item?;
             if let Some(id) = keys::trailing_id(&key)
                 && id.to_hex().starts_with(prefix)
@@ -30,7 +30,7 @@ impl Store {
         let prefix = keys::reference_prefix(id);
         let target = self.get(id)?;
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(&prefix).keys() {
+        for item in self.kv.scan_prefix(&prefix).keys() {
             let key = item?;
             let kind = match key.get(prefix.len()) {
                 Some(&keys::REF_WITHDRAWS) => Kind::Withdraws,
@@ -79,7 +79,7 @@ impl Store {
             self.ids_under(&keys::category_prefix(c))?
         } else if let Some(a) = &q.agreement {
             let mut v = Vec::new();
-            for item in self.tree.scan_prefix(keys::seq_prefix(a, None)) {
+            for item in self.kv.scan_prefix(keys::seq_prefix(a, None)) {
                 let (_, value) = item?;
                 v.extend(keys::trailing_id(&value));
             }
@@ -90,7 +90,7 @@ impl Store {
                 start.extend_from_slice(&keys::created_bytes(t));
             }
             let mut v = Vec::new();
-            for item in self.tree.range(start..vec![keys::CREATED + 1]).keys() {
+            for item in self.kv.range(start..vec![keys::CREATED + 1]).keys() {
                 v.extend(keys::trailing_id(&item?));
             }
             v
@@ -138,7 +138,7 @@ impl Store {
             start.extend_from_slice(&keys::created_bytes(t));
         }
         let mut keys_iter = self
-            .tree
+            .kv
             .range(start..vec![keys::CREATED + 1])
             .keys()
             .peekable();
@@ -184,7 +184,7 @@ impl Store {
         };
         let mut n = 0usize;
         for prefix in prefixes {
-            for k in self.tree.scan_prefix(prefix).keys() {
+            for k in self.kv.scan_prefix(prefix).keys() {
                 k?;
                 n += 1;
                 if n > few {
@@ -197,7 +197,7 @@ impl Store {
 
     pub(super) fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
         let mut v = Vec::new();
-        for item in self.tree.scan_prefix(prefix).keys() {
+        for item in self.kv.scan_prefix(prefix).keys() {
             v.extend(keys::trailing_id(&item?));
         }
         Ok(v)
@@ -206,7 +206,7 @@ impl Store {
     /// Every record under `agreement`, by originator then seq.
     pub fn records_under(&self, agreement: &AgreementId) -> Result<Vec<StoredRecord>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::seq_prefix(agreement, None)) {
+        for item in self.kv.scan_prefix(keys::seq_prefix(agreement, None)) {
             let (_, value) = item?;
             if let Some(id) = keys::trailing_id(&value) {
                 out.extend(self.get(&id)?);
@@ -218,7 +218,7 @@ impl Store {
     /// Every record held, in id order.
     pub fn all_records(&self) -> Result<Vec<StoredRecord>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::RECORD]) {
+        for item in self.kv.scan_prefix([keys::RECORD]) {
             let (key, value) = item?;
             if let Some(id) = keys::trailing_id(&key) {
                 out.push(decode_stored(id, &value)?);

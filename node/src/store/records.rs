@@ -14,7 +14,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         let _guard = self.lock();
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         let mut outcomes = Vec::with_capacity(records.len());
         // seq slots taken earlier in this same batch
         let mut taken: std::collections::BTreeMap<Vec<u8>, RecordId> =
@@ -34,16 +34,15 @@ impl Store {
             // a chunk is applied with its records' audit entries: each is whole on its own
             if pending >= APPLY_RECORDS {
                 self.append_audit(&mut batch, &mut head, now, std::mem::take(&mut events))?;
-                self.tree.apply_batch(std::mem::take(&mut batch))?;
+                self.kv.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
             let r = &v.record;
-            if self.tree.contains_key(keys::record(&v.id))? || taken.values().any(|id| *id == v.id)
-            {
+            if self.kv.contains_key(keys::record(&v.id))? || taken.values().any(|id| *id == v.id) {
                 outcomes.push(InsertOutcome::Duplicate(v.id));
                 continue;
             }
-            if self.tree.contains_key(keys::tombstone(&v.id))? {
+            if self.kv.contains_key(keys::tombstone(&v.id))? {
                 outcomes.push(InsertOutcome::Purged(v.id));
                 continue;
             }
@@ -51,7 +50,7 @@ impl Store {
             let slot = keys::seq(&r.agreement, &stream, r.seq);
             let existing = match taken.get(&slot) {
                 Some(id) => Some(*id),
-                None => self.tree.get(&slot)?.and_then(|b| keys::trailing_id(&b)),
+                None => self.kv.get(&slot)?.and_then(|b| keys::trailing_id(&b)),
             };
             if let Some(existing) = existing {
                 // one record kept as evidence per seq: what proves the equivocation; more
@@ -59,7 +58,7 @@ impl Store {
                 let evidence_slot = [&[keys::EVIDENCE][..], &slot[1..]].concat();
                 if !evidence_slots.contains(&evidence_slot)
                     && self
-                        .tree
+                        .kv
                         .scan_prefix(&evidence_slot)
                         .next()
                         .transpose()?
@@ -96,7 +95,7 @@ impl Store {
             }
         }
         self.append_audit(&mut batch, &mut head, now, events)?;
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         let stored: std::collections::BTreeSet<(&AgreementId, StreamId)> = records
             .iter()
             .zip(&outcomes)
@@ -138,7 +137,7 @@ impl Store {
             };
             let head = heads.entry(stream.clone()).or_default();
             while let Ok(next) = Seq::new(head.seq + 1) {
-                let Some(slot) = self.tree.get(keys::seq(agreement, stream, next))? else {
+                let Some(slot) = self.kv.get(keys::seq(agreement, stream, next))? else {
                     break;
                 };
                 let id = keys::trailing_id(&slot)
@@ -151,7 +150,7 @@ impl Store {
 
     pub(super) fn add_record(
         &self,
-        batch: &mut sled::Batch,
+        batch: &mut Batch,
         v: &Verified<SignedRecord>,
         now: Timestamp,
         source: &Source,
@@ -173,12 +172,12 @@ impl Store {
 
     /// Whether a record is held.
     pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(keys::record(id))?)
+        Ok(self.kv.contains_key(keys::record(id))?)
     }
 
     /// A record by id.
     pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
-        match self.tree.get(keys::record(id))? {
+        match self.kv.get(keys::record(id))? {
             None => Ok(None),
             Some(bytes) => decode_stored(*id, &bytes).map(Some),
         }
@@ -192,14 +191,14 @@ impl Store {
         seq: Seq,
     ) -> Result<Option<RecordId>, StoreError> {
         Ok(self
-            .tree
+            .kv
             .get(keys::seq(agreement, stream, seq))?
             .and_then(|b| keys::trailing_id(&b)))
     }
 
     /// How many records are held.
     pub fn len(&self) -> usize {
-        self.tree.scan_prefix([keys::RECORD]).count()
+        self.kv.scan_prefix([keys::RECORD]).count()
     }
 
     /// Whether no record is held.
@@ -215,7 +214,7 @@ impl Store {
         reason: &str,
     ) -> Result<Vec<Tombstone>, StoreError> {
         let _guard = self.lock();
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         let mut out = Vec::new();
         for id in ids {
             let Some(rec) = self.get(id)? else { continue };
@@ -247,7 +246,7 @@ impl Store {
             reason: t.reason.clone(),
         });
         self.append_audit(&mut batch, &mut head, now, events)?;
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         self.flush()?;
         Ok(out)
     }
@@ -258,7 +257,7 @@ impl Store {
         agreement: Option<&AgreementId>,
     ) -> Result<Vec<Tombstone>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::TOMBSTONE]) {
+        for item in self.kv.scan_prefix([keys::TOMBSTONE]) {
             let (_, value) = item?;
             let t: Tombstone = serde_json::from_slice(&value)
                 .map_err(|e| StoreError::Corrupt(format!("tombstone: {e}")))?;
@@ -278,13 +277,13 @@ impl Store {
     ) -> Result<BTreeMap<RecordId, StreamId>, StoreError> {
         let prefix = keys::seq_prefix(agreement, None);
         let mut out = BTreeMap::new();
-        for item in self.tree.scan_prefix(&prefix) {
+        for item in self.kv.scan_prefix(&prefix) {
             let (key, value) = item?;
             let Ok(id_bytes) = <[u8; 32]>::try_from(&value[..]) else {
                 continue;
             };
             let id = RecordId::from_bytes(id_bytes);
-            if !self.tree.contains_key(keys::tombstone(&id))? {
+            if !self.kv.contains_key(keys::tombstone(&id))? {
                 continue;
             }
             // key: prefix, stream text, 0, 8 bytes of seq
@@ -303,7 +302,7 @@ impl Store {
 
     /// The tombstone of a purged record.
     pub fn tombstone(&self, id: &RecordId) -> Result<Option<Tombstone>, StoreError> {
-        match self.tree.get(keys::tombstone(id))? {
+        match self.kv.get(keys::tombstone(id))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
@@ -315,7 +314,7 @@ impl Store {
     /// offered id).
     pub fn equivocations(&self) -> Result<Vec<(RecordId, Envelope)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::EVIDENCE]) {
+        for item in self.kv.scan_prefix([keys::EVIDENCE]) {
             let (key, value) = item?;
             let env = Envelope::decode(&value)
                 .map_err(|e| StoreError::Corrupt(format!("evidence: {e}")))?;
@@ -330,14 +329,14 @@ impl Store {
     /// under the same seq): the alarm, as it stands after any restart.
     pub fn equivocation_pairs(&self) -> Result<Vec<(RecordId, RecordId)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::EVIDENCE]).keys() {
+        for item in self.kv.scan_prefix([keys::EVIDENCE]).keys() {
             let key = item?;
             let (Some(offered), Some(slot)) = (keys::trailing_id(&key), key.len().checked_sub(32))
             else {
                 continue;
             };
             let slot_key = [&[keys::SEQ][..], &key[1..slot]].concat();
-            if let Some(held) = self.tree.get(slot_key)?.and_then(|v| keys::trailing_id(&v)) {
+            if let Some(held) = self.kv.get(slot_key)?.and_then(|v| keys::trailing_id(&v)) {
                 out.push((offered, held));
             }
         }
@@ -349,7 +348,7 @@ impl Store {
     pub fn logical_bytes(&self) -> Result<Vec<(&'static str, u64, u64)>, StoreError> {
         let mut by: std::collections::BTreeMap<&'static str, (u64, u64)> =
             std::collections::BTreeMap::new();
-        for item in self.tree.iter() {
+        for item in self.kv.iter() {
             let (k, v) = item?;
             let kind = match k.first().copied() {
                 Some(keys::RECORD) => "records",
@@ -372,7 +371,7 @@ impl Store {
     }
 
     #[cfg(test)]
-    pub(crate) fn raw_tree(&self) -> &sled::Tree {
-        &self.tree
+    pub(super) fn raw_tree(&self) -> &SledEngine {
+        &self.kv
     }
 }

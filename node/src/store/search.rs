@@ -1,6 +1,7 @@
 //! The store's side of search (docs/search.md): the postings of the name and word indexes,
 //! whether the indexes hold this accord's keys, and `accord reindex`.
 
+use super::engine::{Batch, Engine, SledEngine};
 use accord_protocol::RecordId;
 
 use super::{Store, StoreError, decode_stored, index_keys, keys};
@@ -81,7 +82,7 @@ impl Store {
     fn scan_skeletons(&self) -> Result<Skeletons, StoreError> {
         let mut out = Skeletons::default();
         let mut from = vec![keys::NAME, b's'];
-        while let Some(item) = self.tree.range(from.clone()..).next() {
+        while let Some(item) = self.kv.range(from.clone()..).next() {
             let (key, _) = item?;
             let Some(skeleton) = keys::name_skeleton(&key) else {
                 break;
@@ -139,7 +140,7 @@ impl Store {
 
     fn ids_capped(&self, prefix: &[u8], cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
         let mut v = Vec::new();
-        for item in self.tree.scan_prefix(prefix).keys() {
+        for item in self.kv.scan_prefix(prefix).keys() {
             if v.len() >= cap {
                 return Ok((v, true));
             }
@@ -151,15 +152,15 @@ impl Store {
     /// Whether the indexes hold the keys this accord makes: true for a store made by it or
     /// reindexed by it, and for an empty one.
     pub fn search_index_current(&self) -> Result<bool, StoreError> {
-        if let Some(v) = self.tree.get(keys::meta(VERSION_KEY))? {
+        if let Some(v) = self.kv.get(keys::meta(VERSION_KEY))? {
             return Ok(v.as_ref() == SEARCH_INDEX_VERSION.to_be_bytes());
         }
-        Ok(self.tree.scan_prefix([keys::RECORD]).next().is_none())
+        Ok(self.kv.scan_prefix([keys::RECORD]).next().is_none())
     }
 
     /// Marks a new store's indexes as current.
-    pub(super) fn mark_search_index(tree: &sled::Tree) -> Result<(), StoreError> {
-        tree.insert(keys::meta(VERSION_KEY), &SEARCH_INDEX_VERSION.to_be_bytes())?;
+    pub(super) fn mark_search_index(tree: &SledEngine) -> Result<(), StoreError> {
+        tree.insert(keys::meta(VERSION_KEY), SEARCH_INDEX_VERSION.to_be_bytes())?;
         Ok(())
     }
 
@@ -171,22 +172,22 @@ impl Store {
         let _guard = self.lock();
         // every old index entry goes first, whatever keys an older accord made
         for prefix in keys::INDEXES {
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             let mut n = 0usize;
-            for k in self.tree.scan_prefix([prefix]).keys() {
+            for k in self.kv.scan_prefix([prefix]).keys() {
                 batch.remove(k?);
                 n += 1;
                 if n == 512 {
-                    self.tree.apply_batch(std::mem::take(&mut batch))?;
+                    self.kv.apply_batch(std::mem::take(&mut batch))?;
                     n = 0;
                 }
             }
-            self.tree.apply_batch(batch)?;
+            self.kv.apply_batch(batch)?;
         }
         let mut done = 0u64;
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         let mut in_batch = 0usize;
-        for item in self.tree.scan_prefix([keys::RECORD]) {
+        for item in self.kv.scan_prefix([keys::RECORD]) {
             let (key, value) = item?;
             let Some(id) = keys::trailing_id(&key) else {
                 continue;
@@ -199,7 +200,7 @@ impl Store {
             done += 1;
             progress(done);
             if in_batch == super::APPLY_RECORDS {
-                self.tree.apply_batch(std::mem::take(&mut batch))?;
+                self.kv.apply_batch(std::mem::take(&mut batch))?;
                 in_batch = 0;
             }
         }
@@ -207,7 +208,7 @@ impl Store {
             keys::meta(VERSION_KEY),
             &SEARCH_INDEX_VERSION.to_be_bytes()[..],
         );
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         *self.skeleton_dict() = None;
         self.flush()?;
         Ok(done)
@@ -218,14 +219,14 @@ impl Store {
     #[doc(hidden)]
     pub fn forget_search_index(&self) -> Result<(), StoreError> {
         let _guard = self.lock();
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         for prefix in [keys::NAME, keys::WORD] {
-            for k in self.tree.scan_prefix([prefix]).keys() {
+            for k in self.kv.scan_prefix([prefix]).keys() {
                 batch.remove(k?);
             }
         }
         batch.remove(keys::meta(VERSION_KEY));
-        self.tree.apply_batch(batch)?;
+        self.kv.apply_batch(batch)?;
         *self.skeleton_dict() = None;
         self.flush()?;
         Ok(())

@@ -17,7 +17,7 @@ impl Store {
         let mut out = Vec::new();
         let (mut stale, mut purged): (Vec<Vec<u8>>, Vec<AuditEvent>) = (Vec::new(), Vec::new());
         let prefix = keys::outbox_prefix(peer);
-        for item in self.tree.scan_prefix(&prefix) {
+        for item in self.kv.scan_prefix(&prefix) {
             let (key, value) = item?;
             match keys::outbox_agreement(&key[prefix.len()..]) {
                 Some(a) if hold(&a) => continue,
@@ -72,7 +72,7 @@ impl Store {
         &self,
     ) -> Result<std::collections::BTreeMap<(AgencyId, AgreementId), usize>, StoreError> {
         let mut out = std::collections::BTreeMap::new();
-        for item in self.tree.scan_prefix([keys::OUTBOX]).keys() {
+        for item in self.kv.scan_prefix([keys::OUTBOX]).keys() {
             let key = item?;
             let Some(end) = key[1..].iter().position(|b| *b == 0) else {
                 continue;
@@ -149,7 +149,7 @@ impl Store {
         let mut heads = std::collections::BTreeMap::new();
         // (stream bytes, head so far, still contiguous)
         let mut current: Option<(Vec<u8>, StreamHead, bool)> = None;
-        for item in self.tree.scan_prefix(&prefix) {
+        for item in self.kv.scan_prefix(&prefix) {
             let (key, value) = item?;
             let rest = &key[prefix.len()..];
             let Some(end) = rest.iter().position(|b| *b == 0) else {
@@ -197,7 +197,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut prefix = vec![keys::EVIDENCE];
         prefix.extend_from_slice(&keys::seq_prefix(agreement, Some(stream))[1..]);
-        Ok(self.tree.scan_prefix(prefix).next().transpose()?.is_some())
+        Ok(self.kv.scan_prefix(prefix).next().transpose()?.is_some())
     }
 
     /// Up to `max_records` envelopes of `stream` under `agreement` from seq `from` through
@@ -216,7 +216,7 @@ impl Store {
         let end = keys::seq(agreement, stream, to);
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for item in self.tree.range(start..=end) {
+        for item in self.kv.range(start..=end) {
             let (key, value) = item?;
             if out.len() >= max_records || bytes >= max_bytes {
                 return Ok((out, false));

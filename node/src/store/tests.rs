@@ -177,7 +177,7 @@ fn an_unknown_schema_version_is_refused() {
         let store = Store::open(dir.path()).unwrap();
         store
             .raw_tree()
-            .insert(keys::schema(), &7u32.to_be_bytes())
+            .insert(keys::schema(), 7u32.to_be_bytes())
             .unwrap();
         store.flush().unwrap();
     }
