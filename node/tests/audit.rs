@@ -151,7 +151,7 @@ fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now:
         .delivered(
             now,
             vec![Delivery {
-                outbox_key: None,
+                outbox: None,
                 record,
                 receiver: to.cfg.agency.clone(),
                 receipt,

@@ -739,7 +739,7 @@ fn a_delivered_entry_without_its_send_is_refused() {
             .delivered(
                 ago(500),
                 vec![Delivery {
-                    outbox_key: None,
+                    outbox: None,
                     record,
                     receiver: gr,
                     receipt,

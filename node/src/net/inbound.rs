@@ -88,8 +88,8 @@ pub(crate) enum Finished {
 /// A peer's ack of our push, with its receipts verified (by [`Acked::check`]).
 pub(crate) struct Acked {
     pub peer: AgencyId,
-    /// The outbox keys and ids of the push.
-    pub keys: Vec<Vec<u8>>,
+    /// The outbox entries and ids of the push.
+    pub keys: Vec<crate::store::OutboxEntry>,
     pub ids: Vec<accord_protocol::RecordId>,
     pub results: Vec<AckEntry>,
     /// The receipts signed by the peer itself, by record (invalid ones left out).
@@ -105,7 +105,7 @@ impl Acked {
     pub(crate) fn check(
         peer: AgencyId,
         peer_key: Option<accord_protocol::PublicKey>,
-        keys: Vec<Vec<u8>>,
+        keys: Vec<crate::store::OutboxEntry>,
         ids: Vec<accord_protocol::RecordId>,
         ack: accord_protocol::wire::Ack,
         done: tokio::sync::mpsc::UnboundedSender<Finished>,

@@ -6,6 +6,7 @@
 //! hash chain under the same lock. It is the next room to split (receipts and partners'
 //! checkpoints apart from the chain) when the store gets its engine interface (issue 21).
 
+use super::OutboxEntry;
 use super::engine::{Batch, Engine};
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, SlotCheckpoint, entry_hash,
@@ -19,7 +20,7 @@ use super::{Store, StoreError, keys};
 #[derive(Clone, Debug)]
 pub struct Delivery {
     /// The outbox entry it settles, if any.
-    pub outbox_key: Option<Vec<u8>>,
+    pub outbox: Option<OutboxEntry>,
     /// The record.
     pub record: RecordId,
     /// The peer.
@@ -419,7 +420,7 @@ impl Store {
     pub fn settle_outbox(
         &self,
         now: Timestamp,
-        removed: &[Vec<u8>],
+        removed: &[OutboxEntry],
         deliveries: Vec<Delivery>,
         events: Vec<AuditEvent>,
     ) -> Result<(), StoreError> {
@@ -430,12 +431,12 @@ impl Store {
         let mut head = self.audit_head()?;
         let mut batch = Batch::default();
         let mut all = Vec::with_capacity(deliveries.len() + events.len());
-        for k in removed {
-            batch.remove(k.as_slice());
+        for e in removed {
+            batch.remove(&e.key);
         }
         for d in deliveries {
-            if let Some(k) = d.outbox_key {
-                batch.remove(k);
+            if let Some(e) = d.outbox {
+                batch.remove(e.key);
             }
             batch.insert(
                 keys::receipt(&d.record, &d.receiver),

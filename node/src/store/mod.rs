@@ -194,10 +194,33 @@ fn restore_key(agreement: &AgreementId, member: &AgencyId) -> Vec<u8> {
 const LOCKED_HINT: &str = "is another accord process (accord run) using this data directory?";
 
 /// The agreement an outbox key of `peer` is under (outbox keys name peer, agreement and seq).
-pub fn outbox_key_agreement(peer: &AgencyId, key: &[u8]) -> Option<AgreementId> {
+fn outbox_key_agreement(peer: &AgencyId, key: &[u8]) -> Option<AgreementId> {
     let prefix = keys::outbox_prefix(peer);
     key.strip_prefix(prefix.as_slice())
         .and_then(keys::outbox_agreement)
+}
+
+/// One record waiting in the outbox for one peer, as [`Store::outbox`] hands it out: what the
+/// network gives back to settle it ([`Store::settle_outbox`], [`Delivery::outbox`]). Opaque:
+/// only the store makes one, and only the agreement it was queued under can be read from it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OutboxEntry {
+    key: Vec<u8>,
+    agreement: Option<AgreementId>,
+}
+
+impl OutboxEntry {
+    fn new(peer: &AgencyId, key: &[u8]) -> Self {
+        Self {
+            agreement: outbox_key_agreement(peer, key),
+            key: key.to_vec(),
+        }
+    }
+
+    /// The agreement the record was queued under (none for an entry of an older layout).
+    pub fn agreement(&self) -> Option<&AgreementId> {
+        self.agreement.as_ref()
+    }
 }
 
 /// A record as stored, with where it came from.

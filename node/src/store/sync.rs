@@ -5,7 +5,7 @@ use super::*;
 
 impl Store {
     /// The records waiting for `peer`, oldest first per agreement, at most `limit`: (outbox
-    /// key, envelope). Entries under an agreement `hold` says to keep for later are passed over
+    /// entry, envelope). Entries under an agreement `hold` says to keep for later are passed over
     /// unread (their record is not even decoded); own records not yet durable too. A purged
     /// record's entry is dropped on the way, with a `withheld` audit entry in the same batch.
     pub fn outbox(
@@ -13,9 +13,9 @@ impl Store {
         peer: &AgencyId,
         limit: usize,
         hold: impl Fn(&AgreementId) -> bool,
-    ) -> Result<Vec<(Vec<u8>, Envelope)>, StoreError> {
+    ) -> Result<Vec<(OutboxEntry, Envelope)>, StoreError> {
         let mut out = Vec::new();
-        let (mut stale, mut purged): (Vec<Vec<u8>>, Vec<AuditEvent>) = (Vec::new(), Vec::new());
+        let (mut stale, mut purged): (Vec<OutboxEntry>, Vec<AuditEvent>) = (Vec::new(), Vec::new());
         let prefix = keys::outbox_prefix(peer);
         for item in self.kv.scan_prefix(&prefix) {
             let (key, value) = item?;
@@ -23,14 +23,14 @@ impl Store {
                 Some(a) if hold(&a) => continue,
                 Some(_) => {}
                 None => {
-                    stale.push(key.to_vec());
+                    stale.push(OutboxEntry::new(peer, &key));
                     continue;
                 }
             }
             match keys::trailing_id(&value) {
                 Some(id) if self.is_unflushed(&id) => {} // not durable yet: not sent
                 Some(id) => match self.get(&id)? {
-                    Some(rec) => out.push((key.to_vec(), rec.envelope)),
+                    Some(rec) => out.push((OutboxEntry::new(peer, &key), rec.envelope)),
                     None => {
                         // purged here before the peer acknowledged it: the entry leaves the
                         // outbox with a `withheld` entry saying so
@@ -42,10 +42,10 @@ impl Store {
                                 "purged here before {peer} acknowledged it; never to be sent"
                             ),
                         });
-                        stale.push(key.to_vec());
+                        stale.push(OutboxEntry::new(peer, &key));
                     }
                 },
-                None => stale.push(key.to_vec()),
+                None => stale.push(OutboxEntry::new(peer, &key)),
             }
             if out.len() >= limit {
                 break;

@@ -900,7 +900,7 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
         .unwrap()
         .unwrap();
     assert!(store.contains(&staged).unwrap(), "written");
-    let ids = |v: Vec<(Vec<u8>, accord_protocol::Envelope)>| -> Vec<RecordId> {
+    let ids = |v: Vec<(OutboxEntry, accord_protocol::Envelope)>| -> Vec<RecordId> {
         v.into_iter().map(|(_, e)| e.id()).collect()
     };
     let range_all = || {

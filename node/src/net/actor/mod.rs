@@ -51,10 +51,10 @@ use crate::store::{Store, StreamHead};
 /// What an outbound request was for.
 #[derive(Debug)]
 pub(crate) enum Pending {
-    /// A push of outbox entries (their keys) to a peer.
+    /// A push of outbox entries to a peer.
     Push {
         peer: AgencyId,
-        keys: Vec<Vec<u8>>,
+        keys: Vec<crate::store::OutboxEntry>,
         ids: Vec<RecordId>,
     },
     /// A sync status sent to a peer.

@@ -269,10 +269,10 @@ impl Actor {
                     // a receipt counts only for the agreement the record was sent under (the
                     // outbox key names it), so a peer cannot have the delivery logged under
                     // another
-                    let sent_under = crate::store::outbox_key_agreement(&peer, &key);
+                    let sent_under = key.agreement();
                     match receipts
                         .get(&id)
-                        .filter(|(_, agreement)| sent_under.as_ref() == Some(agreement))
+                        .filter(|(_, agreement)| sent_under == Some(agreement))
                     {
                         Some((receipt, agreement)) => {
                             if !clock_checked {
@@ -286,7 +286,7 @@ impl Actor {
                                 receipt: accord_protocol::audit::sha256(&receipt.bytes),
                             };
                             delivered.push(crate::store::Delivery {
-                                outbox_key: Some(key),
+                                outbox: Some(key),
                                 record: id,
                                 receiver: peer.clone(),
                                 receipt: receipt.clone(),
