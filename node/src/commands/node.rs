@@ -95,7 +95,8 @@ fn api_listening(cfg: &NodeConfig) -> bool {
     })
 }
 
-/// The store, or the running node that holds it.
+/// The store, or the running node that holds it (one per command run: its size is no matter).
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Opened {
     /// The store, opened by this process.
     Local(Node),

@@ -1,7 +1,8 @@
 //! The storage engine under the store: an ordered map of byte keys to byte values with
 //! prefix and range scans (both ways), atomic batches and a durable flush (docs/ARCHITECTURE.md,
 //! "The store"). [`Engine`] is all the store asks of one; [`SledEngine`] is the one it runs on,
-//! and no sled type leaves this file.
+//! and no sled type leaves this file. [`MemoryEngine`] keeps everything in memory: the store's
+//! tests run on both ([`AnyEngine`] is the store's choice between them).
 //!
 //! What the store relies on, and an engine must give:
 //! - a batch is applied whole or not at all, and reads after it see all of it;
@@ -9,8 +10,10 @@
 //!   store acknowledges nothing before that: docs/invariants.md, rule 4);
 //! - scans return keys in byte order, and may be read from either end.
 
-use std::ops::{Deref, RangeBounds};
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::{Bound, Deref, RangeBounds};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use thiserror::Error;
 
@@ -50,20 +53,30 @@ impl From<sled::Error> for EngineError {
     }
 }
 
-/// A key or value read from the engine: its own buffer, not copied.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Bytes(sled::IVec);
+/// A key or value read from the engine: sled's own buffer (not copied), or a copy of the
+/// memory engine's.
+#[derive(Clone, Debug)]
+pub(super) struct Bytes(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Sled(sled::IVec),
+    Owned(Vec<u8>),
+}
 
 impl Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Sled(v) => v,
+            Repr::Owned(v) => v,
+        }
     }
 }
 
 impl AsRef<[u8]> for Bytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self
     }
 }
 
@@ -131,7 +144,7 @@ pub(super) struct SledEngine {
 
 impl SledEngine {
     /// Opens (or creates) the database in `dir`, with a page cache of `cache_bytes`.
-    pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
+    pub(super) fn open(dir: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -152,7 +165,7 @@ impl std::fmt::Debug for SledIter {
 
 fn entry(item: sled::Result<(sled::IVec, sled::IVec)>) -> Entry {
     let (k, v) = item?;
-    Ok((Bytes(k), Bytes(v)))
+    Ok((Bytes(Repr::Sled(k)), Bytes(Repr::Sled(v))))
 }
 
 impl Iterator for SledIter {
@@ -168,18 +181,11 @@ impl DoubleEndedIterator for SledIter {
     }
 }
 
-impl SledIter {
-    /// The keys alone.
-    pub(super) fn keys(self) -> impl DoubleEndedIterator<Item = Result<Bytes, EngineError>> {
-        self.map(|e| e.map(|(k, _)| k))
-    }
-}
-
 impl Engine for SledEngine {
     type Iter = SledIter;
 
     fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, EngineError> {
-        Ok(self.tree.get(key)?.map(Bytes))
+        Ok(self.tree.get(key)?.map(|v| Bytes(Repr::Sled(v))))
     }
 
     fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, EngineError> {
@@ -212,7 +218,7 @@ impl Engine for SledEngine {
         Ok(self
             .tree
             .compare_and_swap(key, old, new)?
-            .map_err(|e| e.current.map(Bytes)))
+            .map_err(|e| e.current.map(|v| Bytes(Repr::Sled(v)))))
     }
 
     fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> SledIter {
@@ -233,5 +239,299 @@ impl Engine for SledEngine {
 
     fn flush(&self) -> Result<usize, EngineError> {
         Ok(self.db.flush()?)
+    }
+}
+
+/// Every key and value in memory, in one ordered map: nothing survives the process. A store
+/// opened again on the same directory in the same process finds what it left (the tests reopen
+/// stores), so a memory store is kept per directory until the process ends.
+#[derive(Clone, Debug, Default)]
+pub(super) struct MemoryEngine {
+    map: Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>,
+}
+
+type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+
+impl MemoryEngine {
+    /// The memory engine of `dir`: the one made for it before in this process, or a new one.
+    pub(super) fn of(dir: &Path) -> Self {
+        static ALL: OnceLock<Mutex<HashMap<PathBuf, MemoryEngine>>> = OnceLock::new();
+        let mut all = ALL
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        all.entry(dir.to_path_buf()).or_default().clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Map> {
+        self.map.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map> {
+        self.map.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn scan(&self, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> MemoryIter {
+        MemoryIter {
+            map: self.map.clone(),
+            lo,
+            hi,
+        }
+    }
+}
+
+/// A scan of the memory engine: each step looks up the next key past the last one read, so no
+/// lock is held between steps (the store writes while it scans, as it may with sled).
+#[derive(Debug)]
+pub(super) struct MemoryIter {
+    map: Arc<RwLock<Map>>,
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
+}
+
+impl MemoryIter {
+    fn step(&mut self, back: bool) -> Option<Entry> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        // an empty or inverted range (BTreeMap::range panics on one)
+        let empty = match (&self.lo, &self.hi) {
+            (Bound::Included(a), Bound::Included(b)) => a > b,
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+            | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
+            _ => false,
+        };
+        if empty {
+            return None;
+        }
+        let mut range = map.range::<Vec<u8>, _>((self.lo.clone(), self.hi.clone()));
+        let (k, v) = if back {
+            range.next_back()
+        } else {
+            range.next()
+        }?;
+        let (k, v) = (k.clone(), v.clone());
+        if back {
+            self.hi = Bound::Excluded(k.clone());
+        } else {
+            self.lo = Bound::Excluded(k.clone());
+        }
+        Some(Ok((Bytes(Repr::Owned(k)), Bytes(Repr::Owned(v)))))
+    }
+}
+
+impl Iterator for MemoryIter {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        self.step(false)
+    }
+}
+
+impl DoubleEndedIterator for MemoryIter {
+    fn next_back(&mut self) -> Option<Entry> {
+        self.step(true)
+    }
+}
+
+/// The smallest key after every key starting with `prefix` (none: no key is).
+fn past_prefix(prefix: &[u8]) -> Bound<Vec<u8>> {
+    let mut p = prefix.to_vec();
+    while let Some(last) = p.pop() {
+        if last < u8::MAX {
+            p.push(last + 1);
+            return Bound::Excluded(p);
+        }
+    }
+    Bound::Unbounded
+}
+
+fn owned<K: AsRef<[u8]>>(b: Bound<&K>) -> Bound<Vec<u8>> {
+    match b {
+        Bound::Included(k) => Bound::Included(k.as_ref().to_vec()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_ref().to_vec()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl Engine for MemoryEngine {
+    type Iter = MemoryIter;
+
+    fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, EngineError> {
+        Ok(self
+            .read()
+            .get(key.as_ref())
+            .map(|v| Bytes(Repr::Owned(v.clone()))))
+    }
+
+    fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, EngineError> {
+        Ok(self.read().contains_key(key.as_ref()))
+    }
+
+    fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), EngineError> {
+        self.write()
+            .insert(key.as_ref().to_vec(), value.as_ref().to_vec());
+        Ok(())
+    }
+
+    fn apply_batch(&self, batch: Batch) -> Result<(), EngineError> {
+        let mut map = self.write();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => map.insert(k, v),
+                None => map.remove(&k),
+            };
+        }
+        Ok(())
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Bytes>>, EngineError> {
+        let mut map = self.write();
+        let current = map.get(key.as_ref());
+        if current.map(Vec::as_slice) != old {
+            return Ok(Err(current.map(|v| Bytes(Repr::Owned(v.clone())))));
+        }
+        match new {
+            Some(v) => map.insert(key.as_ref().to_vec(), v.to_vec()),
+            None => map.remove(key.as_ref()),
+        };
+        Ok(Ok(()))
+    }
+
+    fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> MemoryIter {
+        let p = prefix.as_ref();
+        self.scan(Bound::Included(p.to_vec()), past_prefix(p))
+    }
+
+    fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> MemoryIter {
+        self.scan(owned(range.start_bound()), owned(range.end_bound()))
+    }
+
+    fn iter(&self) -> MemoryIter {
+        self.scan(Bound::Unbounded, Bound::Unbounded)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    fn flush(&self) -> Result<usize, EngineError> {
+        Ok(0)
+    }
+}
+
+/// The engine a store runs on: sled, or (for tests) memory.
+#[derive(Debug)]
+pub(super) enum AnyEngine {
+    /// sled, on disk.
+    Sled(SledEngine),
+    /// Memory only.
+    Memory(MemoryEngine),
+}
+
+/// A scan of either engine. sled's iterator is the larger by far; one lives on the stack per
+/// scan, where boxing it would cost an allocation per scan.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(super) enum AnyIter {
+    /// sled's.
+    Sled(SledIter),
+    /// The memory engine's.
+    Memory(MemoryIter),
+}
+
+impl Iterator for AnyIter {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        match self {
+            AnyIter::Sled(i) => i.next(),
+            AnyIter::Memory(i) => i.next(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for AnyIter {
+    fn next_back(&mut self) -> Option<Entry> {
+        match self {
+            AnyIter::Sled(i) => i.next_back(),
+            AnyIter::Memory(i) => i.next_back(),
+        }
+    }
+}
+
+impl AnyIter {
+    /// The keys alone.
+    pub(super) fn keys(self) -> impl DoubleEndedIterator<Item = Result<Bytes, EngineError>> {
+        self.map(|e| e.map(|(k, _)| k))
+    }
+}
+
+/// Calls the same method on whichever engine it is.
+macro_rules! either {
+    ($self:ident, $e:ident => $call:expr) => {
+        match $self {
+            AnyEngine::Sled($e) => $call,
+            AnyEngine::Memory($e) => $call,
+        }
+    };
+}
+
+impl Engine for AnyEngine {
+    type Iter = AnyIter;
+
+    fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, EngineError> {
+        either!(self, e => e.get(key))
+    }
+
+    fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, EngineError> {
+        either!(self, e => e.contains_key(key))
+    }
+
+    fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), EngineError> {
+        either!(self, e => e.insert(key, value))
+    }
+
+    fn apply_batch(&self, batch: Batch) -> Result<(), EngineError> {
+        either!(self, e => e.apply_batch(batch))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Bytes>>, EngineError> {
+        either!(self, e => e.compare_and_swap(key, old, new))
+    }
+
+    fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> AnyIter {
+        match self {
+            AnyEngine::Sled(e) => AnyIter::Sled(e.scan_prefix(prefix)),
+            AnyEngine::Memory(e) => AnyIter::Memory(e.scan_prefix(prefix)),
+        }
+    }
+
+    fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> AnyIter {
+        match self {
+            AnyEngine::Sled(e) => AnyIter::Sled(e.range(range)),
+            AnyEngine::Memory(e) => AnyIter::Memory(e.range(range)),
+        }
+    }
+
+    fn iter(&self) -> AnyIter {
+        match self {
+            AnyEngine::Sled(e) => AnyIter::Sled(e.iter()),
+            AnyEngine::Memory(e) => AnyIter::Memory(e.iter()),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        either!(self, e => e.is_empty())
+    }
+
+    fn flush(&self) -> Result<usize, EngineError> {
+        either!(self, e => e.flush())
     }
 }

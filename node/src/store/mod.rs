@@ -51,7 +51,7 @@ use thiserror::Error;
 pub use audit::{Delivery, Head, Kept};
 pub use codec::Source;
 pub use engine::EngineError;
-use engine::{Batch, Engine, SledEngine};
+use engine::{AnyEngine, Batch, Engine, MemoryEngine, SledEngine};
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 
 /// The page cache sled may keep in memory (its default is 1 GiB, so a node's memory grew with
@@ -178,7 +178,7 @@ fn write_marker(dir: &Path, entries: u64) {
 }
 
 /// The audit entry count of a tree, read before the store is built.
-fn audit_count(tree: &SledEngine) -> Result<u64, StoreError> {
+fn audit_count(tree: &AnyEngine) -> Result<u64, StoreError> {
     Ok(match tree.get(keys::meta("audit_head"))? {
         Some(v) if v.len() >= 8 => u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])),
         _ => 0,
@@ -319,7 +319,7 @@ impl Query {
 #[derive(Debug)]
 pub struct Store {
     /// The engine: every key of the store (keys.rs) in one ordered map.
-    kv: SledEngine,
+    kv: AnyEngine,
     path: PathBuf,
     write: Mutex<()>,
     agency: Mutex<Option<AgencyId>>,

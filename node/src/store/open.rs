@@ -8,6 +8,17 @@ impl Store {
     /// version, a directory that is not a store, or one locked by another process is refused
     /// with the reason.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_on(dir, false)
+    }
+
+    /// Opens a store in `dir` whose entries are kept in memory ([`MemoryEngine`]): the store's
+    /// tests run on it as on sled. The marker file is still written in `dir`.
+    #[cfg(test)]
+    pub(crate) fn open_memory(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_on(dir, true)
+    }
+
+    fn open_on(dir: &Path, memory: bool) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: dir.to_path_buf(),
             reason,
@@ -16,15 +27,19 @@ impl Store {
             return Err(open_err("it is not a directory".into()));
         }
         private::prepare(dir)?;
-        let tree = SledEngine::open(dir, CACHE_BYTES).map_err(|e| {
-            if e.is_locked() {
-                open_err(format!("{e}; {LOCKED_HINT}"))
-            } else if e.is_permission() {
-                open_err(format!("{e}; check the directory's owner and permissions"))
-            } else {
-                open_err(e.to_string())
-            }
-        })?;
+        let tree = if memory {
+            AnyEngine::Memory(MemoryEngine::of(dir))
+        } else {
+            AnyEngine::Sled(SledEngine::open(dir, CACHE_BYTES).map_err(|e| {
+                if e.is_locked() {
+                    open_err(format!("{e}; {LOCKED_HINT}"))
+                } else if e.is_permission() {
+                    open_err(format!("{e}; check the directory's owner and permissions"))
+                } else {
+                    open_err(e.to_string())
+                }
+            })?)
+        };
         match tree.get(keys::schema())? {
             Some(v) => {
                 let bytes: [u8; 4] = v

@@ -371,7 +371,7 @@ impl Store {
     }
 
     #[cfg(test)]
-    pub(super) fn raw_tree(&self) -> &SledEngine {
+    pub(super) fn raw_tree(&self) -> &AnyEngine {
         &self.kv
     }
 }

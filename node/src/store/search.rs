@@ -1,7 +1,7 @@
 //! The store's side of search (docs/search.md): the postings of the name and word indexes,
 //! whether the indexes hold this accord's keys, and `accord reindex`.
 
-use super::engine::{Batch, Engine, SledEngine};
+use super::engine::{AnyEngine, Batch, Engine};
 use accord_protocol::RecordId;
 
 use super::{Store, StoreError, decode_stored, index_keys, keys};
@@ -159,7 +159,7 @@ impl Store {
     }
 
     /// Marks a new store's indexes as current.
-    pub(super) fn mark_search_index(tree: &SledEngine) -> Result<(), StoreError> {
+    pub(super) fn mark_search_index(tree: &AnyEngine) -> Result<(), StoreError> {
         tree.insert(keys::meta(VERSION_KEY), SEARCH_INDEX_VERSION.to_be_bytes())?;
         Ok(())
     }

@@ -1,0 +1,48 @@
+//! Store tests: reopen, schema versions, numbering, duplicates, equivocation, purge, and
+//! 100,000 records through every index; run on each storage engine (store/engine.rs).
+//!
+//! `cases.rs` holds the tests every engine must pass, included once per engine below with that
+//! engine's `open`; `sled.rs` those about sled's files on disk (locks, damage, a vanished
+//! database), which the memory engine has none of.
+//!
+//! Why one long file of cases: they share the fixtures at its top (keys, records, a private
+//! data directory); they are to be split by the store's concerns (open, publish, records,
+//! queries, sync, audit, search) when the store's interfaces are.
+
+/// On sled, the engine a node runs on.
+mod sled_engine {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::store::{Store, StoreError};
+
+    fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open(dir)
+    }
+
+    fn open_waiting(dir: &Path, wait: Duration) -> Result<Store, StoreError> {
+        Store::open_waiting(dir, wait)
+    }
+
+    include!("cases.rs");
+    include!("sled.rs");
+}
+
+/// On the memory engine: the same cases, so the store asks nothing of sled that the engine
+/// interface does not say.
+mod memory_engine {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::store::{Store, StoreError};
+
+    fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_memory(dir)
+    }
+
+    fn open_waiting(dir: &Path, _wait: Duration) -> Result<Store, StoreError> {
+        Store::open_memory(dir)
+    }
+
+    include!("cases.rs");
+}

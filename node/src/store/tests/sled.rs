@@ -1,0 +1,86 @@
+// The store's tests about sled's files on disk, included by tests/mod.rs for sled only.
+
+#[test]
+fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
+    let dir = private_tempdir().unwrap();
+    let k = keys();
+    {
+        let store = open(dir.path()).unwrap();
+        store
+            .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+            .unwrap();
+        let recs: Vec<_> = (1..=20)
+            .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
+            .collect();
+        store
+            .insert_batch(
+                &recs,
+                &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
+                now(),
+            )
+            .unwrap();
+        store.flush().unwrap();
+    }
+    // overwrite the middle of sled's data file
+    let db = dir.path().join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len / 4..len / 2] {
+        *b = 0xa5;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let outcome = open_waiting(dir.path(), std::time::Duration::from_secs(10))
+        .and_then(|s| s.all_records().map(|r| r.len()));
+    let err = outcome.expect_err("a damaged store must not open as if whole");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("damaged") && text.contains("backup"),
+        "{text}"
+    );
+    assert!(!text.contains("backtrace"), "{text}");
+    // nothing was written by the refused open: the same refusal again
+    let again = open_waiting(dir.path(), std::time::Duration::from_secs(10))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(again, text);
+}
+
+#[test]
+fn a_store_in_use_is_refused_with_a_hint() {
+    let dir = private_tempdir().unwrap();
+    let _store = open(dir.path()).unwrap();
+    let err = open(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("is another accord process (accord run) using this data directory?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_store_whose_database_vanished_is_not_started_afresh() {
+    let dir = private_tempdir().unwrap();
+    {
+        let store = open(dir.path()).unwrap();
+        store
+            .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    assert!(dir.path().join(crate::store::MARKER_FILE).exists());
+    // sled's files gone (a partial restore, a careless clean-up), the marker left
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != crate::store::MARKER_FILE {
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    let err = open_waiting(dir.path(), std::time::Duration::from_secs(10))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("damaged") && err.contains("backup"), "{err}");
+}
