@@ -2,9 +2,8 @@
 //! they record, under the store's write lock, so there is no data change without its entry and
 //! no entry without its change. Checkpoints, partners' checkpoints and receipts live beside it.
 //!
-//! Why one long file: the log, its checkpoints and the receipts all read and extend the same
-//! hash chain under the same lock. It is the next room to split (receipts and partners'
-//! checkpoints apart from the chain) when the store gets its engine interface (issue 21).
+//! What the agency trusts (agreement signatures, revocations, key rotations, delegation
+//! certificates, console accounts) is kept, each with its audit entry, in trust.rs.
 
 use super::OutboxEntry;
 use super::engine::{Batch, Engine};
@@ -12,7 +11,7 @@ use accord_protocol::audit::{
     AuditEntry, AuditEvent, Checkpoint, Digest32, Signed, SlotCheckpoint, entry_hash,
     sign_checkpoint, sign_slot_checkpoint,
 };
-use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp};
+use accord_protocol::{AgencyId, RecordId, SecretKey, Timestamp};
 
 use super::{Store, StoreError, keys};
 
@@ -449,237 +448,6 @@ impl Store {
         Ok(self.kv.apply_batch(batch)?)
     }
 
-    /// Keeps a member's verified signature of an agreement file (`of`: its id and the file's
-    /// hash; received from `from`, made through the console by `by`) with its audit entry, in
-    /// one batch, and flushes. Returns `false` when it was held already.
-    pub fn keep_agreement_signature(
-        &self,
-        now: Timestamp,
-        (agreement, hash): (&AgreementId, &[u8; 32]),
-        signer: &AgencyId,
-        from: &AgencyId,
-        signature: &[u8; 64],
-        by: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let key = agreement_signature_key(hash, Some(signer));
-        let guard = self.lock();
-        if self.kv.get(&key)?.is_some() {
-            return Ok(false);
-        }
-        let event = AuditEvent::AgreementSignature {
-            agreement: agreement.clone(),
-            hash: Digest32(*hash),
-            signer: signer.clone(),
-            from: from.clone(),
-            by: by.map(str::to_owned),
-        };
-        self.put_logged(guard, now, key, signature.to_vec(), event)?;
-        Ok(true)
-    }
-
-    /// The members' signatures of the agreement file with this hash that were collected from
-    /// peers (verified when they arrived).
-    pub fn agreement_signatures(
-        &self,
-        hash: &[u8; 32],
-    ) -> Result<Vec<(AgencyId, [u8; 64])>, StoreError> {
-        let prefix = agreement_signature_key(hash, None);
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(&prefix) {
-            let (k, v) = item?;
-            let signer = std::str::from_utf8(&k[prefix.len()..])
-                .ok()
-                .and_then(|t| AgencyId::new(t).ok())
-                .ok_or_else(|| StoreError::Corrupt("agreement signature key".into()))?;
-            let sig: [u8; 64] = v
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("agreement signature is not 64 bytes".into()))?;
-            out.push((signer, sig));
-        }
-        Ok(out)
-    }
-
-    /// Keeps a verified revocation of a delegation certificate with its audit entry, in one
-    /// batch, and flushes. Returns `false` when it was held already.
-    pub fn keep_revocation(
-        &self,
-        now: Timestamp,
-        revocation: &accord_protocol::delegation::Revocation,
-        signed: &Signed,
-        from: Option<&AgencyId>,
-        by: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let mut key = keys::meta("revocation/");
-        key.extend_from_slice(revocation.agency.as_str().as_bytes());
-        key.push(b'/');
-        key.extend_from_slice(hex::encode(revocation.certificate.0).as_bytes());
-        let guard = self.lock();
-        if self.kv.get(&key)?.is_some() {
-            return Ok(false);
-        }
-        let event = AuditEvent::Revocation {
-            agency: revocation.agency.clone(),
-            certificate: revocation.certificate,
-            revoked: revocation.revoked,
-            from: from.cloned(),
-            by: by.map(str::to_owned),
-        };
-        self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)?;
-        Ok(true)
-    }
-
-    /// Keeps a verified key rotation statement (docs/protocol.md §11) with its audit entry, in
-    /// one batch, and flushes. A statement held already is kept again only when it carries
-    /// more attestations. Returns `false` when nothing changed.
-    pub fn keep_rotation(
-        &self,
-        now: Timestamp,
-        rotation: &accord_protocol::rotation::Rotation,
-        signed: &accord_protocol::rotation::SignedRotation,
-        from: Option<&AgencyId>,
-    ) -> Result<bool, StoreError> {
-        use accord_protocol::rotation::RotationFile;
-        let digest = accord_protocol::audit::sha256(&signed.statement);
-        let mut key = keys::meta("rotation/");
-        key.extend_from_slice(rotation.agency.as_str().as_bytes());
-        key.push(b'/');
-        key.extend_from_slice(hex::encode(digest.0).as_bytes());
-        let guard = self.lock();
-        if let Some(held) = self.kv.get(&key)? {
-            let held: RotationFile = serde_json::from_slice(&held)
-                .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
-            if held.attestations.len() >= signed.attestations.len() {
-                return Ok(false);
-            }
-        }
-        let event = AuditEvent::Rotation {
-            agency: rotation.agency.clone(),
-            previous: rotation.previous,
-            key: rotation.key,
-            since: rotation.since,
-            statement: digest,
-            from: from.cloned(),
-        };
-        let value = serde_json::to_vec(&RotationFile::from(signed))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.put_logged(guard, now, key, value, event)?;
-        Ok(true)
-    }
-
-    /// The key rotation statements held here (verified when they were kept), of every agency.
-    pub fn rotations(&self) -> Result<Vec<accord_protocol::rotation::SignedRotation>, StoreError> {
-        use accord_protocol::rotation::{RotationFile, SignedRotation};
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(keys::meta("rotation/")) {
-            let file: RotationFile = serde_json::from_slice(&item?.1)
-                .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?;
-            out.push(
-                SignedRotation::try_from(&file)
-                    .map_err(|e| StoreError::Corrupt(format!("rotation: {e}")))?,
-            );
-        }
-        Ok(out)
-    }
-
-    /// Writes `key` = `value` and `event`'s audit entry in one batch, under the write lock the
-    /// caller took (`guard`), then releases it and flushes (group commit).
-    fn put_logged(
-        &self,
-        guard: std::sync::MutexGuard<'_, ()>,
-        now: Timestamp,
-        key: Vec<u8>,
-        value: Vec<u8>,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut head = self.audit_head()?;
-        let mut batch = Batch::default();
-        batch.insert(key, value);
-        self.append_audit(&mut batch, &mut head, now, [event])?;
-        self.kv.apply_batch(batch)?;
-        drop(guard);
-        self.flush()?;
-        Ok(())
-    }
-
-    /// Keeps a delegation certificate this agency issued (by its id) with its `delegation`
-    /// entry, in one batch, and flushes.
-    pub fn keep_certificate(
-        &self,
-        now: Timestamp,
-        id: &Digest32,
-        signed: &Signed,
-        delegation: &accord_protocol::delegation::Delegation,
-        by: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let mut key = keys::meta("certificate/");
-        key.extend_from_slice(hex::encode(id.0).as_bytes());
-        let guard = self.lock();
-        let event = AuditEvent::Delegation {
-            certificate: *id,
-            delegate: delegation.delegate,
-            agreements: delegation.agreements.clone(),
-            valid_from: delegation.valid_from,
-            valid_until: delegation.valid_until,
-            by: by.map(str::to_owned),
-        };
-        self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)
-    }
-
-    /// Writes a console account (its JSON, `console::accounts`) with its `account` audit
-    /// entry, in one batch, and flushes.
-    pub fn put_account(
-        &self,
-        now: Timestamp,
-        name: &str,
-        value: Vec<u8>,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let guard = self.lock();
-        self.put_logged(
-            guard,
-            now,
-            keys::meta(&format!("account/{name}")),
-            value,
-            event,
-        )
-    }
-
-    /// A console account's JSON, by name.
-    pub fn account(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .kv
-            .get(keys::meta(&format!("account/{name}")))?
-            .map(|v| v.to_vec()))
-    }
-
-    /// Every console account's JSON, by name.
-    pub fn accounts(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(keys::meta("account/")) {
-            out.push(item?.1.to_vec());
-        }
-        Ok(out)
-    }
-
-    /// The delegation certificates this agency issued, by id.
-    pub fn certificates(&self) -> Result<Vec<Signed>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(keys::meta("certificate/")) {
-            out.push(parse_line(&item?.1)?);
-        }
-        Ok(out)
-    }
-
-    /// The revocations held here (verified when they were kept).
-    pub fn revocations(&self) -> Result<Vec<Signed>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(keys::meta("revocation/")) {
-            out.push(parse_line(&item?.1)?);
-        }
-        Ok(out)
-    }
-
     /// The signed receipts held for one record this node sent: which members hold it, from
     /// their own statements.
     pub fn receipts_for(&self, record: &RecordId) -> Result<Vec<Signed>, StoreError> {
@@ -692,7 +460,7 @@ impl Store {
         Ok(out)
     }
 
-    fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
+    pub(super) fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
         for item in self.kv.scan_prefix([prefix]) {
             out.push(parse_line(&item?.1)?);
@@ -701,7 +469,7 @@ impl Store {
     }
 }
 
-fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
+pub(super) fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| StoreError::Corrupt("signed line is not UTF-8".into()))?;
     Signed::from_line(text).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -709,15 +477,4 @@ fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
 
 fn crate_sha(bytes: &[u8]) -> [u8; 32] {
     accord_protocol::audit::sha256(bytes).0
-}
-
-/// `meta "agreement-sig/" <hash hex> "/" [signer]`.
-fn agreement_signature_key(hash: &[u8; 32], signer: Option<&AgencyId>) -> Vec<u8> {
-    let mut k = keys::meta("agreement-sig/");
-    k.extend_from_slice(hex::encode(hash).as_bytes());
-    k.push(b'/');
-    if let Some(s) = signer {
-        k.extend_from_slice(s.as_str().as_bytes());
-    }
-    k
 }

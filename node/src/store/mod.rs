@@ -30,6 +30,7 @@ mod queries;
 mod records;
 mod search;
 mod sync;
+mod trust;
 pub use search::Skeletons;
 mod subjects;
 

@@ -1,5 +1,8 @@
 // The store's test cases, included by tests/mod.rs once per engine (no inner attributes
 // or docs here: include! takes items only).
+//
+// Why one long file: its tests share the fixtures at its top (keys, records, a private data
+// directory); tests/mod.rs says when it is to be split.
 
 use std::collections::{BTreeMap, BTreeSet};
 
