@@ -96,7 +96,7 @@ fn check_line(
 pub fn merge_collected(cfg: &mut NodeConfig, own: Option<&PublicKey>, store: &Store) -> Result<()> {
     let mut found = Vec::new();
     for a in cfg.agreements.values() {
-        for (signer, sig) in store.agreement_signatures(&a.hash)? {
+        for (signer, sig) in store.trust().agreement_signatures(&a.hash)? {
             if !a.is_member(&signer) || a.signatures.contains_key(&signer) {
                 continue;
             }

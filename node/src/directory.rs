@@ -36,7 +36,7 @@ impl Directory {
         store: &Store,
     ) -> Result<Self, StoreError> {
         let mut dir = Self::new(cfg, own);
-        for signed in store.revocations()? {
+        for signed in store.trust().revocations()? {
             if let Ok(r) = dir.verify(&signed) {
                 dir.revoke(&r, &signed);
             }

@@ -136,6 +136,7 @@ pub fn publish_with(
     // the current key signs only for times from its rotation on
     let own_key = key.public_key();
     let key_since = store
+        .trust()
         .rotations()?
         .iter()
         .filter_map(|s| accord_protocol::rotation::verify_rotation(s).ok())

@@ -212,7 +212,7 @@ fn issue_checks_the_scope_and_what_it_issues_works_until_revoked() {
         std::time::Duration::from_secs(5),
     )
     .unwrap();
-    assert_eq!(store.revocations().unwrap(), vec![signed.clone()]);
+    assert_eq!(store.trust().revocations().unwrap(), vec![signed.clone()]);
     drop(store);
 
     // another agency cannot revoke Turkey's certificate

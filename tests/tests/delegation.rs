@@ -153,7 +153,7 @@ async fn an_officers_records_are_the_agencys_within_scope_until_revoked_everywhe
         "the revocation to reach every member",
         || {
             for n in &nodes {
-                let held = n.handle.store().revocations().unwrap();
+                let held = n.handle.store().trust().revocations().unwrap();
                 if held.contains(&revocation) {
                     revoked_at.insert(n.agency.clone());
                 }

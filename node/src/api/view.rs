@@ -279,6 +279,7 @@ impl DelegationView {
                 reason: format!("certificate: {e}"),
             })?;
         let revoked = store
+            .trust()
             .revocations()?
             .iter()
             .filter_map(|s| {

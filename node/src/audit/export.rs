@@ -258,7 +258,7 @@ pub fn build(
                 .iter()
                 .map(|l| (l.agency.clone(), l.signature)),
         );
-        held.extend(store.agreement_signatures(&a.hash)?);
+        held.extend(store.trust().agreement_signatures(&a.hash)?);
         if !held.is_empty() {
             let sigs: String = held
                 .iter()

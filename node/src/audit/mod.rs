@@ -149,7 +149,7 @@ pub fn log_configuration(
     store.audit_config(now, config_event(cfg))?;
     for a in cfg.agreements.values() {
         if let Some(sig) = a.signatures.get(&cfg.agency) {
-            store.keep_agreement_signature(
+            store.trust().keep_agreement_signature(
                 now,
                 (&a.id, &a.hash),
                 &cfg.agency,

@@ -102,6 +102,7 @@ pub(super) fn run(command: DelegateCommand) -> Result<()> {
                     // the key that signed it is logged first, if the log does not name it yet
                     let _ = node.key()?;
                     node.store
+                        .trust()
                         .keep_revocation(now()?, &r, &signed, None, None)?;
                     println!(
                         "kept in {}; the node passes it to the members when it next runs",

@@ -87,7 +87,9 @@ fn rotate(
     let signed =
         accord_protocol::rotation::sign_rotation(&rotation, previous_key.as_ref(), &new_key)
             .map_err(|e| refuse("key rotate", e))?;
-    node.store.keep_rotation(now()?, &rotation, &signed, None)?;
+    node.store
+        .trust()
+        .keep_rotation(now()?, &rotation, &signed, None)?;
     write_file(out, &signed, true)?;
     // the agency's signatures of its agreements are checked against its current key: sign
     // each again with the new one (the line in each signature file is replaced)
@@ -231,7 +233,11 @@ fn accept(config: &Path, path: &Path) -> Result<()> {
         }
     }
     let from = (rotation.agency != node.cfg.agency).then_some(&rotation.agency);
-    if node.store.keep_rotation(now()?, &rotation, &signed, from)? {
+    if node
+        .store
+        .trust()
+        .keep_rotation(now()?, &rotation, &signed, from)?
+    {
         println!(
             "kept the rotation of {} to {} (from {}), with {} attestation(s)",
             rotation.agency,
@@ -254,7 +260,7 @@ pub(super) fn refuse_rotated_key(
     now: Timestamp,
 ) -> Result<()> {
     let public = *public;
-    for s in store.rotations()? {
+    for s in store.trust().rotations()? {
         if let Ok(r) = verify_rotation(&s)
             && r.agency == *agency
             && r.previous == public

@@ -194,7 +194,7 @@ pub fn password_matches(phc: &str, password: &str) -> bool {
 
 /// Reads one account.
 pub fn get(store: &Store, name: &str) -> Result<Option<Account>, OpError> {
-    match store.account(name)? {
+    match store.trust().account(name)? {
         None => Ok(None),
         Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             OpError::Failed(anyhow::anyhow!(
@@ -207,7 +207,7 @@ pub fn get(store: &Store, name: &str) -> Result<Option<Account>, OpError> {
 /// Every account, by name.
 pub fn list(store: &Store) -> Result<Vec<AccountView>, OpError> {
     let mut out = Vec::new();
-    for bytes in store.accounts()? {
+    for bytes in store.trust().accounts()? {
         let a: Account = serde_json::from_slice(&bytes).map_err(|e| {
             OpError::Failed(anyhow::anyhow!("an account in the store is damaged: {e}"))
         })?;
@@ -230,7 +230,7 @@ fn put(
         role: (change == "added").then(|| a.role.as_str().to_owned()),
         by: by.map(str::to_owned),
     };
-    store.put_account(now, &a.name, value, event)?;
+    store.trust().put_account(now, &a.name, value, event)?;
     Ok(())
 }
 

@@ -350,6 +350,7 @@ pub(super) async fn revoke(
             return Err("say why the certificate is revoked (the members see the reason)".into());
         }
         let cert = store
+            .trust()
             .certificates()
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -404,6 +405,7 @@ async fn agreements_view(
             .iter()
             .map(|h| {
                 store
+                    .trust()
                     .agreement_signatures(h)
                     .map(|v| v.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
                     .unwrap_or_default()

@@ -14,9 +14,15 @@ struct LoginPage {
 
 async fn no_accounts(c: &Console) -> bool {
     let store = c.handle.store().clone();
-    tokio::task::spawn_blocking(move || store.accounts().map(|a| a.is_empty()).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        store
+            .trust()
+            .accounts()
+            .map(|a| a.is_empty())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 pub(super) async fn login_page(State(c): St) -> Response {

@@ -118,8 +118,8 @@ pub fn export(
             signatures: &a.signatures,
             records: &records,
             tombstones: &tombstones,
-            rotations: &store.rotations()?,
-            revocations: &store.revocations()?,
+            rotations: &store.trust().rotations()?,
+            revocations: &store.trust().revocations()?,
             signer: key,
         },
     )

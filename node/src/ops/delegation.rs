@@ -74,7 +74,7 @@ pub(crate) fn issue_certificate(
     let d = delegation(cfg, req, now).map_err(|e| OpError::refused("delegate issue", e))?;
     let cert = issue(&d, key).map_err(|e| OpError::refused("delegate issue", e))?;
     let id = certificate_id(&cert);
-    store.keep_certificate(now, &id, &cert, &d, by)?;
+    store.trust().keep_certificate(now, &id, &cert, &d, by)?;
     tracing::info!(certificate = %hex::encode(id.0), holder = %d.holder, "delegation certificate issued");
     Ok(Issued {
         certificate: cert.to_line(),
@@ -140,7 +140,7 @@ pub(crate) fn list(
 ) -> Result<Vec<Listed>, OpError> {
     let dir = crate::directory::Directory::load(cfg, key, store)?;
     let mut out = Vec::new();
-    for cert in store.certificates()? {
+    for cert in store.trust().certificates()? {
         let id = certificate_id(&cert);
         match accord_protocol::delegation::verify_certificate(&cert, |a| {
             (*a == cfg.agency).then(|| key.public_key())

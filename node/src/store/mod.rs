@@ -32,6 +32,7 @@ mod search;
 mod sync;
 mod trust;
 pub use search::Skeletons;
+pub use trust::Trust;
 mod subjects;
 
 pub use private::private_umask;

@@ -9,7 +9,26 @@ use super::audit::parse_line;
 use super::engine::{Batch, Engine};
 use super::{Store, StoreError, keys};
 
+/// What the node trusts ([`Store::trust`]): its interface of the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Trust<'a>(&'a Store);
+
+impl std::ops::Deref for Trust<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// What the node trusts: members' agreement signatures, revocations, key rotations, the
+    /// certificates it issued, console accounts.
+    pub fn trust(&self) -> Trust<'_> {
+        Trust(self)
+    }
+}
+
+impl Trust<'_> {
     /// Keeps a member's verified signature of an agreement file (`of`: its id and the file's
     /// hash; received from `from`, made through the console by `by`) with its audit entry, in
     /// one batch, and flushes. Returns `false` when it was held already.

@@ -27,6 +27,7 @@ impl Actor {
         }
         let via = (*from != self.cfg.agency).then_some(from);
         self.store
+            .trust()
             .keep_revocation(self.now(), &r, signed, via, by)?;
         Arc::make_mut(&mut self.dir).revoke(&r, signed);
         tracing::info!(agency = %r.agency, revoked = %r.revoked, %from, "delegation revoked");
@@ -119,7 +120,7 @@ impl Actor {
                 continue;
             }
             let hash = a.hash;
-            match self.store.keep_agreement_signature(
+            match self.store.trust().keep_agreement_signature(
                 self.now(),
                 (&id, &hash),
                 &signer,
