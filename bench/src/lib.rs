@@ -369,6 +369,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let samples: Vec<Envelope> = first
         .handle
         .store()
+        .queries()
         .all_records()?
         .into_iter()
         .take(opts.verify_samples.max(64))

@@ -295,7 +295,7 @@ fn poll_stores(nodes: &[Option<Node>], tracker: &Shared) -> Result<()> {
         for (j, n) in nodes.iter().enumerate() {
             if e.want & (1 << j) != 0 && e.got & (1 << j) == 0 {
                 let holds = match n {
-                    Some(n) => n.handle.store().contains(id)?,
+                    Some(n) => n.handle.store().records().contains(id)?,
                     None => false,
                 };
                 if !holds {
@@ -417,7 +417,7 @@ pub(crate) async fn wait_held(
 ) -> Result<Duration> {
     let mut missing: HashSet<RecordId> = ids.iter().copied().collect();
     let store = handle.store().clone();
-    missing.retain(|id| !store.contains(id).unwrap_or(false));
+    missing.retain(|id| !store.records().contains(id).unwrap_or(false));
     let deadline = since + timeout;
     let mut next_check = Instant::now() + Duration::from_millis(500);
     while !missing.is_empty() {
@@ -440,7 +440,7 @@ pub(crate) async fn wait_held(
         if check {
             let mut still = HashSet::new();
             for id in missing {
-                if !store.contains(&id)? {
+                if !store.records().contains(&id)? {
                     still.insert(id);
                 }
             }
@@ -453,5 +453,8 @@ pub(crate) async fn wait_held(
 
 /// Store size of a node: (records held, bytes on disk).
 pub(crate) fn store_size(handle: &NodeHandle, data_dir: &Path) -> (usize, u64) {
-    (handle.store().len(), super::sys::dir_bytes(data_dir))
+    (
+        handle.store().records().len(),
+        super::sys::dir_bytes(data_dir),
+    )
 }

@@ -133,6 +133,7 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
                 let n: usize = n.parse()?;
                 let samples: Vec<String> = handle
                     .store()
+                    .queries()
                     .all_records()?
                     .into_iter()
                     .take(n)
@@ -141,7 +142,7 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
                 std::fs::write(file, samples.join("\n") + "\n")?;
                 format!("SAMPLES {}", samples.len())
             }
-            ["COUNT"] => format!("COUNT {}", handle.store().len()),
+            ["COUNT"] => format!("COUNT {}", handle.store().records().len()),
             ["LOGICAL"] => format!(
                 "LOGICAL {}",
                 serde_json::to_string(&super::logical(handle.store())?)?

@@ -119,7 +119,7 @@ fn insert(c: &mut Criterion) {
                 let batches: Vec<_> = (0..iters).map(|_| records.take(n)).collect();
                 let start = Instant::now();
                 for batch in &batches {
-                    store.insert_batch(batch, &source, now()).unwrap();
+                    store.records().insert_batch(batch, &source, now()).unwrap();
                     store.flush().unwrap();
                 }
                 start.elapsed()
@@ -148,23 +148,23 @@ fn query(c: &mut Criterion) {
         subject: Some(SubjectQuery::parse(&format!("phone:{target}")).unwrap()),
         ..Query::default()
     };
-    let hits = store.query(&q).unwrap().len();
+    let hits = store.queries().query(&q).unwrap().len();
     let expected = total / PHONES + u64::from(total % PHONES > 7);
     assert_eq!(hits as u64, expected);
     eprintln!("query phone:{target}: {hits} records of {total}");
 
     let mut g = c.benchmark_group("store/query_subject");
     g.bench_function(format!("{total}_records_{hits}_hits"), |b| {
-        b.iter(|| store.query(black_box(&q)).unwrap())
+        b.iter(|| store.queries().query(black_box(&q)).unwrap())
     });
     // a name held by 4 records in 1,000,000, through the normalising person index
     let q = Query {
         subject: Some(SubjectQuery::parse("person:FACILITATOR  7").unwrap()),
         ..Query::default()
     };
-    let hits = store.query(&q).unwrap().len();
+    let hits = store.queries().query(&q).unwrap().len();
     g.bench_function(format!("{total}_records_person_{hits}_hits"), |b| {
-        b.iter(|| store.query(black_box(&q)).unwrap())
+        b.iter(|| store.queries().query(black_box(&q)).unwrap())
     });
     g.finish();
 }

@@ -182,7 +182,7 @@ fn main() {
         let batches: Vec<_> = (0..20).map(|_| records.take(1024)).collect();
         let start = Instant::now();
         for b in &batches {
-            store.insert_batch(b, &source, now()).unwrap();
+            store.records().insert_batch(b, &source, now()).unwrap();
             store.flush().unwrap();
         }
         start.elapsed() / (20 * 1024)
@@ -242,7 +242,7 @@ fn latency(store: &Store, total: u64) {
             subject: Some(SubjectQuery::parse(&format!("person:{n}")).unwrap()),
             ..Query::default()
         };
-        store.query(&q).unwrap().len()
+        store.queries().query(&q).unwrap().len()
     });
     let (store_ref, q_ref) = (store, &q);
     let person = |fuzzy: bool| {
@@ -269,7 +269,7 @@ fn latency(store: &Store, total: u64) {
     );
     // the first --fuzzy search of a process reads the index's distinct skeletons: timed apart
     let t = Instant::now();
-    let skeletons = store.with_skeletons(|held| held.len()).unwrap();
+    let skeletons = store.index().with_skeletons(|held| held.len()).unwrap();
     let read_skeletons = t.elapsed();
     let fuzzy = timed(&names, person(true));
     eprintln!(

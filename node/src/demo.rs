@@ -314,7 +314,7 @@ async fn run_async() -> Result<()> {
         published.iter().all(|(id, _, agr, _)| {
             handles
                 .iter()
-                .all(|h| !expected(agr, h) || h.store().contains(id).unwrap_or(false))
+                .all(|h| !expected(agr, h) || h.store().records().contains(id).unwrap_or(false))
         })
     };
     let mut events: Vec<_> = handles.iter().map(|h| h.subscribe()).collect();
@@ -343,7 +343,7 @@ async fn run_async() -> Result<()> {
             agr.as_str()
         );
         for h in &handles {
-            let holds = h.store().contains(id)?;
+            let holds = h.store().records().contains(id)?;
             if holds && !expected(agr, h) {
                 leaks.push(format!(
                     "{} holds {} of {agr}",
@@ -365,7 +365,7 @@ async fn run_async() -> Result<()> {
     let bg_quad = published
         .iter()
         .filter(|(id, _, a, _)| {
-            a.as_str() == "QUAD-2026" && bg.store().contains(id).unwrap_or(true)
+            a.as_str() == "QUAD-2026" && bg.store().records().contains(id).unwrap_or(true)
         })
         .count();
     println!(

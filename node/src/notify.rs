@@ -118,7 +118,7 @@ pub(crate) fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice
             since: a.since,
         }),
         NodeEvent::Stored { id, .. } => {
-            let held = handle.store().get(id).ok().flatten()?;
+            let held = handle.store().records().get(id).ok().flatten()?;
             let r = held.record;
             match r.category {
                 Category::RequestForInformation
@@ -135,7 +135,7 @@ pub(crate) fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice
                 }
                 Category::Response if r.originator != agency => {
                     let request = r.responds_to?;
-                    let asked = handle.store().get(&request).ok().flatten()?;
+                    let asked = handle.store().records().get(&request).ok().flatten()?;
                     (asked.record.originator == agency
                         && asked.record.category == Category::RequestForInformation)
                         .then_some(Notice::Answer {

@@ -149,7 +149,7 @@ pub fn publish_with(
         .filter(|m| **m != cfg.agency)
         .cloned()
         .collect();
-    store.publish_by(
+    store.own().publish_by(
         agreement_id,
         &cfg.agency,
         now,

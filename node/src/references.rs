@@ -60,7 +60,7 @@ pub(crate) fn problem(
 ) -> Result<Option<String>, StoreError> {
     for (kind, target) in Kind::of(r) {
         let name = kind.name();
-        match store.get(&target)? {
+        match store.records().get(&target)? {
             None if require_held => {
                 return Ok(Some(format!(
                     "`{name}` names record {target}, which is not held here"

@@ -202,7 +202,7 @@ fn every_request_needs_the_bearer_token() {
     assert_eq!(f.get_as("/v1/nothing", None).0, 401);
     let (status, _) = f.post_as("/v1/records", vessel().to_string().as_bytes(), None);
     assert_eq!(status, 401);
-    assert!(f.store().is_empty());
+    assert!(f.store().records().is_empty());
 
     // the challenge names the scheme
     let res = Fixture::agent()
@@ -224,7 +224,7 @@ fn every_request_needs_the_bearer_token() {
 fn publishes_and_refuses_with_the_reason() {
     let f = Fixture::start();
     let id = f.publish(&vessel());
-    assert!(f.store().contains(&id).unwrap());
+    assert!(f.store().records().contains(&id).unwrap());
 
     let (status, body) = f.get(&format!("/v1/records/{id}"));
     assert_eq!(status, 200, "{body}");
@@ -238,17 +238,17 @@ fn publishes_and_refuses_with_the_reason() {
         "Vessel seen loading passengers at night."
     );
     // the object is exactly the one `accord query --json` prints
-    let rec = f.store().get(&id).unwrap().unwrap();
+    let rec = f.store().records().get(&id).unwrap().unwrap();
     let view = RecordView::of(f.store(), &rec).unwrap();
     assert_eq!(body, serde_json::to_value(&view).unwrap());
 
     // refusals: 422 with the reason, nothing stored, no seq used
     let refused = |draft: Value, needle: &str| {
-        let before = f.store().len();
+        let before = f.store().records().len();
         let (status, body) = f.post("/v1/records", draft.to_string().as_bytes());
         assert_eq!(status, 422, "{body}");
         assert!(error_of(&body).contains(needle), "{needle}: {body}");
-        assert_eq!(f.store().len(), before);
+        assert_eq!(f.store().records().len(), before);
     };
     let mut d = vessel();
     d["category"] = json!("boats");
@@ -298,6 +298,7 @@ fn one_record_by_id_or_prefix_404_and_410() {
     assert_eq!(status, 400);
 
     f.store()
+        .records()
         .purge(&[id], accord_node::clock::now(), "retention ended")
         .unwrap();
     let (status, body) = f.get(&format!("/v1/records/{id}"));
@@ -365,7 +366,7 @@ fn queries_with_every_filter() {
 
     // the page holds the same objects as `accord query --json`
     let (_, body) = f.get("/v1/records?category=vessel");
-    let rec = f.store().get(&vessel_id).unwrap().unwrap();
+    let rec = f.store().records().get(&vessel_id).unwrap().unwrap();
     assert_eq!(
         body,
         json!({
@@ -408,7 +409,7 @@ fn peers_status_and_stop() {
     for member in ["PK-FIA", "IR-FARAJA", "GR-HCG"] {
         assert_eq!(st["outbox"][member], 1, "{member}: {st}");
     }
-    assert!(f.store().contains(&id).unwrap());
+    assert!(f.store().records().contains(&id).unwrap());
 
     // stopping closes the listener
     let addr = f.api.as_ref().unwrap().addr;
@@ -473,7 +474,7 @@ fn an_audit_checkpoint_on_demand_signs_the_running_nodes_head() {
     // between our read and the request is read again.
     let mut tries = 0;
     let (head, body, signed) = loop {
-        let head = f.store().audit_head().unwrap();
+        let head = f.store().log().audit_head().unwrap();
         let (status, body) = f.post("/v1/audit/checkpoint", b"");
         assert_eq!(status, 201, "{body}");
         let signed =
@@ -482,7 +483,7 @@ fn an_audit_checkpoint_on_demand_signs_the_running_nodes_head() {
         if (c.count, c.head) == (head.count, head.hash) {
             break (head, body, signed);
         }
-        let now = f.store().audit_head().unwrap();
+        let now = f.store().log().audit_head().unwrap();
         assert!(
             now.count > head.count && c.count > head.count,
             "the checkpoint names {} entries, the log had {} and has {}",
@@ -495,7 +496,10 @@ fn an_audit_checkpoint_on_demand_signs_the_running_nodes_head() {
     };
     assert_eq!(body["checkpoint"]["count"], head.count.to_string());
     // kept as the node's latest, so the next sync status carries it to the members
-    assert_eq!(f.store().latest_checkpoint().unwrap(), Some(signed));
+    assert_eq!(
+        f.store().checkpoints().latest_checkpoint().unwrap(),
+        Some(signed)
+    );
     let (status, _) = f.post_as("/v1/audit/checkpoint", b"", None);
     assert_eq!(status, 401);
 }
@@ -688,7 +692,7 @@ fn an_administrator_signs_an_agreement_from_the_console_and_it_takes_effect() {
     );
     let logged = f
         .store()
-        .audit_entries()
+        .log().audit_entries()
         .unwrap()
         .iter()
         .map(|b| accord_protocol::audit::AuditEntry::decode(b).unwrap())

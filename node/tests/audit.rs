@@ -113,13 +113,14 @@ fn start_entries(n: &Node, now: Timestamp) {
     let key = AuditEvent::Key {
         public_key: n.key.public_key(),
     };
-    n.store.audit_start(now, config, key).unwrap();
+    n.store.log().audit_start(now, config, key).unwrap();
 }
 
 /// Sends `record` to `to` and records `to`'s signed receipt, as the network actor does.
 fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now: Timestamp) {
-    let held = n.store.get(&record).unwrap().unwrap();
+    let held = n.store.records().get(&record).unwrap().unwrap();
     n.store
+        .log()
         .audit(
             now,
             vec![AuditEvent::Send {
@@ -148,6 +149,7 @@ fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now:
         receipt: sha256(&receipt.bytes),
     };
     n.store
+        .outbox()
         .delivered(
             now,
             vec![Delivery {
@@ -185,12 +187,14 @@ fn build_log(fed: &Path) -> (Node, Node, Node) {
     let _ = r2;
     // a record of Pakistan's, received from Pakistan
     let pk_id = publish(&pk, "QUAD-2026", "Group of 20 left Quetta.", t("09:40:00"));
-    let env = pk.store.get(&pk_id).unwrap().unwrap().envelope;
+    let env = pk.store.records().get(&pk_id).unwrap().unwrap().envelope;
     let verified = verify(env, &directory(&tr.cfg, &tr.key)).unwrap();
     tr.store
+        .records()
         .insert_batch(&[verified], &Source::Peer(agency("PK-FIA")), t("09:40:02"))
         .unwrap();
     tr.store
+        .log()
         .audit(
             t("09:41:00"),
             vec![AuditEvent::Reject {
@@ -361,7 +365,7 @@ fn export_refuses_a_non_empty_directory_and_signs_its_head() {
     // an empty existing directory is fine; the export's checkpoint is the store's latest
     let empty = fed.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let before = tr.store.audit_head().unwrap();
+    let before = tr.store.log().audit_head().unwrap();
     let summary = export(
         &tr.store,
         &tr.cfg,
@@ -373,12 +377,12 @@ fn export_refuses_a_non_empty_directory_and_signs_its_head() {
     assert_eq!(summary.entries, before.count);
     assert_eq!(summary.head, before.hash);
     assert_eq!(
-        tr.store.audit_head().unwrap(),
+        tr.store.log().audit_head().unwrap(),
         before,
         "export wrote entries"
     );
     assert_eq!(
-        tr.store.latest_checkpoint().unwrap().unwrap(),
+        tr.store.checkpoints().latest_checkpoint().unwrap().unwrap(),
         summary.checkpoint
     );
     // a key that is not the one the log names is refused
@@ -630,6 +634,7 @@ fn a_delivered_entry_without_its_receipt_is_reported() {
     let (tr, _, _) = build_log(fed.path());
     let record = RecordId::from_bytes([7; 32]);
     tr.store
+        .log()
         .audit(
             ts("2026-11-28T09:55:00Z"),
             vec![AuditEvent::Delivered {
@@ -660,6 +665,7 @@ fn a_send_to_a_non_member_is_reported() {
     let fed = federation();
     let (tr, _, _) = build_log(fed.path());
     tr.store
+        .log()
         .audit(
             ts("2026-11-28T09:56:00Z"),
             vec![AuditEvent::Send {
@@ -695,6 +701,7 @@ fn history(n: &Node, reason: &str) {
     let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
     start_entries(n, t("08:00:00"));
     n.store
+        .log()
         .audit(
             t("08:10:00"),
             vec![AuditEvent::Reject {
@@ -719,10 +726,17 @@ fn a_partners_checkpoint_catches_a_rewritten_history() {
         // the history as it happened: Greece keeps Turkey's checkpoint of it
         let tr = open(fed.path(), "tr-jgk");
         history(&tr, "IR-FARAJA is not a member of TR-BG-2026");
-        let early = tr.store.checkpoint(&tr.key, t("08:30:00")).unwrap();
+        let early = tr
+            .store
+            .checkpoints()
+            .checkpoint(&tr.key, t("08:30:00"))
+            .unwrap();
         let c = verify_checkpoint(&early, |_| Some(tr.key.public_key())).unwrap();
         assert_eq!(c.count, 4);
-        gr.store.keep_partner_checkpoint(&c, &early).unwrap();
+        gr.store
+            .checkpoints()
+            .keep_partner_checkpoint(&c, &early)
+            .unwrap();
         // later entries change nothing of what was signed
         publish(&tr, "QUAD-2026", "Second boat expected.", t("08:40:00"));
         export_to(&tr, &honest_out, "2026-11-28T09:00:00Z");
@@ -732,7 +746,11 @@ fn a_partners_checkpoint_catches_a_rewritten_history() {
         let data = fed.path().join("rewritten-data");
         let forged = open_elsewhere(fed.path(), "tr-jgk", &data);
         history(&forged, "nothing was refused");
-        forged.store.checkpoint(&forged.key, t("08:30:00")).unwrap();
+        forged
+            .store
+            .checkpoints()
+            .checkpoint(&forged.key, t("08:30:00"))
+            .unwrap();
         publish(&forged, "QUAD-2026", "Second boat expected.", t("08:40:00"));
         export_to(&forged, &rewritten_out, "2026-11-28T09:00:00Z");
     }
@@ -801,11 +819,15 @@ fn a_partners_slot_checkpoint_catches_a_rewritten_history_also_from_a_partner_on
         history(&tr, "IR-FARAJA is not a member of TR-BG-2026");
         let signed = tr
             .store
+            .checkpoints()
             .slot_checkpoint(&tr.key, slot, t("08:30:00"))
             .unwrap();
         let c = verify_slot_checkpoint(&signed, |_| Some(tr.key.public_key())).unwrap();
         assert_eq!(c.slot, slot);
-        gr.store.keep_partner_slot_checkpoint(&c, &signed).unwrap();
+        gr.store
+            .checkpoints()
+            .keep_partner_slot_checkpoint(&c, &signed)
+            .unwrap();
         publish(&tr, "QUAD-2026", "Second boat expected.", t("08:40:00"));
         export_to(&tr, &honest_out, "2026-11-28T09:00:00Z");
 
@@ -814,6 +836,7 @@ fn a_partners_slot_checkpoint_catches_a_rewritten_history_also_from_a_partner_on
         history(&forged, "nothing was refused");
         forged
             .store
+            .checkpoints()
             .slot_checkpoint(&forged.key, slot, t("08:30:00"))
             .unwrap();
         publish(&forged, "QUAD-2026", "Second boat expected.", t("08:40:00"));
@@ -854,10 +877,14 @@ fn a_partners_slot_checkpoint_catches_a_rewritten_history_also_from_a_partner_on
         let pk = open(fed.path(), "pk-fia");
         let signed = pk
             .store
+            .checkpoints()
             .slot_checkpoint(&pk.key, slot, t("08:31:00"))
             .unwrap();
         let c = verify_slot_checkpoint(&signed, |_| Some(pk.key.public_key())).unwrap();
-        gr.store.keep_partner_slot_checkpoint(&c, &signed).unwrap();
+        gr.store
+            .checkpoints()
+            .keep_partner_slot_checkpoint(&c, &signed)
+            .unwrap();
     }
     let only = fed.path().join("audit-gr-about-tr");
     let built = accord_node::audit::build_partner_only(
@@ -951,7 +978,12 @@ fn a_partners_forked_slot_checkpoints_are_exported_and_reported() {
     ] {
         let tr = open_elsewhere(fed.path(), "tr-jgk", data.as_path());
         history(&tr, reason);
-        signed.push(tr.store.slot_checkpoint(&tr.key, 7, t("08:30:00")).unwrap());
+        signed.push(
+            tr.store
+                .checkpoints()
+                .slot_checkpoint(&tr.key, 7, t("08:30:00"))
+                .unwrap(),
+        );
     }
     let tr_key = key(fed.path(), "tr-jgk").public_key();
     let c0 = verify_slot_checkpoint(&signed[0], |_| Some(tr_key)).unwrap();
@@ -959,18 +991,21 @@ fn a_partners_forked_slot_checkpoints_are_exported_and_reported() {
     assert_ne!(c0.head, c1.head);
     assert_eq!(
         gr.store
+            .checkpoints()
             .keep_partner_slot_checkpoint(&c0, &signed[0])
             .unwrap(),
         accord_node::store::Kept::New
     );
     assert_eq!(
         gr.store
+            .checkpoints()
             .keep_partner_slot_checkpoint(&c0, &signed[0])
             .unwrap(),
         accord_node::store::Kept::Known
     );
     assert!(matches!(
         gr.store
+            .checkpoints()
             .keep_partner_slot_checkpoint(&c1, &signed[1])
             .unwrap(),
         accord_node::store::Kept::Forked { .. }
@@ -1563,10 +1598,15 @@ fn after_a_key_rotation_old_checkpoints_verify_with_the_key_then_in_force() {
     let tr = open(fed.path(), "tr-jgk");
     start_entries(&tr, t("08:00:00"));
     publish(&tr, "QUAD-2026", "Boat departure expected.", t("08:10:00"));
-    let old = tr.store.checkpoint(&tr.key, t("08:20:00")).unwrap();
+    let old = tr
+        .store
+        .checkpoints()
+        .checkpoint(&tr.key, t("08:20:00"))
+        .unwrap();
     // `accord keygen`, key_file pointed at the new key: the node logs it before using it
     let new_key = SecretKey::from_seed(&[77; 32]);
     tr.store
+        .log()
         .audit_key(
             t("09:00:00"),
             AuditEvent::Key {
@@ -1604,7 +1644,7 @@ fn after_a_key_rotation_old_checkpoints_verify_with_the_key_then_in_force() {
         "{report}"
     );
     // and so does a checkpoint of the whole log signed with the retired key
-    let head = tr.store.audit_head().unwrap();
+    let head = tr.store.log().audit_head().unwrap();
     let late = sign_checkpoint(
         &Checkpoint {
             agency: agency("TR-JGK"),
@@ -1640,7 +1680,12 @@ fn a_partners_forked_checkpoints_are_exported_and_reported() {
         let data = data.as_path();
         let tr = open_elsewhere(fed.path(), "tr-jgk", data);
         history(&tr, reason);
-        signed.push(tr.store.checkpoint(&tr.key, t("08:30:00")).unwrap());
+        signed.push(
+            tr.store
+                .checkpoints()
+                .checkpoint(&tr.key, t("08:30:00"))
+                .unwrap(),
+        );
     }
     let tr_key = key(fed.path(), "tr-jgk").public_key();
     let c0 = verify_checkpoint(&signed[0], |_| Some(tr_key)).unwrap();
@@ -1648,11 +1693,17 @@ fn a_partners_forked_checkpoints_are_exported_and_reported() {
     assert_eq!(c0.count, c1.count);
     assert_ne!(c0.head, c1.head);
     assert_eq!(
-        gr.store.keep_partner_checkpoint(&c0, &signed[0]).unwrap(),
+        gr.store
+            .checkpoints()
+            .keep_partner_checkpoint(&c0, &signed[0])
+            .unwrap(),
         accord_node::store::Kept::New
     );
     assert!(matches!(
-        gr.store.keep_partner_checkpoint(&c1, &signed[1]).unwrap(),
+        gr.store
+            .checkpoints()
+            .keep_partner_checkpoint(&c1, &signed[1])
+            .unwrap(),
         accord_node::store::Kept::Forked { .. }
     ));
     let out = fed.path().join("audit-gr");
@@ -1682,6 +1733,7 @@ fn a_send_of_a_category_its_agreement_does_not_permit_is_named() {
         ..alert_content("2026-11-28T09:55:00Z")
     };
     tr.store
+        .log()
         .audit(
             ts("2026-11-28T09:56:00Z"),
             vec![AuditEvent::Send {
@@ -1749,6 +1801,7 @@ fn a_partners_key_change_is_logged_and_receipts_verify_with_the_key_of_their_tim
     send_and_deliver(&tr, &gr_new, r2, "QUAD-2026", t("09:11:00"));
     let configs = tr
         .store
+        .log()
         .audit_entries()
         .unwrap()
         .iter()
@@ -1832,7 +1885,7 @@ fn a_refused_record_is_logged_once_by_the_receive_path() {
             "Group of 20 left Quetta.",
             ts("2026-11-28T09:10:00Z"),
         );
-        let env = pk.store.get(&id).unwrap().unwrap().envelope;
+        let env = pk.store.records().get(&id).unwrap().unwrap().envelope;
         let forged = accord_protocol::sign(
             &accord_protocol::canonical::decode_record(env.record_bytes()).unwrap(),
             &SecretKey::from_seed(&[9; 32]),
@@ -1851,6 +1904,7 @@ fn a_refused_record_is_logged_once_by_the_receive_path() {
     let tr = open(fed.path(), "tr-jgk");
     let rejects: Vec<AuditEntry> = tr
         .store
+        .log()
         .audit_entries()
         .unwrap()
         .iter()

@@ -244,6 +244,7 @@ fn log_as_exported(fed: &Path, who: &str, bundle: &Path, audit_name: &str) -> Pa
         let l = lines(bundle);
         let count = |what: &str| l.iter().filter(|x| x["type"] == what).count() as u64;
         n.store
+            .log()
             .audit(
                 now(),
                 vec![AuditEvent::Export {
@@ -357,6 +358,7 @@ fn a_purge_of_two_streams_with_one_seq_exports_a_bundle_that_verifies() {
         let tr = open(f, "tr-jgk");
         let gone = tr
             .store
+            .records()
             .purge(&[a1, o1.id()], now(), "retention of QUAD-2026 ended")
             .unwrap();
         assert_eq!(gone.len(), 2);
@@ -736,6 +738,7 @@ fn a_delivered_entry_without_its_send_is_refused() {
             receipt: sha256(&receipt.bytes),
         };
         tr.store
+            .outbox()
             .delivered(
                 ago(500),
                 vec![Delivery {

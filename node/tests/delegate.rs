@@ -18,6 +18,7 @@ use accord_protocol::{
 fn audit_log(fed: &std::path::Path) -> Vec<AuditEvent> {
     let store = accord_node::store::Store::open(&fed.join("tr-jgk/data")).unwrap();
     store
+        .log()
         .audit_entries()
         .unwrap()
         .iter()
@@ -381,6 +382,7 @@ fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
     )
     .unwrap();
     let heads = store
+        .sync()
         .heads(&accord_protocol::AgreementId::new("TR-BG-2026").unwrap())
         .unwrap();
     let stream = accord_protocol::StreamId::delegated(
@@ -388,5 +390,5 @@ fn an_officer_signs_records_with_the_cli_and_the_agencys_node_imports_them() {
         &officer.public_key(),
     );
     assert_eq!(heads.get(&stream), Some(&1));
-    assert_eq!(store.len(), 1);
+    assert_eq!(store.records().len(), 1);
 }

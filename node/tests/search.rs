@@ -338,7 +338,7 @@ fn reindex_makes_a_store_from_before_search_searchable() {
     {
         let cfg = accord_node::demo::load(f, "tr-jgk").unwrap();
         let store = accord_node::store::Store::open(&cfg.data_dir).unwrap();
-        store.forget_search_index().unwrap();
+        store.index().forget_search_index().unwrap();
     }
     let e = refused(f, &["--person", "Shamil Yusupov"]);
     assert!(e.contains("accord reindex"), "{e}");

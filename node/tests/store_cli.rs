@@ -204,7 +204,12 @@ fn init_creates_a_private_node_directory_that_passes_its_check() {
     let c = accord(&["config", "check", node.join("node.toml").to_str().unwrap()]);
     assert!(c.status.success(), "{}", out(&c).1);
     // the store exists and is empty
-    assert!(Store::open(&node.join("data")).unwrap().is_empty());
+    assert!(
+        Store::open(&node.join("data"))
+            .unwrap()
+            .records()
+            .is_empty()
+    );
     // a second init into the same directory is refused and changes nothing
     let key = std::fs::read(node.join("agency.key")).unwrap();
     let again = accord(&[
@@ -231,10 +236,10 @@ fn init_creates_a_private_node_directory_that_passes_its_check() {
 
 fn assert_nothing_stored(fed: &Path, agency: &str) {
     let store = Store::open(&fed.join(agency).join("data")).unwrap();
-    assert!(store.is_empty(), "records were stored");
+    assert!(store.records().is_empty(), "records were stored");
     for a in ["QUAD-2026", "TR-BG-2026"] {
         assert_eq!(
-            store.counter(&AgreementId::new(a).unwrap()).unwrap(),
+            store.own().counter(&AgreementId::new(a).unwrap()).unwrap(),
             None,
             "a seq was used under {a}"
         );
@@ -422,6 +427,7 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
         let v1 = verify(accord_protocol::sign(&r1, &pk).unwrap(), &dir).unwrap();
         let v2 = verify(accord_protocol::sign(&r2, &pk).unwrap(), &dir).unwrap();
         store
+            .records()
             .insert_batch(
                 &[v1],
                 &Source::Peer(pk_id.clone()),
@@ -429,6 +435,7 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
             )
             .unwrap();
         store
+            .records()
             .insert_batch(
                 std::slice::from_ref(&v2),
                 &Source::Peer(pk_id.clone()),
@@ -451,9 +458,9 @@ fn purge_removes_records_past_retention_and_leaves_tombstones() {
     assert!(stdout.contains("1 record(s) purged"), "{stdout}");
     {
         let store = Store::open(&f.join("tr-jgk/data")).unwrap();
-        assert_eq!(store.query(&Query::default()).unwrap().len(), 1);
-        assert!(store.contains(&recent).unwrap());
-        let tombs = store.tombstones(None).unwrap();
+        assert_eq!(store.queries().query(&Query::default()).unwrap().len(), 1);
+        assert!(store.records().contains(&recent).unwrap());
+        let tombs = store.records().tombstones(None).unwrap();
         assert_eq!(tombs.len(), 1);
         assert!(
             tombs[0]
@@ -560,7 +567,10 @@ fn from_init_to_a_verified_bundle_and_a_flipped_byte_is_named() {
         "the refusal names the agreement and the missing signer: {why}"
     );
     assert!(
-        Store::open(&root.join("id/data")).unwrap().is_empty(),
+        Store::open(&root.join("id/data"))
+            .unwrap()
+            .records()
+            .is_empty(),
         "nothing stored before the agreement is in effect"
     );
     for node in ["id", "au"] {
@@ -641,9 +651,10 @@ fn references_outside_the_record_s_agreement_are_refused() {
         assert!(stderr.contains(field) && stderr.contains(why), "{stderr}");
     }
     let store = Store::open(&f.join("tr-jgk").join("data")).unwrap();
-    assert_eq!(store.len(), 1, "only the first record is stored");
+    assert_eq!(store.records().len(), 1, "only the first record is stored");
     assert_eq!(
         store
+            .own()
             .counter(&AgreementId::new("TR-BG-2026").unwrap())
             .unwrap(),
         None,

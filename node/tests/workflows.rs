@@ -123,12 +123,13 @@ fn receive_signed(
     let dir: BTreeMap<_, _> = [(originator.clone(), key.public_key())].into();
     let verified = verify(sign(&record, &key).unwrap(), &dir).unwrap();
     let s = store(fed, at);
-    s.insert_batch(
-        std::slice::from_ref(&verified),
-        &Source::Peer(originator),
-        now(),
-    )
-    .unwrap();
+    s.records()
+        .insert_batch(
+            std::slice::from_ref(&verified),
+            &Source::Peer(originator),
+            now(),
+        )
+        .unwrap();
     s.flush().unwrap();
     verified.id
 }
@@ -136,18 +137,25 @@ fn receive_signed(
 /// Copies record `id` from `from`'s store into `to`'s, as delivery would.
 fn deliver(fed: &Path, from: &str, to: &str, id: &str) {
     let id = RecordId::new(id).unwrap();
-    let envelope = store(fed, from).get(&id).unwrap().unwrap().envelope;
+    let envelope = store(fed, from)
+        .records()
+        .get(&id)
+        .unwrap()
+        .unwrap()
+        .envelope;
     let originator = agency(from);
     let dir: BTreeMap<_, _> = [(originator.clone(), secret(fed, from).public_key())].into();
     let verified = verify(envelope, &dir).unwrap();
     let s = store(fed, to);
-    s.insert_batch(&[verified], &Source::Peer(originator), now())
+    s.records()
+        .insert_batch(&[verified], &Source::Peer(originator), now())
         .unwrap();
     s.flush().unwrap();
 }
 
 fn record(fed: &Path, at: &str, id: &str) -> accord_protocol::Record {
     store(fed, at)
+        .records()
         .get(&RecordId::new(id).unwrap())
         .unwrap()
         .unwrap()
@@ -155,7 +163,7 @@ fn record(fed: &Path, at: &str, id: &str) -> accord_protocol::Record {
 }
 
 fn count(fed: &Path, at: &str) -> usize {
-    store(fed, at).len()
+    store(fed, at).records().len()
 }
 
 fn publish(fed: &Path, at: &str, draft: &str) -> String {
@@ -660,6 +668,7 @@ fn a_return_case_moves_forward_and_its_listing_never_identifies_the_victim() {
 
     // Not a case: an update's id, an unknown id, a record of another kind.
     let first_update = store(f, "tr-jgk")
+        .queries()
         .all_records()
         .unwrap()
         .into_iter()
@@ -1046,10 +1055,10 @@ async fn wait_held(
     let mut events: Vec<_> = handles.iter().map(|h| h.subscribe()).collect();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let done = || {
-        handles
-            .iter()
-            .filter(|h| holds(h))
-            .all(|h| ids.iter().all(|id| h.store().contains(id).unwrap()))
+        handles.iter().filter(|h| holds(h)).all(|h| {
+            ids.iter()
+                .all(|id| h.store().records().contains(id).unwrap())
+        })
     };
     while !done() {
         assert!(
@@ -1102,11 +1111,18 @@ async fn in_a_running_federation_requests_answers_and_return_updates_reach_exact
     let quad_member = |h: &NodeHandle| h.config().agency.as_str() != "BG-GDBP";
     let bg = by("BG-GDBP");
     let holdings = |h: &NodeHandle| {
-        Holdings::new(h.store().all_records().unwrap().into_iter().map(|r| Held {
-            id: r.id,
-            record: r.record,
-            source: String::new(),
-        }))
+        Holdings::new(
+            h.store()
+                .queries()
+                .all_records()
+                .unwrap()
+                .into_iter()
+                .map(|r| Held {
+                    id: r.id,
+                    record: r.record,
+                    source: String::new(),
+                }),
+        )
     };
     let (tr, gr) = (config(f, "tr-jgk"), config(f, "gr-hcg"));
 
@@ -1234,7 +1250,7 @@ async fn in_a_running_federation_requests_answers_and_return_updates_reach_exact
         assert_eq!(c[0].state, ReturnStatus::TravelDocumentsRequested);
         // Every update holds the originator's signature and no victim.
         for (id, by_whom) in [(protected, "GR-HCG"), (requested, "TR-JGK")] {
-            let stored = h.store().get(&id).unwrap().unwrap();
+            let stored = h.store().records().get(&id).unwrap().unwrap();
             assert_eq!(stored.record.originator.as_str(), by_whom);
             let key = secret(f, &by_whom.to_ascii_lowercase()).public_key();
             assert_eq!(*stored.envelope.signer().key(), key);
@@ -1243,7 +1259,10 @@ async fn in_a_running_federation_requests_answers_and_return_updates_reach_exact
     }
     // Bulgaria, connected to Türkiye under TR-BG-2026, holds none of it.
     for id in [request, answer, case, protected, requested] {
-        assert!(!bg.store().contains(&id).unwrap(), "BG-GDBP holds {id}");
+        assert!(
+            !bg.store().records().contains(&id).unwrap(),
+            "BG-GDBP holds {id}"
+        );
     }
 
     for api in apis {

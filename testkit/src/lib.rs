@@ -129,7 +129,7 @@ impl TestNode {
 
     /// Whether the store holds a record.
     pub fn holds(&self, id: &RecordId) -> bool {
-        self.handle.store().contains(id).unwrap()
+        self.handle.store().records().contains(id).unwrap()
     }
 }
 

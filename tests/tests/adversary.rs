@@ -130,7 +130,7 @@ async fn a_bilateral_only_member_gets_nothing_of_the_multilateral_agreement() {
         "{logged:?}"
     );
     // TR still holds exactly one record
-    assert_eq!(tr.handle.store().len(), 1);
+    assert_eq!(tr.handle.store().records().len(), 1);
     pk.stop().await;
     tr.stop().await;
 }
@@ -312,7 +312,7 @@ async fn forged_records_from_a_member_are_rejected_and_never_forwarded() {
             f.id()
         );
     }
-    assert_eq!(pk.handle.store().len(), 2);
+    assert_eq!(pk.handle.store().records().len(), 2);
     pk.stop().await;
     tr.stop().await;
 }
@@ -361,7 +361,7 @@ async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
             RawOutcome::Response(m) => panic!("a stranger got an answer: {m:?}"),
         }
     }
-    assert!(tr.handle.store().is_empty(), "nothing stored");
+    assert!(tr.handle.store().records().is_empty(), "nothing stored");
     while let Ok(e) = events.try_recv() {
         assert!(
             !matches!(e, NodeEvent::Connected { .. }),
@@ -386,6 +386,7 @@ async fn a_peer_outside_the_allow_list_cannot_open_any_accord_protocol() {
 fn audit_rejects(node: &TestNode, from: &str) -> Vec<(u8, String)> {
     node.handle
         .store()
+        .log()
         .audit_entries()
         .unwrap()
         .iter()
@@ -411,6 +412,7 @@ fn audit_entries_for(
 ) -> usize {
     node.handle
         .store()
+        .log()
         .audit_entries()
         .unwrap()
         .iter()
@@ -464,10 +466,20 @@ async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
         || pk.holds(&greek.id()),
     )
     .await;
-    let held = (tr.handle.store().len(), pk.handle.store().len());
+    let held = (
+        tr.handle.store().records().len(),
+        pk.handle.store().records().len(),
+    );
 
     // replays: Greece's record again, three times in one push, and Turkey's own record back
-    let own_env = tr.handle.store().get(&own).unwrap().unwrap().envelope;
+    let own_env = tr
+        .handle
+        .store()
+        .records()
+        .get(&own)
+        .unwrap()
+        .unwrap()
+        .envelope;
     for records in [
         vec![greek.clone()],
         vec![greek.clone(), greek.clone(), greek.clone()],
@@ -560,7 +572,10 @@ async fn replays_change_nothing_and_oversized_frames_are_refused_and_logged() {
     // the replays changed nothing: each record stored once, received once, sent to Pakistan
     // once, and no record beyond the two new ones
     assert_eq!(
-        (tr.handle.store().len(), pk.handle.store().len()),
+        (
+            tr.handle.store().records().len(),
+            pk.handle.store().records().len()
+        ),
         (held.0 + 2, held.1 + 2)
     );
     assert_eq!(audit_entries_for(&tr, "receive", &greek.id(), None), 1);
@@ -632,7 +647,10 @@ async fn a_member_cannot_withdraw_or_correct_another_members_record() {
             .count(),
         2
     );
-    assert_eq!(tr.handle.store().withdrawn_by(&first).unwrap(), None);
+    assert_eq!(
+        tr.handle.store().queries().withdrawn_by(&first).unwrap(),
+        None
+    );
     pk.stop().await;
     tr.stop().await;
 }
@@ -659,7 +677,14 @@ async fn an_agency_sharing_no_agreement_learns_nothing_of_the_log() {
         .checkpoint(accord_node::clock::now())
         .await
         .unwrap();
-    assert!(pk.handle.store().latest_checkpoint().unwrap().is_some());
+    assert!(
+        pk.handle
+            .store()
+            .checkpoints()
+            .latest_checkpoint()
+            .unwrap()
+            .is_some()
+    );
 
     let mut bg = RawPeer::new(&bg_key);
     let addr = wait_for_listen(&pk.handle).await.remove(0);
@@ -690,7 +715,12 @@ async fn an_agency_sharing_no_agreement_learns_nothing_of_the_log() {
         other => panic!("expected a sync status, got {other:?}"),
     }
     assert!(
-        pk.handle.store().partner_checkpoints().unwrap().is_empty(),
+        pk.handle
+            .store()
+            .checkpoints()
+            .partner_checkpoints()
+            .unwrap()
+            .is_empty(),
         "a non-partner's checkpoint was kept"
     );
     pk.stop().await;
@@ -1037,7 +1067,7 @@ async fn activity_under_other_agreements_does_not_leak_through_the_checkpoint() 
             .any(|a| a.heads.iter().any(|h| h.seq >= 1)),
         "Bulgaria's record is not in the view: {s:?}"
     );
-    let log_before = tr.handle.store().audit_head().unwrap().count;
+    let log_before = tr.handle.store().log().audit_head().unwrap().count;
 
     // QUAD-2026 traffic, while Bulgaria stays connected and hears whatever Turkey tells it
     let stop = AtomicBool::new(false);
@@ -1060,7 +1090,8 @@ async fn activity_under_other_agreements_does_not_leak_through_the_checkpoint() 
                     && !tr
                         .handle
                         .store()
-                        .outbox_depths()
+                        .outbox()
+                        .depths()
                         .unwrap()
                         .contains_key(&agency("GR-HCG"))
             },
@@ -1079,7 +1110,7 @@ async fn activity_under_other_agreements_does_not_leak_through_the_checkpoint() 
         stop.store(true, Ordering::Relaxed);
     };
     let (heard, ()) = tokio::join!(bg.serve(&bg_status, &stop, &heard), traffic);
-    let log_after = tr.handle.store().audit_head().unwrap().count;
+    let log_after = tr.handle.store().log().audit_head().unwrap().count;
     assert!(
         log_after >= log_before + 3 * 2,
         "Turkey's log did not grow with the traffic: {log_before} → {log_after}"

@@ -63,11 +63,16 @@ fn partners_of(node: &TestNode) -> BTreeSet<AgencyId> {
 /// Whether `holder` keeps a slot checkpoint of `of` for a slot after `after`, exactly as `of`
 /// signed it.
 fn holds_later_slot(holder: &Arc<Store>, of: &Arc<Store>, agency: &AgencyId, after: u64) -> bool {
-    let own = of.own_slot_checkpoints().unwrap();
-    holder.partner_checkpoints().unwrap().iter().any(|s| {
-        serde_json::from_slice::<SlotCheckpoint>(&s.bytes)
-            .is_ok_and(|c| c.agency == *agency && c.slot > after && own.contains(s))
-    })
+    let own = of.checkpoints().own_slot_checkpoints().unwrap();
+    holder
+        .checkpoints()
+        .partner_checkpoints()
+        .unwrap()
+        .iter()
+        .any(|s| {
+            serde_json::from_slice::<SlotCheckpoint>(&s.bytes)
+                .is_ok_and(|c| c.agency == *agency && c.slot > after && own.contains(s))
+        })
 }
 
 /// Slots of one second: partners witness the logs soon after the traffic stops.
@@ -130,12 +135,17 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
         "every member to hold every record and every outbox to drain",
         || {
             published.iter().all(|(id, (_, a))| {
-                members(a)
-                    .iter()
-                    .all(|m| by(m.as_str()).handle.store().contains(id).unwrap())
+                members(a).iter().all(|m| {
+                    by(m.as_str())
+                        .handle
+                        .store()
+                        .records()
+                        .contains(id)
+                        .unwrap()
+                })
             }) && nodes
                 .iter()
-                .all(|n| n.handle.store().outbox_depths().unwrap().is_empty())
+                .all(|n| n.handle.store().outbox().depths().unwrap().is_empty())
         },
     )
     .await;
@@ -448,7 +458,7 @@ async fn a_send_entry_is_durable_before_its_record_leaves_the_node() {
         // records are below the durable count
         let store = tr.handle.store();
         let durable = store.durable_audit_count();
-        let entries = store.audit_entries().unwrap();
+        let entries = store.log().audit_entries().unwrap();
         for r in &records {
             // the k-th time r leaves for `to` is named by its k-th send entry to `to`
             let k = seen.entry((*r, to.clone())).or_insert(0usize);

@@ -164,6 +164,7 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
     let audit = |kind: &str| -> Vec<serde_json::Value> {
         tr.handle
             .store()
+            .log()
             .audit_entries()
             .unwrap()
             .iter()
@@ -201,7 +202,7 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
 fn sends_to(node: &TestNode, to: &str) -> usize {
     node.handle
         .store()
-        .audit_entries()
+        .log().audit_entries()
         .unwrap()
         .iter()
         .filter_map(|b| accord_protocol::audit::AuditEntry::decode(b).ok())

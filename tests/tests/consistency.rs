@@ -81,7 +81,7 @@ async fn a_different_agreement_text_stops_sharing_under_it() {
     tr.handle.sync_now().await.unwrap();
     assert!(!gr.holds(&id));
     assert_eq!(
-        tr.handle.store().outbox_depths().unwrap().get(&gr.agency),
+        tr.handle.store().outbox().depths().unwrap().get(&gr.agency),
         Some(&1)
     );
     tr.stop().await;
@@ -162,7 +162,7 @@ async fn an_equivocation_is_kept_as_evidence_and_never_delivered() {
     assert!(!tr.holds(&second.id()) && !gr.holds(&second.id()));
     let status = tr.handle.status().await.unwrap();
     assert_eq!(status.equivocations, vec![(second.id(), first.id())]);
-    let evidence = tr.handle.store().equivocations().unwrap();
+    let evidence = tr.handle.store().records().equivocations().unwrap();
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0].1, second);
     tr.stop().await;
@@ -228,8 +228,8 @@ async fn an_originator_forking_its_stream_between_two_members_is_caught_by_their
     let quad = AgreementId::new("QUAD-2026").unwrap();
     let stream = accord_protocol::StreamId::agency(&pk);
     let (h_tr, h_gr) = (
-        tr.handle.store().stream_heads(&quad).unwrap()[&stream],
-        gr.handle.store().stream_heads(&quad).unwrap()[&stream],
+        tr.handle.store().sync().stream_heads(&quad).unwrap()[&stream],
+        gr.handle.store().sync().stream_heads(&quad).unwrap()[&stream],
     );
     assert_eq!((h_tr.seq, h_gr.seq), (2, 2), "the heads agree");
     assert_ne!(h_tr.digest, h_gr.digest, "the digests do not");
@@ -241,8 +241,17 @@ async fn an_originator_forking_its_stream_between_two_members_is_caught_by_their
         Duration::from_secs(30),
         "both members to raise the equivocation alarm",
         || {
-            tr.handle.store().has_equivocation(&quad, &stream).unwrap()
-                && gr.handle.store().has_equivocation(&quad, &stream).unwrap()
+            tr.handle
+                .store()
+                .sync()
+                .has_equivocation(&quad, &stream)
+                .unwrap()
+                && gr
+                    .handle
+                    .store()
+                    .sync()
+                    .has_equivocation(&quad, &stream)
+                    .unwrap()
         },
     )
     .await;
@@ -255,7 +264,10 @@ async fn an_originator_forking_its_stream_between_two_members_is_caught_by_their
         vec![(to_tr.id(), to_gr.id())]
     );
     assert!(!tr.holds(&to_gr.id()) && !gr.holds(&to_tr.id()));
-    assert_eq!(tr.handle.store().equivocations().unwrap()[0].1, to_gr);
+    assert_eq!(
+        tr.handle.store().records().equivocations().unwrap()[0].1,
+        to_gr
+    );
 
     // the alarm stands on the evidence kept, not on memory
     let cfg = tr.stop().await;

@@ -114,6 +114,7 @@ async fn an_officers_records_are_the_agencys_within_scope_until_revoked_everywhe
     let heads = by("GR-HCG")
         .handle
         .store()
+        .sync()
         .heads(&AgreementId::new("QUAD-2026").unwrap())
         .unwrap();
     assert_eq!(heads[&officer_stream], 1);
@@ -189,6 +190,13 @@ async fn an_officers_records_are_the_agencys_within_scope_until_revoked_everywhe
         }
     }
     for n in &nodes {
-        assert!(n.handle.store().equivocations().unwrap().is_empty());
+        assert!(
+            n.handle
+                .store()
+                .records()
+                .equivocations()
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -88,7 +88,7 @@ async fn every_record_reaches_exactly_its_agreements_members() {
         }
     }
     // exact counts: each node holds exactly its agreements' records
-    let count = |a: &str| by(a).handle.store().len();
+    let count = |a: &str| by(a).handle.store().records().len();
     assert_eq!(count("PK-FIA"), 12);
     assert_eq!(count("GR-HCG"), 12);
     assert_eq!(count("TR-JGK"), 18);
@@ -101,7 +101,7 @@ async fn every_record_reaches_exactly_its_agreements_members() {
         || {
             nodes
                 .iter()
-                .all(|n| n.handle.store().outbox_depths().unwrap().is_empty())
+                .all(|n| n.handle.store().outbox().depths().unwrap().is_empty())
         },
     )
     .await;

@@ -186,7 +186,7 @@ async fn a_flooding_member_is_refused_and_the_others_are_still_served() {
     );
     assert!(!tr.holds(&junk.not_member) && !tr.holds(&junk.forged));
     assert!(!gr.holds(&junk.not_member) && !gr.holds(&junk.forged));
-    let audit = tr.handle.store().audit_entries().unwrap();
+    let audit = tr.handle.store().log().audit_entries().unwrap();
     assert!(
         audit.iter().any(
             |e| String::from_utf8_lossy(e).contains(r#""kind":"reject""#)
@@ -263,7 +263,7 @@ async fn a_member_holding_large_frames_open_holds_little_memory() {
     wait_until(&mut rejects, Duration::from_secs(30), "a refusal of a request not read", || {
         tr.handle
             .store()
-            .audit_entries()
+            .log().audit_entries()
             .unwrap()
             .iter()
             .filter_map(|b| accord_protocol::audit::AuditEntry::decode(b).ok())

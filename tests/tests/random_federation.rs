@@ -367,7 +367,7 @@ async fn run_case(seed: u64) {
         let mut pending = Vec::new();
         for node in &nodes {
             let connected = node.handle.peers().await.unwrap().connected;
-            let depths = node.handle.store().outbox_depths().unwrap();
+            let depths = node.handle.store().outbox().depths().unwrap();
             for c in connected {
                 if depths.contains_key(&c) {
                     pending.push(format!("{} -> {c}", node.agency));
@@ -401,7 +401,7 @@ async fn run_case(seed: u64) {
         }
         let expected = records.iter().filter(|(_, a)| member(i, *a)).count();
         assert_eq!(
-            node.handle.store().len(),
+            node.handle.store().records().len(),
             expected,
             "{} holds other records than its agreements' ({describe})",
             node.agency

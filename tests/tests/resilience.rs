@@ -89,7 +89,7 @@ async fn a_restarted_node_catches_up_and_stores_nothing_twice() {
     )
     .await;
     assert_eq!(
-        gr.handle.store().len(),
+        gr.handle.store().records().len(),
         ids.len(),
         "stored exactly once each"
     );
@@ -103,20 +103,22 @@ async fn a_restarted_node_catches_up_and_stores_nothing_twice() {
         || {
             !pk.handle
                 .store()
-                .outbox_depths()
+                .outbox()
+                .depths()
                 .unwrap()
                 .contains_key(&gr.agency)
                 && !tr
                     .handle
                     .store()
-                    .outbox_depths()
+                    .outbox()
+                    .depths()
                     .unwrap()
                     .contains_key(&gr.agency)
         },
     )
     .await;
     assert_eq!(
-        gr.handle.store().len(),
+        gr.handle.store().records().len(),
         ids.len(),
         "late pushes were duplicates, not new records"
     );
@@ -190,7 +192,7 @@ async fn a_partition_heals_and_every_member_converges() {
     )
     .await;
     for n in &nodes {
-        assert_eq!(n.handle.store().len(), 20);
+        assert_eq!(n.handle.store().records().len(), 20);
     }
     for n in nodes {
         n.stop().await;
@@ -288,10 +290,10 @@ async fn a_member_behind_by_hundreds_pulls_them_from_another_member_in_batches()
         || ids.iter().all(|id| gr.holds(id)),
     )
     .await;
-    assert_eq!(gr.handle.store().len(), n, "each stored once");
+    assert_eq!(gr.handle.store().records().len(), n, "each stored once");
     // Greece's audit log says where each record came from
     let mut received_from = std::collections::BTreeMap::<String, usize>::new();
-    for entry in gr.handle.store().audit_entries().unwrap() {
+    for entry in gr.handle.store().log().audit_entries().unwrap() {
         let text = String::from_utf8_lossy(&entry).into_owned();
         if text.contains(r#""kind":"receive""#) {
             let from = text
@@ -318,7 +320,7 @@ async fn a_member_behind_by_hundreds_pulls_them_from_another_member_in_batches()
     )
     .await;
     assert_eq!(
-        gr.handle.store().heads(&quad).unwrap()
+        gr.handle.store().sync().heads(&quad).unwrap()
             [&accord_protocol::StreamId::agency(&AgencyId::new("PK-FIA").unwrap())],
         n as u64
     );
@@ -478,6 +480,7 @@ async fn a_node_restored_from_an_older_backup_publishes_again_only_after_its_rec
                 && tr
                     .handle
                     .store()
+                    .own()
                     .restore_waiting(
                         &accord_protocol::AgreementId::new("TR-BG-2026").unwrap(),
                         std::slice::from_ref(&bg.agency),
@@ -490,7 +493,14 @@ async fn a_node_restored_from_an_older_backup_publishes_again_only_after_its_rec
     let next = tr
         .publish(&draft("TR-BG-2026", "alert", "H1", "after the restore"))
         .await;
-    let record = tr.handle.store().get(&next).unwrap().unwrap().record;
+    let record = tr
+        .handle
+        .store()
+        .records()
+        .get(&next)
+        .unwrap()
+        .unwrap()
+        .record;
     assert_eq!(record.seq.get(), 4, "numbered past the records it got back");
     let mut ev = vec![bg.handle.subscribe()];
     wait_until(&mut ev, Duration::from_secs(30), "BG to hold it", || {
@@ -531,7 +541,10 @@ async fn a_node_stopped_while_receiving_leaves_nothing_writing_to_its_store() {
     .await;
     let cfg = tr.stop().await;
     let store = accord_node::store::Store::open(&cfg.data_dir).unwrap();
-    let held = sent.iter().filter(|id| store.contains(id).unwrap()).count();
+    let held = sent
+        .iter()
+        .filter(|id| store.records().contains(id).unwrap())
+        .count();
     assert!(held > 0, "the records taken in before the stop are held");
     drop(store);
     bg.stop().await;

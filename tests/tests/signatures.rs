@@ -49,6 +49,7 @@ fn in_effect(node: &TestNode, agreement: &str) -> bool {
 fn audit_mentions(node: &TestNode, needle: &str) -> bool {
     node.handle
         .store()
+        .log()
         .audit_entries()
         .unwrap()
         .iter()
@@ -79,7 +80,11 @@ async fn members_exchange_signatures_and_the_agreement_then_takes_effect() {
         err.contains("TR-BG-2026 has not taken effect") && err.contains("BG-GDBP"),
         "{err}"
     );
-    assert_eq!(tr.handle.store().len(), 0, "nothing stored by the refusal");
+    assert_eq!(
+        tr.handle.store().records().len(),
+        0,
+        "nothing stored by the refusal"
+    );
 
     // once connected, each learns the other's signature from its sync status
     let mut ev = vec![tr.handle.subscribe(), bg.handle.subscribe()];
@@ -232,5 +237,5 @@ async fn an_agreement_a_member_never_signed_is_not_shared_under_and_forgeries_do
         },
     )
     .await;
-    assert_eq!(gr.handle.store().len(), 0);
+    assert_eq!(gr.handle.store().records().len(), 0);
 }

@@ -98,7 +98,7 @@ pub(crate) fn fill(
     while records.made < total {
         let n = (total - records.made).min(1024) as usize;
         let batch = records.take(n);
-        store.insert_batch(&batch, &source, now).unwrap();
+        store.records().insert_batch(&batch, &source, now).unwrap();
         if last.elapsed() > every || records.made == total {
             store.flush().unwrap();
             last = Instant::now();

@@ -351,12 +351,12 @@ fn lookup(
         Err(e @ ResolveError::Store(_)) => return internal(&e),
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    match store.get(&id) {
+    match store.records().get(&id) {
         Ok(Some(rec)) => match RecordView::with_links(store, &rec, agreements) {
             Ok(view) => Json(view).into_response(),
             Err(e) => internal(&e),
         },
-        Ok(None) => match store.tombstone(&id) {
+        Ok(None) => match store.records().tombstone(&id) {
             Ok(Some(t)) => (
                 StatusCode::GONE,
                 Json(json!({
@@ -425,7 +425,7 @@ async fn metrics(State(shared): AppState) -> Response {
         let store = handle.store();
         let read = || -> Result<crate::metrics::State, crate::store::StoreError> {
             let mut partner_checkpoints = std::collections::BTreeMap::new();
-            for signed in store.partner_checkpoints()? {
+            for signed in store.checkpoints().partner_checkpoints()? {
                 if let Ok(c) =
                     serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&signed.bytes)
                 {
@@ -441,13 +441,13 @@ async fn metrics(State(shared): AppState) -> Response {
             }
             Ok(crate::metrics::State {
                 records: status.records,
-                outbox: store.outbox_by_agreement()?,
+                outbox: store.outbox().by_agreement()?,
                 catch_up: status
                     .catch_up
                     .iter()
                     .map(|(a, c)| (a.clone(), (c.fetched, c.expected)))
                     .collect(),
-                audit_entries: store.audit_head()?.count,
+                audit_entries: store.log().audit_head()?.count,
                 partner_checkpoints,
                 store_bytes: crate::metrics::dir_bytes(store.path()),
                 connected: status.connected.clone(),

@@ -330,7 +330,7 @@ impl RecordView {
             reason: e.to_string(),
         };
         let record = serde_json::from_slice(rec.envelope.record_bytes()).map_err(json_err)?;
-        let refs = store.references_to(&rec.id)?;
+        let refs = store.queries().references_to(&rec.id)?;
         let has = |kind: &str| refs.iter().any(|(k, _)| *k == kind);
         let status = if has("withdraws") {
             "withdrawn"
@@ -382,7 +382,12 @@ impl RecordView {
 
     /// The views of the records a query finds.
     pub fn query(store: &Store, q: &Query) -> Result<Vec<Self>, ViewError> {
-        store.query(q)?.iter().map(|r| Self::of(store, r)).collect()
+        store
+            .queries()
+            .query(q)?
+            .iter()
+            .map(|r| Self::of(store, r))
+            .collect()
     }
 
     /// One page of the views of the records a query finds, in the query's order (created,
@@ -407,7 +412,7 @@ impl RecordView {
         // and sorted), the query walks the created-time index from the cursor on, checking
         // each record, and stops once the page is full: a page of a million-record store reads
         // about one page of records when the filter is common, and never more than the store.
-        let few = store.few_candidates(q, few)? == Some(true);
+        let few = store.queries().few_candidates(q, few)? == Some(true);
         let page = if !few {
             let after: Option<RecordKey> = match req.after() {
                 Ok(a) => a,
@@ -415,6 +420,7 @@ impl RecordView {
             };
             let failed = std::cell::RefCell::new(None);
             let records = store
+                .queries()
                 .query_by_created(q, after.as_ref().map(|a| a.0))
                 .map_while(|group| match group {
                     Ok(mut g) => {
@@ -436,7 +442,7 @@ impl RecordView {
                 Err(e) => return Ok(Err(e)),
             }
         } else {
-            match page(store.query(q)?, page_key, req) {
+            match page(store.queries().query(q)?, page_key, req) {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(e)),
             }
@@ -493,9 +499,10 @@ pub fn resolve(store: &Store, text: &str) -> Result<RecordId, ResolveError> {
         return Err(ResolveError::NotAnId(text.to_owned()));
     }
     let prefix = text.to_ascii_lowercase();
-    let mut ids = store.ids_with_prefix(&prefix)?;
+    let mut ids = store.queries().ids_with_prefix(&prefix)?;
     ids.extend(
         store
+            .records()
             .tombstones(None)?
             .into_iter()
             .map(|t| t.id)

@@ -188,18 +188,20 @@ pub fn build(
     let (signed, checkpoint) = self::checkpoint(store, cfg, key, now)?;
     let entries = covered_entries(store, &signed)?;
     let own: Vec<Signed> = store
+        .checkpoints()
         .own_checkpoints()?
         .into_iter()
         .filter(|s| count_of(s).is_some_and(|c| c <= signed.count))
         .collect();
     let delivered = delivered_hashes(&entries);
     let receipts: Vec<Signed> = store
+        .checkpoints()
         .receipts()?
         .into_iter()
         .filter(|s| delivered.contains(&sha256(&s.bytes)))
         .collect();
-    let partners = store.partner_checkpoints()?;
-    let forks = store.checkpoint_forks()?;
+    let partners = store.checkpoints().partner_checkpoints()?;
+    let forks = store.checkpoints().checkpoint_forks()?;
     let keys = crate::publish::directory(cfg, key);
     let decoded: Vec<AuditEntry> = entries
         .iter()
@@ -312,7 +314,7 @@ pub fn checkpoint(
 ) -> Result<(Checkpoint, Signed), ExportError> {
     store.bind_agency(&cfg.agency)?;
     check_key(store, &cfg.agency, key)?;
-    let signed = store.checkpoint(key, now)?;
+    let signed = store.checkpoints().checkpoint(key, now)?;
     let own_key = key.public_key();
     let c = verify_checkpoint(&signed, |_| Some(own_key))
         .map_err(|e| ExportError::Inconsistent(format!("the new checkpoint: {e}")))?;
@@ -379,6 +381,7 @@ fn read_agreements(cfg: &NodeConfig) -> Result<Vec<(String, Vec<u8>)>, ExportErr
 /// Refuses a key that is not the one the log's latest `key` entry names.
 fn check_key(store: &Store, agency: &AgencyId, key: &SecretKey) -> Result<(), ExportError> {
     let logged = store
+        .log()
         .audit_entries()?
         .iter()
         .filter_map(|b| AuditEntry::decode(b).ok())
@@ -399,7 +402,7 @@ fn check_key(store: &Store, agency: &AgencyId, key: &SecretKey) -> Result<(), Ex
 
 /// The entries `signed` covers, checked against its head.
 fn covered_entries(store: &Store, signed: &Checkpoint) -> Result<Vec<Vec<u8>>, ExportError> {
-    let mut entries = store.audit_entries()?;
+    let mut entries = store.log().audit_entries()?;
     let count = usize::try_from(signed.count)
         .map_err(|_| ExportError::Inconsistent("the entry count overflows".into()))?;
     if entries.len() < count {
@@ -522,11 +525,13 @@ pub fn build_partner_only(
             .map(|x| x.agency)
     };
     let held: Vec<Signed> = store
+        .checkpoints()
         .partner_checkpoints()?
         .into_iter()
         .filter(|s| signed_by(s).as_ref() == Some(about))
         .collect();
     let forks: Vec<Signed> = store
+        .checkpoints()
         .checkpoint_forks()?
         .into_iter()
         .filter(|s| signed_by(s).as_ref() == Some(about))

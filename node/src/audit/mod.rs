@@ -146,7 +146,7 @@ pub fn log_configuration(
     cfg: &accord_config::NodeConfig,
     now: Timestamp,
 ) -> Result<(), crate::store::StoreError> {
-    store.audit_config(now, config_event(cfg))?;
+    store.log().audit_config(now, config_event(cfg))?;
     for a in cfg.agreements.values() {
         if let Some(sig) = a.signatures.get(&cfg.agency) {
             store.trust().keep_agreement_signature(

@@ -26,7 +26,7 @@ impl Node {
     pub(super) fn key(&self) -> Result<SecretKey> {
         let key = read_key_again(&self.cfg.key_file)?;
         super::key::refuse_rotated_key(&self.store, &self.cfg.agency, &key.public_key(), now()?)?;
-        self.store.audit_key(
+        self.store.log().audit_key(
             now()?,
             accord_protocol::audit::AuditEvent::Key {
                 public_key: key.public_key(),

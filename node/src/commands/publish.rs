@@ -22,7 +22,7 @@ pub(super) fn publish(config: &Path, file: &Path) -> Result<()> {
             let key = node.key()?;
             let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
                 .map_err(|e| fail(file.display(), e))?;
-            let seq = node.store.get(&id)?.map(|r| r.record.seq.get());
+            let seq = node.store.records().get(&id)?.map(|r| r.record.seq.get());
             tracing::info!(%id, agreement = %draft.agreement, seq, "published");
             id
         }

@@ -246,12 +246,12 @@ pub(super) fn show(config: &Path, id: &str) -> Result<()> {
     let found = match Node::open_or_api(config)? {
         Opened::Local(node) => {
             let id = node.resolve(id).map_err(|e| refuse("record", e))?;
-            match node.store.get(&id)? {
+            match node.store.records().get(&id)? {
                 Some(rec) => {
                     let held = node.cfg.agreements.keys().cloned().collect();
                     Lookup::Found(Box::new(RecordView::with_links(&node.store, &rec, &held)?))
                 }
-                None => match node.store.tombstone(&id)? {
+                None => match node.store.records().tombstone(&id)? {
                     Some(t) => Lookup::Purged(t),
                     None => return Err(refuse(format!("record {id}"), "not in this store")),
                 },
@@ -337,9 +337,9 @@ pub(super) fn reindex(config: &Path) -> Result<()> {
             ));
         }
     };
-    let total = node.store.len() as u64;
+    let total = node.store.records().len() as u64;
     let mut progress = crate::progress::Progress::new("reindex", "records", total);
-    let done = node.store.reindex(|n| progress.set(n, total))?;
+    let done = node.store.index().reindex(|n| progress.set(n, total))?;
     progress.finish();
     println!(
         "reindexed {done} record(s) in {}: subjects, names, words, categories, routes, \

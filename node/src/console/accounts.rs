@@ -309,7 +309,7 @@ pub fn set_disabled(
 
 /// Logs that an account was locked after wrong passwords (nothing of it changes).
 pub fn log_locked(store: &Store, now: Timestamp, name: &str) -> Result<(), OpError> {
-    store.audit(
+    store.log().audit(
         now,
         vec![AuditEvent::Account {
             account: name.to_owned(),

@@ -157,7 +157,7 @@ pub(super) async fn audit(
         let record = filters.record.trim().to_ascii_lowercase();
         let mut rows = Vec::new();
         let mut next = None;
-        for (scanned, item) in store.audit_entries_newest_first(before).enumerate() {
+        for (scanned, item) in store.log().audit_entries_newest_first(before).enumerate() {
             let (index, bytes) = item.map_err(|e| e.to_string())?;
             if scanned >= SCAN || rows.len() == ENTRIES {
                 next = Some(index + 1);
@@ -185,11 +185,15 @@ pub(super) async fn audit(
                 what,
             });
         }
-        let count = store.audit_head().map_err(|e| e.to_string())?.count;
+        let count = store.log().audit_head().map_err(|e| e.to_string())?.count;
         // each partner's latest slot checkpoint, and how many it has given
         let mut latest: std::collections::BTreeMap<String, (u64, CheckpointRow, usize)> =
             std::collections::BTreeMap::new();
-        for s in store.partner_checkpoints().map_err(|e| e.to_string())? {
+        for s in store
+            .checkpoints()
+            .partner_checkpoints()
+            .map_err(|e| e.to_string())?
+        {
             let Some(row) = slot_row(&s) else { continue };
             let slot: u64 = row.slot.parse().unwrap_or(0);
             let e = latest.entry(row.agency.clone()).or_insert((

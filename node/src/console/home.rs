@@ -74,7 +74,11 @@ pub(super) async fn home(State(c): St, axum::Extension(who): axum::Extension<Who
     let latest: std::collections::BTreeMap<String, (u64, String)> =
         tokio::task::spawn_blocking(move || {
             let mut latest = std::collections::BTreeMap::new();
-            for s in store.partner_checkpoints().unwrap_or_default() {
+            for s in store
+                .checkpoints()
+                .partner_checkpoints()
+                .unwrap_or_default()
+            {
                 let Ok(cp) =
                     serde_json::from_slice::<accord_protocol::audit::SlotCheckpoint>(&s.bytes)
                 else {

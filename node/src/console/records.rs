@@ -264,7 +264,7 @@ fn load(
 ) -> Result<(RecordView, accord_protocol::Record, Vec<String>), (StatusCode, String)> {
     let id = resolve(store, text).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     let internal = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let Some(rec) = store.get(&id).map_err(|e| internal(&e))? else {
+    let Some(rec) = store.records().get(&id).map_err(|e| internal(&e))? else {
         return Err((
             StatusCode::NOT_FOUND,
             format!("record {id} is not in this store"),
@@ -275,6 +275,7 @@ fn load(
     // who saw a victim's identifying data is logged before it is shown; no entry, no page
     if parsed.has_victim_identifying_data() {
         store
+            .log()
             .audit(
                 clock::now(),
                 vec![accord_protocol::audit::AuditEvent::Viewed {
@@ -286,7 +287,11 @@ fn load(
         store.flush().map_err(|e| internal(&e))?;
     }
     let mut holders = Vec::new();
-    for r in store.receipts_for(&id).map_err(|e| internal(&e))? {
+    for r in store
+        .checkpoints()
+        .receipts_for(&id)
+        .map_err(|e| internal(&e))?
+    {
         if let Ok(receipt) = serde_json::from_slice::<accord_protocol::audit::Receipt>(&r.bytes) {
             holders.push(format!(
                 "{}, stored at {}",
@@ -516,6 +521,7 @@ pub(super) async fn correct(
     let draft = tokio::task::spawn_blocking(move || -> Result<crate::draft::Draft, String> {
         let id = resolve(&store, &t).map_err(|e| e.to_string())?;
         let held = store
+            .records()
             .get(&id)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("record {id} has been purged; only its tombstone remains"))?;
@@ -529,7 +535,11 @@ pub(super) async fn correct(
         if r.withdraws.is_some() {
             return Err("a withdrawal is not corrected".into());
         }
-        if let Some(by) = store.withdrawn_by(&id).map_err(|e| e.to_string())? {
+        if let Some(by) = store
+            .queries()
+            .withdrawn_by(&id)
+            .map_err(|e| e.to_string())?
+        {
             return Err(format!(
                 "record {id} is withdrawn by {by}; it takes no correction"
             ));

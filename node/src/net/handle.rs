@@ -381,7 +381,7 @@ impl NodeHandle {
         now: Timestamp,
     ) -> Result<accord_protocol::audit::Signed, crate::store::StoreError> {
         let (store, key) = (self.store.clone(), self.key.clone());
-        let signed = tokio::task::spawn_blocking(move || store.checkpoint(&key, now))
+        let signed = tokio::task::spawn_blocking(move || store.checkpoints().checkpoint(&key, now))
             .await
             .map_err(|e| {
                 crate::store::StoreError::Corrupt(format!("checkpoint task failed: {e}"))

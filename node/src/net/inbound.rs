@@ -184,7 +184,7 @@ fn receipts(
             let (agreement, received_at) = match fresh.get(&id) {
                 Some(a) => (a.clone(), now),
                 None => {
-                    let rec = store.get(&id).ok().flatten()?;
+                    let rec = store.records().get(&id).ok().flatten()?;
                     (rec.record.agreement, rec.received_at)
                 }
             };
@@ -308,7 +308,7 @@ pub(crate) fn receive(
         }
         // only now, after every check an accept makes, may the sender learn that the record
         // is held here already
-        if store.contains(&id)? {
+        if store.records().contains(&id)? {
             held = true;
             out.acks.push(AckEntry::Duplicate(id));
             continue;
@@ -355,7 +355,7 @@ pub(crate) fn receive(
         })
         .collect();
     let refused = !rejects.is_empty();
-    store.audit(now, rejects)?;
+    store.log().audit(now, rejects)?;
     if accepted.is_empty() {
         if held || refused {
             store.flush()?;
@@ -363,7 +363,9 @@ pub(crate) fn receive(
         return Ok(out);
     }
     let records = accepted;
-    let outcomes = store.insert_batch(&records, &Source::Peer(sender.clone()), now)?;
+    let outcomes = store
+        .records()
+        .insert_batch(&records, &Source::Peer(sender.clone()), now)?;
     store.flush()?; // invariant 4: durable before acknowledged
     for ((slot, v), outcome) in slots.iter().zip(&records).zip(outcomes) {
         out.acks[*slot] = match outcome {

@@ -160,6 +160,7 @@ pub async fn start(
         public_key: key.public_key(),
     };
     store
+        .log()
         .audit_start(crate::clock::now(), config_event, key_event)
         .and_then(|()| crate::audit::log_configuration(&store, &cfg, crate::clock::now()))
         .map_err(|e| StartError::Store(e.to_string()))?;

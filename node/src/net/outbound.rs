@@ -75,6 +75,7 @@ impl SendJob {
             .encode()
             .map_err(|e| format!("cannot encode the message: {e}"))?;
         self.store
+            .log()
             .audit(self.now, self.sends.clone())
             .map_err(|e| format!("cannot write the send entries: {e}"))?;
         self.store

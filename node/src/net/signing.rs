@@ -49,19 +49,22 @@ impl CheckpointJob {
     fn run(&self) -> Result<(), crate::store::StoreError> {
         match self.which {
             Checkpoint::HeadIfMoved => {
-                let head = self.store.audit_head()?;
+                let head = self.store.log().audit_head()?;
                 let own = self.key.public_key();
                 let last = self
                     .store
+                    .checkpoints()
                     .latest_checkpoint()?
                     .and_then(|s| accord_protocol::audit::verify_checkpoint(&s, |_| Some(own)).ok())
                     .map(|c| c.count);
                 if last != Some(head.count) {
-                    self.store.checkpoint(&self.key, self.now)?;
+                    self.store.checkpoints().checkpoint(&self.key, self.now)?;
                 }
             }
             Checkpoint::Slot(slot) => {
-                self.store.slot_checkpoint(&self.key, slot, self.now)?;
+                self.store
+                    .checkpoints()
+                    .slot_checkpoint(&self.key, slot, self.now)?;
             }
         }
         Ok(())

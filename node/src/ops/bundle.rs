@@ -72,14 +72,15 @@ pub fn export(
     }
     let keys = crate::publish::directory(cfg, key);
     let records: Vec<Envelope> = store
+        .queries()
         .records_under(&agreement)?
         .into_iter()
         .map(|r| r.envelope)
         .collect();
-    let held = store.tombstones(Some(&agreement))?;
+    let held = store.records().tombstones(Some(&agreement))?;
     // tombstones kept before accord recorded their stream find it in the sequence index
     let streams = if held.iter().any(|t| t.stream.is_none()) {
-        store.tombstone_streams(&agreement)?
+        store.records().tombstone_streams(&agreement)?
     } else {
         Default::default()
     };
@@ -131,7 +132,7 @@ pub fn export(
         tombstones: Some(tombstones.len() as u64),
         version: Some(u64::from(crate::bundle::BUNDLE_VERSION)),
     };
-    store.audit(now, vec![event])?;
+    store.log().audit(now, vec![event])?;
     store.flush()?;
     tracing::info!(
         %agreement,

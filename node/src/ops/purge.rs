@@ -72,7 +72,7 @@ pub(crate) fn purge(
         dry_run: req.dry_run,
         ..Purged::default()
     };
-    for rec in store.all_records()? {
+    for rec in store.queries().all_records()? {
         let Some(agreement) = cfg.agreements.get(&rec.record.agreement) else {
             out.unknown += 1;
             continue;
@@ -94,7 +94,7 @@ pub(crate) fn purge(
     }
     let total = out.due.len() as u64;
     for (i, (id, why)) in out.due.iter().enumerate() {
-        for t in store.purge(&[*id], now, why)? {
+        for t in store.records().purge(&[*id], now, why)? {
             tracing::info!(
                 id = %t.id,
                 agreement = %t.agreement,

@@ -57,7 +57,7 @@ pub(crate) fn draft(
         e => OpError::refused("withdraw", e),
     })?;
     let what = format!("record {id}");
-    let Some(target) = store.get(&id)? else {
+    let Some(target) = store.records().get(&id)? else {
         return Err(OpError::refused(
             what,
             "it has been purged; only its tombstone remains",
@@ -73,7 +73,7 @@ pub(crate) fn draft(
             ),
         ));
     }
-    if let Some(by) = store.withdrawn_by(&id)? {
+    if let Some(by) = store.queries().withdrawn_by(&id)? {
         return Err(OpError::refused(
             what,
             format!("it is already withdrawn by {by}"),

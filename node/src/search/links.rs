@@ -55,7 +55,7 @@ pub fn links(
                 format!("person `{value}`")
             }
         };
-        for id in store.subject_ids(*kind, value)? {
+        for id in store.index().subject_ids(*kind, value)? {
             if id == record.id {
                 continue;
             }
@@ -68,7 +68,7 @@ pub fn links(
             if by.len() >= MAX_LINKS {
                 continue;
             }
-            let Some(other) = store.get(&id)? else {
+            let Some(other) = store.records().get(&id)? else {
                 continue;
             };
             if !agreements.contains(&other.record.agreement) {

@@ -91,7 +91,7 @@ pub struct Found {
 /// Runs a search: candidates from an index, then every filter of `q` and the score checked
 /// on the record. Hits are sorted by score, then newest first.
 pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Found, SearchError> {
-    if !store.search_index_current()? {
+    if !store.index().search_index_current()? {
         return Err(SearchError::Stale);
     }
     let mut truncated = false;
@@ -104,7 +104,9 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
             if !seen.insert(id) {
                 continue;
             }
-            let Some(rec) = store.get(&id)? else { continue };
+            let Some(rec) = store.records().get(&id)? else {
+                continue;
+            };
             if !q.admits(&rec.record) {
                 continue;
             }
@@ -126,7 +128,7 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
             take(ids, &mut |r| judge.record(r))?;
         }
         Find::Phone { typed, e164 } => {
-            let ids = store.subject_ids(SubjectKind::Phone, e164)?;
+            let ids = store.index().subject_ids(SubjectKind::Phone, e164)?;
             let why = if typed
                 .chars()
                 .filter(|c| !c.is_whitespace())
@@ -140,7 +142,7 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
             take(ids, &mut |_| Some((100, vec![why.clone()])))?;
         }
         Find::Account { key } => {
-            let ids = store.subject_ids(SubjectKind::Account, key)?;
+            let ids = store.index().subject_ids(SubjectKind::Account, key)?;
             let what = if selectors::is_iban(key) {
                 "IBAN"
             } else {
@@ -149,15 +151,15 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
             take(ids, &mut |_| Some((100, vec![format!("{what} {key}")])))?;
         }
         Find::Document { typed, key, issuer } => {
-            let ids = store.subject_ids(SubjectKind::Document, key)?;
+            let ids = store.index().subject_ids(SubjectKind::Document, key)?;
             take(ids, &mut |r| judge_document(r, typed, key, *issuer))?;
         }
         Find::Imo(imo) => {
-            let ids = store.subject_ids(SubjectKind::Imo, imo)?;
+            let ids = store.index().subject_ids(SubjectKind::Imo, imo)?;
             take(ids, &mut |_| Some((100, vec![format!("vessel IMO {imo}")])))?;
         }
         Find::Mmsi(mmsi) => {
-            let ids = store.subject_ids(SubjectKind::Mmsi, mmsi)?;
+            let ids = store.index().subject_ids(SubjectKind::Mmsi, mmsi)?;
             take(ids, &mut |_| {
                 Some((100, vec![format!("vessel MMSI {mmsi}")]))
             })?;

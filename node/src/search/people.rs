@@ -19,7 +19,7 @@ pub(super) fn person_candidates(
     fuzzy: bool,
 ) -> Result<(Vec<RecordId>, bool), SearchError> {
     let lookups = if fuzzy {
-        store.with_skeletons(|held| {
+        store.index().with_skeletons(|held| {
             let alphabet = held.alphabet();
             person_lookups(
                 name,
@@ -32,7 +32,7 @@ pub(super) fn person_candidates(
     let mut ids = Vec::new();
     for (kind, key) in lookups {
         let room = MAX_CANDIDATES.saturating_sub(ids.len());
-        let (found, more) = store.name_ids(kind, &key, room)?;
+        let (found, more) = store.index().name_ids(kind, &key, room)?;
         ids.extend(found);
         if more || ids.len() >= MAX_CANDIDATES {
             return Ok((ids, true));

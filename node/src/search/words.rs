@@ -29,7 +29,7 @@ pub(super) fn word_candidates(
     let mut sets: Vec<(Vec<RecordId>, bool)> = Vec::new();
     for (i, w) in words.iter().enumerate() {
         let whole = i + 1 < words.len() || w.len() < 3;
-        sets.push(store.word_ids(w, whole, MAX_CANDIDATES)?);
+        sets.push(store.index().word_ids(w, whole, MAX_CANDIDATES)?);
     }
     sets.sort_by_key(|(v, _)| v.len());
     let Some((first, cut)) = sets.first().cloned() else {

@@ -15,7 +15,7 @@ use accord_protocol::{AgencyId, RecordId, SecretKey, Timestamp};
 
 use super::{Store, StoreError, keys};
 
-/// A peer's acknowledgement of one record, as [`Store::delivered`] records it.
+/// A peer's acknowledgement of one record, as [`Outbox::delivered`] records it.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     /// The outbox entry it settles, if any.
@@ -30,7 +30,7 @@ pub struct Delivery {
     pub event: AuditEvent,
 }
 
-/// What [`Store::keep_partner_checkpoint`] did.
+/// What [`Checkpoints::keep_partner_checkpoint`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kept {
     /// A checkpoint for a new count.
@@ -88,30 +88,6 @@ impl Store {
             .clone()
     }
 
-    /// The log's head.
-    pub fn audit_head(&self) -> Result<Head, StoreError> {
-        match self.kv.get(keys::meta("audit_head"))? {
-            None => Ok(Head {
-                count: 0,
-                hash: Digest32::ZERO,
-            }),
-            Some(v) => {
-                let b = v.as_ref();
-                if b.len() != 40 {
-                    return Err(StoreError::Corrupt("audit head is not 40 bytes".into()));
-                }
-                let mut count = [0u8; 8];
-                count.copy_from_slice(&b[..8]);
-                let mut hash = [0u8; 32];
-                hash.copy_from_slice(&b[8..]);
-                Ok(Head {
-                    count: u64::from_be_bytes(count),
-                    hash: Digest32(hash),
-                })
-            }
-        }
-    }
-
     /// Appends entries to `batch` (the caller holds the write lock and applies the batch).
     /// Without a bound agency (a store used outside a node) nothing is logged.
     pub(super) fn append_audit(
@@ -149,50 +125,13 @@ impl Store {
         Ok(())
     }
 
-    /// Appends entries that accompany no data change (sends, rejections, exports,
-    /// configuration and key events). Not flushed.
-    pub fn audit(&self, now: Timestamp, events: Vec<AuditEvent>) -> Result<(), StoreError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let _guard = self.lock();
-        let mut head = self.audit_head()?;
-        let mut batch = Batch::default();
-        self.append_audit(&mut batch, &mut head, now, events)?;
-        Ok(self.kv.apply_batch(batch)?)
-    }
-
-    /// Logs the configuration and key the node starts with, when they differ from the last
-    /// ones logged.
-    pub fn audit_start(
-        &self,
-        now: Timestamp,
-        config: AuditEvent,
-        key: AuditEvent,
-    ) -> Result<(), StoreError> {
-        self.audit_if_changed(now, vec![("audit_key", key), ("audit_config", config)])
-    }
-
-    /// Logs the agency key a process signs with, when it differs from the last one logged
-    /// (an offline command after `accord keygen`, say), and flushes: nothing is signed with
-    /// a key the log does not name.
-    pub fn audit_key(&self, now: Timestamp, key: AuditEvent) -> Result<(), StoreError> {
-        self.audit_if_changed(now, vec![("audit_key", key)])
-    }
-
-    /// Logs the configuration a process acts under, when it differs from the last one logged
-    /// (a partner's key changed in the configuration of a stopped node, say), and flushes.
-    pub fn audit_config(&self, now: Timestamp, config: AuditEvent) -> Result<(), StoreError> {
-        self.audit_if_changed(now, vec![("audit_config", config)])
-    }
-
     fn audit_if_changed(
         &self,
         now: Timestamp,
         events: Vec<(&'static str, AuditEvent)>,
     ) -> Result<(), StoreError> {
         let guard = self.lock();
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         let mut batch = Batch::default();
         let mut any = false;
         for (name, event) in events {
@@ -212,43 +151,78 @@ impl Store {
         Ok(())
     }
 
-    /// Every entry's bytes, in order.
-    pub fn audit_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// Keeps a partner's signed line under `key` unless one is held there: the same head is
+    /// `Known`, another is kept as fork evidence (`Forked`).
+    fn keep_partner_line(
+        &self,
+        key: Vec<u8>,
+        head: &Digest32,
+        signed: &Signed,
+        head_of: impl Fn(&[u8]) -> Option<Digest32>,
+    ) -> Result<Kept, StoreError> {
+        let line = signed.to_line().into_bytes();
+        match self.kv.compare_and_swap(&key, None, Some(&line))? {
+            Ok(()) => Ok(Kept::New),
+            Err(current) => {
+                let held = current.map(|v| v.to_vec()).unwrap_or_default();
+                let held = parse_line(&held)?;
+                if head_of(&held.bytes).as_ref() == Some(head) {
+                    return Ok(Kept::Known);
+                }
+                let mut fork = keys::meta("fork/");
+                fork.extend_from_slice(&key);
+                fork.extend_from_slice(&crate_sha(&line));
+                self.kv.insert(fork, line)?;
+                Ok(Kept::Forked { held })
+            }
+        }
+    }
+
+    pub(super) fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
-        for item in self.kv.scan_prefix([keys::AUDIT]) {
-            out.push(item?.1.to_vec());
+        for item in self.kv.scan_prefix([prefix]) {
+            out.push(parse_line(&item?.1)?);
         }
         Ok(out)
     }
+}
 
-    /// The entries before index `before` (all when `None`), newest first, each with its
-    /// index: a reader that wants the latest few stops early.
-    pub fn audit_entries_newest_first(
-        &self,
-        before: Option<u64>,
-    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        let end = match before {
-            Some(i) => keys::audit(i),
-            None => vec![keys::AUDIT + 1],
-        };
-        self.kv.range(keys::audit(0)..end).rev().map(|item| {
-            let (k, v) = item?;
-            let index = k
-                .get(1..9)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("audit entry key".into()))?;
-            Ok((index, v.to_vec()))
-        })
+pub(super) fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| StoreError::Corrupt("signed line is not UTF-8".into()))?;
+    Signed::from_line(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn crate_sha(bytes: &[u8]) -> [u8; 32] {
+    accord_protocol::audit::sha256(bytes).0
+}
+
+/// The audit log's signed checkpoints, partners' checkpoints and the receipts members signed ([`Store::checkpoints`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct Checkpoints<'a>(&'a Store);
+
+impl std::ops::Deref for Checkpoints<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
     }
+}
 
+impl Store {
+    /// The audit log's signed checkpoints, partners' checkpoints and the receipts members signed.
+    pub fn checkpoints(&self) -> Checkpoints<'_> {
+        Checkpoints(self)
+    }
+}
+
+impl Checkpoints<'_> {
     /// Signs the log's head, keeps the checkpoint and flushes. Returns it.
     pub fn checkpoint(&self, key: &SecretKey, now: Timestamp) -> Result<Signed, StoreError> {
         let _guard = self.lock();
         let agency = self
             .agency()
             .ok_or_else(|| StoreError::Corrupt("the store is bound to no agency".into()))?;
-        let head = self.audit_head()?;
+        let head = self.log().audit_head()?;
         let c = Checkpoint {
             agency,
             count: head.count,
@@ -279,7 +253,7 @@ impl Store {
         let agency = self
             .agency()
             .ok_or_else(|| StoreError::Corrupt("the store is bound to no agency".into()))?;
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         let mut batch = Batch::default();
         self.append_audit(&mut batch, &mut head, now, [AuditEvent::Slot { slot }])?;
         let c = SlotCheckpoint {
@@ -356,33 +330,6 @@ impl Store {
         })
     }
 
-    /// Keeps a partner's signed line under `key` unless one is held there: the same head is
-    /// `Known`, another is kept as fork evidence (`Forked`).
-    fn keep_partner_line(
-        &self,
-        key: Vec<u8>,
-        head: &Digest32,
-        signed: &Signed,
-        head_of: impl Fn(&[u8]) -> Option<Digest32>,
-    ) -> Result<Kept, StoreError> {
-        let line = signed.to_line().into_bytes();
-        match self.kv.compare_and_swap(&key, None, Some(&line))? {
-            Ok(()) => Ok(Kept::New),
-            Err(current) => {
-                let held = current.map(|v| v.to_vec()).unwrap_or_default();
-                let held = parse_line(&held)?;
-                if head_of(&held.bytes).as_ref() == Some(head) {
-                    return Ok(Kept::Known);
-                }
-                let mut fork = keys::meta("fork/");
-                fork.extend_from_slice(&key);
-                fork.extend_from_slice(&crate_sha(&line));
-                self.kv.insert(fork, line)?;
-                Ok(Kept::Forked { held })
-            }
-        }
-    }
-
     /// Conflicting checkpoints partners sent for a count already held (fork evidence).
     pub fn checkpoint_forks(&self) -> Result<Vec<Signed>, StoreError> {
         let mut out = Vec::new();
@@ -405,10 +352,137 @@ impl Store {
         self.lines(keys::RECEIPT)
     }
 
+    /// The signed receipts held for one record this node sent: which members hold it, from
+    /// their own statements.
+    pub fn receipts_for(&self, record: &RecordId) -> Result<Vec<Signed>, StoreError> {
+        let mut prefix = vec![keys::RECEIPT];
+        prefix.extend_from_slice(record.as_bytes());
+        let mut out = Vec::new();
+        for item in self.kv.scan_prefix(prefix) {
+            out.push(parse_line(&item?.1)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The audit log: its head, its entries, and entries of decisions that change no data ([`Store::log`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditLog<'a>(&'a Store);
+
+impl std::ops::Deref for AuditLog<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
+impl Store {
+    /// The audit log: its head, its entries, and entries of decisions that change no data.
+    pub fn log(&self) -> AuditLog<'_> {
+        AuditLog(self)
+    }
+}
+
+impl AuditLog<'_> {
+    /// The log's head.
+    pub fn audit_head(&self) -> Result<Head, StoreError> {
+        match self.kv.get(keys::meta("audit_head"))? {
+            None => Ok(Head {
+                count: 0,
+                hash: Digest32::ZERO,
+            }),
+            Some(v) => {
+                let b = v.as_ref();
+                if b.len() != 40 {
+                    return Err(StoreError::Corrupt("audit head is not 40 bytes".into()));
+                }
+                let mut count = [0u8; 8];
+                count.copy_from_slice(&b[..8]);
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&b[8..]);
+                Ok(Head {
+                    count: u64::from_be_bytes(count),
+                    hash: Digest32(hash),
+                })
+            }
+        }
+    }
+
+    /// Appends entries that accompany no data change (sends, rejections, exports,
+    /// configuration and key events). Not flushed.
+    pub fn audit(&self, now: Timestamp, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let _guard = self.lock();
+        let mut head = self.audit_head()?;
+        let mut batch = Batch::default();
+        self.append_audit(&mut batch, &mut head, now, events)?;
+        Ok(self.kv.apply_batch(batch)?)
+    }
+
+    /// Logs the configuration and key the node starts with, when they differ from the last
+    /// ones logged.
+    pub fn audit_start(
+        &self,
+        now: Timestamp,
+        config: AuditEvent,
+        key: AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.audit_if_changed(now, vec![("audit_key", key), ("audit_config", config)])
+    }
+
+    /// Logs the agency key a process signs with, when it differs from the last one logged
+    /// (an offline command after `accord keygen`, say), and flushes: nothing is signed with
+    /// a key the log does not name.
+    pub fn audit_key(&self, now: Timestamp, key: AuditEvent) -> Result<(), StoreError> {
+        self.audit_if_changed(now, vec![("audit_key", key)])
+    }
+
+    /// Logs the configuration a process acts under, when it differs from the last one logged
+    /// (a partner's key changed in the configuration of a stopped node, say), and flushes.
+    pub fn audit_config(&self, now: Timestamp, config: AuditEvent) -> Result<(), StoreError> {
+        self.audit_if_changed(now, vec![("audit_config", config)])
+    }
+
+    /// Every entry's bytes, in order.
+    pub fn audit_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.kv.scan_prefix([keys::AUDIT]) {
+            out.push(item?.1.to_vec());
+        }
+        Ok(out)
+    }
+
+    /// The entries before index `before` (all when `None`), newest first, each with its
+    /// index: a reader that wants the latest few stops early.
+    pub fn audit_entries_newest_first(
+        &self,
+        before: Option<u64>,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        let end = match before {
+            Some(i) => keys::audit(i),
+            None => vec![keys::AUDIT + 1],
+        };
+        self.kv.range(keys::audit(0)..end).rev().map(|item| {
+            let (k, v) = item?;
+            let index = k
+                .get(1..9)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("audit entry key".into()))?;
+            Ok((index, v.to_vec()))
+        })
+    }
+}
+
+use super::Outbox;
+
+impl Outbox<'_> {
     /// Records the peer's acknowledgement of records with signed receipts: the receipts, a
     /// `delivered` entry each, and the outbox entries removed, in one batch.
     pub fn delivered(&self, now: Timestamp, items: Vec<Delivery>) -> Result<(), StoreError> {
-        self.settle_outbox(now, &[], items, Vec::new())
+        self.settle(now, &[], items, Vec::new())
     }
 
     /// Settles outbox entries in one batch under the write lock: removes `removed` (entries
@@ -416,7 +490,7 @@ impl Store {
     /// their entries, and appends the `delivered` entries and `events` (the `withheld` entries
     /// of what was removed, and any other entry of the same decision). No outbox entry leaves
     /// without its audit entry, and no audit entry is written for an entry that stays.
-    pub fn settle_outbox(
+    pub fn settle(
         &self,
         now: Timestamp,
         removed: &[OutboxEntry],
@@ -427,7 +501,7 @@ impl Store {
             return Ok(());
         }
         let _guard = self.lock();
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         let mut batch = Batch::default();
         let mut all = Vec::with_capacity(deliveries.len() + events.len());
         for e in removed {
@@ -447,34 +521,4 @@ impl Store {
         self.append_audit(&mut batch, &mut head, now, all)?;
         Ok(self.kv.apply_batch(batch)?)
     }
-
-    /// The signed receipts held for one record this node sent: which members hold it, from
-    /// their own statements.
-    pub fn receipts_for(&self, record: &RecordId) -> Result<Vec<Signed>, StoreError> {
-        let mut prefix = vec![keys::RECEIPT];
-        prefix.extend_from_slice(record.as_bytes());
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix(prefix) {
-            out.push(parse_line(&item?.1)?);
-        }
-        Ok(out)
-    }
-
-    pub(super) fn lines(&self, prefix: u8) -> Result<Vec<Signed>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.kv.scan_prefix([prefix]) {
-            out.push(parse_line(&item?.1)?);
-        }
-        Ok(out)
-    }
-}
-
-pub(super) fn parse_line(bytes: &[u8]) -> Result<Signed, StoreError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| StoreError::Corrupt("signed line is not UTF-8".into()))?;
-    Signed::from_line(text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn crate_sha(bytes: &[u8]) -> [u8; 32] {
-    accord_protocol::audit::sha256(bytes).0
 }

@@ -8,8 +8,8 @@
 //! and disappear together.
 //!
 //! Durability (invariant 4, docs/invariants.md): sled writes to disk in the background;
-//! [`Store::flush`] makes everything written so far durable. [`Store::publish`] flushes before
-//! it returns the new id; callers of [`Store::insert_batch`] flush before they acknowledge
+//! [`Store::flush`] makes everything written so far durable. [`Own::publish`] flushes before
+//! it returns the new id; callers of [`Records::insert_batch`] flush before they acknowledge
 //! anything.
 //!
 //! The flush is not made under the write lock, so writers on other threads (the receive path,
@@ -17,7 +17,7 @@
 //! and concurrent flushes share one sync. An own record written but not yet flushed must still
 //! never leave the node — after a crash its seq would be numbered again, and a partner holding
 //! the lost record would see an equivocation — so until a flush covers it the store keeps it
-//! out of [`Store::outbox`], [`Store::range`] and the own stream of [`Store::heads`].
+//! out of [`Outbox::for_peer`], [`Streams::range`] and the own stream of [`Streams::heads`].
 
 mod audit;
 mod codec;
@@ -32,7 +32,6 @@ mod search;
 mod sync;
 mod trust;
 pub use search::Skeletons;
-pub use trust::Trust;
 mod subjects;
 
 pub use private::private_umask;
@@ -55,6 +54,14 @@ pub use codec::Source;
 pub use engine::EngineError;
 use engine::{AnyEngine, Batch, Engine, MemoryEngine, SledEngine};
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
+// the store's interfaces, one per concern (docs/ARCHITECTURE.md, "The store")
+pub use audit::{AuditLog, Checkpoints};
+pub use publish::Own;
+pub use queries::Queries;
+pub use records::Records;
+pub use search::Index;
+pub use sync::{Outbox, Streams};
+pub use trust::Trust;
 
 /// The page cache sled may keep in memory (its default is 1 GiB, so a node's memory grew with
 /// its store to that size: docs/benchmarks.md).
@@ -202,8 +209,8 @@ fn outbox_key_agreement(peer: &AgencyId, key: &[u8]) -> Option<AgreementId> {
         .and_then(keys::outbox_agreement)
 }
 
-/// One record waiting in the outbox for one peer, as [`Store::outbox`] hands it out: what the
-/// network gives back to settle it ([`Store::settle_outbox`], [`Delivery::outbox`]). Opaque:
+/// One record waiting in the outbox for one peer, as [`Outbox::for_peer`] hands it out: what the
+/// network gives back to settle it ([`Outbox::settle`], [`Delivery::outbox`]). Opaque:
 /// only the store makes one, and only the agreement it was queued under can be read from it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutboxEntry {
@@ -271,7 +278,7 @@ pub struct Tombstone {
     /// Its seq.
     pub seq: Seq,
     /// Its sequence stream (the originator's own key, or a key it delegated); absent in
-    /// tombstones kept before accord recorded it (see [`Store::tombstone_streams`]).
+    /// tombstones kept before accord recorded it (see [`Records::tombstone_streams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamId>,
     /// SHA-256 of the envelope bytes that were deleted.
@@ -282,7 +289,7 @@ pub struct Tombstone {
     pub reason: String,
 }
 
-/// Filters for [`Store::query`]; all given filters must hold.
+/// Filters for [`Queries::query`]; all given filters must hold.
 #[derive(Clone, Debug, Default)]
 pub struct Query {
     /// Only records under this agreement.
@@ -325,7 +332,7 @@ pub struct Store {
     path: PathBuf,
     write: Mutex<()>,
     agency: Mutex<Option<AgencyId>>,
-    /// Per agreement, the gap-free heads ([`Store::heads`]): scanned from the seq index the
+    /// Per agreement, the gap-free heads ([`Streams::heads`]): scanned from the seq index the
     /// first time an agreement is asked for, then advanced as slots are written, under the
     /// write lock, so a sync exchange costs no scan of the records held.
     heads: Mutex<HeadsCache>,
@@ -342,7 +349,7 @@ pub struct Store {
     /// it is durable ([`Store::durable_audit_count`]).
     durable_audit: std::sync::atomic::AtomicU64,
     /// The distinct part skeletons of the name index, for `--fuzzy` searches
-    /// ([`Store::with_skeletons`]): read from the index the first time one asks (under the
+    /// ([`Index::with_skeletons`]): read from the index the first time one asks (under the
     /// write lock), then kept up to date as records are written (under the write lock too).
     skeletons: Mutex<Option<Box<search::Skeletons>>>,
 }

@@ -93,7 +93,7 @@ impl Store {
                     // a store with data but no marker: an older backup the operator accepted
                     // (or a store from before markers). Its own later records may be held by
                     // the members only: own publishing waits for a status exchange with each
-                    // (`Store::restore_waiting`), so no seq is handed out twice.
+                    // (`Own::restore_waiting`), so no seq is handed out twice.
                     tree.insert(keys::meta("restored"), held.to_be_bytes())?;
                     tree.flush()?;
                     tracing::warn!(
@@ -131,7 +131,7 @@ impl Store {
             skeletons: Mutex::new(None),
         };
         // what was on disk when the store opened is durable
-        let count = store.audit_head()?.count;
+        let count = store.log().audit_head()?.count;
         store
             .durable_audit
             .store(count, std::sync::atomic::Ordering::SeqCst);
@@ -184,7 +184,7 @@ impl Store {
                 drop(st);
                 let upto = self.unflushed().next;
                 // every audit entry applied before the flush began is durable after it
-                let audit_upto = self.audit_head().map(|h| h.count);
+                let audit_upto = self.log().audit_head().map(|h| h.count);
                 let result = self.kv.flush();
                 if result.is_ok() {
                     self.unflushed()

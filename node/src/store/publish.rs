@@ -4,6 +4,126 @@
 use super::*;
 
 impl Store {
+    /// [`Own::publish`] without the flush: the record is written, but stays inside the node
+    /// until a flush covers it.
+    pub(crate) fn stage_publish<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let _guard = self.lock();
+        // after a restore, no seq is handed out before the members showed what they hold
+        let waiting = self.own().restore_waiting(agreement, outbox)?;
+        if !waiting.is_empty() {
+            return Err(StoreError::HeldAfterRestore {
+                agreement: agreement.clone(),
+                waiting,
+            });
+        }
+        let stream = StreamId::agency(originator);
+        let slot = (agreement.clone(), stream.clone());
+        let cached = self.own_last().get(&slot).copied();
+        let held = match cached {
+            Some(0) => None,
+            Some(s) => Some(Seq::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            None => {
+                let held = self.own().last_seq(agreement, &stream)?;
+                self.own_last()
+                    .insert(slot.clone(), held.map_or(0, Seq::get));
+                held
+            }
+        };
+        let last = self.own().counter(agreement)?.max(held);
+        let next = match last {
+            None => Seq::FIRST,
+            Some(s) => s
+                .next()
+                .ok_or_else(|| StoreError::SeqExhausted(agreement.clone()))?,
+        };
+        let verified = match build(next) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let r = &verified.record;
+        if r.seq != next || &r.agreement != agreement {
+            return Err(StoreError::SeqMismatch {
+                id: verified.id,
+                agreement: r.agreement.clone(),
+                found: r.seq,
+                expected: next,
+            });
+        }
+        let mut batch = Batch::default();
+        batch.insert(keys::counter(agreement), next.get().to_be_bytes());
+        for peer in outbox {
+            batch.insert(
+                keys::outbox(peer, agreement, next),
+                &verified.id.as_bytes()[..],
+            );
+        }
+        self.add_record(&mut batch, &verified, now, &Source::Local);
+        let mut head = self.log().audit_head()?;
+        let event = accord_protocol::audit::AuditEvent::Publish {
+            record: verified.id,
+            agreement: r.agreement.clone(),
+            seq: r.seq,
+            withdraws: r.withdraws,
+            by: by.map(str::to_owned),
+        };
+        self.append_audit(&mut batch, &mut head, now, [event])?;
+        self.unflushed().own.push(Mark {
+            ticket: None,
+            agreement: agreement.clone(),
+            seq: next.get(),
+            id: verified.id,
+        });
+        let applied = self.kv.apply_batch(batch);
+        {
+            let mut u = self.unflushed();
+            let ticket = u.next;
+            u.next += 1;
+            match u
+                .own
+                .iter()
+                .position(|m| m.id == verified.id && m.ticket.is_none())
+            {
+                Some(i) if applied.is_err() => {
+                    u.own.remove(i);
+                }
+                Some(i) => u.own[i].ticket = Some(ticket),
+                None => {}
+            }
+        }
+        applied?;
+        self.own_last().insert(slot, next.get());
+        self.advance_heads([(agreement, &stream)])?;
+        Ok(Ok(verified.id))
+    }
+}
+
+/// The agency's own streams: numbering and publishing its records, and the wait after a restore ([`Store::own`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct Own<'a>(&'a Store);
+
+impl std::ops::Deref for Own<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
+impl Store {
+    /// The agency's own streams: numbering and publishing its records, and the wait after a restore.
+    pub fn own(&self) -> Own<'_> {
+        Own(self)
+    }
+}
+
+impl Own<'_> {
     /// Numbers, builds and stores a record of this node's own, then flushes. `build` receives
     /// the next seq under `agreement` and returns the signed and verified record (the caller
     /// signs, then verifies its own signature, so nothing unverified is ever stored). The
@@ -26,7 +146,7 @@ impl Store {
         self.publish_by(agreement, originator, now, outbox, None, build)
     }
 
-    /// [`Store::publish`], naming in its audit entry the person's account that published it
+    /// [`Own::publish`], naming in its audit entry the person's account that published it
     /// (through the console).
     pub fn publish_by<E>(
         &self,
@@ -84,106 +204,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// [`Store::publish`] without the flush: the record is written, but stays inside the node
-    /// until a flush covers it.
-    pub(crate) fn stage_publish<E>(
-        &self,
-        agreement: &AgreementId,
-        originator: &AgencyId,
-        now: Timestamp,
-        outbox: &[AgencyId],
-        by: Option<&str>,
-        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
-    ) -> Result<Result<RecordId, E>, StoreError> {
-        let _guard = self.lock();
-        // after a restore, no seq is handed out before the members showed what they hold
-        let waiting = self.restore_waiting(agreement, outbox)?;
-        if !waiting.is_empty() {
-            return Err(StoreError::HeldAfterRestore {
-                agreement: agreement.clone(),
-                waiting,
-            });
-        }
-        let stream = StreamId::agency(originator);
-        let slot = (agreement.clone(), stream.clone());
-        let cached = self.own_last().get(&slot).copied();
-        let held = match cached {
-            Some(0) => None,
-            Some(s) => Some(Seq::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))?),
-            None => {
-                let held = self.last_seq(agreement, &stream)?;
-                self.own_last()
-                    .insert(slot.clone(), held.map_or(0, Seq::get));
-                held
-            }
-        };
-        let last = self.counter(agreement)?.max(held);
-        let next = match last {
-            None => Seq::FIRST,
-            Some(s) => s
-                .next()
-                .ok_or_else(|| StoreError::SeqExhausted(agreement.clone()))?,
-        };
-        let verified = match build(next) {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let r = &verified.record;
-        if r.seq != next || &r.agreement != agreement {
-            return Err(StoreError::SeqMismatch {
-                id: verified.id,
-                agreement: r.agreement.clone(),
-                found: r.seq,
-                expected: next,
-            });
-        }
-        let mut batch = Batch::default();
-        batch.insert(keys::counter(agreement), next.get().to_be_bytes());
-        for peer in outbox {
-            batch.insert(
-                keys::outbox(peer, agreement, next),
-                &verified.id.as_bytes()[..],
-            );
-        }
-        self.add_record(&mut batch, &verified, now, &Source::Local);
-        let mut head = self.audit_head()?;
-        let event = accord_protocol::audit::AuditEvent::Publish {
-            record: verified.id,
-            agreement: r.agreement.clone(),
-            seq: r.seq,
-            withdraws: r.withdraws,
-            by: by.map(str::to_owned),
-        };
-        self.append_audit(&mut batch, &mut head, now, [event])?;
-        self.unflushed().own.push(Mark {
-            ticket: None,
-            agreement: agreement.clone(),
-            seq: next.get(),
-            id: verified.id,
-        });
-        let applied = self.kv.apply_batch(batch);
-        {
-            let mut u = self.unflushed();
-            let ticket = u.next;
-            u.next += 1;
-            match u
-                .own
-                .iter()
-                .position(|m| m.id == verified.id && m.ticket.is_none())
-            {
-                Some(i) if applied.is_err() => {
-                    u.own.remove(i);
-                }
-                Some(i) => u.own[i].ticket = Some(ticket),
-                None => {}
-            }
-        }
-        applied?;
-        self.own_last().insert(slot, next.get());
-        self.advance_heads([(agreement, &stream)])?;
-        Ok(Ok(verified.id))
     }
 
     /// The highest seq of `stream` held (or purged) under `agreement`.

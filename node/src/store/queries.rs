@@ -4,6 +4,34 @@
 use super::*;
 
 impl Store {
+    pub(super) fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
+        let mut v = Vec::new();
+        for item in self.kv.scan_prefix(prefix).keys() {
+            v.extend(keys::trailing_id(&item?));
+        }
+        Ok(v)
+    }
+}
+
+/// Queries over the records held: by filter, by creation time, by reference, and all of them ([`Store::queries`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct Queries<'a>(&'a Store);
+
+impl std::ops::Deref for Queries<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
+impl Store {
+    /// Queries over the records held: by filter, by creation time, by reference, and all of them.
+    pub fn queries(&self) -> Queries<'_> {
+        Queries(self)
+    }
+}
+
+impl<'s> Queries<'s> {
     /// The ids of held records whose hex id starts with `prefix`.
     pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<RecordId>, StoreError> {
         let mut out = Vec::new();
@@ -28,7 +56,7 @@ impl Store {
     ) -> Result<Vec<(&'static str, RecordId)>, StoreError> {
         use crate::references::{Kind, consistent};
         let prefix = keys::reference_prefix(id);
-        let target = self.get(id)?;
+        let target = self.records().get(id)?;
         let mut out = Vec::new();
         for item in self.kv.scan_prefix(&prefix).keys() {
             let key = item?;
@@ -42,7 +70,7 @@ impl Store {
                 continue;
             };
             if let Some(t) = &target
-                && let Some(b) = self.get(&by)?
+                && let Some(b) = self.records().get(&by)?
                 && !consistent(kind, &b.record, &t.record)
             {
                 continue;
@@ -99,7 +127,9 @@ impl Store {
         ids.dedup();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some(rec) = self.get(&id)? else { continue };
+            let Some(rec) = self.records().get(&id)? else {
+                continue;
+            };
             if !q.admits(&rec.record) {
                 continue;
             }
@@ -125,10 +155,14 @@ impl Store {
     /// it shows, whatever the store holds. Each group's order within the second is the
     /// caller's to set.
     pub fn query_by_created<'a>(
-        &'a self,
+        &self,
         q: &'a Query,
         from: Option<Timestamp>,
-    ) -> impl Iterator<Item = Result<Vec<StoredRecord>, StoreError>> + 'a {
+    ) -> impl Iterator<Item = Result<Vec<StoredRecord>, StoreError>> + 'a
+    where
+        's: 'a,
+    {
+        let store: &'s Store = self.0;
         let start_at = match (from, q.since) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -137,7 +171,7 @@ impl Store {
         if let Some(t) = start_at {
             start.extend_from_slice(&keys::created_bytes(t));
         }
-        let mut keys_iter = self
+        let mut keys_iter = store
             .kv
             .range(start..vec![keys::CREATED + 1])
             .keys()
@@ -158,7 +192,7 @@ impl Store {
             }
             let mut group = Vec::with_capacity(ids.len());
             for id in ids {
-                match self.get(&id) {
+                match store.records().get(&id) {
                     Ok(Some(rec)) if q.admits(&rec.record) => group.push(rec),
                     Ok(_) => {}
                     Err(e) => return Some(Err(e)),
@@ -195,21 +229,13 @@ impl Store {
         Ok(Some(true))
     }
 
-    pub(super) fn ids_under(&self, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
-        let mut v = Vec::new();
-        for item in self.kv.scan_prefix(prefix).keys() {
-            v.extend(keys::trailing_id(&item?));
-        }
-        Ok(v)
-    }
-
     /// Every record under `agreement`, by originator then seq.
     pub fn records_under(&self, agreement: &AgreementId) -> Result<Vec<StoredRecord>, StoreError> {
         let mut out = Vec::new();
         for item in self.kv.scan_prefix(keys::seq_prefix(agreement, None)) {
             let (_, value) = item?;
             if let Some(id) = keys::trailing_id(&value) {
-                out.extend(self.get(&id)?);
+                out.extend(self.records().get(&id)?);
             }
         }
         Ok(out)

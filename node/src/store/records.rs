@@ -5,6 +5,108 @@
 use super::*;
 
 impl Store {
+    /// Moves the cached heads of these (agreement, stream) pairs past every slot now held.
+    /// Called with the write lock held, after the slots' batch is applied.
+    pub(super) fn advance_heads<'a>(
+        &self,
+        streams: impl IntoIterator<Item = (&'a AgreementId, &'a StreamId)>,
+    ) -> Result<(), StoreError> {
+        let mut cache = self
+            .heads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (agreement, stream) in streams {
+            // an agreement not asked for yet is scanned when it first is
+            let Some(heads) = cache.get_mut(agreement) else {
+                continue;
+            };
+            let head = heads.entry(stream.clone()).or_default();
+            while let Ok(next) = Seq::new(head.seq + 1) {
+                let Some(slot) = self.kv.get(keys::seq(agreement, stream, next))? else {
+                    break;
+                };
+                let id = keys::trailing_id(&slot)
+                    .ok_or_else(|| StoreError::Corrupt("a seq slot without a record id".into()))?;
+                head.extend(&id);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn add_record(
+        &self,
+        batch: &mut Batch,
+        v: &Verified<SignedRecord>,
+        now: Timestamp,
+        source: &Source,
+    ) {
+        let id = &v.id;
+        batch.insert(keys::record(id), codec::encode(now, source, &v.envelope));
+        let index = index_keys(&v.record, id);
+        // learnt before the batch is applied: a skeleton known a moment early finds nothing
+        // yet, one learnt late could be missed by a search in between
+        self.learn_skeletons(&index);
+        for key in index {
+            batch.insert(key, &[][..]);
+        }
+        batch.insert(
+            keys::seq(&v.record.agreement, &v.stream(), v.record.seq),
+            &id.as_bytes()[..],
+        );
+    }
+
+    /// What the store holds, by kind of entry: (kind, entries, key + value bytes). The bytes
+    /// the data itself takes, before sled's own overhead on disk; reads every entry.
+    pub fn logical_bytes(&self) -> Result<Vec<(&'static str, u64, u64)>, StoreError> {
+        let mut by: std::collections::BTreeMap<&'static str, (u64, u64)> =
+            std::collections::BTreeMap::new();
+        for item in self.kv.iter() {
+            let (k, v) = item?;
+            let kind = match k.first().copied() {
+                Some(keys::RECORD) => "records",
+                Some(keys::SEQ) => "seq index",
+                Some(
+                    keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED | keys::REFERENCE,
+                ) => "indexes",
+                Some(keys::NAME | keys::WORD) => "search indexes",
+                Some(keys::OUTBOX) => "outbox",
+                Some(keys::AUDIT) => "audit log",
+                Some(keys::RECEIPT) => "receipts",
+                Some(keys::CHECKPOINT | keys::PARTNER_CHECKPOINT) => "checkpoints",
+                _ => "other",
+            };
+            let e = by.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += (k.len() + v.len()) as u64;
+        }
+        Ok(by.into_iter().map(|(k, (n, b))| (k, n, b)).collect())
+    }
+
+    #[cfg(test)]
+    pub(super) fn raw_tree(&self) -> &AnyEngine {
+        &self.kv
+    }
+}
+
+/// The records held: inserting a verified batch, reading by id or slot, purging, and the tombstones and equivocation evidence ([`Store::records`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct Records<'a>(&'a Store);
+
+impl std::ops::Deref for Records<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
+impl Store {
+    /// The records held: inserting a verified batch, reading by id or slot, purging, and the tombstones and equivocation evidence.
+    pub fn records(&self) -> Records<'_> {
+        Records(self)
+    }
+}
+
+impl Records<'_> {
     /// Stores verified records received from peers (or imported), in one atomic batch, and
     /// says what happened to each. **Not flushed**: call [`Store::flush`] before acknowledging.
     pub fn insert_batch(
@@ -27,7 +129,7 @@ impl Store {
             Source::Peer(a) => Some(a.clone()),
             Source::Local => None,
         };
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         // records written by the batch not yet applied
         let mut pending = 0usize;
         for v in records {
@@ -120,56 +222,6 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Moves the cached heads of these (agreement, stream) pairs past every slot now held.
-    /// Called with the write lock held, after the slots' batch is applied.
-    pub(super) fn advance_heads<'a>(
-        &self,
-        streams: impl IntoIterator<Item = (&'a AgreementId, &'a StreamId)>,
-    ) -> Result<(), StoreError> {
-        let mut cache = self
-            .heads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (agreement, stream) in streams {
-            // an agreement not asked for yet is scanned when it first is
-            let Some(heads) = cache.get_mut(agreement) else {
-                continue;
-            };
-            let head = heads.entry(stream.clone()).or_default();
-            while let Ok(next) = Seq::new(head.seq + 1) {
-                let Some(slot) = self.kv.get(keys::seq(agreement, stream, next))? else {
-                    break;
-                };
-                let id = keys::trailing_id(&slot)
-                    .ok_or_else(|| StoreError::Corrupt("a seq slot without a record id".into()))?;
-                head.extend(&id);
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) fn add_record(
-        &self,
-        batch: &mut Batch,
-        v: &Verified<SignedRecord>,
-        now: Timestamp,
-        source: &Source,
-    ) {
-        let id = &v.id;
-        batch.insert(keys::record(id), codec::encode(now, source, &v.envelope));
-        let index = index_keys(&v.record, id);
-        // learnt before the batch is applied: a skeleton known a moment early finds nothing
-        // yet, one learnt late could be missed by a search in between
-        self.learn_skeletons(&index);
-        for key in index {
-            batch.insert(key, &[][..]);
-        }
-        batch.insert(
-            keys::seq(&v.record.agreement, &v.stream(), v.record.seq),
-            &id.as_bytes()[..],
-        );
-    }
-
     /// Whether a record is held.
     pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
         Ok(self.kv.contains_key(keys::record(id))?)
@@ -239,7 +291,7 @@ impl Store {
             batch.insert(keys::tombstone(id), json);
             out.push(t);
         }
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         let events = out.iter().map(|t| AuditEvent::Purge {
             record: t.id,
             agreement: t.agreement.clone(),
@@ -341,37 +393,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// What the store holds, by kind of entry: (kind, entries, key + value bytes). The bytes
-    /// the data itself takes, before sled's own overhead on disk; reads every entry.
-    pub fn logical_bytes(&self) -> Result<Vec<(&'static str, u64, u64)>, StoreError> {
-        let mut by: std::collections::BTreeMap<&'static str, (u64, u64)> =
-            std::collections::BTreeMap::new();
-        for item in self.kv.iter() {
-            let (k, v) = item?;
-            let kind = match k.first().copied() {
-                Some(keys::RECORD) => "records",
-                Some(keys::SEQ) => "seq index",
-                Some(
-                    keys::SUBJECT | keys::CATEGORY | keys::ROUTE | keys::CREATED | keys::REFERENCE,
-                ) => "indexes",
-                Some(keys::NAME | keys::WORD) => "search indexes",
-                Some(keys::OUTBOX) => "outbox",
-                Some(keys::AUDIT) => "audit log",
-                Some(keys::RECEIPT) => "receipts",
-                Some(keys::CHECKPOINT | keys::PARTNER_CHECKPOINT) => "checkpoints",
-                _ => "other",
-            };
-            let e = by.entry(kind).or_default();
-            e.0 += 1;
-            e.1 += (k.len() + v.len()) as u64;
-        }
-        Ok(by.into_iter().map(|(k, (n, b))| (k, n, b)).collect())
-    }
-
-    #[cfg(test)]
-    pub(super) fn raw_tree(&self) -> &AnyEngine {
-        &self.kv
     }
 }

@@ -49,34 +49,6 @@ impl Skeletons {
 }
 
 impl Store {
-    /// The records under one key of the name index, at most `cap` (and whether there were
-    /// more).
-    pub fn name_ids(
-        &self,
-        kind: u8,
-        key: &str,
-        cap: usize,
-    ) -> Result<(Vec<RecordId>, bool), StoreError> {
-        self.ids_capped(&keys::name_prefix(kind, key), cap)
-    }
-
-    /// Runs `f` on the distinct part skeletons of the name index. The first call reads them
-    /// from the index (one seek per skeleton), holding the write lock so no record is written
-    /// meanwhile; records written after are added as they are ([`Store::learn_skeletons`]).
-    /// `f` must not use the store.
-    pub fn with_skeletons<R>(&self, f: impl FnOnce(&Skeletons) -> R) -> Result<R, StoreError> {
-        if let Some(d) = self.skeleton_dict().as_ref() {
-            return Ok(f(d));
-        }
-        let _guard = self.lock();
-        let mut d = self.skeleton_dict();
-        let d = match &mut *d {
-            Some(d) => d,
-            empty => empty.insert(Box::new(self.scan_skeletons()?)),
-        };
-        Ok(f(d))
-    }
-
     /// Every skeleton of the name index's `s` keys: from the first key of each, the next
     /// skeleton is found by seeking past all of its postings.
     fn scan_skeletons(&self) -> Result<Skeletons, StoreError> {
@@ -114,6 +86,71 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn ids_capped(&self, prefix: &[u8], cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
+        let mut v = Vec::new();
+        for item in self.kv.scan_prefix(prefix).keys() {
+            if v.len() >= cap {
+                return Ok((v, true));
+            }
+            v.extend(keys::trailing_id(&item?));
+        }
+        Ok((v, false))
+    }
+
+    /// Marks a new store's indexes as current.
+    pub(super) fn mark_search_index(tree: &AnyEngine) -> Result<(), StoreError> {
+        tree.insert(keys::meta(VERSION_KEY), SEARCH_INDEX_VERSION.to_be_bytes())?;
+        Ok(())
+    }
+}
+
+/// The search indexes: name, word and subject postings, and rebuilding them ([`Store::index`]): one of the store's interfaces.
+#[derive(Clone, Copy, Debug)]
+pub struct Index<'a>(&'a Store);
+
+impl std::ops::Deref for Index<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
+impl Store {
+    /// The search indexes: name, word and subject postings, and rebuilding them.
+    pub fn index(&self) -> Index<'_> {
+        Index(self)
+    }
+}
+
+impl Index<'_> {
+    /// The records under one key of the name index, at most `cap` (and whether there were
+    /// more).
+    pub fn name_ids(
+        &self,
+        kind: u8,
+        key: &str,
+        cap: usize,
+    ) -> Result<(Vec<RecordId>, bool), StoreError> {
+        self.ids_capped(&keys::name_prefix(kind, key), cap)
+    }
+
+    /// Runs `f` on the distinct part skeletons of the name index. The first call reads them
+    /// from the index (one seek per skeleton), holding the write lock so no record is written
+    /// meanwhile; records written after are added as they are ([`Store::learn_skeletons`]).
+    /// `f` must not use the store.
+    pub fn with_skeletons<R>(&self, f: impl FnOnce(&Skeletons) -> R) -> Result<R, StoreError> {
+        if let Some(d) = self.skeleton_dict().as_ref() {
+            return Ok(f(d));
+        }
+        let _guard = self.lock();
+        let mut d = self.skeleton_dict();
+        let d = match &mut *d {
+            Some(d) => d,
+            empty => empty.insert(Box::new(self.scan_skeletons()?)),
+        };
+        Ok(f(d))
+    }
+
     /// The records with a word starting with `prefix` (or exactly `prefix`, when `whole`), at
     /// most `cap`.
     pub fn word_ids(
@@ -138,17 +175,6 @@ impl Store {
         self.ids_under(&keys::subject_prefix(kind as u8, normalised))
     }
 
-    fn ids_capped(&self, prefix: &[u8], cap: usize) -> Result<(Vec<RecordId>, bool), StoreError> {
-        let mut v = Vec::new();
-        for item in self.kv.scan_prefix(prefix).keys() {
-            if v.len() >= cap {
-                return Ok((v, true));
-            }
-            v.extend(keys::trailing_id(&item?));
-        }
-        Ok((v, false))
-    }
-
     /// Whether the indexes hold the keys this accord makes: true for a store made by it or
     /// reindexed by it, and for an empty one.
     pub fn search_index_current(&self) -> Result<bool, StoreError> {
@@ -156,12 +182,6 @@ impl Store {
             return Ok(v.as_ref() == SEARCH_INDEX_VERSION.to_be_bytes());
         }
         Ok(self.kv.scan_prefix([keys::RECORD]).next().is_none())
-    }
-
-    /// Marks a new store's indexes as current.
-    pub(super) fn mark_search_index(tree: &AnyEngine) -> Result<(), StoreError> {
-        tree.insert(keys::meta(VERSION_KEY), SEARCH_INDEX_VERSION.to_be_bytes())?;
-        Ok(())
     }
 
     /// Rebuilds every secondary index (subjects, category, route, created time, references,

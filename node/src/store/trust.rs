@@ -172,7 +172,7 @@ impl Trust<'_> {
         value: Vec<u8>,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut head = self.audit_head()?;
+        let mut head = self.log().audit_head()?;
         let mut batch = Batch::default();
         batch.insert(key, value);
         self.append_audit(&mut batch, &mut head, now, [event])?;

@@ -32,7 +32,7 @@ impl Holdings {
     /// Every record `store` holds.
     pub fn of_store(store: &crate::store::Store) -> Result<Self, crate::store::StoreError> {
         use crate::store::Source;
-        let records = store.all_records()?;
+        let records = store.queries().all_records()?;
         Ok(Self::new(records.into_iter().map(|r| Held {
             id: r.id,
             record: r.record,
@@ -57,7 +57,7 @@ impl Holdings {
                 category: Some(*c),
                 ..Query::default()
             };
-            held.extend(store.query(&q)?.into_iter().map(|r| Held {
+            held.extend(store.queries().query(&q)?.into_iter().map(|r| Held {
                 id: r.id,
                 record: r.record,
                 source: match r.source {

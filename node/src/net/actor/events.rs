@@ -30,7 +30,7 @@ impl Actor {
                 code: *code,
                 reason: detail.clone(),
             };
-            if let Err(err) = self.store.audit(self.now(), vec![event]) {
+            if let Err(err) = self.store.log().audit(self.now(), vec![event]) {
                 tracing::error!(error = %err, "cannot write the audit log");
             }
         }
@@ -109,7 +109,7 @@ impl Actor {
     /// start so they outlive a restart, and the agreements not in effect.
     pub(super) fn seed_alarms(&mut self) {
         let now = self.now();
-        match self.store.checkpoint_forks() {
+        match self.store.checkpoints().checkpoint_forks() {
             Ok(forks) => {
                 for signed in forks {
                     if let Some(f) = crate::net::handle::Fork::of(&signed) {
@@ -126,11 +126,12 @@ impl Actor {
             }
             Err(e) => tracing::error!(error = %e, "cannot read the audit fork evidence"),
         }
-        match self.store.equivocation_pairs() {
+        match self.store.records().equivocation_pairs() {
             Ok(pairs) => {
                 for (offered, held) in pairs {
                     let originator = self
                         .store
+                        .records()
                         .get(&held)
                         .ok()
                         .flatten()
@@ -202,7 +203,7 @@ impl Actor {
             code: RejectCode::Busy.code(),
             reason: reason.clone(),
         };
-        if let Err(err) = self.store.audit(self.now(), vec![event]) {
+        if let Err(err) = self.store.log().audit(self.now(), vec![event]) {
             tracing::error!(error = %err, "cannot write the audit log");
         }
         let _ = self
@@ -251,17 +252,22 @@ impl Actor {
     pub(super) fn status_report(&self) -> StatusReport {
         StatusReport {
             agency: Some(self.cfg.agency.clone()),
-            records: self.store.len(),
-            outbox: self.store.outbox_depths().unwrap_or_default(),
+            records: self.store.records().len(),
+            outbox: self.store.outbox().depths().unwrap_or_default(),
             last_catch_up: self.last_catch_up.clone(),
             agreement_mismatches: self.mismatched.iter().cloned().collect(),
             // from the evidence kept, so the alarm outlives a restart
-            equivocations: self.store.equivocation_pairs().unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot read the equivocation evidence");
-                Vec::new()
-            }),
+            equivocations: self
+                .store
+                .records()
+                .equivocation_pairs()
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot read the equivocation evidence");
+                    Vec::new()
+                }),
             forks: self
                 .store
+                .checkpoints()
                 .checkpoint_forks()
                 .unwrap_or_default()
                 .iter()

@@ -109,7 +109,7 @@ pub(crate) struct Actor {
     /// hear the new heads on the next tick (and only they: a partner under another agreement
     /// learns nothing of when records move under this one).
     announce: BTreeSet<AgreementId>,
-    /// The last checkpoint slot signed (`Store::slot_checkpoint`).
+    /// The last checkpoint slot signed (`Checkpoints::slot_checkpoint`).
     last_slot: Option<u64>,
     /// Checkpoints being signed on the blocking pool ([`CheckpointJob`]).
     signing: std::collections::BTreeSet<Checkpoint>,

@@ -141,7 +141,11 @@ impl Actor {
                     .get(a)
                     .is_some_and(|x| !x.fully_signed())
         };
-        let batch = match self.store.outbox(peer, self.net.push_batch, hold) {
+        let batch = match self
+            .store
+            .outbox()
+            .for_peer(peer, self.net.push_batch, hold)
+        {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the outbox");
@@ -222,7 +226,8 @@ impl Actor {
         // the withheld entries leave the outbox in the batch that logs them
         if let Err(e) = self
             .store
-            .settle_outbox(now, &dropped, Vec::new(), withheld)
+            .outbox()
+            .settle(now, &dropped, Vec::new(), withheld)
         {
             tracing::error!(error = %e, "cannot update the outbox and its audit entries");
         }
@@ -368,7 +373,8 @@ impl Actor {
         // receipts, refusals and the outbox entries they settle: one batch
         if let Err(e) = self
             .store
-            .settle_outbox(self.now(), &done, delivered, refused)
+            .outbox()
+            .settle(self.now(), &done, delivered, refused)
         {
             tracing::error!(error = %e, "cannot record deliveries and refusals");
         }

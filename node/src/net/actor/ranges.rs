@@ -84,7 +84,7 @@ impl Actor {
                 ),
             );
         }
-        let (envs, complete) = match self.store.range(
+        let (envs, complete) = match self.store.sync().range(
             &req.agreement,
             &req.stream,
             req.from,
@@ -240,6 +240,7 @@ impl Actor {
                 self.metrics.catch_up(&agreement, got as u64);
                 let head = self
                     .store
+                    .sync()
                     .heads(&agreement)
                     .ok()
                     .and_then(|h| h.get(&stream).copied())

@@ -51,6 +51,7 @@ impl Actor {
         if self.last_slot.is_none() {
             self.last_slot = self
                 .store
+                .checkpoints()
                 .latest_slot_checkpoint()
                 .ok()
                 .flatten()
@@ -80,6 +81,7 @@ impl Actor {
     ) -> Result<Vec<Head>, crate::store::StoreError> {
         let mut heads: BTreeMap<StreamId, StreamHead> = self
             .store
+            .sync()
             .stream_heads(&a.id)?
             .into_iter()
             .filter(|(s, _)| a.is_member(s.agency_id()))
@@ -134,7 +136,11 @@ impl Actor {
         let checkpoint = if agreements.is_empty() {
             None
         } else {
-            self.store.latest_slot_checkpoint().ok().flatten()
+            self.store
+                .checkpoints()
+                .latest_slot_checkpoint()
+                .ok()
+                .flatten()
         };
         SyncStatus {
             agreements,
@@ -181,7 +187,11 @@ impl Actor {
             match accord_protocol::audit::verify_slot_checkpoint(signed, |a| {
                 if a == peer { key } else { None }
             }) {
-                Ok(c) => match self.store.keep_partner_slot_checkpoint(&c, signed) {
+                Ok(c) => match self
+                    .store
+                    .checkpoints()
+                    .keep_partner_slot_checkpoint(&c, signed)
+                {
                     Ok(crate::store::Kept::Forked { .. }) => {
                         let raised = self.alarms.borrow_mut().raise(
                             AlarmKind::AuditFork,
@@ -284,7 +294,7 @@ impl Actor {
                 behind = true;
                 continue;
             }
-            let ours = self.store.stream_heads(&a.id).unwrap_or_default();
+            let ours = self.store.sync().stream_heads(&a.id).unwrap_or_default();
             self.heard_after_restore(&a.id, peer, &st.heads, &ours);
             let mut behind_here = false;
             let mut missing = 0u64;
@@ -333,7 +343,7 @@ impl Actor {
 
     /// After a restore from an older backup, own publishing under an agreement waits until
     /// each member's status shows that it holds nothing of our own stream beyond what we hold
-    /// (`Store::restore_waiting`); this notes a member whose status shows that.
+    /// (`Own::restore_waiting`); this notes a member whose status shows that.
     pub(super) fn heard_after_restore(
         &self,
         agreement: &AgreementId,
@@ -341,7 +351,7 @@ impl Actor {
         theirs: &[accord_protocol::wire::Head],
         ours: &std::collections::BTreeMap<StreamId, crate::store::StreamHead>,
     ) {
-        if !self.store.restored().unwrap_or(false) {
+        if !self.store.own().restored().unwrap_or(false) {
             return;
         }
         let own = StreamId::agency(&self.cfg.agency);
@@ -350,7 +360,7 @@ impl Actor {
         if held_there > held_here {
             return; // the catch-up fetches them; a later status says
         }
-        match self.store.heard_after_restore(agreement, peer) {
+        match self.store.own().heard_after_restore(agreement, peer) {
             Ok(true) => tracing::info!(
                 %agreement, %peer, seq = held_here,
                 "after the restore, this member holds nothing newer of ours"
@@ -375,6 +385,7 @@ impl Actor {
     ) {
         if self
             .store
+            .sync()
             .has_equivocation(agreement, stream)
             .unwrap_or(false)
         {

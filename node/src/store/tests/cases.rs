@@ -135,14 +135,14 @@ fn reopening_keeps_everything() {
     {
         let store = open(dir.path()).unwrap();
         store
-            .insert_batch(
+            .records().insert_batch(
                 &recs,
                 &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
                 now(),
             )
             .unwrap();
         let own = store
-            .publish(
+            .own().publish(
                 &agreement,
                 &AgencyId::new("TR-JGK").unwrap(),
                 now(),
@@ -151,21 +151,21 @@ fn reopening_keeps_everything() {
             )
             .unwrap()
             .unwrap();
-        assert!(store.contains(&own).unwrap());
+        assert!(store.records().contains(&own).unwrap());
         store.flush().unwrap();
     }
     // sled releases its file lock a moment after the last handle drops (its background
     // threads hold the file until they finish); a restart waits for it like `accord run` does
     let store = open_waiting(dir.path(), std::time::Duration::from_secs(10)).unwrap();
-    assert_eq!(store.len(), 51);
+    assert_eq!(store.records().len(), 51);
     for r in &recs {
-        let got = store.get(&r.id).unwrap().unwrap();
+        let got = store.records().get(&r.id).unwrap().unwrap();
         assert_eq!(got.envelope, r.envelope, "exact envelope bytes kept");
         assert_eq!(got.source, Source::Peer(AgencyId::new("PK-FIA").unwrap()));
         assert_eq!(got.received_at, now());
     }
-    assert_eq!(store.counter(&agreement).unwrap(), Some(Seq::FIRST));
-    assert_eq!(store.records_under(&agreement).unwrap().len(), 51);
+    assert_eq!(store.own().counter(&agreement).unwrap(), Some(Seq::FIRST));
+    assert_eq!(store.queries().records_under(&agreement).unwrap().len(), 51);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let first = store
-        .publish(
+        .own().publish(
             &agreement,
             &AgencyId::new("TR-JGK").unwrap(),
             now(),
@@ -214,7 +214,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
         .unwrap()
         .unwrap();
     let failed = store
-        .publish(
+        .own().publish(
             &agreement,
             &AgencyId::new("TR-JGK").unwrap(),
             now(),
@@ -224,7 +224,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
         .unwrap();
     assert_eq!(failed.unwrap_err(), "refused by policy");
     let second = store
-        .publish(
+        .own().publish(
             &agreement,
             &AgencyId::new("TR-JGK").unwrap(),
             now(),
@@ -233,12 +233,12 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
         )
         .unwrap()
         .unwrap();
-    assert_eq!(store.get(&first).unwrap().unwrap().record.seq.get(), 1);
-    assert_eq!(store.get(&second).unwrap().unwrap().record.seq.get(), 2);
-    assert_eq!(store.len(), 2);
+    assert_eq!(store.records().get(&first).unwrap().unwrap().record.seq.get(), 1);
+    assert_eq!(store.records().get(&second).unwrap().unwrap().record.seq.get(), 2);
+    assert_eq!(store.records().len(), 2);
     // a build that returns the wrong seq is refused and nothing is stored
     let err = store
-        .publish(
+        .own().publish(
             &agreement,
             &AgencyId::new("TR-JGK").unwrap(),
             now(),
@@ -247,7 +247,7 @@ fn publish_numbers_gap_free_and_a_failed_build_uses_no_seq() {
         )
         .unwrap_err();
     assert!(matches!(err, StoreError::SeqMismatch { .. }), "{err}");
-    assert_eq!(store.len(), 2);
+    assert_eq!(store.records().len(), 2);
 }
 
 #[test]
@@ -259,14 +259,14 @@ fn duplicates_equivocations_and_purges() {
     let a = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
     let b = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 2)); // same seq, different content
     let out = store
-        .insert_batch(&[a.clone(), a.clone()], &from, now())
+        .records().insert_batch(&[a.clone(), a.clone()], &from, now())
         .unwrap();
     assert_eq!(
         out,
         vec![InsertOutcome::Stored(a.id), InsertOutcome::Duplicate(a.id)]
     );
     let out = store
-        .insert_batch(std::slice::from_ref(&b), &from, now())
+        .records().insert_batch(std::slice::from_ref(&b), &from, now())
         .unwrap();
     assert_eq!(
         out,
@@ -276,16 +276,16 @@ fn duplicates_equivocations_and_purges() {
         }]
     );
     assert!(
-        !store.contains(&b.id).unwrap(),
+        !store.records().contains(&b.id).unwrap(),
         "the second record is evidence, not a record"
     );
-    assert_eq!(store.equivocations().unwrap().len(), 1);
-    assert_eq!(store.equivocations().unwrap()[0].1, b.envelope);
+    assert_eq!(store.records().equivocations().unwrap().len(), 1);
+    assert_eq!(store.records().equivocations().unwrap()[0].1, b.envelope);
 
     let phone = SubjectQuery::parse("phone:+923000000001").unwrap();
     assert_eq!(
         store
-            .query(&Query {
+            .queries().query(&Query {
                 subject: Some(phone.clone()),
                 ..Query::default()
             })
@@ -294,13 +294,13 @@ fn duplicates_equivocations_and_purges() {
         1
     );
     let tombs = store
-        .purge(&[a.id], now(), "retention of QUAD-2026 (1095 days) passed")
+        .records().purge(&[a.id], now(), "retention of QUAD-2026 (1095 days) passed")
         .unwrap();
     assert_eq!(tombs.len(), 1);
-    assert!(!store.contains(&a.id).unwrap());
+    assert!(!store.records().contains(&a.id).unwrap());
     assert!(
         store
-            .query(&Query {
+            .queries().query(&Query {
                 subject: Some(phone),
                 ..Query::default()
             })
@@ -308,11 +308,11 @@ fn duplicates_equivocations_and_purges() {
             .is_empty(),
         "index entries removed"
     );
-    assert_eq!(store.tombstone(&a.id).unwrap().unwrap().seq, Seq::FIRST);
+    assert_eq!(store.records().tombstone(&a.id).unwrap().unwrap().seq, Seq::FIRST);
     // a purged record offered again is not stored again
     assert_eq!(
         store
-            .insert_batch(std::slice::from_ref(&a), &from, now())
+            .records().insert_batch(std::slice::from_ref(&a), &from, now())
             .unwrap(),
         vec![InsertOutcome::Purged(a.id)]
     );
@@ -331,10 +331,10 @@ fn withdrawals_are_found_from_the_withdrawn_record() {
     w.withdraws = Some(a.id);
     let w = verified(&k, &w);
     store
-        .insert_batch(&[a.clone(), w.clone()], &Source::Local, now())
+        .records().insert_batch(&[a.clone(), w.clone()], &Source::Local, now())
         .unwrap();
-    assert_eq!(store.withdrawn_by(&a.id).unwrap(), Some(w.id));
-    assert_eq!(store.withdrawn_by(&w.id).unwrap(), None);
+    assert_eq!(store.queries().withdrawn_by(&a.id).unwrap(), Some(w.id));
+    assert_eq!(store.queries().withdrawn_by(&w.id).unwrap(), None);
 }
 
 const ORIGINATORS: [&str; 3] = ["TR-JGK", "PK-FIA", "GR-HCG"];
@@ -487,18 +487,18 @@ fn a_hundred_thousand_records_and_every_index_answers() {
         all.push((v.id, r));
         batch.push(v);
         if batch.len() == 1000 {
-            let out = store.insert_batch(&batch, &Source::Local, now()).unwrap();
+            let out = store.records().insert_batch(&batch, &Source::Local, now()).unwrap();
             assert!(out.iter().all(|o| matches!(o, InsertOutcome::Stored(_))));
             batch.clear();
         }
     }
     store.flush().unwrap();
-    assert_eq!(store.len(), N as usize);
+    assert_eq!(store.records().len(), N as usize);
 
     // the store's answer is exactly the brute-force filter over the generated records; the
     // filters below name the raw spellings the generator wrote, not the store's normalisation
     let answer = |q: &Query| -> BTreeSet<RecordId> {
-        store.query(q).unwrap().into_iter().map(|r| r.id).collect()
+        store.queries().query(q).unwrap().into_iter().map(|r| r.id).collect()
     };
     let brute = |pred: &dyn Fn(&Record) -> bool| -> BTreeSet<RecordId> {
         all.iter()
@@ -835,10 +835,10 @@ fn a_hundred_thousand_records_and_every_index_answers() {
         );
         for s in [1, max / 2, *max] {
             let id = store
-                .by_seq(&agr, &StreamId::agency(&orig), Seq::new(s).unwrap())
+                .records().by_seq(&agr, &StreamId::agency(&orig), Seq::new(s).unwrap())
                 .unwrap()
                 .unwrap();
-            let r = store.get(&id).unwrap().unwrap().record;
+            let r = store.records().get(&id).unwrap().unwrap().record;
             assert_eq!(
                 (r.originator, r.agreement, r.seq.get()),
                 (orig.clone(), agr.clone(), s)
@@ -846,7 +846,7 @@ fn a_hundred_thousand_records_and_every_index_answers() {
         }
         assert!(
             store
-                .by_seq(&agr, &StreamId::agency(&orig), Seq::new(max + 1).unwrap())
+                .records().by_seq(&agr, &StreamId::agency(&orig), Seq::new(max + 1).unwrap())
                 .unwrap()
                 .is_none()
         );
@@ -870,7 +870,7 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
     );
     let stream = StreamId::agency(&tr);
     let first = store
-        .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+        .own().publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
             Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
         })
         .unwrap()
@@ -886,13 +886,13 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
         )
         .unwrap()
         .unwrap();
-    assert!(store.contains(&staged).unwrap(), "written");
+    assert!(store.records().contains(&staged).unwrap(), "written");
     let ids = |v: Vec<(OutboxEntry, accord_protocol::Envelope)>| -> Vec<RecordId> {
         v.into_iter().map(|(_, e)| e.id()).collect()
     };
     let range_all = || {
         store
-            .range(
+            .sync().range(
                 &agreement,
                 &stream,
                 Seq::FIRST,
@@ -902,24 +902,24 @@ fn an_own_record_not_yet_flushed_never_leaves_the_store() {
             )
             .unwrap()
     };
-    assert_eq!(ids(store.outbox(&pk, 10, |_| false).unwrap()), [first]);
+    assert_eq!(ids(store.outbox().for_peer(&pk, 10, |_| false).unwrap()), [first]);
     let (range, complete) = range_all();
     assert_eq!(range.iter().map(|e| e.id()).collect::<Vec<_>>(), [first]);
     assert!(
         !complete,
         "the range stops short of the record not yet durable"
     );
-    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&1));
+    assert_eq!(store.sync().heads(&agreement).unwrap().get(&stream), Some(&1));
 
     store.flush().unwrap();
     assert_eq!(
-        ids(store.outbox(&pk, 10, |_| false).unwrap()),
+        ids(store.outbox().for_peer(&pk, 10, |_| false).unwrap()),
         [first, staged]
     );
     let (range, complete) = range_all();
     assert_eq!(range.len(), 2);
     assert!(complete);
-    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&2));
+    assert_eq!(store.sync().heads(&agreement).unwrap().get(&stream), Some(&2));
 }
 
 #[test]
@@ -940,7 +940,7 @@ fn publishes_from_many_threads_share_flushes_and_each_returns_durable() {
                 (0..25)
                     .map(|i| {
                         let id = store
-                            .publish(&agreement, &tr, now(), &[], |s| {
+                            .own().publish(&agreement, &tr, now(), &[], |s| {
                                 Ok::<_, ()>(verified(
                                     &k,
                                     &record("TR-JGK", "QUAD-2026", s.get(), t * 100 + i),
@@ -961,10 +961,10 @@ fn publishes_from_many_threads_share_flushes_and_each_returns_durable() {
         .collect();
     assert_eq!(ids.len(), 200);
     let stream = StreamId::agency(&tr);
-    assert_eq!(store.heads(&agreement).unwrap().get(&stream), Some(&200));
+    assert_eq!(store.sync().heads(&agreement).unwrap().get(&stream), Some(&200));
     let mut seqs: Vec<u64> = ids
         .iter()
-        .map(|id| store.get(id).unwrap().unwrap().record.seq.get())
+        .map(|id| store.records().get(id).unwrap().unwrap().record.seq.get())
         .collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
@@ -983,7 +983,7 @@ fn publish_never_reuses_a_seq_learnt_back_from_partners() {
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let tr = AgencyId::new("TR-JGK").unwrap();
     store
-        .publish(&agreement, &tr, now(), &[], |s| {
+        .own().publish(&agreement, &tr, now(), &[], |s| {
             Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
         })
         .unwrap()
@@ -992,19 +992,19 @@ fn publish_never_reuses_a_seq_learnt_back_from_partners() {
         .map(|s| verified(&k, &record("TR-JGK", "QUAD-2026", s, s)))
         .collect();
     store
-        .insert_batch(
+        .records().insert_batch(
             &back,
             &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
             now(),
         )
         .unwrap();
     let id = store
-        .publish(&agreement, &tr, now(), &[], |s| {
+        .own().publish(&agreement, &tr, now(), &[], |s| {
             Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 9)))
         })
         .unwrap()
         .unwrap();
-    assert_eq!(store.get(&id).unwrap().unwrap().record.seq.get(), 4);
+    assert_eq!(store.records().get(&id).unwrap().unwrap().record.seq.get(), 4);
 }
 
 #[test]
@@ -1027,22 +1027,22 @@ fn a_partner_checkpoint_is_never_replaced_and_a_second_history_is_kept_as_a_fork
     let s1 = sign_checkpoint(&honest, &key).unwrap();
     let s2 = sign_checkpoint(&rewritten, &key).unwrap();
     assert_eq!(
-        store.keep_partner_checkpoint(&honest, &s1).unwrap(),
+        store.checkpoints().keep_partner_checkpoint(&honest, &s1).unwrap(),
         Kept::New
     );
     assert_eq!(
-        store.keep_partner_checkpoint(&honest, &s1).unwrap(),
+        store.checkpoints().keep_partner_checkpoint(&honest, &s1).unwrap(),
         Kept::Known
     );
     assert!(
-        matches!(store.keep_partner_checkpoint(&rewritten, &s2).unwrap(), Kept::Forked { held } if held == s1)
+        matches!(store.checkpoints().keep_partner_checkpoint(&rewritten, &s2).unwrap(), Kept::Forked { held } if held == s1)
     );
     assert_eq!(
-        store.partner_checkpoints().unwrap(),
+        store.checkpoints().partner_checkpoints().unwrap(),
         vec![s1],
         "the first checkpoint stays"
     );
-    assert_eq!(store.checkpoint_forks().unwrap(), vec![s2]);
+    assert_eq!(store.checkpoints().checkpoint_forks().unwrap(), vec![s2]);
 }
 
 #[test]
@@ -1059,21 +1059,21 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
             .iter()
             .map(|s| verified(&k, &record(originator, "QUAD-2026", *s, *s)))
             .collect();
-        store.insert_batch(&recs, &src, now()).unwrap();
+        store.records().insert_batch(&recs, &src, now()).unwrap();
     };
     put("PK-FIA", &[1, 2]);
     assert_eq!(
-        store.heads(&quad).unwrap(),
+        store.sync().heads(&quad).unwrap(),
         BTreeMap::from([(pk.clone(), 2)])
     );
     // a gap holds the head back; filling it moves it past everything held after the gap
     put("PK-FIA", &[4, 5]);
     put("GR-HCG", &[2]);
     let expected = BTreeMap::from([(pk.clone(), 2), (gr.clone(), 0)]);
-    assert_eq!(store.heads(&quad).unwrap(), expected);
+    assert_eq!(store.sync().heads(&quad).unwrap(), expected);
     assert_eq!(seqs(store.scan_heads(&quad).unwrap()), expected);
     assert_eq!(
-        store.stream_heads(&quad).unwrap(),
+        store.sync().stream_heads(&quad).unwrap(),
         store.scan_heads(&quad).unwrap(),
         "the digests advanced insert by insert are those of a fresh scan"
     );
@@ -1084,27 +1084,27 @@ fn heads_advance_with_each_insert_as_a_fresh_scan_finds_them() {
     other.summary = "a second record six".into();
     put("PK-FIA", &[6]);
     store
-        .insert_batch(&[verified(&k, &other)], &src, now())
+        .records().insert_batch(&[verified(&k, &other)], &src, now())
         .unwrap();
     let expected = BTreeMap::from([(pk.clone(), 6), (gr.clone(), 2)]);
-    assert_eq!(store.heads(&quad).unwrap(), expected);
+    assert_eq!(store.sync().heads(&quad).unwrap(), expected);
     assert_eq!(seqs(store.scan_heads(&quad).unwrap()), expected);
     assert_eq!(
-        store.stream_heads(&quad).unwrap(),
+        store.sync().stream_heads(&quad).unwrap(),
         store.scan_heads(&quad).unwrap(),
         "the digests advanced insert by insert are those of a fresh scan"
     );
     // our own publishing advances our stream too
     let tr = AgencyId::new("TR-JGK").unwrap();
     store
-        .publish(&quad, &tr, now(), &[], |seq| {
+        .own().publish(&quad, &tr, now(), &[], |seq| {
             Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", seq.get(), 500)))
         })
         .unwrap()
         .unwrap();
-    assert_eq!(store.heads(&quad).unwrap()[&StreamId::agency(&tr)], 1);
+    assert_eq!(store.sync().heads(&quad).unwrap()[&StreamId::agency(&tr)], 1);
     assert_eq!(
-        store.stream_heads(&quad).unwrap(),
+        store.sync().stream_heads(&quad).unwrap(),
         store.scan_heads(&quad).unwrap()
     );
 }
@@ -1137,17 +1137,17 @@ fn the_stream_digest_tells_two_holders_of_one_seq_apart() {
     let three = verified(&k, &record("PK-FIA", "QUAD-2026", 3, 3));
     let ids = [one.id, two.id, three.id];
     // a and b hold the same records, b in another order; c holds another record under seq 2
-    sa.insert_batch(&[one.clone(), two.clone(), three.clone()], &src, now())
+    sa.records().insert_batch(&[one.clone(), two.clone(), three.clone()], &src, now())
         .unwrap();
-    sb.insert_batch(&[three.clone(), one.clone()], &src, now())
+    sb.records().insert_batch(&[three.clone(), one.clone()], &src, now())
         .unwrap();
-    sb.insert_batch(&[two], &src, now()).unwrap();
-    sc.insert_batch(&[one.clone(), forked, three], &src, now())
+    sb.records().insert_batch(&[two], &src, now()).unwrap();
+    sc.records().insert_batch(&[one.clone(), forked, three], &src, now())
         .unwrap();
     let (ha, hb, hc) = (
-        sa.stream_heads(&quad).unwrap()[&pk],
-        sb.stream_heads(&quad).unwrap()[&pk],
-        sc.stream_heads(&quad).unwrap()[&pk],
+        sa.sync().stream_heads(&quad).unwrap()[&pk],
+        sb.sync().stream_heads(&quad).unwrap()[&pk],
+        sc.sync().stream_heads(&quad).unwrap()[&pk],
     );
     assert_eq!((ha.seq, hb.seq, hc.seq), (3, 3, 3));
     assert_eq!(ha.digest, hb.digest, "same records, same digest");
@@ -1158,7 +1158,7 @@ fn the_stream_digest_tells_two_holders_of_one_seq_apart() {
         d = accord_protocol::wire::stream_digest(&d, id);
     }
     assert_eq!(ha.digest, d);
-    assert!(!sa.has_equivocation(&quad, &pk).unwrap());
+    assert!(!sa.sync().has_equivocation(&quad, &pk).unwrap());
 }
 
 #[test]
@@ -1173,16 +1173,16 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
     let ids: Vec<RecordId> = (1..=2)
         .map(|i| {
             store
-                .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+                .own().publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
                     Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), i)))
                 })
                 .unwrap()
                 .unwrap()
         })
         .collect();
-    let outbox = store.outbox(&pk, 10, |_| false).unwrap();
+    let outbox = store.outbox().for_peer(&pk, 10, |_| false).unwrap();
     assert_eq!(outbox.len(), 2);
-    let before = store.audit_head().unwrap().count;
+    let before = store.log().audit_head().unwrap().count;
     let withheld = AuditEvent::Withheld {
         record: ids[0],
         to: pk.clone(),
@@ -1190,7 +1190,7 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
         reason: "agreement QUAD-2026 is no longer in force".into(),
     };
     store
-        .settle_outbox(
+        .outbox().settle(
             now(),
             std::slice::from_ref(&outbox[0].0),
             Vec::new(),
@@ -1199,21 +1199,21 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
         .unwrap();
     // the entry left the outbox, and the log's next entry says why, with nothing between
     let left: Vec<RecordId> = store
-        .outbox(&pk, 10, |_| false)
+        .outbox().for_peer(&pk, 10, |_| false)
         .unwrap()
         .into_iter()
         .map(|(_, e)| e.id())
         .collect();
     assert_eq!(left, [ids[1]]);
-    let entries = store.audit_entries().unwrap();
+    let entries = store.log().audit_entries().unwrap();
     assert_eq!(entries.len() as u64, before + 1);
     let last = accord_protocol::audit::AuditEntry::decode(entries.last().unwrap()).unwrap();
     assert_eq!(last.event, withheld);
     // nothing to settle writes nothing
     store
-        .settle_outbox(now(), &[], Vec::new(), Vec::new())
+        .outbox().settle(now(), &[], Vec::new(), Vec::new())
         .unwrap();
-    assert_eq!(store.audit_head().unwrap().count, before + 1);
+    assert_eq!(store.log().audit_head().unwrap().count, before + 1);
 }
 
 #[test]
@@ -1232,7 +1232,7 @@ fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record
     // a duplicate inside the batch, across a chunk boundary: stored once
     recs.push(recs[2].clone());
     let out = store
-        .insert_batch(
+        .records().insert_batch(
             &recs,
             &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
             now(),
@@ -1245,10 +1245,10 @@ fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record
     assert_eq!(stored as u64, n);
     assert!(matches!(out.last(), Some(InsertOutcome::Duplicate(_))));
     for v in &recs {
-        assert!(store.get(&v.id).unwrap().is_some());
+        assert!(store.records().get(&v.id).unwrap().is_some());
     }
     // one receive entry per record, in the batch's order, each chained to the one before
-    let entries = store.audit_entries().unwrap();
+    let entries = store.log().audit_entries().unwrap();
     assert_eq!(entries.len() as u64, n);
     let mut prev = Digest32::ZERO;
     for (i, bytes) in entries.iter().enumerate() {
@@ -1261,7 +1261,7 @@ fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record
         }
         prev = entry_hash(bytes);
     }
-    let head = store.audit_head().unwrap();
+    let head = store.log().audit_head().unwrap();
     assert_eq!((head.count, head.hash), (n, prev));
 }
 
@@ -1280,8 +1280,8 @@ fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
         let store = open(dir.path()).unwrap();
         store.bind_agency(&tr).unwrap();
         assert_eq!(store.durable_audit_count(), 0);
-        store.audit(now(), vec![send.clone()]).unwrap();
-        assert_eq!(store.audit_head().unwrap().count, 1);
+        store.log().audit(now(), vec![send.clone()]).unwrap();
+        assert_eq!(store.log().audit_head().unwrap().count, 1);
         assert_eq!(
             store.durable_audit_count(),
             0,
@@ -1290,7 +1290,7 @@ fn audit_entries_count_as_durable_only_after_a_flush_covers_them() {
         store.flush().unwrap();
         assert_eq!(store.durable_audit_count(), 1);
         store
-            .audit(now(), vec![send.clone(), send.clone()])
+            .log().audit(now(), vec![send.clone(), send.clone()])
             .unwrap();
         assert_eq!(store.durable_audit_count(), 1);
         store.flush().unwrap();
@@ -1558,14 +1558,14 @@ fn one_record_per_seq_is_kept_as_evidence_however_many_versions_come() {
     let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
     let held = verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1));
     store
-        .insert_batch(std::slice::from_ref(&held), &from, now())
+        .records().insert_batch(std::slice::from_ref(&held), &from, now())
         .unwrap();
     // an originator signing version after version of seq 1, some in one batch
     let versions: Vec<_> = (2..=6)
         .map(|c| verified(&k, &record("PK-FIA", "QUAD-2026", 1, c)))
         .collect();
-    let out = store.insert_batch(&versions[..3], &from, now()).unwrap();
-    let out2 = store.insert_batch(&versions[3..], &from, now()).unwrap();
+    let out = store.records().insert_batch(&versions[..3], &from, now()).unwrap();
+    let out2 = store.records().insert_batch(&versions[3..], &from, now()).unwrap();
     for (o, v) in out.iter().chain(&out2).zip(&versions) {
         assert_eq!(
             *o,
@@ -1576,11 +1576,11 @@ fn one_record_per_seq_is_kept_as_evidence_however_many_versions_come() {
             "each version is still refused as an equivocation"
         );
     }
-    let kept = store.equivocations().unwrap();
+    let kept = store.records().equivocations().unwrap();
     assert_eq!(kept.len(), 1, "one version kept as evidence");
     assert_eq!(kept[0].1, versions[0].envelope, "the first one seen");
     assert_eq!(
-        store.equivocation_pairs().unwrap(),
+        store.records().equivocation_pairs().unwrap(),
         vec![(versions[0].id, held.id)]
     );
 }
@@ -1611,16 +1611,16 @@ fn a_reference_across_originators_or_agreements_never_counts() {
         .iter()
         .map(|r| verified(&k, r))
         .collect();
-    store.insert_batch(&refs, &from, now()).unwrap();
+    store.records().insert_batch(&refs, &from, now()).unwrap();
     store
-        .insert_batch(&[target.clone(), other_quad], &from, now())
+        .records().insert_batch(&[target.clone(), other_quad], &from, now())
         .unwrap();
-    let mut got = store.references_to(&target.id).unwrap();
+    let mut got = store.queries().references_to(&target.id).unwrap();
     got.sort();
     let mut want = vec![("withdraws", refs[3].id), ("responds_to", refs[4].id)];
     want.sort();
     assert_eq!(got, want);
-    assert_eq!(store.withdrawn_by(&target.id).unwrap(), Some(refs[3].id));
+    assert_eq!(store.queries().withdrawn_by(&target.id).unwrap(), Some(refs[3].id));
     // the check itself, on records
     use crate::references::{Kind, consistent, problem};
     assert!(!consistent(
@@ -1663,20 +1663,20 @@ fn a_purged_records_outbox_entry_leaves_with_a_withheld_entry() {
     let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
     let id = store
-        .publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
+        .own().publish(&agreement, &tr, now(), std::slice::from_ref(&pk), |s| {
             Ok::<_, ()>(verified(&k, &record("TR-JGK", "QUAD-2026", s.get(), 1)))
         })
         .unwrap()
         .unwrap();
-    store.purge(&[id], now(), "past retention").unwrap();
-    assert!(store.outbox(&pk, 10, |_| false).unwrap().is_empty());
+    store.records().purge(&[id], now(), "past retention").unwrap();
+    assert!(store.outbox().for_peer(&pk, 10, |_| false).unwrap().is_empty());
     assert_eq!(
-        store.outbox_depths().unwrap().get(&pk),
+        store.outbox().depths().unwrap().get(&pk),
         None,
         "the entry is gone"
     );
     let last =
-        accord_protocol::audit::AuditEntry::decode(store.audit_entries().unwrap().last().unwrap())
+        accord_protocol::audit::AuditEntry::decode(store.log().audit_entries().unwrap().last().unwrap())
             .unwrap();
     match last.event {
         AuditEvent::Withheld {
@@ -1711,7 +1711,7 @@ fn pages_walked_in_created_order_match_the_whole_sorted_answer() {
         r.created = ts("2026-01-01T00:00:00Z").plus_secs((i / 9) as i64);
         batch.push(verified(&k, &r));
     }
-    store.insert_batch(&batch, &Source::Local, now()).unwrap();
+    store.records().insert_batch(&batch, &Source::Local, now()).unwrap();
     let queries = [
         Query::default(),
         Query {
@@ -1735,7 +1735,7 @@ fn pages_walked_in_created_order_match_the_whole_sorted_answer() {
         },
     ]);
     for q in queries {
-        let whole: Vec<RecordId> = store.query(&q).unwrap().into_iter().map(|r| r.id).collect();
+        let whole: Vec<RecordId> = store.queries().query(&q).unwrap().into_iter().map(|r| r.id).collect();
         assert!(!whole.is_empty(), "{q:?}");
         // walking in creation order (few = 0) and reading the candidates whole give one order
         for few in [0, usize::MAX] {
@@ -1790,7 +1790,7 @@ fn a_fuzzy_search_reads_the_near_skeletons_held_then_and_later() {
     let put = |store: &Store, seq: u64, name: &str| {
         let v = verified(&k, &record_of_person(seq, name));
         store
-            .insert_batch(std::slice::from_ref(&v), &from, now())
+            .records().insert_batch(std::slice::from_ref(&v), &from, now())
             .unwrap();
         v.id
     };
@@ -1815,7 +1815,7 @@ fn a_fuzzy_search_reads_the_near_skeletons_held_then_and_later() {
     drop(store);
     let store = open(dir.path()).unwrap();
     assert_eq!(find(&store, true), vec![near], "read from the index");
-    store.reindex(|_| {}).unwrap();
+    store.index().reindex(|_| {}).unwrap();
     let nearer = put(&store, 3, "Konstandinos Christodoulou");
     let mut found = find(&store, true);
     found.sort();

@@ -13,7 +13,7 @@ fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
             .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
             .collect();
         store
-            .insert_batch(
+            .records().insert_batch(
                 &recs,
                 &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
                 now(),
@@ -30,7 +30,7 @@ fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
     }
     std::fs::write(&db, bytes).unwrap();
     let outcome = open_waiting(dir.path(), std::time::Duration::from_secs(10))
-        .and_then(|s| s.all_records().map(|r| r.len()));
+        .and_then(|s| s.queries().all_records().map(|r| r.len()));
     let err = outcome.expect_err("a damaged store must not open as if whole");
     assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
     let text = err.to_string();
