@@ -197,22 +197,9 @@ fn crate_sha(bytes: &[u8]) -> [u8; 32] {
     accord_protocol::audit::sha256(bytes).0
 }
 
-/// The audit log's signed checkpoints, partners' checkpoints and the receipts members signed ([`Store::checkpoints`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Checkpoints<'a>(&'a Store);
-
-impl std::ops::Deref for Checkpoints<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
+interface! {
     /// The audit log's signed checkpoints, partners' checkpoints and the receipts members signed.
-    pub fn checkpoints(&self) -> Checkpoints<'_> {
-        Checkpoints(self)
-    }
+    Checkpoints, checkpoints
 }
 
 impl Checkpoints<'_> {
@@ -365,22 +352,9 @@ impl Checkpoints<'_> {
     }
 }
 
-/// The audit log: its head, its entries, and entries of decisions that change no data ([`Store::log`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct AuditLog<'a>(&'a Store);
-
-impl std::ops::Deref for AuditLog<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
+interface! {
     /// The audit log: its head, its entries, and entries of decisions that change no data.
-    pub fn log(&self) -> AuditLog<'_> {
-        AuditLog(self)
-    }
+    AuditLog, log
 }
 
 impl AuditLog<'_> {

@@ -19,6 +19,31 @@
 //! the lost record would see an equivocation — so until a flush covers it the store keeps it
 //! out of [`Outbox::for_peer`], [`Streams::range`] and the own stream of [`Streams::heads`].
 
+/// Declares one of the store's interfaces (docs/ARCHITECTURE.md, "The store"): a view that
+/// borrows the store and derefs to it (so the write lock, the unflushed marks and the caches
+/// stay the one store's), and the store's method that gives it.
+macro_rules! interface {
+    ($(#[$doc:meta])* $view:ident, $give:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $view<'a>(&'a Store);
+
+        impl std::ops::Deref for $view<'_> {
+            type Target = Store;
+            fn deref(&self) -> &Store {
+                self.0
+            }
+        }
+
+        impl Store {
+            $(#[$doc])*
+            pub fn $give(&self) -> $view<'_> {
+                $view(self)
+            }
+        }
+    };
+}
+
 mod audit;
 mod codec;
 mod engine;

@@ -105,22 +105,10 @@ impl Store {
     }
 }
 
-/// The agency's own streams: numbering and publishing its records, and the wait after a restore ([`Store::own`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Own<'a>(&'a Store);
-
-impl std::ops::Deref for Own<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
-    /// The agency's own streams: numbering and publishing its records, and the wait after a restore.
-    pub fn own(&self) -> Own<'_> {
-        Own(self)
-    }
+interface! {
+    /// The agency's own streams: numbering and publishing its records, and the wait after a
+    /// restore.
+    Own, own
 }
 
 impl Own<'_> {

@@ -13,22 +13,9 @@ impl Store {
     }
 }
 
-/// Queries over the records held: by filter, by creation time, by reference, and all of them ([`Store::queries`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Queries<'a>(&'a Store);
-
-impl std::ops::Deref for Queries<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
+interface! {
     /// Queries over the records held: by filter, by creation time, by reference, and all of them.
-    pub fn queries(&self) -> Queries<'_> {
-        Queries(self)
-    }
+    Queries, queries
 }
 
 impl<'s> Queries<'s> {

@@ -88,22 +88,10 @@ impl Store {
     }
 }
 
-/// The records held: inserting a verified batch, reading by id or slot, purging, and the tombstones and equivocation evidence ([`Store::records`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Records<'a>(&'a Store);
-
-impl std::ops::Deref for Records<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
-    /// The records held: inserting a verified batch, reading by id or slot, purging, and the tombstones and equivocation evidence.
-    pub fn records(&self) -> Records<'_> {
-        Records(self)
-    }
+interface! {
+    /// The records held: inserting a verified batch, reading by id or slot, purging, and the
+    /// tombstones and equivocation evidence.
+    Records, records
 }
 
 impl Records<'_> {

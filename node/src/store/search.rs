@@ -104,22 +104,9 @@ impl Store {
     }
 }
 
-/// The search indexes: name, word and subject postings, and rebuilding them ([`Store::index`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Index<'a>(&'a Store);
-
-impl std::ops::Deref for Index<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
+interface! {
     /// The search indexes: name, word and subject postings, and rebuilding them.
-    pub fn index(&self) -> Index<'_> {
-        Index(self)
-    }
+    Index, index
 }
 
 impl Index<'_> {

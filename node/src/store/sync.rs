@@ -53,22 +53,10 @@ impl Store {
     }
 }
 
-/// The outbox: records waiting for each member, and settling them once acknowledged, withheld or refused ([`Outbox::for_peer`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Outbox<'a>(&'a Store);
-
-impl std::ops::Deref for Outbox<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
-    /// The outbox: records waiting for each member, and settling them once acknowledged, withheld or refused.
-    pub fn outbox(&self) -> Outbox<'_> {
-        Outbox(self)
-    }
+interface! {
+    /// The outbox: records waiting for each member, and settling them once acknowledged, withheld
+    /// or refused ([`Outbox::for_peer`]): one of the store's interfaces.
+    Outbox, outbox
 }
 
 impl Outbox<'_> {
@@ -156,22 +144,9 @@ impl Outbox<'_> {
     }
 }
 
-/// Sync: the gap-free heads of every stream, and the records of a seq range ([`Store::sync`]): one of the store's interfaces.
-#[derive(Clone, Copy, Debug)]
-pub struct Streams<'a>(&'a Store);
-
-impl std::ops::Deref for Streams<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
+interface! {
     /// Sync: the gap-free heads of every stream, and the records of a seq range.
-    pub fn sync(&self) -> Streams<'_> {
-        Streams(self)
-    }
+    Streams, sync
 }
 
 impl Streams<'_> {

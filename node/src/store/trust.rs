@@ -9,23 +9,10 @@ use super::audit::parse_line;
 use super::engine::{Batch, Engine};
 use super::{Store, StoreError, keys};
 
-/// What the node trusts ([`Store::trust`]): its interface of the store.
-#[derive(Clone, Copy, Debug)]
-pub struct Trust<'a>(&'a Store);
-
-impl std::ops::Deref for Trust<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0
-    }
-}
-
-impl Store {
-    /// What the node trusts: members' agreement signatures, revocations, key rotations, the
-    /// certificates it issued, console accounts.
-    pub fn trust(&self) -> Trust<'_> {
-        Trust(self)
-    }
+interface! {
+    /// What the node trusts (agreement signatures, revocations, key rotations, the certificates
+    /// this agency issued, console accounts).
+    Trust, trust
 }
 
 impl Trust<'_> {
