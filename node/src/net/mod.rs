@@ -20,6 +20,7 @@
 mod actor;
 pub(crate) mod alarms;
 mod behaviour;
+mod budget;
 pub mod codec;
 mod handle;
 pub(crate) mod inbound;

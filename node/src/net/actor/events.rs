@@ -7,23 +7,23 @@ use super::*;
 impl Actor {
     /// Publishes an event whose audit entry the caller writes with the change it records; a
     /// refusal still counts against the sender's refusal budget.
-    pub(super) fn emit_unlogged(&self, e: NodeEvent) {
+    pub(super) fn emit_unlogged(&mut self, e: NodeEvent) {
         self.observe(&e);
         if let NodeEvent::Rejected { from, .. } = &e
             && *from != self.cfg.agency
         {
-            self.budget(from, |r| r.count = r.count.saturating_add(1));
+            self.count_refusal(from);
         }
         let _ = self.events.send(e);
     }
 
     /// Publishes an event; refusals are also written to the audit log, and count against the
     /// sender's refusal budget.
-    pub(super) fn emit(&self, e: NodeEvent) {
+    pub(super) fn emit(&mut self, e: NodeEvent) {
         self.observe(&e);
         if let NodeEvent::Rejected { from, code, detail } = &e {
             if *from != self.cfg.agency {
-                self.budget(from, |r| r.count = r.count.saturating_add(1));
+                self.count_refusal(from);
             }
             let event = AuditEvent::Reject {
                 from: from.clone(),
@@ -175,21 +175,23 @@ impl Actor {
         self.tally.flush(std::time::Instant::now());
     }
 
-    /// Applies `f` to `peer`'s refusals in the current window, first closing a window older
-    /// than a second (with one audit entry for the requests it shed). Returns whether the peer
-    /// is over its budget.
-    pub(super) fn budget(&self, peer: &AgencyId, f: impl FnOnce(&mut Refusals)) -> bool {
-        let (closed, over) = {
-            let mut all = self.refusals.borrow_mut();
-            let r = all.entry(peer.clone()).or_default();
-            let closed = r.roll(Instant::now());
-            f(r);
-            (closed, r.count >= REFUSAL_BUDGET)
-        };
-        if closed > 0 {
-            self.shed_entry(peer, closed);
+    /// Counts a refusal of `peer`'s input against its budget ([`RefusalBudget`]), logging the
+    /// requests shed in a window this closes.
+    fn count_refusal(&mut self, peer: &AgencyId) {
+        let step = self.refusals.refused(peer, std::time::Instant::now());
+        if step.closed_shed > 0 {
+            self.shed_entry(peer, step.closed_shed);
         }
-        over
+    }
+
+    /// Whether a request of `peer` is shed (it is over its refusal budget), logging the
+    /// requests shed in a window this closes.
+    pub(super) fn shed_request(&mut self, peer: &AgencyId) -> bool {
+        let step = self.refusals.request(peer, std::time::Instant::now());
+        if step.closed_shed > 0 {
+            self.shed_entry(peer, step.closed_shed);
+        }
+        step.over
     }
 
     pub(super) fn shed_entry(&self, peer: &AgencyId, shed: u64) {
@@ -212,16 +214,8 @@ impl Actor {
     }
 
     /// Writes the entries of windows that closed with requests shed and no request since.
-    pub(super) fn close_budgets(&self) {
-        let now = Instant::now();
-        let closed: Vec<(AgencyId, u64)> = self
-            .refusals
-            .borrow_mut()
-            .iter_mut()
-            .map(|(p, r)| (p.clone(), r.roll(now)))
-            .filter(|(_, shed)| *shed > 0)
-            .collect();
-        for (peer, shed) in closed {
+    pub(super) fn close_budgets(&mut self) {
+        for (peer, shed) in self.refusals.close(std::time::Instant::now()) {
             self.shed_entry(&peer, shed);
         }
     }

@@ -39,6 +39,7 @@ use tokio::time::Instant;
 use super::NetConfig;
 use super::alarms::{Alarm, AlarmKind, Alarms};
 use super::behaviour::{Behaviour, BehaviourEvent};
+use super::budget::{REFUSAL_BUDGET, RefusalBudget};
 use super::codec::Frame;
 use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
@@ -122,7 +123,7 @@ pub(crate) struct Actor {
     /// Pushes being verified and stored, by sender.
     receiving: BTreeMap<AgencyId, usize>,
     /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
-    refusals: std::cell::RefCell<BTreeMap<AgencyId, Refusals>>,
+    refusals: RefusalBudget,
     /// The alarms raised (`alarms`), each logged once.
     alarms: std::cell::RefCell<Alarms>,
     /// When the agreements' effect and quiet peers are next looked at.
@@ -170,39 +171,6 @@ const DIGEST_RECHECK: Duration = Duration::from_secs(600);
 /// (transient: the sender keeps them and tries again), so a flooding member cannot queue
 /// unbounded work.
 const PUSHES_IN_FLIGHT: usize = 4;
-
-/// Refusals of a peer's input per second after which its requests are shed: answered `Busy`
-/// unread, with one audit entry per second for all of them. An honest member is refused
-/// rarely; a member sending junk costs us little more than reading the frame header.
-const REFUSAL_BUDGET: u32 = 32;
-
-/// A peer's refusals in the current one-second window.
-#[derive(Debug, Default)]
-struct Refusals {
-    since: Option<Instant>,
-    count: u32,
-    /// Requests shed in this window.
-    shed: u64,
-}
-
-impl Refusals {
-    /// Starts a new window if the current one is a second old (or none is open); returns the
-    /// requests the closed window shed.
-    fn roll(&mut self, now: Instant) -> u64 {
-        if self
-            .since
-            .is_some_and(|s| now.duration_since(s) < Duration::from_secs(1))
-        {
-            return 0;
-        }
-        let shed = self.shed;
-        *self = Refusals {
-            since: Some(now),
-            ..Refusals::default()
-        };
-        shed
-    }
-}
 
 impl Backoff {
     /// Dial now; after a failure wait `min`, doubling.
@@ -279,7 +247,7 @@ impl Actor {
             done_tx,
             done_rx,
             receiving: BTreeMap::new(),
-            refusals: std::cell::RefCell::new(BTreeMap::new()),
+            refusals: RefusalBudget::default(),
             alarms: std::cell::RefCell::new(Alarms::default()),
             next_alarm_check: Instant::now(),
             catch_ups: CatchUps::default(),

@@ -70,12 +70,7 @@ impl Actor {
         request: Frame,
         channel: ResponseChannel<Frame>,
     ) {
-        let over = |r: &mut Refusals| {
-            if r.count >= REFUSAL_BUDGET {
-                r.shed += 1;
-            }
-        };
-        if self.budget(&agency, over) {
+        if self.shed_request(&agency) {
             let reply = Message::Refused(Refusal {
                 code: RejectCode::Busy,
                 detail: format!(
