@@ -39,7 +39,7 @@ impl Actor {
 
     /// Raises the alarms an event is evidence of (refusals counted per peer, an equivocation
     /// per originator), each logged and evented once.
-    pub(super) fn observe(&self, e: &NodeEvent) {
+    pub(super) fn observe(&mut self, e: &NodeEvent) {
         self.metrics.event(e);
         let (now, at) = (self.now(), std::time::Instant::now());
         let busy = RejectCode::Busy.code();
@@ -47,7 +47,7 @@ impl Actor {
             NodeEvent::Rejected { from, code, detail }
                 if *from != self.cfg.agency && *code != busy =>
             {
-                self.alarms.borrow_mut().refusal(
+                self.alarms.refusal(
                     AlarmKind::PeerRefused,
                     from,
                     &format!("code {code}, {detail}"),
@@ -63,7 +63,7 @@ impl Actor {
                         | RejectCode::AgreementNotSigned
                 ) =>
             {
-                self.alarms.borrow_mut().refusal(
+                self.alarms.refusal(
                     AlarmKind::RefusedByPeer,
                     peer,
                     &format!("code {code}, {detail}"),
@@ -76,7 +76,7 @@ impl Actor {
                 id,
                 existing,
                 from,
-            } => self.alarms.borrow_mut().raise(
+            } => self.alarms.raise(
                 AlarmKind::Equivocation,
                 originator.as_str(),
                 format!(
@@ -93,13 +93,13 @@ impl Actor {
     }
 
     /// Counts and publishes a `Sent` event.
-    pub(super) fn observe_sent(&self, e: NodeEvent) {
+    pub(super) fn observe_sent(&mut self, e: NodeEvent) {
         self.metrics.event(&e);
         let _ = self.events.send(e);
     }
 
     /// Events a newly raised alarm.
-    pub(super) fn alarm(&self, raised: Option<Alarm>) {
+    pub(super) fn alarm(&mut self, raised: Option<Alarm>) {
         if let Some(a) = raised {
             let _ = self.events.send(NodeEvent::Alarm(a));
         }
@@ -114,7 +114,7 @@ impl Actor {
                 for signed in forks {
                     if let Some(f) = crate::net::handle::Fork::of(&signed) {
                         let at = f.at();
-                        let raised = self.alarms.borrow_mut().raise(
+                        let raised = self.alarms.raise(
                             AlarmKind::AuditFork,
                             f.agency.as_str(),
                             fork_message(&f.agency, &at),
@@ -137,7 +137,7 @@ impl Actor {
                         .flatten()
                         .map(|r| r.record.originator);
                     if let Some(originator) = originator {
-                        let raised = self.alarms.borrow_mut().raise(
+                        let raised = self.alarms.raise(
                             AlarmKind::Equivocation,
                             originator.as_str(),
                             format!(
@@ -165,13 +165,13 @@ impl Actor {
     /// peers that have been quiet for a while.
     pub(super) fn check_alarms(&mut self) {
         self.next_alarm_check = Instant::now() + ALARM_CHECK;
-        let changes = self.alarms.borrow_mut().agreements(&self.cfg, self.now());
+        let changes = self.alarms.agreements(&self.cfg, self.now());
         for change in changes {
             if let crate::net::alarms::Change::Raised(a) = change {
                 self.alarm(Some(a));
             }
         }
-        self.alarms.borrow_mut().quiet(std::time::Instant::now());
+        self.alarms.quiet(std::time::Instant::now());
         self.tally.flush(std::time::Instant::now());
     }
 
@@ -290,7 +290,7 @@ impl Actor {
                     )
                 })
                 .collect(),
-            alarms: self.alarms.borrow().list(),
+            alarms: self.alarms.list(),
             refused: self
                 .tally
                 .totals

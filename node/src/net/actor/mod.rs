@@ -125,7 +125,7 @@ pub(crate) struct Actor {
     /// Refusal budgets, by peer (`REFUSAL_BUDGET`).
     refusals: RefusalBudget,
     /// The alarms raised (`alarms`), each logged once.
-    alarms: std::cell::RefCell<Alarms>,
+    alarms: Alarms,
     /// When the agreements' effect and quiet peers are next looked at.
     next_alarm_check: Instant,
     /// Catch-ups running, by agreement (`progress`).
@@ -248,7 +248,7 @@ impl Actor {
             done_rx,
             receiving: BTreeMap::new(),
             refusals: RefusalBudget::default(),
-            alarms: std::cell::RefCell::new(Alarms::default()),
+            alarms: Alarms::default(),
             next_alarm_check: Instant::now(),
             catch_ups: CatchUps::default(),
             delivered_since_drain: BTreeMap::new(),

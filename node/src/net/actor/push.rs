@@ -407,7 +407,7 @@ impl Actor {
         self.metrics.push_failed(peer);
         tracing::debug!(%peer, failures, ?wait, why, "push failed; trying again later");
         if failures >= PUSH_FAILURES_FOR_ALARM {
-            let raised = self.alarms.borrow_mut().raise(
+            let raised = self.alarms.raise(
                 AlarmKind::PushesFailing,
                 peer.as_str(),
                 format!(
@@ -425,9 +425,7 @@ impl Actor {
     /// A push to `peer` settled records: its back-off ends, and so does its alarm.
     pub(super) fn push_succeeded(&mut self, peer: &AgencyId) {
         if self.push_retry.remove(peer).is_some() {
-            self.alarms
-                .borrow_mut()
-                .clear(AlarmKind::PushesFailing, peer.as_str());
+            self.alarms.clear(AlarmKind::PushesFailing, peer.as_str());
         }
     }
 

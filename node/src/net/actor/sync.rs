@@ -193,7 +193,7 @@ impl Actor {
                     .keep_partner_slot_checkpoint(&c, signed)
                 {
                     Ok(crate::store::Kept::Forked { .. }) => {
-                        let raised = self.alarms.borrow_mut().raise(
+                        let raised = self.alarms.raise(
                             AlarmKind::AuditFork,
                             peer.as_str(),
                             fork_message(peer, &format!("slot {}", c.slot)),
@@ -251,7 +251,7 @@ impl Actor {
             let pair = (a.id.clone(), peer.clone());
             if st.agreement_hash != a.hash {
                 if self.mismatched.insert(pair.clone()) {
-                    let raised = self.alarms.borrow_mut().raise(
+                    let raised = self.alarms.raise(
                         AlarmKind::AgreementMismatch,
                         format!("{}/{peer}", a.id),
                         format!(
@@ -275,7 +275,6 @@ impl Actor {
             }
             if self.mismatched.remove(&pair) {
                 self.alarms
-                    .borrow_mut()
                     .clear(AlarmKind::AgreementMismatch, &format!("{}/{peer}", a.id));
             }
             newly_confirmed |= self.confirmed.insert(pair);
