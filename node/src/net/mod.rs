@@ -27,6 +27,7 @@ pub(crate) mod inbound;
 mod inbound_rate;
 mod outbound;
 pub(crate) mod progress;
+mod redial;
 mod signing;
 mod tally;
 

@@ -45,6 +45,7 @@ use super::handle::{Command, NodeEvent, PeersReport, StatusReport};
 use super::inbound::{Acked, Done, Finished, Job, Origin, OwnedScreen, truncate};
 use super::outbound::{SendJob, Sent, Target};
 use super::progress::CatchUps;
+use super::redial::Redials;
 use super::signing::{Checkpoint, CheckpointJob, Signed};
 use crate::policy::may_send;
 use crate::store::{Store, StreamHead};
@@ -70,14 +71,6 @@ pub(crate) enum Pending {
     },
 }
 
-/// Redial state of one agency.
-#[derive(Debug, Clone, Copy)]
-struct Backoff {
-    next: Instant,
-    delay: Duration,
-    paused: bool,
-}
-
 pub(crate) struct Actor {
     pub swarm: Swarm<Behaviour>,
     pub cfg: Arc<NodeConfig>,
@@ -95,7 +88,7 @@ pub(crate) struct Actor {
     pub agency_peers: BTreeMap<AgencyId, PeerId>,
     pub addresses: BTreeMap<AgencyId, Vec<Multiaddr>>,
     connections: BTreeMap<AgencyId, usize>,
-    backoff: BTreeMap<AgencyId, Backoff>,
+    backoff: Redials,
     pending: BTreeMap<OutboundRequestId, Pending>,
     pushing: BTreeSet<AgencyId>,
     /// (agreement, stream) ranges being fetched
@@ -172,17 +165,6 @@ const DIGEST_RECHECK: Duration = Duration::from_secs(600);
 /// unbounded work.
 const PUSHES_IN_FLIGHT: usize = 4;
 
-impl Backoff {
-    /// Dial now; after a failure wait `min`, doubling.
-    fn fresh(min: Duration) -> Self {
-        Self {
-            next: Instant::now(),
-            delay: min,
-            paused: false,
-        }
-    }
-}
-
 /// Whether the loop goes on.
 enum Flow {
     Continue,
@@ -211,6 +193,7 @@ impl Actor {
         let dir = Arc::new(dir);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let agency_peers = peer_ids.iter().map(|(p, a)| (a.clone(), *p)).collect();
+        let backoff = Redials::new(net.redial_min, net.redial_max);
         let addresses = cfg
             .agencies
             .values()
@@ -230,7 +213,7 @@ impl Actor {
             agency_peers,
             addresses,
             connections: BTreeMap::new(),
-            backoff: BTreeMap::new(),
+            backoff,
             pending: BTreeMap::new(),
             pushing: BTreeSet::new(),
             fetching: BTreeSet::new(),
@@ -375,14 +358,7 @@ impl Actor {
                 }
             }
             Command::Disconnect(agency) => {
-                self.backoff.insert(
-                    agency.clone(),
-                    Backoff {
-                        next: Instant::now(),
-                        delay: self.net.redial_min,
-                        paused: true,
-                    },
-                );
+                self.backoff.pause(&agency, Instant::now());
                 if let Some(peer) = self.agency_peers.get(&agency) {
                     let _ = self.swarm.disconnect_peer_id(*peer);
                 }

@@ -5,8 +5,7 @@ use super::*;
 
 impl Actor {
     pub(super) fn resume(&mut self, agency: &AgencyId) {
-        self.backoff
-            .insert(agency.clone(), Backoff::fresh(self.net.redial_min));
+        self.backoff.resume(agency, Instant::now());
         self.redial();
     }
 
@@ -66,13 +65,9 @@ impl Actor {
             {
                 continue;
             }
-            if let Some(b) = self.backoff.get_mut(&agency)
-                && !b.paused
-                && b.next > now
-            {
+            if self.backoff.nudge(&agency, now) {
                 self.nudged.insert(agency.clone(), now);
                 tracing::debug!(%agency, %flooded, "its address is flooded: dialling it now");
-                b.next = now;
             }
         }
     }
@@ -84,12 +79,7 @@ impl Actor {
             if self.is_connected(&agency) || self.shared_with(&agency).next().is_none() {
                 continue;
             }
-            let b = *self.backoff.entry(agency.clone()).or_insert(Backoff {
-                next: now,
-                delay: self.net.redial_min,
-                paused: false,
-            });
-            if b.paused || now < b.next {
+            if !self.backoff.due(&agency, now) {
                 continue;
             }
             let (Some(peer), Some(addrs)) = (
@@ -108,15 +98,7 @@ impl Actor {
             if let Err(e) = self.swarm.dial(opts) {
                 tracing::debug!(%agency, error = %e, "dial not started");
             }
-            let delay = (b.delay * 2).min(self.net.redial_max);
-            self.backoff.insert(
-                agency,
-                Backoff {
-                    next: now + b.delay,
-                    delay,
-                    paused: false,
-                },
-            );
+            self.backoff.dialled(&agency, now);
         }
     }
 
@@ -154,7 +136,7 @@ impl Actor {
                 // an agency cut off (`Command::Disconnect`) stays cut: a connection that was
                 // on its way when it was cut (its dial, or the other side's) is closed too,
                 // instead of taking it back
-                if self.backoff.get(&agency).is_some_and(|b| b.paused) {
+                if self.backoff.is_paused(&agency) {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }
@@ -162,8 +144,7 @@ impl Actor {
                     .insert(agency.clone(), num_established.get() as usize);
                 if num_established.get() == 1 {
                     tracing::info!(%agency, "connected");
-                    self.backoff
-                        .insert(agency.clone(), Backoff::fresh(self.net.redial_min));
+                    self.backoff.resume(&agency, Instant::now());
                     // a peer back on the network is pushed to at once (its alarm, if any,
                     // clears with its first acknowledgement)
                     if let Some(r) = self.push_retry.get_mut(&agency) {
