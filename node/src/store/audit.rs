@@ -479,7 +479,7 @@ impl Outbox<'_> {
         let mut batch = Batch::default();
         let mut all = Vec::with_capacity(deliveries.len() + events.len());
         for e in removed {
-            batch.remove(&e.key);
+            batch.remove(e.key.as_slice());
         }
         for d in deliveries {
             if let Some(e) = d.outbox {

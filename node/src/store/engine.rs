@@ -74,6 +74,15 @@ impl Deref for Bytes {
     }
 }
 
+impl From<Bytes> for Vec<u8> {
+    fn from(b: Bytes) -> Vec<u8> {
+        match b.0 {
+            Repr::Sled(v) => v.to_vec(),
+            Repr::Owned(v) => v,
+        }
+    }
+}
+
 impl AsRef<[u8]> for Bytes {
     fn as_ref(&self) -> &[u8] {
         self
@@ -88,14 +97,14 @@ pub(super) struct Batch {
 
 impl Batch {
     /// Sets `key` to `value`.
-    pub(super) fn insert(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        self.ops
-            .push((key.as_ref().to_vec(), Some(value.as_ref().to_vec())));
+    pub(super) fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        // owned keys and values (a record's bytes, most keys) move in uncopied
+        self.ops.push((key.into(), Some(value.into())));
     }
 
     /// Removes `key`.
-    pub(super) fn remove(&mut self, key: impl AsRef<[u8]>) {
-        self.ops.push((key.as_ref().to_vec(), None));
+    pub(super) fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        self.ops.push((key.into(), None));
     }
 }
 
