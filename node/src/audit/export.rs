@@ -1,4 +1,7 @@
 //! Writing an audit export from a store: `accord audit export`.
+//!
+//! Why one long file (just over 600 lines): it is one room, gathering what an audit export
+//! holds from the store and writing its files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, OpenOptions};

@@ -2,11 +2,11 @@
 //! or in a range answer — is verified with `verify_strict`, re-checked against the agreement's
 //! policy, stored in one batch and flushed before anything is acknowledged.
 //!
-//! The network actor does none of this work itself: it hands each batch to a [`Job`] that runs
-//! on tokio's blocking pool, so verification and the flush do not stop the swarm, batches from
-//! different peers are verified on both cores at once, and concurrent flushes share one disk
-//! sync. The job sends its [`Done`] back to the actor, which answers the peer (a push is
-//! acknowledged only then: after the flush).
+//! The network's core does none of this work itself: it hands each batch to a [`Job`] that the
+//! actor runs on tokio's blocking pool, so verification and the flush do not stop the swarm,
+//! batches from different peers are verified on both cores at once, and concurrent flushes
+//! share one disk sync. The job's [`Done`] goes back to the core, which answers the peer (a
+//! push is acknowledged only then: after the flush).
 
 use accord_config::NodeConfig;
 use accord_protocol::wire::{AckEntry, RejectCode};
@@ -39,7 +39,7 @@ pub(crate) type OwnedScreen = Box<dyn Fn(&SignedRecord) -> Result<(), (RejectCod
 /// What a batch of received records answers.
 pub(crate) enum Origin {
     /// A push from the peer: answered with an ack and receipts.
-    Push(libp2p::request_response::ResponseChannel<super::codec::Frame>),
+    Push(super::core::InboundId),
     /// Our range request's answer.
     Range {
         agreement: accord_protocol::AgreementId,
@@ -62,6 +62,8 @@ pub(crate) struct Job {
     pub envelopes: Vec<Envelope>,
     pub screen: OwnedScreen,
     pub origin: Origin,
+    /// When it was handed over (the time of receipt).
+    pub now: Timestamp,
 }
 
 /// A finished [`Job`].
@@ -73,7 +75,7 @@ pub(crate) struct Done {
     pub receipts: Vec<accord_protocol::audit::Signed>,
 }
 
-/// What the blocking pool hands back to the actor.
+/// What a job hands back to the core.
 pub(crate) enum Finished {
     /// A [`Job`] is done.
     Received(Done),
@@ -85,7 +87,7 @@ pub(crate) enum Finished {
     Signed(super::signing::Signed),
 }
 
-/// A peer's ack of our push, with its receipts verified (by [`Acked::check`]).
+/// A peer's ack of our push, with its receipts verified (by [`AckCheck::run`]).
 pub(crate) struct Acked {
     pub peer: AgencyId,
     /// The outbox entries and ids of the push.
@@ -99,67 +101,71 @@ pub(crate) struct Acked {
     >,
 }
 
-impl Acked {
-    /// Verifies the ack's receipts under `peer_key` on the blocking pool (a signature check
-    /// each: kept off the actor); the result goes to `done`.
-    pub(crate) fn check(
-        peer: AgencyId,
-        peer_key: Option<accord_protocol::PublicKey>,
-        keys: Vec<crate::store::OutboxEntry>,
-        ids: Vec<accord_protocol::RecordId>,
-        ack: accord_protocol::wire::Ack,
-        done: tokio::sync::mpsc::UnboundedSender<Finished>,
-    ) {
-        tokio::task::spawn_blocking(move || {
-            let receipts = ack
-                .receipts
-                .into_iter()
-                .filter_map(|s| {
-                    let r = accord_protocol::audit::verify_receipt(&s, |a| {
-                        if *a == peer { peer_key } else { None }
-                    })
-                    .ok()?;
-                    Some((r.record, (s, r.agreement)))
+/// A peer's ack of our push, whose receipts are to be verified.
+pub(crate) struct AckCheck {
+    pub peer: AgencyId,
+    pub peer_key: Option<accord_protocol::PublicKey>,
+    /// The outbox entries and ids of the push.
+    pub keys: Vec<crate::store::OutboxEntry>,
+    pub ids: Vec<accord_protocol::RecordId>,
+    pub ack: accord_protocol::wire::Ack,
+}
+
+impl AckCheck {
+    /// Verifies the ack's receipts under `peer_key` (a signature check each: the executor runs
+    /// it off the loop).
+    pub(crate) fn run(self) -> Acked {
+        let Self {
+            peer,
+            peer_key,
+            keys,
+            ids,
+            ack,
+        } = self;
+        let receipts = ack
+            .receipts
+            .into_iter()
+            .filter_map(|s| {
+                let r = accord_protocol::audit::verify_receipt(&s, |a| {
+                    if *a == peer { peer_key } else { None }
                 })
-                .collect();
-            let _ = done.send(Finished::Acked(Acked {
-                peer,
-                keys,
-                ids,
-                results: ack.results,
-                receipts,
-            }));
-        });
+                .ok()?;
+                Some((r.record, (s, r.agreement)))
+            })
+            .collect();
+        Acked {
+            peer,
+            keys,
+            ids,
+            results: ack.results,
+            receipts,
+        }
     }
 }
 
 impl Job {
-    /// Runs the job on the blocking pool; its [`Done`] goes to `done`.
-    pub(crate) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
-        tokio::task::spawn_blocking(move || {
-            let now = crate::clock::now();
-            let result = receive(
-                &self.store,
-                &self.cfg,
-                &*self.dir,
-                &self.sender,
-                self.envelopes,
-                &*self.screen,
-                now,
-            );
-            let receipts = match (&self.origin, &result) {
-                (Origin::Push(_), Ok(r)) => {
-                    receipts(&self.store, &self.cfg.agency, &self.key, r, now)
-                }
-                _ => Vec::new(),
-            };
-            let _ = done.send(Finished::Received(Done {
-                sender: self.sender,
-                origin: self.origin,
-                result,
-                receipts,
-            }));
-        });
+    /// Verifies, checks, stores and flushes (blocking: the executor runs it off the loop).
+    pub(crate) fn run(self) -> Done {
+        let now = self.now;
+        let result = receive(
+            &self.store,
+            &self.cfg,
+            &*self.dir,
+            &self.sender,
+            self.envelopes,
+            &*self.screen,
+            now,
+        );
+        let receipts = match (&self.origin, &result) {
+            (Origin::Push(_), Ok(r)) => receipts(&self.store, &self.cfg.agency, &self.key, r, now),
+            _ => Vec::new(),
+        };
+        Done {
+            sender: self.sender,
+            origin: self.origin,
+            result,
+            receipts,
+        }
     }
 }
 
@@ -383,7 +389,7 @@ pub(crate) fn receive(
             }
             InsertOutcome::Duplicate(id) | InsertOutcome::Purged(id) => AckEntry::Duplicate(id),
             InsertOutcome::Equivocation { id, existing } => {
-                // the alarm is logged once per originator by the actor
+                // the alarm is logged once per originator by the core
                 tracing::debug!(%id, %existing, from = %sender, seq = %v.record.seq, originator = %v.record.originator,
                     "equivocation: two different records for one (agreement, originator, seq); the second is kept as evidence only");
                 out.events.push(NodeEvent::Equivocation {

@@ -22,6 +22,7 @@ pub(crate) mod alarms;
 mod behaviour;
 mod budget;
 pub mod codec;
+mod core;
 mod handle;
 pub(crate) mod inbound;
 mod inbound_rate;
@@ -209,17 +210,16 @@ pub async fn start(
         key: key.clone(),
         metrics: metrics.clone(),
     };
-    let actor = actor::Actor::new(
-        swarm,
+    let core = core::Core::new(
         shared,
         key.clone(),
         store,
-        net,
-        rx,
-        events,
-        peer_ids,
+        net.clone(),
         metrics,
+        core::Now::system(),
+        getrandom::u64().unwrap_or(0x5eed),
     );
+    let actor = actor::Actor::new(swarm, core, net.tick, rx, events, peer_ids);
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));
     Ok(Running { handle, task })

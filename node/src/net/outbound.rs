@@ -2,32 +2,26 @@
 //! a push or a range answer are written and flushed before its frame is handed to libp2p, so
 //! a crash can never leave a record delivered without the entry that says it was sent.
 //!
-//! The flush runs on tokio's blocking pool, like a receive [`super::inbound::Job`], so the
-//! network actor never waits for the disk: the actor hands a [`SendJob`] the message and its
+//! The flush runs off the loop, like a receive [`super::inbound::Job`], so the network actor
+//! never waits for the disk: the core hands a [`SendJob`] the message and its
 //! entries, and gets the encoded frame back as a [`Sent`] once the entries are durable. The
 //! store's flush is a group commit, so a send job shares its disk sync with the receive jobs
 //! and publishes flushing at the same moment.
 
 use std::sync::Arc;
 
+use super::codec::Frame;
+use super::core::{InboundId, Pending};
+use crate::store::Store;
 use accord_protocol::audit::AuditEvent;
 use accord_protocol::{AgencyId, Message, Timestamp};
-use libp2p::request_response::ResponseChannel;
-
-use super::actor::Pending;
-use super::codec::Frame;
-use super::inbound::Finished;
-use crate::store::Store;
 
 /// Where a frame goes once its entries are durable.
 pub(crate) enum Target {
     /// A request to a peer (a push), with what its answer settles.
     Request { peer: AgencyId, pending: Pending },
     /// The answer to a peer's request (a range answer).
-    Response {
-        to: AgencyId,
-        channel: ResponseChannel<Frame>,
-    },
+    Response { to: AgencyId, id: InboundId },
 }
 
 /// A message whose `send` entries are to be made durable before it leaves.
@@ -48,28 +42,26 @@ pub(crate) struct Sent {
 }
 
 impl SendJob {
-    /// Encodes the message, appends the entries and flushes, on the blocking pool; the
-    /// [`Sent`] goes to `done`.
-    pub(super) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
-        tokio::task::spawn_blocking(move || {
-            let frame = self.run();
-            let records = self
-                .sends
-                .iter()
-                .filter_map(|e| match e {
-                    AuditEvent::Send { record, .. } => Some(*record),
-                    _ => None,
-                })
-                .collect();
-            let _ = done.send(Finished::Sent(Sent {
-                target: self.target,
-                frame,
-                records,
-            }));
-        });
+    /// Encodes the message, appends the entries and flushes (blocking: the executor runs it
+    /// off the loop).
+    pub(crate) fn run(self) -> Sent {
+        let frame = self.durable_frame();
+        let records = self
+            .sends
+            .iter()
+            .filter_map(|e| match e {
+                AuditEvent::Send { record, .. } => Some(*record),
+                _ => None,
+            })
+            .collect();
+        Sent {
+            target: self.target,
+            frame,
+            records,
+        }
     }
 
-    fn run(&self) -> Result<Frame, String> {
+    fn durable_frame(&self) -> Result<Frame, String> {
         let bytes = self
             .message
             .encode()

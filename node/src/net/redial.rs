@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use accord_protocol::AgencyId;
-use tokio::time::Instant;
+use std::time::Instant;
 
 /// One agency's backoff.
 #[derive(Clone, Copy, Debug)]

@@ -1,12 +1,11 @@
-//! The audit log's checkpoints, signed on tokio's blocking pool: signing one writes an entry
-//! (or a slot entry) and flushes under the store's write lock, so the network actor hands it
-//! to a [`CheckpointJob`] and goes on; the result comes back as [`Finished::Signed`].
+//! The audit log's checkpoints, signed off the loop: signing one writes an entry
+//! (or a slot entry) and flushes under the store's write lock, so the core hands it to a
+//! [`CheckpointJob`] and goes on; the result comes back as [`Finished::Signed`].
 
 use std::sync::Arc;
 
 use accord_protocol::{SecretKey, Timestamp};
 
-use super::inbound::Finished;
 use crate::store::Store;
 
 /// Which checkpoint to sign.
@@ -35,18 +34,15 @@ pub(crate) struct CheckpointJob {
 }
 
 impl CheckpointJob {
-    /// Signs on the blocking pool; the [`Signed`] goes to `done`.
-    pub(super) fn spawn(self, done: tokio::sync::mpsc::UnboundedSender<Finished>) {
-        tokio::task::spawn_blocking(move || {
-            let result = self.run().map_err(|e| e.to_string());
-            let _ = done.send(Finished::Signed(Signed {
-                which: self.which,
-                result,
-            }));
-        });
+    /// Signs (blocking: the executor runs it off the loop).
+    pub(crate) fn run(self) -> Signed {
+        Signed {
+            which: self.which,
+            result: self.sign().map_err(|e| e.to_string()),
+        }
     }
 
-    fn run(&self) -> Result<(), crate::store::StoreError> {
+    fn sign(&self) -> Result<(), crate::store::StoreError> {
         match self.which {
             Checkpoint::HeadIfMoved => {
                 let head = self.store.log().audit_head()?;

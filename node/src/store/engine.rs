@@ -264,12 +264,20 @@ type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 impl MemoryEngine {
     /// The memory engine of `dir`: the one made for it before in this process, or a new one.
     pub(super) fn of(dir: &Path) -> Self {
+        Self::all().entry(dir.to_path_buf()).or_default().clone()
+    }
+
+    /// Forgets the memory engine of `dir`: its entries go once the stores open on it close.
+    #[cfg(test)]
+    pub(super) fn forget(dir: &Path) {
+        Self::all().remove(dir);
+    }
+
+    fn all() -> std::sync::MutexGuard<'static, HashMap<PathBuf, MemoryEngine>> {
         static ALL: OnceLock<Mutex<HashMap<PathBuf, MemoryEngine>>> = OnceLock::new();
-        let mut all = ALL
-            .get_or_init(Mutex::default)
+        ALL.get_or_init(Mutex::default)
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        all.entry(dir.to_path_buf()).or_default().clone()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Map> {

@@ -18,6 +18,13 @@ impl Store {
         Self::open_on(dir, true)
     }
 
+    /// Forgets the memory store of `dir` ([`Store::open_memory`]): its entries go once the
+    /// stores open on it are dropped.
+    #[cfg(test)]
+    pub(crate) fn forget_memory(dir: &Path) {
+        super::engine::MemoryEngine::forget(dir);
+    }
+
     fn open_on(dir: &Path, memory: bool) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: dir.to_path_buf(),

@@ -3,20 +3,24 @@
 
 use super::*;
 
-impl Actor {
+impl Core {
     /// Sends `message` once its `send` entries are durable: a [`SendJob`] writes and flushes
-    /// them on the blocking pool and hands the frame back ([`Actor::on_sent`]), so no record
-    /// leaves the node before the entry that says it was sent, and the actor does not wait
-    /// for the disk.
-    pub(super) fn send_durably(&self, sends: Vec<AuditEvent>, message: Message, target: Target) {
-        SendJob {
+    /// them off the loop and hands the frame back ([`Core::on_sent`]), so no record leaves the
+    /// node before the entry that says it was sent, and the loop does not wait for the disk.
+    pub(super) fn send_durably(
+        &mut self,
+        sends: Vec<AuditEvent>,
+        message: Message,
+        target: Target,
+    ) {
+        let job = SendJob {
             store: self.store.clone(),
             now: self.now(),
             sends,
             message,
             target,
-        }
-        .spawn(self.done_tx.clone());
+        };
+        self.run(Job::SendDurably(job));
     }
 
     /// A [`SendJob`] is done: the frame leaves now, or, when its entries could not be made
@@ -44,26 +48,22 @@ impl Actor {
                 tracing::error!(to = %peer, error = %e, "not sent: its send entries are not durable");
                 self.clear(pending);
             }
-            (Target::Response { to, channel }, Ok(frame)) => {
+            (Target::Response { to, id }, Ok(frame)) => {
                 let bytes = frame.bytes.len();
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .rr
-                    .send_response(channel, frame)
-                    .is_err()
-                {
-                    tracing::debug!(%to, "response not sent: the stream closed");
-                }
+                self.effects.push(Effect::Answer {
+                    to: to.clone(),
+                    id,
+                    frame,
+                });
                 self.observe_sent(NodeEvent::Sent { to, records, bytes });
             }
-            (Target::Response { to, channel }, Err(e)) => {
+            (Target::Response { to, id }, Err(e)) => {
                 tracing::error!(%to, error = %e, "range answer not sent: its send entries are not durable");
                 let reply = Message::Refused(Refusal {
                     code: RejectCode::Busy,
                     detail: truncate(format!("store: {e}")),
                 });
-                self.respond(channel, &reply, &to);
+                self.respond(id, &reply, &to);
             }
         }
     }
@@ -79,35 +79,27 @@ impl Actor {
     }
 
     pub(super) fn send_frame(&mut self, agency: &AgencyId, frame: Frame, pending: Pending) {
-        let Some(peer) = self.agency_peers.get(agency).copied() else {
+        if !self.addresses.contains_key(agency) {
             self.clear(pending);
             return;
-        };
-        let id = self.swarm.behaviour_mut().rr.send_request(&peer, frame);
+        }
+        let id = self.request_id();
         self.pending.insert(id, pending);
+        self.effects.push(Effect::Send {
+            to: agency.clone(),
+            id,
+            frame,
+        });
     }
 
-    pub(super) fn respond(
-        &mut self,
-        channel: ResponseChannel<Frame>,
-        msg: &Message,
-        to: &AgencyId,
-    ) {
-        let bytes = match msg.encode() {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(%to, error = %e, "cannot encode a response");
-                return;
-            }
-        };
-        if self
-            .swarm
-            .behaviour_mut()
-            .rr
-            .send_response(channel, Frame::new(bytes))
-            .is_err()
-        {
-            tracing::debug!(%to, "response not sent: the stream closed");
+    pub(super) fn respond(&mut self, id: InboundId, msg: &Message, to: &AgencyId) {
+        match msg.encode() {
+            Ok(bytes) => self.effects.push(Effect::Answer {
+                to: to.clone(),
+                id,
+                frame: Frame::new(bytes),
+            }),
+            Err(e) => tracing::error!(%to, error = %e, "cannot encode a response"),
         }
     }
 
@@ -125,10 +117,7 @@ impl Actor {
     /// identical with the peer.
     pub(super) fn push(&mut self, peer: &AgencyId) {
         if self.pushing.contains(peer)
-            || self
-                .push_retry
-                .get(peer)
-                .is_some_and(|r| Instant::now() < r.next)
+            || self.push_retry.get(peer).is_some_and(|r| self.at < r.next)
         {
             return;
         }
@@ -235,6 +224,21 @@ impl Actor {
             return;
         }
         tracing::debug!(to = %peer, records = records.len(), "push");
+        #[cfg(test)]
+        if self.fault_push_to_all {
+            let push = Message::Push(Push {
+                records: records.clone(),
+            });
+            for other in self.connected().into_iter().filter(|p| p != peer) {
+                self.send(
+                    &other,
+                    &push,
+                    Pending::Sync {
+                        peer: other.clone(),
+                    },
+                );
+            }
+        }
         self.pushing.insert(peer.clone());
         self.send_durably(
             sends,
@@ -389,9 +393,11 @@ impl Actor {
     /// failure is counted, and after [`PUSH_FAILURES_FOR_ALARM`] in a row the peer is
     /// reported by an alarm.
     pub(super) fn push_failed(&mut self, peer: &AgencyId, why: &str) {
+        let jitter = self.jitter();
+        let at = self.at;
         let r = self.push_retry.entry(peer.clone()).or_insert(PushRetry {
             failures: 0,
-            next: Instant::now(),
+            next: at,
         });
         r.failures = r.failures.saturating_add(1);
         let base = self
@@ -400,9 +406,8 @@ impl Actor {
             .saturating_mul(1u32 << (r.failures - 1).min(16))
             .min(self.net.push_retry_max);
         // jitter: between half and one and a half of the base
-        let jitter = f64::from(getrandom::u32().unwrap_or(u32::MAX / 2)) / f64::from(u32::MAX);
         let wait = base.mul_f64(0.5 + jitter);
-        r.next = Instant::now() + wait;
+        r.next = at + wait;
         let failures = r.failures;
         self.metrics.push_failed(peer);
         tracing::debug!(%peer, failures, ?wait, why, "push failed; trying again later");

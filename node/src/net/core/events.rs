@@ -1,10 +1,15 @@
-//! What the actor tells: node events (each with its audit entry where it records a
+//! What the core tells: node events (each with its audit entry where it records a
 //! decision), alarms raised and cleared, the peers and status reports, and the refusal budget
 //! that bounds what a flooding peer costs.
 
 use super::*;
 
-impl Actor {
+impl Core {
+    /// Hands an event to the executor, to publish.
+    fn emit_raw(&mut self, e: NodeEvent) {
+        self.effects.push(Effect::Emit(e));
+    }
+
     /// Publishes an event whose audit entry the caller writes with the change it records; a
     /// refusal still counts against the sender's refusal budget.
     pub(super) fn emit_unlogged(&mut self, e: NodeEvent) {
@@ -14,7 +19,7 @@ impl Actor {
         {
             self.count_refusal(from);
         }
-        let _ = self.events.send(e);
+        self.emit_raw(e);
     }
 
     /// Publishes an event; refusals are also written to the audit log, and count against the
@@ -34,14 +39,14 @@ impl Actor {
                 tracing::error!(error = %err, "cannot write the audit log");
             }
         }
-        let _ = self.events.send(e);
+        self.emit_raw(e);
     }
 
     /// Raises the alarms an event is evidence of (refusals counted per peer, an equivocation
     /// per originator), each logged and evented once.
     pub(super) fn observe(&mut self, e: &NodeEvent) {
         self.metrics.event(e);
-        let (now, at) = (self.now(), std::time::Instant::now());
+        let (now, at) = (self.now(), self.at);
         let busy = RejectCode::Busy.code();
         let raised = match e {
             NodeEvent::Rejected { from, code, detail }
@@ -95,13 +100,13 @@ impl Actor {
     /// Counts and publishes a `Sent` event.
     pub(super) fn observe_sent(&mut self, e: NodeEvent) {
         self.metrics.event(&e);
-        let _ = self.events.send(e);
+        self.emit_raw(e);
     }
 
     /// Events a newly raised alarm.
     pub(super) fn alarm(&mut self, raised: Option<Alarm>) {
         if let Some(a) = raised {
-            let _ = self.events.send(NodeEvent::Alarm(a));
+            self.emit_raw(NodeEvent::Alarm(a));
         }
     }
 
@@ -164,21 +169,21 @@ impl Actor {
     /// Raises or clears the agreements' not-in-effect alarms, and clears the refusal alarms of
     /// peers that have been quiet for a while.
     pub(super) fn check_alarms(&mut self) {
-        self.next_alarm_check = Instant::now() + ALARM_CHECK;
+        self.next_alarm_check = self.at + ALARM_CHECK;
         let changes = self.alarms.agreements(&self.cfg, self.now());
         for change in changes {
             if let crate::net::alarms::Change::Raised(a) = change {
                 self.alarm(Some(a));
             }
         }
-        self.alarms.quiet(std::time::Instant::now());
-        self.tally.flush(std::time::Instant::now());
+        self.alarms.quiet(self.at);
+        self.tally.flush(self.at);
     }
 
     /// Counts a refusal of `peer`'s input against its budget ([`RefusalBudget`]), logging the
     /// requests shed in a window this closes.
     fn count_refusal(&mut self, peer: &AgencyId) {
-        let step = self.refusals.refused(peer, std::time::Instant::now());
+        let step = self.refusals.refused(peer, self.at);
         if step.closed_shed > 0 {
             self.shed_entry(peer, step.closed_shed);
         }
@@ -187,14 +192,14 @@ impl Actor {
     /// Whether a request of `peer` is shed (it is over its refusal budget), logging the
     /// requests shed in a window this closes.
     pub(super) fn shed_request(&mut self, peer: &AgencyId) -> bool {
-        let step = self.refusals.request(peer, std::time::Instant::now());
+        let step = self.refusals.request(peer, self.at);
         if step.closed_shed > 0 {
             self.shed_entry(peer, step.closed_shed);
         }
         step.over
     }
 
-    pub(super) fn shed_entry(&self, peer: &AgencyId, shed: u64) {
+    pub(super) fn shed_entry(&mut self, peer: &AgencyId, shed: u64) {
         tracing::warn!(%peer, shed, "requests shed: over the refusal budget");
         let reason = format!(
             "{shed} requests answered busy unread: more than {REFUSAL_BUDGET} refusals of this \
@@ -208,14 +213,12 @@ impl Actor {
         if let Err(err) = self.store.log().audit(self.now(), vec![event]) {
             tracing::error!(error = %err, "cannot write the audit log");
         }
-        let _ = self
-            .events
-            .send(NodeEvent::rejected(peer, RejectCode::Busy, reason));
+        self.emit_raw(NodeEvent::rejected(peer, RejectCode::Busy, reason));
     }
 
     /// Writes the entries of windows that closed with requests shed and no request since.
     pub(super) fn close_budgets(&mut self) {
-        for (peer, shed) in self.refusals.close(std::time::Instant::now()) {
+        for (peer, shed) in self.refusals.close(self.at) {
             self.shed_entry(&peer, shed);
         }
     }
@@ -297,7 +300,7 @@ impl Actor {
                 .iter()
                 .map(|(k, n)| ((*k).to_owned(), *n))
                 .collect(),
-            catch_up: self.catch_ups.views(Instant::now().into_std()),
+            catch_up: self.catch_ups.views(self.at),
             connected: self.peers_report().connected,
         }
     }

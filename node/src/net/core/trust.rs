@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Actor {
+impl Core {
     /// Verifies a revocation under its issuing agency's key and, when it is new, keeps it (store
     /// and audit entry) and applies it to the directory. `from` is the peer it came from, or
     /// this agency when made here. Returns whether it was new.

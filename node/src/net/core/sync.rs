@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Actor {
+impl Core {
     /// Signs the audit log's head when it moved since the last checkpoint, on the blocking
     /// pool ([`CheckpointJob`]); one at a time.
     pub(super) fn checkpoint_if_moved(&mut self) {
@@ -14,13 +14,13 @@ impl Actor {
 
     pub(super) fn sign(&mut self, which: Checkpoint) {
         self.signing.insert(which);
-        CheckpointJob {
+        let job = CheckpointJob {
             store: self.store.clone(),
             key: self.key.clone(),
             now: self.now(),
             which,
-        }
-        .spawn(self.done_tx.clone());
+        };
+        self.run(Job::Sign(job));
     }
 
     /// A [`CheckpointJob`] is done: a new slot's checkpoint goes to the partners at once.
@@ -316,13 +316,12 @@ impl Actor {
             }
             if behind_here {
                 behind = true;
-                self.catch_ups
-                    .begin(&a.id, peer, missing, Instant::now().into_std());
+                self.catch_ups.begin(&a.id, peer, missing, self.at);
             } else {
                 // this peer holds nothing under the agreement that we lack
                 self.last_catch_up.insert(a.id.clone(), self.now());
                 if !self.fetching.iter().any(|(id, _)| *id == a.id) {
-                    self.catch_ups.end(&a.id, Instant::now().into_std());
+                    self.catch_ups.end(&a.id, self.at);
                 }
             }
         }
@@ -391,7 +390,7 @@ impl Actor {
             return;
         }
         let key = (agreement.clone(), stream.clone(), peer.clone());
-        let now = std::time::Instant::now();
+        let now = self.at;
         if self
             .digest_checks
             .get(&key)

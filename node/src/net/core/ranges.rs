@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Actor {
+impl Core {
     pub(super) fn fetch(
         &mut self,
         peer: &AgencyId,
@@ -170,7 +170,7 @@ impl Actor {
         if matches!(origin, Origin::Push(_)) {
             *self.receiving.entry(peer.clone()).or_insert(0) += 1;
         }
-        Job {
+        let job = super::super::inbound::Job {
             store: self.store.clone(),
             cfg: self.cfg.clone(),
             dir: self.dir.clone(),
@@ -179,8 +179,9 @@ impl Actor {
             envelopes,
             screen,
             origin,
-        }
-        .spawn(self.done_tx.clone());
+            now: self.now(),
+        };
+        self.run(Job::Receive(job));
     }
 
     /// A receive job finished: publish its events, then answer whoever it was for.
@@ -235,7 +236,7 @@ impl Actor {
                 got,
             } => {
                 self.fetching.remove(&(agreement.clone(), stream.clone()));
-                let now = Instant::now().into_std();
+                let now = self.at;
                 self.catch_ups.fetched(&agreement, got as u64, now);
                 self.metrics.catch_up(&agreement, got as u64);
                 let head = self

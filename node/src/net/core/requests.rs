@@ -1,75 +1,39 @@
-//! Requests and responses of accord's protocol as they arrive from the swarm: each checked
+//! Requests and responses of accord's protocol as they arrive: each checked
 //! (membership, budget) and handed to its handler.
 
 use super::*;
 
-impl Actor {
-    pub(super) fn rr_event(&mut self, event: request_response::Event<Frame, Frame>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => {
-                let Some(agency) = self.peer_ids.get(&peer).cloned() else {
-                    // the allow-list admits only known agencies; this cannot happen
-                    tracing::error!(%peer, "request from an unknown peer");
-                    return;
-                };
-                match message {
-                    request_response::Message::Request {
-                        request, channel, ..
-                    } => self.on_request(agency, request, channel),
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    } => self.on_response(agency, request_id, response),
-                }
+impl Core {
+    /// Our request `id` got no answer.
+    pub(super) fn request_failed(&mut self, id: RequestId, error: &str) {
+        match self.pending.remove(&id) {
+            Some(Pending::Push { peer, .. }) => {
+                self.pushing.remove(&peer);
+                self.push_failed(&peer, &format!("the push failed: {error}"));
             }
-            request_response::Event::OutboundFailure {
-                request_id,
-                error,
-                peer,
-                ..
-            } => {
-                tracing::debug!(%peer, %error, "request failed");
-                match self.pending.remove(&request_id) {
-                    Some(Pending::Push { peer, .. }) => {
-                        self.pushing.remove(&peer);
-                        self.push_failed(&peer, &format!("the push failed: {error}"));
-                    }
-                    Some(Pending::Range {
-                        agreement, stream, ..
-                    }) => {
-                        self.fetching.remove(&(agreement, stream));
-                    }
-                    _ => {}
-                }
+            Some(Pending::Range {
+                agreement, stream, ..
+            }) => {
+                self.fetching.remove(&(agreement, stream));
             }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                // a timeout, a dropped stream or an answer omitted after the peer left: not a
-                // refusal of the peer's input (an oversized or malformed request is answered
-                // and logged in on_request), so only the log says it
-                let who = self
-                    .peer_ids
-                    .get(&peer)
-                    .map_or_else(|| peer.to_string(), ToString::to_string);
-                self.metrics.inbound_failed(&who);
-                self.tally.note(
-                    "request-cut-off",
-                    who.clone(),
-                    format!(
-                        "a request from {who} was cut off or timed out before it was read: {error}"
-                    ),
-                    std::time::Instant::now(),
-                );
-            }
-            request_response::Event::ResponseSent { .. } => {}
+            _ => {}
         }
     }
 
-    pub(super) fn on_request(
-        &mut self,
-        agency: AgencyId,
-        request: Frame,
-        channel: ResponseChannel<Frame>,
-    ) {
+    /// A timeout, a dropped stream or an answer omitted after the peer left: not a refusal of
+    /// the peer's input (an oversized or malformed request is answered and logged in
+    /// `on_request`), so only the log says it.
+    pub(super) fn request_cut_off(&mut self, who: String, error: &str) {
+        self.metrics.inbound_failed(&who);
+        self.tally.note(
+            "request-cut-off",
+            who.clone(),
+            format!("a request from {who} was cut off or timed out before it was read: {error}"),
+            self.at,
+        );
+    }
+
+    pub(super) fn on_request(&mut self, agency: AgencyId, request: Frame, channel: InboundId) {
         if self.shed_request(&agency) {
             let reply = Message::Refused(Refusal {
                 code: RejectCode::Busy,
@@ -91,7 +55,7 @@ impl Actor {
                 format!(
                     "a request from {agency} ended after {got} of the {announced} bytes it announced"
                 ),
-                std::time::Instant::now(),
+                self.at,
             );
             let detail =
                 format!("the request ended after {got} of the {announced} bytes announced");
@@ -211,7 +175,7 @@ impl Actor {
                         reply,
                         Target::Response {
                             to: agency,
-                            channel,
+                            id: channel,
                         },
                     );
                     return;
@@ -234,12 +198,7 @@ impl Actor {
         self.respond(channel, &reply, &agency);
     }
 
-    pub(super) fn on_response(
-        &mut self,
-        agency: AgencyId,
-        request_id: OutboundRequestId,
-        response: Frame,
-    ) {
+    pub(super) fn on_response(&mut self, agency: AgencyId, request_id: RequestId, response: Frame) {
         let Some(pending) = self.pending.remove(&request_id) else {
             return;
         };
@@ -260,7 +219,13 @@ impl Actor {
             (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => {
                 // the push stays in flight until its receipts are checked
                 let peer_key = self.dir.get(&peer).copied();
-                Acked::check(peer, peer_key, keys, ids, ack, self.done_tx.clone());
+                self.run(Job::CheckAck(AckCheck {
+                    peer,
+                    peer_key,
+                    keys,
+                    ids,
+                    ack,
+                }));
             }
             (Pending::Sync { peer }, Message::SyncStatus(status)) => self.on_status(&peer, status),
             (
