@@ -14,7 +14,8 @@
 //!   published under it, and every outbox is empty.
 //!
 //! `ACCORD_SIM_SEEDS=N` runs N seeds instead of the short form's 1,000
-//! (`ACCORD_SIM_SEED=S` runs seed S alone, to reproduce a failure).
+//! (`ACCORD_SIM_SEED=S` runs seed S alone, to reproduce a failure: a seed runs the same all
+//! day, its wall clock starting at the day's midnight).
 //!
 //! Why one long file: it is one room, the simulated network, what it checks and the tests read
 //! together; the checks sit beside the effects they inspect.
@@ -230,7 +231,9 @@ impl Sim {
         let mut rng = Rng(seed);
         let rough = Rough::for_seed(&mut rng);
         let start = Instant::now();
-        let wall = crate::clock::now();
+        // the wall clock starts at today's midnight (UTC): a seed runs the same all day, and
+        // the example agreements are in effect as they are for every other test
+        let wall = crate::clock::now().date().start();
         let nodes: Vec<Node> = fed
             .nodes
             .iter()
@@ -833,7 +836,7 @@ impl Drop for Sim {
 }
 
 /// What a run did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Stats {
     events: u64,
     ms: u64,
@@ -953,4 +956,13 @@ fn a_core_that_pushes_to_every_connected_peer_is_caught() {
         caught > 0,
         "a core pushing to every connected peer went unnoticed in 20 seeds"
     );
+}
+
+#[test]
+fn a_seed_runs_the_same_twice() {
+    for seed in [3, 11] {
+        let first = run_seed(seed, false).expect("a good core");
+        let second = run_seed(seed, false).expect("a good core");
+        assert_eq!(first, second, "seed {seed} ran differently the second time");
+    }
 }
