@@ -353,3 +353,69 @@ fn rotation_vector() {
         &attestation
     ));
 }
+
+/// The batch receipt of docs/protocol.md §12: GR-HCG (the RFC 8032 TEST 1 key) acknowledges
+/// three records of QUAD-2026, with the proof that the third is one of them.
+#[test]
+fn batch_receipt_vector() {
+    use accord_protocol::audit::sha256;
+    use accord_protocol::receipt::{BatchReceipt, prove, sign_batch_receipt, verify_batch_receipt};
+    use accord_protocol::{AgencyId, AgreementId, RecordId, Timestamp};
+    let ids: Vec<RecordId> = (1u8..=3).map(|b| RecordId::from_bytes([b; 32])).collect();
+    let receiver = AgencyId::new("GR-HCG").unwrap();
+    let r = BatchReceipt::of(
+        AgreementId::new("QUAD-2026").unwrap(),
+        receiver.clone(),
+        Timestamp::parse("2026-11-28T09:30:05Z").unwrap(),
+        &ids,
+    )
+    .unwrap();
+    let key = common::vector_key();
+    let s = sign_batch_receipt(&r, &key).unwrap();
+    let proof = prove(&ids, 2).unwrap();
+    let leaf = |id: &RecordId| sha256(&[&[0u8][..], id.as_bytes()].concat()).to_string();
+    let got = [
+        (
+            "ids",
+            ids.iter().map(|i| i.to_hex()).collect::<Vec<_>>().join(" "),
+        ),
+        (
+            "leaf hashes",
+            ids.iter().map(leaf).collect::<Vec<_>>().join(" "),
+        ),
+        ("root", r.root.to_string()),
+        ("receipt", String::from_utf8(s.bytes.clone()).unwrap()),
+        ("signature", hex::encode(s.signature)),
+        ("proof index", proof.index.to_string()),
+        (
+            "proof path",
+            proof
+                .path
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    ];
+    let vectors = page_vectors();
+    let Some(v) = vectors.get("batch receipt") else {
+        let text: Vec<String> = got.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        panic!(
+            "docs/protocol.md has no vector `batch receipt`; the code makes:\n{}",
+            text.join("\n")
+        );
+    };
+    assert_eq!(v["seed"], common::VECTOR_SEED_HEX);
+    for (k, want) in got {
+        assert_eq!(v[k].replace(' ', ""), want.replace(' ', ""), "{k}");
+    }
+    // the page's receipt verifies on its own, and its proof shows the third record
+    let signed = accord_protocol::audit::Signed {
+        bytes: v["receipt"].as_bytes().to_vec(),
+        signature: hex::decode(&v["signature"]).unwrap().try_into().unwrap(),
+    };
+    let back =
+        verify_batch_receipt(&signed, |a| (*a == receiver).then(|| key.public_key())).unwrap();
+    assert!(back.covers(&ids[2], &proof));
+    assert!(back.covers_exactly(&ids));
+}
