@@ -614,6 +614,96 @@ fn a_broken_receipt_signature_is_reported() {
     );
 }
 
+/// Sends `records` to `to` in one push and records `to`'s one batch receipt over the ids in
+/// `covered` (the ones it acknowledged), with a `delivered` entry for each of `logged`.
+fn push_with_batch_receipt(
+    n: &Node,
+    to: &Node,
+    (covered, logged): (&[RecordId], &[RecordId]),
+    now: Timestamp,
+) {
+    use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
+    let quad = agreement("QUAD-2026");
+    let sends = logged
+        .iter()
+        .map(|record| AuditEvent::Send {
+            record: *record,
+            agreement: quad.clone(),
+            originator: n.cfg.agency.clone(),
+            to: to.cfg.agency.clone(),
+            content: Some(SentContent::of(
+                &n.store.records().get(record).unwrap().unwrap().record,
+            )),
+        })
+        .collect();
+    n.store.log().audit(now, sends).unwrap();
+    let receipt = sign_batch_receipt(
+        &BatchReceipt::of(quad.clone(), to.cfg.agency.clone(), now, covered).unwrap(),
+        &to.key,
+    )
+    .unwrap();
+    let deliveries = logged
+        .iter()
+        .map(|record| Delivery {
+            outbox: None,
+            record: *record,
+            receiver: to.cfg.agency.clone(),
+            receipt: receipt.clone(),
+            event: AuditEvent::Delivered {
+                record: *record,
+                agreement: quad.clone(),
+                to: to.cfg.agency.clone(),
+                receipt: sha256(&receipt.bytes),
+            },
+        })
+        .collect();
+    n.store.outbox().delivered(now, deliveries).unwrap();
+}
+
+/// Issue 22: one receipt signed for a push of n records proves, to `accord audit verify`, the
+/// delivery of each of them, and of no record outside it.
+#[test]
+fn a_batch_receipt_proves_each_record_it_covers_and_no_other() {
+    let verify_with = |covered: usize, logged: &[usize]| {
+        let fed = federation();
+        let tr = open(fed.path(), "tr-jgk");
+        let gr = open(fed.path(), "gr-hcg");
+        let t = |s: &str| ts(&format!("2026-11-28T{s}Z"));
+        start_entries(&tr, t("09:00:00"));
+        let ids: Vec<RecordId> = (0..4)
+            .map(|i| publish(&tr, "QUAD-2026", &format!("Record {i}."), t("09:30:00")))
+            .collect();
+        let logged: Vec<RecordId> = logged.iter().map(|i| ids[*i]).collect();
+        push_with_batch_receipt(&tr, &gr, (&ids[..covered], &logged), t("09:30:05"));
+        let out = fed.path().join("audit");
+        export_to(&tr, &out, "2026-11-28T10:00:00Z");
+        let receipts = std::fs::read_to_string(out.join("receipts.txt")).unwrap();
+        (verify_alone(&out), receipts.lines().count())
+    };
+    // three records, one receipt: each delivery is proved, and the receipt exported once
+    let (report, lines) = verify_with(3, &[0, 1, 2]);
+    assert!(report.problems.is_empty(), "{report}");
+    assert_eq!((report.receipts, lines), (1, 1));
+    // a delivery logged for a record the receipt does not cover is not proved by it
+    let (report, _) = verify_with(3, &[0, 1, 2, 3]);
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            AuditProblem::BatchReceiptMismatch { records: 3, entries, .. } if entries.len() == 4)),
+        "{report}"
+    );
+    // nor does a log that names fewer records than it covers, or names them out of order
+    for logged in [&[0, 1][..], &[1, 0, 2][..]] {
+        let (report, _) = verify_with(3, logged);
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| matches!(p, AuditProblem::BatchReceiptMismatch { .. })),
+            "{logged:?}: {report}"
+        );
+    }
+}
+
 #[test]
 fn a_delivered_entry_without_its_receipt_is_reported() {
     // a receipt removed from the export

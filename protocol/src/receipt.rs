@@ -11,7 +11,9 @@ use ct_merkle::{InclusionProof as CtProof, RootHash};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::audit::{AuditError, Digest32, Signed, decode_canonical, sign_bytes};
+use crate::audit::{
+    AuditError, Digest32, Receipt, Signed, decode_canonical, sign_bytes, verify_receipt,
+};
 use crate::verify::verify_strict_raw;
 use crate::{AgencyId, AgreementId, PublicKey, RecordError, RecordId, SecretKey, Timestamp};
 
@@ -165,6 +167,68 @@ pub fn verify_batch_receipt(
     Ok(r)
 }
 
+/// A receipt of either version: one record's (version 1, docs/auditing.md §3) or a batch's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnyReceipt {
+    /// Version 1: one record.
+    Record(Receipt),
+    /// Version 2: a batch of records.
+    Batch(BatchReceipt),
+}
+
+impl AnyReceipt {
+    /// Reads receipt bytes of either version, unverified (to find the receiver's key): a
+    /// version 2 receipt has `v`, a version 1 receipt has none.
+    pub fn parse(bytes: &[u8]) -> Result<Self, RecordError> {
+        let is_batch = serde_json::from_slice::<serde_json::Value>(bytes)
+            .map_err(|e| RecordError::Malformed(e.to_string()))?
+            .get("v")
+            .is_some();
+        Ok(if is_batch {
+            let r: BatchReceipt = decode_canonical(bytes)?;
+            check_version(&r)?;
+            Self::Batch(r)
+        } else {
+            Self::Record(decode_canonical(bytes)?)
+        })
+    }
+
+    /// The signer.
+    pub fn receiver(&self) -> &AgencyId {
+        match self {
+            Self::Record(r) => &r.receiver,
+            Self::Batch(b) => &b.receiver,
+        }
+    }
+
+    /// The agreement of the records it acknowledges.
+    pub fn agreement(&self) -> &AgreementId {
+        match self {
+            Self::Record(r) => &r.agreement,
+            Self::Batch(b) => &b.agreement,
+        }
+    }
+
+    /// When the receiver stored them.
+    pub fn received_at(&self) -> Timestamp {
+        match self {
+            Self::Record(r) => r.received_at,
+            Self::Batch(b) => b.received_at,
+        }
+    }
+}
+
+/// Verifies a signed receipt of either version with the receiver's key.
+pub fn verify_any_receipt(
+    s: &Signed,
+    key_of: impl Fn(&AgencyId) -> Option<PublicKey>,
+) -> Result<AnyReceipt, AuditError> {
+    match AnyReceipt::parse(&s.bytes)? {
+        AnyReceipt::Record(_) => verify_receipt(s, key_of).map(AnyReceipt::Record),
+        AnyReceipt::Batch(_) => verify_batch_receipt(s, key_of).map(AnyReceipt::Batch),
+    }
+}
+
 fn check_version(r: &BatchReceipt) -> Result<(), RecordError> {
     if r.v != 2 {
         return Err(RecordError::Malformed(format!(
@@ -300,6 +364,30 @@ mod tests {
         let mut v3 = r.clone();
         v3.v = 3;
         assert!(sign_batch_receipt(&v3, &key).is_err());
-        assert!(BatchReceipt::of(r.agreement.clone(), receiver, Timestamp::EPOCH, &[]).is_err());
+        assert!(
+            BatchReceipt::of(r.agreement.clone(), receiver.clone(), Timestamp::EPOCH, &[]).is_err()
+        );
+        // either version is read and verified as what it is
+        assert_eq!(
+            verify_any_receipt(&s, keys).unwrap(),
+            AnyReceipt::Batch(r.clone())
+        );
+        let one = Receipt {
+            record: ids(1)[0],
+            agreement: r.agreement.clone(),
+            receiver: receiver.clone(),
+            received_at: Timestamp::EPOCH,
+        };
+        let s1 = crate::audit::sign_receipt(&one, &key).unwrap();
+        assert_eq!(
+            verify_any_receipt(&s1, keys).unwrap(),
+            AnyReceipt::Record(one)
+        );
+        // a version 1 receipt's bytes signed under the batch tag pass as neither
+        let crossed = Signed {
+            bytes: s1.bytes.clone(),
+            signature: key.sign_raw(&[BATCH_RECEIPT_DOMAIN, &s1.bytes].concat()),
+        };
+        assert!(verify_any_receipt(&crossed, keys).is_err());
     }
 }

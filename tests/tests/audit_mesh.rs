@@ -13,9 +13,8 @@ use std::time::Duration;
 use accord_node::audit::{export, verify_export};
 use accord_node::net::{NetConfig, NodeEvent};
 use accord_node::store::Store;
-use accord_protocol::audit::{
-    AuditEntry, AuditEvent, Signed, SlotCheckpoint, sha256, verify_receipt,
-};
+use accord_protocol::audit::{AuditEntry, AuditEvent, Digest32, Signed, SlotCheckpoint, sha256};
+use accord_protocol::receipt::{AnyReceipt, verify_any_receipt};
 use accord_protocol::{AgencyId, AgreementId, PublicKey, RecordId};
 use accord_testkit::{
     QUAD, TestNode, connect_all, demo_key, draft, fast, load, quad_copy, wait_until,
@@ -365,8 +364,12 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
             .cloned()
             .collect();
         assert_eq!(own_sends, due, "{o}: send entries of its own records");
-        // one receipt per delivery, signed by the receiver, hashed in the entry
-        assert_eq!(e.receipts.len(), delivered.len(), "{o}: receipts");
+        // every delivery backed by a receipt signed by the receiver, hashed in the entry: a
+        // batch receipt (one per push and agreement) whose tree covers the record; each
+        // receipt exported once
+        let hashes: BTreeSet<Digest32> = delivered.iter().map(|(_, _, h)| *h).collect();
+        assert_eq!(e.receipts.len(), hashes.len(), "{o}: receipts");
+        assert!(e.receipts.len() <= delivered.len(), "{o}: receipts");
         for (record, m, hash) in &delivered {
             let matching: Vec<_> = e
                 .receipts
@@ -374,8 +377,20 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
                 .filter(|s| sha256(&s.bytes) == *hash)
                 .collect();
             assert_eq!(matching.len(), 1, "{o}: receipt of {record} by {m}");
-            let receipt = verify_receipt(matching[0], key_of).unwrap();
-            assert_eq!((&receipt.record, &receipt.receiver), (record, m));
+            let AnyReceipt::Batch(receipt) = verify_any_receipt(matching[0], key_of).unwrap()
+            else {
+                panic!("{o}: a receipt of version 1 from {m}");
+            };
+            assert_eq!(&receipt.receiver, m);
+            let covered: Vec<RecordId> = delivered
+                .iter()
+                .filter(|(_, _, h)| h == hash)
+                .map(|(r, _, _)| *r)
+                .collect();
+            assert!(
+                receipt.covers_exactly(&covered),
+                "{o}: {m}'s receipt does not cover the records its entries name"
+            );
             // the agreement the receiver signed for is the one every entry of the record names
             assert_eq!(
                 receipt.agreement, published[record].1,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use accord_node::net::NetConfig;
 use accord_protocol::audit::{Receipt, sign_receipt};
 use accord_protocol::wire::{Ack, AckEntry, AgreementStatus, SyncStatus};
-use accord_protocol::{AgencyId, AgreementId, Message};
+use accord_protocol::{AgencyId, AgreementId, Message, RecordId};
 use accord_testkit::flood::Sink;
 use accord_testkit::{TestNode, demo_key, draft, load, quad_copy};
 
@@ -283,5 +283,106 @@ async fn a_member_that_never_acknowledges_costs_one_send_entry_per_record() {
     )
     .await;
     pk.stop().await;
+    tr.stop().await;
+}
+
+/// A batch receipt counts only for exactly the records it covers (docs/protocol.md §12): one
+/// that covers the pushed records in another order proves nothing, so Turkey logs the ack as
+/// refused and no delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_receipt_that_does_not_cover_the_push_exactly_is_no_proof_of_delivery() {
+    use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
+    let dir = quad_copy();
+    let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        ids.push(
+            tr.publish(&draft(
+                "QUAD-2026",
+                "alert",
+                "H1",
+                &format!("to Greece {i}"),
+            ))
+            .await,
+        );
+    }
+    let StandIn {
+        mut stand_in,
+        gr,
+        gr_key,
+        quad,
+        status,
+    } = stand_in_greece(&tr, dir.path()).await;
+    let mut events = vec![tr.handle.subscribe()];
+    loop {
+        let (bytes, channel) = stand_in
+            .next_request(Duration::from_secs(30))
+            .await
+            .expect("Turkey to push its records");
+        match Message::decode(&bytes).unwrap() {
+            Message::SyncStatus(_) => stand_in.respond(channel, &status),
+            Message::Push(p) => {
+                let pushed: Vec<RecordId> = p.records.iter().map(|e| e.id()).collect();
+                assert_eq!(pushed, ids, "both records in one push, in order");
+                let reversed: Vec<RecordId> = pushed.iter().rev().copied().collect();
+                let receipt = sign_batch_receipt(
+                    &BatchReceipt::of(
+                        quad.clone(),
+                        gr.clone(),
+                        accord_node::clock::now(),
+                        &reversed,
+                    )
+                    .unwrap(),
+                    &gr_key,
+                )
+                .unwrap();
+                stand_in.respond(
+                    channel,
+                    &Message::Ack(Ack {
+                        results: pushed.iter().map(|id| AckEntry::Stored(*id)).collect(),
+                        receipts: vec![receipt],
+                    }),
+                );
+                break;
+            }
+            other => panic!("unexpected request from Turkey: {other:?}"),
+        }
+    }
+    let audit = |kind: &str| -> Vec<serde_json::Value> {
+        tr.handle
+            .store()
+            .log()
+            .audit_entries()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+                v.get("event").cloned().unwrap_or(v)
+            })
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    };
+    accord_testkit::wait_until(
+        &mut events,
+        Duration::from_secs(30),
+        "Turkey to log both acknowledgements as without a valid receipt",
+        || {
+            audit("reject")
+                .iter()
+                .filter(|e| {
+                    e["from"] == "GR-HCG"
+                        && e["reason"]
+                            .as_str()
+                            .is_some_and(|r| r.contains("without a valid signed receipt"))
+                })
+                .count()
+                == 2
+        },
+    )
+    .await;
+    assert!(
+        audit("delivered").is_empty(),
+        "a delivery logged on a receipt that does not cover the push"
+    );
     tr.stop().await;
 }

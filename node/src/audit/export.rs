@@ -197,11 +197,16 @@ pub fn build(
         .filter(|s| count_of(s).is_some_and(|c| c <= signed.count))
         .collect();
     let delivered = delivered_hashes(&entries);
+    // a batch receipt is kept once per record it covers, and exported once
+    let mut exported = BTreeSet::new();
     let receipts: Vec<Signed> = store
         .checkpoints()
         .receipts()?
         .into_iter()
-        .filter(|s| delivered.contains(&sha256(&s.bytes)))
+        .filter(|s| {
+            let hash = sha256(&s.bytes);
+            delivered.contains(&hash) && exported.insert(hash)
+        })
         .collect();
     let partners = store.checkpoints().partner_checkpoints()?;
     let forks = store.checkpoints().checkpoint_forks()?;

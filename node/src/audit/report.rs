@@ -462,6 +462,27 @@ pub enum AuditProblem {
         /// The indexes of the entries.
         entries: Vec<u64>,
     },
+    /// A batch receipt (version 2) that the `delivered` entries naming it do not match: their
+    /// records, in the order of the log, do not hash to its root, or their count, receiver or
+    /// agreement differ from its.
+    #[error(
+        "receipts.txt line {line}: {receiver}'s batch receipt for {records} record(s) is named by \
+         {} delivered entries ({}) that do not match it: {reason}",
+        .entries.len(),
+        .entries.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    BatchReceiptMismatch {
+        /// The line.
+        line: usize,
+        /// The receiver.
+        receiver: AgencyId,
+        /// How many records it says it covers.
+        records: u64,
+        /// The indexes of the entries that name it.
+        entries: Vec<u64>,
+        /// What differs.
+        reason: String,
+    },
     /// A `delivered` entry without its receipt.
     #[error(
         "log.jsonl line {line} (entry {index}): says {to} acknowledged record {record} with the \

@@ -292,10 +292,11 @@ fn load(
         .receipts_for(&id)
         .map_err(|e| internal(&e))?
     {
-        if let Ok(receipt) = serde_json::from_slice::<accord_protocol::audit::Receipt>(&r.bytes) {
+        if let Ok(receipt) = accord_protocol::receipt::AnyReceipt::parse(&r.bytes) {
             holders.push(format!(
                 "{}, stored at {}",
-                receipt.receiver, receipt.received_at
+                receipt.receiver(),
+                receipt.received_at()
             ));
         }
     }

@@ -122,17 +122,7 @@ impl AckCheck {
             ids,
             ack,
         } = self;
-        let receipts = ack
-            .receipts
-            .into_iter()
-            .filter_map(|s| {
-                let r = accord_protocol::audit::verify_receipt(&s, |a| {
-                    if *a == peer { peer_key } else { None }
-                })
-                .ok()?;
-                Some((r.record, (s, r.agreement)))
-            })
-            .collect();
+        let receipts = check_receipts(&peer, peer_key, &keys, &ids, &ack);
         Acked {
             peer,
             keys,
@@ -141,6 +131,54 @@ impl AckCheck {
             receipts,
         }
     }
+}
+
+/// The records of our push that `ack`'s receipts show `peer` holds, each with the receipt
+/// that says so and its agreement. A version 1 receipt names its record; a batch receipt
+/// (docs/protocol.md §12) counts only if it covers exactly the records of its agreement that
+/// the ack says are stored or held, in the order of the push, and only for the agreement each
+/// was sent under (the outbox entry names it). Receipts that do not verify under the peer's
+/// own key are left out.
+fn check_receipts(
+    peer: &AgencyId,
+    peer_key: Option<accord_protocol::PublicKey>,
+    keys: &[crate::store::OutboxEntry],
+    ids: &[accord_protocol::RecordId],
+    ack: &accord_protocol::wire::Ack,
+) -> std::collections::BTreeMap<
+    accord_protocol::RecordId,
+    (accord_protocol::audit::Signed, accord_protocol::AgreementId),
+> {
+    use accord_protocol::receipt::{AnyReceipt, verify_any_receipt};
+    let mut out = std::collections::BTreeMap::new();
+    for s in &ack.receipts {
+        let Ok(r) = verify_any_receipt(s, |a| if a == peer { peer_key } else { None }) else {
+            continue;
+        };
+        match r {
+            AnyReceipt::Record(r) => {
+                out.insert(r.record, (s.clone(), r.agreement));
+            }
+            AnyReceipt::Batch(b) => {
+                let covered: Vec<accord_protocol::RecordId> = keys
+                    .iter()
+                    .zip(ids)
+                    .zip(&ack.results)
+                    .filter(|((key, id), result)| {
+                        key.agreement() == Some(&b.agreement)
+                            && matches!(result, AckEntry::Stored(got) | AckEntry::Duplicate(got) if got == *id)
+                    })
+                    .map(|((_, id), _)| *id)
+                    .collect();
+                if b.covers_exactly(&covered) {
+                    for id in covered {
+                        out.insert(id, (s.clone(), b.agreement.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Job {
@@ -169,9 +207,9 @@ impl Job {
     }
 }
 
-/// Signed receipts for the records of `r.acks` this node holds: those just stored (received
-/// at `now`), and those it held already (their agreement and time of receipt read from the
-/// store).
+/// Signed batch receipts (docs/protocol.md §12) for the records of `r.acks` this node holds
+/// (just stored, or held already): one per agreement, over their ids in the order of the push,
+/// received at `now`.
 fn receipts(
     store: &Store,
     own: &AgencyId,
@@ -179,28 +217,31 @@ fn receipts(
     r: &Received,
     now: Timestamp,
 ) -> Vec<accord_protocol::audit::Signed> {
+    use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
     let fresh: std::collections::HashMap<_, _> = r.stored.iter().cloned().collect();
-    r.acks
-        .iter()
-        .filter_map(|a| match a {
-            AckEntry::Stored(id) | AckEntry::Duplicate(id) => Some(*id),
-            AckEntry::Rejected { .. } => None,
-        })
-        .filter_map(|id| {
-            let (agreement, received_at) = match fresh.get(&id) {
-                Some(a) => (a.clone(), now),
-                None => {
-                    let rec = store.records().get(&id).ok().flatten()?;
-                    (rec.record.agreement, rec.received_at)
-                }
-            };
-            let receipt = accord_protocol::audit::Receipt {
-                record: id,
-                agreement,
-                receiver: own.clone(),
-                received_at,
-            };
-            accord_protocol::audit::sign_receipt(&receipt, key).ok()
+    let mut batches: Vec<(accord_protocol::AgreementId, Vec<accord_protocol::RecordId>)> =
+        Vec::new();
+    for a in &r.acks {
+        let (AckEntry::Stored(id) | AckEntry::Duplicate(id)) = a else {
+            continue;
+        };
+        let agreement = match fresh.get(id) {
+            Some(a) => a.clone(),
+            None => match store.records().get(id) {
+                Ok(Some(rec)) => rec.record.agreement,
+                _ => continue,
+            },
+        };
+        match batches.iter_mut().find(|(a, _)| *a == agreement) {
+            Some((_, ids)) => ids.push(*id),
+            None => batches.push((agreement, vec![*id])),
+        }
+    }
+    batches
+        .into_iter()
+        .filter_map(|(agreement, ids)| {
+            let receipt = BatchReceipt::of(agreement, own.clone(), now, &ids).ok()?;
+            sign_batch_receipt(&receipt, key).ok()
         })
         .collect()
 }

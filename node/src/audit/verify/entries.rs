@@ -3,6 +3,7 @@
 //! sent first.
 
 use super::*;
+use accord_protocol::receipt::{AnyReceipt, verify_any_receipt};
 
 /// Each data-moving entry against its agreement's exported file.
 pub(super) fn check_entries(
@@ -221,17 +222,17 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
             AuditEvent::Delivered { receipt: h, .. } if *h == hash => Some(e.index),
             _ => None,
         });
-        let receiver = serde_json::from_slice::<accord_protocol::audit::Receipt>(&s.bytes)
+        let receiver = AnyReceipt::parse(&s.bytes)
             .ok()
-            .map(|r| r.receiver);
+            .map(|r| r.receiver().clone());
         let candidates: Vec<PublicKey> = match (&receiver, at) {
             (Some(a), Some(i)) => keys.at_index(a, i).into_iter().collect(),
             (Some(a), None) => keys.all(a),
             _ => Vec::new(),
         };
-        let mut result = verify_receipt(s, |_| None);
+        let mut result = verify_any_receipt(s, |_| None);
         for k in &candidates {
-            result = verify_receipt(s, |_| Some(*k));
+            result = verify_any_receipt(s, |_| Some(*k));
             if result.is_ok() {
                 break;
             }
@@ -247,6 +248,15 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
             }
         };
         r.receipts += 1;
+        let receipt = match receipt {
+            AnyReceipt::Record(receipt) => receipt,
+            AnyReceipt::Batch(batch) => {
+                if let Some(p) = check_batch(*line, &batch, hash, &delivered) {
+                    problems.push(p);
+                }
+                continue;
+            }
+        };
         let entries: Vec<u64> = delivered
             .iter()
             .filter(|(_, e)| {
@@ -289,6 +299,58 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
         }
     }
     r.problems.extend(problems);
+}
+
+/// A batch receipt against the `delivered` entries that name it (by `hash`): the same
+/// receiver and agreement, and their records, in the order of the log, exactly the ones it
+/// covers (docs/auditing.md §4, rule 6).
+fn check_batch(
+    line: usize,
+    batch: &accord_protocol::receipt::BatchReceipt,
+    hash: Digest32,
+    delivered: &[(usize, &AuditEntry)],
+) -> Option<AuditProblem> {
+    let mut entries = Vec::new();
+    let mut records = Vec::new();
+    let mut reason = None;
+    for (_, e) in delivered {
+        if let AuditEvent::Delivered {
+            record,
+            agreement,
+            to,
+            receipt,
+        } = &e.event
+            && *receipt == hash
+        {
+            entries.push(e.index);
+            records.push(*record);
+            if *to != batch.receiver {
+                reason = Some(format!("entry {} names {to} as the receiver", e.index));
+            } else if *agreement != batch.agreement {
+                reason = Some(format!(
+                    "entry {} is under {agreement}, the receipt under {}",
+                    e.index, batch.agreement
+                ));
+            }
+        }
+    }
+    if entries.is_empty() {
+        reason = Some("no delivered entry names it".into());
+    } else if reason.is_none() && !batch.covers_exactly(&records) {
+        reason = Some(format!(
+            "their {} record(s) do not hash to its root {} over {} record(s)",
+            records.len(),
+            batch.root,
+            batch.records
+        ));
+    }
+    reason.map(|reason| AuditProblem::BatchReceiptMismatch {
+        line,
+        receiver: batch.receiver.clone(),
+        records: batch.records,
+        entries,
+        reason,
+    })
 }
 
 /// Every `delivered` entry follows a `send` of the same record to the same member.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use accord_config::{Agreement, parse_agreement};
 use accord_protocol::audit::{
     AuditEntry, AuditEvent, Digest32, Signed, SlotCheckpoint, sha256, verify_checkpoint,
-    verify_receipt, verify_slot_checkpoint,
+    verify_slot_checkpoint,
 };
 use accord_protocol::{AgencyId, AgreementId, PublicKey};
 

@@ -99,10 +99,10 @@ impl Core {
     /// A receipt's signed `received_at` against our clock: a peer whose clock differs by more
     /// than a couple of minutes raises a clock-skew alarm (cleared by a later receipt in time).
     pub(super) fn check_clock(&mut self, peer: &AgencyId, receipt: &[u8]) {
-        let Ok(r) = serde_json::from_slice::<accord_protocol::audit::Receipt>(receipt) else {
+        let Ok(r) = accord_protocol::receipt::AnyReceipt::parse(receipt) else {
             return;
         };
-        let change = self.alarms.peer_time(peer, r.received_at, self.now());
+        let change = self.alarms.peer_time(peer, r.received_at(), self.now());
         if let Some(crate::net::alarms::Change::Raised(a)) = change {
             self.alarm(Some(a));
         }
