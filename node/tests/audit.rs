@@ -157,8 +157,8 @@ fn send_and_deliver(n: &Node, to: &Node, record: RecordId, agreement: &str, now:
                 record,
                 receiver: to.cfg.agency.clone(),
                 receipt,
-                event,
             }],
+            vec![event],
         )
         .unwrap();
 }
@@ -614,12 +614,22 @@ fn a_broken_receipt_signature_is_reported() {
     );
 }
 
+/// How the deliveries of one push are logged.
+#[derive(Clone, Copy)]
+enum Logged {
+    /// One `delivered-push` entry naming the records (what nodes write).
+    Push,
+    /// A `delivered` entry per record naming the batch receipt (logs of commit 86619eb).
+    PerRecord,
+}
+
 /// Sends `records` to `to` in one push and records `to`'s one batch receipt over the ids in
-/// `covered` (the ones it acknowledged), with a `delivered` entry for each of `logged`.
+/// `covered` (the ones it acknowledged), with the deliveries of `logged` logged as `how`.
 fn push_with_batch_receipt(
     n: &Node,
     to: &Node,
     (covered, logged): (&[RecordId], &[RecordId]),
+    how: Logged,
     now: Timestamp,
 ) {
     use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
@@ -642,6 +652,7 @@ fn push_with_batch_receipt(
         &to.key,
     )
     .unwrap();
+    let hash = sha256(&receipt.bytes);
     let deliveries = logged
         .iter()
         .map(|record| Delivery {
@@ -649,22 +660,33 @@ fn push_with_batch_receipt(
             record: *record,
             receiver: to.cfg.agency.clone(),
             receipt: receipt.clone(),
-            event: AuditEvent::Delivered {
+        })
+        .collect();
+    let events = match how {
+        Logged::Push => vec![AuditEvent::DeliveredPush {
+            records: logged.to_vec(),
+            agreement: quad.clone(),
+            to: to.cfg.agency.clone(),
+            receipt: hash,
+        }],
+        Logged::PerRecord => logged
+            .iter()
+            .map(|record| AuditEvent::Delivered {
                 record: *record,
                 agreement: quad.clone(),
                 to: to.cfg.agency.clone(),
-                receipt: sha256(&receipt.bytes),
-            },
-        })
-        .collect();
-    n.store.outbox().delivered(now, deliveries).unwrap();
+                receipt: hash,
+            })
+            .collect(),
+    };
+    n.store.outbox().delivered(now, deliveries, events).unwrap();
 }
 
-/// Issue 22: one receipt signed for a push of n records proves, to `accord audit verify`, the
-/// delivery of each of them, and of no record outside it.
+/// Issue 22: one receipt signed for a push of n records, and one `delivered-push` entry,
+/// prove to `accord audit verify` the delivery of each of them, and of no record outside it.
 #[test]
 fn a_batch_receipt_proves_each_record_it_covers_and_no_other() {
-    let verify_with = |covered: usize, logged: &[usize]| {
+    let verify_with = |covered: usize, logged: &[usize], how: Logged| {
         let fed = federation();
         let tr = open(fed.path(), "tr-jgk");
         let gr = open(fed.path(), "gr-hcg");
@@ -674,33 +696,41 @@ fn a_batch_receipt_proves_each_record_it_covers_and_no_other() {
             .map(|i| publish(&tr, "QUAD-2026", &format!("Record {i}."), t("09:30:00")))
             .collect();
         let logged: Vec<RecordId> = logged.iter().map(|i| ids[*i]).collect();
-        push_with_batch_receipt(&tr, &gr, (&ids[..covered], &logged), t("09:30:05"));
+        push_with_batch_receipt(&tr, &gr, (&ids[..covered], &logged), how, t("09:30:05"));
         let out = fed.path().join("audit");
         export_to(&tr, &out, "2026-11-28T10:00:00Z");
         let receipts = std::fs::read_to_string(out.join("receipts.txt")).unwrap();
-        (verify_alone(&out), receipts.lines().count())
+        let pushes = log_lines(&out)
+            .iter()
+            .filter(|l| l.contains("\"kind\":\"delivered-push\""))
+            .count();
+        (verify_alone(&out), receipts.lines().count(), pushes)
     };
-    // three records, one receipt: each delivery is proved, and the receipt exported once
-    let (report, lines) = verify_with(3, &[0, 1, 2]);
-    assert!(report.problems.is_empty(), "{report}");
-    assert_eq!((report.receipts, lines), (1, 1));
-    // a delivery logged for a record the receipt does not cover is not proved by it
-    let (report, _) = verify_with(3, &[0, 1, 2, 3]);
-    assert!(
-        report.problems.iter().any(|p| matches!(p,
-            AuditProblem::BatchReceiptMismatch { records: 3, entries, .. } if entries.len() == 4)),
-        "{report}"
-    );
-    // nor does a log that names fewer records than it covers, or names them out of order
-    for logged in [&[0, 1][..], &[1, 0, 2][..]] {
-        let (report, _) = verify_with(3, logged);
+    for how in [Logged::Push, Logged::PerRecord] {
+        // three records, one receipt: each delivery is proved, and the receipt exported once
+        let (report, lines, pushes) = verify_with(3, &[0, 1, 2], how);
+        assert!(report.problems.is_empty(), "{report}");
+        assert_eq!((report.receipts, lines), (1, 1));
+        assert_eq!(pushes, usize::from(matches!(how, Logged::Push)));
+        // a delivery logged for a record the receipt does not cover is not proved by it
+        let (report, _, _) = verify_with(3, &[0, 1, 2, 3], how);
         assert!(
-            report
-                .problems
-                .iter()
-                .any(|p| matches!(p, AuditProblem::BatchReceiptMismatch { .. })),
-            "{logged:?}: {report}"
+            report.problems.iter().any(|p| matches!(p,
+                AuditProblem::BatchReceiptMismatch { records: 3, reason, .. }
+                    if reason.contains("do not hash to its root"))),
+            "{report}"
         );
+        // nor does a log that names fewer records than it covers, or names them out of order
+        for logged in [&[0, 1][..], &[1, 0, 2][..]] {
+            let (report, _, _) = verify_with(3, logged, how);
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .any(|p| matches!(p, AuditProblem::BatchReceiptMismatch { .. })),
+                "{logged:?}: {report}"
+            );
+        }
     }
 }
 

@@ -746,8 +746,8 @@ fn a_delivered_entry_without_its_send_is_refused() {
                     record,
                     receiver: gr,
                     receipt,
-                    event,
                 }],
+                vec![event],
             )
             .unwrap();
     }

@@ -117,6 +117,18 @@ pub enum AuditEvent {
         /// SHA-256 of the receipt's bytes.
         receipt: Digest32,
     },
+    /// A peer acknowledged the records of one push under one agreement with one batch receipt
+    /// (docs/protocol.md §12).
+    DeliveredPush {
+        /// The records, in the order of the push: the receipt's leaves.
+        records: Vec<RecordId>,
+        /// Their agreement.
+        agreement: AgreementId,
+        /// The peer.
+        to: AgencyId,
+        /// SHA-256 of the batch receipt's bytes.
+        receipt: Digest32,
+    },
     /// A record was received, verified, permitted and stored.
     Receive {
         /// The record.

@@ -322,20 +322,28 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
         );
         let delivered: Vec<(RecordId, AgencyId, accord_protocol::audit::Digest32)> = events
             .iter()
-            .filter_map(|ev| match ev {
-                AuditEvent::Delivered {
-                    record,
+            .flat_map(|ev| match ev {
+                AuditEvent::Delivered { .. } => {
+                    panic!("{o}: a delivered entry per record; nodes log one per push")
+                }
+                AuditEvent::DeliveredPush {
+                    records,
                     to,
                     receipt,
                     agreement,
                 } => {
-                    assert_eq!(
-                        &published[record].1, agreement,
-                        "{o}: the delivered entry of {record} names another agreement"
-                    );
-                    Some((*record, to.clone(), *receipt))
+                    for record in records {
+                        assert_eq!(
+                            &published[record].1, agreement,
+                            "{o}: the delivered-push entry of {record} names another agreement"
+                        );
+                    }
+                    records
+                        .iter()
+                        .map(|record| (*record, to.clone(), *receipt))
+                        .collect()
                 }
-                _ => None,
+                _ => Vec::new(),
             })
             .collect();
         // the pairs the originator had to deliver: each own record to each other member

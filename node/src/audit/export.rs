@@ -437,7 +437,9 @@ fn delivered_hashes(entries: &[Vec<u8>]) -> BTreeSet<Digest32> {
         .iter()
         .filter_map(|b| AuditEntry::decode(b).ok())
         .filter_map(|e| match e.event {
-            AuditEvent::Delivered { receipt, .. } => Some(receipt),
+            AuditEvent::Delivered { receipt, .. } | AuditEvent::DeliveredPush { receipt, .. } => {
+                Some(receipt)
+            }
             _ => None,
         })
         .collect()

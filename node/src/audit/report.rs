@@ -637,6 +637,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Viewed { .. } => "viewed",
         AuditEvent::Send { .. } => "send",
         AuditEvent::Delivered { .. } => "delivered",
+        AuditEvent::DeliveredPush { .. } => "delivered-push",
         AuditEvent::Receive { .. } => "receive",
         AuditEvent::Reject { .. } => "reject",
         AuditEvent::Withheld { .. } => "withheld",

@@ -19,6 +19,7 @@ const KINDS: &[&str] = &[
     "viewed",
     "send",
     "delivered",
+    "delivered-push",
     "receive",
     "reject",
     "withheld",

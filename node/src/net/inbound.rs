@@ -95,10 +95,17 @@ pub(crate) struct Acked {
     pub ids: Vec<accord_protocol::RecordId>,
     pub results: Vec<AckEntry>,
     /// The receipts signed by the peer itself, by record (invalid ones left out).
-    pub receipts: std::collections::BTreeMap<
-        accord_protocol::RecordId,
-        (accord_protocol::audit::Signed, accord_protocol::AgreementId),
-    >,
+    pub receipts: std::collections::BTreeMap<accord_protocol::RecordId, Proof>,
+}
+
+/// A peer's signed receipt for one record of our push.
+#[derive(Clone, Debug)]
+pub(crate) struct Proof {
+    pub receipt: accord_protocol::audit::Signed,
+    /// The agreement it names.
+    pub agreement: accord_protocol::AgreementId,
+    /// Whether it is a batch receipt (covering every record of its agreement in the push).
+    pub batch: bool,
 }
 
 /// A peer's ack of our push, whose receipts are to be verified.
@@ -145,10 +152,7 @@ fn check_receipts(
     keys: &[crate::store::OutboxEntry],
     ids: &[accord_protocol::RecordId],
     ack: &accord_protocol::wire::Ack,
-) -> std::collections::BTreeMap<
-    accord_protocol::RecordId,
-    (accord_protocol::audit::Signed, accord_protocol::AgreementId),
-> {
+) -> std::collections::BTreeMap<accord_protocol::RecordId, Proof> {
     use accord_protocol::receipt::{AnyReceipt, verify_any_receipt};
     let mut out = std::collections::BTreeMap::new();
     for s in &ack.receipts {
@@ -157,7 +161,12 @@ fn check_receipts(
         };
         match r {
             AnyReceipt::Record(r) => {
-                out.insert(r.record, (s.clone(), r.agreement));
+                let proof = Proof {
+                    receipt: s.clone(),
+                    agreement: r.agreement,
+                    batch: false,
+                };
+                out.insert(r.record, proof);
             }
             AnyReceipt::Batch(b) => {
                 let covered: Vec<accord_protocol::RecordId> = keys
@@ -172,7 +181,12 @@ fn check_receipts(
                     .collect();
                 if b.covers_exactly(&covered) {
                     for id in covered {
-                        out.insert(id, (s.clone(), b.agreement.clone()));
+                        let proof = Proof {
+                            receipt: s.clone(),
+                            agreement: b.agreement.clone(),
+                            batch: true,
+                        };
+                        out.insert(id, proof);
                     }
                 }
             }

@@ -24,10 +24,8 @@ pub struct Delivery {
     pub record: RecordId,
     /// The peer.
     pub receiver: AgencyId,
-    /// The peer's signed receipt.
+    /// The peer's signed receipt (a batch receipt is kept once per record it covers).
     pub receipt: Signed,
-    /// The `delivered` entry.
-    pub event: AuditEvent,
 }
 
 /// What [`Checkpoints::keep_partner_checkpoint`] did.
@@ -453,17 +451,24 @@ impl AuditLog<'_> {
 use super::Outbox;
 
 impl Outbox<'_> {
-    /// Records the peer's acknowledgement of records with signed receipts: the receipts, a
-    /// `delivered` entry each, and the outbox entries removed, in one batch.
-    pub fn delivered(&self, now: Timestamp, items: Vec<Delivery>) -> Result<(), StoreError> {
-        self.settle(now, &[], items, Vec::new())
+    /// Records the peer's acknowledgement of records with signed receipts: the receipts, the
+    /// `delivered` or `delivered-push` entries (`events`), and the outbox entries removed, in
+    /// one batch.
+    pub fn delivered(
+        &self,
+        now: Timestamp,
+        items: Vec<Delivery>,
+        events: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.settle(now, &[], items, events)
     }
 
     /// Settles outbox entries in one batch under the write lock: removes `removed` (entries
     /// withheld, refused for good or stale), keeps the receipts of `deliveries` and removes
-    /// their entries, and appends the `delivered` entries and `events` (the `withheld` entries
-    /// of what was removed, and any other entry of the same decision). No outbox entry leaves
-    /// without its audit entry, and no audit entry is written for an entry that stays.
+    /// their entries, and appends `events` (the `delivered` or `delivered-push` entries of the
+    /// deliveries, the `withheld` entries of what was removed, and any other entry of the same
+    /// decision). No outbox entry leaves without its audit entry, and no audit entry is
+    /// written for an entry that stays.
     pub fn settle(
         &self,
         now: Timestamp,
@@ -477,7 +482,6 @@ impl Outbox<'_> {
         let _guard = self.lock();
         let mut head = self.log().audit_head()?;
         let mut batch = Batch::default();
-        let mut all = Vec::with_capacity(deliveries.len() + events.len());
         for e in removed {
             batch.remove(e.key.as_slice());
         }
@@ -489,10 +493,8 @@ impl Outbox<'_> {
                 keys::receipt(&d.record, &d.receiver),
                 d.receipt.to_line().into_bytes(),
             );
-            all.push(d.event);
         }
-        all.extend(events);
-        self.append_audit(&mut batch, &mut head, now, all)?;
+        self.append_audit(&mut batch, &mut head, now, events)?;
         Ok(self.kv.apply_batch(batch)?)
     }
 }

@@ -32,7 +32,8 @@ pub(super) fn check_entries(
                     ("recipient", to),
                 ],
             ),
-            AuditEvent::Delivered { agreement, to, .. } => {
+            AuditEvent::Delivered { agreement, to, .. }
+            | AuditEvent::DeliveredPush { agreement, to, .. } => {
                 (agreement, vec![("this agency", own), ("recipient", to)])
             }
             AuditEvent::Receive {
@@ -205,7 +206,12 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
     };
     let delivered: Vec<(usize, &AuditEntry)> = chain
         .entries()
-        .filter(|(_, e)| matches!(e.event, AuditEvent::Delivered { .. }))
+        .filter(|(_, e)| {
+            matches!(
+                e.event,
+                AuditEvent::Delivered { .. } | AuditEvent::DeliveredPush { .. }
+            )
+        })
         .collect();
     let mut problems = Vec::new();
     let lines = signed_lines(&bytes, |line, reason| {
@@ -219,7 +225,12 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
         // entry (any key the receiver has had, for a receipt no entry names)
         let hash = sha256(&s.bytes);
         let at = delivered.iter().find_map(|(_, e)| match &e.event {
-            AuditEvent::Delivered { receipt: h, .. } if *h == hash => Some(e.index),
+            AuditEvent::Delivered { receipt: h, .. }
+            | AuditEvent::DeliveredPush { receipt: h, .. }
+                if *h == hash =>
+            {
+                Some(e.index)
+            }
             _ => None,
         });
         let receiver = AnyReceipt::parse(&s.bytes)
@@ -281,21 +292,31 @@ pub(super) fn check_receipts(dir: &Path, chain: &Chain, keys: &Keys<'_>, r: &mut
         }
     }
     for (line, e) in delivered {
-        if let AuditEvent::Delivered {
-            record,
-            to,
-            receipt,
-            ..
-        } = &e.event
-            && !present.contains(receipt)
-        {
-            problems.push(AuditProblem::MissingReceipt {
-                line,
-                index: e.index,
-                record: *record,
-                to: to.clone(),
-                receipt: *receipt,
-            });
+        let (records, to, receipt) = match &e.event {
+            AuditEvent::Delivered {
+                record,
+                to,
+                receipt,
+                ..
+            } => (std::slice::from_ref(record), to, receipt),
+            AuditEvent::DeliveredPush {
+                records,
+                to,
+                receipt,
+                ..
+            } => (records.as_slice(), to, receipt),
+            _ => continue,
+        };
+        if !present.contains(receipt) {
+            for record in records {
+                problems.push(AuditProblem::MissingReceipt {
+                    line,
+                    index: e.index,
+                    record: *record,
+                    to: to.clone(),
+                    receipt: *receipt,
+                });
+            }
         }
     }
     r.problems.extend(problems);
@@ -313,17 +334,29 @@ fn check_batch(
     let mut entries = Vec::new();
     let mut records = Vec::new();
     let mut reason = None;
+    let mut pushes = 0;
     for (_, e) in delivered {
-        if let AuditEvent::Delivered {
-            record,
-            agreement,
-            to,
-            receipt,
-        } = &e.event
-            && *receipt == hash
-        {
+        let (named, agreement, to, receipt) = match &e.event {
+            AuditEvent::Delivered {
+                record,
+                agreement,
+                to,
+                receipt,
+            } => (std::slice::from_ref(record), agreement, to, receipt),
+            AuditEvent::DeliveredPush {
+                records,
+                agreement,
+                to,
+                receipt,
+            } => {
+                pushes += 1;
+                (records.as_slice(), agreement, to, receipt)
+            }
+            _ => continue,
+        };
+        if *receipt == hash {
             entries.push(e.index);
-            records.push(*record);
+            records.extend_from_slice(named);
             if *to != batch.receiver {
                 reason = Some(format!("entry {} names {to} as the receiver", e.index));
             } else if *agreement != batch.agreement {
@@ -336,6 +369,9 @@ fn check_batch(
     }
     if entries.is_empty() {
         reason = Some("no delivered entry names it".into());
+    } else if pushes > 0 && entries.len() > 1 {
+        // a `delivered-push` entry names the whole batch: no other entry may name it too
+        reason = Some("a delivered-push entry and others name it".into());
     } else if reason.is_none() && !batch.covers_exactly(&records) {
         reason = Some(format!(
             "their {} record(s) do not hash to its root {} over {} record(s)",
@@ -367,6 +403,15 @@ pub(super) fn check_delivered_were_sent(chain: &Chain, r: &mut AuditReport) {
                     record: *record,
                     to: to.clone(),
                 });
+            }
+            AuditEvent::DeliveredPush { records, to, .. } => {
+                for record in records.iter().filter(|r| !sent.contains(&(**r, to))) {
+                    r.problems.push(AuditProblem::DeliveredWithoutSend {
+                        index: e.index,
+                        record: *record,
+                        to: to.clone(),
+                    });
+                }
             }
             _ => {}
         }

@@ -270,6 +270,11 @@ impl Core {
             return;
         }
         let (mut done, mut delivered, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+        // the audit entries of the deliveries: `delivered` per record with a receipt of
+        // version 1, `delivered-push` per batch receipt (hash, agreement, records)
+        let mut entries = Vec::new();
+        let mut pushed: Vec<(accord_protocol::audit::Digest32, AgreementId, Vec<RecordId>)> =
+            Vec::new();
         let mut retry_later = false;
         let mut clock_checked = false;
         for ((key, id), entry) in keys.into_iter().zip(ids).zip(results) {
@@ -281,25 +286,34 @@ impl Core {
                     let sent_under = key.agreement();
                     match receipts
                         .get(&id)
-                        .filter(|(_, agreement)| sent_under == Some(agreement))
+                        .filter(|p| sent_under == Some(&p.agreement))
                     {
-                        Some((receipt, agreement)) => {
+                        Some(proof) => {
                             if !clock_checked {
                                 clock_checked = true;
-                                self.check_clock(&peer, &receipt.bytes);
+                                self.check_clock(&peer, &proof.receipt.bytes);
                             }
-                            let event = AuditEvent::Delivered {
-                                record: id,
-                                agreement: agreement.clone(),
-                                to: peer.clone(),
-                                receipt: accord_protocol::audit::sha256(&receipt.bytes),
-                            };
+                            let hash = accord_protocol::audit::sha256(&proof.receipt.bytes);
+                            if proof.batch {
+                                // one `delivered-push` entry per batch receipt, its records
+                                // in the order of the push (the receipt's leaves)
+                                match pushed.iter_mut().find(|(h, _, _)| *h == hash) {
+                                    Some((_, _, records)) => records.push(id),
+                                    None => pushed.push((hash, proof.agreement.clone(), vec![id])),
+                                }
+                            } else {
+                                entries.push(AuditEvent::Delivered {
+                                    record: id,
+                                    agreement: proof.agreement.clone(),
+                                    to: peer.clone(),
+                                    receipt: hash,
+                                });
+                            }
                             delivered.push(crate::store::Delivery {
                                 outbox: Some(key),
                                 record: id,
                                 receiver: peer.clone(),
-                                receipt: receipt.clone(),
-                                event,
+                                receipt: proof.receipt.clone(),
                             });
                             self.emit(NodeEvent::Delivered {
                                 id,
@@ -374,11 +388,20 @@ impl Core {
         } else {
             self.push_failed(&peer, "its acknowledgement settled none of the records");
         }
+        entries.extend(pushed.into_iter().map(|(receipt, agreement, records)| {
+            AuditEvent::DeliveredPush {
+                records,
+                agreement,
+                to: peer.clone(),
+                receipt,
+            }
+        }));
+        entries.extend(refused);
         // receipts, refusals and the outbox entries they settle: one batch
         if let Err(e) = self
             .store
             .outbox()
-            .settle(self.now(), &done, delivered, refused)
+            .settle(self.now(), &done, delivered, entries)
         {
             tracing::error!(error = %e, "cannot record deliveries and refusals");
         }
