@@ -161,20 +161,7 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
             other => panic!("unexpected request from Turkey: {other:?}"),
         }
     }
-    let audit = |kind: &str| -> Vec<serde_json::Value> {
-        tr.handle
-            .store()
-            .log()
-            .audit_entries()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                let v: serde_json::Value = serde_json::from_slice(e).unwrap();
-                v.get("event").cloned().unwrap_or(v)
-            })
-            .filter(|e| e["kind"] == kind)
-            .collect()
-    };
+    let audit = |kind: &str| audit_events(&tr, kind);
     accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(30),
@@ -348,20 +335,7 @@ async fn a_batch_receipt_that_does_not_cover_the_push_exactly_is_no_proof_of_del
             other => panic!("unexpected request from Turkey: {other:?}"),
         }
     }
-    let audit = |kind: &str| -> Vec<serde_json::Value> {
-        tr.handle
-            .store()
-            .log()
-            .audit_entries()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                let v: serde_json::Value = serde_json::from_slice(e).unwrap();
-                v.get("event").cloned().unwrap_or(v)
-            })
-            .filter(|e| e["kind"] == kind)
-            .collect()
-    };
+    let audit = |kind: &str| audit_events(&tr, kind);
     accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(30),
@@ -385,4 +359,20 @@ async fn a_batch_receipt_that_does_not_cover_the_push_exactly_is_no_proof_of_del
         "a delivery logged on a receipt that does not cover the push"
     );
     tr.stop().await;
+}
+
+/// The events of `node`'s audit entries of one kind.
+fn audit_events(node: &TestNode, kind: &str) -> Vec<serde_json::Value> {
+    node.handle
+        .store()
+        .log()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+            v.get("event").cloned().unwrap_or(v)
+        })
+        .filter(|e| e["kind"] == kind)
+        .collect()
 }

@@ -280,6 +280,16 @@ pub(crate) struct Core {
     fault_push_to_all: bool,
 }
 
+/// The next number of a splitmix64 sequence whose state is `state`: the core's jitter, and
+/// the simulation's choices.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A member whose address is flooded is dialled early at most this often.
 const NUDGE_EVERY: Duration = Duration::from_secs(5);
 
@@ -436,14 +446,9 @@ impl Core {
         RequestId(self.next_request)
     }
 
-    /// A number in [0, 1) for jitter (splitmix64).
+    /// A number in [0, 1) for jitter.
     fn jitter(&mut self) -> f64 {
-        self.jitter = self.jitter.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.jitter;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        (splitmix64(&mut self.jitter) >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn command(&mut self, cmd: Command) {

@@ -38,16 +38,13 @@ use crate::store::Store;
 /// Seeds of the short form (CI).
 const SHORT_SEEDS: u64 = 1_000;
 
-/// The simulation's random numbers (splitmix64): the same seed, the same run.
+/// The simulation's random numbers (splitmix64, as the core's jitter): the same seed, the
+/// same run.
 struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        super::splitmix64(&mut self.0)
     }
 
     /// A number in `lo ..= hi`.
