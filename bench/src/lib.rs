@@ -590,6 +590,19 @@ pub fn render(r: &MeshReport) -> String {
     );
     let _ = writeln!(
         s,
+        "  publish cap          {:>10.0} records/s: {} calls in flight ÷ {:.1} ms per call; \
+         delivered is {:.0} % of it",
+        p.publish_cap_per_s,
+        p.publish_in_flight,
+        p.publish_call_ms,
+        if p.publish_cap_per_s > 0.0 {
+            100.0 * p.delivered_per_s / p.publish_cap_per_s
+        } else {
+            0.0
+        }
+    );
+    let _ = writeln!(
+        s,
         "  delivered            {:>10} of {} ({} by store polling, {} events lost)",
         p.delivered, p.published, p.polled, p.lagged_events
     );

@@ -97,6 +97,9 @@ pub(crate) struct Tracker {
     first: Option<Instant>,
     last: Option<Instant>,
     lagged: u64,
+    /// Publish calls returned, and their time in all.
+    calls: u32,
+    call_time: Duration,
 }
 
 /// A tracker shared by the publishers and the event listeners.
@@ -110,6 +113,12 @@ impl Tracker {
     /// Records delivered so far.
     pub(super) fn delivered(&self) -> usize {
         self.delivered
+    }
+
+    /// A publish call returned after `took`.
+    pub(super) fn called(&mut self, took: Duration) {
+        self.calls += 1;
+        self.call_time += took;
     }
 
     pub(super) fn published(&mut self, id: RecordId, t0: Instant, want: u32) {
@@ -200,6 +209,8 @@ pub(crate) struct Published {
     pub ids: Vec<RecordId>,
     /// Wall time from the first publish call to the last one returning.
     pub elapsed: Duration,
+    /// Publish calls kept in flight at once, over every lane.
+    pub in_flight: usize,
 }
 
 /// Publishes `count` records over `lanes` in turn: at `rate` records/s if given (at most
@@ -239,7 +250,9 @@ pub(crate) async fn publish(
             let id = handle.publish(d, accord_node::clock::now()).await;
             drop(permit);
             let id = id?;
-            lock(&tracker).published(id, t0, want);
+            let mut t = lock(&tracker);
+            t.called(t0.elapsed());
+            t.published(id, t0, want);
             Ok::<_, anyhow::Error>(id)
         });
         while let Some(done) = tasks.try_join_next() {
@@ -252,6 +265,7 @@ pub(crate) async fn publish(
     Ok(Published {
         ids,
         elapsed: started.elapsed(),
+        in_flight: in_flight.max(1) * lanes.len(),
     })
 }
 
@@ -354,6 +368,13 @@ pub struct PhaseFigures {
     pub verifications_per_record: f64,
     /// Publish to stored-at-every-member.
     pub latency: Latency,
+    /// The mean time a publish call took (ms).
+    pub publish_call_ms: f64,
+    /// Publish calls in flight at once, over every lane.
+    pub publish_in_flight: usize,
+    /// The most records/s those calls allow: in flight ÷ mean call time. Run as fast as
+    /// possible, the benchmark offers no more than this, so no figure of the run can show more.
+    pub publish_cap_per_s: f64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -377,7 +398,19 @@ pub(crate) fn figures(
         (Some(f), Some(l)) => l.saturating_duration_since(f).as_secs_f64(),
         _ => 0.0,
     };
+    let call_ms = if t.calls > 0 {
+        t.call_time.as_secs_f64() * 1000.0 / f64::from(t.calls)
+    } else {
+        0.0
+    };
     PhaseFigures {
+        publish_call_ms: call_ms,
+        publish_in_flight: published.in_flight,
+        publish_cap_per_s: if call_ms > 0.0 {
+            published.in_flight as f64 * 1000.0 / call_ms
+        } else {
+            0.0
+        },
         published: published.ids.len(),
         delivered: t.delivered,
         polled: t.polled,

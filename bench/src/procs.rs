@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | (at start) | `READY <multiaddr>…` once it listens |
 //! | `ADDR <AGENCY> <multiaddr>` | — |
-//! | `PUB <tag> <agreement> <count> <in_flight> <rate or ->` | `P <agreement> <id> <t0>` per publish, then `PUBDONE` |
+//! | `PUB <tag> <agreement> <count> <in_flight> <rate or ->` | `C <call ns>` and `P <agreement> <id> <t0>` per publish, then `PUBDONE` |
 //! | `SAMPLES <n> <file>` | `SAMPLES <k>`: k envelopes written to file, hex, one a line |
 //! | `COUNT` | `COUNT <records held>` |
 //! | `LOGICAL` | `LOGICAL <json>`: the store's entries by kind (`Store::logical_bytes`) |
@@ -188,10 +188,12 @@ async fn publish_lane(
         let d = accord_node::draft::parse_draft(mesh::draft(agreement, tag, i).as_bytes())?;
         let (handle, tx, agreement) = (handle.clone(), tx.clone(), agreement.clone());
         tasks.spawn(async move {
-            let t0 = unix_ns();
+            let (t0, started) = (unix_ns(), Instant::now());
             let id = handle.publish(d, accord_node::clock::now()).await;
             drop(permit);
             let id = id?;
+            let took = started.elapsed().as_nanos();
+            let _ = tx.send(format!("C {took}"));
             let _ = tx.send(format!("P {agreement} {id} {t0}"));
             Ok::<_, anyhow::Error>(())
         });
@@ -278,6 +280,11 @@ impl Proc {
                     if let Some((id, at)) = parse_event(rest, clock) {
                         let tracker = phase(&p).tracker.clone();
                         mesh::lock(&tracker).stored(idx, id, at);
+                    }
+                } else if let Some(rest) = line.strip_prefix("C ") {
+                    if let Ok(ns) = rest.trim().parse::<u64>() {
+                        let tracker = phase(&p).tracker.clone();
+                        mesh::lock(&tracker).called(Duration::from_nanos(ns));
                     }
                 } else if let Some(rest) = line.strip_prefix("P ") {
                     let mut w = rest.splitn(2, ' ');
@@ -498,6 +505,7 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     let published = mesh::Published {
         ids: phase(&main).ids.clone(),
         elapsed,
+        in_flight: opts.in_flight.max(1) * lanes.len(),
     };
     let tracker = phase(&main).tracker.clone();
     let publish_figures = mesh::figures(&tracker, &published, opts.rate);
@@ -566,6 +574,7 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     let missed = mesh::Published {
         ids: phase(&missed_phase).ids.clone(),
         elapsed,
+        in_flight: opts.in_flight.max(1) * lanes_down.len(),
     };
     let while_down = mesh::figures(&phase(&missed_phase).tracker.clone(), &missed, None);
     let id_file = dir.path().join("missed.hex");
