@@ -130,50 +130,30 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
         ..
     } = stand_in_greece(&tr, dir.path()).await;
     let mut events = vec![tr.handle.subscribe()];
-    loop {
-        let (bytes, channel) = stand_in
-            .next_request(Duration::from_secs(30))
-            .await
-            .expect("Turkey to push its record");
-        match Message::decode(&bytes).unwrap() {
-            Message::SyncStatus(_) => stand_in.respond(channel, &status),
-            Message::Push(p) => {
-                assert_eq!(p.records.iter().map(|e| e.id()).collect::<Vec<_>>(), [id]);
-                let receipt = sign_receipt(
-                    &Receipt {
-                        record: id,
-                        agreement: AgreementId::new("TR-BG-2026").unwrap(),
-                        receiver: gr.clone(),
-                        received_at: accord_node::clock::now(),
-                    },
-                    &gr_key,
-                )
-                .unwrap();
-                stand_in.respond(
-                    channel,
-                    &Message::Ack(Ack {
-                        results: vec![AckEntry::Stored(id)],
-                        receipts: vec![receipt],
-                    }),
-                );
-                break;
-            }
-            other => panic!("unexpected request from Turkey: {other:?}"),
-        }
-    }
+    answer_first_push(&mut stand_in, &status, |pushed| {
+        assert_eq!(pushed, [id]);
+        let receipt = sign_receipt(
+            &Receipt {
+                record: id,
+                agreement: AgreementId::new("TR-BG-2026").unwrap(),
+                receiver: gr.clone(),
+                received_at: accord_node::clock::now(),
+            },
+            &gr_key,
+        )
+        .unwrap();
+        Message::Ack(Ack {
+            results: vec![AckEntry::Stored(id)],
+            receipts: vec![receipt],
+        })
+    })
+    .await;
     let audit = |kind: &str| audit_events(&tr, kind);
     accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(30),
         "Turkey to log the ack's receipt as refused",
-        || {
-            audit("reject").iter().any(|e| {
-                e["from"] == "GR-HCG"
-                    && e["reason"].as_str().is_some_and(|r| {
-                        r.contains("without a valid signed receipt for its agreement")
-                    })
-            })
-        },
+        || refused_for_receipts(&tr) > 0,
     )
     .await;
     assert!(
@@ -301,57 +281,32 @@ async fn a_batch_receipt_that_does_not_cover_the_push_exactly_is_no_proof_of_del
         status,
     } = stand_in_greece(&tr, dir.path()).await;
     let mut events = vec![tr.handle.subscribe()];
-    loop {
-        let (bytes, channel) = stand_in
-            .next_request(Duration::from_secs(30))
-            .await
-            .expect("Turkey to push its records");
-        match Message::decode(&bytes).unwrap() {
-            Message::SyncStatus(_) => stand_in.respond(channel, &status),
-            Message::Push(p) => {
-                let pushed: Vec<RecordId> = p.records.iter().map(|e| e.id()).collect();
-                assert_eq!(pushed, ids, "both records in one push, in order");
-                let reversed: Vec<RecordId> = pushed.iter().rev().copied().collect();
-                let receipt = sign_batch_receipt(
-                    &BatchReceipt::of(
-                        quad.clone(),
-                        gr.clone(),
-                        accord_node::clock::now(),
-                        &reversed,
-                    )
-                    .unwrap(),
-                    &gr_key,
-                )
-                .unwrap();
-                stand_in.respond(
-                    channel,
-                    &Message::Ack(Ack {
-                        results: pushed.iter().map(|id| AckEntry::Stored(*id)).collect(),
-                        receipts: vec![receipt],
-                    }),
-                );
-                break;
-            }
-            other => panic!("unexpected request from Turkey: {other:?}"),
-        }
-    }
+    answer_first_push(&mut stand_in, &status, |pushed| {
+        assert_eq!(pushed, ids, "both records in one push, in order");
+        let reversed: Vec<RecordId> = pushed.iter().rev().copied().collect();
+        let receipt = sign_batch_receipt(
+            &BatchReceipt::of(
+                quad.clone(),
+                gr.clone(),
+                accord_node::clock::now(),
+                &reversed,
+            )
+            .unwrap(),
+            &gr_key,
+        )
+        .unwrap();
+        Message::Ack(Ack {
+            results: pushed.iter().map(|id| AckEntry::Stored(*id)).collect(),
+            receipts: vec![receipt],
+        })
+    })
+    .await;
     let audit = |kind: &str| audit_events(&tr, kind);
     accord_testkit::wait_until(
         &mut events,
         Duration::from_secs(30),
         "Turkey to log both acknowledgements as without a valid receipt",
-        || {
-            audit("reject")
-                .iter()
-                .filter(|e| {
-                    e["from"] == "GR-HCG"
-                        && e["reason"]
-                            .as_str()
-                            .is_some_and(|r| r.contains("without a valid signed receipt"))
-                })
-                .count()
-                == 2
-        },
+        || refused_for_receipts(&tr) == 2,
     )
     .await;
     assert!(
@@ -375,4 +330,41 @@ fn audit_events(node: &TestNode, kind: &str) -> Vec<serde_json::Value> {
         })
         .filter(|e| e["kind"] == kind)
         .collect()
+}
+
+/// Answers Turkey's sync statuses until its first push, and that push with `answer` of the
+/// ids pushed.
+async fn answer_first_push(
+    stand_in: &mut Sink,
+    status: &Message,
+    answer: impl FnOnce(Vec<RecordId>) -> Message,
+) {
+    loop {
+        let (bytes, channel) = stand_in
+            .next_request(Duration::from_secs(30))
+            .await
+            .expect("Turkey to push its records");
+        match Message::decode(&bytes).unwrap() {
+            Message::SyncStatus(_) => stand_in.respond(channel, status),
+            Message::Push(p) => {
+                let pushed = p.records.iter().map(|e| e.id()).collect();
+                stand_in.respond(channel, &answer(pushed));
+                return;
+            }
+            other => panic!("unexpected request from Turkey: {other:?}"),
+        }
+    }
+}
+
+/// Turkey's `reject` entries of acks from Greece without a valid receipt.
+fn refused_for_receipts(tr: &TestNode) -> usize {
+    audit_events(tr, "reject")
+        .iter()
+        .filter(|e| {
+            e["from"] == "GR-HCG"
+                && e["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("without a valid signed receipt"))
+        })
+        .count()
 }
