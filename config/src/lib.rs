@@ -49,7 +49,7 @@ pub use agreement::{
 };
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{ReadFile, load_node, parse_agreement};
-pub use node::{ApiConfig, ConsoleConfig, KnownAgency, NodeConfig, NotifyConfig};
+pub use node::{ApiConfig, ConsoleConfig, KnownAgency, NodeConfig, NotifyConfig, StoreEngine};
 
 /// Re-exported so that users of [`NodeConfig::listen`] need not depend on `multiaddr`.
 pub use multiaddr::Multiaddr;

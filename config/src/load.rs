@@ -129,6 +129,7 @@ pub fn load_node(path: &Path, read: ReadFile<'_>) -> Result<NodeConfig, ConfigEr
             agency: node.agency?,
             key_file: node.key_file?,
             data_dir: node.data_dir?,
+            store_engine: node.store_engine?,
             listen: node.listen?,
             agencies: node.agencies?,
             agreements,

@@ -19,6 +19,9 @@ pub struct NodeConfig {
     pub key_file: PathBuf,
     /// Where the node keeps its store and audit log.
     pub data_dir: PathBuf,
+    /// The storage engine a store made in `data_dir` runs on (`store_engine`); a store that
+    /// exists keeps the engine it was made with.
+    pub store_engine: StoreEngine,
     /// The addresses the node listens on (at least one).
     pub listen: Vec<Multiaddr>,
     /// The other agencies it knows: every member of its agreements, and possibly more.
@@ -44,6 +47,43 @@ impl NodeConfig {
         self.agreements
             .values()
             .filter(move |a| a.is_member(agency))
+    }
+}
+
+/// The storage engines a store can be made on (docs/operations.md, "Storage engines").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum StoreEngine {
+    /// sled, the default.
+    #[default]
+    Sled,
+    /// fjall, a log-structured merge tree.
+    Fjall,
+}
+
+impl StoreEngine {
+    /// Its name in a node file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreEngine::Sled => "sled",
+            StoreEngine::Fjall => "fjall",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StoreEngine {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "sled" => Ok(StoreEngine::Sled),
+            "fjall" => Ok(StoreEngine::Fjall),
+            _ => Err(()),
+        }
     }
 }
 

@@ -33,11 +33,15 @@ pub(crate) const AGREEMENT_KEYS: &[&str] = &[
 const FOCAL_POINT_KEYS: &[&str] = &["name", "contact"];
 const VICTIM_DATA_KEYS: &[&str] = &["allowed", "purposes"];
 
+/// What `store_engine` takes.
+const EXPECT_ENGINE: &str = "the storage engine of a new store: \"sled\" (the default) or \"fjall\"";
+
 /// The keys of a node file.
 pub(crate) const NODE_KEYS: &[&str] = &[
     "agency",
     "key_file",
     "data_dir",
+    "store_engine",
     "listen",
     "agreements",
     "api",
@@ -190,6 +194,7 @@ pub(crate) struct RawNode {
     pub(crate) agency: Option<Sp<String>>,
     pub(crate) key_file: Option<Sp<String>>,
     pub(crate) data_dir: Option<Sp<String>>,
+    pub(crate) store_engine: Option<Sp<String>>,
     pub(crate) listen: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) agreements: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) api: Option<RawApi>,
@@ -312,6 +317,7 @@ impl RawNode {
             agency: root.string(diag, "agency", EXPECT_AGENCY),
             key_file: root.string(diag, "key_file", EXPECT_PATH),
             data_dir: root.string(diag, "data_dir", EXPECT_PATH),
+            store_engine: root.string_optional(diag, "store_engine", EXPECT_ENGINE),
             listen: root.strings(diag, "listen", EXPECT_MULTIADDR, true),
             agreements: root.strings(
                 diag,

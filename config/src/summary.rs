@@ -26,7 +26,12 @@ impl NodeConfig {
             self.path.display()
         )?;
         writeln!(out, "  key file:  {}", self.key_file.display())?;
-        writeln!(out, "  data dir:  {}", self.data_dir.display())?;
+        writeln!(
+            out,
+            "  data dir:  {} (a new store on {})",
+            self.data_dir.display(),
+            self.store_engine
+        )?;
         writeln!(out, "  listen:    {}", join(&self.listen))?;
         writeln!(
             out,

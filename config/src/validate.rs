@@ -11,7 +11,7 @@ use accord_protocol::{
 use multiaddr::Multiaddr;
 
 use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
-use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig};
+use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig, StoreEngine};
 use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
 use crate::source::Diag;
 use crate::suggest::nearest;
@@ -277,6 +277,7 @@ pub(crate) struct CheckedNode {
     pub(crate) agency: Option<AgencyId>,
     pub(crate) key_file: Option<PathBuf>,
     pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) store_engine: Option<StoreEngine>,
     pub(crate) listen: Option<Vec<Multiaddr>>,
     pub(crate) api: Option<ApiConfig>,
     pub(crate) notify: NotifyConfig,
@@ -294,6 +295,20 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         .and_then(|sp| parse(diag, sp, AgencyId::new));
     let key_file = raw.key_file.as_ref().and_then(|sp| path(diag, sp, base));
     let data_dir = raw.data_dir.as_ref().and_then(|sp| path(diag, sp, base));
+    let store_engine = match &raw.store_engine {
+        None => Some(StoreEngine::default()),
+        Some(sp) => match sp.value.parse::<StoreEngine>() {
+            Ok(e) => Some(e),
+            Err(()) => {
+                sp.error(
+                    diag,
+                    format!("unknown storage engine `{}`", sp.value),
+                    Some("expected \"sled\" (the default) or \"fjall\" (docs/operations.md, Storage engines)".into()),
+                );
+                None
+            }
+        },
+    };
     let listen = raw.listen.as_ref().and_then(|sp| {
         if sp.value.is_empty() {
             sp.error(
@@ -367,6 +382,7 @@ pub(crate) fn node(raw: &RawNode, diag: &mut Diag<'_>, base: &Path) -> CheckedNo
         agency,
         key_file,
         data_dir,
+        store_engine,
         listen,
         api,
         notify,

@@ -61,6 +61,7 @@ pub(super) struct Bytes(Repr);
 #[derive(Clone, Debug)]
 enum Repr {
     Sled(sled::IVec),
+    Fjall(fjall::Slice),
     Owned(Vec<u8>),
 }
 
@@ -69,6 +70,7 @@ impl Deref for Bytes {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             Repr::Sled(v) => v,
+            Repr::Fjall(v) => v,
             Repr::Owned(v) => v,
         }
     }
@@ -78,6 +80,7 @@ impl From<Bytes> for Vec<u8> {
     fn from(b: Bytes) -> Vec<u8> {
         match b.0 {
             Repr::Sled(v) => v.to_vec(),
+            Repr::Fjall(v) => v.to_vec(),
             Repr::Owned(v) => v,
         }
     }
@@ -248,6 +251,168 @@ impl Engine for SledEngine {
 
     fn flush(&self) -> Result<usize, EngineError> {
         Ok(self.db.flush()?)
+    }
+}
+
+/// fjall, a log-structured merge tree (an LSM engine like RocksDB's, in Rust): one keyspace
+/// (`accord`) of one database in the data directory's `fjall/` folder. A batch is one
+/// journal entry (a checksummed frame: replayed whole or not at all after a crash) and a
+/// flush is an `fsync` of the journal; entries are sorted into compressed tables in the
+/// background. Chosen per data directory (`store_engine` in the node file): docs/benchmarks.md,
+/// "Storage engines", says when.
+pub(super) struct FjallEngine {
+    db: fjall::Database,
+    keyspace: fjall::Keyspace,
+    /// Held by every write: a compare-and-swap is then atomic against the others.
+    write: Mutex<()>,
+}
+
+impl std::fmt::Debug for FjallEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FjallEngine")
+    }
+}
+
+/// The folder of a data directory that holds a fjall database.
+pub(super) const FJALL_DIR: &str = "fjall";
+
+impl From<fjall::Error> for EngineError {
+    fn from(e: fjall::Error) -> Self {
+        EngineError(match e {
+            fjall::Error::Locked => "the database is locked (WouldBlock)".to_owned(),
+            fjall::Error::Io(e) => e.to_string(),
+            fjall::Error::JournalRecovery(_)
+            | fjall::Error::InvalidTrailer
+            | fjall::Error::InvalidTag(_)
+            | fjall::Error::Decompress(_)
+            | fjall::Error::Unrecoverable => format!(
+                "the store's files are damaged ({e:?}); restore the data directory from a \
+                 backup (docs/operations.md, Backups)"
+            ),
+            other => format!("{other:?}"),
+        })
+    }
+}
+
+impl FjallEngine {
+    /// Opens (or creates) the database in `dir`'s `fjall/` folder, with a block cache of
+    /// `cache_bytes` and a memtable of at most half that.
+    pub(super) fn open(dir: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
+        let db = fjall::Database::builder(dir.join(FJALL_DIR))
+            .cache_size(cache_bytes)
+            .worker_threads(1)
+            .open()?;
+        // the memtable is what a crash replays from the journal, and what memory holds
+        // beyond the cache: half the cache's size
+        let keyspace = db.keyspace("accord", || {
+            fjall::KeyspaceCreateOptions::default().max_memtable_size(cache_bytes / 2)
+        })?;
+        Ok(Self {
+            db,
+            keyspace,
+            write: Mutex::new(()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A scan of fjall's keyspace (a snapshot: writes made during it are not seen).
+pub(super) struct FjallIter(fjall::Iter);
+
+impl std::fmt::Debug for FjallIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FjallIter")
+    }
+}
+
+fn fjall_entry(guard: fjall::Guard) -> Entry {
+    let (k, v) = guard.into_inner()?;
+    Ok((Bytes(Repr::Fjall(k)), Bytes(Repr::Fjall(v))))
+}
+
+impl Iterator for FjallIter {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        self.0.next().map(fjall_entry)
+    }
+}
+
+impl DoubleEndedIterator for FjallIter {
+    fn next_back(&mut self) -> Option<Entry> {
+        self.0.next_back().map(fjall_entry)
+    }
+}
+
+impl Engine for FjallEngine {
+    type Iter = FjallIter;
+
+    fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, EngineError> {
+        Ok(self.keyspace.get(key)?.map(|v| Bytes(Repr::Fjall(v))))
+    }
+
+    fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, EngineError> {
+        Ok(self.keyspace.contains_key(key)?)
+    }
+
+    fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), EngineError> {
+        let _guard = self.lock();
+        self.keyspace.insert(key.as_ref(), value.as_ref())?;
+        Ok(())
+    }
+
+    fn apply_batch(&self, batch: Batch) -> Result<(), EngineError> {
+        let mut b = self.db.batch();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => b.insert(&self.keyspace, k, v),
+                None => b.remove(&self.keyspace, k),
+            }
+        }
+        let _guard = self.lock();
+        b.commit()?;
+        Ok(())
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Bytes>>, EngineError> {
+        let _guard = self.lock();
+        let current = self.keyspace.get(key.as_ref())?;
+        if current.as_deref() != old {
+            return Ok(Err(current.map(|v| Bytes(Repr::Fjall(v)))));
+        }
+        match new {
+            Some(v) => self.keyspace.insert(key.as_ref(), v)?,
+            None => self.keyspace.remove(key.as_ref())?,
+        }
+        Ok(Ok(()))
+    }
+
+    fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> FjallIter {
+        FjallIter(self.keyspace.prefix(prefix))
+    }
+
+    fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> FjallIter {
+        FjallIter(self.keyspace.range(range))
+    }
+
+    fn iter(&self) -> FjallIter {
+        FjallIter(self.keyspace.iter())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keyspace.first_key_value().is_none()
+    }
+
+    fn flush(&self) -> Result<usize, EngineError> {
+        self.db.persist(fjall::PersistMode::SyncAll)?;
+        Ok(0)
     }
 }
 
@@ -439,11 +604,13 @@ impl Engine for MemoryEngine {
     }
 }
 
-/// The engine a store runs on: sled, or (for tests) memory.
+/// The engine a store runs on: sled or fjall, or (for tests) memory.
 #[derive(Debug)]
 pub(super) enum AnyEngine {
     /// sled, on disk.
     Sled(SledEngine),
+    /// fjall, on disk.
+    Fjall(FjallEngine),
     /// Memory only.
     Memory(MemoryEngine),
 }
@@ -455,6 +622,8 @@ pub(super) enum AnyEngine {
 pub(super) enum AnyIter {
     /// sled's.
     Sled(SledIter),
+    /// fjall's.
+    Fjall(FjallIter),
     /// The memory engine's.
     Memory(MemoryIter),
 }
@@ -464,6 +633,7 @@ impl Iterator for AnyIter {
     fn next(&mut self) -> Option<Entry> {
         match self {
             AnyIter::Sled(i) => i.next(),
+            AnyIter::Fjall(i) => i.next(),
             AnyIter::Memory(i) => i.next(),
         }
     }
@@ -473,6 +643,7 @@ impl DoubleEndedIterator for AnyIter {
     fn next_back(&mut self) -> Option<Entry> {
         match self {
             AnyIter::Sled(i) => i.next_back(),
+            AnyIter::Fjall(i) => i.next_back(),
             AnyIter::Memory(i) => i.next_back(),
         }
     }
@@ -490,6 +661,7 @@ macro_rules! either {
     ($self:ident, $e:ident => $call:expr) => {
         match $self {
             AnyEngine::Sled($e) => $call,
+            AnyEngine::Fjall($e) => $call,
             AnyEngine::Memory($e) => $call,
         }
     };
@@ -526,6 +698,7 @@ impl Engine for AnyEngine {
     fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> AnyIter {
         match self {
             AnyEngine::Sled(e) => AnyIter::Sled(e.scan_prefix(prefix)),
+            AnyEngine::Fjall(e) => AnyIter::Fjall(e.scan_prefix(prefix)),
             AnyEngine::Memory(e) => AnyIter::Memory(e.scan_prefix(prefix)),
         }
     }
@@ -533,6 +706,7 @@ impl Engine for AnyEngine {
     fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> AnyIter {
         match self {
             AnyEngine::Sled(e) => AnyIter::Sled(e.range(range)),
+            AnyEngine::Fjall(e) => AnyIter::Fjall(e.range(range)),
             AnyEngine::Memory(e) => AnyIter::Memory(e.range(range)),
         }
     }
@@ -540,6 +714,7 @@ impl Engine for AnyEngine {
     fn iter(&self) -> AnyIter {
         match self {
             AnyEngine::Sled(e) => AnyIter::Sled(e.iter()),
+            AnyEngine::Fjall(e) => AnyIter::Fjall(e.iter()),
             AnyEngine::Memory(e) => AnyIter::Memory(e.iter()),
         }
     }

@@ -77,7 +77,7 @@ use thiserror::Error;
 pub use audit::{Delivery, Head, Kept};
 pub use codec::Source;
 pub use engine::EngineError;
-use engine::{AnyEngine, Batch, Engine, MemoryEngine, SledEngine};
+use engine::{AnyEngine, Batch, Engine, FjallEngine, MemoryEngine, SledEngine};
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 // the store's interfaces, one per concern (docs/ARCHITECTURE.md, "The store")
 pub use audit::{AuditLog, Checkpoints};

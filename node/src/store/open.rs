@@ -2,20 +2,50 @@
 //! what was written durable: the group-committed flush.
 
 use super::*;
+use accord_config::StoreEngine;
+
+/// What a store is opened on.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// The memory engine (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Memory,
+    /// On disk: the engine the directory holds, or for a new store this one (none: sled).
+    Disk(Option<StoreEngine>),
+}
 
 impl Store {
     /// Opens the store in `dir`, creating it if it does not exist. A store of another schema
     /// version, a directory that is not a store, or one locked by another process is refused
     /// with the reason.
+    /// A new store is made on sled; one that exists opens on the engine it was made with.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        Self::open_on(dir, false)
+        Self::open_on(dir, Kind::Disk(None))
+    }
+
+    /// [`Store::open`], making a new store on `engine` (the node file's `store_engine`). A
+    /// store that exists on another engine is refused, naming both: a store is not moved
+    /// between engines by a configuration change (docs/operations.md, "Storage engines").
+    pub fn open_as(dir: &Path, engine: StoreEngine) -> Result<Self, StoreError> {
+        Self::open_on(dir, Kind::Disk(Some(engine)))
+    }
+
+    /// The engine the store in `dir` was made on; none when `dir` holds no store's database.
+    pub fn engine_of(dir: &Path) -> Option<StoreEngine> {
+        if dir.join(super::engine::FJALL_DIR).is_dir() {
+            Some(StoreEngine::Fjall)
+        } else if dir.join("db").is_file() || dir.join("conf").is_file() {
+            Some(StoreEngine::Sled)
+        } else {
+            None
+        }
     }
 
     /// Opens a store in `dir` whose entries are kept in memory ([`MemoryEngine`]): the store's
     /// tests run on it as on sled. The marker file is still written in `dir`.
     #[cfg(test)]
     pub(crate) fn open_memory(dir: &Path) -> Result<Self, StoreError> {
-        Self::open_on(dir, true)
+        Self::open_on(dir, Kind::Memory)
     }
 
     /// Forgets the memory store of `dir` ([`Store::open_memory`]): its entries go once the
@@ -25,7 +55,7 @@ impl Store {
         super::engine::MemoryEngine::forget(dir);
     }
 
-    fn open_on(dir: &Path, memory: bool) -> Result<Self, StoreError> {
+    fn open_on(dir: &Path, kind: Kind) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: dir.to_path_buf(),
             reason,
@@ -34,18 +64,39 @@ impl Store {
             return Err(open_err("it is not a directory".into()));
         }
         private::prepare(dir)?;
-        let tree = if memory {
-            AnyEngine::Memory(MemoryEngine::of(dir))
-        } else {
-            AnyEngine::Sled(SledEngine::open(dir, CACHE_BYTES).map_err(|e| {
-                if e.is_locked() {
-                    open_err(format!("{e}; {LOCKED_HINT}"))
-                } else if e.is_permission() {
-                    open_err(format!("{e}; check the directory's owner and permissions"))
-                } else {
-                    open_err(e.to_string())
+        let engine_err = |e: EngineError| {
+            if e.is_locked() {
+                open_err(format!("{e}; {LOCKED_HINT}"))
+            } else if e.is_permission() {
+                open_err(format!("{e}; check the directory's owner and permissions"))
+            } else {
+                open_err(e.to_string())
+            }
+        };
+        let tree = match kind {
+            Kind::Memory => AnyEngine::Memory(MemoryEngine::of(dir)),
+            Kind::Disk(wanted) => {
+                let engine = match (Self::engine_of(dir), wanted) {
+                    (Some(held), Some(wanted)) if held != wanted => {
+                        return Err(open_err(format!(
+                            "it holds a store on {held}, but the node file asks for \
+                             store_engine = \"{wanted}\"; a store keeps the engine it was made \
+                             with: set store_engine = \"{held}\", or move the records to a new \
+                             data directory (docs/operations.md, Storage engines)"
+                        )));
+                    }
+                    (Some(held), _) => held,
+                    (None, wanted) => wanted.unwrap_or_default(),
+                };
+                match engine {
+                    StoreEngine::Sled => {
+                        AnyEngine::Sled(SledEngine::open(dir, CACHE_BYTES).map_err(engine_err)?)
+                    }
+                    StoreEngine::Fjall => {
+                        AnyEngine::Fjall(FjallEngine::open(dir, CACHE_BYTES).map_err(engine_err)?)
+                    }
                 }
-            })?)
+            }
         };
         match tree.get(keys::schema())? {
             Some(v) => {
@@ -149,9 +200,26 @@ impl Store {
     /// or node that is shutting down releases it a moment after it stops) it tries again, every
     /// 20 ms, for at most `wait`.
     pub fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<Self, StoreError> {
+        Self::open_waiting_on(dir, Kind::Disk(None), wait)
+    }
+
+    /// [`Store::open_waiting`] for [`Store::open_as`].
+    pub fn open_waiting_as(
+        dir: &Path,
+        engine: StoreEngine,
+        wait: std::time::Duration,
+    ) -> Result<Self, StoreError> {
+        Self::open_waiting_on(dir, Kind::Disk(Some(engine)), wait)
+    }
+
+    fn open_waiting_on(
+        dir: &Path,
+        kind: Kind,
+        wait: std::time::Duration,
+    ) -> Result<Self, StoreError> {
         let deadline = std::time::Instant::now() + wait;
         loop {
-            match Self::open(dir) {
+            match Self::open_on(dir, kind) {
                 Err(e) if e.is_locked() && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }

@@ -46,3 +46,23 @@ mod memory_engine {
 
     include!("cases.rs");
 }
+
+/// On fjall, the engine a node file may choose (`store_engine = "fjall"`).
+mod fjall_engine {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use accord_config::StoreEngine;
+
+    use crate::store::{Store, StoreError};
+
+    fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_as(dir, StoreEngine::Fjall)
+    }
+
+    fn open_waiting(dir: &Path, wait: Duration) -> Result<Store, StoreError> {
+        Store::open_waiting_as(dir, StoreEngine::Fjall, wait)
+    }
+
+    include!("cases.rs");
+}
