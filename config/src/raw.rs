@@ -34,7 +34,8 @@ const FOCAL_POINT_KEYS: &[&str] = &["name", "contact"];
 const VICTIM_DATA_KEYS: &[&str] = &["allowed", "purposes"];
 
 /// What `store_engine` takes.
-const EXPECT_ENGINE: &str = "the storage engine of a new store: \"sled\" (the default) or \"fjall\"";
+const EXPECT_ENGINE: &str =
+    "the storage engine of a new store: \"sled\" (the default) or \"fjall\"";
 
 /// The keys of a node file.
 pub(crate) const NODE_KEYS: &[&str] = &[

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use accord_config::{ConfigError, ConfigErrors, NodeConfig, load_node, parse_agreement};
+use accord_config::{
+    ConfigError, ConfigErrors, NodeConfig, StoreEngine, load_node, parse_agreement,
+};
 
 const NODE_PATH: &str = "fed/tr/node.toml";
 const AGREEMENT_PATH: &str = "fed/tr/../bil.toml";
@@ -1206,4 +1208,41 @@ fn fed_with_stray_key() -> ConfigErrors {
             "agreements = [\"../bil.toml\"]\nmembers = [\"TR-JGK\"]",
         )
         .errors()
+}
+
+#[test]
+fn the_store_engine_is_sled_unless_the_node_file_names_another() {
+    assert_eq!(fed().load().unwrap().store_engine, StoreEngine::Sled);
+    let cfg = fed()
+        .node(
+            "data_dir = \"data\"",
+            "data_dir = \"data\"\nstore_engine = \"fjall\"",
+        )
+        .load()
+        .unwrap();
+    assert_eq!(cfg.store_engine, StoreEngine::Fjall);
+
+    let errors = fed()
+        .node(
+            "data_dir = \"data\"",
+            "data_dir = \"data\"\nstore_engine = \"rocksdb\"",
+        )
+        .errors();
+    let e = with_key(&errors, "store_engine");
+    check(e, NODE_PATH, 4, 16, "unknown storage engine `rocksdb`");
+    hint(e, "expected \"sled\" (the default) or \"fjall\"");
+    assert_eq!(errors.len(), 1, "{errors}");
+
+    let errors = fed()
+        .node(
+            "data_dir = \"data\"",
+            "data_dir = \"data\"\nstore_engine = 2",
+        )
+        .errors();
+    assert!(
+        with_key(&errors, "store_engine")
+            .to_string()
+            .contains("sled"),
+        "{errors}"
+    );
 }

@@ -89,6 +89,10 @@ pub enum Command {
         /// The local API's address.
         #[arg(long, default_value = "127.0.0.1:7480")]
         api: String,
+        /// The storage engine of the node's store: `sled` or `fjall` (docs/operations.md,
+        /// "Storage engines"). Chosen once: the store keeps it.
+        #[arg(long = "store-engine", default_value = "sled", value_parser = parse_engine)]
+        store_engine: accord_config::StoreEngine,
     },
     /// Publish a record: validate, check the agreement's policy, number, sign, store, flush;
     /// print its id.
@@ -592,4 +596,10 @@ pub enum AuditCommand {
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
     },
+}
+
+/// `--store-engine`: `sled` or `fjall`.
+fn parse_engine(s: &str) -> Result<accord_config::StoreEngine, String> {
+    s.parse()
+        .map_err(|()| format!("unknown storage engine `{s}`: expected `sled` or `fjall`"))
 }

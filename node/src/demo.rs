@@ -138,6 +138,32 @@ pub fn write_federation(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Sets `store_engine` in every node file of a federation written by [`write_federation`]:
+/// the engine its nodes' stores are made on.
+pub fn set_store_engine(dir: &Path, engine: accord_config::StoreEngine) -> Result<()> {
+    for (rel, _) in FILES {
+        if !rel.ends_with("node.toml") {
+            continue;
+        }
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with("store_engine = ") {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+            if line.starts_with("data_dir = ") {
+                out.push_str(&format!("store_engine = \"{engine}\"\n"));
+            }
+        }
+        std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// `n` distinct loopback ports that were free a moment ago (all bound at once, then released),
 /// for running federation nodes as separate processes on fixed ports.
 pub fn free_loopback_ports(n: usize) -> Result<Vec<u16>> {
@@ -217,7 +243,7 @@ pub fn load(dir: &Path, agency: &str) -> Result<NodeConfig> {
 /// Starts a node from its configuration.
 pub async fn start_node(cfg: NodeConfig, net: NetConfig) -> Result<Running> {
     let key = SecretKey::from_key_file(&std::fs::read_to_string(&cfg.key_file)?)?;
-    let store = Arc::new(Store::open(&cfg.data_dir)?);
+    let store = Arc::new(Store::open_as(&cfg.data_dir, cfg.store_engine)?);
     Ok(start(cfg, key, store, net).await?)
 }
 

@@ -25,6 +25,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use accord_config::StoreEngine;
 use serde_json::{Value, json};
 
 /// The most any one wait may take.
@@ -214,9 +215,10 @@ impl Drop for Pair {
 }
 
 impl Pair {
-    fn start() -> Self {
+    fn start(engine: StoreEngine) -> Self {
         let root = tempfile::tempdir().unwrap();
         accord_node::demo::write_federation(root.path()).unwrap();
+        accord_node::demo::set_store_engine(root.path(), engine).unwrap();
         let ports = accord_node::demo::free_loopback_ports(4).unwrap();
         let p2p = BTreeMap::from([(VICTIM, ports[0]), (PARTNER, ports[2])]);
         let make = |dir: &str, agency: &'static str, p2p_port: u16, api_port: u16| {
@@ -360,6 +362,16 @@ fn publish_stream(
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_acknowledged() {
+    sigkill_rounds(StoreEngine::Sled);
+}
+
+/// The same on fjall, the other storage engine a node file may choose.
+#[test]
+fn sigkill_at_random_moments_loses_nothing_acknowledged_on_fjall() {
+    sigkill_rounds(StoreEngine::Fjall);
+}
+
+fn sigkill_rounds(engine: StoreEngine) {
     let rounds = env_number("ACCORD_CRASH_ROUNDS").map_or(SHORT_ROUNDS, |n| n as usize);
     let seed = env_number("ACCORD_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -367,10 +379,21 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             .unwrap()
             .as_nanos() as u64
     });
-    eprintln!("crash suite: {rounds} rounds, seed {seed} (replay with ACCORD_CRASH_SEED={seed})");
+    eprintln!(
+        "crash suite on {engine}: {rounds} rounds, seed {seed} (replay with \
+         ACCORD_CRASH_SEED={seed})"
+    );
     let mut rng = Rng(seed);
     let began = Instant::now();
-    let mut pair = Pair::start();
+    let mut pair = Pair::start(engine);
+    for dir in ["tr-jgk", "gr-hcg"] {
+        let data = pair.root.path().join(dir).join("data");
+        assert_eq!(
+            accord_node::store::Store::engine_of(&data),
+            Some(engine),
+            "{dir}'s store is not on {engine}"
+        );
+    }
     let victim_api = pair.victim.api.clone();
     let partner_api = pair.partner.api.clone();
 

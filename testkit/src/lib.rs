@@ -80,7 +80,11 @@ impl TestNode {
             &std::fs::read_to_string(&cfg.key_file)
                 .with_context(|| format!("cannot read {}", cfg.key_file.display()))?,
         )?;
-        let store = Arc::new(Store::open_waiting(&cfg.data_dir, Duration::from_secs(30))?);
+        let store = Arc::new(Store::open_waiting_as(
+            &cfg.data_dir,
+            cfg.store_engine,
+            Duration::from_secs(30),
+        )?);
         let running = start(cfg.clone(), key, store, net).await?;
         Ok(Self {
             agency: cfg.agency.clone(),

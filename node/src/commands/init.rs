@@ -9,9 +9,16 @@ use zeroize::Zeroizing;
 use super::node::refuse;
 use crate::files;
 use crate::store::Store;
+use accord_config::StoreEngine;
 
 /// Creates `dir` with an agency key, an API token, a node.toml and the data directory.
-pub(super) fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<()> {
+pub(super) fn init(
+    agency: &str,
+    dir: &Path,
+    listen: &str,
+    api: &str,
+    engine: StoreEngine,
+) -> Result<()> {
     let agency = AgencyId::new(agency).map_err(|e| refuse("--agency", e))?;
     if dir.exists()
         && std::fs::read_dir(dir)
@@ -43,6 +50,9 @@ pub(super) fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<
          agency = \"{agency}\"\n\
          key_file = \"agency.key\"\n\
          data_dir = \"data\"\n\
+         # The store's engine, \"sled\" or \"fjall\" (docs/operations.md, Storage engines);\n\
+         # the store keeps the engine it was made with.\n\
+         store_engine = \"{engine}\"\n\
          listen = [\"{listen}\"]\n\
          # Agreement files this agency is party to, e.g. [\"agreements/quad-2026.toml\"].\n\
          agreements = []\n\
@@ -62,7 +72,7 @@ pub(super) fn init(agency: &str, dir: &Path, listen: &str, api: &str) -> Result<
     let agreements = dir.join("agreements");
     std::fs::create_dir(&agreements)
         .with_context(|| format!("cannot create {}", agreements.display()))?;
-    Store::open(&dir.join("data"))?.flush()?;
+    Store::open_as(&dir.join("data"), engine)?.flush()?;
 
     // the skeleton must pass its own check
     files::load_config(&config_path)

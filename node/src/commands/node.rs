@@ -53,10 +53,12 @@ impl Node {
         // A store in use is a running node's: ask its API at once when it answers; only when
         // nothing listens there (a node stopping, whose lock sled is about to release) wait
         // a moment for the store.
-        let opened = match Store::open(&cfg.data_dir) {
-            Err(e) if e.is_locked() && !api_listening(&cfg) => {
-                Store::open_waiting(&cfg.data_dir, std::time::Duration::from_millis(300))
-            }
+        let opened = match Store::open_as(&cfg.data_dir, cfg.store_engine) {
+            Err(e) if e.is_locked() && !api_listening(&cfg) => Store::open_waiting_as(
+                &cfg.data_dir,
+                cfg.store_engine,
+                std::time::Duration::from_millis(300),
+            ),
             other => other,
         };
         match opened {

@@ -14,8 +14,9 @@ use crate::store::Store;
 pub(super) fn run(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     let key = files::read_key(&cfg.key_file)?;
-    let store = Arc::new(Store::open_waiting(
+    let store = Arc::new(Store::open_waiting_as(
         &cfg.data_dir,
+        cfg.store_engine,
         std::time::Duration::from_secs(2),
     )?);
     super::key::refuse_rotated_key(&store, &cfg.agency, &key.public_key(), super::node::now()?)?;

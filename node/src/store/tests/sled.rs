@@ -84,3 +84,45 @@ fn a_store_whose_database_vanished_is_not_started_afresh() {
         .to_string();
     assert!(err.contains("damaged") && err.contains("backup"), "{err}");
 }
+
+#[test]
+fn a_store_keeps_the_engine_it_was_made_with() {
+    use accord_config::StoreEngine;
+    let dir = private_tempdir().unwrap();
+    let k = keys();
+    {
+        let store = open(dir.path()).unwrap();
+        let recs = vec![verified(&k, &record("PK-FIA", "QUAD-2026", 1, 1))];
+        store
+            .records()
+            .insert_batch(&recs, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    assert_eq!(Store::engine_of(dir.path()), Some(StoreEngine::Sled));
+    let err = Store::open_as(dir.path(), StoreEngine::Fjall).expect_err("a sled store opened as fjall");
+    let text = err.to_string();
+    assert!(
+        text.contains("holds a store on sled")
+            && text.contains("store_engine = \"fjall\"")
+            && text.contains("store_engine = \"sled\""),
+        "{text}"
+    );
+    // nothing was made beside it, and it opens as what it is, its record held
+    assert!(!dir.path().join("fjall").exists());
+    let store = Store::open_as(dir.path(), StoreEngine::Sled).unwrap();
+    assert_eq!(store.queries().all_records().unwrap().len(), 1);
+    drop(store);
+
+    // and the other way round
+    let other = private_tempdir().unwrap();
+    Store::open_as(other.path(), StoreEngine::Fjall)
+        .unwrap()
+        .flush()
+        .unwrap();
+    assert_eq!(Store::engine_of(other.path()), Some(StoreEngine::Fjall));
+    let err = Store::open_as(other.path(), StoreEngine::Sled).expect_err("a fjall store opened as sled");
+    assert!(err.to_string().contains("holds a store on fjall"), "{err}");
+    assert!(!other.path().join("db").exists());
+    assert!(Store::open(other.path()).is_ok(), "open takes the engine the store has");
+}
