@@ -63,6 +63,9 @@ pub struct MeshOptions {
     pub timeout_s: u64,
     /// Each node its own process (`accord-bench node`), instead of a task set in this one.
     pub processes: bool,
+    /// The storage engine the nodes' stores are made on.
+    #[serde(serialize_with = "engine_name")]
+    pub engine: accord_config::StoreEngine,
     /// The `accord` binary the node processes run (default: this one).
     #[serde(skip)]
     pub node_exe: Option<std::path::PathBuf>,
@@ -82,6 +85,7 @@ impl MeshOptions {
             transport_requests: 300,
             timeout_s: 120,
             processes: false,
+            engine: accord_config::StoreEngine::Sled,
             node_exe: None,
         }
     }
@@ -99,9 +103,17 @@ impl MeshOptions {
             transport_requests: 2_000,
             timeout_s: 1_800,
             processes: false,
+            engine: accord_config::StoreEngine::Sled,
             node_exe: None,
         }
     }
+}
+
+fn engine_name<S: serde::Serializer>(
+    e: &accord_config::StoreEngine,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.as_str())
 }
 
 /// The machine.
@@ -230,15 +242,125 @@ pub struct MeshReport {
     pub transport_ratio: f64,
 }
 
-/// `accord-bench mesh`: runs, prints the report, writes it as JSON to `out` if given.
-pub fn command(opts: MeshOptions, out: Option<&std::path::Path>) -> Result<()> {
-    let report = run(opts)?;
-    print!("{}", render(&report));
+/// `accord-bench mesh`: runs on each engine of `engines` in turn (the same options
+/// otherwise), prints each report and, with more than one, each figure side by side as a
+/// ratio to the first engine's; writes the reports as JSON to `out` if given (one report, or
+/// an array of them).
+pub fn command(
+    opts: MeshOptions,
+    engines: &[accord_config::StoreEngine],
+    out: Option<&std::path::Path>,
+) -> Result<()> {
+    let mut reports = Vec::new();
+    for engine in engines {
+        let report = run(MeshOptions {
+            engine: *engine,
+            ..opts.clone()
+        })?;
+        print!("{}", render(&report));
+        reports.push(report);
+    }
+    if reports.len() > 1 {
+        print!("{}", render_engines(&reports));
+    }
     if let Some(out) = out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)? + "\n")
+        let json = match reports.as_slice() {
+            [one] => serde_json::to_string_pretty(one)?,
+            many => serde_json::to_string_pretty(many)?,
+        };
+        std::fs::write(out, json + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(())
+}
+
+/// The engines' figures side by side, each as a ratio to the first engine's.
+pub fn render_engines(reports: &[MeshReport]) -> String {
+    let mut s = String::new();
+    let Some(base) = reports.first() else {
+        return s;
+    };
+    let peak = |r: &MeshReport| {
+        let n = r.memory.nodes.len().max(1) as f64;
+        if r.memory.nodes.is_empty() {
+            r.memory.peak_kib as f64 / 1024.0
+        } else {
+            r.memory
+                .nodes
+                .iter()
+                .map(|m| m.peak_kib as f64)
+                .sum::<f64>()
+                / n
+                / 1024.0
+        }
+    };
+    let rows: [(&str, &str, fn(&MeshReport) -> f64, bool); 8] = [
+        (
+            "delivered",
+            "records/s",
+            |r| r.publish.delivered_per_s,
+            true,
+        ),
+        ("efficiency", "", |r| r.efficiency, true),
+        ("latency p50", "ms", |r| r.publish.latency.p50_ms, false),
+        ("latency p99", "ms", |r| r.publish.latency.p99_ms, false),
+        ("catch-up", "records/s", |r| r.catch_up.per_s, true),
+        ("catch-up ÷ verify_strict", "", |r| r.catch_up_ratio, true),
+        ("store ÷ signed bytes", "", |r| r.store_ratio, false),
+        ("raw verify_strict", "/s", |r| r.verify.raw_per_s, true),
+    ];
+    let _ = writeln!(s);
+    let names: Vec<String> = reports
+        .iter()
+        .map(|r| r.options.engine.to_string())
+        .collect();
+    let _ = writeln!(
+        s,
+        "engines side by side (each ÷ {}; the machine's verify rate is measured in each run):",
+        names[0]
+    );
+    let _ = write!(s, "  {:<26}", "figure");
+    for n in &names {
+        let _ = write!(s, "{n:>14}");
+    }
+    let _ = writeln!(s, "{:>10}", "ratio");
+    let mut line =
+        |label: &str, unit: &str, f: &dyn Fn(&MeshReport) -> f64, higher_better: bool| {
+            let _ = write!(
+                s,
+                "  {:<26}",
+                format!("{label} {unit}").trim_end().to_owned()
+            );
+            for r in reports {
+                let _ = write!(s, "{:>14.2}", f(r));
+            }
+            let b = f(base);
+            let ratios: Vec<String> = reports[1..]
+                .iter()
+                .map(|r| {
+                    if b > 0.0 {
+                        format!("{:.2}×", f(r) / b)
+                    } else {
+                        "-".into()
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "{:>10}  ({})",
+                ratios.join(" "),
+                if higher_better {
+                    "higher is better"
+                } else {
+                    "lower is better"
+                }
+            );
+        };
+    for (label, unit, f, hb) in rows {
+        line(label, unit, &f, hb);
+    }
+    line("peak resident per node", "MiB", &peak, false);
+    s
 }
 
 /// Runs the benchmark on a runtime of its own.
@@ -294,10 +416,12 @@ impl Setup {
         let count = opts.nodes.clamp(2, accord_node::demo::AGENCIES.len());
         let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
         accord_node::demo::write_federation(dir.path())?;
+        accord_node::demo::set_store_engine(dir.path(), opts.engine)?;
         let agencies: Vec<&'static str> = accord_node::demo::AGENCIES[..count].to_vec();
         eprintln!(
-            "bench mesh: {count} nodes ({}){how} in {}",
+            "bench mesh: {count} nodes ({}){how}, stores on {}, in {}",
             agencies.join(", "),
+            opts.engine,
             dir.path().display()
         );
         Ok(Self {
@@ -564,7 +688,7 @@ pub fn render(r: &MeshReport) -> String {
     let _ = writeln!(s, "accord-bench mesh");
     let _ = writeln!(
         s,
-        "machine: {} cores, {}; nodes: {} ({})",
+        "machine: {} cores, {}; nodes: {} ({}), stores on {}",
         r.machine.cores,
         r.machine.cpu,
         r.agencies.join(", "),
@@ -572,7 +696,8 @@ pub fn render(r: &MeshReport) -> String {
             "a process each"
         } else {
             "one process, a task set each"
-        }
+        },
+        r.options.engine
     );
     let _ = writeln!(s);
     let _ = writeln!(
@@ -687,10 +812,11 @@ pub fn render(r: &MeshReport) -> String {
         let disk: u64 = r.stores.iter().map(|s| s.bytes).sum();
         let _ = writeln!(
             s,
-            "  data per record {:.0} bytes ({}); on disk {:.2}x the data (sled)",
+            "  data per record {:.0} bytes ({}); on disk {:.2}x the data ({})",
             logical as f64 / held as f64,
             parts.join(", "),
-            disk as f64 / logical as f64
+            disk as f64 / logical as f64,
+            r.options.engine
         );
     }
     let _ = writeln!(s);

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use accord_config::StoreEngine;
 use clap::{Parser, Subcommand};
 
 /// The mesh benchmark: the examples/quad federation on loopback against the machine's own
@@ -45,6 +46,10 @@ enum Command {
         /// Publish calls in flight per (node, agreement) (default 2).
         #[arg(long = "in-flight")]
         in_flight: Option<usize>,
+        /// The storage engine of the nodes' stores: sled (default), fjall, or both (the run
+        /// once on each, then their figures side by side).
+        #[arg(long, default_value = "sled", value_parser = ["sled", "fjall", "both"])]
+        engine: String,
     },
     /// One node of `mesh --processes`, driven over stdin and stdout.
     #[command(hide = true)]
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
             out,
             processes,
             in_flight,
+            engine,
         } => {
             let mut opts = accord_bench::options(
                 quick,
@@ -89,7 +95,12 @@ fn main() -> ExitCode {
             if let Some(n) = in_flight {
                 opts.in_flight = n.max(1);
             }
-            accord_bench::command(opts, out.as_deref())
+            let engines = match engine.as_str() {
+                "fjall" => vec![StoreEngine::Fjall],
+                "both" => vec![StoreEngine::Sled, StoreEngine::Fjall],
+                _ => vec![StoreEngine::Sled],
+            };
+            accord_bench::command(opts, &engines, out.as_deref())
         }
         Command::Node { federation, agency } => accord_bench::child(&federation, &agency),
     };

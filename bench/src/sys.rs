@@ -20,7 +20,8 @@ pub(crate) fn status_kib_of(path: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Bytes of all files under `dir` (recursively; symlinks are not followed).
+/// Bytes on disk of all files under `dir` (the blocks allocated; recursively, symlinks not
+/// followed).
 pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -29,7 +30,11 @@ pub(crate) fn dir_bytes(dir: &Path) -> u64 {
         .flatten()
         .map(|e| match e.file_type() {
             Ok(t) if t.is_dir() => dir_bytes(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            // the blocks allocated, not the length: fjall's journal is a sparse file of 64 MiB
+            Ok(t) if t.is_file() => e
+                .metadata()
+                .map(|m| std::os::unix::fs::MetadataExt::blocks(&m) * 512)
+                .unwrap_or(0),
             _ => 0,
         })
         .sum()
