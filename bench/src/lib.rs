@@ -274,6 +274,10 @@ pub fn command(
     Ok(())
 }
 
+/// A figure of [`render_engines`]: its label, its unit, how to read it from a report, and
+/// whether higher is better.
+type Row = (&'static str, &'static str, fn(&MeshReport) -> f64, bool);
+
 /// The engines' figures side by side, each as a ratio to the first engine's.
 pub fn render_engines(reports: &[MeshReport]) -> String {
     let mut s = String::new();
@@ -294,7 +298,7 @@ pub fn render_engines(reports: &[MeshReport]) -> String {
                 / 1024.0
         }
     };
-    let rows: [(&str, &str, fn(&MeshReport) -> f64, bool); 8] = [
+    let rows: [Row; 8] = [
         (
             "delivered",
             "records/s",

@@ -462,7 +462,7 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
         agencies,
         timeout,
         dir,
-    } = super::Setup::new(&opts, ", one process each,")?;
+    } = super::Setup::new(&opts, ", one process each")?;
     let clock = (Instant::now(), unix_ns());
     let current: Arc<Mutex<SharedPhase>> = Arc::default();
     let mut procs: Vec<Option<Proc>> = Vec::new();

@@ -3,9 +3,10 @@
 //! is asserted: the figures depend on the machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use accord_bench::{MeshOptions, render, run};
+use accord_bench::{MeshOptions, render, render_engines, run};
+use accord_config::StoreEngine;
 
-fn tiny(processes: bool) -> MeshOptions {
+fn tiny(processes: bool, engine: StoreEngine) -> MeshOptions {
     MeshOptions {
         nodes: 3,
         records: 300,
@@ -17,24 +18,48 @@ fn tiny(processes: bool) -> MeshOptions {
         transport_requests: 20,
         timeout_s: 120,
         processes,
+        engine,
         node_exe: Some(env!("CARGO_BIN_EXE_accord-bench").into()),
     }
 }
 
 #[test]
 fn a_tiny_mesh_benchmark_reports_consistent_figures() {
-    check(&run(tiny(false)).unwrap());
+    check(&run(tiny(false, StoreEngine::Sled)).unwrap());
 }
 
 #[test]
-fn a_tiny_mesh_of_node_processes_reports_consistent_figures_and_memory_per_node() {
-    let r = run(tiny(true)).unwrap();
+fn a_tiny_mesh_of_node_processes_on_fjall_reports_consistent_figures_and_memory_per_node() {
+    let r = run(tiny(true, StoreEngine::Fjall)).unwrap();
     check(&r);
     assert_eq!(r.memory.nodes.len(), 3);
     for n in &r.memory.nodes {
         assert!(n.peak_kib > 0 && n.peak_kib >= n.rss_end_kib, "{n:?}");
     }
-    assert!(render(&r).contains("a process each"));
+    let text = render(&r);
+    assert!(
+        text.contains("a process each") && text.contains("stores on fjall"),
+        "{text}"
+    );
+    assert!(text.contains("the data (fjall)"), "{text}");
+
+    // beside the same figures on sled: one line per figure, each with its ratio
+    let sled = run(tiny(true, StoreEngine::Sled)).unwrap();
+    check(&sled);
+    let side = render_engines(&[sled.clone(), r.clone()]);
+    let line = side
+        .lines()
+        .find(|l| l.trim_start().starts_with("delivered records/s"))
+        .unwrap_or_else(|| panic!("{side}"));
+    let ratio = r.publish.delivered_per_s / sled.publish.delivered_per_s;
+    assert!(
+        line.contains(&format!("{ratio:.2}×")),
+        "{line} (expected {ratio:.2}×)"
+    );
+    assert!(
+        side.contains("each ÷ sled") && side.contains("peak resident per node"),
+        "{side}"
+    );
 }
 
 fn check(r: &accord_bench::MeshReport) {

@@ -133,6 +133,20 @@ pub enum Command {
         #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
         config: PathBuf,
     },
+    /// Copy a stopped node's store, every entry as it is, into a new data directory on the
+    /// storage engine given, and check the copy entry by entry (docs/operations.md, "Storage
+    /// engines"). The store itself is not changed.
+    CopyStore {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml")]
+        config: PathBuf,
+        /// The new data directory (it must not exist, or be empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// The engine of the copy: `sled` or `fjall`.
+        #[arg(long = "store-engine", value_parser = parse_engine)]
+        store_engine: accord_config::StoreEngine,
+    },
     /// Withdraw one of this agency's records: publishes a signed withdrawal record.
     Withdraw {
         /// The node's configuration.

@@ -661,3 +661,127 @@ fn references_outside_the_record_s_agreement_are_refused() {
         "no seq used under TR-BG-2026"
     );
 }
+
+#[test]
+fn copy_store_moves_a_node_to_fjall_and_the_node_file_must_say_so() {
+    let fed = federation();
+    let f = fed.path();
+    let cfg = config(f, "tr-jgk");
+    let mut ids = Vec::new();
+    for (name, imo) in [("Example Star", "9074729"), ("Example Moon", "9074731")] {
+        let p = publish(
+            f,
+            "tr-jgk",
+            &VESSEL.replace("Example Star", name).replace("9074729", imo),
+        );
+        let (id, stderr) = out(&p);
+        assert!(p.status.success(), "{stderr}");
+        ids.push(id.trim().to_owned());
+    }
+    let old = f.join("tr-jgk").join("data");
+    let new = f.join("tr-jgk").join("data-fjall");
+
+    // a bad engine, and a directory that holds something, are refused; nothing is made
+    let bad = accord(&[
+        "copy-store",
+        "--config",
+        &cfg,
+        "--to",
+        new.to_str().unwrap(),
+        "--store-engine",
+        "rocksdb",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", out(&bad).1);
+    assert!(
+        out(&bad).1.contains("unknown storage engine `rocksdb`"),
+        "{}",
+        out(&bad).1
+    );
+    assert!(!new.exists());
+    let busy = f.join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), "keep me").unwrap();
+    let refused = accord(&[
+        "copy-store",
+        "--config",
+        &cfg,
+        "--to",
+        busy.to_str().unwrap(),
+        "--store-engine",
+        "fjall",
+    ]);
+    assert!(!refused.status.success());
+    assert!(out(&refused).1.contains("not empty"), "{}", out(&refused).1);
+    assert_eq!(std::fs::read_dir(&busy).unwrap().count(), 1);
+
+    let copy = accord(&[
+        "copy-store",
+        "--config",
+        &cfg,
+        "--to",
+        new.to_str().unwrap(),
+        "--store-engine",
+        "fjall",
+    ]);
+    let (stdout, stderr) = out(&copy);
+    assert!(copy.status.success(), "{stderr}");
+    assert!(stdout.contains("store_engine = \"fjall\""), "{stdout}");
+    assert_eq!(
+        Store::engine_of(&new),
+        Some(accord_config::StoreEngine::Fjall)
+    );
+    assert_eq!(
+        Store::engine_of(&old),
+        Some(accord_config::StoreEngine::Sled)
+    );
+
+    // the node file pointed at the copy but still saying sled is refused, naming both
+    let node_file = f.join("tr-jgk").join("node.toml");
+    let text = std::fs::read_to_string(&node_file).unwrap();
+    let moved = text.replace("data_dir = \"data\"", "data_dir = \"data-fjall\"");
+    assert_ne!(moved, text);
+    std::fs::write(&node_file, &moved).unwrap();
+    let q = accord(&["query", "--config", &cfg, "--subject", "imo:9074729"]);
+    assert!(!q.status.success());
+    let (_, stderr) = out(&q);
+    assert!(
+        stderr.contains("holds a store on fjall") && stderr.contains("store_engine = \"sled\""),
+        "{stderr}"
+    );
+    // with store_engine set, the node reads its records from the copy, and publishes on
+    std::fs::write(
+        &node_file,
+        moved.replace(
+            "data_dir = \"data-fjall\"",
+            "data_dir = \"data-fjall\"\nstore_engine = \"fjall\"",
+        ),
+    )
+    .unwrap();
+    for (imo, id) in [("9074729", &ids[0]), ("9074731", &ids[1])] {
+        let q = accord(&[
+            "query",
+            "--config",
+            &cfg,
+            "--subject",
+            &format!("imo:{imo}"),
+        ]);
+        let (table, stderr) = out(&q);
+        assert!(q.status.success(), "{stderr}");
+        assert!(table.contains(&id[..12]), "{table}");
+    }
+    let third = publish(f, "tr-jgk", &VESSEL.replace("9074729", "9074743"));
+    assert!(third.status.success(), "{}", out(&third).1);
+    let store = Store::open(&new).unwrap();
+    assert_eq!(store.records().len(), 3);
+    let own = store
+        .sync()
+        .heads(&AgreementId::new("QUAD-2026").unwrap())
+        .unwrap();
+    assert_eq!(
+        own.values().copied().max(),
+        Some(3),
+        "numbering goes on in the copy"
+    );
+    let old = Store::open(&old).unwrap();
+    assert_eq!(old.records().len(), 2, "the old store is left as it was");
+}

@@ -78,6 +78,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query::query(&args),
         Command::Show { config, id } => query::show(&config, &id),
         Command::Reindex { config } => query::reindex(&config),
+        Command::CopyStore {
+            config,
+            to,
+            store_engine,
+        } => query::copy_store(&config, &to, store_engine),
         Command::Withdraw { config, id, reason } => publish::withdraw(&config, &id, &reason),
         Command::Export {
             config,

@@ -324,6 +324,41 @@ fn print_record(view: &RecordView) -> Result<()> {
     Ok(())
 }
 
+/// `accord copy-store`: copies a stopped node's store into a new data directory on another
+/// engine, checks the copy, and says what to change in the node file.
+pub(super) fn copy_store(
+    config: &Path,
+    to: &Path,
+    engine: accord_config::StoreEngine,
+) -> Result<()> {
+    let node = match Node::open_or_api(config)? {
+        Opened::Local(node) => node,
+        Opened::Api(_) => {
+            return Err(refuse(
+                "copy-store",
+                "the node is running; stop it first (a copy of a store in use would not be \
+                 consistent)",
+            ));
+        }
+    };
+    let from = node.store.path().to_path_buf();
+    let total = node.store.entries()?;
+    let mut progress = crate::progress::Progress::new("copy", "entries", total);
+    let copied = node.store.copy_to(to, engine, |n| progress.set(n, total))?;
+    progress.finish();
+    println!(
+        "copied {copied} entries of {} into {} on {engine}, and checked each\n\
+         next: in {} set\n  data_dir = \"{}\"\n  store_engine = \"{engine}\"\n\
+         start the node, check `accord status`, and keep {} until you no longer need it",
+        from.display(),
+        to.display(),
+        config.display(),
+        to.display(),
+        from.display(),
+    );
+    Ok(())
+}
+
 /// `accord reindex`: rebuilds every index of a stopped node's store from the records held —
 /// once, after an upgrade whose release notes ask for it (docs/search.md, "Reindexing").
 pub(super) fn reindex(config: &Path) -> Result<()> {

@@ -5,7 +5,8 @@
 //! tests run on both ([`AnyEngine`] is the store's choice between them).
 //!
 //! What the store relies on, and an engine must give:
-//! - a batch is applied whole or not at all, and reads after it see all of it;
+//! - a batch is applied whole or not at all, and reads after it see all of it; a key written
+//!   twice in one batch holds the last write;
 //! - once [`Engine::flush`] returns, everything applied before it survives a crash (the
 //!   store acknowledges nothing before that: docs/invariants.md, rule 4);
 //! - scans return keys in byte order, and may be read from either end.
@@ -364,8 +365,11 @@ impl Engine for FjallEngine {
     }
 
     fn apply_batch(&self, batch: Batch) -> Result<(), EngineError> {
+        // fjall gives every write of a batch the same sequence number: a key written twice in
+        // one batch would have no defined winner, so the last write of each key is kept here
+        let ops: BTreeMap<Vec<u8>, Option<Vec<u8>>> = batch.ops.into_iter().collect();
         let mut b = self.db.batch();
-        for (k, v) in batch.ops {
+        for (k, v) in ops {
             match v {
                 Some(v) => b.insert(&self.keyspace, k, v),
                 None => b.remove(&self.keyspace, k),

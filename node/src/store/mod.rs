@@ -46,6 +46,7 @@ macro_rules! interface {
 
 mod audit;
 mod codec;
+mod copy;
 mod engine;
 mod keys;
 mod open;

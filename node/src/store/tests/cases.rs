@@ -1813,7 +1813,7 @@ fn a_fuzzy_search_reads_the_near_skeletons_held_then_and_later() {
     assert_eq!(find(&store, true), vec![near], "learnt as it was stored");
     assert!(find(&store, false).is_empty(), "not without --fuzzy");
     drop(store);
-    let store = open(dir.path()).unwrap();
+    let store = open_waiting(dir.path(), std::time::Duration::from_secs(10)).unwrap();
     assert_eq!(find(&store, true), vec![near], "read from the index");
     store.index().reindex(|_| {}).unwrap();
     let nearer = put(&store, 3, "Konstandinos Christodoulou");
@@ -1822,4 +1822,68 @@ fn a_fuzzy_search_reads_the_near_skeletons_held_then_and_later() {
     let mut both = vec![near, nearer];
     both.sort();
     assert_eq!(found, both, "read again after a reindex");
+}
+
+#[test]
+fn a_key_written_twice_in_one_batch_holds_the_last_write() {
+    use crate::store::engine::{Batch, Engine};
+    let dir = private_tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let kv = store.raw_tree();
+    let mut batch = Batch::default();
+    batch.insert(b"\xf0a".to_vec(), b"1".to_vec());
+    batch.remove(b"\xf0a".to_vec());
+    batch.insert(b"\xf0a".to_vec(), b"2".to_vec());
+    batch.insert(b"\xf0b".to_vec(), b"1".to_vec());
+    batch.remove(b"\xf0b".to_vec());
+    kv.apply_batch(batch).unwrap();
+    assert_eq!(kv.get(b"\xf0a").unwrap().as_deref(), Some(&b"2"[..]));
+    assert!(!kv.contains_key(b"\xf0b").unwrap());
+    store.flush().unwrap();
+    drop(store);
+    let store = open_waiting(dir.path(), std::time::Duration::from_secs(10)).unwrap();
+    let kv = store.raw_tree();
+    assert_eq!(kv.get(b"\xf0a").unwrap().as_deref(), Some(&b"2"[..]));
+    assert!(!kv.contains_key(b"\xf0b").unwrap());
+}
+
+#[test]
+fn a_copy_on_another_engine_holds_every_entry_and_opens_as_the_store() {
+    use accord_config::StoreEngine;
+    let dir = private_tempdir().unwrap();
+    let k = keys();
+    let agreement = AgreementId::new("QUAD-2026").unwrap();
+    let store = open(dir.path()).unwrap();
+    store.bind_agency(&AgencyId::new("TR-JGK").unwrap()).unwrap();
+    let recs: Vec<_> = (1..=40)
+        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
+        .collect();
+    store
+        .records()
+        .insert_batch(&recs, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now())
+        .unwrap();
+    store.flush().unwrap();
+    let entries = store.raw_tree().iter().count() as u64;
+    let head = store.log().audit_head().unwrap();
+    for engine in [StoreEngine::Sled, StoreEngine::Fjall] {
+        let root = private_tempdir().unwrap();
+        let to = root.path().join("copy");
+        let mut seen = Vec::new();
+        let copied = store.copy_to(&to, engine, |n| seen.push(n)).unwrap();
+        assert_eq!(copied, entries);
+        assert_eq!(seen.last(), Some(&entries));
+        assert_eq!(Store::engine_of(&to), Some(engine));
+        let copy = Store::open_waiting(&to, std::time::Duration::from_secs(10)).unwrap();
+        assert_eq!(copy.log().audit_head().unwrap(), head);
+        assert_eq!(copy.queries().records_under(&agreement).unwrap().len(), 40);
+        assert_eq!(copy.sync().heads(&agreement).unwrap(), store.sync().heads(&agreement).unwrap());
+        assert_eq!(copy.agency(), store.agency());
+        // its marker holds the audit entries copied: the copy is no restored backup
+        assert!(!copy.own().restored().unwrap());
+        drop(copy);
+        // a directory that holds anything is refused, and left as it is
+        let err = store.copy_to(&to, engine, |_| {}).unwrap_err().to_string();
+        assert!(err.contains("not empty"), "{err}");
+        assert_eq!(Store::engine_of(&to), Some(engine));
+    }
 }

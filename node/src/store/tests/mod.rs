@@ -2,8 +2,9 @@
 //! 100,000 records through every index; run on each storage engine (store/engine.rs).
 //!
 //! `cases.rs` holds the tests every engine must pass, included once per engine below with that
-//! engine's `open`; `sled.rs` those about sled's files on disk (locks, damage, a vanished
-//! database), which the memory engine has none of.
+//! engine's `open`; `disk.rs` those about the files of every on-disk engine (a lock, a vanished
+//! database), which the memory engine has none of; `sled.rs` and `fjall.rs` those about one
+//! engine's files (damage).
 //!
 //! Why one long file of cases: they share the fixtures at its top (keys, records, a private
 //! data directory); they are to be split by the store's concerns (open, publish, records,
@@ -25,6 +26,7 @@ mod sled_engine {
     }
 
     include!("cases.rs");
+    include!("disk.rs");
     include!("sled.rs");
 }
 
@@ -65,4 +67,6 @@ mod fjall_engine {
     }
 
     include!("cases.rs");
+    include!("disk.rs");
+    include!("fjall.rs");
 }
