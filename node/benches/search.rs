@@ -14,103 +14,19 @@
 mod common;
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use accord_node::search::eval::{Report, evaluate, read_pairs};
 use accord_node::search::{Find, names, search};
 use accord_node::store::{Query, Store, SubjectQuery};
-use accord_protocol::{PartialDate, Record, Subject, Timestamp};
-use support::Records;
-
-fn data(path: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/../tests/data/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+use accord_protocol::{Record, Subject, Timestamp};
+use support::{POOLS, Pools, Records, data, memory, vary};
 
 fn print_report(what: &str, r: &Report) {
     println!("{what}:");
     for line in r.figure_lines().iter().chain(&r.wrong_lines()) {
         println!("  {line}");
     }
-}
-
-/// Given and family names by group, from the names of the labelled sets.
-struct Pools {
-    groups: Vec<(Vec<String>, Vec<String>)>,
-}
-
-impl Pools {
-    fn new() -> Self {
-        let mut by: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
-        for file in ["names/pairs.tsv", "names-holdout/pairs.tsv"] {
-            for p in read_pairs(&data(file)).unwrap() {
-                for name in [&p.a, &p.b] {
-                    let parts: Vec<&str> = name
-                        .split(|c: char| c.is_whitespace() || c == ',')
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    if parts.len() < 2 {
-                        continue;
-                    }
-                    let e = by.entry(p.group.clone()).or_default();
-                    let (g, f) = (parts[0].to_owned(), parts[parts.len() - 1].to_owned());
-                    if !e.0.contains(&g) {
-                        e.0.push(g);
-                    }
-                    if !e.1.contains(&f) {
-                        e.1.push(f);
-                    }
-                }
-            }
-        }
-        Self {
-            groups: by.into_values().collect(),
-        }
-    }
-
-    /// The name of person `i`: a given and a family name of one group.
-    fn name(&self, i: u64) -> String {
-        let g = &self.groups[(i % self.groups.len() as u64) as usize];
-        let k = i / self.groups.len() as u64;
-        let given = &g.0[(k % g.0.len() as u64) as usize];
-        let family = &g.1[((k / g.0.len() as u64) % g.1.len() as u64) as usize];
-        format!("{given} {family}")
-    }
-}
-
-static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
-
-fn vary(r: &mut Record, i: u64) {
-    let pools = POOLS.get_or_init(Pools::new);
-    for s in &mut r.subjects {
-        match s {
-            Subject::Phone(p) => p.number = format!("+90555{:07}", i % 100_000),
-            Subject::Person(p) => {
-                p.name = Some(pools.name(i));
-                p.aliases.clear();
-                p.date_of_birth = Some(PartialDate::Year(1950 + (i % 50) as u16));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// A line of /proc/self/status (`VmRSS`, `VmHWM`), in MiB.
-fn memory(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
 }
 
 fn now() -> Timestamp {
