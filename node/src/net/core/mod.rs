@@ -209,6 +209,22 @@ pub(crate) enum Pending {
     },
 }
 
+/// Range requests in flight per stream being fetched: while one answer is verified and stored,
+/// the next are on their way and being read by the peer.
+const RANGES_IN_FLIGHT: usize = 3;
+
+/// A stream being fetched from one peer, in requests of at most `range_batch` records.
+#[derive(Debug)]
+pub(super) struct Fetch {
+    peer: AgencyId,
+    /// The first seq not yet asked for.
+    next: u64,
+    /// The last seq wanted.
+    to: u64,
+    /// Requests sent whose records are not yet stored (or that failed).
+    in_flight: usize,
+}
+
 /// The network's state and decisions (module docs).
 pub(crate) struct Core {
     cfg: Arc<NodeConfig>,
@@ -227,8 +243,8 @@ pub(crate) struct Core {
     pending: BTreeMap<RequestId, Pending>,
     next_request: u64,
     pushing: BTreeSet<AgencyId>,
-    /// (agreement, stream) ranges being fetched
-    fetching: BTreeSet<(AgreementId, StreamId)>,
+    /// The (agreement, stream) ranges being fetched, each from one peer
+    fetching: BTreeMap<(AgreementId, StreamId), Fetch>,
     /// When each peer's differing stream digest was last looked into (`digests_differ`).
     digest_checks: BTreeMap<(AgreementId, StreamId, AgencyId), Instant>,
     /// agreements whose text is confirmed identical with a peer
@@ -352,7 +368,7 @@ impl Core {
             pending: BTreeMap::new(),
             next_request: 0,
             pushing: BTreeSet::new(),
-            fetching: BTreeSet::new(),
+            fetching: BTreeMap::new(),
             digest_checks: BTreeMap::new(),
             confirmed: BTreeSet::new(),
             mismatched: BTreeSet::new(),

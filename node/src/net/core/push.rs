@@ -466,7 +466,7 @@ impl Core {
             Pending::Range {
                 agreement, stream, ..
             } => {
-                self.fetching.remove(&(agreement, stream));
+                self.range_failed(&(agreement, stream));
             }
             Pending::Sync { .. } => {}
         }

@@ -13,16 +13,58 @@ impl Core {
         to: u64,
     ) {
         let key = (agreement.clone(), stream.clone());
-        if self.fetching.contains(&key) {
+        if self.fetching.contains_key(&key) || from == 0 || from > to {
             return;
         }
+        self.fetching.insert(
+            key.clone(),
+            Fetch {
+                peer: peer.clone(),
+                next: from,
+                to,
+                in_flight: 0,
+            },
+        );
+        self.fill_fetch(&key);
+    }
+
+    /// Asks for the next parts of a fetched stream, up to [`RANGES_IN_FLIGHT`] requests of at
+    /// most `range_batch` records in flight; one at a time while the seqs asked for are held
+    /// already (a range fetched to compare, after the stream digests differed).
+    fn fill_fetch(&mut self, key: &(AgreementId, StreamId)) {
+        let held = self
+            .store
+            .sync()
+            .heads(&key.0)
+            .ok()
+            .and_then(|h| h.get(&key.1).copied())
+            .unwrap_or(0);
+        let batch = self.net.range_batch.max(1) as u64;
+        loop {
+            let Some(f) = self.fetching.get_mut(key) else {
+                return;
+            };
+            let most = if f.next <= held { 1 } else { RANGES_IN_FLIGHT };
+            if f.in_flight >= most || f.next > f.to {
+                return;
+            }
+            let (from, to) = (f.next, f.to.min(f.next.saturating_add(batch - 1)));
+            f.next = to + 1;
+            f.in_flight += 1;
+            let peer = f.peer.clone();
+            self.ask_range(&peer, key, from, to);
+        }
+    }
+
+    /// One range request, counted in flight by the caller.
+    fn ask_range(&mut self, peer: &AgencyId, key: &(AgreementId, StreamId), from: u64, to: u64) {
         let (Ok(from), Ok(to)) = (Seq::new(from), Seq::new(to)) else {
+            self.range_failed(key);
             return;
         };
-        self.fetching.insert(key);
         let req = RangeRequest {
-            agreement: agreement.clone(),
-            stream: stream.clone(),
+            agreement: key.0.clone(),
+            stream: key.1.clone(),
             from,
             to,
         };
@@ -31,12 +73,28 @@ impl Core {
             &Message::RangeRequest(req),
             Pending::Range {
                 peer: peer.clone(),
-                agreement: agreement.clone(),
-                stream: stream.clone(),
+                agreement: key.0.clone(),
+                stream: key.1.clone(),
                 from,
                 to,
             },
         );
+    }
+
+    /// A range request of a fetched stream ended without records to store (no answer, a
+    /// refusal, an answer for another range): nothing more is asked of the stream, and the fetch
+    /// ends when its other requests have. Whether it ended.
+    pub(super) fn range_failed(&mut self, key: &(AgreementId, StreamId)) -> bool {
+        let Some(f) = self.fetching.get_mut(key) else {
+            return true;
+        };
+        f.next = f.to.saturating_add(1);
+        f.in_flight = f.in_flight.saturating_sub(1);
+        if f.in_flight == 0 {
+            self.fetching.remove(key);
+            return true;
+        }
+        false
     }
 
     /// Answers a range request, after checking that the requester is a member and shares the
@@ -128,7 +186,7 @@ impl Core {
         resp: RangeResponse,
     ) {
         if resp.agreement != agreement || resp.stream != stream {
-            self.fetching.remove(&(agreement, stream));
+            self.range_failed(&(agreement, stream));
             tracing::warn!(%peer, "range response for another range; ignored");
             return;
         }
@@ -235,7 +293,7 @@ impl Core {
                 to,
                 got,
             } => {
-                self.fetching.remove(&(agreement.clone(), stream.clone()));
+                let key = (agreement.clone(), stream.clone());
                 let now = self.at;
                 self.catch_ups.fetched(&agreement, got as u64, now);
                 self.metrics.catch_up(&agreement, got as u64);
@@ -249,10 +307,32 @@ impl Core {
                 // past what we hold, and past what this answer covered (a range asked for to
                 // compare records we already hold, after the stream digests differed)
                 let next = (head + 1).max(from.get().saturating_add(got as u64));
-                if next <= to.get() && got > 0 && self.is_connected(&sender) {
-                    self.fetch(&sender, &agreement, &stream, next, to.get());
+                let going = got > 0 && self.is_connected(&sender);
+                let ended = if !going {
+                    // the peer holds no more of the stream, or is gone: ask nothing more
+                    self.range_failed(&key)
+                } else if next <= to.get() {
+                    // an answer cut short by its size: the rest of this request, asked again
+                    self.ask_range(&sender, &key, next, to.get());
+                    false
                 } else {
-                    if !self.fetching.iter().any(|(id, _)| *id == agreement) {
+                    if let Some(f) = self.fetching.get_mut(&key) {
+                        f.in_flight = f.in_flight.saturating_sub(1);
+                        // what this answer covered, and what we now hold, is not asked again
+                        f.next = f.next.max(next);
+                    }
+                    self.fill_fetch(&key);
+                    match self.fetching.get(&key) {
+                        Some(f) if f.in_flight == 0 => {
+                            self.fetching.remove(&key);
+                            true
+                        }
+                        Some(_) => false,
+                        None => true,
+                    }
+                };
+                if ended {
+                    if !self.fetching.keys().any(|(id, _)| *id == agreement) {
                         self.catch_ups.end(&agreement, now);
                     }
                     self.last_catch_up.insert(agreement, self.now());

@@ -14,7 +14,7 @@ impl Core {
             Some(Pending::Range {
                 agreement, stream, ..
             }) => {
-                self.fetching.remove(&(agreement, stream));
+                self.range_failed(&(agreement, stream));
             }
             _ => {}
         }

@@ -320,7 +320,7 @@ impl Core {
             } else {
                 // this peer holds nothing under the agreement that we lack
                 self.last_catch_up.insert(a.id.clone(), self.now());
-                if !self.fetching.iter().any(|(id, _)| *id == a.id) {
+                if !self.fetching.keys().any(|(id, _)| *id == a.id) {
                     self.catch_ups.end(&a.id, self.at);
                 }
             }
