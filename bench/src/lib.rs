@@ -824,6 +824,8 @@ pub fn render(r: &MeshReport) -> String {
         );
     }
     let _ = writeln!(s);
+    let _ = write!(s, "{}", render_targets(r));
+    let _ = writeln!(s);
     let _ = writeln!(
         s,
         "ratios: catch-up / raw verify_strict = {:.2}; delivered / bare transport (1 in flight) = {:.4}",
@@ -835,6 +837,69 @@ pub fn render(r: &MeshReport) -> String {
         p.delivered_per_s, p.verifications_per_record, r.machine.cores, r.verify.raw_per_s
     );
     let _ = writeln!(s, "efficiency: {:.2}", r.efficiency);
+    s
+}
+
+/// Issue 22's targets, each beside the figure this run measured for it.
+pub fn render_targets(r: &MeshReport) -> String {
+    let mut s = String::new();
+    let p = &r.publish;
+    let met = |ok: bool| if ok { "met" } else { "not met" };
+    let _ = writeln!(s, "targets (issue 22), this run:");
+    let _ = writeln!(
+        s,
+        "  efficiency ≥ 0.5                        {:>8.2}   {}",
+        r.efficiency,
+        met(r.efficiency >= 0.5)
+    );
+    let _ = writeln!(
+        s,
+        "  catch-up ÷ raw verify_strict ≥ 0.5      {:>8.2}   {} ({} records)",
+        r.catch_up_ratio,
+        met(r.catch_up_ratio >= 0.5),
+        r.catch_up.records
+    );
+    match p.offered_per_s {
+        Some(rate) => {
+            let _ = writeln!(
+                s,
+                "  p99 < 50 ms at 1,000 records/s offered  {:>8.1} ms {} (offered {rate:.0}/s{})",
+                p.latency.p99_ms,
+                met(p.latency.p99_ms < 50.0 && rate >= 1_000.0),
+                if rate < 1_000.0 {
+                    ": below the target's rate"
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  p99 < 50 ms at 1,000 records/s offered  not measured (run with --rate 1000)"
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  store ≤ 2.5 × the signed bytes          {:>8.2}   {}",
+        r.store_ratio,
+        met(r.store_ratio <= 2.5)
+    );
+    let peak = r
+        .memory
+        .nodes
+        .iter()
+        .map(|m| m.peak_kib)
+        .max()
+        .unwrap_or(r.memory.peak_kib) as f64
+        / 1024.0;
+    let held = r.stores.iter().map(|st| st.records).max().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "  memory flat as the store grows          {peak:>8.0} MiB peak (largest node, {held} records \
+         held; growth to 1,000,000: `cargo bench -p accord-node --bench engines`)"
+    );
     s
 }
 

@@ -41,6 +41,22 @@ fn a_tiny_mesh_of_node_processes_on_fjall_reports_consistent_figures_and_memory_
         text.contains("a process each") && text.contains("stores on fjall"),
         "{text}"
     );
+    // each target beside this run's figure for it
+    let efficiency = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("efficiency ≥ 0.5"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        efficiency.contains(&format!("{:.2}", r.efficiency))
+            && efficiency.contains("met")
+            && efficiency.contains("not met") == (r.efficiency < 0.5),
+        "{efficiency}"
+    );
+    assert!(text.contains("store ≤ 2.5 × the signed bytes"), "{text}");
+    assert!(
+        text.contains("not measured (run with --rate 1000)"),
+        "{text}"
+    );
     assert!(text.contains("the data (fjall)"), "{text}");
 
     // beside the same figures on sled: one line per figure, each with its ratio
