@@ -3,24 +3,7 @@
 #[test]
 fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
     let dir = private_tempdir().unwrap();
-    let k = keys();
-    {
-        let store = open(dir.path()).unwrap();
-        store
-            .bind_agency(&AgencyId::new("TR-JGK").unwrap())
-            .unwrap();
-        let recs: Vec<_> = (1..=20)
-            .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
-            .collect();
-        store
-            .records().insert_batch(
-                &recs,
-                &Source::Peer(AgencyId::new("PK-FIA").unwrap()),
-                now(),
-            )
-            .unwrap();
-        store.flush().unwrap();
-    }
+    twenty_records_flushed(dir.path());
     // overwrite the middle of sled's data file
     let db = dir.path().join("db");
     let mut bytes = std::fs::read(&db).unwrap();
