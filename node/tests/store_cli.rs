@@ -682,15 +682,7 @@ fn copy_store_moves_a_node_to_fjall_and_the_node_file_must_say_so() {
     let new = f.join("tr-jgk").join("data-fjall");
 
     // a bad engine, and a directory that holds something, are refused; nothing is made
-    let bad = accord(&[
-        "copy-store",
-        "--config",
-        &cfg,
-        "--to",
-        new.to_str().unwrap(),
-        "--store-engine",
-        "rocksdb",
-    ]);
+    let bad = copy_store(&cfg, &new, "rocksdb");
     assert_eq!(bad.status.code(), Some(2), "{}", out(&bad).1);
     assert!(
         out(&bad).1.contains("unknown storage engine `rocksdb`"),
@@ -701,28 +693,12 @@ fn copy_store_moves_a_node_to_fjall_and_the_node_file_must_say_so() {
     let busy = f.join("busy");
     std::fs::create_dir(&busy).unwrap();
     std::fs::write(busy.join("notes.txt"), "keep me").unwrap();
-    let refused = accord(&[
-        "copy-store",
-        "--config",
-        &cfg,
-        "--to",
-        busy.to_str().unwrap(),
-        "--store-engine",
-        "fjall",
-    ]);
+    let refused = copy_store(&cfg, &busy, "fjall");
     assert!(!refused.status.success());
     assert!(out(&refused).1.contains("not empty"), "{}", out(&refused).1);
     assert_eq!(std::fs::read_dir(&busy).unwrap().count(), 1);
 
-    let copy = accord(&[
-        "copy-store",
-        "--config",
-        &cfg,
-        "--to",
-        new.to_str().unwrap(),
-        "--store-engine",
-        "fjall",
-    ]);
+    let copy = copy_store(&cfg, &new, "fjall");
     let (stdout, stderr) = out(&copy);
     assert!(copy.status.success(), "{stderr}");
     assert!(stdout.contains("store_engine = \"fjall\""), "{stdout}");
@@ -784,4 +760,17 @@ fn copy_store_moves_a_node_to_fjall_and_the_node_file_must_say_so() {
     );
     let old = Store::open(&old).unwrap();
     assert_eq!(old.records().len(), 2, "the old store is left as it was");
+}
+
+/// `accord copy-store --config CFG --to TO --store-engine ENGINE`.
+fn copy_store(cfg: &str, to: &Path, engine: &str) -> Output {
+    accord(&[
+        "copy-store",
+        "--config",
+        cfg,
+        "--to",
+        to.to_str().unwrap(),
+        "--store-engine",
+        engine,
+    ])
 }

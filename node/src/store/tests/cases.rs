@@ -1851,18 +1851,8 @@ fn a_key_written_twice_in_one_batch_holds_the_last_write() {
 fn a_copy_on_another_engine_holds_every_entry_and_opens_as_the_store() {
     use accord_config::StoreEngine;
     let dir = private_tempdir().unwrap();
-    let k = keys();
     let agreement = AgreementId::new("QUAD-2026").unwrap();
-    let store = open(dir.path()).unwrap();
-    store.bind_agency(&AgencyId::new("TR-JGK").unwrap()).unwrap();
-    let recs: Vec<_> = (1..=40)
-        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
-        .collect();
-    store
-        .records()
-        .insert_batch(&recs, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now())
-        .unwrap();
-    store.flush().unwrap();
+    let store = records_flushed(dir.path(), 40);
     let entries = store.raw_tree().iter().count() as u64;
     let head = store.log().audit_head().unwrap();
     for engine in [StoreEngine::Sled, StoreEngine::Fjall] {
@@ -1886,4 +1876,23 @@ fn a_copy_on_another_engine_holds_every_entry_and_opens_as_the_store() {
         assert!(err.contains("not empty"), "{err}");
         assert_eq!(Store::engine_of(&to), Some(engine));
     }
+}
+
+/// A store in `dir` bound to TR-JGK, holding `n` records from PK-FIA (seqs 1 to `n` under
+/// QUAD-2026), flushed; what the damage and copy tests start from.
+fn records_flushed(dir: &std::path::Path, n: u64) -> Store {
+    let k = keys();
+    let store = open(dir).unwrap();
+    store
+        .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+        .unwrap();
+    let recs: Vec<_> = (1..=n)
+        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
+        .collect();
+    store
+        .records()
+        .insert_batch(&recs, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now())
+        .unwrap();
+    store.flush().unwrap();
+    store
 }

@@ -40,20 +40,3 @@ fn a_store_whose_database_vanished_is_not_started_afresh() {
     assert!(err.contains("damaged") && err.contains("backup"), "{err}");
 }
 
-/// A store in `dir` bound to TR-JGK, holding 20 records from PK-FIA, flushed and closed: what
-/// the damage tests break.
-fn twenty_records_flushed(dir: &std::path::Path) {
-    let k = keys();
-    let store = open(dir).unwrap();
-    store
-        .bind_agency(&AgencyId::new("TR-JGK").unwrap())
-        .unwrap();
-    let recs: Vec<_> = (1..=20)
-        .map(|i| verified(&k, &record("PK-FIA", "QUAD-2026", i, i)))
-        .collect();
-    store
-        .records()
-        .insert_batch(&recs, &Source::Peer(AgencyId::new("PK-FIA").unwrap()), now())
-        .unwrap();
-    store.flush().unwrap();
-}

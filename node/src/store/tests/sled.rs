@@ -3,7 +3,7 @@
 #[test]
 fn a_damaged_store_is_refused_saying_so_and_what_to_do() {
     let dir = private_tempdir().unwrap();
-    twenty_records_flushed(dir.path());
+    drop(records_flushed(dir.path(), 20));
     // overwrite the middle of sled's data file
     let db = dir.path().join("db");
     let mut bytes = std::fs::read(&db).unwrap();
@@ -54,7 +54,13 @@ fn a_store_keeps_the_engine_it_was_made_with() {
     );
     // nothing was made beside it, and it opens as what it is, its record held
     assert!(!dir.path().join("fjall").exists());
-    let store = Store::open_as(dir.path(), StoreEngine::Sled).unwrap();
+    // (sled lets go of its lock a moment after its handle is dropped)
+    let store = Store::open_waiting_as(
+        dir.path(),
+        StoreEngine::Sled,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
     assert_eq!(store.queries().all_records().unwrap().len(), 1);
     drop(store);
 
@@ -68,5 +74,5 @@ fn a_store_keeps_the_engine_it_was_made_with() {
     let err = Store::open_as(other.path(), StoreEngine::Sled).expect_err("a fjall store opened as sled");
     assert!(err.to_string().contains("holds a store on fjall"), "{err}");
     assert!(!other.path().join("db").exists());
-    assert!(Store::open(other.path()).is_ok(), "open takes the engine the store has");
+    assert!(Store::open_waiting(other.path(), std::time::Duration::from_secs(10)).is_ok(), "open takes the engine the store has");
 }
