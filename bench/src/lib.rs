@@ -19,7 +19,9 @@
 //! efficiency = delivered records/s × (members − 1 per record) ÷ (cores × raw verify_strict/s).
 
 mod baseline;
+mod federation;
 mod mesh;
+mod network;
 mod procs;
 mod render;
 mod sys;
@@ -35,6 +37,7 @@ use serde::Serialize;
 
 pub use baseline::{TransportFigures, VerifyFigures};
 pub use mesh::{Latency, PhaseFigures};
+pub use network::{FederationFigures, NodeNetwork};
 
 use accord_node::net::NetConfig;
 use accord_testkit::TestNode as Node;
@@ -43,9 +46,13 @@ use mesh::Shared;
 /// What to run.
 #[derive(Clone, Debug, Serialize)]
 pub struct MeshOptions {
-    /// How many of the examples/quad agencies run (2..=5, in the order PK-FIA, IR-FARAJA,
-    /// TR-JGK, GR-HCG, BG-GDBP).
+    /// How many agencies run: up to 5, the examples/quad agencies (in the order PK-FIA,
+    /// IR-FARAJA, TR-JGK, GR-HCG, BG-GDBP); more (or with `agreement_members`), a generated
+    /// federation (module `federation`).
     pub nodes: usize,
+    /// The members of the generated federation's regional agreement (default: 45, or every
+    /// agency if fewer); `None` with at most 5 nodes: the example federation.
+    pub agreement_members: Option<usize>,
     /// Records published in the timed phase.
     pub records: usize,
     /// Offered rate (records/s); `None`: as fast as possible.
@@ -54,6 +61,8 @@ pub struct MeshOptions {
     pub catch_up: usize,
     /// Publish calls in flight per (node, agreement).
     pub in_flight: usize,
+    /// Seconds between the nodes' full sync statuses.
+    pub sync_interval_s: f64,
     /// Signed records timed for the verification rate.
     pub verify_samples: usize,
     /// At least this long timing each verification rate.
@@ -77,10 +86,12 @@ impl MeshOptions {
     pub fn quick() -> Self {
         Self {
             nodes: 5,
+            agreement_members: None,
             records: 2_000,
             rate: None,
             catch_up: 2_000,
             in_flight: 2,
+            sync_interval_s: 2.0,
             verify_samples: 2_000,
             verify_time_s: 0.5,
             transport_requests: 300,
@@ -95,10 +106,12 @@ impl MeshOptions {
     pub fn full() -> Self {
         Self {
             nodes: 5,
+            agreement_members: None,
             records: 20_000,
             rate: None,
             catch_up: 100_000,
             in_flight: 2,
+            sync_interval_s: 2.0,
             verify_samples: 4_000,
             verify_time_s: 2.0,
             transport_requests: 2_000,
@@ -241,6 +254,8 @@ pub struct MeshReport {
     pub catch_up_ratio: f64,
     /// Delivered records/s ÷ bare transport records/s (one request in flight).
     pub transport_ratio: f64,
+    /// The federation's shape, convergence and traffic.
+    pub federation: FederationFigures,
 }
 
 /// `accord-bench mesh`: runs on each engine of `engines` in turn (the same options
@@ -287,9 +302,11 @@ pub fn run(opts: MeshOptions) -> Result<MeshReport> {
     }
 }
 
-fn net() -> NetConfig {
+/// The nodes' network settings: quick redials, and a full sync status every `sync_s` seconds
+/// (the bench's default 2 s, against the node's 30 s, so a restarted member is seen at once).
+fn net(sync_s: f64) -> NetConfig {
     NetConfig {
-        sync_interval: Duration::from_secs(2),
+        sync_interval: Duration::from_secs_f64(sync_s.max(0.1)),
         redial_min: Duration::from_millis(100),
         redial_max: Duration::from_secs(2),
         ..NetConfig::default()
@@ -314,25 +331,58 @@ fn expect(expected: &mut [usize], lanes: &[mesh::Lane], count: usize, extra: Opt
     }
 }
 
-/// What both meshes start from: the running agencies (the first `opts.nodes` of the demo's),
-/// the longest wait for a phase, and a temporary directory holding the demo federation.
+/// What both meshes start from: the running agencies (the first `opts.nodes` of the demo's, or
+/// a generated federation's), the longest wait for a phase, a temporary directory holding the
+/// federation, and the catch-up's agreement and the member that misses it.
 struct Setup {
     count: usize,
-    agencies: Vec<&'static str>,
+    agencies: Vec<String>,
     timeout: Duration,
     dir: tempfile::TempDir,
+    catch_up: AgreementId,
+    victim: usize,
 }
 
 impl Setup {
     fn new(opts: &MeshOptions, how: &str) -> Result<Self> {
-        let count = opts.nodes.clamp(2, accord_node::demo::AGENCIES.len());
         let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-        accord_node::demo::write_federation(dir.path())?;
-        accord_node::demo::set_store_engine(dir.path(), opts.engine)?;
-        let agencies: Vec<&'static str> = accord_node::demo::AGENCIES[..count].to_vec();
+        let demo = accord_node::demo::AGENCIES.len();
+        let (agencies, catch_up, victim, shape) =
+            if opts.nodes <= demo && opts.agreement_members.is_none() {
+                let count = opts.nodes.max(2);
+                accord_node::demo::write_federation(dir.path())?;
+                accord_node::demo::set_store_engine(dir.path(), opts.engine)?;
+                let agencies: Vec<String> = accord_node::demo::AGENCIES[..count]
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect();
+                // the last quadrilateral member running misses the records
+                let victim = count.min(4) - 1;
+                (
+                    agencies,
+                    AgreementId::new("QUAD-2026")?,
+                    victim,
+                    String::new(),
+                )
+            } else {
+                let members = opts
+                    .agreement_members
+                    .unwrap_or(federation::DEFAULT_MEMBERS.min(opts.nodes));
+                let g = federation::write(dir.path(), opts.nodes, members, opts.engine)?;
+                let shape = format!(
+                    "; generated: {} of {} members and a ring of bilaterals",
+                    g.regional, members
+                );
+                (g.dirs, g.regional, members - 1, shape)
+            };
+        let count = agencies.len();
         eprintln!(
-            "bench mesh: {count} nodes ({}){how}, stores on {}, in {}",
-            agencies.join(", "),
+            "bench mesh: {count} nodes ({}){how}, stores on {}, in {}{shape}",
+            if count > 8 {
+                format!("{}, …, {}", agencies[0], agencies[count - 1])
+            } else {
+                agencies.join(", ")
+            },
             opts.engine,
             dir.path().display()
         );
@@ -341,6 +391,8 @@ impl Setup {
             agencies,
             timeout: Duration::from_secs(opts.timeout_s),
             dir,
+            catch_up,
+            victim,
         })
     }
 }
@@ -359,14 +411,21 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         agencies,
         timeout,
         dir,
+        catch_up: catch_up_agreement,
+        victim,
     } = Setup::new(&opts, "")?;
     let mut nodes: Vec<Option<Node>> = Vec::new();
     for a in &agencies {
         nodes.push(Some(
-            Node::try_start_with(accord_node::demo::load(dir.path(), a)?, net()).await?,
+            Node::try_start_with(
+                accord_node::demo::load(dir.path(), a)?,
+                net(opts.sync_interval_s),
+            )
+            .await?,
         ));
     }
     introduce(&nodes).await?;
+    let introduced = Instant::now();
     let mut expected = vec![0usize; count];
 
     // warm-up: one record per lane, so connections and agreement checks are done
@@ -375,11 +434,17 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let listeners = listen_all(&nodes, &tracker);
     let warm = mesh::publish(&nodes, &lanes, lanes.len(), None, 1, "warm-up", &tracker).await?;
     mesh::wait_delivered(&nodes, &tracker, warm.ids.len(), timeout).await?;
+    let convergence_s = introduced.elapsed().as_secs_f64();
     expect(&mut expected, &lanes, lanes.len(), None);
     listeners.iter().for_each(|l| l.abort());
-    eprintln!("bench mesh: connected; publishing {} records", opts.records);
+    eprintln!(
+        "bench mesh: converged in {convergence_s:.1} s; publishing {} records",
+        opts.records
+    );
 
     // the timed phase
+    let before = snapshots(&nodes).await?;
+    let window = Instant::now();
     let tracker: Shared = Shared::default();
     let listeners = listen_all(&nodes, &tracker);
     let published = mesh::publish(
@@ -393,9 +458,19 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     )
     .await?;
     mesh::wait_delivered(&nodes, &tracker, published.ids.len(), timeout).await?;
+    let window_s = window.elapsed().as_secs_f64();
+    let after = snapshots(&nodes).await?;
     listeners.iter().for_each(|l| l.abort());
     expect(&mut expected, &lanes, opts.records, None);
     let publish = mesh::figures(&tracker, &published, opts.rate);
+    let federation = network::figures(
+        &nodes.iter().flatten().map(|n| &n.cfg).collect::<Vec<_>>(),
+        &before,
+        &after,
+        window_s,
+        convergence_s,
+        opts.sync_interval_s,
+    );
     let rss_after_publish_kib = sys::status_kib("VmRSS");
 
     // samples of signed records from the first node's store
@@ -413,9 +488,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         .collect();
     let (signed_bytes_per_record, verify, transport) = baselines(&samples, keys, &opts).await?;
 
-    // catch-up: the last quadrilateral member misses K records
-    let quad = AgreementId::new("QUAD-2026")?;
-    let victim = count.min(4) - 1;
+    // catch-up: one member of the agreement misses K records
     let down = nodes[victim]
         .take()
         .context("the catch-up node is not running")?;
@@ -425,7 +498,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         victim_cfg.agency, opts.catch_up
     );
     down.try_stop().await?;
-    let lanes_down = mesh::lanes(&nodes, Some(&quad), None, true);
+    let lanes_down = mesh::lanes(&nodes, Some(&catch_up_agreement), None, true);
     let tracker: Shared = Shared::default();
     let listeners = listen_all(&nodes, &tracker);
     let missed = mesh::publish(
@@ -444,7 +517,7 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
     let while_down = mesh::figures(&tracker, &missed, None);
     eprintln!("bench mesh: restarting {}; catching up", victim_cfg.agency);
     let since = Instant::now();
-    let back = Node::try_start_with(victim_cfg.clone(), net()).await?;
+    let back = Node::try_start_with(victim_cfg.clone(), net(opts.sync_interval_s)).await?;
     let rx = back.handle.subscribe();
     let back_handle = back.handle.clone();
     nodes[victim] = Some(back);
@@ -492,14 +565,24 @@ async fn run_async(opts: MeshOptions) -> Result<MeshReport> {
         memory,
         stores,
         signed_bytes_per_record,
+        federation,
     ))
+}
+
+/// Each running node's [`network::Snapshot`].
+async fn snapshots(nodes: &[Option<Node>]) -> Result<Vec<network::Snapshot>> {
+    let mut out = Vec::new();
+    for n in nodes.iter().flatten() {
+        out.push(network::snapshot(&n.handle).await?);
+    }
+    Ok(out)
 }
 
 /// The report from the figures of a run: the ratios computed.
 #[allow(clippy::too_many_arguments)]
 fn report(
     opts: MeshOptions,
-    agencies: Vec<&str>,
+    agencies: Vec<String>,
     publish: PhaseFigures,
     verify: VerifyFigures,
     transport: Vec<TransportFigures>,
@@ -507,6 +590,7 @@ fn report(
     memory: MemoryFigures,
     stores: Vec<StoreFigures>,
     signed_bytes_per_record: f64,
+    federation: FederationFigures,
 ) -> MeshReport {
     let machine = Machine {
         cores: sys::cores(),
@@ -536,6 +620,7 @@ fn report(
         store_ratio: store_bytes_per_record / signed_bytes_per_record,
         efficiency,
         transport_ratio,
+        federation,
     }
 }
 
@@ -560,7 +645,7 @@ async fn baselines(
         "bench mesh: verify_strict {:.0}/s on one core; timing bare request-response",
         verify.raw_per_s
     );
-    let batch = net().push_batch.min(samples.len());
+    let batch = net(opts.sync_interval_s).push_batch.min(samples.len());
     let (request, response) = baseline::frames(&samples[..batch])?;
     let mut transport = Vec::new();
     for window in [1, 8] {

@@ -34,15 +34,25 @@ enum Command {
         /// Records a member misses before it rejoins (default 100000; 2000 with --quick).
         #[arg(long = "catch-up")]
         catch_up: Option<usize>,
-        /// How many of the five agencies run (2 to 5).
-        #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
+        /// How many agencies run (2 to 64): up to 5, the examples/quad agencies; more, a
+        /// generated federation of one regional agreement and a ring of bilateral ones.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(2..=64))]
         nodes: Option<u8>,
+        /// The members of the generated federation's regional agreement (2 to --nodes;
+        /// default 45, or every agency if fewer). Given, the federation is generated even with
+        /// 5 nodes or fewer.
+        #[arg(long = "agreement-members", value_parser = clap::value_parser!(u8).range(2..=64))]
+        agreement_members: Option<u8>,
         /// Also write the report as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Run each node as its own process (`accord-bench node`), with memory per node.
         #[arg(long)]
         processes: bool,
+        /// Seconds between the nodes' full sync statuses (default 2; a node's own default is
+        /// 30).
+        #[arg(long = "sync-interval")]
+        sync_interval: Option<f64>,
         /// Publish calls in flight per (node, agreement) (default 2).
         #[arg(long = "in-flight")]
         in_flight: Option<usize>,
@@ -60,6 +70,9 @@ enum Command {
         /// The agency's directory name in it (e.g. pk-fia).
         #[arg(long)]
         agency: String,
+        /// Seconds between full sync statuses.
+        #[arg(long = "sync-interval", default_value_t = 2.0)]
+        sync_interval: f64,
     },
 }
 
@@ -79,9 +92,11 @@ fn main() -> ExitCode {
             rate,
             catch_up,
             nodes,
+            agreement_members,
             out,
             processes,
             in_flight,
+            sync_interval,
             engine,
         } => {
             let mut opts = accord_bench::options(
@@ -92,6 +107,10 @@ fn main() -> ExitCode {
                 nodes.map(usize::from),
                 processes,
             );
+            opts.agreement_members = agreement_members.map(usize::from);
+            if let Some(s) = sync_interval {
+                opts.sync_interval_s = s;
+            }
             if let Some(n) = in_flight {
                 opts.in_flight = n.max(1);
             }
@@ -102,7 +121,11 @@ fn main() -> ExitCode {
             };
             accord_bench::command(opts, &engines, out.as_deref())
         }
-        Command::Node { federation, agency } => accord_bench::child(&federation, &agency),
+        Command::Node {
+            federation,
+            agency,
+            sync_interval,
+        } => accord_bench::child(&federation, &agency, sync_interval),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,8 +22,8 @@ pub(crate) struct Lane {
     pub node: usize,
     /// The agreement.
     pub agreement: AgreementId,
-    /// The other running members (bit i = mesh index i).
-    pub want: u32,
+    /// The other running members (bit i = mesh index i; a mesh has at most 64 nodes).
+    pub want: u64,
 }
 
 /// Every (running node, agreement it is a member of) with at least one other running member
@@ -65,7 +65,7 @@ pub(crate) fn lanes_of(
             }
             let want = (0..nodes.len())
                 .filter(|&j| j != i && up(j) && member(j, a))
-                .fold(0u32, |m, j| m | (1 << j));
+                .fold(0u64, |m, j| m | (1 << j));
             if want != 0 || alone {
                 out.push(Lane {
                     node: i,
@@ -81,8 +81,8 @@ pub(crate) fn lanes_of(
 #[derive(Default)]
 struct Entry {
     t0: Option<Instant>,
-    want: u32,
-    got: u32,
+    want: u64,
+    got: u64,
     last: Option<Instant>,
 }
 
@@ -121,7 +121,7 @@ impl Tracker {
         self.call_time += took;
     }
 
-    pub(super) fn published(&mut self, id: RecordId, t0: Instant, want: u32) {
+    pub(super) fn published(&mut self, id: RecordId, t0: Instant, want: u64) {
         self.first = Some(self.first.map_or(t0, |f| f.min(t0)));
         let e = self.pending.entry(id).or_default();
         e.t0 = Some(t0);
@@ -154,7 +154,7 @@ impl Tracker {
         }
     }
 
-    fn finish(&mut self, t0: Instant, last: Instant, want: u32) {
+    fn finish(&mut self, t0: Instant, last: Instant, want: u64) {
         self.delivered += 1;
         self.verifications += u64::from(want.count_ones());
         let last = last.max(t0);

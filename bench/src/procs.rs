@@ -14,6 +14,7 @@
 //! | `SAMPLES <n> <file>` | `SAMPLES <k>`: k envelopes written to file, hex, one a line |
 //! | `COUNT` | `COUNT <records held>` |
 //! | `LOGICAL` | `LOGICAL <json>`: the store's entries by kind (`Store::logical_bytes`) |
+//! | `STATS` | `STATS <json>`: its connections and what it has sent (`network::Snapshot`) |
 //! | `WAIT <file> <timeout s>` | `HELD` once it holds every id listed in file |
 //! | `STOP` | `STOPPED`, then it exits |
 //! | — | `S <id> <t>` whenever it stores a record from a peer |
@@ -50,20 +51,20 @@ fn unix_ns() -> u128 {
 // ---- the child ---------------------------------------------------------------------------
 
 /// `accord-bench node`: one node of a `--processes` mesh (module documentation).
-pub fn child(federation: &Path, agency: &str) -> Result<()> {
+pub fn child(federation: &Path, agency: &str, sync_s: f64) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(child_async(federation.to_path_buf(), agency.to_owned()))
+    rt.block_on(child_async(
+        federation.to_path_buf(),
+        agency.to_owned(),
+        sync_s,
+    ))
 }
 
-async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
-    let dir: &'static str = accord_node::demo::AGENCIES
-        .iter()
-        .find(|a| **a == agency)
-        .with_context(|| format!("{agency} is not one of the demo agencies"))?;
-    let cfg = accord_node::demo::load(&federation, dir)?;
-    let node = accord_testkit::TestNode::try_start_with(cfg, net()).await?;
+async fn child_async(federation: PathBuf, agency: String, sync_s: f64) -> Result<()> {
+    let cfg = accord_node::demo::load(&federation, &agency)?;
+    let node = accord_testkit::TestNode::try_start_with(cfg, net(sync_s)).await?;
     let handle = node.handle.clone();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
     // one writer, flushing whenever it has nothing more to write
@@ -143,6 +144,10 @@ async fn child_async(federation: PathBuf, agency: String) -> Result<()> {
                 format!("SAMPLES {}", samples.len())
             }
             ["COUNT"] => format!("COUNT {}", handle.store().records().len()),
+            ["STATS"] => format!(
+                "STATS {}",
+                serde_json::to_string(&super::network::snapshot(&handle).await?)?
+            ),
             ["LOGICAL"] => format!(
                 "LOGICAL {}",
                 serde_json::to_string(&super::logical(handle.store())?)?
@@ -223,7 +228,7 @@ struct Phase {
     tracker: Shared,
     ids: Vec<RecordId>,
     /// (publisher index, agreement) → the other running members, as in [`Lane::want`].
-    want: HashMap<(usize, AgreementId), u32>,
+    want: HashMap<(usize, AgreementId), u64>,
 }
 
 type SharedPhase = Arc<Mutex<Phase>>;
@@ -234,7 +239,7 @@ fn phase(p: &SharedPhase) -> std::sync::MutexGuard<'_, Phase> {
 
 /// One child process.
 struct Proc {
-    agency: &'static str,
+    agency: String,
     cfg: NodeConfig,
     child: Child,
     stdin: ChildStdin,
@@ -245,13 +250,13 @@ struct Proc {
 impl Proc {
     async fn spawn(
         federation: &Path,
-        agency: &'static str,
+        agency: &str,
         idx: usize,
         current: &Arc<Mutex<SharedPhase>>,
         clock: (Instant, u128),
-        exe: Option<&Path>,
+        opts: &MeshOptions,
     ) -> Result<Self> {
-        let exe = match exe {
+        let exe = match opts.node_exe.as_deref() {
             Some(e) => e.to_path_buf(),
             None => std::env::current_exe().context("cannot find the accord-bench binary")?,
         };
@@ -259,6 +264,8 @@ impl Proc {
             .args(["node", "--federation"])
             .arg(federation)
             .args(["--agency", agency])
+            .arg("--sync-interval")
+            .arg(opts.sync_interval_s.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -309,7 +316,7 @@ impl Proc {
         });
         let cfg = accord_node::demo::load(federation, agency)?;
         let mut p = Self {
-            agency,
+            agency: agency.to_owned(),
             cfg,
             child,
             stdin,
@@ -338,6 +345,11 @@ impl Proc {
             Some(rest) => Ok(rest.trim().to_owned()),
             None => bail!("{}: expected {word}, got: {line}", self.agency),
         }
+    }
+
+    async fn stats(&mut self, timeout: Duration) -> Result<super::network::Snapshot> {
+        self.send("STATS").await?;
+        Ok(serde_json::from_str(&self.reply("STATS", timeout).await?)?)
     }
 
     fn pid(&self) -> Option<u32> {
@@ -462,16 +474,19 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
         agencies,
         timeout,
         dir,
+        catch_up: catch_up_agreement,
+        victim,
     } = super::Setup::new(&opts, ", one process each")?;
     let clock = (Instant::now(), unix_ns());
     let current: Arc<Mutex<SharedPhase>> = Arc::default();
     let mut procs: Vec<Option<Proc>> = Vec::new();
     for (i, a) in agencies.iter().enumerate() {
         procs.push(Some(
-            Proc::spawn(dir.path(), a, i, &current, clock, opts.node_exe.as_deref()).await?,
+            Proc::spawn(dir.path(), a, i, &current, clock, &opts).await?,
         ));
     }
     introduce(&mut procs).await?;
+    let introduced = Instant::now();
     let cfgs = |procs: &[Option<Proc>]| -> Vec<Option<NodeConfig>> {
         procs
             .iter()
@@ -485,10 +500,16 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     let warm = new_phase(&current);
     publish(&mut procs, &lanes, lanes.len(), None, 1, "warm-up", &warm).await?;
     wait_delivered(&warm, lanes.len(), timeout).await?;
+    let convergence_s = introduced.elapsed().as_secs_f64();
     expect(&mut expected, &lanes, lanes.len(), None);
-    eprintln!("bench mesh: connected; publishing {} records", opts.records);
+    eprintln!(
+        "bench mesh: converged in {convergence_s:.1} s; publishing {} records",
+        opts.records
+    );
 
     // the timed phase
+    let before = stats(&mut procs, timeout).await?;
+    let window = Instant::now();
     let main = new_phase(&current);
     let elapsed = publish(
         &mut procs,
@@ -501,6 +522,8 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     )
     .await?;
     wait_delivered(&main, opts.records, timeout).await?;
+    let window_s = window.elapsed().as_secs_f64();
+    let after = stats(&mut procs, timeout).await?;
     expect(&mut expected, &lanes, opts.records, None);
     let published = mesh::Published {
         ids: phase(&main).ids.clone(),
@@ -509,6 +532,14 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     };
     let tracker = phase(&main).tracker.clone();
     let publish_figures = mesh::figures(&tracker, &published, opts.rate);
+    let federation = super::network::figures(
+        &procs.iter().flatten().map(|p| &p.cfg).collect::<Vec<_>>(),
+        &before,
+        &after,
+        window_s,
+        convergence_s,
+        opts.sync_interval_s,
+    );
     eprintln!(
         "bench mesh: delivered {:.0} records/s, p50 {:.1} ms, p99 {:.1} ms",
         publish_figures.delivered_per_s,
@@ -545,19 +576,17 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
         super::baselines(&samples, keys, &opts).await?;
 
     // catch-up
-    let quad = AgreementId::new("QUAD-2026")?;
-    let victim = count.min(4) - 1;
     let down = procs[victim]
         .take()
         .context("the catch-up node is not running")?;
-    let victim_agency = down.agency;
+    let victim_agency = down.agency.clone();
     eprintln!(
         "bench mesh: {} stopped; publishing {} records",
         down.cfg.agency, opts.catch_up
     );
     let victim_peak = proc_kib(down.pid(), "VmHWM");
     down.stop().await?;
-    let lanes_down = mesh::lanes_of(&cfgs(&procs), Some(&quad), None, true);
+    let lanes_down = mesh::lanes_of(&cfgs(&procs), Some(&catch_up_agreement), None, true);
     let missed_phase = new_phase(&current);
     let elapsed = publish(
         &mut procs,
@@ -590,17 +619,8 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
     eprintln!("bench mesh: restarting {victim_agency}; catching up");
     let _quiet = new_phase(&current);
     let since = Instant::now();
-    procs[victim] = Some(
-        Proc::spawn(
-            dir.path(),
-            victim_agency,
-            victim,
-            &current,
-            clock,
-            opts.node_exe.as_deref(),
-        )
-        .await?,
-    );
+    procs[victim] =
+        Some(Proc::spawn(dir.path(), &victim_agency, victim, &current, clock, &opts).await?);
     introduce(&mut procs).await?;
     let back = procs[victim].as_mut().context("the rejoining node")?;
     back.send(&format!("WAIT {} {}", id_file.display(), opts.timeout_s))
@@ -663,5 +683,18 @@ pub(crate) async fn run(opts: MeshOptions) -> Result<MeshReport> {
         memory,
         stores,
         signed_bytes_per_record,
+        federation,
     ))
+}
+
+/// Each running node's [`super::network::Snapshot`].
+async fn stats(
+    procs: &mut [Option<Proc>],
+    timeout: Duration,
+) -> Result<Vec<super::network::Snapshot>> {
+    let mut out = Vec::new();
+    for p in procs.iter_mut().flatten() {
+        out.push(p.stats(timeout).await?);
+    }
+    Ok(out)
 }

@@ -164,6 +164,7 @@ pub fn render(r: &MeshReport) -> String {
         "  latency              p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
         p.latency.p50_ms, p.latency.p99_ms, p.latency.max_ms, p.latency.samples
     );
+    let _ = write!(s, "{}", render_federation(r));
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -192,22 +193,56 @@ pub fn render(r: &MeshReport) -> String {
             r.memory.rss_end_kib / 1024
         );
     }
-    for n in &r.memory.nodes {
+    if r.memory.nodes.len() > SUMMARISE_OVER {
+        let peaks: Vec<f64> = r
+            .memory
+            .nodes
+            .iter()
+            .map(|n| n.peak_kib as f64 / 1024.0)
+            .collect();
         let _ = writeln!(
             s,
-            "memory {:<10} peak {:>4} MiB; resident {:>4} MiB after publishing, {:>4} MiB at the end",
-            n.agency,
-            n.peak_kib / 1024,
-            n.rss_after_publish_kib / 1024,
-            n.rss_end_kib / 1024
+            "memory per node: peak {:.0} MiB mean, {:.0} least, {:.0} most ({} nodes)",
+            peaks.iter().sum::<f64>() / peaks.len() as f64,
+            peaks.iter().copied().fold(f64::INFINITY, f64::min),
+            peaks.iter().copied().fold(0.0, f64::max),
+            peaks.len()
         );
-    }
-    for st in &r.stores {
+        let short: Vec<&str> = r
+            .stores
+            .iter()
+            .filter(|st| st.records < st.expected)
+            .map(|st| st.agency.as_str())
+            .collect();
         let _ = writeln!(
             s,
-            "store {:<10} {:>8} records (expected {}), {:>10} bytes",
-            st.agency, st.records, st.expected, st.bytes
+            "stores: {} records held in all (expected {}); {}",
+            r.stores.iter().map(|st| st.records).sum::<usize>(),
+            r.stores.iter().map(|st| st.expected).sum::<usize>(),
+            if short.is_empty() {
+                "every node holds what it should".to_owned()
+            } else {
+                format!("short: {}", short.join(", "))
+            }
         );
+    } else {
+        for n in &r.memory.nodes {
+            let _ = writeln!(
+                s,
+                "memory {:<10} peak {:>4} MiB; resident {:>4} MiB after publishing, {:>4} MiB at the end",
+                n.agency,
+                n.peak_kib / 1024,
+                n.rss_after_publish_kib / 1024,
+                n.rss_end_kib / 1024
+            );
+        }
+        for st in &r.stores {
+            let _ = writeln!(
+                s,
+                "store {:<10} {:>8} records (expected {}), {:>10} bytes",
+                st.agency, st.records, st.expected, st.bytes
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -251,6 +286,41 @@ pub fn render(r: &MeshReport) -> String {
         p.delivered_per_s, p.verifications_per_record, r.machine.cores, r.verify.raw_per_s
     );
     let _ = writeln!(s, "efficiency: {:.2}", r.efficiency);
+    s
+}
+
+/// Past this many nodes, memory and stores are summarised rather than listed per node.
+const SUMMARISE_OVER: usize = 8;
+
+/// The federation's shape, convergence, connections and traffic.
+fn render_federation(r: &MeshReport) -> String {
+    let mut s = String::new();
+    let f = &r.federation;
+    let _ = writeln!(
+        s,
+        "federation: {} agencies, {} agreements (the largest of {} members); converged in {:.1} s \
+         (connected, agreement texts confirmed, a first record per (node, agreement) delivered)",
+        f.agencies, f.agreements, f.largest_agreement, f.convergence_s
+    );
+    let _ = writeln!(
+        s,
+        "  connections per node {:>10.1} mean, {} least, {} most",
+        f.connections_mean, f.connections_min, f.connections_max
+    );
+    let _ = writeln!(
+        s,
+        "  sync status          {:>10.0} B/s per node ({:.0} most), {:.2} messages/s per node, \
+         a full status every {:.0} s",
+        f.sync_bytes_per_node_s,
+        f.sync_bytes_per_node_s_max,
+        f.sync_messages_per_node_s,
+        f.sync_interval_s
+    );
+    let _ = writeln!(
+        s,
+        "  all messages sent    {:>10.0} B/s per node over the timed phase ({:.1} s)",
+        f.bytes_per_node_s, f.window_s
+    );
     s
 }
 
@@ -314,5 +384,21 @@ pub fn render_targets(r: &MeshReport) -> String {
         "  memory flat as the store grows          {peak:>8.0} MiB peak (largest node, {held} records \
          held; growth to 1,000,000: `cargo bench -p accord-node --bench engines`)"
     );
+    let f = &r.federation;
+    if f.agencies >= 50 {
+        let _ = writeln!(
+            s,
+            "  {} agencies converge, efficiency ≥ 0.25  {:>8.2}   {} (converged in {:.1} s)",
+            f.agencies,
+            r.efficiency,
+            met(r.efficiency >= 0.25),
+            f.convergence_s
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  50 agencies converge, efficiency ≥ 0.25  not measured (run with --nodes 50 --processes)"
+        );
+    }
     s
 }

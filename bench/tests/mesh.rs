@@ -9,10 +9,12 @@ use accord_config::StoreEngine;
 fn tiny(processes: bool, engine: StoreEngine) -> MeshOptions {
     MeshOptions {
         nodes: 3,
+        agreement_members: None,
         records: 300,
         rate: None,
         catch_up: 300,
         in_flight: 2,
+        sync_interval_s: 2.0,
         verify_samples: 100,
         verify_time_s: 0.05,
         transport_requests: 20,
@@ -75,6 +77,63 @@ fn a_tiny_mesh_of_node_processes_on_fjall_reports_consistent_figures_and_memory_
     assert!(
         side.contains("each ÷ sled") && side.contains("peak resident per node"),
         "{side}"
+    );
+}
+
+#[test]
+fn a_generated_federation_of_node_processes_delivers_everything_and_reports_its_traffic() {
+    // 6 agencies: a regional agreement of 4 and a ring of 6 bilaterals
+    let r = run(MeshOptions {
+        nodes: 6,
+        agreement_members: Some(4),
+        records: 240,
+        catch_up: 120,
+        ..tiny(true, StoreEngine::Fjall)
+    })
+    .unwrap();
+    let f = &r.federation;
+    assert_eq!((f.agencies, f.agreements, f.largest_agreement), (6, 7, 4));
+    assert_eq!(r.agencies.len(), 6);
+    assert!(
+        r.agencies.iter().all(|a| a.ends_with("-NCU")),
+        "{:?}",
+        r.agencies
+    );
+    let p = &r.publish;
+    assert_eq!((p.published, p.delivered), (240, 240));
+    // the regional lanes need 3 verifications, the ring's 1
+    assert!(p.verifications_per_record > 1.0 && p.verifications_per_record < 3.0);
+    // the last regional member missed the catch-up records and holds them now
+    assert_eq!(r.catch_up.agency, r.agencies[3]);
+    assert_eq!(r.catch_up.records, 120);
+    for s in &r.stores {
+        assert_eq!(s.records, s.expected, "{}", s.agency);
+    }
+    // each node is connected to its partners: regional members to 3 others and their ring
+    // neighbours (2 of whom are regional members for the middle ones), the others to 2
+    assert_eq!(f.nodes.len(), 6);
+    assert!(f.connections_min >= 2 && f.connections_max <= 4, "{f:?}");
+    assert!(f.convergence_s > 0.0 && f.window_s > 0.0);
+    // records moved, and the sync status was counted apart
+    for n in &f.nodes {
+        assert!(
+            n.bytes_per_s.get("push").copied().unwrap_or(0.0) > 0.0,
+            "{n:?}"
+        );
+        assert!(
+            n.bytes_per_s.get("ack").copied().unwrap_or(0.0) > 0.0,
+            "{n:?}"
+        );
+    }
+    assert!(f.sync_bytes_per_node_s > 0.0, "{f:?}");
+    let text = render(&r);
+    assert!(
+        text.contains("federation: 6 agencies, 7 agreements (the largest of 4 members)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("50 agencies converge, efficiency ≥ 0.25  not measured"),
+        "{text}"
     );
 }
 

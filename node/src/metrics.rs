@@ -38,6 +38,8 @@ pub struct Metrics {
     connections_refused: Family<Labels, Counter>,
     inbound_failures: Family<Labels, Counter>,
     dial_failures: Family<Labels, Counter>,
+    wire_messages: Family<Labels, Counter>,
+    wire_bytes: Family<Labels, Counter>,
     records: Gauge,
     outbox: Family<Labels, Gauge>,
     catch_up_fetched: Family<Labels, Gauge>,
@@ -77,6 +79,8 @@ impl Metrics {
             connections_refused: Family::default(),
             inbound_failures: Family::default(),
             dial_failures: Family::default(),
+            wire_messages: Family::default(),
+            wire_bytes: Family::default(),
             records: Gauge::default(),
             outbox: Family::default(),
             catch_up_fetched: Family::default(),
@@ -154,6 +158,16 @@ impl Metrics {
             "dial_failures",
             "Dials of a known agency that failed, by agency",
             m.dial_failures.clone(),
+        );
+        r.register(
+            "wire_messages_sent",
+            "Messages sent to peers (requests and answers), by kind (push, ack, sync-status, range-request, range-response, refused)",
+            m.wire_messages.clone(),
+        );
+        r.register(
+            "wire_bytes_sent",
+            "Bytes of the messages sent to peers, by kind, before Noise and Yamux framing",
+            m.wire_bytes.clone(),
         );
         r.register(
             "records_held",
@@ -282,6 +296,27 @@ impl Metrics {
         self.dial_failures.get_or_create(&label("peer", peer)).inc();
     }
 
+    /// A message of `len` bytes was sent to a peer; its kind is its wire kind code (the
+    /// frame's second byte).
+    pub fn wire_sent(&self, frame: &[u8]) {
+        let l = label("kind", wire_kind(frame.get(1).copied()));
+        self.wire_messages.get_or_create(&l).inc();
+        self.wire_bytes.get_or_create(&l).inc_by(frame.len() as u64);
+    }
+
+    /// (messages, bytes) sent of each kind so far (the kinds sent at all).
+    pub fn wire_sent_totals(&self) -> BTreeMap<&'static str, (u64, u64)> {
+        WIRE_KINDS
+            .iter()
+            .filter_map(|(_, kind)| {
+                let l = label("kind", kind);
+                let n = self.wire_messages.get(&l)?.get();
+                let b = self.wire_bytes.get(&l).map_or(0, |c| c.get());
+                Some((*kind, (n, b)))
+            })
+            .collect()
+    }
+
     /// Records fetched by catch-up under `agreement`.
     pub fn catch_up(&self, agreement: &AgreementId, n: u64) {
         self.catch_up_total
@@ -367,6 +402,23 @@ pub struct State {
     pub alarms: BTreeMap<AlarmKind, usize>,
     /// Whether each agreement is in effect.
     pub in_effect: BTreeMap<AgreementId, bool>,
+}
+
+/// The wire kind codes (docs/protocol.md §6) and the names the metrics label them with.
+const WIRE_KINDS: [(u8, &str); 6] = [
+    (1, "push"),
+    (2, "ack"),
+    (3, "sync-status"),
+    (4, "range-request"),
+    (5, "range-response"),
+    (6, "refused"),
+];
+
+fn wire_kind(code: Option<u8>) -> &'static str {
+    WIRE_KINDS
+        .iter()
+        .find(|(c, _)| Some(*c) == code)
+        .map_or("other", |(_, k)| k)
 }
 
 /// A reject code's name, as the metrics label it.

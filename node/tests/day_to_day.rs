@@ -740,6 +740,21 @@ fn metrics_match_what_the_node_did() {
     assert_eq!(at("accord_delivered_total{peer=\"GR-HCG\"}"), 5.0);
     assert!(at("accord_sent_bytes_total{peer=\"GR-HCG\"}") > 5.0 * 200.0);
     assert!(at("accord_pushes_total{peer=\"GR-HCG\"}") >= 1.0);
+    // every message sent, by kind: the pushes among them, and the sync statuses
+    let wire = |kind: &str| {
+        sample(
+            &page,
+            &format!("accord_wire_bytes_sent_total{{kind=\"{kind}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(
+        wire("push") + wire("range-response") >= at("accord_sent_bytes_total{peer=\"GR-HCG\"}"),
+        "{page}"
+    );
+    assert!(at("accord_wire_messages_sent_total{kind=\"push\"}") >= 1.0);
+    assert!(at("accord_wire_messages_sent_total{kind=\"sync-status\"}") >= 1.0);
+    assert!(wire("sync-status") > 0.0);
     // the absent members' records wait, by agreement
     for absent in ["PK-FIA", "IR-FARAJA"] {
         assert_eq!(

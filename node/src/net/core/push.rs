@@ -50,6 +50,7 @@ impl Core {
             }
             (Target::Response { to, id }, Ok(frame)) => {
                 let bytes = frame.bytes.len();
+                self.metrics.wire_sent(&frame.bytes);
                 self.effects.push(Effect::Answer {
                     to: to.clone(),
                     id,
@@ -85,6 +86,7 @@ impl Core {
         }
         let id = self.request_id();
         self.pending.insert(id, pending);
+        self.metrics.wire_sent(&frame.bytes);
         self.effects.push(Effect::Send {
             to: agency.clone(),
             id,
@@ -94,11 +96,14 @@ impl Core {
 
     pub(super) fn respond(&mut self, id: InboundId, msg: &Message, to: &AgencyId) {
         match msg.encode() {
-            Ok(bytes) => self.effects.push(Effect::Answer {
-                to: to.clone(),
-                id,
-                frame: Frame::new(bytes),
-            }),
+            Ok(bytes) => {
+                self.metrics.wire_sent(&bytes);
+                self.effects.push(Effect::Answer {
+                    to: to.clone(),
+                    id,
+                    frame: Frame::new(bytes),
+                });
+            }
             Err(e) => tracing::error!(%to, error = %e, "cannot encode a response"),
         }
     }
