@@ -239,3 +239,127 @@ async fn an_agreement_a_member_never_signed_is_not_shared_under_and_forgeries_do
     .await;
     assert_eq!(gr.handle.store().records().len(), 0);
 }
+
+/// A status carries an agreement's signatures only until the peer has shown, by giving heads
+/// under it, that it holds every member's; and the announcement a node sends after storing
+/// records carries their agreement's new heads alone, without the checkpoint or the
+/// signatures (docs/protocol.md §6, "When a SyncStatus goes").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_go_to_a_peer_until_it_gives_heads_and_announcements_carry_heads_alone() {
+    use accord_protocol::wire::Head;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = quad_copy();
+    // no periodic full status during the test: what Turkey sends is the announcement
+    let net = accord_node::net::NetConfig {
+        sync_interval: Duration::from_secs(3_600),
+        ..accord_testkit::fast()
+    };
+    let tr = TestNode::start_with(load(dir.path(), "tr-jgk"), net).await;
+    let addr = wait_for_listen(&tr.handle).await.remove(0);
+    let bg_key = demo_key(dir.path(), "bg-gdbp");
+    let mut bg = RawPeer::new(&bg_key);
+    let bilateral = id("TR-BG-2026");
+    let hash = tr.cfg.agreements[&bilateral].hash;
+    let status = |heads: Vec<Head>| {
+        Message::SyncStatus(SyncStatus {
+            agreements: vec![AgreementStatus {
+                agreement: bilateral.clone(),
+                agreement_hash: hash,
+                heads,
+                signatures: vec![],
+            }],
+            checkpoint: None,
+            revocations: vec![],
+        })
+    };
+    async fn ask(
+        bg: &mut RawPeer,
+        tr: &TestNode,
+        addr: &libp2p::Multiaddr,
+        m: &Message,
+    ) -> SyncStatus {
+        match bg.send(peer_of(tr), addr, m).await {
+            RawOutcome::Response(Message::SyncStatus(s)) => s,
+            other => panic!("expected a status, got {other:?}"),
+        }
+    }
+    // Bulgaria gives no heads yet: Turkey's answer carries both members' signatures
+    let first = ask(&mut bg, &tr, &addr, &status(vec![])).await;
+    assert_eq!(first.agreements.len(), 1, "{first:?}");
+    assert_eq!(first.agreements[0].signatures.len(), 2, "{first:?}");
+    assert!(!first.agreements[0].heads.is_empty(), "{first:?}");
+    assert!(first.checkpoint.is_some(), "{first:?}");
+    // Bulgaria gives heads, so holds every signature: Turkey's answer carries none, and still
+    // the heads and the checkpoint
+    let zero = |a: &str| Head {
+        stream: accord_protocol::StreamId::agency(&agency(a)),
+        seq: 0,
+        digest: [0; 32],
+    };
+    let with_heads = status(vec![zero("BG-GDBP"), zero("TR-JGK")]);
+    let second = ask(&mut bg, &tr, &addr, &with_heads).await;
+    assert!(second.agreements[0].signatures.is_empty(), "{second:?}");
+    assert_eq!(second.agreements[0].heads, first.agreements[0].heads);
+    assert_eq!(second.checkpoint, first.checkpoint);
+
+    // Bulgaria pushes a record; Turkey announces its new head under TR-BG-2026 to Bulgaria
+    let rec = accord_node::draft::parse_draft(
+        draft("TR-BG-2026", "alert", "H2", "bulgaria's").as_bytes(),
+    )
+    .unwrap()
+    .into_record(
+        &agency("BG-GDBP"),
+        Seq::new(1).unwrap(),
+        accord_node::clock::now(),
+    )
+    .unwrap();
+    let env = sign(&rec, &bg_key).unwrap();
+    match bg
+        .send(
+            peer_of(&tr),
+            &addr,
+            &Message::Push(Push { records: vec![env] }),
+        )
+        .await
+    {
+        RawOutcome::Response(Message::Ack(a)) => {
+            assert!(matches!(a.results[..], [AckEntry::Stored(_)]), "{a:?}");
+        }
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    // what Turkey sends Bulgaria until it gives the new head (first, perhaps, the full status
+    // it sent when Bulgaria connected, with the old one)
+    let gives_new_head = |s: &SyncStatus| {
+        s.agreements.iter().any(|a| {
+            a.heads
+                .iter()
+                .any(|h| h.stream.as_str() == "BG-GDBP" && h.seq == 1)
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut told = None;
+    while told.is_none() && std::time::Instant::now() < deadline {
+        let (stop, heard) = (AtomicBool::new(false), AtomicUsize::new(0));
+        let watch = async {
+            while heard.load(Ordering::Relaxed) == 0 && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            stop.store(true, Ordering::Relaxed);
+        };
+        let (got, ()) = tokio::join!(bg.serve(&with_heads, &stop, &heard), watch);
+        told = got.into_iter().find_map(|m| match m {
+            Message::SyncStatus(s) if gives_new_head(&s) => Some(s),
+            _ => None,
+        });
+    }
+    let told = told.expect("Turkey never announced the head of the record it stored");
+    assert_eq!(told.agreements.len(), 1, "{told:?}");
+    let a = &told.agreements[0];
+    assert_eq!(a.agreement, bilateral);
+    assert!(a.signatures.is_empty(), "{told:?}");
+    assert!(
+        told.checkpoint.is_none() && told.revocations.is_empty(),
+        "{told:?}"
+    );
+    tr.stop().await;
+}

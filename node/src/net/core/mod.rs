@@ -225,6 +225,10 @@ pub(super) struct Fetch {
     in_flight: usize,
 }
 
+/// How many pushes' worth of an originator's records, behind at most, are left to its push
+/// rather than pulled (`Core::left_to_originator`).
+const LEFT_TO_PUSH_BATCHES: usize = 4;
+
 /// The network's state and decisions (module docs).
 pub(crate) struct Core {
     cfg: Arc<NodeConfig>,
@@ -247,8 +251,18 @@ pub(crate) struct Core {
     fetching: BTreeMap<(AgreementId, StreamId), Fetch>,
     /// When each peer's differing stream digest was last looked into (`digests_differ`).
     digest_checks: BTreeMap<(AgreementId, StreamId, AgencyId), Instant>,
+    /// Streams a relaying member holds more of, not pulled from it because their originator,
+    /// connected, pushes them to us (`Core::left_to_originator`): since when, and up to which
+    /// seq.
+    left_to_originator: BTreeMap<(AgreementId, StreamId), (Instant, u64)>,
+    /// The signature of each partner's slot checkpoint last verified and kept: every full
+    /// status repeats it until the next slot, and it is not verified again.
+    checkpoints_seen: BTreeMap<AgencyId, [u8; 64]>,
     /// agreements whose text is confirmed identical with a peer
     confirmed: BTreeSet<(AgreementId, AgencyId)>,
+    /// Agreements under which a peer gave heads, so holds every member's signature: our
+    /// statuses to it carry none (`Core::status_of`).
+    signed_at: BTreeSet<(AgreementId, AgencyId)>,
     mismatched: BTreeSet<(AgreementId, AgencyId)>,
     last_catch_up: BTreeMap<AgreementId, Timestamp>,
     /// Agreements under which records were stored since the last announcement: their members
@@ -370,6 +384,9 @@ impl Core {
             pushing: BTreeSet::new(),
             fetching: BTreeMap::new(),
             digest_checks: BTreeMap::new(),
+            left_to_originator: BTreeMap::new(),
+            signed_at: BTreeSet::new(),
+            checkpoints_seen: BTreeMap::new(),
             confirmed: BTreeSet::new(),
             mismatched: BTreeSet::new(),
             last_catch_up: BTreeMap::new(),
@@ -530,14 +547,7 @@ impl Core {
             self.sync_all();
         } else if !self.announce.is_empty() {
             let moved = std::mem::take(&mut self.announce);
-            let peers: Vec<AgencyId> = self
-                .connected()
-                .into_iter()
-                .filter(|p| self.shared_with(p).any(|a| moved.contains(&a.id)))
-                .collect();
-            for peer in peers {
-                self.sync_with(&peer);
-            }
+            self.announce(&moved);
         }
         self.slot_if_due();
     }

@@ -140,6 +140,8 @@ impl Core {
             tracing::info!(%agency, "disconnected");
             self.pushing.remove(&agency);
             self.confirmed.retain(|(_, p)| *p != agency);
+            self.signed_at.retain(|(_, p)| *p != agency);
+            self.checkpoints_seen.remove(&agency);
             self.emit(NodeEvent::Disconnected { agency });
         }
     }

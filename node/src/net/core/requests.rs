@@ -161,10 +161,16 @@ impl Core {
                 return;
             }
             Message::SyncStatus(status) => {
+                // the answer names the agreements the status named (docs/protocol.md §6)
+                let named: BTreeSet<AgreementId> = status
+                    .agreements
+                    .iter()
+                    .map(|a| a.agreement.clone())
+                    .collect();
                 // the peer's status first: it may confirm an agreement's text, and then our
                 // answer can carry the heads under it
                 self.on_status(&agency, status);
-                Message::SyncStatus(self.status_for(&agency))
+                Message::SyncStatus(self.status_of(&agency, Some(&named), true))
             }
             Message::RangeRequest(req) => {
                 let (reply, sends) = self.answer_range(&agency, &req);

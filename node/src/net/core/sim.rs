@@ -223,10 +223,15 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(seed: u64, root: &Path, fault: bool) -> Self {
+    /// A run of `seed`; `calm`: nothing lost, no node stopped, no link cut, and the records
+    /// published once every node has had time to connect.
+    fn new(seed: u64, root: &Path, fault: bool, calm: bool) -> Self {
         let fed = federation();
         let mut rng = Rng(seed);
-        let rough = Rough::for_seed(&mut rng);
+        let mut rough = Rough::for_seed(&mut rng);
+        if calm {
+            rough.drop = 0;
+        }
         let start = Instant::now();
         // the wall clock starts at today's midnight (UTC): a seed runs the same all day, and
         // the example agreements are in effect as they are for every other test
@@ -278,12 +283,16 @@ impl Sim {
             } else {
                 sim.rng.range(0, rough.rough_ms)
             };
+            let when = if calm { CALM_START_MS + when } else { when };
             let who = if k == 0 {
                 2 // tr-jgk, a member of both agreements
             } else {
                 sim.rng.range(0, 4) as usize
             };
             sim.at(when, Ev::Publish(who));
+        }
+        if calm {
+            return sim;
         }
         // stops and restarts, and links cut for a while
         for _ in 0..sim.rng.range(0, 3) {
@@ -883,9 +892,12 @@ impl std::fmt::Display for Stats {
 /// Runs one seed in its own directory.
 fn run_seed(seed: u64, fault: bool) -> Result<Stats, Broken> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sim = Sim::new(seed, dir.path(), fault);
+    let sim = Sim::new(seed, dir.path(), fault, false);
     sim.run()
 }
+
+/// In a calm run, records are published from this moment on (ms): every node is connected.
+const CALM_START_MS: u64 = 3_000;
 
 /// The seeds to run: `ACCORD_SIM_SEED` alone, or the first `ACCORD_SIM_SEEDS` (1,000 unless
 /// set), of which a test takes every second from `first` (two tests: both cores busy).
@@ -940,6 +952,27 @@ fn every_even_seed_keeps_records_to_members_acknowledges_only_what_it_holds_and_
 #[test]
 fn every_odd_seed_keeps_records_to_members_acknowledges_only_what_it_holds_and_converges() {
     run_seeds(&seeds(1));
+}
+
+/// In a full mesh where every node is connected and nothing is lost, each record reaches
+/// each member by its originator's push alone: the members that store it announce their new
+/// heads, and a member that has not yet had the push leaves the stream to its originator
+/// instead of pulling it from them as well (`Core::left_to_originator`).
+#[test]
+fn in_a_calm_full_mesh_every_record_is_pushed_and_none_also_pulled() {
+    let mut total = Stats::default();
+    for seed in 0..40 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stats = Sim::new(seed, dir.path(), false, true)
+            .run()
+            .unwrap_or_else(|e| panic!("calm seed {seed}: {e}"));
+        assert_eq!(
+            stats.ranges, 0,
+            "calm seed {seed}: records were pulled as well as pushed: {stats}"
+        );
+        total.add(&stats);
+    }
+    assert!(total.pushes > 0 && total.deliveries > 0, "{total}");
 }
 
 #[test]

@@ -99,9 +99,32 @@ impl Core {
             .collect())
     }
 
+    /// The full status for `peer`: every agreement shared with it, the slot checkpoint and the
+    /// revocations.
     pub(super) fn status_for(&self, peer: &AgencyId) -> SyncStatus {
+        self.status_of(peer, None, true)
+    }
+
+    /// The status for `peer`, of the agreements in `only` if given (an answer names those the
+    /// status it answers named). Not `full`, it is an announcement: new heads, which relay
+    /// records, without checkpoint or revocations, which the full status at connect and every
+    /// `sync_interval` carries (docs/protocol.md §6). An announcement goes out on every tick
+    /// after records were stored, to every member of their agreements.
+    ///
+    /// An agreement's signatures go to a peer only until it has shown that it holds every
+    /// member's: a status gives heads under an agreement only then. Otherwise each status
+    /// would carry members × 64 bytes of signatures per agreement, to every member.
+    pub(super) fn status_of(
+        &self,
+        peer: &AgencyId,
+        only: Option<&BTreeSet<AgreementId>>,
+        full: bool,
+    ) -> SyncStatus {
         let mut agreements = Vec::new();
-        for a in self.shared_with(peer) {
+        for a in self
+            .shared_with(peer)
+            .filter(|a| only.is_none_or(|o| o.contains(&a.id)))
+        {
             // heads and digests describe the records held under the agreement: they go only to
             // a peer whose text of it is confirmed identical, once every member has signed it;
             // before that the status carries the text's hash and the signatures alone
@@ -117,12 +140,24 @@ impl Core {
                 } else {
                     Vec::new()
                 };
+            let signatures = if self.signed_at.contains(&(a.id.clone(), peer.clone())) {
+                Vec::new()
+            } else {
+                a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect()
+            };
             agreements.push(AgreementStatus {
                 agreement: a.id.clone(),
                 agreement_hash: a.hash,
                 heads,
-                signatures: a.signatures.iter().map(|(m, s)| (m.clone(), *s)).collect(),
+                signatures,
             });
+        }
+        if !full {
+            return SyncStatus {
+                agreements,
+                checkpoint: None,
+                revocations: Vec::new(),
+            };
         }
         // the revocations of agencies this peer shares an agreement with
         let revocations = self
@@ -156,6 +191,27 @@ impl Core {
         }
     }
 
+    /// Tells each connected member of the agreements in `moved` their new heads (an
+    /// announcement: [`Self::status_of`]).
+    pub(super) fn announce(&mut self, moved: &BTreeSet<AgreementId>) {
+        let peers: Vec<AgencyId> = self
+            .connected()
+            .into_iter()
+            .filter(|p| self.shared_with(p).any(|a| moved.contains(&a.id)))
+            .collect();
+        for peer in peers {
+            let status = self.status_of(&peer, Some(moved), false);
+            if status.agreements.iter().all(|a| a.heads.is_empty()) {
+                continue; // nothing it may be told yet
+            }
+            self.send(
+                &peer,
+                &Message::SyncStatus(status),
+                Pending::Sync { peer: peer.clone() },
+            );
+        }
+    }
+
     pub(super) fn sync_with(&mut self, peer: &AgencyId) {
         let status = self.status_for(peer);
         if status.agreements.is_empty() {
@@ -178,10 +234,13 @@ impl Core {
         let counted = |s: &accord_protocol::audit::Signed| {
             serde_json::from_slice::<accord_protocol::audit::Checkpoint>(&s.bytes).is_ok()
         };
+        let seen = |s: &accord_protocol::audit::Signed| {
+            self.checkpoints_seen.get(peer) == Some(&s.signature)
+        };
         if let Some(signed) = status
             .checkpoint
             .as_ref()
-            .filter(|s| partner && !counted(s))
+            .filter(|s| partner && !seen(s) && !counted(s))
         {
             let key = self.dir.get(peer).copied();
             match accord_protocol::audit::verify_slot_checkpoint(signed, |a| {
@@ -191,7 +250,11 @@ impl Core {
                     .store
                     .checkpoints()
                     .keep_partner_slot_checkpoint(&c, signed)
-                {
+                    .inspect(|kept| {
+                        if !matches!(kept, crate::store::Kept::Forked { .. }) {
+                            self.checkpoints_seen.insert(peer.clone(), signed.signature);
+                        }
+                    }) {
                     Ok(crate::store::Kept::Forked { .. }) => {
                         let raised = self.alarms.raise(
                             AlarmKind::AuditFork,
@@ -270,12 +333,18 @@ impl Core {
                         peer: peer.clone(),
                     });
                 }
+                self.signed_at.remove(&pair);
                 self.confirmed.remove(&pair);
                 continue;
             }
             if self.mismatched.remove(&pair) {
                 self.alarms
                     .clear(AlarmKind::AgreementMismatch, &format!("{}/{peer}", a.id));
+            }
+            if !st.heads.is_empty() {
+                // heads are given only under an agreement every member has signed: the peer
+                // holds every signature, and needs none of ours
+                self.signed_at.insert(pair.clone());
             }
             newly_confirmed |= self.confirmed.insert(pair);
             for (signer, sig) in &st.signatures {
@@ -302,6 +371,11 @@ impl Core {
                     continue;
                 }
                 let mine = ours.get(&theirs.stream).copied().unwrap_or_default();
+                if theirs.seq > mine.seq
+                    && self.left_to_originator(peer, &a.id, &theirs.stream, mine.seq, theirs.seq)
+                {
+                    continue;
+                }
                 if theirs.seq > mine.seq {
                     behind_here = true;
                     missing += theirs.seq - mine.seq;
@@ -337,6 +411,56 @@ impl Core {
         }
         // our side may have records the peer lacks: the push of our outbox goes now
         self.push(peer);
+    }
+
+    /// Whether records `held + 1 ..= theirs` of `stream`, which `peer` holds and we do not, are
+    /// left to the stream's originator instead of pulled from `peer`: when the stream is the
+    /// originator's own (a delegated key's stream is pulled like any other), the originator
+    /// is connected with the agreement's text confirmed, and the gap is no more than
+    /// [`LEFT_TO_PUSH_BATCHES`] pushes: its outbox is pushing them to us. A member relays to
+    /// members the originator cannot reach, and an originator's status may show records its
+    /// push has not yet brought; in a mesh where the push goes, pulling as well would carry
+    /// and store each record twice. A longer gap (a member back from an outage) is pulled,
+    /// in pipelined ranges. Not for ever: once the stream has made no progress past what was
+    /// left for a `sync_interval`, it is pulled from `peer` after all.
+    fn left_to_originator(
+        &mut self,
+        peer: &AgencyId,
+        agreement: &AgreementId,
+        stream: &StreamId,
+        held: u64,
+        theirs: u64,
+    ) -> bool {
+        let origin = stream.agency_id();
+        let most = (self.net.push_batch.max(1) * LEFT_TO_PUSH_BATCHES) as u64;
+        if stream.is_delegated()
+            || *origin == self.cfg.agency
+            || theirs.saturating_sub(held) > most
+            || !self.is_connected(origin)
+            || !self
+                .confirmed
+                .contains(&(agreement.clone(), origin.clone()))
+        {
+            return false;
+        }
+        let key = (agreement.clone(), stream.clone());
+        let now = self.at;
+        match self.left_to_originator.get(&key).copied() {
+            Some((since, upto)) if held < upto => {
+                if now.duration_since(since) < self.net.sync_interval {
+                    return true;
+                }
+                self.left_to_originator.remove(&key);
+                tracing::info!(%peer, %agreement, %stream, held,
+                    "the originator has not pushed what a member relays: pulling it from the member");
+                false
+            }
+            _ => {
+                // new, or progress was made past what was left: wait again from now
+                self.left_to_originator.insert(key, (now, theirs));
+                true
+            }
+        }
     }
 
     /// After a restore from an older backup, own publishing under an agreement waits until
