@@ -225,6 +225,9 @@ pub(super) struct Fetch {
     in_flight: usize,
 }
 
+/// What a status names: agreements, each with the streams whose heads it gives (`None`: all).
+type Scope = BTreeMap<AgreementId, Option<BTreeSet<StreamId>>>;
+
 /// How many pushes' worth of an originator's records, behind at most, are left to its push
 /// rather than pulled (`Core::left_to_originator`).
 const LEFT_TO_PUSH_BATCHES: usize = 4;
@@ -269,6 +272,9 @@ pub(crate) struct Core {
     /// hear the new heads on the next tick (and only they: a partner under another agreement
     /// learns nothing of when records move under this one).
     announce: BTreeSet<AgreementId>,
+    /// The heads last announced under each agreement: the next announcement names only the
+    /// streams whose heads moved since.
+    announced: BTreeMap<AgreementId, BTreeMap<StreamId, u64>>,
     /// The last checkpoint slot signed (`Checkpoints::slot_checkpoint`).
     last_slot: Option<u64>,
     /// Checkpoints being signed by a job ([`CheckpointJob`]).
@@ -391,6 +397,7 @@ impl Core {
             mismatched: BTreeSet::new(),
             last_catch_up: BTreeMap::new(),
             announce: BTreeSet::new(),
+            announced: BTreeMap::new(),
             last_slot: None,
             signing: BTreeSet::new(),
             next_sync: now.at,

@@ -161,11 +161,16 @@ impl Core {
                 return;
             }
             Message::SyncStatus(status) => {
-                // the answer names the agreements the status named (docs/protocol.md §6)
-                let named: BTreeSet<AgreementId> = status
+                // the answer names the agreements and streams the status named, every
+                // stream of an agreement it gave no heads under (docs/protocol.md §6)
+                let named: Scope = status
                     .agreements
                     .iter()
-                    .map(|a| a.agreement.clone())
+                    .map(|a| {
+                        let streams = (!a.heads.is_empty())
+                            .then(|| a.heads.iter().map(|h| h.stream.clone()).collect());
+                        (a.agreement.clone(), streams)
+                    })
                     .collect();
                 // the peer's status first: it may confirm an agreement's text, and then our
                 // answer can carry the heads under it

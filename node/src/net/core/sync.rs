@@ -105,11 +105,13 @@ impl Core {
         self.status_of(peer, None, true)
     }
 
-    /// The status for `peer`, of the agreements in `only` if given (an answer names those the
-    /// status it answers named). Not `full`, it is an announcement: new heads, which relay
-    /// records, without checkpoint or revocations, which the full status at connect and every
-    /// `sync_interval` carries (docs/protocol.md §6). An announcement goes out on every tick
-    /// after records were stored, to every member of their agreements.
+    /// The status for `peer`, of the agreements in `scope` if given, each with the heads of
+    /// the streams its set names (all, for `None`): an answer names what the status it answers
+    /// named. Not `full`, it is an announcement: the heads that moved, which relay records,
+    /// without checkpoint or revocations, which the full status at connect and every
+    /// `sync_interval` carries (docs/protocol.md §6). An announcement goes out on the tick
+    /// after records were stored, to every member of their agreements, so it must not grow
+    /// with the members: it names only the streams that moved.
     ///
     /// An agreement's signatures go to a peer only until it has shown that it holds every
     /// member's: a status gives heads under an agreement only then. Otherwise each status
@@ -117,18 +119,18 @@ impl Core {
     pub(super) fn status_of(
         &self,
         peer: &AgencyId,
-        only: Option<&BTreeSet<AgreementId>>,
+        scope: Option<&Scope>,
         full: bool,
     ) -> SyncStatus {
         let mut agreements = Vec::new();
         for a in self
             .shared_with(peer)
-            .filter(|a| only.is_none_or(|o| o.contains(&a.id)))
+            .filter(|a| scope.is_none_or(|o| o.contains_key(&a.id)))
         {
             // heads and digests describe the records held under the agreement: they go only to
             // a peer whose text of it is confirmed identical, once every member has signed it;
             // before that the status carries the text's hash and the signatures alone
-            let heads =
+            let mut heads =
                 if self.confirmed.contains(&(a.id.clone(), peer.clone())) && a.fully_signed() {
                     match self.heads_for(a) {
                         Ok(h) => h,
@@ -140,6 +142,9 @@ impl Core {
                 } else {
                     Vec::new()
                 };
+            if let Some(Some(streams)) = scope.and_then(|o| o.get(&a.id)) {
+                heads.retain(|h| streams.contains(&h.stream));
+            }
             let signatures = if self.signed_at.contains(&(a.id.clone(), peer.clone())) {
                 Vec::new()
             } else {
@@ -191,16 +196,42 @@ impl Core {
         }
     }
 
-    /// Tells each connected member of the agreements in `moved` their new heads (an
-    /// announcement: [`Self::status_of`]).
+    /// Tells each connected member of the agreements in `moved` the heads that moved there
+    /// since the last announcement (an announcement: [`Self::status_of`]).
     pub(super) fn announce(&mut self, moved: &BTreeSet<AgreementId>) {
+        let mut scope = Scope::new();
+        for id in moved {
+            let Some(a) = self.cfg.agreements.get(id) else {
+                continue;
+            };
+            let now: BTreeMap<StreamId, u64> = match self.heads_for(a) {
+                Ok(h) => h.into_iter().map(|h| (h.stream, h.seq)).collect(),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read heads");
+                    continue;
+                }
+            };
+            let before = self.announced.entry(id.clone()).or_default();
+            let streams: BTreeSet<StreamId> = now
+                .iter()
+                .filter(|(s, seq)| before.get(*s) != Some(*seq))
+                .map(|(s, _)| s.clone())
+                .collect();
+            *before = now;
+            if !streams.is_empty() {
+                scope.insert(id.clone(), Some(streams));
+            }
+        }
+        if scope.is_empty() {
+            return;
+        }
         let peers: Vec<AgencyId> = self
             .connected()
             .into_iter()
-            .filter(|p| self.shared_with(p).any(|a| moved.contains(&a.id)))
+            .filter(|p| self.shared_with(p).any(|a| scope.contains_key(&a.id)))
             .collect();
         for peer in peers {
-            let status = self.status_of(&peer, Some(moved), false);
+            let status = self.status_of(&peer, Some(&scope), false);
             if status.agreements.iter().all(|a| a.heads.is_empty()) {
                 continue; // nothing it may be told yet
             }
@@ -477,7 +508,11 @@ impl Core {
             return;
         }
         let own = StreamId::agency(&self.cfg.agency);
-        let held_there = theirs.iter().find(|h| h.stream == own).map_or(0, |h| h.seq);
+        // an announcement names only the streams that moved: one without ours says nothing
+        // of what the member holds of it
+        let Some(held_there) = theirs.iter().find(|h| h.stream == own).map(|h| h.seq) else {
+            return;
+        };
         let held_here = ours.get(&own).map_or(0, |h| h.seq);
         if held_there > held_here {
             return; // the catch-up fetches them; a later status says
