@@ -190,7 +190,13 @@ mod tests {
         assert_eq!(g.dirs.len(), 7);
         let mut regional_members = 0;
         for (i, d) in g.dirs.iter().enumerate() {
-            let cfg = accord_node::demo::load(dir.path(), d).expect("load");
+            let mut cfg = accord_node::demo::load(dir.path(), d).expect("load");
+            // what the node does at start: every signature line verified with its member's key
+            let own = accord_node::files::read_key(&cfg.key_file)
+                .expect("key")
+                .public_key();
+            accord_node::agreements::verify_signature_files(&mut cfg, Some(&own))
+                .expect("every signature verifies");
             assert_eq!(cfg.store_engine, accord_config::StoreEngine::Fjall);
             // two ring agreements each, and the regional one for the first five
             let expected = 2 + usize::from(i < 5);
