@@ -387,9 +387,9 @@ impl Core {
                 continue; // nothing moves under it until every member has signed
             }
             if st.heads.is_empty() {
-                // the peer has not confirmed our text yet, so it gave no heads (a status with
-                // heads names every member's stream): not caught up with it; its next status
-                // will say
+                // the peer has not confirmed our text yet, so it gave no heads (a full status
+                // with heads names every member's stream, an announcement at least one): not
+                // caught up with it; its next status will say
                 behind = true;
                 continue;
             }
