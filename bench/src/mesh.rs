@@ -115,6 +115,11 @@ impl Tracker {
         self.delivered
     }
 
+    /// A node lost `n` events: the deliveries it then found in its store count as polled.
+    pub(super) fn lost_events(&mut self, n: u64) {
+        self.lagged += n;
+    }
+
     /// A publish call returned after `took`.
     pub(super) fn called(&mut self, took: Duration) {
         self.calls += 1;

@@ -18,6 +18,7 @@
 //! | `WAIT <file> <timeout s>` | `HELD` once it holds every id listed in file |
 //! | `STOP` | `STOPPED`, then it exits |
 //! | — | `S <id> <t>` whenever it stores a record from a peer |
+//! | — | `L <n>` when n of its events were lost (then `S` for every record held not yet reported, at the time it was found) |
 //!
 //! Times are nanoseconds since the Unix epoch (one machine, one clock); `t0` is when the
 //! publish call began. An error is `ERR <text>`.
@@ -82,14 +83,34 @@ async fn child_async(federation: PathBuf, agency: String, sync_s: f64) -> Result
     });
     let mut events = handle.subscribe();
     let tx = out_tx.clone();
+    // weak: a stopped node's store must be free (TestNode::try_stop checks)
+    let store = std::sync::Arc::downgrade(handle.store());
     tokio::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
+        // every record reported once; when events were lost (the broadcast lagged behind a
+        // busy node), the store itself says what else it holds
+        let mut reported: std::collections::HashSet<RecordId> = Default::default();
         loop {
             match events.recv().await {
                 Ok(NodeEvent::Stored { id, .. }) => {
-                    let _ = tx.send(format!("S {id} {}", unix_ns()));
+                    if reported.insert(id) {
+                        let _ = tx.send(format!("S {id} {}", unix_ns()));
+                    }
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => {
+                    let _ = tx.send(format!("L {n}"));
+                    let held = store
+                        .upgrade()
+                        .and_then(|s| s.queries().ids_with_prefix("").ok())
+                        .unwrap_or_default();
+                    let now = unix_ns();
+                    for id in held {
+                        if reported.insert(id) {
+                            let _ = tx.send(format!("S {id} {now}"));
+                        }
+                    }
+                }
                 Err(RecvError::Closed) => break,
             }
         }
@@ -287,6 +308,11 @@ impl Proc {
                     if let Some((id, at)) = parse_event(rest, clock) {
                         let tracker = phase(&p).tracker.clone();
                         mesh::lock(&tracker).stored(idx, id, at);
+                    }
+                } else if let Some(rest) = line.strip_prefix("L ") {
+                    if let Ok(n) = rest.trim().parse::<u64>() {
+                        let tracker = phase(&p).tracker.clone();
+                        mesh::lock(&tracker).lost_events(n);
                     }
                 } else if let Some(rest) = line.strip_prefix("C ") {
                     if let Ok(ns) = rest.trim().parse::<u64>() {
