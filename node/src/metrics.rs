@@ -296,8 +296,7 @@ impl Metrics {
         self.dial_failures.get_or_create(&label("peer", peer)).inc();
     }
 
-    /// A message of `len` bytes was sent to a peer; its kind is its wire kind code (the
-    /// frame's second byte).
+    /// `frame` was sent to a peer; its kind is its wire kind code (the frame's second byte).
     pub fn wire_sent(&self, frame: &[u8]) {
         let l = label("kind", wire_kind(frame.get(1).copied()));
         self.wire_messages.get_or_create(&l).inc();

@@ -175,7 +175,7 @@ impl Core {
                 // the peer's status first: it may confirm an agreement's text, and then our
                 // answer can carry the heads under it
                 self.on_status(&agency, status);
-                Message::SyncStatus(self.status_of(&agency, Some(&named), true))
+                Message::SyncStatus(self.status_of(&agency, Some(&named)))
             }
             Message::RangeRequest(req) => {
                 let (reply, sends) = self.answer_range(&agency, &req);

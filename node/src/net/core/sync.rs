@@ -102,26 +102,17 @@ impl Core {
     /// The full status for `peer`: every agreement shared with it, the slot checkpoint and the
     /// revocations.
     pub(super) fn status_for(&self, peer: &AgencyId) -> SyncStatus {
-        self.status_of(peer, None, true)
+        self.status_of(peer, None)
     }
 
     /// The status for `peer`, of the agreements in `scope` if given, each with the heads of
     /// the streams its set names (all, for `None`): an answer names what the status it answers
-    /// named. Not `full`, it is an announcement: the heads that moved, which relay records,
-    /// without checkpoint or revocations, which the full status at connect and every
-    /// `sync_interval` carries (docs/protocol.md §6). An announcement goes out on the tick
-    /// after records were stored, to every member of their agreements, so it must not grow
-    /// with the members: it names only the streams that moved.
+    /// named (docs/protocol.md §6).
     ///
     /// An agreement's signatures go to a peer only until it has shown that it holds every
     /// member's: a status gives heads under an agreement only then. Otherwise each status
     /// would carry members × 64 bytes of signatures per agreement, to every member.
-    pub(super) fn status_of(
-        &self,
-        peer: &AgencyId,
-        scope: Option<&Scope>,
-        full: bool,
-    ) -> SyncStatus {
+    pub(super) fn status_of(&self, peer: &AgencyId, scope: Option<&Scope>) -> SyncStatus {
         let mut agreements = Vec::new();
         for a in self
             .shared_with(peer)
@@ -157,13 +148,6 @@ impl Core {
                 signatures,
             });
         }
-        if !full {
-            return SyncStatus {
-                agreements,
-                checkpoint: None,
-                revocations: Vec::new(),
-            };
-        }
         // the revocations of agencies this peer shares an agreement with
         let revocations = self
             .dir
@@ -197,44 +181,63 @@ impl Core {
     }
 
     /// Tells each connected member of the agreements in `moved` the heads that moved there
-    /// since the last announcement (an announcement: [`Self::status_of`]).
+    /// since the last announcement: the heads that relay records, with no signatures,
+    /// checkpoint or revocations, which the full status at connect and every `sync_interval`
+    /// carries (docs/protocol.md §6). An announcement goes out on the tick after records were
+    /// stored, to every member of their agreements, so it names only the streams that moved
+    /// and does not grow with the members. Each agreement's heads are read once, whatever the
+    /// number of peers.
     pub(super) fn announce(&mut self, moved: &BTreeSet<AgreementId>) {
-        let mut scope = Scope::new();
+        let mut changed: BTreeMap<AgreementId, Vec<Head>> = BTreeMap::new();
         for id in moved {
             let Some(a) = self.cfg.agreements.get(id) else {
                 continue;
             };
-            let now: BTreeMap<StreamId, u64> = match self.heads_for(a) {
-                Ok(h) => h.into_iter().map(|h| (h.stream, h.seq)).collect(),
+            let heads = match self.heads_for(a) {
+                Ok(h) => h,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read heads");
                     continue;
                 }
             };
             let before = self.announced.entry(id.clone()).or_default();
-            let streams: BTreeSet<StreamId> = now
+            let moved_heads: Vec<Head> = heads
                 .iter()
-                .filter(|(s, seq)| before.get(*s) != Some(*seq))
-                .map(|(s, _)| s.clone())
+                .filter(|h| before.get(&h.stream) != Some(&h.seq))
+                .cloned()
                 .collect();
-            *before = now;
-            if !streams.is_empty() {
-                scope.insert(id.clone(), Some(streams));
+            *before = heads.into_iter().map(|h| (h.stream, h.seq)).collect();
+            if !moved_heads.is_empty() {
+                changed.insert(id.clone(), moved_heads);
             }
         }
-        if scope.is_empty() {
+        if changed.is_empty() {
             return;
         }
-        let peers: Vec<AgencyId> = self
-            .connected()
-            .into_iter()
-            .filter(|p| self.shared_with(p).any(|a| scope.contains_key(&a.id)))
-            .collect();
-        for peer in peers {
-            let status = self.status_of(&peer, Some(&scope), false);
-            if status.agreements.iter().all(|a| a.heads.is_empty()) {
-                continue; // nothing it may be told yet
+        for peer in self.connected() {
+            // heads go only where the text is confirmed and every member has signed it
+            let agreements: Vec<AgreementStatus> = self
+                .shared_with(&peer)
+                .filter(|a| {
+                    a.fully_signed() && self.confirmed.contains(&(a.id.clone(), peer.clone()))
+                })
+                .filter_map(|a| {
+                    Some(AgreementStatus {
+                        agreement: a.id.clone(),
+                        agreement_hash: a.hash,
+                        heads: changed.get(&a.id)?.clone(),
+                        signatures: Vec::new(),
+                    })
+                })
+                .collect();
+            if agreements.is_empty() {
+                continue;
             }
+            let status = SyncStatus {
+                agreements,
+                checkpoint: None,
+                revocations: Vec::new(),
+            };
             self.send(
                 &peer,
                 &Message::SyncStatus(status),
