@@ -7,7 +7,9 @@
 //! size (default 1,000,000; building it takes minutes, progress is printed); `ACCORD_BENCH_ROUNDS`
 //! the rounds of each query (default 3); `ACCORD_BENCH_KEEP` a directory to build the store in
 //! and keep; `ACCORD_BENCH_STORE` a store kept from an earlier run of the same size, whose
-//! latency alone is measured again.
+//! latency alone is measured again; `ACCORD_BENCH_ENGINE` the engine a new store is made on
+//! (`sled`, the default, or `fjall`); `ACCORD_BENCH_PROFILE` (`exact`, `person` or `fuzzy`,
+//! with `ACCORD_BENCH_STORE`) runs only that query over the 200 names for 15 s, for a profiler.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../../protocol/tests/common/mod.rs"]
@@ -16,6 +18,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use accord_config::StoreEngine;
 use accord_node::search::eval::{Report, evaluate, read_pairs};
 use accord_node::search::{Find, names, search};
 use accord_node::store::{Query, Store, SubjectQuery};
@@ -31,6 +34,17 @@ fn print_report(what: &str, r: &Report) {
 
 fn now() -> Timestamp {
     Timestamp::parse("2026-12-01T12:00:00Z").unwrap()
+}
+
+/// The engine a new store is made on (`ACCORD_BENCH_ENGINE`, default sled).
+fn engine() -> StoreEngine {
+    std::env::var("ACCORD_BENCH_ENGINE")
+        .map(|e| {
+            e.trim()
+                .parse()
+                .expect("ACCORD_BENCH_ENGINE: sled or fjall")
+        })
+        .unwrap_or(StoreEngine::Sled)
 }
 
 fn store_size() -> u64 {
@@ -70,6 +84,8 @@ fn main() {
     // temporary directory was removed): only the latency is measured again
     if let Ok(kept) = std::env::var("ACCORD_BENCH_STORE") {
         let store = Store::open(std::path::Path::new(&kept)).unwrap();
+        let on = Store::engine_of(std::path::Path::new(&kept));
+        println!("the kept store is on {}", on.map_or("?", |e| e.as_str()));
         latency(&store, store_size());
         return;
     }
@@ -130,7 +146,8 @@ fn main() {
         Ok(keep) => std::path::PathBuf::from(keep),
         Err(_) => dir.path().join("store"),
     };
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_as(&path, engine()).unwrap();
+    println!("\nthe latency store is on {}", engine());
     let mut records = Records::new(vary);
     // flushed after every batch, as the receive path flushes after every push: sled holds
     // what it has not flushed in memory, and these records write many index keys each
@@ -153,6 +170,34 @@ fn latency(store: &Store, total: u64) {
         })
         .collect();
     let q = Query::default();
+    // one kind of query in a loop, for a profiler (`perf record --call-graph dwarf`)
+    if let Ok(what) = std::env::var("ACCORD_BENCH_PROFILE") {
+        let t = Instant::now();
+        let mut n = 0;
+        while t.elapsed() < Duration::from_secs(15) {
+            for name in &names {
+                n += match what.as_str() {
+                    "exact" => {
+                        let q = Query {
+                            subject: Some(SubjectQuery::parse(&format!("person:{name}")).unwrap()),
+                            ..Query::default()
+                        };
+                        store.queries().query(&q).unwrap().len()
+                    }
+                    w => {
+                        let find = Find::Person {
+                            name: names::analyse(name),
+                            born: None,
+                            fuzzy: w == "fuzzy",
+                        };
+                        search(store, &find, &q, 100).unwrap().hits.len()
+                    }
+                };
+            }
+        }
+        println!("{what}: {n} hits in 15 s");
+        std::process::exit(0);
+    }
     let exact = timed(&names, |n| {
         let q = Query {
             subject: Some(SubjectQuery::parse(&format!("person:{n}")).unwrap()),

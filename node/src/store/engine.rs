@@ -305,8 +305,20 @@ impl FjallEngine {
             .open()?;
         // the memtable is what a crash replays from the journal, and what memory holds
         // beyond the cache: half the cache's size
+        //
+        // Below the first level, a table's block index and bloom filter are partitioned: a
+        // small top-level block stays in memory and a point read loads one partition of a
+        // few KiB through the cache. Unpartitioned, a read that missed the cache loaded the
+        // table's whole index or filter block (about 1 MiB each for a 64 MiB table), and
+        // at 1,000,000 records that copying was a third of a read by id (docs/benchmarks.md,
+        // "Search"). These options are fixed when a store is made: a store made before keeps
+        // its own.
         let keyspace = db.keyspace("accord", || {
-            fjall::KeyspaceCreateOptions::default().max_memtable_size(cache_bytes / 2)
+            use fjall::config::PartitioningPolicy;
+            fjall::KeyspaceCreateOptions::default()
+                .max_memtable_size(cache_bytes / 2)
+                .index_block_partitioning_policy(PartitioningPolicy::new([false, true]))
+                .filter_block_partitioning_policy(PartitioningPolicy::new([false, true]))
         })?;
         Ok(Self {
             db,

@@ -378,6 +378,10 @@ pub struct Store {
     /// ([`Index::with_skeletons`]): read from the index the first time one asks (under the
     /// write lock), then kept up to date as records are written (under the write lock too).
     skeletons: Mutex<Option<Box<search::Skeletons>>>,
+    /// Whether the search indexes are known to hold this accord's keys
+    /// ([`Index::search_index_current`]): once they do, only this process's reindexing could
+    /// change it, so a search need not read the version again.
+    index_current: std::sync::atomic::AtomicBool,
 }
 
 /// Flushes asked for and done, numbered in the order they were asked for.

@@ -187,6 +187,7 @@ impl Store {
             flushed: std::sync::Condvar::new(),
             durable_audit: std::sync::atomic::AtomicU64::new(0),
             skeletons: Mutex::new(None),
+            index_current: std::sync::atomic::AtomicBool::new(false),
         };
         // what was on disk when the store opened is durable
         let count = store.log().audit_head()?.count;

@@ -165,10 +165,17 @@ impl Index<'_> {
     /// Whether the indexes hold the keys this accord makes: true for a store made by it or
     /// reindexed by it, and for an empty one.
     pub fn search_index_current(&self) -> Result<bool, StoreError> {
-        if let Some(v) = self.kv.get(keys::meta(VERSION_KEY))? {
-            return Ok(v.as_ref() == SEARCH_INDEX_VERSION.to_be_bytes());
+        use std::sync::atomic::Ordering;
+        if self.index_current.load(Ordering::Acquire) {
+            return Ok(true);
         }
-        Ok(self.kv.scan_prefix([keys::RECORD]).next().is_none())
+        let current = match self.kv.get(keys::meta(VERSION_KEY))? {
+            Some(v) => v.as_ref() == SEARCH_INDEX_VERSION.to_be_bytes(),
+            // a store from before search was versioned: current only while it is empty
+            None => return Ok(self.kv.scan_prefix([keys::RECORD]).next().is_none()),
+        };
+        self.index_current.store(current, Ordering::Release);
+        Ok(current)
     }
 
     /// Rebuilds every secondary index (subjects, category, route, created time, references,
@@ -234,6 +241,8 @@ impl Index<'_> {
         }
         batch.remove(keys::meta(VERSION_KEY));
         self.kv.apply_batch(batch)?;
+        self.index_current
+            .store(false, std::sync::atomic::Ordering::Release);
         *self.skeleton_dict() = None;
         self.flush()?;
         Ok(())
