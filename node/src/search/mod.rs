@@ -100,25 +100,34 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
                     judge: &mut dyn FnMut(&Record) -> Verdict|
      -> Result<(), SearchError> {
         let mut seen = BTreeSet::new();
-        for id in ids {
-            if !seen.insert(id) {
-                continue;
+        let ids: Vec<RecordId> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        let mut judge_all = |records: Vec<StoredRecord>| {
+            for rec in records {
+                if let Some((score, reasons)) = judge(&rec.record) {
+                    hits.push(Hit {
+                        record: rec,
+                        score,
+                        reasons,
+                    });
+                }
             }
-            let Some(rec) = store.records().get(&id)? else {
-                continue;
-            };
-            if !q.admits(&rec.record) {
-                continue;
-            }
-            if let Some((score, reasons)) = judge(&rec.record) {
-                hits.push(Hit {
-                    record: rec,
-                    score,
-                    reasons,
-                });
-            }
+        };
+        if ids.len() < READ_IN_TWO_FROM {
+            judge_all(admitted(store, q, &ids)?);
+            return Ok(());
         }
-        Ok(())
+        // reading a record is most of what a candidate costs: a second thread reads the
+        // second half while this one reads and judges the first
+        let (first, second) = ids.split_at(ids.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| admitted(store, q, second));
+            judge_all(admitted(store, q, first)?);
+            match other.join() {
+                Ok(records) => judge_all(records?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(())
+        })
     };
     match find {
         Find::Person { name, born, fuzzy } => {
@@ -188,6 +197,22 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         more,
         truncated,
     })
+}
+
+/// From this many candidates on, a search reads them in two threads.
+pub const READ_IN_TWO_FROM: usize = 8;
+
+/// The records of `ids` that `q` admits, in order (those no longer held are skipped).
+fn admitted(store: &Store, q: &Query, ids: &[RecordId]) -> Result<Vec<StoredRecord>, SearchError> {
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(rec) = store.records().get(id)?
+            && q.admits(&rec.record)
+        {
+            out.push(rec);
+        }
+    }
+    Ok(out)
 }
 
 fn judge_document(r: &Record, typed: &str, key: &str, issuer: Option<Country>) -> Verdict {

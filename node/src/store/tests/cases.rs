@@ -1896,3 +1896,73 @@ fn records_flushed(dir: &std::path::Path, n: u64) -> Store {
     store.flush().unwrap();
     store
 }
+
+/// A person search finds exactly the records whose name the judge finds
+/// (`search::finds_name`), with the name's score, whether it reads its candidates in one
+/// thread (few) or in two (from `READ_IN_TWO_FROM` on), and a filter of the query keeps only
+/// the records it admits.
+#[test]
+fn a_person_search_finds_the_same_records_however_many_candidates_it_reads() {
+    use crate::search::{Find, finds_name, names, search};
+    let k = keys();
+    let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
+    let spellings = [
+        "Mohammad Rezaei",
+        "Muhammad Rezai",
+        "MOHAMED REZAEE",
+        "Rezaei Mohammad",
+        "Mohammad Rahimi",
+        "Georgios Papadopoulos",
+    ];
+    let query = names::analyse("Mohammad Rezaei");
+    for n in [5u64, 48] {
+        let dir = private_tempdir().unwrap();
+        let store = open(dir.path()).unwrap();
+        let mut held = Vec::new();
+        for seq in 1..=n {
+            let name = spellings[(seq % spellings.len() as u64) as usize];
+            let v = verified(&k, &record_of_person(seq, name));
+            store
+                .records()
+                .insert_batch(std::slice::from_ref(&v), &from, now())
+                .unwrap();
+            held.push((v.id, name, v.record.category));
+        }
+        let category = held[0].2;
+        for q in [
+            Query::default(),
+            Query {
+                category: Some(category),
+                ..Query::default()
+            },
+        ] {
+            let find = Find::Person {
+                name: query.clone(),
+                born: None,
+                fuzzy: false,
+            };
+            let found = search(&store, &find, &q, 1000).unwrap();
+            let mut got: Vec<(RecordId, u8)> =
+                found.hits.iter().map(|h| (h.record.id, h.score)).collect();
+            got.sort();
+            let mut want: Vec<(RecordId, u8)> = held
+                .iter()
+                .filter(|(_, _, c)| q.category.is_none_or(|w| w == *c))
+                .filter_map(|(id, name, _)| {
+                    finds_name(&query, None, false, name, None).map(|(s, _)| (*id, s))
+                })
+                .collect();
+            want.sort();
+            // the 48-record store reads more candidates than one thread does
+            let least = match (n, q.category) {
+                (48, None) => 2 * crate::search::READ_IN_TWO_FROM,
+                (_, None) => 3,
+                _ => 1,
+            };
+            assert!(want.len() >= least, "{n} records: the judge finds {want:?}");
+            assert_eq!(got, want, "{n} records, {q:?}");
+            let scores: Vec<u8> = found.hits.iter().map(|h| h.score).collect();
+            assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+        }
+    }
+}
