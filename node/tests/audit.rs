@@ -20,8 +20,8 @@ use accord_node::publish::{directory, publish_draft};
 use accord_node::store::{Delivery, Source, Store};
 use accord_protocol::audit::{
     AUDIT_DOMAIN, AuditEntry, AuditEvent, CHECKPOINT_DOMAIN, Checkpoint, Digest32, RECEIPT_DOMAIN,
-    Receipt, SLOT_CHECKPOINT_DOMAIN, SentContent, Signed, SlotCheckpoint, entry_hash, sha256,
-    sign_checkpoint, sign_receipt, sign_slot_checkpoint, verify_checkpoint, verify_receipt,
+    Receipt, SLOT_CHECKPOINT_DOMAIN, SentContent, SentRecord, Signed, SlotCheckpoint, entry_hash,
+    sha256, sign_checkpoint, sign_receipt, sign_slot_checkpoint, verify_checkpoint, verify_receipt,
     verify_slot_checkpoint,
 };
 use accord_protocol::{AgencyId, AgreementId, RecordId, SecretKey, Timestamp, verify};
@@ -324,7 +324,7 @@ fn an_export_of_a_real_log_verifies() {
     assert_eq!(kinds["publish"], 3);
     assert_eq!(kinds["send"], 2);
     assert_eq!(kinds["delivered"], 2);
-    assert_eq!(kinds["receive"], 1);
+    assert_eq!(kinds["receive-batch"], 1);
     assert_eq!(kinds["reject"], 1);
     assert_eq!(report.lines, 11);
     assert_eq!(report.receipts, 2);
@@ -634,18 +634,34 @@ fn push_with_batch_receipt(
 ) {
     use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
     let quad = agreement("QUAD-2026");
-    let sends = logged
-        .iter()
-        .map(|record| AuditEvent::Send {
-            record: *record,
+    let content = |record: &RecordId| {
+        SentContent::of(&n.store.records().get(record).unwrap().unwrap().record)
+    };
+    // as this accord logs them (one `send-batch`), or as an older one did (a `send` each)
+    let sends = match how {
+        Logged::Push => vec![AuditEvent::SendBatch {
             agreement: quad.clone(),
-            originator: n.cfg.agency.clone(),
             to: to.cfg.agency.clone(),
-            content: Some(SentContent::of(
-                &n.store.records().get(record).unwrap().unwrap().record,
-            )),
-        })
-        .collect();
+            records: logged
+                .iter()
+                .map(|record| SentRecord {
+                    record: *record,
+                    originator: n.cfg.agency.clone(),
+                    content: content(record),
+                })
+                .collect(),
+        }],
+        Logged::PerRecord => logged
+            .iter()
+            .map(|record| AuditEvent::Send {
+                record: *record,
+                agreement: quad.clone(),
+                originator: n.cfg.agency.clone(),
+                to: to.cfg.agency.clone(),
+                content: Some(content(record)),
+            })
+            .collect(),
+    };
     n.store.log().audit(now, sends).unwrap();
     let receipt = sign_batch_receipt(
         &BatchReceipt::of(quad.clone(), to.cfg.agency.clone(), now, covered).unwrap(),
@@ -812,6 +828,73 @@ fn a_send_to_a_non_member_is_reported() {
         }],
         "{report}"
     );
+}
+
+/// Each record of a `send-batch` is checked as a `send` of it would be: its originator a
+/// member, and the send policy at the entry's time; the problems name the record, not the
+/// batch's other records.
+#[test]
+fn a_send_batch_is_checked_record_by_record() {
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    let fine = RecordId::from_bytes([7; 32]);
+    let expired = RecordId::from_bytes([8; 32]);
+    let stranger = RecordId::from_bytes([9; 32]);
+    let at = "2026-11-28T09:56:00Z";
+    let mut old = alert_content("2026-11-28T09:00:00Z");
+    old.expires = Some(ts("2026-11-28T09:30:00Z"));
+    tr.store
+        .log()
+        .audit(
+            ts(at),
+            vec![AuditEvent::SendBatch {
+                agreement: agreement("QUAD-2026"),
+                to: agency("GR-HCG"),
+                records: vec![
+                    SentRecord {
+                        record: fine,
+                        originator: agency("TR-JGK"),
+                        content: alert_content("2026-11-28T09:55:00Z"),
+                    },
+                    SentRecord {
+                        record: expired,
+                        originator: agency("PK-FIA"),
+                        content: old,
+                    },
+                    SentRecord {
+                        record: stranger,
+                        originator: agency("BG-GDBP"),
+                        content: alert_content("2026-11-28T09:55:00Z"),
+                    },
+                ],
+            }],
+        )
+        .unwrap();
+    let out = fed.path().join("audit");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert_eq!(
+        report.problems,
+        vec![
+            AuditProblem::NotMember {
+                line: 12,
+                index: 11,
+                kind: "send-batch",
+                role: "originator",
+                agency: agency("BG-GDBP"),
+                agreement: agreement("QUAD-2026"),
+            },
+            AuditProblem::SendNotAllowed {
+                line: 12,
+                index: 11,
+                record: expired,
+                agreement: agreement("QUAD-2026"),
+                reason: "the record expired at 2026-11-28T09:30:00Z".into(),
+            },
+        ],
+        "{report}"
+    );
+    assert_eq!(report.kinds["send-batch"], 1, "{report}");
 }
 
 // ---- partners' checkpoints -----------------------------------------------------------------
@@ -1338,7 +1421,56 @@ fn example_blocks() -> String {
     ));
     out.push_str(&wrap("signature", &hex::encode(s.signature)));
     out.push_str(&format!("line: {}\n```\n", s.to_line()));
+    // entry 2 as this accord writes it, and the entry of GR-HCG's log that stores the record
+    for (name, bytes) in batch_entries(&ex) {
+        out.push_str(&format!("```audit-vector\nvector: {name}\n"));
+        out.push_str(&format!("entry: {}\n", String::from_utf8_lossy(&bytes)));
+        out.push_str(&wrap(
+            "hashed",
+            &hex::encode([AUDIT_DOMAIN, bytes.as_slice()].concat()),
+        ));
+        out.push_str(&format!("hash: {}\n```\n", entry_hash(&bytes)));
+    }
     out
+}
+
+/// The example's entry 2 as a `send-batch` (what this accord writes for the same hand-over),
+/// and GR-HCG's `receive-batch` of the record, as the first entry of a log.
+fn batch_entries(ex: &Example) -> [(&'static str, Vec<u8>); 2] {
+    let record: RecordId = RECORD.parse().unwrap();
+    let send = AuditEntry {
+        agency: agency("TR-JGK"),
+        index: 2,
+        prev: entry_hash(&ex.entries[1]),
+        time: ts("2026-11-28T09:30:01Z"),
+        event: AuditEvent::SendBatch {
+            agreement: agreement("QUAD-2026"),
+            to: agency("GR-HCG"),
+            records: vec![SentRecord {
+                record,
+                originator: agency("TR-JGK"),
+                content: alert_content("2026-11-28T09:30:00Z"),
+            }],
+        },
+    };
+    let receive = AuditEntry {
+        agency: agency("GR-HCG"),
+        index: 0,
+        prev: Digest32::ZERO,
+        time: ts("2026-11-28T09:30:02Z"),
+        event: AuditEvent::ReceiveBatch {
+            agreement: agreement("QUAD-2026"),
+            from: agency("TR-JGK"),
+            records: vec![accord_protocol::audit::ReceivedRecord {
+                record,
+                originator: agency("TR-JGK"),
+            }],
+        },
+    };
+    [
+        ("send-batch entry", send.encode().unwrap()),
+        ("receive-batch entry", receive.encode().unwrap()),
+    ]
 }
 
 fn page() -> String {
@@ -1457,6 +1589,30 @@ fn the_worked_example_checks_by_its_own_rules() {
         }
     );
     assert_eq!(sc.slot, 2_993_100);
+    // the `send-batch` says what entry 2 says, at the same place in the log
+    let e = &v["send-batch entry"];
+    let batch = AuditEntry::decode(e["entry"].as_bytes()).unwrap();
+    let single = AuditEntry::decode(v["entry 2"]["entry"].as_bytes()).unwrap();
+    assert_eq!(
+        (batch.index, batch.prev, batch.time),
+        (2, single.prev, single.time)
+    );
+    assert_eq!(batch.event.sent(), single.event.sent());
+    assert_eq!(e["hash"], entry_hash(e["entry"].as_bytes()).to_string());
+    let e = &v["receive-batch entry"];
+    let received = AuditEntry::decode(e["entry"].as_bytes()).unwrap();
+    let got = received.event.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].record.to_string(), RECORD);
+    assert_eq!(
+        (got[0].from.as_str(), got[0].originator.as_str()),
+        ("TR-JGK", "TR-JGK")
+    );
+    assert_eq!(
+        hex::decode(&e["hashed"]).unwrap(),
+        [AUDIT_DOMAIN, e["entry"].as_bytes()].concat()
+    );
+    assert_eq!(e["hash"], entry_hash(e["entry"].as_bytes()).to_string());
 }
 
 /// The page's example written out as an export directory.

@@ -726,8 +726,9 @@ fn metrics_match_what_the_node_did() {
     let sends = log
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|e| e["event"]["kind"] == "send" && e["event"]["to"] == "GR-HCG")
-        .count();
+        .filter(|e| e["event"]["kind"] == "send-batch" && e["event"]["to"] == "GR-HCG")
+        .map(|e| e["event"]["records"].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
     let (status, page) = fed.get_text(tr, "/metrics", true);
     assert_eq!(status, 200);
     let at = |name: &str| sample(&page, name).unwrap_or_else(|| panic!("no {name} in:\n{page}"));

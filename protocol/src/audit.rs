@@ -106,6 +106,17 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content: Option<SentContent>,
     },
+    /// Records sent to a peer in one push or one range answer, under one agreement: what a
+    /// node writes in place of a `send` entry per record (docs/auditing.md §2). Each record is
+    /// checked as a `send` of it would be.
+    SendBatch {
+        /// Their agreement.
+        agreement: AgreementId,
+        /// The peer.
+        to: AgencyId,
+        /// The records, in the order sent.
+        records: Vec<SentRecord>,
+    },
     /// A peer acknowledged a record with a signed receipt.
     Delivered {
         /// The record.
@@ -139,6 +150,17 @@ pub enum AuditEvent {
         originator: AgencyId,
         /// The peer it came from.
         from: AgencyId,
+    },
+    /// Records of one push or range answer from one peer, under one agreement, received,
+    /// verified, permitted and stored in one batch of the store: what a node writes in place
+    /// of a `receive` entry per record (docs/auditing.md §2).
+    ReceiveBatch {
+        /// Their agreement.
+        agreement: AgreementId,
+        /// The peer they came from.
+        from: AgencyId,
+        /// The records, in the order stored.
+        records: Vec<ReceivedRecord>,
     },
     /// Something a peer sent was refused.
     Reject {
@@ -331,6 +353,125 @@ impl SentContent {
             expires: record.expires,
             victim_data: record.has_victim_identifying_data(),
             victim_purpose: record.victim_data_purpose,
+        }
+    }
+}
+
+/// One record of a `send-batch` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentRecord {
+    /// The record.
+    pub record: RecordId,
+    /// Its originator (not this agency: a relay).
+    pub originator: AgencyId,
+    /// What the agreement's send policy is checked against.
+    pub content: SentContent,
+}
+
+/// One record of a `receive-batch` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedRecord {
+    /// The record.
+    pub record: RecordId,
+    /// Its originator.
+    pub originator: AgencyId,
+}
+
+/// A record sent, as a `send` entry or one record of a `send-batch` entry states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent<'a> {
+    /// The record.
+    pub record: RecordId,
+    /// Its agreement.
+    pub agreement: &'a AgreementId,
+    /// Its originator.
+    pub originator: &'a AgencyId,
+    /// The peer it went to.
+    pub to: &'a AgencyId,
+    /// What the send policy is checked against (absent in old `send` entries).
+    pub content: Option<&'a SentContent>,
+}
+
+/// A record received, as a `receive` entry or one record of a `receive-batch` entry states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received<'a> {
+    /// The record.
+    pub record: RecordId,
+    /// Its agreement.
+    pub agreement: &'a AgreementId,
+    /// Its originator.
+    pub originator: &'a AgencyId,
+    /// The peer it came from.
+    pub from: &'a AgencyId,
+}
+
+impl AuditEvent {
+    /// The records this entry says were sent: one for a `send`, each of a `send-batch`'s,
+    /// none for any other kind.
+    pub fn sent(&self) -> Vec<Sent<'_>> {
+        match self {
+            AuditEvent::Send {
+                record,
+                agreement,
+                originator,
+                to,
+                content,
+            } => vec![Sent {
+                record: *record,
+                agreement,
+                originator,
+                to,
+                content: content.as_ref(),
+            }],
+            AuditEvent::SendBatch {
+                agreement,
+                to,
+                records,
+            } => records
+                .iter()
+                .map(|r| Sent {
+                    record: r.record,
+                    agreement,
+                    originator: &r.originator,
+                    to,
+                    content: Some(&r.content),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The records this entry says were received and stored: one for a `receive`, each of a
+    /// `receive-batch`'s, none for any other kind.
+    pub fn received(&self) -> Vec<Received<'_>> {
+        match self {
+            AuditEvent::Receive {
+                record,
+                agreement,
+                originator,
+                from,
+            } => vec![Received {
+                record: *record,
+                agreement,
+                originator,
+                from,
+            }],
+            AuditEvent::ReceiveBatch {
+                agreement,
+                from,
+                records,
+            } => records
+                .iter()
+                .map(|r| Received {
+                    record: r.record,
+                    agreement,
+                    originator: &r.originator,
+                    from,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

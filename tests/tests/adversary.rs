@@ -403,7 +403,8 @@ fn audit_rejects(node: &TestNode, from: &str) -> Vec<(u8, String)> {
         .collect()
 }
 
-/// The audit entries of `node` of `kind` naming record `id` (and, for a send, sent `to`).
+/// How often the audit log of `node` says record `id` was sent (`kind` "send", to `to` when
+/// given) or received ("receive"), in single entries or batches.
 fn audit_entries_for(
     node: &TestNode,
     kind: &str,
@@ -416,14 +417,25 @@ fn audit_entries_for(
         .audit_entries()
         .unwrap()
         .iter()
-        .filter(|e| {
-            let v: serde_json::Value = serde_json::from_slice(e).unwrap();
-            let event = v.get("event").unwrap_or(&v);
-            event["kind"] == kind
-                && event["record"] == id.to_string()
-                && to.is_none_or(|to| event["to"] == to)
+        .map(|e| {
+            let e = accord_protocol::audit::AuditEntry::decode(e).unwrap();
+            match kind {
+                "send" => e
+                    .event
+                    .sent()
+                    .iter()
+                    .filter(|s| s.record == *id && to.is_none_or(|to| s.to.as_str() == to))
+                    .count(),
+                "receive" => e
+                    .event
+                    .received()
+                    .iter()
+                    .filter(|r| r.record == *id)
+                    .count(),
+                other => panic!("no such kind here: {other}"),
+            }
         })
-        .count()
+        .sum()
 }
 
 /// A member replays records (its own, and the receiver's own back to it) and sends frames whose

@@ -244,9 +244,11 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
         .map(|(a, e)| {
             let r = of(e)
                 .into_iter()
-                .filter_map(|ev| match ev {
-                    AuditEvent::Receive { record, from, .. } => Some((record, from)),
-                    _ => None,
+                .flat_map(|ev| {
+                    ev.received()
+                        .into_iter()
+                        .map(|r| (r.record, r.from.clone()))
+                        .collect::<Vec<_>>()
                 })
                 .collect();
             (a.clone(), r)
@@ -258,18 +260,13 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
         .map(|(a, e)| {
             let mut counts: BTreeMap<(RecordId, AgencyId), usize> = BTreeMap::new();
             for ev in of(e) {
-                if let AuditEvent::Send {
-                    record,
-                    to,
-                    agreement,
-                    ..
-                } = ev
-                {
+                for s in ev.sent() {
+                    let record = s.record;
                     assert_eq!(
-                        published[&record].1, agreement,
+                        published[&record].1, *s.agreement,
                         "{a}: a send entry of {record} names another agreement"
                     );
-                    *counts.entry((record, to)).or_default() += 1;
+                    *counts.entry((record, s.to.clone())).or_default() += 1;
                 }
             }
             (a.clone(), counts)
@@ -405,9 +402,11 @@ async fn every_export_verifies_and_sends_match_receives_and_receipts() {
                 "{o}: the receipt of {record} by {m} names another agreement"
             );
             assert!(
-                exports[m].entries.iter().any(|x| matches!(&x.event,
-                    AuditEvent::Receive { record: r, agreement, .. }
-                        if r == record && *agreement == receipt.agreement)),
+                exports[m].entries.iter().any(|x| x
+                    .event
+                    .received()
+                    .iter()
+                    .any(|r| r.record == *record && *r.agreement == receipt.agreement)),
                 "{m}: no receive entry of {record} under {}",
                 receipt.agreement
             );
@@ -489,7 +488,7 @@ async fn a_send_entry_is_durable_before_its_record_leaves_the_node() {
             let indexes: Vec<u64> = entries
                 .iter()
                 .map(|b| AuditEntry::decode(b).unwrap())
-                .filter(|e| matches!(&e.event, AuditEvent::Send { record, to: t, .. } if record == r && *t == to))
+                .filter(|e| e.event.sent().iter().any(|s| s.record == *r && *s.to == to))
                 .map(|e| e.index)
                 .collect();
             let index = *indexes

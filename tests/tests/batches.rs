@@ -169,12 +169,19 @@ async fn a_receipt_naming_another_agreement_is_no_proof_of_delivery() {
 fn sends_to(node: &TestNode, to: &str) -> usize {
     node.handle
         .store()
-        .log().audit_entries()
+        .log()
+        .audit_entries()
         .unwrap()
         .iter()
         .filter_map(|b| accord_protocol::audit::AuditEntry::decode(b).ok())
-        .filter(|e| matches!(&e.event, accord_protocol::audit::AuditEvent::Send { to: t, .. } if t.as_str() == to))
-        .count()
+        .map(|e| {
+            e.event
+                .sent()
+                .iter()
+                .filter(|s| s.to.as_str() == to)
+                .count()
+        })
+        .sum()
 }
 
 /// A member that takes pushes but never acknowledges them (it closes each stream unanswered)

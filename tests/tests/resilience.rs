@@ -294,15 +294,9 @@ async fn a_member_behind_by_hundreds_pulls_them_from_another_member_in_batches()
     // Greece's audit log says where each record came from
     let mut received_from = std::collections::BTreeMap::<String, usize>::new();
     for entry in gr.handle.store().log().audit_entries().unwrap() {
-        let text = String::from_utf8_lossy(&entry).into_owned();
-        if text.contains(r#""kind":"receive""#) {
-            let from = text
-                .split(r#""from":""#)
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap()
-                .to_owned();
-            *received_from.entry(from).or_default() += 1;
+        let entry = accord_protocol::audit::AuditEntry::decode(&entry).unwrap();
+        for r in entry.event.received() {
+            *received_from.entry(r.from.to_string()).or_default() += 1;
         }
     }
     assert_eq!(

@@ -49,10 +49,7 @@ impl SendJob {
         let records = self
             .sends
             .iter()
-            .filter_map(|e| match e {
-                AuditEvent::Send { record, .. } => Some(*record),
-                _ => None,
-            })
+            .flat_map(|e| e.sent().into_iter().map(|s| s.record))
             .collect();
         Sent {
             target: self.target,

@@ -88,6 +88,25 @@ impl Store {
     }
 }
 
+/// The records of one peer's chunk, by agreement.
+type ReceivedBy = Vec<(AgreementId, Vec<accord_protocol::audit::ReceivedRecord>)>;
+
+/// The `receive-batch` entries of the records gathered in `received` (one per agreement),
+/// which is left empty.
+fn receive_batches(received: &mut ReceivedBy, from: Option<&AgencyId>) -> Vec<AuditEvent> {
+    let Some(from) = from else {
+        return Vec::new();
+    };
+    std::mem::take(received)
+        .into_iter()
+        .map(|(agreement, records)| AuditEvent::ReceiveBatch {
+            agreement,
+            from: from.clone(),
+            records,
+        })
+        .collect()
+}
+
 interface! {
     /// The records held: inserting a verified batch, reading by id or slot, purging, and the
     /// tombstones and equivocation evidence.
@@ -113,6 +132,8 @@ impl Records<'_> {
         let mut evidence_slots: std::collections::BTreeSet<Vec<u8>> =
             std::collections::BTreeSet::new();
         let mut events = Vec::new();
+        // the records stored from a peer, by agreement: one `receive-batch` entry each
+        let mut received = ReceivedBy::new();
         let from = match source {
             Source::Peer(a) => Some(a.clone()),
             Source::Local => None,
@@ -123,6 +144,7 @@ impl Records<'_> {
         for v in records {
             // a chunk is applied with its records' audit entries: each is whole on its own
             if pending >= APPLY_RECORDS {
+                events.extend(receive_batches(&mut received, from.as_ref()));
                 self.append_audit(&mut batch, &mut head, now, std::mem::take(&mut events))?;
                 self.kv.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
@@ -175,15 +197,18 @@ impl Records<'_> {
             self.add_record(&mut batch, v, now, source);
             pending += 1;
             outcomes.push(InsertOutcome::Stored(v.id));
-            if let Some(from) = &from {
-                events.push(AuditEvent::Receive {
+            if from.is_some() {
+                let one = accord_protocol::audit::ReceivedRecord {
                     record: v.id,
-                    agreement: r.agreement.clone(),
                     originator: r.originator.clone(),
-                    from: from.clone(),
-                });
+                };
+                match received.iter_mut().find(|(a, _)| *a == r.agreement) {
+                    Some((_, list)) => list.push(one),
+                    None => received.push((r.agreement.clone(), vec![one])),
+                }
             }
         }
+        events.extend(receive_batches(&mut received, from.as_ref()));
         self.append_audit(&mut batch, &mut head, now, events)?;
         self.kv.apply_batch(batch)?;
         let stored: std::collections::BTreeSet<(&AgreementId, StreamId)> = records

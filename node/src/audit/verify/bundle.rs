@@ -115,14 +115,16 @@ pub(super) fn check_bundle(path: &Path, chain: &Chain, r: &mut AuditReport) {
                 record,
                 agreement: a,
                 ..
-            }
-            | AuditEvent::Receive {
-                record,
-                agreement: a,
-                ..
             } if *a == agreement => {
                 held.insert(*record);
             }
+            AuditEvent::Receive { .. } | AuditEvent::ReceiveBatch { .. } => held.extend(
+                e.event
+                    .received()
+                    .into_iter()
+                    .filter(|r| *r.agreement == agreement)
+                    .map(|r| r.record),
+            ),
             AuditEvent::Purge {
                 record,
                 agreement: a,

@@ -32,6 +32,28 @@ pub(super) fn check_entries(
                     ("recipient", to),
                 ],
             ),
+            AuditEvent::SendBatch {
+                agreement,
+                to,
+                records,
+            } => {
+                let mut parties = vec![("this agency", own), ("recipient", to)];
+                let originators: BTreeSet<&AgencyId> =
+                    records.iter().map(|r| &r.originator).collect();
+                parties.extend(originators.into_iter().map(|o| ("originator", o)));
+                (agreement, parties)
+            }
+            AuditEvent::ReceiveBatch {
+                agreement,
+                from,
+                records,
+            } => {
+                let mut parties = vec![("this agency", own), ("sender", from)];
+                let originators: BTreeSet<&AgencyId> =
+                    records.iter().map(|r| &r.originator).collect();
+                parties.extend(originators.into_iter().map(|o| ("originator", o)));
+                (agreement, parties)
+            }
             AuditEvent::Delivered { agreement, to, .. }
             | AuditEvent::DeliveredPush { agreement, to, .. } => {
                 (agreement, vec![("this agency", own), ("recipient", to)])
@@ -95,18 +117,17 @@ pub(super) fn check_entries(
                 agreement: agreement.clone(),
             });
         }
-        if let AuditEvent::Send {
-            record, content, ..
-        } = &e.event
-            && let Err(reason) = send_policy(a, signed.get(agreement), content.as_ref(), e.time)
-        {
-            r.problems.push(AuditProblem::SendNotAllowed {
-                line,
-                index: e.index,
-                record: *record,
-                agreement: agreement.clone(),
-                reason,
-            });
+        // a `send`, or each record of a `send-batch`, against the send policy
+        for sent in e.event.sent() {
+            if let Err(reason) = send_policy(a, signed.get(agreement), sent.content, e.time) {
+                r.problems.push(AuditProblem::SendNotAllowed {
+                    line,
+                    index: e.index,
+                    record: sent.record,
+                    agreement: agreement.clone(),
+                    reason,
+                });
+            }
         }
         if let Some((logged, config_line)) = config.get(agreement)
             && logged.0 != a.hash
@@ -394,8 +415,8 @@ pub(super) fn check_delivered_were_sent(chain: &Chain, r: &mut AuditReport) {
     let mut sent: BTreeSet<(accord_protocol::RecordId, &AgencyId)> = BTreeSet::new();
     for (_, e) in chain.entries() {
         match &e.event {
-            AuditEvent::Send { record, to, .. } => {
-                sent.insert((*record, to));
+            AuditEvent::Send { .. } | AuditEvent::SendBatch { .. } => {
+                sent.extend(e.event.sent().into_iter().map(|s| (s.record, s.to)));
             }
             AuditEvent::Delivered { record, to, .. } if !sent.contains(&(*record, to)) => {
                 r.problems.push(AuditProblem::DeliveredWithoutSend {

@@ -560,14 +560,35 @@ impl Core {
     }
 }
 
-/// The audit entry of a record sent to `to`.
-fn send_event(to: &AgencyId, id: RecordId, r: accord_protocol::Record) -> AuditEvent {
-    AuditEvent::Send {
-        record: id,
-        content: Some(accord_protocol::audit::SentContent::of(&r)),
-        agreement: r.agreement,
-        originator: r.originator,
-        to: to.clone(),
+/// The records of one push or range answer to a peer, gathered by agreement for their
+/// `send-batch` entries (docs/auditing.md §2).
+#[derive(Default)]
+struct Sends(Vec<(AgreementId, Vec<accord_protocol::audit::SentRecord>)>);
+
+impl Sends {
+    /// Adds a record sent.
+    fn add(&mut self, id: RecordId, r: accord_protocol::Record) {
+        let one = accord_protocol::audit::SentRecord {
+            record: id,
+            content: accord_protocol::audit::SentContent::of(&r),
+            originator: r.originator,
+        };
+        match self.0.iter_mut().find(|(a, _)| *a == r.agreement) {
+            Some((_, list)) => list.push(one),
+            None => self.0.push((r.agreement, vec![one])),
+        }
+    }
+
+    /// One `send-batch` entry per agreement, to `to`.
+    fn entries(self, to: &AgencyId) -> Vec<AuditEvent> {
+        self.0
+            .into_iter()
+            .map(|(agreement, records)| AuditEvent::SendBatch {
+                agreement,
+                to: to.clone(),
+                records,
+            })
+            .collect()
     }
 }
 

@@ -154,7 +154,7 @@ impl Core {
         let now = self.now();
         let (mut keys, mut ids, mut records, mut dropped) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut withheld, mut sends) = (Vec::new(), Vec::new());
+        let (mut withheld, mut sends) = (Vec::new(), super::Sends::default());
         let mut bytes = 0;
         for (key, env) in batch {
             // a batch stays within both bounds (a single record larger than the byte bound
@@ -204,7 +204,7 @@ impl Core {
                 .get(peer)
                 .is_some_and(|s| s.contains(&env.id()))
             {
-                sends.push(send_event(peer, env.id(), record));
+                sends.add(env.id(), record);
             }
             ids.push(env.id());
             keys.push(key);
@@ -246,7 +246,7 @@ impl Core {
         }
         self.pushing.insert(peer.clone());
         self.send_durably(
-            sends,
+            sends.entries(peer),
             Message::Push(Push { records }),
             Target::Request {
                 peer: peer.clone(),

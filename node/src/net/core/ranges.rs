@@ -155,13 +155,13 @@ impl Core {
         };
         // every record answered passes may_send for this peer
         let now = self.now();
-        let mut sends = Vec::new();
+        let mut sends = super::Sends::default();
         let records: Vec<accord_protocol::Envelope> = envs
             .into_iter()
             .filter(
                 |env| match accord_protocol::canonical::parse_record_json(env.record_bytes()) {
                     Ok(r) if may_send(&r, a, peer, now).is_allowed() => {
-                        sends.push(send_event(peer, env.id(), r));
+                        sends.add(env.id(), r);
                         true
                     }
                     _ => false,
@@ -174,7 +174,7 @@ impl Core {
             records,
             complete,
         });
-        (answer, sends)
+        (answer, sends.entries(peer))
     }
 
     pub(super) fn on_range_response(

@@ -1217,7 +1217,7 @@ fn settling_the_outbox_removes_entries_and_logs_them_in_one_batch() {
 }
 
 #[test]
-fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record() {
+fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_chunk() {
     use accord_protocol::audit::{AuditEntry, Digest32, entry_hash};
     let dir = private_tempdir().unwrap();
     let store = open(dir.path()).unwrap();
@@ -1247,22 +1247,33 @@ fn a_batch_larger_than_one_apply_is_stored_whole_with_a_chained_entry_per_record
     for v in &recs {
         assert!(store.records().get(&v.id).unwrap().is_some());
     }
-    // one receive entry per record, in the batch's order, each chained to the one before
+    // one receive-batch entry per chunk applied, naming its records in the batch's order,
+    // each entry chained to the one before
     let entries = store.log().audit_entries().unwrap();
-    assert_eq!(entries.len() as u64, n);
+    let chunks = n.div_ceil(crate::store::APPLY_RECORDS as u64);
+    assert_eq!(entries.len() as u64, chunks);
     let mut prev = Digest32::ZERO;
+    let mut listed = Vec::new();
     for (i, bytes) in entries.iter().enumerate() {
         let e = AuditEntry::decode(bytes).unwrap();
         assert_eq!(e.index, i as u64);
         assert_eq!(e.prev, prev, "entry {i}");
         match &e.event {
-            AuditEvent::Receive { record, .. } => assert_eq!(*record, recs[i].id),
+            AuditEvent::ReceiveBatch {
+                records, from, ..
+            } => {
+                assert_eq!(from.as_str(), "PK-FIA");
+                assert!(records.len() <= crate::store::APPLY_RECORDS, "entry {i}");
+                listed.extend(records.iter().map(|r| r.record));
+            }
             other => panic!("entry {i}: {other:?}"),
         }
         prev = entry_hash(bytes);
     }
+    let ids: Vec<RecordId> = recs[..n as usize].iter().map(|v| v.id).collect();
+    assert_eq!(listed, ids, "every record stored, once, in order");
     let head = store.log().audit_head().unwrap();
-    assert_eq!((head.count, head.hash), (n, prev));
+    assert_eq!((head.count, head.hash), (chunks, prev));
 }
 
 #[test]
