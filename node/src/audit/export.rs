@@ -197,7 +197,8 @@ pub fn build(
         .filter(|s| count_of(s).is_some_and(|c| c <= signed.count))
         .collect();
     let delivered = delivered_hashes(&entries);
-    // a batch receipt is kept once per record it covers, and exported once
+    // each receipt is exported once (a store written before kept a batch receipt once per
+    // record it covers)
     let mut exported = BTreeSet::new();
     let receipts: Vec<Signed> = store
         .checkpoints()

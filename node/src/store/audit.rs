@@ -24,7 +24,8 @@ pub struct Delivery {
     pub record: RecordId,
     /// The peer.
     pub receiver: AgencyId,
-    /// The peer's signed receipt (a batch receipt is kept once per record it covers).
+    /// The peer's signed receipt (a batch receipt is kept once, and each record it covers
+    /// names it).
     pub receipt: Signed,
 }
 
@@ -332,9 +333,17 @@ impl Checkpoints<'_> {
         Ok(out)
     }
 
-    /// Receipts held here, for records this node sent.
+    /// Receipts held here, for records this node sent: each batch receipt once, and the
+    /// receipts a store written before kept per record.
     pub fn receipts(&self) -> Result<Vec<Signed>, StoreError> {
-        self.lines(keys::RECEIPT)
+        let mut out = self.lines(keys::RECEIPT_BODY)?;
+        for item in self.kv.scan_prefix([keys::RECEIPT]) {
+            let (_, value) = item?;
+            if value.len() != 32 {
+                out.push(parse_line(&value)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The signed receipts held for one record this node sent: which members hold it, from
@@ -344,9 +353,25 @@ impl Checkpoints<'_> {
         prefix.extend_from_slice(record.as_bytes());
         let mut out = Vec::new();
         for item in self.kv.scan_prefix(prefix) {
-            out.push(parse_line(&item?.1)?);
+            let (_, value) = item?;
+            out.push(self.receipt_named(&value)?);
         }
         Ok(out)
+    }
+
+    /// The receipt a per-record entry names: by its hash (32 bytes), or the line itself (a
+    /// store written before receipts were kept once).
+    fn receipt_named(&self, value: &[u8]) -> Result<Signed, StoreError> {
+        let Ok(hash) = <[u8; 32]>::try_from(value) else {
+            return parse_line(value);
+        };
+        match self.kv.get(keys::receipt_body(&hash))? {
+            Some(line) => parse_line(&line),
+            None => Err(StoreError::Corrupt(format!(
+                "a delivery names receipt {} that the store does not hold",
+                hex::encode(hash)
+            ))),
+        }
     }
 }
 
@@ -485,14 +510,17 @@ impl Outbox<'_> {
         for e in removed {
             batch.remove(e.key.as_slice());
         }
+        // a batch receipt is kept once; each record it covers names it by its hash
+        let mut kept = std::collections::BTreeSet::new();
         for d in deliveries {
             if let Some(e) = d.outbox {
                 batch.remove(e.key);
             }
-            batch.insert(
-                keys::receipt(&d.record, &d.receiver),
-                d.receipt.to_line().into_bytes(),
-            );
+            let hash = crate_sha(&d.receipt.bytes);
+            batch.insert(keys::receipt(&d.record, &d.receiver), hash.to_vec());
+            if kept.insert(hash) {
+                batch.insert(keys::receipt_body(&hash), d.receipt.to_line().into_bytes());
+            }
         }
         self.append_audit(&mut batch, &mut head, now, events)?;
         Ok(self.kv.apply_batch(batch)?)

@@ -19,11 +19,12 @@
 //! | `0d` | index (u64) | audit log entry (canonical JSON) |
 //! | `0e` | count (u64) | own signed checkpoint (text line) |
 //! | `0f` | agency `00` count (u64) | a partner's signed checkpoint (text line) |
-//! | `10` | record id (32) receiver | a signed receipt (text line) |
+//! | `10` | record id (32) receiver | SHA-256 (32) of the signed receipt's bytes, kept under `15`; in stores written before `15`, the signed receipt itself (text line) |
 //! | `11` | slot (u64) | own signed slot checkpoint (text line): what partners receive |
 //! | `12` | agency `00` slot (u64) | a partner's signed slot checkpoint (text line) |
 //! | `13` | name key kind (u8) key `00` record id (32) | empty: the search index of person names (docs/search.md) |
 //! | `14` | folded word `00` record id (32) | empty: the word index of free text (docs/search.md) |
+//! | `15` | SHA-256 (32) of a signed receipt's bytes | the signed receipt (text line): a batch receipt kept once for all the records it covers |
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
 //! | `01` | `search_index` | u32: the version of the search keys the indexes `05`, `13` and `14` hold |
 //! | `01` | `account/<name>` | a console account (JSON: role, argon2id hash, disabled) |
@@ -54,6 +55,7 @@ pub(super) const SLOT_CHECKPOINT: u8 = 0x11;
 pub(super) const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
 pub(super) const NAME: u8 = 0x13;
 pub(super) const WORD: u8 = 0x14;
+pub(super) const RECEIPT_BODY: u8 = 0x15;
 
 /// The prefixes of every secondary index: what `accord reindex` rebuilds.
 pub(super) const INDEXES: [u8; 7] = [SUBJECT, CATEGORY, ROUTE, CREATED, REFERENCE, NAME, WORD];
@@ -120,6 +122,12 @@ pub(super) fn receipt(record: &RecordId, receiver: &AgencyId) -> Vec<u8> {
     let mut k = vec![RECEIPT];
     k.extend_from_slice(record.as_bytes());
     k.extend_from_slice(receiver.as_str().as_bytes());
+    k
+}
+
+pub(super) fn receipt_body(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = vec![RECEIPT_BODY];
+    k.extend_from_slice(hash);
     k
 }
 

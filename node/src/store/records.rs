@@ -71,7 +71,7 @@ impl Store {
                 Some(keys::NAME | keys::WORD) => "search indexes",
                 Some(keys::OUTBOX) => "outbox",
                 Some(keys::AUDIT) => "audit log",
-                Some(keys::RECEIPT) => "receipts",
+                Some(keys::RECEIPT | keys::RECEIPT_BODY) => "receipts",
                 Some(keys::CHECKPOINT | keys::PARTNER_CHECKPOINT) => "checkpoints",
                 _ => "other",
             };

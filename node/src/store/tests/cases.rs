@@ -1977,3 +1977,70 @@ fn a_person_search_finds_the_same_records_however_many_candidates_it_reads() {
         }
     }
 }
+
+/// A batch receipt covering n records is kept once, each record naming it by its hash: every
+/// record's receipts name it, the store's receipts list it once, and a receipt a store written
+/// before kept per record (the line itself) is read as before.
+#[test]
+fn a_batch_receipt_is_kept_once_for_the_records_it_covers() {
+    use accord_protocol::audit::AuditEvent;
+    use accord_protocol::receipt::{BatchReceipt, sign_batch_receipt};
+    let dir = private_tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let k = keys();
+    let gr = AgencyId::new("GR-HCG").unwrap();
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let ids: Vec<RecordId> = (1..=5)
+        .map(|i| verified(&k, &record("TR-JGK", "QUAD-2026", i, i)).id)
+        .collect();
+    let signed = |ids: &[RecordId]| {
+        sign_batch_receipt(
+            &BatchReceipt::of(quad.clone(), gr.clone(), now(), ids).unwrap(),
+            &k.secret[&gr],
+        )
+        .unwrap()
+    };
+    let receipt = signed(&ids[..4]);
+    let deliveries = ids[..4]
+        .iter()
+        .map(|id| Delivery {
+            outbox: None,
+            record: *id,
+            receiver: gr.clone(),
+            receipt: receipt.clone(),
+        })
+        .collect();
+    let event = AuditEvent::DeliveredPush {
+        records: ids[..4].to_vec(),
+        agreement: quad.clone(),
+        to: gr.clone(),
+        receipt: accord_protocol::audit::sha256(&receipt.bytes),
+    };
+    store
+        .outbox()
+        .delivered(now(), deliveries, vec![event])
+        .unwrap();
+    // a receipt as a store written before kept it: the line, under the record
+    let old = signed(&ids[4..]);
+    store
+        .raw_tree()
+        .insert(keys::receipt(&ids[4], &gr), old.to_line().into_bytes())
+        .unwrap();
+    for id in &ids[..4] {
+        assert_eq!(store.checkpoints().receipts_for(id).unwrap(), vec![receipt.clone()]);
+    }
+    assert_eq!(store.checkpoints().receipts_for(&ids[4]).unwrap(), vec![old.clone()]);
+    let mut all = store.checkpoints().receipts().unwrap();
+    all.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+    let mut want = vec![receipt.clone(), old];
+    want.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+    assert_eq!(all, want, "each receipt once");
+    // the receipt's bytes are held once, however many records it covers
+    let line = receipt.to_line().into_bytes();
+    let copies = store
+        .raw_tree()
+        .iter()
+        .filter(|e| e.as_ref().unwrap().1.as_ref() == line.as_slice())
+        .count();
+    assert_eq!(copies, 1);
+}
