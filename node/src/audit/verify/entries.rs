@@ -32,28 +32,16 @@ pub(super) fn check_entries(
                     ("recipient", to),
                 ],
             ),
-            AuditEvent::SendBatch {
+            AuditEvent::SendBatch { agreement, to, .. } => (
                 agreement,
-                to,
-                records,
-            } => {
-                let mut parties = vec![("this agency", own), ("recipient", to)];
-                let originators: BTreeSet<&AgencyId> =
-                    records.iter().map(|r| &r.originator).collect();
-                parties.extend(originators.into_iter().map(|o| ("originator", o)));
-                (agreement, parties)
-            }
+                batch_parties(&e.event, ("this agency", own), ("recipient", to)),
+            ),
             AuditEvent::ReceiveBatch {
+                agreement, from, ..
+            } => (
                 agreement,
-                from,
-                records,
-            } => {
-                let mut parties = vec![("this agency", own), ("sender", from)];
-                let originators: BTreeSet<&AgencyId> =
-                    records.iter().map(|r| &r.originator).collect();
-                parties.extend(originators.into_iter().map(|o| ("originator", o)));
-                (agreement, parties)
-            }
+                batch_parties(&e.event, ("this agency", own), ("sender", from)),
+            ),
             AuditEvent::Delivered { agreement, to, .. }
             | AuditEvent::DeliveredPush { agreement, to, .. } => {
                 (agreement, vec![("this agency", own), ("recipient", to)])
@@ -142,6 +130,24 @@ pub(super) fn check_entries(
             });
         }
     }
+}
+
+/// The parties of a `send-batch` or `receive-batch` entry: this agency, the peer, and each
+/// distinct originator of the records it lists.
+fn batch_parties<'a>(
+    event: &'a AuditEvent,
+    own: (&'static str, &'a AgencyId),
+    peer: (&'static str, &'a AgencyId),
+) -> Vec<(&'static str, &'a AgencyId)> {
+    let originators: BTreeSet<&AgencyId> = event
+        .sent()
+        .into_iter()
+        .map(|s| s.originator)
+        .chain(event.received().into_iter().map(|r| r.originator))
+        .collect();
+    let mut parties = vec![own, peer];
+    parties.extend(originators.into_iter().map(|o| ("originator", o)));
+    parties
 }
 
 /// The send policy (docs/ARCHITECTURE.md, `may_send`) as far as the entry states the record:

@@ -2,13 +2,11 @@
 //! 100,000 records through every index; run on each storage engine (store/engine.rs).
 //!
 //! `cases.rs` holds the tests every engine must pass, included once per engine below with that
-//! engine's `open`; `disk.rs` those about the files of every on-disk engine (a lock, a vanished
+//! engine's `open`: its fixtures and the cases about opening a store, then `cases/` by the
+//! store's concerns (publish, records, queries, sync, audit, search), which it includes.
+//! `disk.rs` holds those about the files of every on-disk engine (a lock, a vanished
 //! database), which the memory engine has none of; `sled.rs` and `fjall.rs` those about one
 //! engine's files (damage).
-//!
-//! Why one long file of cases: they share the fixtures at its top (keys, records, a private
-//! data directory); they are to be split by the store's concerns (open, publish, records,
-//! queries, sync, audit, search) when the store's interfaces are.
 
 /// On sled, the engine a node runs on.
 mod sled_engine {
