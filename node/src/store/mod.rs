@@ -375,9 +375,12 @@ pub struct Store {
     /// it is durable ([`Store::durable_audit_count`]).
     durable_audit: std::sync::atomic::AtomicU64,
     /// The distinct part skeletons of the name index, for `--fuzzy` searches
-    /// ([`Index::with_skeletons`]): read from the index the first time one asks (under the
-    /// write lock), then kept up to date as records are written (under the write lock too).
-    skeletons: Mutex<Option<Box<search::Skeletons>>>,
+    /// ([`Index::with_skeletons`]): read from the index the first time one asks (without the
+    /// write lock; records written meanwhile add theirs), then kept up to date as records are
+    /// written (under the write lock).
+    skeletons: Mutex<search::SkeletonDict>,
+    /// Held by the one call reading the skeletons from the index ([`Index::with_skeletons`]).
+    skeleton_reader: Mutex<()>,
     /// Whether the search indexes are known to hold this accord's keys
     /// ([`Index::search_index_current`]): once they do, only this process's reindexing could
     /// change it, so a search need not read the version again.

@@ -186,7 +186,8 @@ impl Store {
             flushing: Mutex::new(GroupFlush::default()),
             flushed: std::sync::Condvar::new(),
             durable_audit: std::sync::atomic::AtomicU64::new(0),
-            skeletons: Mutex::new(None),
+            skeletons: Mutex::new(search::SkeletonDict::Unread),
+            skeleton_reader: Mutex::new(()),
             index_current: std::sync::atomic::AtomicBool::new(false),
         };
         // what was on disk when the store opened is durable

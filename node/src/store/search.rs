@@ -15,7 +15,7 @@ const VERSION_KEY: &str = "search_index";
 /// what a `--fuzzy` search looks up its near skeletons in.
 #[derive(Debug, Default)]
 pub struct Skeletons {
-    set: std::collections::HashSet<String>,
+    pub(super) set: std::collections::HashSet<String>,
     alphabet: std::collections::BTreeSet<char>,
 }
 
@@ -46,12 +46,33 @@ impl Skeletons {
             self.set.insert(skeleton.to_owned());
         }
     }
+
+    /// Adds the skeletons among index keys.
+    fn learn(&mut self, index: &[Vec<u8>]) {
+        for k in index {
+            if let Some(s) = keys::name_skeleton(k) {
+                self.add(s);
+            }
+        }
+    }
+}
+
+/// The skeletons of the name index as the store knows them ([`Index::with_skeletons`]).
+#[derive(Debug, Default)]
+pub(super) enum SkeletonDict {
+    /// Not read: nothing is kept.
+    #[default]
+    Unread,
+    /// Being read from the index, without the write lock: what records written meanwhile add.
+    Reading(Skeletons),
+    /// Read, and kept up to date as records are written.
+    Ready(Box<Skeletons>),
 }
 
 impl Store {
     /// Every skeleton of the name index's `s` keys: from the first key of each, the next
     /// skeleton is found by seeking past all of its postings.
-    fn scan_skeletons(&self) -> Result<Skeletons, StoreError> {
+    pub(super) fn scan_skeletons(&self) -> Result<Skeletons, StoreError> {
         let mut out = Skeletons::default();
         let mut from = vec![keys::NAME, b's'];
         while let Some(item) = self.kv.range(from.clone()..).next() {
@@ -69,18 +90,48 @@ impl Store {
     }
 
     /// Adds the skeletons among a record's index keys to the skeletons of a `--fuzzy` search,
-    /// once they have been read. Called under the write lock, before the keys are applied.
+    /// once they are read or being read. Called under the write lock, before the keys are
+    /// applied.
     pub(super) fn learn_skeletons(&self, index: &[Vec<u8>]) {
-        if let Some(d) = self.skeleton_dict().as_mut() {
-            for k in index {
-                if let Some(s) = keys::name_skeleton(k) {
-                    d.add(s);
+        match &mut *self.skeleton_dict() {
+            SkeletonDict::Ready(d) => d.learn(index),
+            SkeletonDict::Reading(meanwhile) => meanwhile.learn(index),
+            SkeletonDict::Unread => {}
+        }
+    }
+
+    /// Starts reading the skeletons from the index: under the write lock, so every record
+    /// written before is applied and every one written after adds its skeletons to what
+    /// [`Store::end_skeleton_read`] keeps.
+    pub(super) fn begin_skeleton_read(&self) {
+        let _guard = self.lock();
+        *self.skeleton_dict() = SkeletonDict::Reading(Skeletons::default());
+    }
+
+    /// Keeps `read` (the skeletons read since [`Store::begin_skeleton_read`]) with those
+    /// learnt meanwhile, and returns the kept dictionary, locked; `read` back when the indexes
+    /// were rebuilt meanwhile (nothing is kept then).
+    pub(super) fn end_skeleton_read(
+        &self,
+        mut read: Skeletons,
+    ) -> Result<std::sync::MutexGuard<'_, SkeletonDict>, Skeletons> {
+        let mut dict = self.skeleton_dict();
+        match std::mem::take(&mut *dict) {
+            SkeletonDict::Reading(meanwhile) => {
+                for s in meanwhile.set {
+                    read.add(&s);
                 }
+                *dict = SkeletonDict::Ready(Box::new(read));
+                Ok(dict)
+            }
+            other => {
+                *dict = other;
+                Err(read)
             }
         }
     }
 
-    fn skeleton_dict(&self) -> std::sync::MutexGuard<'_, Option<Box<Skeletons>>> {
+    fn skeleton_dict(&self) -> std::sync::MutexGuard<'_, SkeletonDict> {
         self.skeletons
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -122,20 +173,37 @@ impl Index<'_> {
     }
 
     /// Runs `f` on the distinct part skeletons of the name index. The first call reads them
-    /// from the index (one seek per skeleton), holding the write lock so no record is written
-    /// meanwhile; records written after are added as they are ([`Store::learn_skeletons`]).
-    /// `f` must not use the store.
+    /// from the index (one seek per skeleton: seconds at 1,000,000 records) without holding
+    /// the write lock: records written from the moment it starts add their skeletons to what
+    /// it reads, and from then on as they are written ([`Store::learn_skeletons`]). One call
+    /// reads at a time; the others wait for it. `f` must not use the store.
     pub fn with_skeletons<R>(&self, f: impl FnOnce(&Skeletons) -> R) -> Result<R, StoreError> {
-        if let Some(d) = self.skeleton_dict().as_ref() {
+        if let SkeletonDict::Ready(d) = &*self.skeleton_dict() {
             return Ok(f(d));
         }
-        let _guard = self.lock();
-        let mut d = self.skeleton_dict();
-        let d = match &mut *d {
-            Some(d) => d,
-            empty => empty.insert(Box::new(self.scan_skeletons()?)),
+        let _reader = self
+            .skeleton_reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let SkeletonDict::Ready(d) = &*self.skeleton_dict() {
+            return Ok(f(d));
+        }
+        self.begin_skeleton_read();
+        let read = match self.scan_skeletons() {
+            Ok(read) => read,
+            Err(e) => {
+                *self.skeleton_dict() = SkeletonDict::Unread;
+                return Err(e);
+            }
         };
-        Ok(f(d))
+        match self.end_skeleton_read(read) {
+            Ok(dict) => match &*dict {
+                SkeletonDict::Ready(d) => Ok(f(d)),
+                _ => Ok(f(&Skeletons::default())),
+            },
+            // reindexed meanwhile: what was read serves this call only
+            Err(read) => Ok(f(&read)),
+        }
     }
 
     /// The records with a word starting with `prefix` (or exactly `prefix`, when `whole`), at
@@ -223,9 +291,16 @@ impl Index<'_> {
             &SEARCH_INDEX_VERSION.to_be_bytes()[..],
         );
         self.kv.apply_batch(batch)?;
-        *self.skeleton_dict() = None;
+        *self.skeleton_dict() = SkeletonDict::Unread;
         self.flush()?;
         Ok(done)
+    }
+
+    /// Forgets the skeletons read, so the next `--fuzzy` search reads them again (tests of
+    /// reading them while records are written).
+    #[cfg(test)]
+    pub(crate) fn forget_skeletons(&self) {
+        *self.skeleton_dict() = SkeletonDict::Unread;
     }
 
     /// Forgets the search index's version, as a store written by an accord before search was
@@ -243,7 +318,7 @@ impl Index<'_> {
         self.kv.apply_batch(batch)?;
         self.index_current
             .store(false, std::sync::atomic::Ordering::Release);
-        *self.skeleton_dict() = None;
+        *self.skeleton_dict() = SkeletonDict::Unread;
         self.flush()?;
         Ok(())
     }

@@ -135,3 +135,71 @@ fn a_person_search_finds_the_same_records_however_many_candidates_it_reads() {
         }
     }
 }
+
+/// The first `--fuzzy` search reads the index's skeletons without the write lock: records
+/// written by another thread while it reads still add theirs, so afterwards the store knows
+/// every skeleton the index holds, as a fresh read finds them.
+#[test]
+fn skeletons_written_while_the_first_fuzzy_search_reads_them_are_known() {
+    let dir = private_tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    let k = keys();
+    let from = Source::Peer(AgencyId::new("PK-FIA").unwrap());
+    let given = ["Konstantinos", "Georgios", "Mohammad", "Ahmad", "Leila", "Farida"];
+    let family = ["Papadopoulos", "Christodoulou", "Rezaei", "Karimi", "Yilmaz", "Demir"];
+    let name = |i: u64| {
+        format!(
+            "{} {}{}",
+            given[(i % 6) as usize],
+            family[((i / 6) % 6) as usize],
+            ["", "oglu", "zadeh", "pour"][((i / 36) % 4) as usize]
+        )
+    };
+    let put_named = |seq: u64, written: &str| {
+        let v = verified(&k, &record_of_person(seq, written));
+        store
+            .records()
+            .insert_batch(std::slice::from_ref(&v), &from, now())
+            .unwrap();
+    };
+    let put = |seq: u64| put_named(seq, &name(seq));
+    for seq in 1..=60 {
+        put(seq);
+    }
+    // a record written while the index is read, whose skeletons sort before any the read
+    // has yet to reach: the read itself misses them
+    store.begin_skeleton_read();
+    let read = store.scan_skeletons().unwrap();
+    put_named(61, "Bab Abab");
+    assert!(store.end_skeleton_read(read).is_ok(), "not reindexed meanwhile");
+    let fresh = store.scan_skeletons().unwrap();
+    let missing: Vec<&String> = fresh
+        .set
+        .iter()
+        .filter(|s| !store.index().with_skeletons(|d| d.contains(s)).unwrap())
+        .collect();
+    assert!(missing.is_empty(), "written during the read, not known: {missing:?}");
+    // and while other threads read them again and again
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for seq in 62..=200 {
+                put(seq);
+            }
+        });
+        while !writer.is_finished() {
+            store.index().forget_skeletons();
+            store.index().with_skeletons(|d| d.len()).unwrap();
+        }
+        writer.join().unwrap();
+    });
+    let fresh = store.scan_skeletons().unwrap();
+    let known = store.index().with_skeletons(|d| d.len()).unwrap();
+    assert_eq!(known, fresh.len());
+    let missing: Vec<String> = fresh
+        .set
+        .iter()
+        .filter(|s| !store.index().with_skeletons(|d| d.contains(s)).unwrap())
+        .cloned()
+        .collect();
+    assert!(missing.is_empty(), "not known: {missing:?}");
+}
