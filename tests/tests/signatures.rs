@@ -283,6 +283,23 @@ async fn signatures_go_to_a_peer_until_it_gives_heads_and_announcements_carry_he
             other => panic!("expected a status, got {other:?}"),
         }
     }
+    // Turkey signs its first slot checkpoint on a tick after it starts: wait for it, so that
+    // the answers below carry one
+    let mut events = [tr.handle.subscribe()];
+    wait_until(
+        &mut events,
+        Duration::from_secs(20),
+        "Turkey's first slot checkpoint",
+        || {
+            tr.handle
+                .store()
+                .checkpoints()
+                .latest_slot_checkpoint()
+                .unwrap()
+                .is_some()
+        },
+    )
+    .await;
     // Bulgaria gives no heads yet: Turkey's answer carries both members' signatures
     let first = ask(&mut bg, &tr, &addr, &status(vec![])).await;
     assert_eq!(first.agreements.len(), 1, "{first:?}");
