@@ -1,6 +1,11 @@
 //! `accord-bench`: the mesh benchmark (docs/benchmarks.md). Not part of the `accord` binary
 //! agencies run.
 
+// the allocator the `accord` binary runs its node with (node/src/main.rs)
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

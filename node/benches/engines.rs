@@ -5,9 +5,11 @@
 //! the labelled sets' names with a year of birth, a phone, a facilitator, two route legs).
 //!
 //! Per engine it prints, at every step of the store's growth: the insert rate over the step,
-//! resident memory, and bytes on disk ÷ the signed bytes of the records held; at the end, the
-//! reads a node makes (a record by id, a 256-record seq range as a catch-up answer reads it, an
-//! exact subject query) and every figure of the others as a ratio to the first engine's.
+//! resident memory, the heap the allocator has handed out and holds, the highest resident
+//! memory and heap over the step (sampled every 100 ms), and bytes on disk ÷ the signed bytes
+//! of the records held; at the end, the reads a node makes (a record by id, a 256-record seq
+//! range as a catch-up answer reads it, an exact subject query) and every figure of the others
+//! as a ratio to the first engine's.
 //!
 //! `cargo bench -p accord-node --bench engines`; `ACCORD_BENCH_RECORDS` sets the store's size
 //! (default 200,000), `ACCORD_BENCH_STEP` the records between lines (default a fifth of it),
@@ -135,6 +137,8 @@ fn child(engine: StoreEngine) {
     // every 97th id, for the reads (all of them would weigh on the memory measured)
     let mut sample: Vec<RecordId> = Vec::new();
     let start = Instant::now();
+    // memory sampled every 100 ms: its highest over each step, not only its value at the end
+    let peaks = support::Peaks::start();
     let (mut mark, mut mark_at) = (0u64, Instant::now());
     let mut next = step;
     let mut insert_time = 0.0f64;
@@ -158,9 +162,13 @@ fn child(engine: StoreEngine) {
         if records.made >= next || records.made == total {
             next += step;
             let rate = (records.made - mark) as f64 / mark_at.elapsed().as_secs_f64();
+            let (allocated, held) = support::heap();
+            let (top_resident, top_allocated) = peaks.take();
             println!(
-                "  {:>9} records  {:>7.0} records/s over the step  resident {:>6.0} MiB  \
-                 disk {:>5.2}× the signed bytes  ({:.0} s)",
+                "  {:>9} records  {:>7.0} records/s over the step  resident {:>6.0} MiB \
+                 (heap: {allocated:.0} allocated, {held:.0} held; the step's highest: \
+                 {top_resident:.0} resident, {top_allocated:.0} allocated)  disk {:>5.2}× the \
+                 signed bytes  ({:.0} s)",
                 records.made,
                 rate,
                 memory("VmRSS"),
@@ -171,6 +179,14 @@ fn child(engine: StoreEngine) {
                 "FIGURE resident MiB at {} records {:.1}",
                 records.made,
                 memory("VmRSS")
+            );
+            println!(
+                "FIGURE heap allocated MiB at {} records {allocated:.1}",
+                records.made
+            );
+            println!(
+                "FIGURE highest resident MiB up to {} records {top_resident:.1}",
+                records.made
             );
             (mark, mark_at) = (records.made, Instant::now());
         }

@@ -6,6 +6,13 @@ use accord_node::cli::{Cli, LogFormat};
 use accord_node::{Refused, commands, exit};
 use clap::Parser;
 
+// jemalloc: a node holding a million records ran 40 % faster on it than on the C library's
+// allocator and its memory stayed closer to what it holds (docs/benchmarks.md, "Memory and
+// disk as the store grows to 1,000,000")
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // everything the node writes is private unless made readable on purpose: the store holds
     // victims' names (docs/operations.md)

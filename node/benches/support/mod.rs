@@ -14,6 +14,12 @@ use accord_protocol::{
 
 use crate::common;
 
+/// Every benchmark runs on the allocator the `accord` binary runs its node with
+/// (node/src/main.rs), so that its memory and speed are the node's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The originators of the generated records; the store belongs to the last, which receives
 /// from the others.
 pub(crate) const ORIGINATORS: [&str; 3] = ["PK-FIA", "IR-FARAJA", "GR-HCG"];
@@ -197,4 +203,55 @@ pub(crate) fn memory(field: &str) -> f64 {
         })
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// The allocator's view of the heap, in MiB: what is allocated, and what of the process's
+/// memory it holds (allocated, its own metadata, and freed pages not yet returned). Zero where
+/// jemalloc is not the allocator.
+pub(crate) fn heap() -> (f64, f64) {
+    #[cfg(not(target_env = "msvc"))]
+    {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        // the statistics are a snapshot, refreshed by advancing the epoch
+        if epoch::advance().is_ok() {
+            let mib = |b: Result<usize, _>| b.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
+            return (mib(stats::allocated::read()), mib(stats::resident::read()));
+        }
+    }
+    (0.0, 0.0)
+}
+
+/// Resident memory and the allocated heap sampled every 100 ms by a thread of their own: the
+/// highest of each since the last [`Peaks::take`], which a value read at one moment misses
+/// (the engine's memtables and compactions come and go).
+pub(crate) struct Peaks {
+    top: std::sync::Arc<std::sync::Mutex<(f64, f64)>>,
+}
+
+impl Peaks {
+    pub(crate) fn start() -> Self {
+        let top = std::sync::Arc::new(std::sync::Mutex::new((0.0f64, 0.0f64)));
+        let weak = std::sync::Arc::downgrade(&top);
+        std::thread::spawn(move || {
+            // ends when the Peaks is dropped
+            while let Some(top) = weak.upgrade() {
+                let (resident, allocated) = (memory("VmRSS"), heap().0);
+                if let Ok(mut t) = top.lock() {
+                    t.0 = t.0.max(resident);
+                    t.1 = t.1.max(allocated);
+                }
+                drop(top);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Self { top }
+    }
+
+    /// The highest (resident, allocated) in MiB since the last call.
+    pub(crate) fn take(&self) -> (f64, f64) {
+        self.top
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
+    }
 }
