@@ -28,6 +28,7 @@ pub mod batch;
 pub mod canonical;
 pub mod delegation;
 pub mod envelope;
+pub mod matching;
 pub mod receipt;
 pub mod record;
 pub mod rotation;
