@@ -40,6 +40,9 @@ pub struct Agreement {
     pub retention_days: u32,
     /// Whether received records may be passed on.
     pub onward_sharing: OnwardSharing,
+    /// Hit / no-hit matching among the members (`[matching]`, docs/matching.md); `None`, the
+    /// table being absent: the members do not match under this agreement.
+    pub matching: Option<MatchingRule>,
     /// SHA-256 of the file's exact bytes.
     pub hash: [u8; 32],
     /// The lines of its signature file (`<file>.sigs`), as read: parsed and each signer a
@@ -200,6 +203,29 @@ impl VictimDataRule {
     pub fn permits(&self, purpose: VictimPurpose) -> bool {
         self.allowed && self.purposes.contains(&purpose)
     }
+}
+
+/// Hit / no-hit matching under an agreement (`[matching]`; docs/matching.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchingRule {
+    /// Selectors each member may look up at each other member in a day (UTC).
+    pub lookups_per_day: u32,
+    /// Days each holder's matching key lasts (1 to 366).
+    pub epoch_days: u16,
+    /// Whether selectors of records a member received from its partners take part, beside
+    /// those of its own records.
+    pub partner_records: bool,
+}
+
+impl MatchingRule {
+    /// `lookups_per_day` when the table does not set it.
+    pub const DEFAULT_LOOKUPS_PER_DAY: u32 = 100;
+    /// `epoch_days` when the table does not set it.
+    pub const DEFAULT_EPOCH_DAYS: u16 = 1;
+    /// The most `lookups_per_day` may be.
+    pub const MAX_LOOKUPS_PER_DAY: u32 = 100_000;
+    /// The most `epoch_days` may be.
+    pub const MAX_EPOCH_DAYS: u16 = 366;
 }
 
 /// The signature file of the agreement file at `path`: `path` with `.sigs` appended.

@@ -45,7 +45,8 @@ mod validate;
 mod walk;
 
 pub use agreement::{
-    Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule, signature_path,
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, VictimDataRule,
+    signature_path,
 };
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{ReadFile, load_node, parse_agreement};

@@ -29,9 +29,11 @@ pub(crate) const AGREEMENT_KEYS: &[&str] = &[
     "victim_data",
     "retention_days",
     "onward_sharing",
+    "matching",
 ];
 const FOCAL_POINT_KEYS: &[&str] = &["name", "contact"];
 const VICTIM_DATA_KEYS: &[&str] = &["allowed", "purposes"];
+const MATCHING_KEYS: &[&str] = &["lookups_per_day", "epoch_days", "partner_records"];
 
 /// What `store_engine` takes.
 const EXPECT_ENGINE: &str =
@@ -71,6 +73,15 @@ pub(crate) struct RawAgreement {
     pub(crate) victim_data: Option<RawVictimData>,
     pub(crate) retention_days: Option<Sp<i64>>,
     pub(crate) onward_sharing: Option<Sp<String>>,
+    pub(crate) matching: Option<RawMatching>,
+}
+
+/// `[matching]`.
+#[derive(Debug)]
+pub(crate) struct RawMatching {
+    pub(crate) lookups_per_day: Option<Sp<i64>>,
+    pub(crate) epoch_days: Option<Sp<i64>>,
+    pub(crate) partner_records: Option<Sp<bool>>,
 }
 
 /// The `[focal_points]` table: one sub-table per member.
@@ -147,7 +158,27 @@ impl RawAgreement {
                 "onward_sharing",
                 "\"never\", \"with-originator-consent\" or \"permitted\"",
             ),
+            matching: root
+                .table_optional(
+                    diag,
+                    "matching",
+                    "a table [matching] with `lookups_per_day`, `epoch_days` and `partner_records`",
+                )
+                .map(|t| read_matching(&t, diag)),
         }
+    }
+}
+
+fn read_matching(table: &Table<'_, '_>, diag: &mut Diag<'_>) -> RawMatching {
+    table.refuse_unknown(diag, MATCHING_KEYS);
+    RawMatching {
+        lookups_per_day: table.integer_optional(
+            diag,
+            "lookups_per_day",
+            "a whole number of selectors a day, 0 to 100000",
+        ),
+        epoch_days: table.integer_optional(diag, "epoch_days", "a whole number of days, 1 to 366"),
+        partner_records: table.boolean_optional(diag, "partner_records", "true or false"),
     }
 }
 

@@ -113,6 +113,20 @@ impl Agreement {
         }
         writeln!(out, "  retention:      {} days", self.retention_days)?;
         writeln!(out, "  onward sharing: {}", self.onward_sharing)?;
+        match &self.matching {
+            Some(m) => writeln!(
+                out,
+                "  matching:       {} lookups a day per member, keys of {} day(s), {}",
+                m.lookups_per_day,
+                m.epoch_days,
+                if m.partner_records {
+                    "own and partners' records"
+                } else {
+                    "own records only"
+                }
+            )?,
+            None => writeln!(out, "  matching:       off")?,
+        }
         let hash = self.hash_hex();
         writeln!(
             out,

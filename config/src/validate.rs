@@ -10,9 +10,13 @@ use accord_protocol::{
 };
 use multiaddr::Multiaddr;
 
-use crate::agreement::{Agreement, AgreementKind, FocalPoint, OnwardSharing, VictimDataRule};
+use crate::agreement::{
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, VictimDataRule,
+};
 use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig, StoreEngine};
-use crate::raw::{RawAgreement, RawFocalPoints, RawKnownAgency, RawNode, RawVictimData};
+use crate::raw::{
+    RawAgreement, RawFocalPoints, RawKnownAgency, RawMatching, RawNode, RawVictimData,
+};
 use crate::source::Diag;
 use crate::suggest::nearest;
 use crate::walk::Sp;
@@ -128,6 +132,11 @@ pub(crate) fn agreement(
         )
     });
 
+    let matching = match &raw.matching {
+        Some(m) => matching(diag, m).map(Some),
+        None => Some(None),
+    };
+
     let agreement = (|| {
         Some(Agreement {
             id: id.clone()?,
@@ -142,6 +151,7 @@ pub(crate) fn agreement(
             victim_data: victim_data?,
             retention_days: retention_days?,
             onward_sharing: onward_sharing?,
+            matching: matching?,
             hash,
             signature_lines: Vec::new(),
             signatures: BTreeMap::new(),
@@ -230,6 +240,49 @@ fn focal_points(
         }
     }
     complete.then_some(points)
+}
+
+/// `[matching]`: each key within its range, the defaults for those left out.
+fn matching(diag: &mut Diag<'_>, raw: &RawMatching) -> Option<MatchingRule> {
+    let lookups_per_day = match &raw.lookups_per_day {
+        None => Some(MatchingRule::DEFAULT_LOOKUPS_PER_DAY),
+        Some(sp) => match u32::try_from(sp.value) {
+            Ok(n) if n <= MatchingRule::MAX_LOOKUPS_PER_DAY => Some(n),
+            _ => {
+                sp.error(
+                    diag,
+                    format!("invalid daily lookup quota `{}`", sp.value),
+                    Some(format!(
+                        "expected a whole number of selectors a day from 0 to {}",
+                        MatchingRule::MAX_LOOKUPS_PER_DAY
+                    )),
+                );
+                None
+            }
+        },
+    };
+    let epoch_days = match &raw.epoch_days {
+        None => Some(MatchingRule::DEFAULT_EPOCH_DAYS),
+        Some(sp) => match u16::try_from(sp.value) {
+            Ok(n) if (1..=MatchingRule::MAX_EPOCH_DAYS).contains(&n) => Some(n),
+            _ => {
+                sp.error(
+                    diag,
+                    format!("invalid key epoch `{}` days", sp.value),
+                    Some(format!(
+                        "expected a whole number of days from 1 to {}",
+                        MatchingRule::MAX_EPOCH_DAYS
+                    )),
+                );
+                None
+            }
+        },
+    };
+    Some(MatchingRule {
+        lookups_per_day: lookups_per_day?,
+        epoch_days: epoch_days?,
+        partner_records: raw.partner_records.as_ref().is_some_and(|b| b.value),
+    })
 }
 
 fn victim_data(diag: &mut Diag<'_>, raw: &RawVictimData) -> Option<VictimDataRule> {

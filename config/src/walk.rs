@@ -212,7 +212,27 @@ impl<'t, 'i> Table<'t, 'i> {
         key: &str,
         expects: &str,
     ) -> Option<Sp<bool>> {
-        let (value, path) = self.get(diag, key, expects, true)?;
+        self.boolean_of(diag, key, expects, true)
+    }
+
+    /// A boolean that may be left out.
+    pub(crate) fn boolean_optional(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Sp<bool>> {
+        self.boolean_of(diag, key, expects, false)
+    }
+
+    fn boolean_of(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+        required: bool,
+    ) -> Option<Sp<bool>> {
+        let (value, path) = self.get(diag, key, expects, required)?;
         match value.get_ref() {
             DeValue::Boolean(b) => Some(Sp {
                 value: *b,
@@ -228,7 +248,27 @@ impl<'t, 'i> Table<'t, 'i> {
 
     /// An integer.
     pub(crate) fn integer(&self, diag: &mut Diag<'_>, key: &str, expects: &str) -> Option<Sp<i64>> {
-        let (value, path) = self.get(diag, key, expects, true)?;
+        self.integer_of(diag, key, expects, true)
+    }
+
+    /// An integer that may be left out.
+    pub(crate) fn integer_optional(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+    ) -> Option<Sp<i64>> {
+        self.integer_of(diag, key, expects, false)
+    }
+
+    fn integer_of(
+        &self,
+        diag: &mut Diag<'_>,
+        key: &str,
+        expects: &str,
+        required: bool,
+    ) -> Option<Sp<i64>> {
+        let (value, path) = self.get(diag, key, expects, required)?;
         match value.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(n) => Some(Sp {
