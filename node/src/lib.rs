@@ -15,6 +15,7 @@ pub mod demo;
 mod directory;
 pub mod draft;
 pub mod files;
+pub mod matching;
 pub mod metrics;
 pub mod net;
 mod notify;

@@ -95,7 +95,8 @@ pub enum SelectorKind {
     Document,
     /// A vessel: `imo:` and seven digits, or `mmsi:` and nine.
     Vessel,
-    /// A person: the name's key, `:`, the year of birth (`rezai mohammad:1987`).
+    /// A person: a pair key of the name (node/src/matching), `:`, the year of birth
+    /// (`Smhmt|rz_i:1987`).
     Person,
 }
 

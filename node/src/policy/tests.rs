@@ -722,7 +722,6 @@ fn a_record_past_retention_is_denied_on_publish_send_and_accept() {
     let expected = deny(DenyReason::PastRetention {
         created: r.created,
         retention_days: 30,
-        matching: None,
         until: at("2026-05-31T00:00:00Z"),
         agreement: quad_id(),
         now,
@@ -863,7 +862,6 @@ fn reshare_past_the_source_agreements_retention_is_denied() {
         deny(DenyReason::PastRetention {
             created: r.created,
             retention_days: 30,
-            matching: None,
             until: at("2026-05-01T00:00:00Z"),
             agreement: quad_id(),
             now: now(),

@@ -1,0 +1,171 @@
+//! Hit / no-hit matching, the node's part (docs/matching.md): which selectors of the records
+//! held take part, the agency's matching seed, and the holder's tag set for an agreement and
+//! epoch. The cryptography is `accord_protocol::matching`.
+//!
+//! Built so far (issue 23): the selectors, the seed and the set. The lookups on the wire, the
+//! quota, the audit entries and `accord match` are next.
+
+mod seed;
+
+use std::collections::BTreeSet;
+
+use accord_config::{Agreement, MatchingRule};
+use accord_protocol::matching::{Epoch, MatchError, MatchKey, MatchSet, Selector, SelectorKind};
+use accord_protocol::{AgencyId, PersonRole, Record, Subject, VictimPurpose};
+
+use crate::search::names::{analyse, pair_keys, pairs_of};
+use crate::search::selectors;
+use crate::store::{Store, StoreError};
+
+pub use seed::{SEED_FILE, load_or_create_seed};
+
+/// The matching selectors of `record`, without repeats, in normal form. Victims' names and
+/// documents are left out unless `victims` (the agreement's victim-data clause allows
+/// identification). A value the normalisers cannot read (a phone written nationally, an
+/// account with a failing IBAN checksum) is left out too: it could never be looked up.
+pub fn selectors_of(record: &Record, victims: bool) -> Vec<Selector> {
+    let mut out: BTreeSet<Selector> = BTreeSet::new();
+    let mut add = |kind: SelectorKind, value: String| {
+        if let Ok(s) = Selector::new(kind, &value) {
+            out.insert(s);
+        }
+    };
+    for subject in &record.subjects {
+        match subject {
+            Subject::Person(p) => {
+                if p.role == PersonRole::Victim && !victims {
+                    continue;
+                }
+                if let Some(born) = p.date_of_birth {
+                    for name in p.name.iter().chain(&p.aliases) {
+                        for key in person_keys(name) {
+                            add(SelectorKind::Person, format!("{key}:{}", year_of(born)));
+                        }
+                    }
+                }
+                for d in &p.documents {
+                    add(
+                        SelectorKind::Document,
+                        document_key(d.issuing_country.as_str(), &d.number),
+                    );
+                }
+            }
+            Subject::Phone(ph) => {
+                if let Ok(e164) = selectors::phone(&ph.number, None) {
+                    add(SelectorKind::Phone, e164);
+                }
+            }
+            Subject::Account(a) => {
+                if let Ok(key) = selectors::account(&a.identifier) {
+                    add(SelectorKind::Account, key);
+                }
+            }
+            Subject::TravelDocument(d) => add(
+                SelectorKind::Document,
+                document_key(d.issuing_country.as_str(), &d.number),
+            ),
+            Subject::Vessel(v) => {
+                if let Some(Ok(imo)) = v.imo.as_deref().map(selectors::imo) {
+                    add(SelectorKind::Vessel, format!("imo:{imo}"));
+                }
+                if let Some(Ok(mmsi)) = v.mmsi.as_deref().map(selectors::mmsi) {
+                    add(SelectorKind::Vessel, format!("mmsi:{mmsi}"));
+                }
+            }
+            Subject::Organisation(_) | Subject::Vehicle(_) => {}
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// A travel document's selector value: issuing country, `:`, the number's key.
+pub fn document_key(country: &str, number: &str) -> String {
+    format!(
+        "{}:{}",
+        country.to_ascii_uppercase(),
+        selectors::document(number)
+    )
+}
+
+/// A person's name keys for matching: for every pair of the name's parts (over its
+/// segmentations), the pair keys search's index uses (docs/search.md, "The index"): the
+/// parts' consonant skeletons (`S`, which carry a name across scripts) and their primary
+/// Double Metaphone codes (`P`, across spellings), each pair sorted so part order does not
+/// matter, written as the letter and the key (`Smhmd|rz`). A name of one part gives none: a
+/// single name with a year is too weak to call a hit.
+pub fn person_keys(name: &str) -> Vec<String> {
+    let name = analyse(name);
+    let mut out = BTreeSet::new();
+    for seg in name.segmentations() {
+        for (a, b) in pairs_of(&seg.parts) {
+            for (kind, key) in pair_keys(a, b) {
+                out.insert(format!("{}{key}", char::from(kind)));
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn year_of(d: accord_protocol::PartialDate) -> u16 {
+    match d {
+        accord_protocol::PartialDate::Year(y) | accord_protocol::PartialDate::Month(y, _) => y,
+        accord_protocol::PartialDate::Day(d) => d.year(),
+    }
+}
+
+/// Whether victims' selectors take part under `agreement`: only when its victim-data clause
+/// allows identification.
+pub fn victims_take_part(agreement: &Agreement) -> bool {
+    agreement.victim_data.permits(VictimPurpose::Identification)
+}
+
+/// The holder's tag set under `agreement` in `epoch`: the selectors of every record `own`
+/// originated that the store holds, and, when the agreement's clause says so, of the records
+/// received from its members. `None` when the agreement does not provide for matching.
+pub fn holder_set(
+    store: &Store,
+    own: &AgencyId,
+    agreement: &Agreement,
+    seed: &[u8; 32],
+    epoch: Epoch,
+) -> Result<Option<MatchSet>, HolderError> {
+    let Some(rule) = agreement.matching else {
+        return Ok(None);
+    };
+    let key = MatchKey::derive(seed, &agreement.id, epoch)?;
+    let victims = victims_take_part(agreement);
+    let mut selectors = BTreeSet::new();
+    for stored in store.queries().all_records()? {
+        let record = &stored.record;
+        if !takes_part(record, own, agreement, rule) {
+            continue;
+        }
+        selectors.extend(selectors_of(record, victims));
+    }
+    Ok(Some(MatchSet::build(&key, &selectors)?))
+}
+
+/// Whether a record held takes part in a holder's set under `agreement`: its own records,
+/// whatever agreement they were shared under or none; a partner's only when the clause says
+/// so and the record was shared under this same agreement, so no hit ever tells members what
+/// a partner shared under another agreement.
+fn takes_part(record: &Record, own: &AgencyId, agreement: &Agreement, rule: MatchingRule) -> bool {
+    if &record.originator == own {
+        return true;
+    }
+    rule.partner_records && record.agreement == agreement.id
+}
+
+/// Why a holder's set could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HolderError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key could not be derived.
+    #[error(transparent)]
+    Match(#[from] MatchError),
+}
+
+#[cfg(test)]
+mod tests;
