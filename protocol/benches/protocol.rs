@@ -152,5 +152,52 @@ fn batches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, canonical, signing, batches);
+/// Hit / no-hit matching's cryptography (docs/matching.md): each step of a lookup of one
+/// selector and of 64, and a holder tagging one of its own, beside `verify_strict` in the
+/// signature group.
+fn matching(c: &mut Criterion) {
+    use accord_protocol::matching::{Epoch, Lookup, MatchKey, Selector, SelectorKind};
+    use accord_protocol::{AgreementId, Timestamp};
+    use rand_core::OsRng;
+
+    let epoch = Epoch::containing(Timestamp::parse("2026-12-07T10:00:00Z").unwrap(), 1).unwrap();
+    let key = MatchKey::derive(&[7; 32], &AgreementId::new("QUAD-2026").unwrap(), epoch).unwrap();
+    let public = key.public_key();
+    let phones: Vec<Selector> = (0..64)
+        .map(|i| Selector::new(SelectorKind::Phone, &format!("+9230123456{i:02}")).unwrap())
+        .collect();
+    let one = &phones[..1];
+
+    let mut g = c.benchmark_group("matching");
+    g.bench_function("holder_tag", |b| b.iter(|| key.tag(black_box(&one[0]))));
+    g.bench_function("blind/1", |b| {
+        b.iter(|| Lookup::blind(&mut OsRng, black_box(one)))
+    });
+    let (lookup, blinded) = Lookup::blind(&mut OsRng, one).unwrap();
+    g.bench_function("answer/1", |b| {
+        b.iter(|| key.answer(&mut OsRng, black_box(&blinded)))
+    });
+    let answer = key.answer(&mut OsRng, &blinded).unwrap();
+    g.bench_function("finish/1", |b| {
+        b.iter(|| lookup.finish(black_box(&answer), &public))
+    });
+    g.bench_function("lookup/1", |b| {
+        b.iter(|| {
+            let (l, bl) = Lookup::blind(&mut OsRng, one).unwrap();
+            let a = key.answer(&mut OsRng, &bl).unwrap();
+            l.finish(&a, &public).unwrap()
+        })
+    });
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("lookup/64", |b| {
+        b.iter(|| {
+            let (l, bl) = Lookup::blind(&mut OsRng, &phones).unwrap();
+            let a = key.answer(&mut OsRng, &bl).unwrap();
+            l.finish(&a, &public).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, canonical, signing, batches, matching);
 criterion_main!(benches);
