@@ -27,7 +27,8 @@ use sha2::{Digest as _, Sha256};
 use voprf::{BlindedElement, EvaluationElement, Group as _, Proof, VoprfClient, VoprfServer};
 use zeroize::Zeroizing;
 
-use crate::{AgreementId, Date, Timestamp};
+use crate::verify::verify_strict_raw;
+use crate::{AgreementId, Date, PublicKey, SecretKey, Timestamp};
 
 pub use rand_core::{CryptoRng, RngCore};
 
@@ -46,6 +47,9 @@ pub const MAX_LOOKUP: usize = 64;
 
 /// Longest selector value, in bytes.
 pub const MAX_SELECTOR_LEN: usize = 256;
+
+/// Domain tag of a holder's signature over its set ([`MatchSet::statement`]).
+pub const SET_DOMAIN: &[u8] = b"accord/match-set/v1\0";
 
 /// Longest epoch, in days.
 pub const MAX_EPOCH_DAYS: u16 = 366;
@@ -77,6 +81,10 @@ pub enum MatchError {
         /// Evaluations given.
         got: usize,
     },
+    /// A set whose signature is not the holder's over its agreement, epoch, public key and
+    /// tags.
+    #[error("the set's signature does not verify against the holder's agency key")]
+    SetSignature,
     /// The key could not be derived (a `voprf` error, named).
     #[error("the matching key could not be derived: {0}")]
     Key(String),
@@ -215,6 +223,13 @@ impl Epoch {
     /// Whether `at` falls in it.
     pub fn holds(self, at: Timestamp) -> bool {
         Self::containing(at, self.days).is_ok_and(|e| e == self)
+    }
+}
+
+impl Epoch {
+    /// The number of its first day since 1970-01-01 (UTC).
+    pub fn day(self) -> u32 {
+        u32::try_from(self.start.start().unix().div_euclid(86_400)).unwrap_or(0)
     }
 }
 
@@ -515,6 +530,44 @@ impl MatchSet {
             h.update(t.0);
         }
         h.finalize().into()
+    }
+}
+
+impl MatchSet {
+    /// What the holder signs of the set: [`SET_DOMAIN`] ‖ agreement id length (u8) ‖ agreement
+    /// id ‖ epoch's first day number (u32) ‖ its days (u16) ‖ public key (32) ‖ tag count
+    /// (u32) ‖ SHA-256 of the tags in order ([`MatchSet::digest`]); integers big-endian.
+    pub fn statement(&self) -> Vec<u8> {
+        let id = self.agreement.as_str().as_bytes();
+        let mut out = Vec::with_capacity(SET_DOMAIN.len() + 1 + id.len() + 6 + 32 + 4 + 32);
+        out.extend_from_slice(SET_DOMAIN);
+        out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(id);
+        out.extend_from_slice(&self.epoch.day().to_be_bytes());
+        out.extend_from_slice(&self.epoch.days.to_be_bytes());
+        out.extend_from_slice(&self.public_key);
+        out.extend_from_slice(
+            &u32::try_from(self.tags.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(&self.digest());
+        out
+    }
+
+    /// The holder's signature of [`MatchSet::statement`] with its agency key.
+    pub fn sign(&self, key: &SecretKey) -> [u8; 64] {
+        key.sign_tagged(SET_DOMAIN, &self.statement()[SET_DOMAIN.len()..])
+    }
+
+    /// Whether `signature` is the holder's (`public`, its agency key) over this set, checked
+    /// with `verify_strict`.
+    pub fn verify(&self, public: &PublicKey, signature: &[u8; 64]) -> Result<(), MatchError> {
+        if verify_strict_raw(public, &self.statement(), signature) {
+            Ok(())
+        } else {
+            Err(MatchError::SetSignature)
+        }
     }
 }
 

@@ -268,15 +268,22 @@ fn the_vectors_in_docs_matching_md_hold() {
         .step_by(2)
         .map(|b| b.trim_start_matches(|c| c != '\n'))
         .collect();
-    assert_eq!(blocks.len(), 2, "two blocks of vectors");
+    assert_eq!(blocks.len(), 3, "three blocks of vectors");
     let epochs = [
         Epoch::containing(day("2026-12-07"), 1).unwrap(),
         Epoch::containing(day("2026-12-07"), 7).unwrap(),
+        Epoch::containing(day("2026-12-07"), 1).unwrap(),
     ];
+    let agency = accord_protocol::SecretKey::from_seed(&[3; 32]);
+    let mut signed = 0;
     let mut tags_checked = 0;
     for (block, epoch) in blocks.iter().zip(epochs) {
         let key = MatchKey::derive(&seed(7), &quad(), epoch).unwrap();
         let mut input: Option<Vec<u8>> = None;
+        let mut tags = Vec::new();
+        let set = |tags: &Vec<accord_protocol::matching::Tag>| {
+            MatchSet::from_tags(quad(), epoch, key.public_key(), tags.clone())
+        };
         for line in block.lines().filter(|l| !l.trim().is_empty()) {
             let (name, value) = line.split_once(' ').unwrap();
             let value = value.trim();
@@ -298,14 +305,26 @@ fn the_vectors_in_docs_matching_md_hold() {
                     let selector =
                         Selector::new(kind, std::str::from_utf8(&val[1..]).unwrap()).unwrap();
                     assert_eq!(selector.input(), bytes);
-                    assert_eq!(key.tag(&selector).unwrap().to_hex(), value, "{epoch}");
+                    let tag = key.tag(&selector).unwrap();
+                    assert_eq!(tag.to_hex(), value, "{epoch}");
+                    tags.push(tag);
                     tags_checked += 1;
+                }
+                "agency" => assert_eq!(
+                    value.trim_start_matches("seed").trim(),
+                    hex::encode([3u8; 32])
+                ),
+                "statement" => assert_eq!(value, hex::encode(set(&tags).statement())),
+                "signature" => {
+                    assert_eq!(value, hex::encode(set(&tags).sign(&agency)));
+                    signed += 1;
                 }
                 other => panic!("an unknown line `{other}` in the vectors"),
             }
         }
     }
-    assert_eq!(tags_checked, 4);
+    assert_eq!(tags_checked, 6);
+    assert_eq!(signed, 1);
 }
 
 /// The suite is RFC 9497's: its vector A.1.2 (ristretto255-SHA512, VOPRF mode) derives the
@@ -330,4 +349,44 @@ fn the_suite_reproduces_rfc_9497_voprf_vectors() {
         hex::encode(server.evaluate(&[0x5a; 17]).unwrap()),
         "8a9a2f3c7f085b65933594309041fc1898d42d0858e59f90814ae90571a6df60356f4610bf816f27afdd84f47719e480906d27ecd994985890e5f539e7ea74b6"
     );
+}
+
+#[test]
+fn a_holders_signed_set_verifies_and_any_change_to_it_does_not() {
+    let epoch = Epoch::containing(day("2026-12-07"), 1).unwrap();
+    let key = MatchKey::derive(&seed(7), &quad(), epoch).unwrap();
+    let agency = accord_protocol::SecretKey::from_seed(&[3; 32]);
+    let set = holder_set(&key, &[phone("+923012345678"), phone("+66810000101")]);
+    let signature = set.sign(&agency);
+    assert_eq!(set.verify(&agency.public_key(), &signature), Ok(()));
+
+    // another agency's key, a tag removed, another epoch's key: refused
+    let other = accord_protocol::SecretKey::from_seed(&[4; 32]);
+    assert_eq!(
+        set.verify(&other.public_key(), &signature),
+        Err(MatchError::SetSignature)
+    );
+    let fewer = holder_set(&key, &[phone("+923012345678")]);
+    assert_eq!(
+        fewer.verify(&agency.public_key(), &signature),
+        Err(MatchError::SetSignature)
+    );
+    let mut moved = set.clone();
+    moved.public_key = MatchKey::derive(&seed(7), &quad(), epoch.next().unwrap())
+        .unwrap()
+        .public_key();
+    assert_eq!(
+        moved.verify(&agency.public_key(), &signature),
+        Err(MatchError::SetSignature)
+    );
+
+    // the statement's layout (docs/matching.md, "Vectors")
+    let st = set.statement();
+    assert!(st.starts_with(b"accord/match-set/v1\0\x09QUAD-2026"));
+    assert_eq!(epoch.day(), 20_794);
+    assert_eq!(&st[30..34], &20_794u32.to_be_bytes());
+    assert_eq!(&st[34..36], &1u16.to_be_bytes());
+    assert_eq!(&st[36..68], &key.public_key());
+    assert_eq!(&st[68..72], &2u32.to_be_bytes());
+    assert_eq!(&st[72..], &set.digest());
 }
