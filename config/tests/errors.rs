@@ -2,6 +2,8 @@
 //! where there is one, the hint. The files live in memory and are read through the loader's
 //! reader, as the node reads them from disk.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -30,29 +32,7 @@ public_key = "ed25519:47ce05a2fe41c41957b28f87c11964ec6375a631cd77f4a19b1d8bffe0
 addresses = ["/ip4/127.0.0.1/tcp/7405"]
 "#;
 
-/// A valid bilateral agreement between the node and its one known agency.
-const AGREEMENT: &str = r#"id = "TR-BG-2026"
-title = "Test agreement"
-kind = "bilateral"
-members = ["TR-JGK", "BG-GDBP"]
-valid_from = 2026-01-01
-valid_until = "2026-12-31"
-categories = ["route", "alert"]
-most_permissive_handling = "H1"
-retention_days = 365
-onward_sharing = "never"
-
-[victim_data]
-allowed = false
-
-[focal_points.TR-JGK]
-name = "Head of unit"
-contact = "tr@example.org"
-
-[focal_points.BG-GDBP]
-name = "Head of unit"
-contact = "bg@example.org"
-"#;
+use common::AGREEMENT;
 
 const GR_HCG_KEY: &str = "ed25519:3f3a34691fef451ed049567ba01b08c5a68df9fa0c526f97a0085ce664d82b04";
 

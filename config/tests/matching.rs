@@ -3,32 +3,12 @@
 //! named with its line and what would fix it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 
 use accord_config::{Agreement, ConfigError, MatchingRule, parse_agreement};
-
-const AGREEMENT: &str = r#"id = "TR-BG-2026"
-title = "Test agreement"
-kind = "bilateral"
-members = ["TR-JGK", "BG-GDBP"]
-valid_from = 2026-01-01
-valid_until = "2026-12-31"
-categories = ["route", "alert"]
-most_permissive_handling = "H1"
-retention_days = 365
-onward_sharing = "never"
-
-[victim_data]
-allowed = false
-
-[focal_points.TR-JGK]
-name = "Head of unit"
-contact = "tr@example.org"
-
-[focal_points.BG-GDBP]
-name = "Head of unit"
-contact = "bg@example.org"
-"#;
+use common::AGREEMENT;
 
 fn parse(matching: &str) -> Result<Agreement, Vec<ConfigError>> {
     let text = format!("{AGREEMENT}\n{matching}");
