@@ -224,8 +224,8 @@ impl MatchingRule {
     pub const DEFAULT_EPOCH_DAYS: u16 = 1;
     /// The most `lookups_per_day` may be.
     pub const MAX_LOOKUPS_PER_DAY: u32 = 100_000;
-    /// The most `epoch_days` may be.
-    pub const MAX_EPOCH_DAYS: u16 = 366;
+    /// The most `epoch_days` may be: the longest epoch the matching protocol knows.
+    pub const MAX_EPOCH_DAYS: u16 = accord_protocol::matching::MAX_EPOCH_DAYS;
 }
 
 /// The signature file of the agreement file at `path`: `path` with `.sigs` appended.

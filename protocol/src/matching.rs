@@ -205,6 +205,11 @@ impl Epoch {
             )));
         }
         let day = at.unix().div_euclid(86_400);
+        if day < 0 {
+            return Err(MatchError::Epoch(format!(
+                "holding {at}: epochs begin on 1970-01-01 or later"
+            )));
+        }
         let first = day - day.rem_euclid(i64::from(days));
         let start = Timestamp::from_unix(first * 86_400)
             .map_err(|e| MatchError::Epoch(e.to_string()))?
@@ -227,9 +232,10 @@ impl Epoch {
 }
 
 impl Epoch {
-    /// The number of its first day since 1970-01-01 (UTC).
+    /// The number of its first day since 1970-01-01 (UTC; [`Epoch::containing`] makes no
+    /// epoch before it, and day numbers to year 9999 fit in a u32).
     pub fn day(self) -> u32 {
-        u32::try_from(self.start.start().unix().div_euclid(86_400)).unwrap_or(0)
+        u32::try_from(self.start.start().unix().div_euclid(86_400)).unwrap_or(u32::MAX)
     }
 }
 

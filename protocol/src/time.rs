@@ -233,6 +233,14 @@ pub enum PartialDate {
 }
 
 impl PartialDate {
+    /// Its year, whatever its precision.
+    pub const fn year(self) -> u16 {
+        match self {
+            Self::Year(y) | Self::Month(y, _) => y,
+            Self::Day(d) => d.year(),
+        }
+    }
+
     /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let err = |reason| IdError::Time {

@@ -167,6 +167,8 @@ fn bad_input_is_refused_with_what_is_wrong() {
         Epoch::containing(day("2026-12-07"), 367),
         Err(MatchError::Epoch(_))
     ));
+    let err = Epoch::containing(day("1969-12-31"), 1).unwrap_err();
+    assert!(err.to_string().contains("1970-01-01 or later"), "{err}");
 }
 
 #[test]

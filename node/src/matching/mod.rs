@@ -39,7 +39,7 @@ pub fn selectors_of(record: &Record, victims: bool) -> Vec<Selector> {
                 if let Some(born) = p.date_of_birth {
                     for name in p.name.iter().chain(&p.aliases) {
                         for key in person_keys(name) {
-                            add(SelectorKind::Person, format!("{key}:{}", year_of(born)));
+                            add(SelectorKind::Person, format!("{key}:{}", born.year()));
                         }
                     }
                 }
@@ -104,13 +104,6 @@ pub fn person_keys(name: &str) -> Vec<String> {
         }
     }
     out.into_iter().collect()
-}
-
-fn year_of(d: accord_protocol::PartialDate) -> u16 {
-    match d {
-        accord_protocol::PartialDate::Year(y) | accord_protocol::PartialDate::Month(y, _) => y,
-        accord_protocol::PartialDate::Day(d) => d.year(),
-    }
 }
 
 /// Whether victims' selectors take part under `agreement`: only when its victim-data clause
