@@ -110,6 +110,24 @@ impl Fields {
         self.bytes(label, &(n as u16).to_be_bytes(), &n.to_string());
     }
 
+    fn match_head(
+        &mut self,
+        agreement: &accord_protocol::AgreementId,
+        epoch: accord_protocol::matching::Epoch,
+    ) {
+        self.id("agreement id", agreement.as_str());
+        self.bytes(
+            "epoch day",
+            &epoch.day().to_be_bytes(),
+            &format!("{} ({})", epoch.day(), epoch.start),
+        );
+        self.bytes(
+            "epoch days",
+            &epoch.days.to_be_bytes(),
+            &epoch.days.to_string(),
+        );
+    }
+
     fn u64(&mut self, label: &str, n: u64) {
         self.bytes(label, &n.to_be_bytes(), &n.to_string());
     }
@@ -226,6 +244,45 @@ fn wire_blocks() {
             Message::Refused(r) => {
                 f.bytes("code", &[r.code.code()], &format!("{:?}", r.code));
                 f.text("detail", &r.detail);
+            }
+            Message::MatchSetRequest(r) => {
+                f.match_head(&r.agreement, r.epoch);
+                f.bytes("from", &r.from.to_be_bytes(), &r.from.to_string());
+            }
+            Message::MatchSet(c) => {
+                f.match_head(&c.agreement, c.epoch);
+                f.bytes("public key", &c.public_key, "the epoch's, docs/matching.md");
+                f.bytes("total", &c.total.to_be_bytes(), &c.total.to_string());
+                f.bytes("from", &c.from.to_be_bytes(), &c.from.to_string());
+                let n = c.tags.len() as u32;
+                f.bytes("tag count", &n.to_be_bytes(), &n.to_string());
+                for t in &c.tags {
+                    f.bytes("tag", &t.0, "");
+                }
+                f.bytes(
+                    "set signature",
+                    &c.signature,
+                    "the statement of docs/matching.md",
+                );
+            }
+            Message::Lookup(l) => {
+                f.match_head(&l.agreement, l.epoch);
+                f.count("element count", l.blinded.len());
+                for e in &l.blinded {
+                    f.bytes("blinded element", e, "phone +923012345678, blinded");
+                }
+            }
+            Message::LookupAnswer(a) => {
+                f.match_head(&a.agreement, a.epoch);
+                f.count("element count", a.evaluated.len());
+                for e in &a.evaluated {
+                    f.bytes(
+                        "evaluated element",
+                        e,
+                        "the blinded element raised to the key",
+                    );
+                }
+                f.bytes("proof", &a.proof, "batch DLEQ proof (c, s)");
             }
         }
         println!("```wire");

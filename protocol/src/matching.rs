@@ -232,6 +232,25 @@ impl Epoch {
 }
 
 impl Epoch {
+    /// The epoch of `days` days that begins on day number `day` (since 1970-01-01), as the
+    /// wire carries it: refused unless `days` is 1 to [`MAX_EPOCH_DAYS`] and `day` a multiple
+    /// of it.
+    pub fn from_day(day: u32, days: u16) -> Result<Self, MatchError> {
+        if days == 0 || days > MAX_EPOCH_DAYS {
+            return Err(MatchError::Epoch(format!(
+                "of {days} days; an epoch lasts 1 to {MAX_EPOCH_DAYS}"
+            )));
+        }
+        if day % u32::from(days) != 0 {
+            return Err(MatchError::Epoch(format!(
+                "beginning on day {day}: an epoch of {days} days begins on a multiple of {days}"
+            )));
+        }
+        let at = Timestamp::from_unix(i64::from(day) * 86_400)
+            .map_err(|e| MatchError::Epoch(e.to_string()))?;
+        Self::containing(at, days)
+    }
+
     /// The number of its first day since 1970-01-01 (UTC; [`Epoch::containing`] makes no
     /// epoch before it, and day numbers to year 9999 fit in a u32).
     pub fn day(self) -> u32 {

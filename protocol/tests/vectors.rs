@@ -254,7 +254,7 @@ fn wire_vectors_decode_to_their_messages_and_encode_to_their_bytes() {
         );
     }
     let kinds: Vec<u8> = expected.iter().map(|(_, m)| m.kind_code()).collect();
-    assert_eq!(kinds, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(kinds, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 }
 
 #[test]

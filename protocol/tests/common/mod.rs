@@ -351,4 +351,119 @@ pub(crate) fn wire_messages() -> Vec<(&'static str, accord_protocol::Message)> {
             }),
         ),
     ]
+    .into_iter()
+    .chain(match_messages())
+    .collect()
+}
+
+/// A deterministic stand-in for a random source, for vectors only: SHA-512 of a label and a
+/// counter, so the example prints the same blinds and proof every time.
+pub(crate) struct VectorRng {
+    label: &'static [u8],
+    counter: u64,
+    buffer: Vec<u8>,
+}
+
+impl VectorRng {
+    pub(crate) fn new(label: &'static [u8]) -> Self {
+        Self {
+            label,
+            counter: 0,
+            buffer: Vec::new(),
+        }
+    }
+}
+
+impl rand_core::RngCore for VectorRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_be_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_be_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        use sha2::{Digest, Sha512};
+        for byte in dest.iter_mut() {
+            if self.buffer.is_empty() {
+                let mut h = Sha512::new();
+                h.update(self.label);
+                h.update(self.counter.to_be_bytes());
+                self.counter += 1;
+                self.buffer = h.finalize().to_vec();
+            }
+            *byte = self.buffer.remove(0);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for VectorRng {}
+
+/// The matching messages of the wire vectors (docs/protocol.md §6), over the vectors of
+/// docs/matching.md: the key of seed `07…07` for QUAD-2026 in the 1-day epoch of 2026-12-07,
+/// the set of two phone numbers signed with the agency key of seed `03…03`.
+pub(crate) fn match_messages() -> Vec<(&'static str, accord_protocol::Message)> {
+    use accord_protocol::Message;
+    use accord_protocol::matching::{Epoch, Lookup, MatchKey, MatchSet, Selector, SelectorKind};
+    use accord_protocol::wire::{LookupAnswer, LookupRequest, MatchSetRequest, SetChunk};
+
+    let quad = AgreementId::new("QUAD-2026").unwrap();
+    let epoch = Epoch::containing(Timestamp::parse("2026-12-07T10:00:00Z").unwrap(), 1).unwrap();
+    let key = MatchKey::derive(&[7; 32], &quad, epoch).unwrap();
+    let phone = |v: &str| Selector::new(SelectorKind::Phone, v).unwrap();
+    let held = [phone("+923012345678"), phone("+66810000101")];
+    let set = MatchSet::build(&key, &held).unwrap();
+    let signature = set.sign(&accord_protocol::SecretKey::from_seed(&[3; 32]));
+    let (_, blinded) =
+        Lookup::blind(&mut VectorRng::new(b"blind"), &[phone("+923012345678")]).unwrap();
+    let answer = key.answer(&mut VectorRng::new(b"proof"), &blinded).unwrap();
+    vec![
+        (
+            "MatchSetRequest",
+            Message::MatchSetRequest(MatchSetRequest {
+                agreement: quad.clone(),
+                epoch,
+                from: 0,
+            }),
+        ),
+        (
+            "MatchSet",
+            Message::MatchSet(SetChunk {
+                agreement: quad.clone(),
+                epoch,
+                public_key: set.public_key,
+                total: 2,
+                from: 0,
+                tags: set.tags().to_vec(),
+                signature,
+            }),
+        ),
+        (
+            "Lookup",
+            Message::Lookup(LookupRequest {
+                agreement: quad.clone(),
+                epoch,
+                blinded,
+            }),
+        ),
+        (
+            "LookupAnswer",
+            Message::LookupAnswer(LookupAnswer {
+                agreement: quad,
+                epoch,
+                evaluated: answer.evaluated,
+                proof: answer.proof,
+            }),
+        ),
+    ]
 }

@@ -1,5 +1,5 @@
 //! Versioned wire messages for the network: push, ack, sync status, range request, range
-//! response, refusal. A hand-written binary layout (documented in `docs/protocol.md`) so that
+//! response, refusal, and matching's set and lookup messages ([`matching`]). A hand-written binary layout (documented in `docs/protocol.md`) so that
 //! another implementation can read it from the page alone; the decoder bounds every length
 //! before it allocates, returns a typed error for anything malformed and never panics.
 //!
@@ -7,7 +7,11 @@
 //! `len u8 | ASCII`; text is `len u16 | UTF-8`; lists are `count u16 | items`; an envelope is
 //! `len u32 | envelope bytes`.
 
+mod matching;
+
 use thiserror::Error;
+
+pub use matching::{LookupAnswer, LookupRequest, MAX_SET_CHUNK, MatchSetRequest, SetChunk};
 
 use crate::audit::Signed;
 use crate::envelope::{Envelope, MAX_ENVELOPE_BYTES};
@@ -44,6 +48,14 @@ pub enum Message {
     RangeResponse(RangeResponse),
     /// A request refused as a whole (kind 6).
     Refused(Refusal),
+    /// A request for a holder's matching set (kind 7).
+    MatchSetRequest(MatchSetRequest),
+    /// A chunk of a holder's matching set (kind 8).
+    MatchSet(SetChunk),
+    /// Blinded selectors to evaluate (kind 9).
+    Lookup(LookupRequest),
+    /// A holder's evaluations of a lookup (kind 10).
+    LookupAnswer(LookupAnswer),
 }
 
 /// A batch of signed records.
@@ -116,6 +128,12 @@ pub enum RejectCode {
     /// The record corrects or withdraws a record of another originator or agreement, or
     /// answers a record of another agreement (15).
     BadReference,
+    /// The agreement does not provide for matching (no `[matching]` clause) (16).
+    MatchingNotProvided,
+    /// The asker's daily quota of lookups under the agreement is spent (17).
+    OverQuota,
+    /// The epoch is not the holder's current one: the asker fetches the new set (18).
+    WrongEpoch,
     /// A code this version does not know.
     Other(u8),
 }
@@ -139,6 +157,9 @@ impl RejectCode {
             RejectCode::AgreementNotSigned => 13,
             RejectCode::DelegationRefused => 14,
             RejectCode::BadReference => 15,
+            RejectCode::MatchingNotProvided => 16,
+            RejectCode::OverQuota => 17,
+            RejectCode::WrongEpoch => 18,
             RejectCode::Other(c) => c,
         }
     }
@@ -161,6 +182,9 @@ impl RejectCode {
             13 => RejectCode::AgreementNotSigned,
             14 => RejectCode::DelegationRefused,
             15 => RejectCode::BadReference,
+            16 => RejectCode::MatchingNotProvided,
+            17 => RejectCode::OverQuota,
+            18 => RejectCode::WrongEpoch,
             c => RejectCode::Other(c),
         }
     }
@@ -349,6 +373,10 @@ impl Message {
             Message::RangeRequest(_) => 4,
             Message::RangeResponse(_) => 5,
             Message::Refused(_) => 6,
+            Message::MatchSetRequest(_) => 7,
+            Message::MatchSet(_) => 8,
+            Message::Lookup(_) => 9,
+            Message::LookupAnswer(_) => 10,
         }
     }
 
@@ -443,6 +471,20 @@ impl Message {
             Message::Refused(r) => {
                 w.push(r.code.code());
                 put_text(&mut w, &r.detail)?;
+            }
+            Message::MatchSetRequest(r) => {
+                matching::put_head(&mut w, &r.agreement, r.epoch);
+                w.extend_from_slice(&r.from.to_be_bytes());
+            }
+            Message::MatchSet(c) => matching::put_chunk(&mut w, c)?,
+            Message::Lookup(l) => {
+                matching::put_head(&mut w, &l.agreement, l.epoch);
+                matching::put_elements(&mut w, &l.blinded)?;
+            }
+            Message::LookupAnswer(a) => {
+                matching::put_head(&mut w, &a.agreement, a.epoch);
+                matching::put_elements(&mut w, &a.evaluated)?;
+                w.extend_from_slice(&a.proof);
             }
         }
         if w.len() > MAX_FRAME_BYTES {
@@ -592,6 +634,34 @@ impl Message {
                 code: RejectCode::from_code(r.u8("reject code")?),
                 detail: r.text()?,
             }),
+            7 => {
+                let (agreement, epoch) = r.match_head()?;
+                let from = u32::from_be_bytes(r.array::<4>("set start")?);
+                Message::MatchSetRequest(MatchSetRequest {
+                    agreement,
+                    epoch,
+                    from,
+                })
+            }
+            8 => Message::MatchSet(r.chunk()?),
+            9 => {
+                let (agreement, epoch) = r.match_head()?;
+                Message::Lookup(LookupRequest {
+                    agreement,
+                    epoch,
+                    blinded: r.elements()?,
+                })
+            }
+            10 => {
+                let (agreement, epoch) = r.match_head()?;
+                let evaluated = r.elements()?;
+                Message::LookupAnswer(LookupAnswer {
+                    agreement,
+                    epoch,
+                    evaluated,
+                    proof: r.array::<64>("proof")?,
+                })
+            }
             k => return Err(WireError::Kind(k)),
         };
         let trailing = bytes.len() - r.pos;
