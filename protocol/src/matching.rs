@@ -241,7 +241,7 @@ impl Epoch {
                 "of {days} days; an epoch lasts 1 to {MAX_EPOCH_DAYS}"
             )));
         }
-        if day % u32::from(days) != 0 {
+        if !day.is_multiple_of(u32::from(days)) {
             return Err(MatchError::Epoch(format!(
                 "beginning on day {day}: an epoch of {days} days begins on a multiple of {days}"
             )));
