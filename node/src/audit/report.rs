@@ -652,6 +652,10 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::Rotation { .. } => "rotation",
         AuditEvent::Delegation { .. } => "delegation",
         AuditEvent::Equivocation { .. } => "equivocation",
+        AuditEvent::MatchSet { .. } => "match-set",
+        AuditEvent::LookupAnswered { .. } => "lookup-answered",
+        AuditEvent::LookupMade { .. } => "lookup-made",
+        AuditEvent::LookupResult { .. } => "lookup-result",
         AuditEvent::Slot { .. } => "slot",
         AuditEvent::Account { .. } => "account",
     }

@@ -91,7 +91,8 @@ fn by_of(event: &AuditEvent) -> Option<&str> {
         AuditEvent::Publish { by, .. }
         | AuditEvent::Account { by, .. }
         | AuditEvent::Delegation { by, .. }
-        | AuditEvent::Revocation { by, .. } => by.as_deref(),
+        | AuditEvent::Revocation { by, .. }
+        | AuditEvent::LookupMade { by, .. } => by.as_deref(),
         AuditEvent::Viewed { by, .. } => Some(by),
         _ => None,
     }

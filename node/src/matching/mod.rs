@@ -2,9 +2,10 @@
 //! held take part, the agency's matching seed, and the holder's tag set for an agreement and
 //! epoch. The cryptography is `accord_protocol::matching`.
 //!
-//! Built so far (issue 23): the selectors, the seed and the set. The lookups on the wire, the
-//! quota, the audit entries and `accord match` are next.
+//! `holder` answers members' requests for the set and their lookups.
 
+pub mod asker;
+pub mod holder;
 mod seed;
 
 use std::collections::BTreeSet;
@@ -158,6 +159,9 @@ pub enum HolderError {
     /// The key could not be derived.
     #[error(transparent)]
     Match(#[from] MatchError),
+    /// The agreement does not provide for matching.
+    #[error("{0} does not provide for matching (no [matching] clause)")]
+    NotProvided(accord_protocol::AgreementId),
 }
 
 #[cfg(test)]

@@ -60,6 +60,13 @@ pub(crate) enum Command {
         Option<String>,
         oneshot::Sender<Result<bool, String>>,
     ),
+    /// Send a matching request (a set request or a lookup) to a holder and reply with its
+    /// answer, or why it was not sent or got none.
+    Ask(
+        AgencyId,
+        accord_protocol::Message,
+        oneshot::Sender<Result<accord_protocol::Message, String>>,
+    ),
     /// Stop: close the swarm, flush the store, then reply.
     Shutdown(oneshot::Sender<()>),
 }
@@ -288,6 +295,8 @@ pub struct NodeHandle {
     pub(crate) cfg: SharedConfig,
     pub(crate) key: Arc<SecretKey>,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// The holders' matching sets fetched (`matching::asker`).
+    pub(crate) asker: Arc<crate::matching::asker::Asker>,
 }
 
 /// The configuration as the running node holds it: agreements gain members' signatures while
@@ -341,6 +350,21 @@ impl NodeHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(make(tx)).await.map_err(|_| Stopped)?;
         rx.await.map_err(|_| Stopped)
+    }
+
+    /// Looks `wanted` up at every other member of this agency's agreements that provide for
+    /// matching (only `only`, when given): hit or miss per holder, each lookup logged before
+    /// it leaves (`lookup-made`) and its outcome after (`lookup-result`); `by` names the
+    /// console account that asked.
+    pub async fn match_wanted(
+        &self,
+        wanted: &crate::matching::asker::Wanted,
+        only: Option<&AgreementId>,
+        by: Option<String>,
+    ) -> Result<crate::matching::asker::MatchReport, String> {
+        let cfg = self.cfg.get();
+        let pairs = crate::matching::asker::holders(&cfg, only, crate::clock::now())?;
+        crate::matching::asker::run(&self.asker, self, &cfg, wanted, pairs, by).await
     }
 
     /// Publishes a draft (numbered, checked, signed, stored, flushed) and hands it to the
@@ -507,5 +531,31 @@ impl NodeHandle {
     /// Stops the node: the swarm closes and the store is flushed.
     pub async fn shutdown(&self) -> Result<(), Stopped> {
         self.ask(Command::Shutdown).await
+    }
+}
+
+impl crate::matching::asker::Channel for NodeHandle {
+    async fn ask(
+        &self,
+        to: &AgencyId,
+        request: accord_protocol::Message,
+    ) -> Result<accord_protocol::Message, String> {
+        let to = to.clone();
+        self.ask(|tx| Command::Ask(to, request, tx))
+            .await
+            .map_err(|_| "the node is stopping".to_owned())?
+    }
+
+    async fn log(&self, events: Vec<accord_protocol::audit::AuditEvent>) -> Result<(), String> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            store
+                .log()
+                .audit(crate::clock::now(), events)
+                .and_then(|()| store.flush().map(|_| ()))
+        })
+        .await
+        .map_err(|e| format!("the audit task failed: {e}"))?
+        .map_err(|e| format!("cannot write the audit log: {e}"))
     }
 }

@@ -85,6 +85,8 @@ pub(crate) enum Finished {
     Sent(super::outbound::Sent),
     /// A checkpoint is signed, or could not be ([`super::signing`]).
     Signed(super::signing::Signed),
+    /// A member's matching request is answered (`core::matching`).
+    Matched(super::core::matching::Matched),
 }
 
 /// A peer's ack of our push, with its receipts verified (by [`AckCheck::run`]).

@@ -209,8 +209,9 @@ pub async fn start(
         cfg: shared.clone(),
         key: key.clone(),
         metrics: metrics.clone(),
+        asker: Arc::new(crate::matching::asker::Asker::default()),
     };
-    let core = core::Core::new(
+    let mut core = core::Core::new(
         shared,
         key.clone(),
         store,
@@ -219,6 +220,11 @@ pub async fn start(
         core::Now::system(),
         getrandom::u64().unwrap_or(0x5eed),
     );
+    if cfg.agreements.values().any(|a| a.matching.is_some()) {
+        let seed = crate::matching::load_or_create_seed(&cfg.data_dir)
+            .map_err(|e| StartError::Store(format!("the matching seed: {e:#}")))?;
+        core.set_matching(Arc::new(crate::matching::holder::Holder::new(seed)));
+    }
     let actor = actor::Actor::new(swarm, core, net.tick, rx, events, peer_ids);
     let span = tracing::info_span!("node", agency = %cfg.agency);
     let task = tokio::spawn(tracing::Instrument::instrument(actor.run(), span));

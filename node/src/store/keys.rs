@@ -25,6 +25,7 @@
 //! | `13` | name key kind (u8) key `00` record id (32) | empty: the search index of person names (docs/search.md) |
 //! | `14` | folded word `00` record id (32) | empty: the word index of free text (docs/search.md) |
 //! | `15` | SHA-256 (32) of a signed receipt's bytes | the signed receipt (text line): a batch receipt kept once for all the records it covers |
+//! | `16` | agreement `00` asker `00` day (u32, days since 1970-01-01) | u32: the selectors the asker looked up under the agreement that UTC day (matching's quota, docs/matching.md) |
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
 //! | `01` | `search_index` | u32: the version of the search keys the indexes `05`, `13` and `14` hold |
 //! | `01` | `account/<name>` | a console account (JSON: role, argon2id hash, disabled) |
@@ -56,6 +57,7 @@ pub(super) const PARTNER_SLOT_CHECKPOINT: u8 = 0x12;
 pub(super) const NAME: u8 = 0x13;
 pub(super) const WORD: u8 = 0x14;
 pub(super) const RECEIPT_BODY: u8 = 0x15;
+pub(super) const LOOKUPS: u8 = 0x16;
 
 /// The prefixes of every secondary index: what `accord reindex` rebuilds.
 pub(super) const INDEXES: [u8; 7] = [SUBJECT, CATEGORY, ROUTE, CREATED, REFERENCE, NAME, WORD];
@@ -90,6 +92,16 @@ pub(super) fn word(word: &str, id: &RecordId) -> Vec<u8> {
 
 pub(super) fn meta(name: &str) -> Vec<u8> {
     [&[META][..], name.as_bytes()].concat()
+}
+
+/// The prefix of an asker's lookup counts under an agreement (`16`); the day follows.
+pub(super) fn lookups_prefix(agreement: &AgreementId, asker: &AgencyId) -> Vec<u8> {
+    let mut k = vec![LOOKUPS];
+    k.extend_from_slice(agreement.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(asker.as_str().as_bytes());
+    k.push(0);
+    k
 }
 
 pub(super) fn audit(index: u64) -> Vec<u8> {

@@ -7,6 +7,7 @@ use super::{AUDIT_DOMAIN, Digest32, canonical_bytes, decode_canonical, u64_strin
 use crate::error::RecordError;
 use crate::ids::{AgencyId, AgreementId, RecordId, Seq};
 use crate::keys::PublicKey;
+use crate::matching::{Epoch, SelectorKind};
 use crate::time::Timestamp;
 use crate::vocab::{Category, HandlingCode, VictimPurpose};
 
@@ -256,6 +257,70 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
     },
+    /// This holder gave a member its matching set of an agreement and epoch (docs/matching.md):
+    /// written once per member, agreement and epoch, when the set's first chunk goes.
+    MatchSet {
+        /// The member.
+        to: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// The epoch.
+        epoch: Epoch,
+        /// How many tags the set holds.
+        tags: u64,
+    },
+    /// This holder evaluated a member's lookup: who asked, under which agreement and epoch,
+    /// how many selectors, and how many of the day's quota are spent with them. Never a
+    /// blinded element: the holder cannot tell what was looked up, and does not try.
+    LookupAnswered {
+        /// The member that asked.
+        from: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// The epoch whose key evaluated them.
+        epoch: Epoch,
+        /// How many selectors.
+        selectors: u64,
+        /// Selectors the member has looked up under the agreement this UTC day, these
+        /// included.
+        today: u64,
+    },
+    /// This agency asked a holder to evaluate a lookup, written and flushed before the lookup
+    /// leaves: the holder, the agreement, the epoch, how many selectors and of which kinds,
+    /// and who asked. Never a selector.
+    LookupMade {
+        /// The holder asked.
+        to: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// The epoch.
+        epoch: Epoch,
+        /// How many selectors.
+        selectors: u64,
+        /// Their kinds, each once, sorted.
+        kinds: Vec<SelectorKind>,
+        /// The person's account that asked through the console; absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// How a lookup this agency made ended: the holder's hits, a refusal, or an answer that
+    /// failed its proof.
+    LookupResult {
+        /// The holder asked.
+        to: AgencyId,
+        /// The agreement.
+        agreement: AgreementId,
+        /// The epoch.
+        epoch: Epoch,
+        /// `answered`, `refused`, `invalid` (the answer's proof, or the holder's set, did not
+        /// verify) or `failed` (no answer).
+        outcome: LookupOutcome,
+        /// How many of the selectors the holder's set holds (0 unless answered).
+        hits: u64,
+        /// The holder's wire reject code, when it refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<u8>,
+    },
     /// Two different records claimed one (agreement, originator, seq).
     Equivocation {
         /// The record offered second (kept as evidence).
@@ -302,6 +367,20 @@ impl SentContent {
             victim_purpose: record.victim_data_purpose,
         }
     }
+}
+
+/// How a lookup ended, as a `lookup-result` entry says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LookupOutcome {
+    /// The holder answered and the answer's proof held.
+    Answered,
+    /// The holder refused.
+    Refused,
+    /// The answer, or the holder's set, did not verify.
+    Invalid,
+    /// No answer came.
+    Failed,
 }
 
 /// One record of a `send-batch` entry.

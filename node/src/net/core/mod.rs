@@ -19,6 +19,7 @@
 //! agreement signatures) and `events` (events, alarms, reports, the refusal budget).
 
 mod events;
+pub(super) mod matching;
 mod peers;
 mod push;
 mod ranges;
@@ -174,6 +175,8 @@ pub(crate) enum Job {
     CheckAck(AckCheck),
     /// Sign an audit checkpoint ([`CheckpointJob`]).
     Sign(CheckpointJob),
+    /// Answer a member's matching request ([`matching::MatchJob`]).
+    Match(matching::MatchJob),
 }
 
 impl Job {
@@ -184,6 +187,7 @@ impl Job {
             Job::SendDurably(j) => Finished::Sent(j.run()),
             Job::CheckAck(j) => Finished::Acked(j.run()),
             Job::Sign(j) => Finished::Signed(j.run()),
+            Job::Match(j) => Finished::Matched(j.run()),
         }
     }
 }
@@ -199,6 +203,8 @@ pub(crate) enum Pending {
     },
     /// A sync status sent to a peer.
     Sync { peer: AgencyId },
+    /// A matching request of ours, answered to whoever asked.
+    Ask { reply: matching::AskReply },
     /// A range asked of a peer.
     Range {
         peer: AgencyId,
@@ -294,6 +300,8 @@ pub(crate) struct Core {
     delivered_since_drain: BTreeMap<AgencyId, u64>,
     /// The metrics (`/metrics`).
     metrics: Arc<crate::metrics::Metrics>,
+    /// The holder's side of matching, when an agreement provides for it.
+    matching: Option<Arc<crate::matching::holder::Holder>>,
     /// Per peer, the back-off of pushes after failures.
     push_retry: BTreeMap<AgencyId, PushRetry>,
     /// Per peer, own records whose `send` entry to it is durable and whose outcome (a receipt,
@@ -408,6 +416,7 @@ impl Core {
             catch_ups: CatchUps::default(),
             delivered_since_drain: BTreeMap::new(),
             metrics,
+            matching: None,
             push_retry: BTreeMap::new(),
             logged_sends: BTreeMap::new(),
             tally: super::tally::Tally::default(),
@@ -444,6 +453,7 @@ impl Core {
                 Finished::Acked(acked) => self.on_ack(acked),
                 Finished::Sent(sent) => self.on_sent(sent),
                 Finished::Signed(signed) => self.on_signed(signed),
+                Finished::Matched(done) => self.on_matched(done),
             },
             Input::Connected {
                 agency,
@@ -468,6 +478,11 @@ impl Core {
 
     fn now(&self) -> Timestamp {
         self.wall
+    }
+
+    /// Answers members' matching requests with `holder`.
+    pub(crate) fn set_matching(&mut self, holder: Arc<crate::matching::holder::Holder>) {
+        self.matching = Some(holder);
     }
 
     /// The store the core keeps its state in.
@@ -537,6 +552,7 @@ impl Core {
             }
             Command::Redial(agency) => self.resume(&agency),
             Command::SyncNow => self.sync_all(),
+            Command::Ask(to, request, reply) => self.ask(to, request, reply),
             Command::ListenAddrs(_) | Command::Shutdown(_) => {}
         }
     }

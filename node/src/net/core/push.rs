@@ -474,6 +474,9 @@ impl Core {
                 self.range_failed(&(agreement, stream));
             }
             Pending::Sync { .. } => {}
+            Pending::Ask { reply } => {
+                let _ = reply.send(Err("no valid answer".into()));
+            }
         }
     }
 }

@@ -16,6 +16,9 @@ impl Core {
             }) => {
                 self.range_failed(&(agreement, stream));
             }
+            Some(Pending::Ask { reply }) => {
+                let _ = reply.send(Err(format!("no answer: {error}")));
+            }
             _ => {}
         }
     }
@@ -193,6 +196,11 @@ impl Core {
                 }
                 reply
             }
+            request @ (Message::MatchSetRequest(_) | Message::Lookup(_)) => {
+                // answered when the job is done
+                self.on_match_request(agency, channel, request);
+                return;
+            }
             other => {
                 let detail = format!("message kind {} is not a request", other.kind_code());
                 self.emit(NodeEvent::rejected(
@@ -227,6 +235,9 @@ impl Core {
             }
         };
         match (pending, msg) {
+            (Pending::Ask { reply }, msg) => {
+                let _ = reply.send(Ok(msg));
+            }
             (Pending::Push { peer, keys, ids }, Message::Ack(ack)) => {
                 // the push stays in flight until its receipts are checked
                 let peer_key = self.dir.get(&peer).copied();
