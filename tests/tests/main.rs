@@ -10,6 +10,7 @@ mod consistency;
 mod delegation;
 mod example_federation;
 mod federation;
+mod matching;
 mod random_federation;
 mod resilience;
 mod signatures;

@@ -87,12 +87,12 @@ impl Core {
             epoch,
             now: self.now(),
         };
-        self.run(Job::Match(MatchJob {
+        self.run(Job::Match(Box::new(MatchJob {
             to: from,
             id,
             work,
             request,
-        }));
+        })));
     }
 
     /// A refusal of a matching request: answered, logged (`reject`) and counted.

@@ -176,7 +176,7 @@ pub(crate) enum Job {
     /// Sign an audit checkpoint ([`CheckpointJob`]).
     Sign(CheckpointJob),
     /// Answer a member's matching request ([`matching::MatchJob`]).
-    Match(matching::MatchJob),
+    Match(Box<matching::MatchJob>),
 }
 
 impl Job {
