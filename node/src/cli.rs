@@ -211,6 +211,9 @@ pub enum Command {
     Respond(crate::commands::requests::RespondArgs),
     /// List requests for information sent and received: open or answered, and their ages.
     Requests(crate::commands::requests::RequestsArgs),
+    /// Hit / no-hit: whether partners hold a phone, account, document, vessel or person,
+    /// without either side disclosing its selectors (docs/matching.md).
+    Match(crate::commands::matching::MatchArgs),
     /// Victims' return cases: open one, or record its next status.
     Return {
         /// What to do.

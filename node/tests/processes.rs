@@ -147,6 +147,77 @@ fn three_processes_share_through_cli_and_api() {
         "TR-JGK keeps its record for the absent IR-FARAJA: {st}"
     );
 
+    // hit / no-hit through the CLI: TR-JGK holds the vessel as its own record, GR-HCG only as
+    // received (QUAD-2026's partner_records is false), IR-FARAJA is not running
+    let out = accord(&[
+        "match",
+        "--config",
+        fed.config("PK-FIA"),
+        "vessel:IMO 9074729",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let row = |holder: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(holder))
+            .unwrap_or_else(|| panic!("no row for {holder}: {stdout}"))
+            .to_owned()
+    };
+    assert!(row("TR-JGK").contains("HIT"), "{stdout}");
+    assert!(row("GR-HCG").contains("no hit"), "{stdout}");
+    assert!(row("IR-FARAJA").contains("not asked"), "{stdout}");
+    let command = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("accord request"))
+        .unwrap_or_else(|| panic!("no request offered: {stdout}"));
+    assert!(
+        command.contains("--to TR-JGK") && command.contains("--selector 'vessel:imo:9074729'"),
+        "{command}"
+    );
+    // the offered request, sent: it reaches TR-JGK, addressed to it
+    let out = accord(&[
+        "request",
+        "--config",
+        fed.config("PK-FIA"),
+        "--agreement",
+        "QUAD-2026",
+        "--to",
+        "TR-JGK",
+        "--selector",
+        "vessel:imo:9074729",
+        "--summary",
+        "Hit on the vessel: what do you hold?",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let rfi = stdout.trim().to_owned();
+    fed.wait_until("TR-JGK to hold PK-FIA's request", |f| {
+        f.ids_cli("TR-JGK").contains(&rfi)
+    });
+    let out = accord(&["show", "--config", fed.config("TR-JGK"), &rfi]);
+    let (shown, _) = text(&out);
+    assert!(
+        shown.contains("imo:9074729") || shown.contains("9074729"),
+        "{shown}"
+    );
+    // a selector that breaks its rule is refused naming it, and nothing is asked
+    let out = accord(&[
+        "match",
+        "--config",
+        fed.config("PK-FIA"),
+        "vessel:imo:9074728",
+    ]);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("check digit"), "{stderr}");
+    let out = accord(&["match", "--config", fed.config("PK-FIA"), "person:Rezaei"]);
+    let (_, stderr) = text(&out);
+    assert!(
+        !out.status.success() && stderr.contains("year of birth"),
+        "{stderr}"
+    );
+
     // the JSON lines through the API, then SIGTERM: each node exits 0
     let through_api = text(&accord(&[
         "query",
@@ -164,7 +235,7 @@ fn three_processes_share_through_cli_and_api() {
     let (local, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(local, through_api);
-    assert_eq!(local.lines().count(), 2);
+    assert_eq!(local.lines().count(), 3, "two records and the request");
 }
 
 #[test]

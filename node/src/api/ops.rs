@@ -351,3 +351,60 @@ pub(super) async fn accounts(State(shared): AppState) -> Response {
     })
     .await
 }
+
+/// The body of `POST /v1/match`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchRequest {
+    selector: String,
+    #[serde(default)]
+    born: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    agreement: Option<String>,
+}
+
+/// `POST /v1/match` `{"selector": "phone:…", "born": "1987", "country": "PK", "agreement": …}`:
+/// hit or miss at every partner of the agency's agreements that provide for matching
+/// (docs/matching.md); 422 naming what is wrong with the selector.
+pub(super) async fn match_selector(
+    State(shared): AppState,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: MatchRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let parsed = (|| {
+        let born = match req.born.as_deref() {
+            None | Some("") => None,
+            Some(b) => Some(
+                accord_protocol::PartialDate::parse(b)
+                    .map_err(|e| format!("born: {e}"))?
+                    .year(),
+            ),
+        };
+        let agreement = req
+            .agreement
+            .as_deref()
+            .map(accord_protocol::AgreementId::new)
+            .transpose()
+            .map_err(|e| format!("agreement: {e}"))?;
+        let wanted = crate::matching::asker::wanted(&req.selector, born, req.country.as_deref())
+            .map_err(|e| format!("selector: {e}"))?;
+        Ok::<_, String>((wanted, agreement))
+    })();
+    let (wanted, agreement) = match parsed {
+        Ok(p) => p,
+        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, why),
+    };
+    match shared
+        .handle
+        .match_wanted(&wanted, agreement.as_ref(), None)
+        .await
+    {
+        Ok(report) => Json(report).into_response(),
+        Err(why) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
+    }
+}

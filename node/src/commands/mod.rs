@@ -11,6 +11,7 @@ mod import;
 mod init;
 mod key;
 mod keygen;
+pub(crate) mod matching;
 mod node;
 mod publish;
 mod purge;
@@ -98,6 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Request(args) => requests::request(&args),
         Command::Respond(args) => requests::respond(&args),
         Command::Requests(args) => requests::requests(&args),
+        Command::Match(args) => matching::run(&args),
         Command::Return { command } => returns::run(&command),
         Command::Returns(args) => returns::returns(&args),
         Command::Report { command } => report::run(&command),

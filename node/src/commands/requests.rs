@@ -45,6 +45,17 @@ pub struct RequestArgs {
     /// Grading of what the request itself states; `X4` (cannot be judged) by default.
     #[arg(long, default_value = "X4", value_parser = Grading::parse)]
     pub grading: Grading,
+    /// What the request is about, as `accord match` takes it (`phone:NUMBER`, `person:NAME`
+    /// with --born, …): a phone or account becomes a subject, anything else is named in the
+    /// summary.
+    #[arg(long, value_name = "KIND:VALUE")]
+    pub selector: Option<String>,
+    /// A person's year of birth, with `--selector person:NAME`.
+    #[arg(long, value_name = "YYYY", requires = "selector")]
+    pub born: Option<u16>,
+    /// The country a national phone number of `--selector` is dialled in.
+    #[arg(long, value_name = "CC", requires = "selector")]
+    pub country: Option<String>,
 }
 
 /// `accord respond`
@@ -116,12 +127,25 @@ pub(crate) fn request(a: &RequestArgs) -> Result<()> {
             )
         })?,
     };
+    let mut subjects = read_subjects(a.subjects.as_deref())?;
+    let mut summary = a.summary.clone();
+    if let Some(text) = &a.selector {
+        let w = crate::matching::asker::wanted(text, a.born, a.country.as_deref())
+            .map_err(|e| refuse(&what, format!("--selector: {e}")))?;
+        match w.subject {
+            Some(s) => subjects.push(s),
+            None if !summary.contains(&w.shown) => {
+                summary.push_str(&format!("\n\nAbout: {} {}.", w.kind, w.shown));
+            }
+            None => {}
+        }
+    }
     let draft = request_draft(RequestSpec {
         agreement: a.agreement.clone(),
         to: a.to.clone(),
-        summary: a.summary.clone(),
+        summary,
         categories_of_interest: a.categories_of_interest.clone(),
-        subjects: read_subjects(a.subjects.as_deref())?,
+        subjects,
         handling,
         handling_restriction: a.handling_restriction.clone(),
         grading: a.grading,

@@ -13,7 +13,7 @@ use accord_protocol::audit::{AuditEvent, LookupOutcome};
 use accord_protocol::matching::{Epoch, Lookup, MAX_LOOKUP, MatchSet, Selector, SelectorKind};
 use accord_protocol::wire::{LookupRequest, MatchSetRequest};
 use accord_protocol::{AgencyId, AgreementId, Message, Subject, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{document_key, person_keys};
 use crate::search::selectors;
@@ -37,6 +37,8 @@ pub struct Wanted {
     pub selectors: Vec<Selector>,
     /// The subject a request for information about it carries, where one can be made.
     pub subject: Option<Subject>,
+    /// A person's name as given and year of birth.
+    pub person: Option<(String, u16)>,
 }
 
 /// Reads `KIND:VALUE` as a person types it: `phone:0301 2345678` (with `country`, the
@@ -61,6 +63,7 @@ pub fn wanted(text: &str, born: Option<u16>, country: Option<&str>) -> Result<Wa
             shown: normal,
             selectors: vec![s],
             subject,
+            person: None,
         })
     };
     match kind.trim().to_ascii_lowercase().as_str() {
@@ -151,6 +154,7 @@ pub fn wanted(text: &str, born: Option<u16>, country: Option<&str>) -> Result<Wa
                 shown: format!("{value}, born {year}"),
                 selectors,
                 subject: None,
+                person: Some((value.to_owned(), year)),
             })
         }
         other => Err(format!(
@@ -161,7 +165,7 @@ pub fn wanted(text: &str, born: Option<u16>, country: Option<&str>) -> Result<Wa
 }
 
 /// What one holder answered under one agreement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "result")]
 pub enum Outcome {
     /// The holder's set holds the thing looked up (one of its selectors, for a person).
@@ -188,7 +192,7 @@ pub enum Outcome {
 }
 
 /// A holder's answer, with the request for information a hit leads to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HolderResult {
     /// The holder.
     pub holder: AgencyId,
@@ -209,7 +213,7 @@ pub struct HolderResult {
 }
 
 /// A request for information, pre-filled for a hit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestPrefill {
     /// The agreement.
     pub agreement: AgreementId,
@@ -219,10 +223,13 @@ pub struct RequestPrefill {
     pub summary: String,
     /// The selector, `KIND:VALUE`, which `accord request --selector` makes a subject of.
     pub selector: String,
+    /// A person's year of birth (`accord request --born`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub born: Option<u16>,
 }
 
 /// The outcome of one lookup of one thing at every holder asked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchReport {
     /// The kind looked up.
     pub kind: SelectorKind,
@@ -367,9 +374,9 @@ fn prefill(
     agreement: &AgreementId,
     epoch: Epoch,
 ) -> RequestPrefill {
-    let selector = match wanted.kind {
-        SelectorKind::Person => format!("person:{}", wanted.shown),
-        k => format!("{k}:{}", wanted.shown),
+    let (selector, born) = match (&wanted.person, wanted.kind) {
+        (Some((name, year)), _) => (format!("person:{name}"), Some(*year)),
+        (None, k) => (format!("{k}:{}", wanted.shown), None),
     };
     RequestPrefill {
         agreement: agreement.clone(),
@@ -380,6 +387,7 @@ fn prefill(
             wanted.kind, wanted.shown
         ),
         selector,
+        born,
     }
 }
 
