@@ -407,6 +407,21 @@ pub enum AuditProblem {
         /// The agreement.
         agreement: AgreementId,
     },
+    /// A matching entry under an agreement that does not provide for matching.
+    #[error(
+        "log.jsonl line {line} (entry {index}, {kind}): {agreement} has no [matching] clause, so \
+         no set or lookup may pass under it"
+    )]
+    NoMatching {
+        /// The line.
+        line: usize,
+        /// The index.
+        index: u64,
+        /// The event kind.
+        kind: &'static str,
+        /// The agreement.
+        agreement: AgreementId,
+    },
     /// A send entry the agreement's send policy did not allow.
     #[error(
         "log.jsonl line {line} (entry {index}, send): record {record} under {agreement} was sent \

@@ -9,6 +9,7 @@ mod agreements;
 mod audit;
 mod auth;
 mod home;
+mod matching;
 mod publish;
 mod records;
 mod requests;
@@ -83,6 +84,7 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
             get(publish::publish_page).post(publish::publish),
         )
         .route("/requests", get(requests::requests).post(requests::ask))
+        .route("/match", get(matching::match_page).post(matching::look_up))
         .route(
             "/requests/{id}",
             get(requests::request).post(requests::answer),

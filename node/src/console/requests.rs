@@ -140,6 +140,10 @@ pub(super) struct AskForm {
     handling: String,
     #[serde(default)]
     handling_restriction: String,
+    /// What the request is about, as a hit / no-hit lookup names it (`phone:…`): a phone or
+    /// account becomes its subject.
+    #[serde(default)]
+    selector: String,
 }
 
 async fn requests_view(c: &Console, who: &Who, ask: AskForm, error: Option<String>) -> Response {
@@ -243,12 +247,19 @@ pub(super) async fn ask(
         };
         let restriction =
             Some(form.handling_restriction.trim().to_owned()).filter(|s| !s.is_empty());
+        let subjects = match form.selector.trim() {
+            "" => vec![],
+            s => crate::matching::asker::wanted(s, None, None)?
+                .subject
+                .into_iter()
+                .collect(),
+        };
         Ok(request_draft(RequestSpec {
             agreement,
             to,
             summary: form.summary.trim().to_owned(),
             categories_of_interest: vec![],
-            subjects: vec![],
+            subjects,
             handling,
             handling_restriction: restriction,
             grading: Grading::parse("X4").map_err(|e| e.to_string())?,

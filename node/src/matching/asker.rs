@@ -267,6 +267,13 @@ impl Asker {
         (f.set.epoch == epoch && f.at.elapsed() < SET_KEPT).then(|| f.set.clone())
     }
 
+    fn forget(&self, holder: &AgencyId, agreement: &AgreementId) {
+        self.sets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&(holder.clone(), agreement.clone()));
+    }
+
     fn keep(&self, holder: &AgencyId, set: &MatchSet) {
         self.sets
             .lock()
@@ -495,7 +502,13 @@ async fn ask_one(
             .await?;
         match outcome {
             Ok(n) => hit |= n > 0,
-            Err(o) => return Ok(o),
+            Err(o) => {
+                if matches!(o, Outcome::Invalid { .. }) {
+                    // a holder that changed its seed answers with a new key: fetch again
+                    asker.forget(holder, agreement);
+                }
+                return Ok(o);
+            }
         }
     }
     Ok(if hit { Outcome::Hit } else { Outcome::Miss })

@@ -174,6 +174,51 @@ fn a_send_of_a_category_its_agreement_does_not_permit_is_named() {
 }
 
 #[test]
+fn a_lookup_under_an_agreement_without_matching_or_with_a_non_member_is_named() {
+    let fed = federation();
+    let (tr, _, _) = build_log(fed.path());
+    let epoch =
+        accord_protocol::matching::Epoch::containing(ts("2026-11-28T09:56:00Z"), 1).unwrap();
+    let answered = |agreement: &str, from: &str| AuditEvent::LookupAnswered {
+        from: agency(from),
+        agreement: self::agreement(agreement),
+        epoch,
+        selectors: 1,
+        today: 1,
+    };
+    tr.store
+        .log()
+        .audit(
+            ts("2026-11-28T09:56:00Z"),
+            vec![
+                // QUAD-2026 provides for matching and PK-FIA is a member: no problem
+                answered("QUAD-2026", "PK-FIA"),
+                // TR-BG-2026 has no [matching] clause
+                answered("TR-BG-2026", "BG-GDBP"),
+                // BG-GDBP is no member of QUAD-2026
+                answered("QUAD-2026", "BG-GDBP"),
+            ],
+        )
+        .unwrap();
+    let out = fed.path().join("audit");
+    export_to(&tr, &out, "2026-11-28T10:00:00Z");
+    let report = verify_alone(&out);
+    assert!(
+        matches!(&report.problems[..], [
+            AuditProblem::NoMatching { index: 12, kind: "lookup-answered", agreement: a, .. },
+            AuditProblem::NotMember { index: 13, agency: b, .. },
+        ] if a.as_str() == "TR-BG-2026" && b.as_str() == "BG-GDBP"),
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("TR-BG-2026 has no [matching] clause"),
+        "{report}"
+    );
+}
+
+#[test]
 fn a_send_under_an_agreement_without_every_members_signature_fails() {
     let (_fed, out) = exported();
     // the export without PK-FIA's signature of QUAD-2026

@@ -65,6 +65,16 @@ pub(super) fn check_entries(
                 from,
                 ..
             } => (agreement, vec![("signer", signer), ("sender", from)]),
+            // matching (docs/matching.md): only between members of an agreement in force
+            AuditEvent::MatchSet { agreement, to, .. }
+            | AuditEvent::LookupMade { agreement, to, .. }
+            | AuditEvent::LookupResult { agreement, to, .. } => (
+                agreement,
+                vec![("this agency", own), ("holder or asker", to)],
+            ),
+            AuditEvent::LookupAnswered {
+                agreement, from, ..
+            } => (agreement, vec![("this agency", own), ("asker", from)]),
             AuditEvent::Config { agreements, .. } => {
                 config = agreements
                     .iter()
@@ -102,6 +112,21 @@ pub(super) fn check_entries(
                 index: e.index,
                 kind,
                 time: e.time,
+                agreement: agreement.clone(),
+            });
+        }
+        if matches!(
+            e.event,
+            AuditEvent::MatchSet { .. }
+                | AuditEvent::LookupAnswered { .. }
+                | AuditEvent::LookupMade { .. }
+                | AuditEvent::LookupResult { .. }
+        ) && a.matching.is_none()
+        {
+            r.problems.push(AuditProblem::NoMatching {
+                line,
+                index: e.index,
+                kind,
                 agreement: agreement.clone(),
             });
         }

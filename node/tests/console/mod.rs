@@ -1089,3 +1089,5 @@ async fn an_analyst_finds_a_person_however_spelled_and_the_records_that_share_a_
     b.close().await;
     fed.stop();
 }
+
+mod matching;
