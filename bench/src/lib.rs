@@ -20,6 +20,7 @@
 
 mod baseline;
 mod federation;
+pub mod matching;
 mod mesh;
 mod network;
 mod procs;

@@ -66,6 +66,16 @@ enum Command {
         #[arg(long, default_value = "sled", value_parser = ["sled", "fjall", "both"])]
         engine: String,
     },
+    /// Hit / no-hit between two nodes on loopback: lookups per second and the cost of one
+    /// lookup against verify_strict timed in the same run (docs/matching.md).
+    Match {
+        /// Phone numbers the holder holds (default 10000).
+        #[arg(long, default_value_t = 10_000)]
+        holdings: usize,
+        /// Lookups of one selector (default 400); a sixteenth as many of 64 follow.
+        #[arg(long, default_value_t = 400)]
+        lookups: usize,
+    },
     /// One node of `mesh --processes`, driven over stdin and stdout.
     #[command(hide = true)]
     Node {
@@ -125,6 +135,9 @@ fn main() -> ExitCode {
                 _ => vec![StoreEngine::Sled],
             };
             accord_bench::command(opts, &engines, out.as_deref())
+        }
+        Command::Match { holdings, lookups } => {
+            accord_bench::matching::run(holdings, lookups).map(|_| ())
         }
         Command::Node {
             federation,

@@ -268,6 +268,9 @@ pub async fn introduce(nodes: &[&NodeHandle]) -> Result<()> {
     Ok(())
 }
 
+/// The phone number PK-FIA's sample record holds, which TR-JGK then looks up (hit / no-hit).
+const DEMO_PHONE: &str = "+923000000401";
+
 /// Sample records: (agency directory, draft JSON).
 fn samples() -> Vec<(&'static str, String)> {
     let quad = |cat: &str, handling: &str, route: serde_json::Value, summary: &str| {
@@ -275,7 +278,10 @@ fn samples() -> Vec<(&'static str, String)> {
     };
     let leg = |c: &str, r: &str| serde_json::json!({"country": c, "role": r});
     vec![
-        ("pk-fia", quad("route", "H1", serde_json::json!([leg("PK", "source"), leg("IR", "transit"), leg("TR", "transit"), leg("GR", "destination")]), "Groups of 20-30 leave Quetta weekly by road towards the Iranian border.")),
+        ("pk-fia", serde_json::json!({"agreement": "QUAD-2026", "category": "communication", "handling": "H1", "grading": "B2",
+            "route": [leg("PK", "source"), leg("IR", "transit"), leg("TR", "transit"), leg("GR", "destination")],
+            "subjects": [{"type": "phone", "number": DEMO_PHONE, "description": "Organiser's phone"}],
+            "summary": "Groups of 20-30 leave Quetta weekly by road towards the Iranian border."}).to_string()),
         ("ir-faraja", quad("modus-operandi", "H1", serde_json::json!([leg("IR", "transit")]), "Facilitators now switch vehicles twice before the Turkish border.")),
         ("tr-jgk", quad("vessel", "H2", serde_json::json!([leg("TR", "transit"), leg("GR", "destination")]), "Fishing boat prepared for a night crossing from Ayvacık.")),
         ("gr-hcg", quad("alert", "H0", serde_json::json!([leg("GR", "destination")]), "Sharp increase in landings on Lesvos north shore this week.")),
@@ -402,12 +408,14 @@ async fn run_async() -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let matched = hit_or_no_hit(by_dir("tr-jgk")).await?;
     for h in &handles {
         h.shutdown().await?;
     }
     for r in running {
         r.stopped().await;
     }
+    matched?;
     if !leaks.is_empty() || bg_quad != 0 {
         bail!("records reached non-members: {}", leaks.join("; "));
     }
@@ -416,4 +424,45 @@ async fn run_async() -> Result<()> {
     }
     println!("every record reached exactly the members of its agreement.");
     Ok(())
+}
+
+/// TR-JGK asks whether its QUAD-2026 partners hold PK-FIA's phone number (docs/matching.md):
+/// PK-FIA, whose own record holds it, is a hit; GR-HCG and IR-FARAJA hold only PK-FIA's record
+/// and QUAD-2026 lends partners' records no selectors, so they are not. The outer error is a
+/// failure to ask; the inner, a wrong answer.
+async fn hit_or_no_hit(tr: &NodeHandle) -> Result<Result<()>> {
+    let wanted = crate::matching::asker::wanted(&format!("phone:{DEMO_PHONE}"), None, None)
+        .map_err(anyhow::Error::msg)?;
+    let report = tr
+        .match_wanted(&wanted, None, None)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "\nhit / no-hit: TR-JGK asks its QUAD-2026 partners about {DEMO_PHONE}; each learns only that a lookup was made:"
+    );
+    let mut wrong = Vec::new();
+    for r in &report.results {
+        let hit = r.outcome == crate::matching::asker::Outcome::Hit;
+        println!(
+            "  {:<10} {}",
+            r.holder.as_str(),
+            match &r.outcome {
+                crate::matching::asker::Outcome::Hit =>
+                    "hit: ask its focal point (accord request --selector)".to_owned(),
+                crate::matching::asker::Outcome::Miss => "no hit".to_owned(),
+                other => format!("{other:?}"),
+            }
+        );
+        if hit != (r.holder.as_str() == "PK-FIA") {
+            wrong.push(format!("{}: {:?}", r.holder, r.outcome));
+        }
+    }
+    Ok(if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "hit / no-hit answered wrongly: {}",
+            wrong.join("; ")
+        ))
+    })
 }

@@ -56,6 +56,19 @@ fn the_demo_delivers_every_record_to_exactly_its_members() {
         stdout.contains("every record reached exactly the members of its agreement."),
         "{stdout}"
     );
+    // hit / no-hit: the phone of PK-FIA's own record is a hit there, and nowhere else
+    let line = |agency: &str| {
+        stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("hit / no-hit"))
+            .find(|l| l.trim_start().starts_with(agency))
+            .unwrap_or_else(|| panic!("no hit / no-hit line for {agency}: {stdout}"))
+            .to_owned()
+    };
+    assert!(line("PK-FIA").contains("hit: ask"), "{stdout}");
+    for other in ["IR-FARAJA", "GR-HCG"] {
+        assert!(line(other).contains("no hit"), "{stdout}");
+    }
     // six records, one line each in the holdings table
     assert_eq!(
         stdout

@@ -555,3 +555,63 @@ pub fn init_tracing() {
             .try_init();
     }
 }
+
+/// Writes agreement `id` among `members` (directory names are the agency ids in lower case)
+/// with a `[matching]` clause of `lookups_per_day`, victim data not allowed, signed by every
+/// member with its demo key, and adds it to each member's node file (hit / no-hit tests and
+/// the matching benchmark, docs/matching.md).
+pub fn matching_agreement(fed: &Path, id: &str, members: &[&str], lookups_per_day: u32) {
+    let file = format!("{}.toml", id.to_ascii_lowercase());
+    let focal: String = members
+        .iter()
+        .map(|m| {
+            format!(
+                "\n[focal_points.{m}]\nname = \"Focal point of {m}\"\ncontact = \"fp@{}.example\"\n",
+                m.to_ascii_lowercase()
+            )
+        })
+        .collect();
+    let list: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+    let text = format!(
+        r#"id = "{id}"
+title = "Hit / no-hit"
+kind = "multilateral"
+members = [{}]
+valid_from = 2026-01-01
+valid_until = 2030-12-31
+categories = ["smuggling-network", "communication", "travel-document", "alert", "request-for-information", "response"]
+most_permissive_handling = "H0"
+retention_days = 1095
+onward_sharing = "never"
+
+[victim_data]
+allowed = false
+{focal}
+[matching]
+lookups_per_day = {lookups_per_day}
+"#,
+        list.join(", ")
+    );
+    std::fs::write(fed.join("agreements").join(&file), &text).unwrap();
+    let hash = accord_protocol::agreement::agreement_hash(text.as_bytes());
+    let mut sigs = format!("# Signatures of {id}\n");
+    for m in members {
+        let key = demo_key(fed, &m.to_ascii_lowercase());
+        let sig = accord_protocol::agreement::sign_agreement(&key, &hash);
+        let agency = AgencyId::new(m).unwrap();
+        sigs.push_str(&accord_protocol::agreement::signature_line(&agency, &sig));
+        sigs.push('\n');
+    }
+    std::fs::write(fed.join("agreements").join(format!("{file}.sigs")), sigs).unwrap();
+    for m in members {
+        let node = fed.join(m.to_ascii_lowercase()).join("node.toml");
+        let t = std::fs::read_to_string(&node).unwrap();
+        let moved = t.replacen(
+            "agreements = [",
+            &format!("agreements = [\"../agreements/{file}\", "),
+            1,
+        );
+        assert_ne!(t, moved, "{m}'s node file lists its agreements");
+        std::fs::write(&node, moved).unwrap();
+    }
+}

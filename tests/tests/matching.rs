@@ -34,61 +34,9 @@ fn dir_of(agency: &str) -> String {
     agency.to_ascii_lowercase()
 }
 
-/// Writes MATCH-2026 (victim data not allowed, `lookups_per_day` a day), signed by every
-/// member, and adds it to the members' node files.
+/// MATCH-2026 among the three members, `lookups_per_day` a day, victim data not allowed.
 fn match_agreement(fed: &Path, lookups_per_day: u32) {
-    let focal: String = MEMBERS
-        .iter()
-        .map(|m| {
-            format!(
-                "\n[focal_points.{m}]\nname = \"Focal point of {m}\"\ncontact = \"fp@{}.example\"\n",
-                dir_of(m)
-            )
-        })
-        .collect();
-    let text = format!(
-        r#"id = "MATCH-2026"
-title = "Hit / no-hit test"
-kind = "multilateral"
-members = ["PK-FIA", "TR-JGK", "GR-HCG"]
-valid_from = 2026-01-01
-valid_until = 2030-12-31
-categories = ["smuggling-network", "communication", "travel-document", "alert", "request-for-information", "response"]
-most_permissive_handling = "H0"
-retention_days = 1095
-onward_sharing = "never"
-
-[victim_data]
-allowed = false
-{focal}
-[matching]
-lookups_per_day = {lookups_per_day}
-"#
-    );
-    let path = fed.join("agreements/match-2026.toml");
-    std::fs::write(&path, &text).unwrap();
-    let hash = accord_protocol::agreement::agreement_hash(text.as_bytes());
-    let mut sigs = String::from("# Signatures of MATCH-2026\n");
-    for m in MEMBERS {
-        let key = demo_key(fed, &dir_of(m));
-        let sig = accord_protocol::agreement::sign_agreement(&key, &hash);
-        sigs.push_str(&accord_protocol::agreement::signature_line(
-            &agency(m),
-            &sig,
-        ));
-        sigs.push('\n');
-    }
-    std::fs::write(fed.join("agreements/match-2026.toml.sigs"), sigs).unwrap();
-    for m in MEMBERS {
-        let node = fed.join(dir_of(m)).join("node.toml");
-        let t = std::fs::read_to_string(&node).unwrap();
-        let t = t.replace(
-            "agreements = [\"../agreements/quad-2026.toml\"",
-            "agreements = [\"../agreements/match-2026.toml\", \"../agreements/quad-2026.toml\"",
-        );
-        assert!(t.contains("match-2026"), "{m} lists MATCH-2026");
-        std::fs::write(&node, t).unwrap();
-    }
+    accord_testkit::matching_agreement(fed, "MATCH-2026", &MEMBERS, lookups_per_day);
 }
 
 /// TR-JGK's record under MATCH-2026: a suspect's phone and passport.
