@@ -448,7 +448,7 @@ async fn hit_or_no_hit(tr: &NodeHandle) -> Result<Result<()>> {
             r.holder.as_str(),
             match &r.outcome {
                 crate::matching::asker::Outcome::Hit =>
-                    "hit: ask its focal point (accord request --selector)".to_owned(),
+                    "hit: ask its focal point (accord request)".to_owned(),
                 crate::matching::asker::Outcome::Miss => "no hit".to_owned(),
                 other => format!("{other:?}"),
             }

@@ -172,8 +172,46 @@ fn three_processes_share_through_cli_and_api() {
         .find(|l| l.trim_start().starts_with("accord request"))
         .unwrap_or_else(|| panic!("no request offered: {stdout}"));
     assert!(
-        command.contains("--to TR-JGK") && command.contains("--selector 'vessel:imo:9074729'"),
-        "{command}"
+        command.contains("--to TR-JGK") && command.contains("tag ") && !command.contains("9074729"),
+        "the request names the tag, not the vessel: {command}"
+    );
+    // the same as JSON: the tag and the epoch, which TR-JGK resolves to its vessel and record
+    let out = accord(&[
+        "match",
+        "--config",
+        fed.config("PK-FIA"),
+        "--json",
+        "vessel:imo:9074729",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let hit = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["holder"] == "TR-JGK")
+        .unwrap()
+        .clone();
+    assert_eq!(hit["result"], "hit", "{stdout}");
+    let tag = hit["tags"][0].as_str().unwrap();
+    let epoch = hit["epoch"].as_str().unwrap();
+    let out = accord(&[
+        "match",
+        "--config",
+        fed.config("TR-JGK"),
+        "--resolve",
+        tag,
+        "--agreement",
+        "QUAD-2026",
+        "--epoch",
+        epoch,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&format!("vessel imo:9074729: record(s) {a}")),
+        "{stdout}"
     );
     // the offered request, sent: it reaches TR-JGK, addressed to it
     let out = accord(&[
@@ -184,10 +222,8 @@ fn three_processes_share_through_cli_and_api() {
         "QUAD-2026",
         "--to",
         "TR-JGK",
-        "--selector",
-        "vessel:imo:9074729",
         "--summary",
-        "Hit on the vessel: what do you hold?",
+        hit["request"]["summary"].as_str().unwrap(),
     ]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
@@ -197,10 +233,32 @@ fn three_processes_share_through_cli_and_api() {
     });
     let out = accord(&["show", "--config", fed.config("TR-JGK"), &rfi]);
     let (shown, _) = text(&out);
-    assert!(
-        shown.contains("imo:9074729") || shown.contains("9074729"),
-        "{shown}"
-    );
+    assert!(shown.contains(tag), "{shown}");
+    // `accord request --selector`, the person's choice: the phone becomes the subject
+    let out = accord(&[
+        "request",
+        "--config",
+        fed.config("PK-FIA"),
+        "--agreement",
+        "QUAD-2026",
+        "--to",
+        "TR-JGK",
+        "--selector",
+        "phone:0301 2345678",
+        "--country",
+        "PK",
+        "--summary",
+        "Whose phone is this?",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let with_subject = stdout.trim().to_owned();
+    fed.wait_until("TR-JGK to hold the second request", |f| {
+        f.ids_cli("TR-JGK").contains(&with_subject)
+    });
+    let out = accord(&["show", "--config", fed.config("PK-FIA"), &with_subject]);
+    let (shown, _) = text(&out);
+    assert!(shown.contains("+923012345678"), "{shown}");
     // a selector that breaks its rule is refused naming it, and nothing is asked
     let out = accord(&[
         "match",
@@ -235,7 +293,7 @@ fn three_processes_share_through_cli_and_api() {
     let (local, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(local, through_api);
-    assert_eq!(local.lines().count(), 3, "two records and the request");
+    assert_eq!(local.lines().count(), 4, "two records and the two requests");
 }
 
 #[test]

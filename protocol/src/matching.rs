@@ -258,6 +258,26 @@ impl Epoch {
     }
 }
 
+impl Epoch {
+    /// Reads an epoch as [`fmt::Display`] writes it: `YYYY-MM-DD+Nd`, its first day and its
+    /// length; refused unless the day begins an epoch of that length.
+    pub fn parse(text: &str) -> Result<Self, MatchError> {
+        let bad = || {
+            MatchError::Epoch(format!(
+                "`{text}` is not an epoch: its first day and length, e.g. 2026-12-07+1d"
+            ))
+        };
+        let (day, days) = text.trim().split_once('+').ok_or_else(bad)?;
+        let days: u16 = days
+            .strip_suffix('d')
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(bad)?;
+        let start = Date::parse(day).map_err(|_| bad())?;
+        let number = u32::try_from(start.start().unix().div_euclid(86_400)).map_err(|_| bad())?;
+        Self::from_day(number, days)
+    }
+}
+
 impl fmt::Display for Epoch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}+{}d", self.start, self.days)
@@ -291,6 +311,15 @@ impl Tag {
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
+    }
+
+    /// Reads 32 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, MatchError> {
+        let mut t = [0u8; TAG_LEN];
+        hex::decode_to_slice(text.trim(), &mut t).map_err(|_| {
+            MatchError::Selector(format!("`{text}` is not a tag: {} hex digits", 2 * TAG_LEN))
+        })?;
+        Ok(Self(t))
     }
 }
 
@@ -390,6 +419,20 @@ impl MatchKey {
             proof: to64(&result.proof.serialize()),
         })
     }
+}
+
+/// Checks that `blinded` holds 1 to [`MAX_LOOKUP`] ristretto255 elements, as
+/// [`MatchKey::answer`] would, without evaluating them: a holder refuses a malformed lookup
+/// before counting it.
+pub fn check_blinded(blinded: &[[u8; 32]]) -> Result<(), MatchError> {
+    if blinded.is_empty() || blinded.len() > MAX_LOOKUP {
+        return Err(MatchError::LookupSize(blinded.len()));
+    }
+    for b in blinded {
+        BlindedElement::<Suite>::deserialize(b)
+            .map_err(|_| MatchError::Element("a blinded element"))?;
+    }
+    Ok(())
 }
 
 /// A holder's answer to a lookup: the evaluated elements, in the lookup's order, and a proof

@@ -131,14 +131,18 @@ async fn a_held_selector_is_a_hit_that_leads_to_a_request_and_a_miss_leaves_no_s
     let pk = TestNode::start(load(dir.path(), "pk-fia")).await;
     let tr = TestNode::start(load(dir.path(), "tr-jgk")).await;
     let gr = TestNode::start(load(dir.path(), "gr-hcg")).await;
-    tr.publish(&suspect_record()).await;
+    let suspect = tr.publish(&suspect_record()).await;
     connect_all(&[&pk, &tr, &gr]).await;
     confirmed(&pk, &["TR-JGK", "GR-HCG"]).await;
 
     // the phone TR-JGK holds, typed nationally in Pakistan: a hit at TR-JGK, a miss at GR-HCG
     // (which received the record under MATCH-2026, but partners' records do not take part)
     let phone = wanted("phone:0301 2345678", None, Some("PK")).unwrap();
-    let report = pk.handle.match_wanted(&phone, None, None).await.unwrap();
+    let report = pk
+        .handle
+        .match_wanted(&phone, Some(&id("MATCH-2026")), None)
+        .await
+        .unwrap();
     assert_eq!(report.looked_up, "+923012345678");
     assert_eq!(outcome_at(&report, "TR-JGK"), &Outcome::Hit, "{report:?}");
     assert_eq!(outcome_at(&report, "GR-HCG"), &Outcome::Miss, "{report:?}");
@@ -155,24 +159,44 @@ async fn a_held_selector_is_a_hit_that_leads_to_a_request_and_a_miss_leaves_no_s
     // the same person spelt otherwise, with the year of birth, and the passport: hits too
     for thing in ["person:Muhammad Rezai", "document:pk:ab 1234567"] {
         let w = wanted(thing, Some(1987), None).unwrap();
-        let r = pk.handle.match_wanted(&w, None, None).await.unwrap();
+        let r = pk
+            .handle
+            .match_wanted(&w, Some(&id("MATCH-2026")), None)
+            .await
+            .unwrap();
         assert_eq!(outcome_at(&r, "TR-JGK"), &Outcome::Hit, "{thing}: {r:?}");
     }
     // the same name born another year is not
     let w = wanted("person:Muhammad Rezai", Some(1990), None).unwrap();
-    let r = pk.handle.match_wanted(&w, None, None).await.unwrap();
+    let r = pk
+        .handle
+        .match_wanted(&w, Some(&id("MATCH-2026")), None)
+        .await
+        .unwrap();
     assert_eq!(outcome_at(&r, "TR-JGK"), &Outcome::Miss, "{r:?}");
 
-    // the hit's request for information, sent as pre-filled, reaches TR-JGK addressed to it
+    // the hit's request for information, sent as pre-filled, reaches TR-JGK addressed to it;
+    // it names the tag, not the number (every member receives it), and TR-JGK resolves it
     let prefill = hit.request.clone().expect("a hit offers a request");
     assert_eq!(prefill.to, agency("TR-JGK"));
+    assert_eq!(hit.tags.len(), 1, "{hit:?}");
+    assert!(
+        prefill.summary.contains(&hit.tags[0]),
+        "{}",
+        prefill.summary
+    );
+    assert!(
+        !prefill.summary.contains("923012345678"),
+        "{}",
+        prefill.summary
+    );
     let request = accord_node::workflow::requests::request_draft(
         accord_node::workflow::requests::RequestSpec {
             agreement: prefill.agreement.clone(),
             to: prefill.to.clone(),
             summary: prefill.summary.clone(),
             categories_of_interest: vec![],
-            subjects: phone.subject.clone().into_iter().collect(),
+            subjects: vec![],
             handling: accord_protocol::HandlingCode::H1,
             handling_restriction: None,
             grading: accord_protocol::Grading::parse("X4").unwrap(),
@@ -195,10 +219,31 @@ async fn a_held_selector_is_a_hit_that_leads_to_a_request_and_a_miss_leaves_no_s
     let held = tr.handle.store().records().get(&rfi).unwrap().unwrap();
     assert_eq!(held.record.addressed_to, Some(agency("TR-JGK")));
     assert!(held.record.summary.contains("was a hit at TR-JGK"));
+    let epoch = Epoch::parse(&hit.epoch).unwrap();
+    let tag = accord_protocol::matching::Tag::from_hex(&hit.tags[0]).unwrap();
+    let found = tr
+        .handle
+        .resolve_tags(id("MATCH-2026"), epoch, vec![tag])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].value, "+923012345678");
+    assert_eq!(found[0].records, [suspect.to_string()]);
+    // GR-HCG holds no seed-made tag of it: its node resolves nothing
+    let none = gr
+        .handle
+        .resolve_tags(id("MATCH-2026"), epoch, vec![tag])
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
 
     // a number nobody holds: a miss everywhere
     let none = wanted("phone:+923019999999", None, None).unwrap();
-    let report = pk.handle.match_wanted(&none, None, None).await.unwrap();
+    let report = pk
+        .handle
+        .match_wanted(&none, Some(&id("MATCH-2026")), None)
+        .await
+        .unwrap();
     assert!(
         report.results.iter().all(|r| r.outcome == Outcome::Miss),
         "{report:?}"

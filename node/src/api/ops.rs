@@ -408,3 +408,50 @@ pub(super) async fn match_selector(
         Err(why) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
     }
 }
+
+/// The body of `POST /v1/match/resolve`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    agreement: String,
+    epoch: String,
+    tags: Vec<String>,
+}
+
+/// `POST /v1/match/resolve` `{"agreement": …, "epoch": "2026-12-07+1d", "tags": ["…"]}`: the
+/// holder's selectors (and records) a request for information after a hit names by tag.
+pub(super) async fn resolve_tags(
+    State(shared): AppState,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: ResolveRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let parsed = (|| {
+        let agreement = accord_protocol::AgreementId::new(&req.agreement)
+            .map_err(|e| format!("agreement: {e}"))?;
+        let epoch = accord_protocol::matching::Epoch::parse(&req.epoch)
+            .map_err(|e| format!("epoch: {e}"))?;
+        if req.tags.is_empty() || req.tags.len() > accord_protocol::matching::MAX_LOOKUP {
+            return Err(format!(
+                "tags: give 1 to {} tags",
+                accord_protocol::matching::MAX_LOOKUP
+            ));
+        }
+        let tags = req
+            .tags
+            .iter()
+            .map(|t| accord_protocol::matching::Tag::from_hex(t).map_err(|e| format!("tags: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, String>((agreement, epoch, tags))
+    })();
+    let (agreement, epoch, tags) = match parsed {
+        Ok(p) => p,
+        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, why),
+    };
+    match shared.handle.resolve_tags(agreement, epoch, tags).await {
+        Ok(found) => Json(found).into_response(),
+        Err(why) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
+    }
+}

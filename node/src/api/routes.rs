@@ -65,6 +65,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/exports", post(super::ops::export))
         .route("/v1/purge", post(super::ops::purge))
         .route("/v1/match", post(super::ops::match_selector))
+        .route("/v1/match/resolve", post(super::ops::resolve_tags))
         .route(
             "/v1/delegations",
             post(super::ops::issue).get(super::ops::delegations),

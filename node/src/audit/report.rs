@@ -422,6 +422,28 @@ pub enum AuditProblem {
         /// The agreement.
         agreement: AgreementId,
     },
+    /// A holder answered lookups past the agreement's daily quota, or more than 64 at once.
+    #[error(
+        "log.jsonl line {line} (entry {index}, lookup-answered): {asker} looked up {selectors} \
+         selector(s), {today} under {agreement} that day, but the agreement allows {limit} a \
+         day and 64 a lookup"
+    )]
+    OverQuota {
+        /// The line.
+        line: usize,
+        /// The index.
+        index: u64,
+        /// The member that asked.
+        asker: AgencyId,
+        /// Selectors in the lookup.
+        selectors: u64,
+        /// Selectors that day, these included.
+        today: u64,
+        /// The agreement's daily limit.
+        limit: u32,
+        /// The agreement.
+        agreement: AgreementId,
+    },
     /// A send entry the agreement's send policy did not allow.
     #[error(
         "log.jsonl line {line} (entry {index}, send): record {record} under {agreement} was sent \

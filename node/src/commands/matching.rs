@@ -21,7 +21,16 @@ pub struct MatchArgs {
     pub config: PathBuf,
     /// What to look up: `phone:NUMBER`, `account:IBAN`, `document:CC:NUMBER`,
     /// `vessel:imo:NNNNNNN` (or `mmsi:`), `person:NAME` (with --born).
-    pub selector: String,
+    #[arg(required_unless_present = "resolve")]
+    pub selector: Option<String>,
+    /// The holder's side: which of this agency's selectors and records the tag of a request
+    /// for information after a hit is (with --agreement and --epoch, as the request names
+    /// them).
+    #[arg(long, value_name = "TAG", conflicts_with = "selector", requires_all = ["agreement", "epoch"])]
+    pub resolve: Option<String>,
+    /// The epoch a tag is of, as the request names it (`2026-12-07+1d`), with --resolve.
+    #[arg(long, requires = "resolve")]
+    pub epoch: Option<String>,
     /// A person's year of birth (`YYYY`; a full date's year is used).
     #[arg(long, value_name = "YYYY[-MM[-DD]]")]
     pub born: Option<String>,
@@ -36,12 +45,41 @@ pub struct MatchArgs {
     pub json: bool,
 }
 
-/// Asks the running node to look the selector up.
+/// Asks the running node to look the selector up, or to resolve a tag.
 pub(super) fn run(a: &MatchArgs) -> Result<()> {
     let cfg = load(&a.config)?;
     let client = Client::for_node(&cfg)?;
+    if let Some(tag) = &a.resolve {
+        let body = json!({
+            "agreement": a.agreement,
+            "epoch": a.epoch,
+            "tags": [tag],
+        });
+        let found: Vec<crate::matching::Resolved> =
+            client.post_json("/v1/match/resolve", &body).map_err(|e| {
+                anyhow::Error::new(e).context(format!(
+                    "resolving needs the running node (is `accord run --config {}` running?)",
+                    a.config.display()
+                ))
+            })?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&found)?);
+        } else if found.is_empty() {
+            println!(
+                "tag {tag} is none of {}'s selectors under {} in {}: the set has changed since, or the tag is not this agency's",
+                cfg.agency,
+                a.agreement.as_ref().map_or("?", |x| x.as_str()),
+                a.epoch.as_deref().unwrap_or("?")
+            );
+        } else {
+            for r in &found {
+                println!("{} {}: record(s) {}", r.kind, r.value, r.records.join(", "));
+            }
+        }
+        return Ok(());
+    }
     let body = json!({
-        "selector": a.selector,
+        "selector": a.selector.as_deref().unwrap_or_default(),
         "born": a.born,
         "country": a.country,
         "agreement": a.agreement,
@@ -69,7 +107,7 @@ pub(crate) fn render(r: &MatchReport, config: &std::path::Path) -> String {
         "{} {}: {} selector(s) looked up at {} holder(s); each holder learns only that a lookup \
          of that many selectors was made",
         r.kind,
-        r.looked_up,
+        printable(&r.looked_up),
         r.selectors,
         r.results.len()
     );
@@ -107,7 +145,9 @@ pub(crate) fn render(r: &MatchReport, config: &std::path::Path) -> String {
             out,
             "\nA hit is a lead, not a disclosure. To ask {}'s focal point{} what it holds \
              (nothing is sent until you run it):\n  accord request --config {} --agreement {} \
-             --to {} --selector {}{} --summary {}",
+             --to {} --summary {}\nThe request reaches every member of {}: it names the tag, \
+             which {} resolves and the others cannot; add --selector only if every member may \
+             see the selector.",
             h.holder,
             h.focal_point
                 .as_deref()
@@ -116,18 +156,22 @@ pub(crate) fn render(r: &MatchReport, config: &std::path::Path) -> String {
             shell_word(&config.display().to_string()),
             req.agreement,
             req.to,
-            shell_word(&req.selector),
-            req.born.map(|y| format!(" --born {y}")).unwrap_or_default(),
             shell_word(&req.summary),
+            req.agreement,
+            h.holder,
         );
     }
     out
 }
 
-/// Partner text on a terminal: control characters shown as U+FFFD.
+/// Partner text on a terminal: control characters and bidirectional overrides shown as
+/// U+FFFD.
 fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .map(|c| {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { '\u{fffd}' } else { c }
+        })
         .collect()
 }
 

@@ -29,8 +29,8 @@ struct ResultRow {
     hit: bool,
     result: String,
     focal_point: String,
-    /// The request a hit leads to: summary and selector.
-    request: Option<(String, String)>,
+    /// The request a hit leads to: its summary.
+    request: Option<String>,
 }
 
 #[derive(Template)]
@@ -160,13 +160,7 @@ pub(super) async fn look_up(
                         Outcome::Unreachable { detail } => format!("not asked: {detail}"),
                     },
                     focal_point: r.focal_point.unwrap_or_default(),
-                    request: r.request.map(|q| {
-                        let selector = match q.born {
-                            Some(_) => String::new(),
-                            None => q.selector,
-                        };
-                        (q.summary, selector)
-                    }),
+                    request: r.request.map(|q| q.summary),
                 })
                 .collect();
             render(&p)

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use accord_config::NodeConfig;
 use accord_protocol::audit::{AuditEvent, LookupOutcome};
-use accord_protocol::matching::{Epoch, Lookup, MAX_LOOKUP, MatchSet, Selector, SelectorKind};
-use accord_protocol::wire::{LookupRequest, MatchSetRequest};
+use accord_protocol::matching::{Epoch, Lookup, MAX_LOOKUP, MatchSet, Selector, SelectorKind, Tag};
+use accord_protocol::wire::{LookupRequest, MAX_SET_CHUNK, MatchSetRequest, RejectCode};
 use accord_protocol::{AgencyId, AgreementId, Message, Subject, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -210,9 +210,15 @@ pub struct HolderResult {
     /// person sends it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestPrefill>,
+    /// The tags of the selectors that hit (hex), which the holder resolves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
-/// A request for information, pre-filled for a hit.
+/// A request for information, pre-filled for a hit. It names the hit's tags, never the
+/// selector: a request reaches every member of its agreement, and a tag tells a member
+/// nothing without the holder's key, while the holder finds its selector and records from it
+/// (`accord match --resolve`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestPrefill {
     /// The agreement.
@@ -221,11 +227,6 @@ pub struct RequestPrefill {
     pub to: AgencyId,
     /// The question.
     pub summary: String,
-    /// The selector, `KIND:VALUE`, which `accord request --selector` makes a subject of.
-    pub selector: String,
-    /// A person's year of birth (`accord request --born`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub born: Option<u16>,
 }
 
 /// The outcome of one lookup of one thing at every holder asked.
@@ -243,7 +244,7 @@ pub struct MatchReport {
 
 /// A holder's set as fetched, and when.
 struct Fetched {
-    set: MatchSet,
+    set: Arc<MatchSet>,
     at: Instant,
 }
 
@@ -251,7 +252,7 @@ struct Fetched {
 /// epoch ends or [`SET_KEPT`] passes.
 #[derive(Default)]
 pub struct Asker {
-    sets: Mutex<BTreeMap<(AgencyId, AgreementId), Arc<Fetched>>>,
+    sets: Mutex<BTreeMap<(AgencyId, AgreementId), Fetched>>,
 }
 
 impl std::fmt::Debug for Asker {
@@ -261,7 +262,12 @@ impl std::fmt::Debug for Asker {
 }
 
 impl Asker {
-    fn kept(&self, holder: &AgencyId, agreement: &AgreementId, epoch: Epoch) -> Option<MatchSet> {
+    fn kept(
+        &self,
+        holder: &AgencyId,
+        agreement: &AgreementId,
+        epoch: Epoch,
+    ) -> Option<Arc<MatchSet>> {
         let sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
         let f = sets.get(&(holder.clone(), agreement.clone()))?;
         (f.set.epoch == epoch && f.at.elapsed() < SET_KEPT).then(|| f.set.clone())
@@ -274,16 +280,16 @@ impl Asker {
             .remove(&(holder.clone(), agreement.clone()));
     }
 
-    fn keep(&self, holder: &AgencyId, set: &MatchSet) {
+    fn keep(&self, holder: &AgencyId, set: Arc<MatchSet>) {
         self.sets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(
                 (holder.clone(), set.agreement.clone()),
-                Arc::new(Fetched {
-                    set: set.clone(),
+                Fetched {
+                    set,
                     at: Instant::now(),
-                }),
+                },
             );
     }
 }
@@ -336,6 +342,13 @@ pub(crate) trait Channel {
     async fn log(&self, events: Vec<AuditEvent>) -> Result<(), String>;
 }
 
+/// Most selectors one thing may stand for (a person's name keys): a name of many parts
+/// would spend a day's quota at every partner in one lookup.
+pub const MAX_SELECTORS: usize = 256;
+
+/// How long an asker keeps asking a holder that answers busy while it builds its set.
+const BUSY_FOR_AT_MOST: Duration = Duration::from_secs(120);
+
 /// Looks `wanted` up at every holder of `pairs`, one after the other.
 pub(crate) async fn run(
     asker: &Asker,
@@ -345,16 +358,44 @@ pub(crate) async fn run(
     pairs: Vec<(AgencyId, AgreementId, Epoch)>,
     by: Option<String>,
 ) -> Result<MatchReport, String> {
+    if wanted.selectors.len() > MAX_SELECTORS {
+        return Err(format!(
+            "{} {} stands for {} selectors; at most {MAX_SELECTORS} are looked up at once (a \
+             shorter form of the name)",
+            wanted.kind,
+            wanted.shown,
+            wanted.selectors.len()
+        ));
+    }
+    for (_, agreement, _) in &pairs {
+        let quota = cfg
+            .agreements
+            .get(agreement)
+            .and_then(|a| a.matching)
+            .map_or(0, |r| r.lookups_per_day as usize);
+        if wanted.selectors.len() > quota {
+            return Err(format!(
+                "{} {} stands for {} selectors, more than the {quota} a day {agreement} allows",
+                wanted.kind,
+                wanted.shown,
+                wanted.selectors.len()
+            ));
+        }
+    }
     let mut results = Vec::new();
     for (holder, agreement, epoch) in pairs {
-        let outcome = ask_one(asker, channel, cfg, wanted, &holder, &agreement, epoch, &by).await?;
+        let (outcome, epoch, tags) =
+            ask_one(asker, channel, cfg, wanted, &holder, &agreement, epoch, &by).await?;
         let (focal_point, request) = if outcome == Outcome::Hit {
             let focal = cfg
                 .agreements
                 .get(&agreement)
                 .and_then(|a| a.focal_points.get(&holder))
                 .map(|f| format!("{} ({})", f.name, f.contact));
-            (focal, Some(prefill(wanted, &holder, &agreement, epoch)))
+            (
+                focal,
+                Some(prefill(wanted, &holder, &agreement, epoch, &tags)),
+            )
         } else {
             (None, None)
         };
@@ -365,6 +406,7 @@ pub(crate) async fn run(
             outcome,
             focal_point,
             request,
+            tags: tags.iter().map(Tag::to_hex).collect(),
         });
     }
     Ok(MatchReport {
@@ -380,26 +422,27 @@ fn prefill(
     holder: &AgencyId,
     agreement: &AgreementId,
     epoch: Epoch,
+    tags: &[Tag],
 ) -> RequestPrefill {
-    let (selector, born) = match (&wanted.person, wanted.kind) {
-        (Some((name, year)), _) => (format!("person:{name}"), Some(*year)),
-        (None, k) => (format!("{k}:{}", wanted.shown), None),
-    };
+    let hex: Vec<String> = tags.iter().map(Tag::to_hex).collect();
     RequestPrefill {
         agreement: agreement.clone(),
         to: holder.clone(),
         summary: format!(
-            "Hit / no-hit: our lookup of {} {} under {agreement} (epoch {epoch}) was a hit at \
-             {holder}. Please tell us what you can share about it under the agreement.",
-            wanted.kind, wanted.shown
+            "Hit / no-hit: our lookup of a {} under {agreement} was a hit at {holder} in epoch \
+             {epoch}, tag {}. Please tell us what you can share about it under the agreement \
+             ({holder}: accord match --resolve {} --agreement {agreement} --epoch {epoch}).",
+            wanted.kind,
+            hex.join(", "),
+            hex.first().map_or("", String::as_str),
         ),
-        selector,
-        born,
     }
 }
 
-/// One holder: its set (kept or fetched), then the lookup in lots of at most 64 selectors.
-/// An `Err` is a failure of this node (its log); a holder's failure is an [`Outcome`].
+/// One holder: its set (kept or fetched), then the lookup in lots of at most 64 selectors;
+/// asked again once in the holder's new epoch when the epoch turned meanwhile (code 18). An
+/// `Err` is a failure of this node (its log); a holder's failure is an [`Outcome`]. Gives the
+/// epoch asked in and the tags that hit.
 #[allow(clippy::too_many_arguments)]
 async fn ask_one(
     asker: &Asker,
@@ -410,18 +453,51 @@ async fn ask_one(
     agreement: &AgreementId,
     epoch: Epoch,
     by: &Option<String>,
-) -> Result<Outcome, String> {
+) -> Result<(Outcome, Epoch, Vec<Tag>), String> {
+    let (outcome, tags) = ask_in(asker, channel, cfg, wanted, holder, agreement, epoch, by).await?;
+    let wrong_epoch = RejectCode::WrongEpoch.code();
+    if let Outcome::Refused { code, .. } = &outcome
+        && *code == wrong_epoch
+        && let Ok(now) = Epoch::containing(crate::clock::now(), epoch.days)
+        && now != epoch
+    {
+        let (outcome, tags) =
+            ask_in(asker, channel, cfg, wanted, holder, agreement, now, by).await?;
+        return Ok((outcome, now, tags));
+    }
+    Ok((outcome, epoch, tags))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ask_in(
+    asker: &Asker,
+    channel: &impl Channel,
+    cfg: &NodeConfig,
+    wanted: &Wanted,
+    holder: &AgencyId,
+    agreement: &AgreementId,
+    epoch: Epoch,
+    by: &Option<String>,
+) -> Result<(Outcome, Vec<Tag>), String> {
     let set = match asker.kept(holder, agreement, epoch) {
         Some(s) => s,
-        None => match fetch_set(channel, cfg, holder, agreement, epoch).await {
-            Ok(s) => {
-                asker.keep(holder, &s);
-                s
+        None => {
+            // a set rebuilt while it was fetched comes in two versions: fetched again once
+            let mut fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
+            if matches!(fetched, Err(Outcome::Invalid { .. })) {
+                fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
             }
-            Err(outcome) => return Ok(outcome),
-        },
+            match fetched {
+                Ok(s) => {
+                    let s = Arc::new(s);
+                    asker.keep(holder, s.clone());
+                    s
+                }
+                Err(outcome) => return Ok((outcome, vec![])),
+            }
+        }
     };
-    let mut hit = false;
+    let mut hits: Vec<Tag> = Vec::new();
     for lot in wanted.selectors.chunks(MAX_LOOKUP) {
         let (lookup, blinded) =
             Lookup::blind(&mut rand_core::OsRng, lot).map_err(|e| e.to_string())?;
@@ -444,7 +520,7 @@ async fn ask_one(
             epoch,
             blinded,
         });
-        let (outcome, hits, code) = match channel.ask(holder, request).await {
+        let (outcome, found, code) = match channel.ask(holder, request).await {
             Ok(Message::LookupAnswer(a)) if a.agreement == *agreement && a.epoch == epoch => {
                 let answer = accord_protocol::matching::Answer {
                     evaluated: a.evaluated,
@@ -452,14 +528,15 @@ async fn ask_one(
                 };
                 match lookup.finish(&answer, &set.public_key) {
                     Ok(tags) => {
-                        let n = tags.iter().filter(|t| set.contains(t)).count();
-                        (Ok(n), n as u64, None)
+                        let found: Vec<Tag> =
+                            tags.into_iter().filter(|t| set.contains(t)).collect();
+                        (Ok(()), found, None)
                     }
                     Err(e) => (
                         Err(Outcome::Invalid {
                             detail: format!("{holder}'s answer: {e}"),
                         }),
-                        0,
+                        vec![],
                         None,
                     ),
                 }
@@ -469,7 +546,7 @@ async fn ask_one(
                     code: r.code.code(),
                     detail: r.detail,
                 }),
-                0,
+                vec![],
                 Some(r.code.code()),
             ),
             Ok(other) => (
@@ -479,13 +556,13 @@ async fn ask_one(
                         other.kind_code()
                     ),
                 }),
-                0,
+                vec![],
                 None,
             ),
-            Err(e) => (Err(Outcome::Unreachable { detail: e }), 0, None),
+            Err(e) => (Err(Outcome::Unreachable { detail: e }), vec![], None),
         };
         let logged = match &outcome {
-            Ok(_) => LookupOutcome::Answered,
+            Ok(()) => LookupOutcome::Answered,
             Err(Outcome::Refused { .. }) => LookupOutcome::Refused,
             Err(Outcome::Unreachable { .. }) => LookupOutcome::Failed,
             Err(_) => LookupOutcome::Invalid,
@@ -496,26 +573,34 @@ async fn ask_one(
                 agreement: agreement.clone(),
                 epoch,
                 outcome: logged,
-                hits,
+                hits: found.len() as u64,
                 code,
             }])
             .await?;
-        match outcome {
-            Ok(n) => hit |= n > 0,
-            Err(o) => {
-                if matches!(o, Outcome::Invalid { .. }) {
-                    // a holder that changed its seed answers with a new key: fetch again
-                    asker.forget(holder, agreement);
-                }
-                return Ok(o);
+        hits.extend(found);
+        if let Err(o) = outcome {
+            if matches!(o, Outcome::Invalid { .. }) {
+                // a holder that changed its seed answers with a new key: fetch again next time
+                asker.forget(holder, agreement);
             }
+            // a hit already found stays a hit: the rest could not be asked
+            return Ok(if hits.is_empty() {
+                (o, hits)
+            } else {
+                (Outcome::Hit, hits)
+            });
         }
     }
-    Ok(if hit { Outcome::Hit } else { Outcome::Miss })
+    Ok(if hits.is_empty() {
+        (Outcome::Miss, hits)
+    } else {
+        (Outcome::Hit, hits)
+    })
 }
 
-/// Fetches a holder's whole set, chunk by chunk, and checks its signature with the holder's
-/// agency key.
+/// Fetches a holder's whole set, chunk by chunk (asking again, with a growing pause, while the
+/// holder answers busy because it is building the set), and checks its signature with the
+/// holder's agency key off the async runtime.
 async fn fetch_set(
     channel: &impl Channel,
     cfg: &NodeConfig,
@@ -528,9 +613,14 @@ async fn fetch_set(
             detail: format!("{holder} is not a known agency here"),
         });
     };
+    let public = known.public_key;
     let mut tags = Vec::new();
     let mut first: Option<(u32, [u8; 32], [u8; 64])> = None;
-    for _ in 0..MAX_CHUNKS {
+    let busy_until = Instant::now() + BUSY_FOR_AT_MOST;
+    let mut pause = Duration::from_millis(100);
+    let busy = RejectCode::Busy.code();
+    let mut chunks = 0u32;
+    while chunks < MAX_CHUNKS {
         let from = u32::try_from(tags.len()).unwrap_or(u32::MAX);
         let request = Message::MatchSetRequest(MatchSetRequest {
             agreement: agreement.clone(),
@@ -539,6 +629,12 @@ async fn fetch_set(
         });
         let chunk = match channel.ask(holder, request).await {
             Ok(Message::MatchSet(c)) => c,
+            Ok(Message::Refused(r)) if r.code.code() == busy && Instant::now() < busy_until => {
+                // the holder is building its set (or busy): a pause, not a spin
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                continue;
+            }
             Ok(Message::Refused(r)) => {
                 return Err(Outcome::Refused {
                     code: r.code.code(),
@@ -555,6 +651,15 @@ async fn fetch_set(
             }
             Err(e) => return Err(Outcome::Unreachable { detail: e }),
         };
+        chunks += 1;
+        if u64::from(chunk.total) > u64::from(MAX_CHUNKS) * MAX_SET_CHUNK as u64 {
+            return Err(Outcome::Invalid {
+                detail: format!(
+                    "{holder}'s set of {} tags is larger than this node takes",
+                    chunk.total
+                ),
+            });
+        }
         let same = first.is_none_or(|(t, k, s)| {
             t == chunk.total && k == chunk.public_key && s == chunk.signature
         });
@@ -571,18 +676,28 @@ async fn fetch_set(
         }
         tags.extend(chunk.tags);
         if tags.len() as u64 >= u64::from(chunk.total) {
-            let set = MatchSet::from_tags(agreement.clone(), epoch, chunk.public_key, tags);
-            if set.len() as u64 != u64::from(chunk.total) {
-                return Err(Outcome::Invalid {
-                    detail: format!("{holder}'s set repeats tags"),
-                });
-            }
-            return match set.verify(&known.public_key, &chunk.signature) {
-                Ok(()) => Ok(set),
-                Err(e) => Err(Outcome::Invalid {
-                    detail: format!("{holder}'s set: {e}"),
-                }),
-            };
+            let (agreement, holder) = (agreement.clone(), holder.clone());
+            let (total, public_key, signature) = (chunk.total, chunk.public_key, chunk.signature);
+            return tokio::task::spawn_blocking(move || {
+                let set = MatchSet::from_tags(agreement, epoch, public_key, tags);
+                if set.len() as u64 != u64::from(total) {
+                    return Err(Outcome::Invalid {
+                        detail: format!("{holder}'s set repeats tags"),
+                    });
+                }
+                match set.verify(&public, &signature) {
+                    Ok(()) => Ok(set),
+                    Err(e) => Err(Outcome::Invalid {
+                        detail: format!("{holder}'s set: {e}"),
+                    }),
+                }
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(Outcome::Invalid {
+                    detail: format!("the check of the set failed: {e}"),
+                })
+            });
         }
     }
     Err(Outcome::Invalid {

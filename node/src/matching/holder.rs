@@ -3,8 +3,8 @@
 //! [`SET_REFRESH`]), the chunk of it a member asks for, and the evaluation of a member's
 //! blinded selectors once the quota has counted them and the log recorded them durably.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use accord_config::{Agreement, MatchingRule, NodeConfig};
@@ -33,13 +33,31 @@ pub struct Built {
     built: Instant,
 }
 
-type Slot = Arc<Mutex<Option<Arc<Built>>>>;
+/// One agreement's set: the one built, whether a build runs, and how the last one failed.
+#[derive(Default)]
+struct SlotState {
+    built: Option<Arc<Built>>,
+    building: bool,
+    failed: Option<String>,
+}
 
-/// The holder: its matching seed and the sets built from it, one per agreement (the current
-/// epoch's; a new epoch replaces it).
+type Slot = Arc<(Mutex<SlotState>, Condvar)>;
+
+/// How long a member's set request waits for a build before it is answered busy (the member
+/// asks again): under the requester's timeout, so a large holding (about 47 s of a core per
+/// million selectors) never makes the first fetch of an epoch time out.
+pub const BUILD_WAIT: Duration = Duration::from_secs(5);
+
+/// A set given to a member: (member, agreement, epoch, set digest).
+type HandOver = (AgencyId, AgreementId, Epoch, [u8; 32]);
+
+/// The holder: its matching seed, the sets built from it, one per agreement (the current
+/// epoch's; a new epoch replaces it), and the set hand-overs already logged.
 pub struct Holder {
     seed: Zeroizing<[u8; 32]>,
     slots: Mutex<BTreeMap<AgreementId, Slot>>,
+    /// The hand-overs whose `match-set` entry is written.
+    logged: Mutex<BTreeSet<HandOver>>,
 }
 
 impl std::fmt::Debug for Holder {
@@ -54,6 +72,7 @@ impl Holder {
         Self {
             seed,
             slots: Mutex::new(BTreeMap::new()),
+            logged: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -66,17 +85,19 @@ impl Holder {
         MatchKey::derive(&self.seed, agreement, epoch)
     }
 
-    /// The set under `agreement` in `epoch`, built when none is kept for that epoch or the
-    /// one kept is older than [`SET_REFRESH`]. One build per agreement at a time; a member
-    /// asking meanwhile waits for it rather than starting another.
+    /// The set under `agreement` in `epoch`, when one built for that epoch less than
+    /// [`SET_REFRESH`] ago is kept; else a build starts on a thread of its own (one per
+    /// agreement at a time) and this waits for it at most `wait`: `None` when it is not done
+    /// by then.
     pub fn set(
-        &self,
-        store: &Store,
+        self: &Arc<Self>,
+        store: &Arc<Store>,
         own: &AgencyId,
         agreement: &Agreement,
         epoch: Epoch,
-        key: &SecretKey,
-    ) -> Result<Arc<Built>, HolderError> {
+        key: &Arc<SecretKey>,
+        wait: Duration,
+    ) -> Result<Option<Arc<Built>>, HolderError> {
         let slot = self
             .slots
             .lock()
@@ -84,23 +105,97 @@ impl Holder {
             .entry(agreement.id.clone())
             .or_default()
             .clone();
-        let mut kept = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(b) = kept.as_ref()
-            && b.set.epoch == epoch
-            && b.built.elapsed() < SET_REFRESH
-        {
-            return Ok(b.clone());
+        let fresh = |st: &SlotState| {
+            st.built
+                .as_ref()
+                .filter(|b| b.set.epoch == epoch && b.built.elapsed() < SET_REFRESH)
+                .cloned()
+        };
+        let (lock, ready) = &*slot;
+        let mut st = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(b) = fresh(&st) {
+            return Ok(Some(b));
         }
-        let set = holder_set(store, own, agreement, &self.seed, epoch)?
-            .ok_or_else(|| HolderError::NotProvided(agreement.id.clone()))?;
-        let signature = set.sign(key);
-        let built = Arc::new(Built {
-            set,
-            signature,
-            built: Instant::now(),
-        });
-        *kept = Some(built.clone());
-        Ok(built)
+        if !st.building {
+            st.building = true;
+            st.failed = None;
+            let (holder, store, own, agreement, key, slot) = (
+                self.clone(),
+                store.clone(),
+                own.clone(),
+                agreement.clone(),
+                key.clone(),
+                slot.clone(),
+            );
+            std::thread::spawn(move || {
+                let result = holder_set(&store, &own, &agreement, &holder.seed, epoch)
+                    .and_then(|s| s.ok_or_else(|| HolderError::NotProvided(agreement.id.clone())));
+                let (lock, ready) = &*slot;
+                let mut st = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                st.building = false;
+                match result {
+                    Ok(set) => {
+                        let signature = set.sign(&key);
+                        st.built = Some(Arc::new(Built {
+                            set,
+                            signature,
+                            built: Instant::now(),
+                        }));
+                    }
+                    Err(e) => {
+                        tracing::error!(agreement = %agreement.id, error = %e, "the matching set could not be built");
+                        st.failed = Some(e.to_string());
+                    }
+                }
+                ready.notify_all();
+            });
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(b) = fresh(&st) {
+                return Ok(Some(b));
+            }
+            if !st.building
+                && let Some(e) = &st.failed
+            {
+                return Err(HolderError::Build(e.clone()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            st = ready
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Whether the hand-over of this set to `to` is yet to be logged; marks it logged. Marks of
+    /// other epochs go.
+    fn first_hand_over(&self, to: &AgencyId, built: &Built) -> bool {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        let epoch = built.set.epoch;
+        logged.retain(|(_, _, e, _)| *e == epoch);
+        logged.insert((
+            to.clone(),
+            built.set.agreement.clone(),
+            epoch,
+            built.set.digest(),
+        ))
+    }
+
+    /// Forgets a hand-over marked but not logged (the entry could not be written).
+    fn unmark(&self, to: &AgencyId, built: &Built) {
+        self.logged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&(
+                to.clone(),
+                built.set.agreement.clone(),
+                built.set.epoch,
+                built.set.digest(),
+            ));
     }
 }
 
@@ -209,8 +304,9 @@ impl Answered {
 }
 
 impl Work {
-    /// The chunk of the set from tag `from`; the first chunk's hand-over is logged
-    /// (`match-set`) and flushed before it goes.
+    /// The chunk of the set from tag `from`. The set's hand-over to the member is logged
+    /// (`match-set`) and flushed before the first chunk of it goes, whichever chunk that is.
+    /// While the set is being built, the member is answered busy and asks again.
     pub(crate) fn set_chunk(&self, from: u32) -> Answered {
         let built = match self.holder.set(
             &self.store,
@@ -218,8 +314,21 @@ impl Work {
             &self.agreement,
             self.epoch,
             &self.key,
+            BUILD_WAIT,
         ) {
-            Ok(b) => b,
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                return Answered {
+                    reply: Message::Refused(Refusal {
+                        code: RejectCode::Busy,
+                        detail: format!(
+                            "the set under {} is being built; ask again shortly",
+                            self.agreement.id
+                        ),
+                    }),
+                    refused: None,
+                };
+            }
             Err(e) => return busy(&e),
         };
         let tags = built.set.tags();
@@ -230,7 +339,7 @@ impl Work {
                 format!("the set holds {total} tags; none from {from}"),
             );
         }
-        if from == 0 {
+        if self.holder.first_hand_over(&self.peer, &built) {
             let event = AuditEvent::MatchSet {
                 to: self.peer.clone(),
                 agreement: self.agreement.id.clone(),
@@ -243,6 +352,7 @@ impl Work {
                 .audit(self.now, vec![event])
                 .and_then(|()| self.store.flush().map(|_| ()))
             {
+                self.holder.unmark(&self.peer, &built);
                 return busy(&e);
             }
         }
@@ -265,6 +375,10 @@ impl Work {
     /// The evaluation of a lookup, once the quota counted it and its `lookup-answered` entry
     /// is durable; over quota, a refusal naming when the quota renews.
     pub(crate) fn lookup(&self, req: &LookupRequest) -> Answered {
+        // a malformed lookup is refused before the quota counts it
+        if let Err(e) = accord_protocol::matching::check_blinded(&req.blinded) {
+            return Answered::refuse(RejectCode::Malformed, format!("the lookup: {e}"));
+        }
         let asked = u32::try_from(req.blinded.len()).unwrap_or(u32::MAX);
         let event = |today: u32| AuditEvent::LookupAnswered {
             from: self.peer.clone(),
@@ -318,12 +432,14 @@ impl Work {
     }
 }
 
+/// A failure of this node: the detail goes to its own log, the member is told only to try
+/// again (a store error's text may name paths).
 fn busy(e: &dyn std::fmt::Display) -> Answered {
     tracing::error!(error = %e, "a matching request could not be answered");
     Answered {
         reply: Message::Refused(Refusal {
             code: RejectCode::Busy,
-            detail: format!("the holder could not answer now: {e}"),
+            detail: "the holder could not answer now; try again later".into(),
         }),
         refused: None,
     }

@@ -8,17 +8,19 @@ pub mod asker;
 pub mod holder;
 mod seed;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use accord_config::{Agreement, MatchingRule};
-use accord_protocol::matching::{Epoch, MatchError, MatchKey, MatchSet, Selector, SelectorKind};
-use accord_protocol::{AgencyId, PersonRole, Record, Subject, VictimPurpose};
+use accord_protocol::matching::{
+    Epoch, MatchError, MatchKey, MatchSet, Selector, SelectorKind, Tag,
+};
+use accord_protocol::{AgencyId, PersonRole, Record, RecordId, Subject, VictimPurpose};
 
 use crate::search::names::{analyse, pair_keys, pairs_of};
 use crate::search::selectors;
 use crate::store::{Store, StoreError};
 
-pub use seed::{SEED_FILE, load_or_create_seed};
+pub use seed::{SEED_FILE, load_or_create_seed, load_seed};
 
 /// The matching selectors of `record`, without repeats, in normal form. Victims' names and
 /// documents are left out unless `victims` (the agreement's victim-data clause allows
@@ -115,7 +117,8 @@ pub fn victims_take_part(agreement: &Agreement) -> bool {
 
 /// The holder's tag set under `agreement` in `epoch`: the selectors of every record `own`
 /// originated that the store holds, and, when the agreement's clause says so, of the records
-/// received from its members. `None` when the agreement does not provide for matching.
+/// received from its members; withdrawn records take no part. `None` when the agreement does
+/// not provide for matching.
 pub fn holder_set(
     store: &Store,
     own: &AgencyId,
@@ -123,20 +126,114 @@ pub fn holder_set(
     seed: &[u8; 32],
     epoch: Epoch,
 ) -> Result<Option<MatchSet>, HolderError> {
-    let Some(rule) = agreement.matching else {
+    if agreement.matching.is_none() {
         return Ok(None);
-    };
-    let key = MatchKey::derive(seed, &agreement.id, epoch)?;
-    let victims = victims_take_part(agreement);
-    let mut selectors = BTreeSet::new();
-    for stored in store.queries().all_records()? {
-        let record = &stored.record;
-        if !takes_part(record, own, agreement, rule) {
-            continue;
-        }
-        selectors.extend(selectors_of(record, victims));
     }
+    let key = MatchKey::derive(seed, &agreement.id, epoch)?;
+    let mut selectors = BTreeSet::new();
+    participating(store, own, agreement, |_, s| {
+        selectors.extend(s);
+    })?;
     Ok(Some(MatchSet::build(&key, &selectors)?))
+}
+
+/// Which of the holder's selectors under `agreement` in `epoch` have one of `tags`, and the
+/// records that give each: how a holder's focal point finds what a request for information
+/// after a hit is about (the request names the tag, never the selector, since every member of
+/// the agreement receives it). Any epoch: the key is derived again from the seed.
+pub fn resolve(
+    store: &Store,
+    own: &AgencyId,
+    agreement: &Agreement,
+    seed: &[u8; 32],
+    epoch: Epoch,
+    tags: &[Tag],
+) -> Result<Vec<(Selector, Vec<RecordId>)>, HolderError> {
+    if agreement.matching.is_none() {
+        return Err(HolderError::NotProvided(agreement.id.clone()));
+    }
+    let key = MatchKey::derive(seed, &agreement.id, epoch)?;
+    let mut found: BTreeMap<Selector, Vec<RecordId>> = BTreeMap::new();
+    let mut failed = None;
+    participating(store, own, agreement, |id, selectors| {
+        for s in selectors {
+            match key.tag(&s) {
+                Ok(t) if tags.contains(&t) => found.entry(s).or_default().push(*id),
+                Ok(_) => {}
+                Err(e) => failed = Some(e),
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// A selector of the holder's that a tag resolves to, with the records that give it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Resolved {
+    /// Its kind.
+    pub kind: SelectorKind,
+    /// Its value in normal form.
+    pub value: String,
+    /// The records held that give it, ids in hex.
+    pub records: Vec<String>,
+}
+
+/// [`resolve`] for a running node: its seed read from its data directory.
+pub fn resolve_with_seed_file(
+    store: &Store,
+    cfg: &accord_config::NodeConfig,
+    agreement: &accord_protocol::AgreementId,
+    epoch: Epoch,
+    tags: &[Tag],
+) -> Result<Vec<Resolved>, String> {
+    let Some(a) = cfg.agreements.get(agreement) else {
+        return Err(format!("{} is not party to {agreement}", cfg.agency));
+    };
+    let seed = load_seed(&cfg.data_dir)
+        .map_err(|e| format!("{e:#}"))?
+        .ok_or_else(|| {
+            format!(
+                "{} holds no matching seed ({SEED_FILE}): it has answered no lookup, so no tag \
+                 is its",
+                cfg.data_dir.display()
+            )
+        })?;
+    let found = resolve(store, &cfg.agency, a, &seed, epoch, tags).map_err(|e| e.to_string())?;
+    Ok(found
+        .into_iter()
+        .map(|(s, ids)| Resolved {
+            kind: s.kind(),
+            value: s.value().to_owned(),
+            records: ids.iter().map(ToString::to_string).collect(),
+        })
+        .collect())
+}
+
+/// Calls `visit` with each record that takes part under `agreement` (not withdrawn) and its
+/// selectors, one record at a time.
+fn participating(
+    store: &Store,
+    own: &AgencyId,
+    agreement: &Agreement,
+    mut visit: impl FnMut(&RecordId, Vec<Selector>),
+) -> Result<(), HolderError> {
+    let Some(rule) = agreement.matching else {
+        return Ok(());
+    };
+    let victims = victims_take_part(agreement);
+    let queries = store.queries();
+    queries.each_record(|stored| {
+        if takes_part(&stored.record, own, agreement, rule)
+            && queries.withdrawn_by(&stored.id)?.is_none()
+        {
+            visit(&stored.id, selectors_of(&stored.record, victims));
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Whether a record held takes part in a holder's set under `agreement`: its own records,
@@ -162,6 +259,9 @@ pub enum HolderError {
     /// The agreement does not provide for matching.
     #[error("{0} does not provide for matching (no [matching] clause)")]
     NotProvided(accord_protocol::AgreementId),
+    /// The set's build failed (its error, as text).
+    #[error("the set could not be built: {0}")]
+    Build(String),
 }
 
 #[cfg(test)]

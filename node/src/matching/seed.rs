@@ -40,3 +40,11 @@ pub fn load_or_create_seed(data_dir: &Path) -> Result<Zeroizing<[u8; 32]>> {
     seed.copy_from_slice(&bytes);
     Ok(seed)
 }
+
+/// The seed in `data_dir`, if one was made: `None` when there is no seed file.
+pub fn load_seed(data_dir: &Path) -> Result<Option<Zeroizing<[u8; 32]>>> {
+    if !data_dir.join(SEED_FILE).exists() {
+        return Ok(None);
+    }
+    load_or_create_seed(data_dir).map(Some)
+}

@@ -226,3 +226,63 @@ fn a_holders_set_holds_its_own_selectors_and_partners_only_when_the_clause_says_
     assert!(!holds(&with_partners, "+359888123456"));
     assert!(!holds(&with_partners, "+905329999999"));
 }
+
+#[test]
+fn the_quota_counts_per_day_and_a_late_job_never_wipes_the_next_days_count() {
+    use crate::store::Quota;
+    let dir = private_tempdir();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .bind_agency(&AgencyId::new("TR-JGK").unwrap())
+        .unwrap();
+    let pk = AgencyId::new("PK-FIA").unwrap();
+    let quad = accord_protocol::AgreementId::new("QUAD-2026").unwrap();
+    let epoch = Epoch::containing(Timestamp::parse("2026-12-07T10:00:00Z").unwrap(), 1).unwrap();
+    let count = |at: &str, n: u32| {
+        let at = Timestamp::parse(at).unwrap();
+        store
+            .log()
+            .count_lookup(&pk, &quad, n, 5, at, |today| {
+                accord_protocol::audit::AuditEvent::LookupAnswered {
+                    from: pk.clone(),
+                    agreement: quad.clone(),
+                    epoch,
+                    selectors: u64::from(n),
+                    today: u64::from(today),
+                }
+            })
+            .unwrap()
+    };
+    assert_eq!(count("2026-12-07T23:59:58Z", 4), Quota::Counted { used: 4 });
+    assert_eq!(
+        count("2026-12-07T23:59:59Z", 2),
+        Quota::Spent {
+            used: 4,
+            limit: 5,
+            asked: 2
+        },
+        "a lookup past the quota is refused whole"
+    );
+    // the next day starts from nothing
+    assert_eq!(count("2026-12-08T00:00:01Z", 3), Quota::Counted { used: 3 });
+    // a job stamped before midnight that runs after the next day was counted: counted on
+    // the next day, never on a fresh count of the day that is over
+    assert_eq!(count("2026-12-07T23:59:59Z", 1), Quota::Counted { used: 4 });
+    let next = Timestamp::parse("2026-12-08T12:00:00Z").unwrap();
+    assert_eq!(store.log().lookups_today(&pk, &quad, next).unwrap(), 4);
+    assert_eq!(
+        count("2026-12-07T23:59:59Z", 2),
+        Quota::Spent {
+            used: 4,
+            limit: 5,
+            asked: 2
+        }
+    );
+    // every count is an entry; a refusal is none
+    let entries = store.log().audit_entries().unwrap();
+    let answered = entries
+        .iter()
+        .filter(|e| String::from_utf8_lossy(e).contains("lookup-answered"))
+        .count();
+    assert_eq!(answered, 3);
+}

@@ -367,6 +367,22 @@ impl NodeHandle {
         crate::matching::asker::run(&self.asker, self, &cfg, wanted, pairs, by).await
     }
 
+    /// Which of this agency's selectors under `agreement` in `epoch` the `tags` of a request
+    /// for information after a hit are, with the records that give them (docs/matching.md).
+    pub async fn resolve_tags(
+        &self,
+        agreement: AgreementId,
+        epoch: accord_protocol::matching::Epoch,
+        tags: Vec<accord_protocol::matching::Tag>,
+    ) -> Result<Vec<crate::matching::Resolved>, String> {
+        let (store, cfg) = (self.store.clone(), self.cfg.get());
+        tokio::task::spawn_blocking(move || {
+            crate::matching::resolve_with_seed_file(&store, &cfg, &agreement, epoch, &tags)
+        })
+        .await
+        .map_err(|e| format!("the resolving task failed: {e}"))?
+    }
+
     /// Publishes a draft (numbered, checked, signed, stored, flushed) and hands it to the
     /// network for delivery.
     pub async fn publish(&self, draft: Draft, now: Timestamp) -> Result<RecordId, PublishError> {

@@ -228,6 +228,21 @@ impl<'s> Queries<'s> {
         Ok(out)
     }
 
+    /// Calls `visit` with every record held, in id order, one at a time: a pass over the
+    /// whole store in bounded memory (matching's holder set).
+    pub fn each_record(
+        &self,
+        mut visit: impl FnMut(StoredRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.kv.scan_prefix([keys::RECORD]) {
+            let (key, value) = item?;
+            if let Some(id) = keys::trailing_id(&key) {
+                visit(decode_stored(id, &value)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every record held, in id order.
     pub fn all_records(&self) -> Result<Vec<StoredRecord>, StoreError> {
         let mut out = Vec::new();

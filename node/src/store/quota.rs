@@ -30,7 +30,7 @@ pub enum Quota {
 impl AuditLog<'_> {
     /// Counts a lookup of `asked` selectors by `asker` under `agreement` on `now`'s UTC day
     /// against `limit` and, when it fits, writes the count and the audit entry `event` makes
-    /// of the day's new total in one batch (older
+    /// of the day's new total in one batch (earlier
     /// days' counts of the asker under the agreement go in it). Not flushed: the caller
     /// flushes before it answers. A lookup that does not fit changes nothing.
     pub fn count_lookup(
@@ -47,6 +47,14 @@ impl AuditLog<'_> {
         let mut key = prefix.clone();
         key.extend_from_slice(&day.to_be_bytes());
         let _guard = self.lock();
+        // a job stamped before midnight that runs after a later day was counted counts on
+        // that later day: the count never restarts for a day already over
+        for item in self.kv.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            if k.as_ref() > key.as_slice() {
+                key = k.as_ref().to_vec();
+            }
+        }
         let used = match self.kv.get(&key)? {
             None => 0,
             Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| {
@@ -58,9 +66,11 @@ impl AuditLog<'_> {
         }
         let used = used + asked;
         let mut batch = Batch::default();
+        // only earlier days' counts go: a job stamped before midnight that runs after one
+        // stamped after it must not wipe the new day's count
         for item in self.kv.scan_prefix(&prefix) {
             let (k, _) = item?;
-            if k.as_ref() != key.as_slice() {
+            if k.as_ref() < key.as_slice() {
                 batch.remove(k.as_ref().to_vec());
             }
         }

@@ -197,6 +197,14 @@ fn a_lookup_under_an_agreement_without_matching_or_with_a_non_member_is_named() 
                 answered("TR-BG-2026", "BG-GDBP"),
                 // BG-GDBP is no member of QUAD-2026
                 answered("QUAD-2026", "BG-GDBP"),
+                // past QUAD-2026's 100 a day
+                AuditEvent::LookupAnswered {
+                    from: agency("PK-FIA"),
+                    agreement: self::agreement("QUAD-2026"),
+                    epoch,
+                    selectors: 1,
+                    today: 101,
+                },
             ],
         )
         .unwrap();
@@ -207,6 +215,7 @@ fn a_lookup_under_an_agreement_without_matching_or_with_a_non_member_is_named() 
         matches!(&report.problems[..], [
             AuditProblem::NoMatching { index: 12, kind: "lookup-answered", agreement: a, .. },
             AuditProblem::NotMember { index: 13, agency: b, .. },
+            AuditProblem::OverQuota { index: 14, today: 101, limit: 100, .. },
         ] if a.as_str() == "TR-BG-2026" && b.as_str() == "BG-GDBP"),
         "{report}"
     );

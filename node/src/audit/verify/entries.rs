@@ -130,6 +130,28 @@ pub(super) fn check_entries(
                 agreement: agreement.clone(),
             });
         }
+        if let (
+            AuditEvent::LookupAnswered {
+                from,
+                selectors,
+                today,
+                ..
+            },
+            Some(rule),
+        ) = (&e.event, a.matching)
+            && (*selectors > accord_protocol::matching::MAX_LOOKUP as u64
+                || *today > u64::from(rule.lookups_per_day))
+        {
+            r.problems.push(AuditProblem::OverQuota {
+                line,
+                index: e.index,
+                asker: from.clone(),
+                selectors: *selectors,
+                today: *today,
+                limit: rule.lookups_per_day,
+                agreement: agreement.clone(),
+            });
+        }
         // a `send`, or each record of a `send-batch`, against the send policy
         for sent in e.event.sent() {
             if let Err(reason) = send_policy(a, signed.get(agreement), sent.content, e.time) {

@@ -50,6 +50,10 @@ fn unreachable_request() -> Answered {
     }
 }
 
+/// Matching requests of one member answered at once; more are refused busy (transient: the
+/// member asks again), so a member cannot tie up the blocking pool with set requests.
+const MATCH_JOBS_PER_PEER: usize = 2;
+
 /// A request of ours to a holder, answered to whoever asked.
 pub(crate) type AskReply = oneshot::Sender<Result<Message, String>>;
 
@@ -76,6 +80,17 @@ impl Core {
                 "this node has no matching seed loaded".into(),
             );
         };
+        let jobs = self.matching_jobs.entry(from.clone()).or_default();
+        if *jobs >= MATCH_JOBS_PER_PEER {
+            let reply = Message::Refused(Refusal {
+                code: RejectCode::Busy,
+                detail: format!(
+                    "{MATCH_JOBS_PER_PEER} matching requests of yours are being answered; try again"
+                ),
+            });
+            return self.respond(id, &reply, &from);
+        }
+        *jobs += 1;
         let work = Work {
             holder,
             store: self.store.clone(),
@@ -108,6 +123,12 @@ impl Core {
 
     /// A job's answer to a member.
     pub(super) fn on_matched(&mut self, done: Matched) {
+        if let Some(n) = self.matching_jobs.get_mut(&done.to) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.matching_jobs.remove(&done.to);
+            }
+        }
         if let Some((code, detail)) = done.answered.refused {
             self.emit(NodeEvent::rejected(&done.to, code, detail));
         }

@@ -302,6 +302,8 @@ pub(crate) struct Core {
     metrics: Arc<crate::metrics::Metrics>,
     /// The holder's side of matching, when an agreement provides for it.
     matching: Option<Arc<crate::matching::holder::Holder>>,
+    /// Matching requests being answered, by member (`matching::MATCH_JOBS_PER_PEER`).
+    matching_jobs: BTreeMap<AgencyId, usize>,
     /// Per peer, the back-off of pushes after failures.
     push_retry: BTreeMap<AgencyId, PushRetry>,
     /// Per peer, own records whose `send` entry to it is durable and whose outcome (a receipt,
@@ -417,6 +419,7 @@ impl Core {
             delivered_since_drain: BTreeMap::new(),
             metrics,
             matching: None,
+            matching_jobs: BTreeMap::new(),
             push_retry: BTreeMap::new(),
             logged_sends: BTreeMap::new(),
             tally: super::tally::Tally::default(),
