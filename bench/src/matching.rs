@@ -97,7 +97,7 @@ async fn measure(holdings: usize, lookups: usize) -> Result<MatchReport> {
     let agreement = AgreementId::new("MATCH-BENCH")?;
     let tr = TestNode::try_start_with(load(dir.path(), "tr-jgk"), fast()).await?;
     let pk = TestNode::try_start_with(load(dir.path(), "pk-fia"), fast()).await?;
-    eprintln!("match: TR-JGK publishes {holdings} records, each with a phone number");
+    eprintln!("match: TR-JGK publishes {holdings} phone numbers, 64 to a record");
     for chunk in (0..holdings).collect::<Vec<_>>().chunks(64) {
         let subjects: Vec<serde_json::Value> = chunk
             .iter()

@@ -575,7 +575,7 @@ pub fn matching_agreement(fed: &Path, id: &str, members: &[&str], lookups_per_da
     let text = format!(
         r#"id = "{id}"
 title = "Hit / no-hit"
-kind = "multilateral"
+kind = "{}"
 members = [{}]
 valid_from = 2026-01-01
 valid_until = 2030-12-31
@@ -590,6 +590,11 @@ allowed = false
 [matching]
 lookups_per_day = {lookups_per_day}
 "#,
+        if members.len() == 2 {
+            "bilateral"
+        } else {
+            "multilateral"
+        },
         list.join(", ")
     );
     std::fs::write(fed.join("agreements").join(&file), &text).unwrap();
