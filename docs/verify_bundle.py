@@ -688,7 +688,7 @@ def validate_agreement(text):
         return None, ["not TOML: %s" % e]
 
     for k in doc:
-        if k not in AGREEMENT_KEYS:
+        if k not in AGREEMENT_KEYS and k != "matching":
             errs.append("unknown key `%s`" % k)
     for k in AGREEMENT_KEYS:
         if k not in doc:
@@ -774,6 +774,23 @@ def validate_agreement(text):
                 errs.append("`victim_data.allowed` is true but no purpose is listed")
             if not allowed and purposes:
                 errs.append("`victim_data.allowed` is false but purposes are listed")
+    # the optional [matching] clause (model MoU clause 13, docs/matching.md): checked, not used
+    mt = doc.get("matching")
+    if "matching" in doc:
+        if not isinstance(mt, dict):
+            errs.append("`matching` is not a table")
+        else:
+            bounds = {"lookups_per_day": (0, 100000), "epoch_days": (1, 366)}
+            for k, v in mt.items():
+                if k in bounds:
+                    lo, hi = bounds[k]
+                    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                        errs.append("`matching.%s` is not an integer from %d to %d" % (k, lo, hi))
+                elif k == "partner_records":
+                    if not isinstance(v, bool):
+                        errs.append("`matching.partner_records` is not true/false")
+                else:
+                    errs.append("unknown key `matching.%s`" % k)
     fp = doc.get("focal_points")
     if "focal_points" in doc:
         if not isinstance(fp, dict):

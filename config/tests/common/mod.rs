@@ -1,5 +1,5 @@
 //! What the configuration tests share: a valid bilateral agreement between TR-JGK and
-//! BG-GDBP (`errors.rs` reads it beside its node file; `matching.rs` adds a `[matching]`
+//! BG-GDBP (`errors/` reads it beside its node file; `matching.rs` adds a `[matching]`
 //! table to it).
 
 /// A valid bilateral agreement between the node and its one known agency.
