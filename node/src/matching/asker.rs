@@ -384,8 +384,16 @@ pub(crate) async fn run(
     }
     let mut results = Vec::new();
     for (holder, agreement, epoch) in pairs {
-        let (outcome, epoch, tags) =
-            ask_one(asker, channel, cfg, wanted, &holder, &agreement, epoch, &by).await?;
+        let asking = Asking {
+            asker,
+            channel,
+            cfg,
+            wanted,
+            holder: &holder,
+            agreement: &agreement,
+            by: &by,
+        };
+        let (outcome, epoch, tags) = asking.once(epoch).await?;
         let (focal_point, request) = if outcome == Outcome::Hit {
             let focal = cfg
                 .agreements
@@ -439,163 +447,164 @@ fn prefill(
     }
 }
 
-/// One holder: its set (kept or fetched), then the lookup in lots of at most 64 selectors;
-/// asked again once in the holder's new epoch when the epoch turned meanwhile (code 18). An
-/// `Err` is a failure of this node (its log); a holder's failure is an [`Outcome`]. Gives the
-/// epoch asked in and the tags that hit.
-#[allow(clippy::too_many_arguments)]
-async fn ask_one(
-    asker: &Asker,
-    channel: &impl Channel,
-    cfg: &NodeConfig,
-    wanted: &Wanted,
-    holder: &AgencyId,
-    agreement: &AgreementId,
-    epoch: Epoch,
-    by: &Option<String>,
-) -> Result<(Outcome, Epoch, Vec<Tag>), String> {
-    let (outcome, tags) = ask_in(asker, channel, cfg, wanted, holder, agreement, epoch, by).await?;
-    let wrong_epoch = RejectCode::WrongEpoch.code();
-    if let Outcome::Refused { code, .. } = &outcome
-        && *code == wrong_epoch
-        && let Ok(now) = Epoch::containing(crate::clock::now(), epoch.days)
-        && now != epoch
-    {
-        let (outcome, tags) =
-            ask_in(asker, channel, cfg, wanted, holder, agreement, now, by).await?;
-        return Ok((outcome, now, tags));
-    }
-    Ok((outcome, epoch, tags))
+/// One holder asked about one thing.
+struct Asking<'a, C> {
+    asker: &'a Asker,
+    channel: &'a C,
+    cfg: &'a NodeConfig,
+    wanted: &'a Wanted,
+    holder: &'a AgencyId,
+    agreement: &'a AgreementId,
+    by: &'a Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn ask_in(
-    asker: &Asker,
-    channel: &impl Channel,
-    cfg: &NodeConfig,
-    wanted: &Wanted,
-    holder: &AgencyId,
-    agreement: &AgreementId,
-    epoch: Epoch,
-    by: &Option<String>,
-) -> Result<(Outcome, Vec<Tag>), String> {
-    let set = match asker.kept(holder, agreement, epoch) {
-        Some(s) => s,
-        None => {
-            // a set rebuilt while it was fetched comes in two versions: fetched again once
-            let mut fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
-            if matches!(fetched, Err(Outcome::Invalid { .. })) {
-                fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
-            }
-            match fetched {
-                Ok(s) => {
-                    let s = Arc::new(s);
-                    asker.keep(holder, s.clone());
-                    s
-                }
-                Err(outcome) => return Ok((outcome, vec![])),
-            }
+impl<C: Channel> Asking<'_, C> {
+    /// Its set (kept or fetched), then the lookup in lots of at most 64 selectors; asked again
+    /// once in the holder's new epoch when the epoch turned meanwhile (code 18). An `Err` is a
+    /// failure of this node (its log); a holder's failure is an [`Outcome`]. Gives the epoch
+    /// asked in and the tags that hit.
+    async fn once(&self, epoch: Epoch) -> Result<(Outcome, Epoch, Vec<Tag>), String> {
+        let (outcome, tags) = self.in_epoch(epoch).await?;
+        let wrong_epoch = RejectCode::WrongEpoch.code();
+        if let Outcome::Refused { code, .. } = &outcome
+            && *code == wrong_epoch
+            && let Ok(now) = Epoch::containing(crate::clock::now(), epoch.days)
+            && now != epoch
+        {
+            let (outcome, tags) = self.in_epoch(now).await?;
+            return Ok((outcome, now, tags));
         }
-    };
-    let mut hits: Vec<Tag> = Vec::new();
-    for lot in wanted.selectors.chunks(MAX_LOOKUP) {
-        let (lookup, blinded) =
-            Lookup::blind(&mut rand_core::OsRng, lot).map_err(|e| e.to_string())?;
-        let mut kinds: Vec<SelectorKind> = lot.iter().map(Selector::kind).collect();
-        kinds.sort();
-        kinds.dedup();
-        // logged and flushed before the lookup leaves
-        channel
-            .log(vec![AuditEvent::LookupMade {
-                to: holder.clone(),
-                agreement: agreement.clone(),
-                epoch,
-                selectors: lot.len() as u64,
-                kinds,
-                by: by.clone(),
-            }])
-            .await?;
-        let request = Message::Lookup(LookupRequest {
-            agreement: agreement.clone(),
-            epoch,
-            blinded,
-        });
-        let (outcome, found, code) = match channel.ask(holder, request).await {
-            Ok(Message::LookupAnswer(a)) if a.agreement == *agreement && a.epoch == epoch => {
-                let answer = accord_protocol::matching::Answer {
-                    evaluated: a.evaluated,
-                    proof: a.proof,
-                };
-                match lookup.finish(&answer, &set.public_key) {
-                    Ok(tags) => {
-                        let found: Vec<Tag> =
-                            tags.into_iter().filter(|t| set.contains(t)).collect();
-                        (Ok(()), found, None)
-                    }
-                    Err(e) => (
-                        Err(Outcome::Invalid {
-                            detail: format!("{holder}'s answer: {e}"),
-                        }),
-                        vec![],
-                        None,
-                    ),
-                }
-            }
-            Ok(Message::Refused(r)) => (
-                Err(Outcome::Refused {
-                    code: r.code.code(),
-                    detail: r.detail,
-                }),
-                vec![],
-                Some(r.code.code()),
-            ),
-            Ok(other) => (
-                Err(Outcome::Invalid {
-                    detail: format!(
-                        "{holder} answered with a message of kind {}, not the lookup's answer",
-                        other.kind_code()
-                    ),
-                }),
-                vec![],
-                None,
-            ),
-            Err(e) => (Err(Outcome::Unreachable { detail: e }), vec![], None),
-        };
-        let logged = match &outcome {
-            Ok(()) => LookupOutcome::Answered,
-            Err(Outcome::Refused { .. }) => LookupOutcome::Refused,
-            Err(Outcome::Unreachable { .. }) => LookupOutcome::Failed,
-            Err(_) => LookupOutcome::Invalid,
-        };
-        channel
-            .log(vec![AuditEvent::LookupResult {
-                to: holder.clone(),
-                agreement: agreement.clone(),
-                epoch,
-                outcome: logged,
-                hits: found.len() as u64,
-                code,
-            }])
-            .await?;
-        hits.extend(found);
-        if let Err(o) = outcome {
-            if matches!(o, Outcome::Invalid { .. }) {
-                // a holder that changed its seed answers with a new key: fetch again next time
-                asker.forget(holder, agreement);
-            }
-            // a hit already found stays a hit: the rest could not be asked
-            return Ok(if hits.is_empty() {
-                (o, hits)
-            } else {
-                (Outcome::Hit, hits)
-            });
-        }
+        Ok((outcome, epoch, tags))
     }
-    Ok(if hits.is_empty() {
-        (Outcome::Miss, hits)
-    } else {
-        (Outcome::Hit, hits)
-    })
+
+    async fn in_epoch(&self, epoch: Epoch) -> Result<(Outcome, Vec<Tag>), String> {
+        let Self {
+            asker,
+            channel,
+            cfg,
+            wanted,
+            holder,
+            agreement,
+            by,
+        } = *self;
+        let set = match asker.kept(holder, agreement, epoch) {
+            Some(s) => s,
+            None => {
+                // a set rebuilt while it was fetched comes in two versions: fetched again once
+                let mut fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
+                if matches!(fetched, Err(Outcome::Invalid { .. })) {
+                    fetched = fetch_set(channel, cfg, holder, agreement, epoch).await;
+                }
+                match fetched {
+                    Ok(s) => {
+                        let s = Arc::new(s);
+                        asker.keep(holder, s.clone());
+                        s
+                    }
+                    Err(outcome) => return Ok((outcome, vec![])),
+                }
+            }
+        };
+        let mut hits: Vec<Tag> = Vec::new();
+        for lot in wanted.selectors.chunks(MAX_LOOKUP) {
+            let (lookup, blinded) =
+                Lookup::blind(&mut rand_core::OsRng, lot).map_err(|e| e.to_string())?;
+            let mut kinds: Vec<SelectorKind> = lot.iter().map(Selector::kind).collect();
+            kinds.sort();
+            kinds.dedup();
+            // logged and flushed before the lookup leaves
+            channel
+                .log(vec![AuditEvent::LookupMade {
+                    to: holder.clone(),
+                    agreement: agreement.clone(),
+                    epoch,
+                    selectors: lot.len() as u64,
+                    kinds,
+                    by: by.clone(),
+                }])
+                .await?;
+            let request = Message::Lookup(LookupRequest {
+                agreement: agreement.clone(),
+                epoch,
+                blinded,
+            });
+            let (outcome, found, code) = match channel.ask(holder, request).await {
+                Ok(Message::LookupAnswer(a)) if a.agreement == *agreement && a.epoch == epoch => {
+                    let answer = accord_protocol::matching::Answer {
+                        evaluated: a.evaluated,
+                        proof: a.proof,
+                    };
+                    match lookup.finish(&answer, &set.public_key) {
+                        Ok(tags) => {
+                            let found: Vec<Tag> =
+                                tags.into_iter().filter(|t| set.contains(t)).collect();
+                            (Ok(()), found, None)
+                        }
+                        Err(e) => (
+                            Err(Outcome::Invalid {
+                                detail: format!("{holder}'s answer: {e}"),
+                            }),
+                            vec![],
+                            None,
+                        ),
+                    }
+                }
+                Ok(Message::Refused(r)) => (
+                    Err(Outcome::Refused {
+                        code: r.code.code(),
+                        detail: r.detail,
+                    }),
+                    vec![],
+                    Some(r.code.code()),
+                ),
+                Ok(other) => (
+                    Err(Outcome::Invalid {
+                        detail: format!(
+                            "{holder} answered with a message of kind {}, not the lookup's answer",
+                            other.kind_code()
+                        ),
+                    }),
+                    vec![],
+                    None,
+                ),
+                Err(e) => (Err(Outcome::Unreachable { detail: e }), vec![], None),
+            };
+            let logged = match &outcome {
+                Ok(()) => LookupOutcome::Answered,
+                Err(Outcome::Refused { .. }) => LookupOutcome::Refused,
+                Err(Outcome::Unreachable { .. }) => LookupOutcome::Failed,
+                Err(_) => LookupOutcome::Invalid,
+            };
+            channel
+                .log(vec![AuditEvent::LookupResult {
+                    to: holder.clone(),
+                    agreement: agreement.clone(),
+                    epoch,
+                    outcome: logged,
+                    hits: found.len() as u64,
+                    code,
+                }])
+                .await?;
+            hits.extend(found);
+            if let Err(o) = outcome {
+                if matches!(o, Outcome::Invalid { .. }) {
+                    // a holder that changed its seed answers with a new key: fetch again next time
+                    asker.forget(holder, agreement);
+                }
+                // a hit already found stays a hit: the rest could not be asked
+                return Ok(if hits.is_empty() {
+                    (o, hits)
+                } else {
+                    (Outcome::Hit, hits)
+                });
+            }
+        }
+        Ok(if hits.is_empty() {
+            (Outcome::Miss, hits)
+        } else {
+            (Outcome::Hit, hits)
+        })
+    }
 }
 
 /// Fetches a holder's whole set, chunk by chunk (asking again, with a growing pause, while the
