@@ -51,7 +51,6 @@ fn wanted(selectors: Vec<Selector>, shown: String) -> Wanted {
         shown,
         selectors,
         subject: None,
-        person: None,
     }
 }
 

@@ -37,8 +37,6 @@ pub struct Wanted {
     pub selectors: Vec<Selector>,
     /// The subject a request for information about it carries, where one can be made.
     pub subject: Option<Subject>,
-    /// A person's name as given and year of birth.
-    pub person: Option<(String, u16)>,
 }
 
 /// Reads `KIND:VALUE` as a person types it: `phone:0301 2345678` (with `country`, the
@@ -63,7 +61,6 @@ pub fn wanted(text: &str, born: Option<u16>, country: Option<&str>) -> Result<Wa
             shown: normal,
             selectors: vec![s],
             subject,
-            person: None,
         })
     };
     match kind.trim().to_ascii_lowercase().as_str() {
@@ -154,7 +151,6 @@ pub fn wanted(text: &str, born: Option<u16>, country: Option<&str>) -> Result<Wa
                 shown: format!("{value}, born {year}"),
                 selectors,
                 subject: None,
-                person: Some((value.to_owned(), year)),
             })
         }
         other => Err(format!(

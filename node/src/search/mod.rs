@@ -14,13 +14,13 @@ pub(crate) mod selectors;
 mod terms;
 mod words;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use accord_protocol::{Country, Record, RecordId, Subject};
 use thiserror::Error;
 
 use crate::store::{Query, Store, StoreError, StoredRecord, SubjectKind};
-use people::{PersonJudge, person_candidates};
+use people::{PersonJudge, judge_postings, person_candidates};
 use words::{judge_text, judge_vessel, word_candidates};
 
 pub use links::{Link, MAX_LINKS, links};
@@ -30,7 +30,7 @@ pub use words::{fold_word, words};
 
 /// The version of the keys this accord writes to the subject, name and word indexes; a store
 /// holding another is reindexed (`accord reindex`) before it is searched.
-pub const SEARCH_INDEX_VERSION: u32 = 1;
+pub const SEARCH_INDEX_VERSION: u32 = 2;
 
 /// A person search keeps names scoring at least this (docs/search.md, "Reading a score").
 pub const THRESHOLD: f32 = 0.80;
@@ -97,13 +97,13 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
     let mut truncated = false;
     let mut hits: Vec<Hit> = Vec::new();
     let mut take = |ids: Vec<RecordId>,
-                    judge: &mut dyn FnMut(&Record) -> Verdict|
+                    judge: &mut dyn FnMut(&StoredRecord) -> Verdict|
      -> Result<(), SearchError> {
         let mut seen = BTreeSet::new();
         let ids: Vec<RecordId> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
         let mut judge_all = |records: Vec<StoredRecord>| {
             for rec in records {
-                if let Some((score, reasons)) = judge(&rec.record) {
+                if let Some((score, reasons)) = judge(&rec) {
                     hits.push(Hit {
                         record: rec,
                         score,
@@ -131,10 +131,14 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
     };
     match find {
         Find::Person { name, born, fuzzy } => {
-            let (ids, cut) = person_candidates(store, name, *fuzzy)?;
+            // judged from the index: only the records whose names score are read
+            let (postings, cut) = person_candidates(store, name, *fuzzy)?;
             truncated = cut;
             let mut judge = PersonJudge::new(name, *born, *fuzzy);
-            take(ids, &mut |r| judge.record(r))?;
+            let judged = judge_postings(&mut judge, postings)?;
+            let verdicts: HashMap<RecordId, (u8, Vec<String>)> = judged.iter().cloned().collect();
+            let ids = judged.into_iter().map(|(id, _)| id).collect();
+            take(ids, &mut |r| verdicts.get(&r.id).cloned())?;
         }
         Find::Phone { typed, e164 } => {
             let ids = store.index().subject_ids(SubjectKind::Phone, e164)?;
@@ -161,7 +165,7 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         }
         Find::Document { typed, key, issuer } => {
             let ids = store.index().subject_ids(SubjectKind::Document, key)?;
-            take(ids, &mut |r| judge_document(r, typed, key, *issuer))?;
+            take(ids, &mut |r| judge_document(&r.record, typed, key, *issuer))?;
         }
         Find::Imo(imo) => {
             let ids = store.index().subject_ids(SubjectKind::Imo, imo)?;
@@ -176,12 +180,12 @@ pub fn search(store: &Store, find: &Find, q: &Query, limit: usize) -> Result<Fou
         Find::VesselName(words) => {
             let (ids, cut) = word_candidates(store, words)?;
             truncated = cut;
-            take(ids, &mut |r| judge_vessel(r, words))?;
+            take(ids, &mut |r| judge_vessel(&r.record, words))?;
         }
         Find::Text(words) => {
             let (ids, cut) = word_candidates(store, words)?;
             truncated = cut;
-            take(ids, &mut |r| judge_text(r, words))?;
+            take(ids, &mut |r| judge_text(&r.record, words))?;
         }
     }
     hits.sort_by(|a, b| {

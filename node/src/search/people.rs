@@ -1,23 +1,26 @@
 //! Person search: the names of people in a record, the name index's lookups for a query,
 //! and the judge that scores every candidate's names and says why.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use accord_protocol::{PartialDate, Record, RecordId, Subject};
 
 use super::names::{self, How, Name, PartMatch};
 use super::{FUZZY_THRESHOLD, MAX_CANDIDATES, SearchError, THRESHOLD, Verdict};
-use crate::store::Store;
+use crate::store::{Postings, Store};
 
-/// Candidates of a person search: for a one-part name, every record sharing the part's
-/// skeleton; for a longer name, every record sharing the skeletons or sounds of two of its
-/// parts (the part-pair keys). `--fuzzy` also reads the skeletons one edit away that the
-/// index holds.
+/// A record's score (0 to 100) and the reasons, when it matches.
+type Scored = (u8, Vec<String>);
+
+/// Candidates of a person search, as postings of the name index (record id, names): for a
+/// one-part name, every record sharing the part's skeleton; for a longer name, every record
+/// sharing the skeletons or sounds of two of its parts (the part-pair keys). `--fuzzy` also
+/// reads the skeletons one edit away that the index holds.
 pub(super) fn person_candidates(
     store: &Store,
     name: &Name,
     fuzzy: bool,
-) -> Result<(Vec<RecordId>, bool), SearchError> {
+) -> Result<(Postings, bool), SearchError> {
     let lookups = if fuzzy {
         store.index().with_skeletons(|held| {
             let alphabet = held.alphabet();
@@ -29,16 +32,58 @@ pub(super) fn person_candidates(
     } else {
         person_lookups(name, None)
     };
-    let mut ids = Vec::new();
+    let mut postings = Vec::new();
     for (kind, key) in lookups {
-        let room = MAX_CANDIDATES.saturating_sub(ids.len());
-        let (found, more) = store.index().name_ids(kind, &key, room)?;
-        ids.extend(found);
-        if more || ids.len() >= MAX_CANDIDATES {
-            return Ok((ids, true));
+        let room = MAX_CANDIDATES.saturating_sub(postings.len());
+        let (found, more) = store.index().name_postings(kind, &key, room)?;
+        postings.extend(found);
+        if more || postings.len() >= MAX_CANDIDATES {
+            return Ok((postings, true));
         }
     }
-    Ok((ids, false))
+    Ok((postings, false))
+}
+
+/// Judges the candidates of a person search from their postings' names, without reading a
+/// record: the records whose names score, each with its verdict, in the order first named.
+pub(super) fn judge_postings(
+    judge: &mut PersonJudge,
+    postings: Postings,
+) -> Result<Vec<(RecordId, Scored)>, SearchError> {
+    // a record is named by several keys, each with (mostly) the same names
+    let mut order: Vec<RecordId> = Vec::new();
+    let mut by_record: HashMap<RecordId, Vec<Vec<u8>>> = HashMap::new();
+    for (id, value) in postings {
+        let values = by_record.entry(id).or_insert_with(|| {
+            order.push(id);
+            Vec::new()
+        });
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    let mut out = Vec::new();
+    for id in order {
+        let mut named: Vec<Named> = Vec::new();
+        for value in by_record.remove(&id).unwrap_or_default() {
+            let decoded = decode_names(&value).map_err(|e| {
+                crate::store::StoreError::Corrupt(format!("the name index of record {id}: {e}"))
+            })?;
+            for n in decoded {
+                if !named.contains(&n) {
+                    named.push(n);
+                }
+            }
+        }
+        let people: Vec<(&str, Option<PartialDate>, &'static str)> = named
+            .iter()
+            .map(|n| (n.written.as_str(), n.born, n.field))
+            .collect();
+        if let Some(verdict) = judge.names(&people) {
+            out.push((id, verdict));
+        }
+    }
+    Ok(out)
 }
 
 /// The names of people in a record: each person's name and aliases (with their date of birth),
@@ -49,20 +94,20 @@ fn people(r: &Record) -> Vec<(&str, Option<PartialDate>, &'static str)> {
         match s {
             Subject::Person(p) => {
                 if let Some(n) = &p.name {
-                    out.push((n.as_str(), p.date_of_birth, "name"));
+                    out.push((n.as_str(), p.date_of_birth, FIELDS[0]));
                 }
                 for a in &p.aliases {
-                    out.push((a.as_str(), p.date_of_birth, "alias"));
+                    out.push((a.as_str(), p.date_of_birth, FIELDS[1]));
                 }
             }
             Subject::TravelDocument(d) => {
                 if let Some(h) = &d.holder {
-                    out.push((h.as_str(), None, "document holder"));
+                    out.push((h.as_str(), None, FIELDS[2]));
                 }
             }
             Subject::Account(a) => {
                 if let Some(h) = &a.holder {
-                    out.push((h.as_str(), None, "account holder"));
+                    out.push((h.as_str(), None, FIELDS[3]));
                 }
             }
             _ => {}
@@ -71,15 +116,106 @@ fn people(r: &Record) -> Vec<(&str, Option<PartialDate>, &'static str)> {
     out
 }
 
-/// The index terms of a record's person names: (kind, key) of [`names::keys`].
-pub fn name_terms(r: &Record) -> Vec<(u8, String)> {
-    let mut out = Vec::new();
-    for (name, _, _) in people(r) {
-        out.extend(names::keys(&names::analyse(name)));
+/// Where a name stands in a record; a posting names it by its place in this list.
+const FIELDS: [&str; 4] = ["name", "alias", "document holder", "account holder"];
+
+/// The name index's terms of a record: (kind, key) of [`names::keys`] over its people's names,
+/// each with its posting's value, the names that give the key ([`encode_names`]). Sorted by
+/// term.
+pub fn name_terms(r: &Record) -> Vec<(u8, String, Vec<u8>)> {
+    let people = people(r);
+    let mut by_term: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
+    for (i, (name, _, _)) in people.iter().enumerate() {
+        for term in names::keys(&names::analyse(name)) {
+            let named = by_term.entry(term).or_default();
+            if named.last() != Some(&i) {
+                named.push(i);
+            }
+        }
     }
-    out.sort();
-    out.dedup();
+    by_term
+        .into_iter()
+        .map(|((kind, key), named)| {
+            let value = encode_names(named.iter().map(|&i| people[i]));
+            (kind, key, value)
+        })
+        .collect()
+}
+
+/// A name of a person in a record, as a posting of the name index carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Named {
+    /// The name as written.
+    pub(super) written: String,
+    /// The person's date of birth, when the record gives one.
+    pub(super) born: Option<PartialDate>,
+    /// Where it stands: one of [`FIELDS`].
+    pub(super) field: &'static str,
+}
+
+/// A posting's value (docs/search.md, "The index"): for each name, the place of its field in
+/// [`FIELDS`] (one byte), its date of birth as `YYYY[-MM[-DD]]` after its length in one byte
+/// (0: none), and the name's UTF-8 after its length in two bytes, big-endian.
+fn encode_names<'a>(
+    names: impl Iterator<Item = (&'a str, Option<PartialDate>, &'static str)>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (written, born, field) in names {
+        let place = FIELDS.iter().position(|f| *f == field).unwrap_or(0);
+        out.push(place as u8);
+        let born = born.map(|d| d.to_string()).unwrap_or_default();
+        out.push(born.len() as u8);
+        out.extend_from_slice(born.as_bytes());
+        // a record's text is at most MAX_TEXT_BYTES (1 KiB); a longer name keeps what fits
+        let mut end = written.len().min(usize::from(u16::MAX));
+        while !written.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.extend_from_slice(&(end as u16).to_be_bytes());
+        out.extend_from_slice(&written.as_bytes()[..end]);
+    }
     out
+}
+
+/// The names of a posting's value ([`encode_names`]), or what is wrong with it.
+pub(super) fn decode_names(mut v: &[u8]) -> Result<Vec<Named>, String> {
+    let mut out = Vec::new();
+    while let [place, rest @ ..] = v {
+        v = rest;
+        let field = *FIELDS
+            .get(usize::from(*place))
+            .ok_or_else(|| format!("a name posting has field {place}"))?;
+        let n = take(&mut v, 1, "date of birth")?[0];
+        let born = match n {
+            0 => None,
+            n => {
+                let text = std::str::from_utf8(take(&mut v, usize::from(n), "date of birth")?)
+                    .map_err(|_| "a name posting's date of birth is not UTF-8".to_owned())?;
+                Some(PartialDate::parse(text).map_err(|e| format!("a name posting's {e}"))?)
+            }
+        };
+        let len = take(&mut v, 2, "name length")?;
+        let len = u16::from_be_bytes([len[0], len[1]]);
+        let written = std::str::from_utf8(take(&mut v, usize::from(len), "name")?)
+            .map_err(|_| "a name posting's name is not UTF-8".to_owned())?
+            .to_owned();
+        out.push(Named {
+            written,
+            born,
+            field,
+        });
+    }
+    Ok(out)
+}
+
+/// The next `n` bytes of `v`, which moves past them.
+fn take<'a>(v: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], String> {
+    if v.len() < n {
+        return Err(format!("a name posting ends inside its {what}"));
+    }
+    let (head, rest) = v.split_at(n);
+    *v = rest;
+    Ok(head)
 }
 
 /// Whether two partial dates agree to the precision both have.
@@ -120,11 +256,6 @@ impl PersonJudge {
             threshold: if fuzzy { FUZZY_THRESHOLD } else { THRESHOLD },
             seen: HashMap::new(),
         }
-    }
-
-    /// The best of the record's names, when one scores at the threshold.
-    pub(super) fn record(&mut self, r: &Record) -> Verdict {
-        self.names(&people(r))
     }
 
     fn names(&mut self, people: &[(&str, Option<PartialDate>, &'static str)]) -> Verdict {
@@ -330,4 +461,97 @@ fn describe_pairs(query: &Name, found: &Name, pairs: &[PartMatch]) -> Vec<String
         out.push(format!("not in the record: `{}`", missing.join(" ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn named(written: &str, born: Option<&str>, field: &'static str) -> Named {
+        Named {
+            written: written.to_owned(),
+            born: born.map(|b| PartialDate::parse(b).unwrap()),
+            field,
+        }
+    }
+
+    #[test]
+    fn a_postings_names_come_back_as_written_with_their_dates_and_fields() {
+        let names = [
+            named("محمد رضایی", Some("1987"), "name"),
+            named("Mohammad Rezaei", Some("1987-03-04"), "alias"),
+            named("M. REZAEE", None, "document holder"),
+            named("Rezai", Some("1990-11"), "account holder"),
+        ];
+        let value = encode_names(names.iter().map(|n| (n.written.as_str(), n.born, n.field)));
+        assert_eq!(decode_names(&value).unwrap(), names);
+        // the layout docs/search.md gives: field, date length, date, name length, name
+        let one = encode_names([("Ali", PartialDate::parse("1987").ok(), "alias")].into_iter());
+        assert_eq!(one, b"\x01\x041987\x00\x03Ali");
+        assert_eq!(decode_names(&[]).unwrap(), Vec::<Named>::new());
+    }
+
+    #[test]
+    fn a_damaged_posting_is_an_error_naming_what_is_wrong() {
+        let good = encode_names([("Ali Rahimi", None, "name")].into_iter());
+        for cut in 1..good.len() {
+            let e = decode_names(&good[..cut]).unwrap_err();
+            assert!(
+                e.starts_with("a name posting ends inside its"),
+                "{cut}: {e}"
+            );
+        }
+        assert!(
+            decode_names(b"\x07\x00\x00\x00")
+                .unwrap_err()
+                .contains("field 7")
+        );
+        let e = decode_names(b"\x00\x0419x7\x00\x00").unwrap_err();
+        assert!(e.contains("19x7"), "{e}");
+        assert!(
+            decode_names(b"\x00\x00\x00\x01\xff")
+                .unwrap_err()
+                .contains("not UTF-8")
+        );
+    }
+
+    #[test]
+    fn a_records_terms_carry_the_names_that_give_them() {
+        let r: Record = serde_json::from_value(serde_json::json!({
+            "v": 1, "originator": "TR-JGK", "agreement": "QUAD-TEST", "seq": "1",
+            "category": "smuggling-network", "handling": "H1", "grading": "B2",
+            "created": "2026-06-01T00:00:00Z", "summary": "A facilitator.",
+            "subjects": [{"type": "person", "role": "suspect", "name": "Ali Rahimi",
+                          "aliases": ["Reza Karimi"], "date_of_birth": "1987"}]
+        }))
+        .unwrap();
+        let terms = name_terms(&r);
+        let of = |written: &str| {
+            terms
+                .iter()
+                .filter(|(_, _, v)| {
+                    decode_names(v)
+                        .unwrap()
+                        .iter()
+                        .any(|n| n.written == written)
+                })
+                .count()
+        };
+        assert!(of("Ali Rahimi") > 0 && of("Reza Karimi") > 0);
+        for (kind, key, value) in &terms {
+            let names = decode_names(value).unwrap();
+            assert!(!names.is_empty(), "{kind} {key}");
+            for n in &names {
+                assert_eq!(n.born, PartialDate::parse("1987").ok());
+                let analysed = names::keys(&names::analyse(&n.written));
+                assert!(
+                    analysed.contains(&(*kind, key.clone())),
+                    "{} {key}",
+                    n.written
+                );
+            }
+        }
+    }
 }

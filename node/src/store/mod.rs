@@ -58,7 +58,7 @@ mod records;
 mod search;
 mod sync;
 mod trust;
-pub use search::Skeletons;
+pub use search::{Postings, Skeletons};
 mod subjects;
 
 pub use private::private_umask;
@@ -480,7 +480,9 @@ impl Store {
 }
 
 /// Every secondary index key of a record (not the record itself, not its seq slot).
-fn index_keys(r: &Record, id: &RecordId) -> Vec<Vec<u8>> {
+/// A record's secondary index entries (key, value). Only the name index's postings have a
+/// value: the names that gave the key ([`crate::search::name_terms`]).
+fn index_keys(r: &Record, id: &RecordId) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = vec![keys::category(r.category, id), keys::created(r.created, id)];
     for (kind, value) in subject_keys(r) {
         out.push(keys::subject(kind as u8, &value, id));
@@ -497,16 +499,17 @@ fn index_keys(r: &Record, id: &RecordId) -> Vec<Vec<u8>> {
     if let Some(t) = &r.responds_to {
         out.push(keys::reference(t, keys::REF_RESPONDS, id));
     }
-    for (kind, key) in crate::search::name_terms(r) {
-        let mut k = keys::name_prefix(kind, &key);
-        k.extend_from_slice(id.as_bytes());
-        out.push(k);
-    }
     for w in crate::search::words(r) {
         out.push(keys::word(&w, id));
     }
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = out.into_iter().map(|k| (k, Vec::new())).collect();
+    for (kind, key, names) in crate::search::name_terms(r) {
+        let mut k = keys::name_prefix(kind, &key);
+        k.extend_from_slice(id.as_bytes());
+        out.push((k, names));
+    }
     out.sort();
-    out.dedup();
+    out.dedup_by(|a, b| a.0 == b.0);
     out
 }
 

@@ -46,8 +46,8 @@ impl Store {
         // learnt before the batch is applied: a skeleton known a moment early finds nothing
         // yet, one learnt late could be missed by a search in between
         self.learn_skeletons(&index);
-        for key in index {
-            batch.insert(key, &[][..]);
+        for (key, value) in index {
+            batch.insert(key, value);
         }
         batch.insert(
             keys::seq(&v.record.agreement, &v.stream(), v.record.seq),
@@ -284,7 +284,7 @@ impl Records<'_> {
         for id in ids {
             let Some(rec) = self.get(id)? else { continue };
             let r = &rec.record;
-            for key in index_keys(r, id) {
+            for (key, _) in index_keys(r, id) {
                 batch.remove(key);
             }
             batch.remove(keys::record(id));

@@ -8,6 +8,9 @@ use super::{Store, StoreError, decode_stored, index_keys, keys};
 use crate::search::SEARCH_INDEX_VERSION;
 use crate::store::SubjectKind;
 
+/// Postings of the name index: each record's id, with the names that gave it the key.
+pub type Postings = Vec<(RecordId, Vec<u8>)>;
+
 /// The key of the search index's version in the meta entries.
 const VERSION_KEY: &str = "search_index";
 
@@ -48,8 +51,8 @@ impl Skeletons {
     }
 
     /// Adds the skeletons among index keys.
-    fn learn(&mut self, index: &[Vec<u8>]) {
-        for k in index {
+    fn learn(&mut self, index: &[(Vec<u8>, Vec<u8>)]) {
+        for (k, _) in index {
             if let Some(s) = keys::name_skeleton(k) {
                 self.add(s);
             }
@@ -92,7 +95,7 @@ impl Store {
     /// Adds the skeletons among a record's index keys to the skeletons of a `--fuzzy` search,
     /// once they are read or being read. Called under the write lock, before the keys are
     /// applied.
-    pub(super) fn learn_skeletons(&self, index: &[Vec<u8>]) {
+    pub(super) fn learn_skeletons(&self, index: &[(Vec<u8>, Vec<u8>)]) {
         match &mut *self.skeleton_dict() {
             SkeletonDict::Ready(d) => d.learn(index),
             SkeletonDict::Reading(meanwhile) => meanwhile.learn(index),
@@ -161,15 +164,26 @@ interface! {
 }
 
 impl Index<'_> {
-    /// The records under one key of the name index, at most `cap` (and whether there were
-    /// more).
-    pub fn name_ids(
+    /// The postings under one key of the name index, at most `cap` (and whether there were
+    /// more): each record's id, with the names of its people that gave it the key
+    /// ([`crate::search::name_terms`]), so a search judges them without reading the record.
+    pub fn name_postings(
         &self,
         kind: u8,
         key: &str,
         cap: usize,
-    ) -> Result<(Vec<RecordId>, bool), StoreError> {
-        self.ids_capped(&keys::name_prefix(kind, key), cap)
+    ) -> Result<(Postings, bool), StoreError> {
+        let mut v = Vec::new();
+        for item in self.kv.scan_prefix(keys::name_prefix(kind, key)) {
+            if v.len() >= cap {
+                return Ok((v, true));
+            }
+            let (k, value) = item?;
+            if let Some(id) = keys::trailing_id(&k) {
+                v.push((id, value.into()));
+            }
+        }
+        Ok((v, false))
     }
 
     /// Runs `f` on the distinct part skeletons of the name index. The first call reads them
@@ -275,8 +289,8 @@ impl Index<'_> {
                 continue;
             };
             let rec = decode_stored(id, &value)?;
-            for k in index_keys(&rec.record, &id) {
-                batch.insert(k, &[][..]);
+            for (k, v) in index_keys(&rec.record, &id) {
+                batch.insert(k, v);
             }
             in_batch += 1;
             done += 1;

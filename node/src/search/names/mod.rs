@@ -106,16 +106,58 @@ pub struct Part {
     pub joined: bool,
 }
 
+/// Name parts whose analysis is kept ([`PARTS`]): a few MiB at most.
+const PARTS_KEPT: usize = 16_384;
+
+/// What is kept of an analysed part: its rough form from what was written (the transliteration
+/// is most of it), and its folded form, skeletons and sounds from the rough form.
+#[derive(Clone)]
+enum Kept {
+    Rough(Script, String),
+    Keys(String, Vec<String>, Vec<String>),
+}
+
+/// The analyses of the parts met most recently. Names repeat in holdings, and their parts
+/// (Mohammad, Ali, Hosseini) far more: a part is transliterated and keyed once while it is in
+/// here, when a record is stored and when a search judges its candidates. Bounded, so memory
+/// stays flat however many names a store holds.
+static PARTS: std::sync::LazyLock<quick_cache::sync::Cache<(bool, String), Kept>> =
+    std::sync::LazyLock::new(|| quick_cache::sync::Cache::new(PARTS_KEPT));
+
+/// `rough(part, script_of_part(part))`, from [`PARTS`] when it holds it.
+fn rough_of_written(part: &str) -> (Script, String) {
+    let key = (false, part.to_owned());
+    if let Some(Kept::Rough(script, rough)) = PARTS.get(&key) {
+        return (script, rough);
+    }
+    let script = script_of_part(part);
+    let r = rough(part, script);
+    PARTS.insert(key, Kept::Rough(script, r.clone()));
+    (script, r)
+}
+
 impl Part {
     fn new(written: String, script: Script, rough: String) -> Part {
-        let folded = folded_of(&rough);
+        let key = (true, rough);
+        let (folded, skeletons, phonetic) = match PARTS.get(&key) {
+            Some(Kept::Keys(folded, skeletons, phonetic)) => (folded, skeletons, phonetic),
+            _ => {
+                let folded = folded_of(&key.1);
+                let made = (folded.clone(), skeletons(&key.1), phonetic(&folded));
+                PARTS.insert(
+                    key.clone(),
+                    Kept::Keys(made.0.clone(), made.1.clone(), made.2.clone()),
+                );
+                made
+            }
+        };
         Part {
-            skeletons: skeletons(&rough),
-            phonetic: phonetic(&folded),
+            skeletons,
+            phonetic,
             written,
             script,
             folded,
-            rough,
+            rough: key.1,
             joined: false,
         }
     }
@@ -427,8 +469,7 @@ pub fn analyse(name: &str) -> Name {
     let mut roughs: Vec<(String, Script, String)> = written
         .into_iter()
         .map(|w| {
-            let script = script_of_part(&w);
-            let r = rough(&w, script);
+            let (script, r) = rough_of_written(&w);
             (w, script, r)
         })
         .filter(|(_, _, r)| !r.is_empty())
@@ -528,6 +569,49 @@ mod tests {
                 .all(|t| t.ends_with("_u") && t.matches('_').count() == 1)
         );
         assert!(one_edit("krs_u", &abc).is_empty());
+    }
+
+    /// A part analysed without [`PARTS`].
+    fn part_uncached(written: &str) -> (Script, String, String, Vec<String>, Vec<String>) {
+        let script = script_of_part(written);
+        let r = rough(written, script);
+        let folded = folded_of(&r);
+        let sk = skeletons(&r);
+        let ph = phonetic(&folded);
+        (script, r, folded, sk, ph)
+    }
+
+    #[test]
+    fn a_part_kept_in_the_cache_is_analysed_as_a_fresh_one() {
+        let parts = [
+            "محمد",
+            "رضایی",
+            "Мухаммад",
+            "Γιώργος",
+            "Şükrü",
+            "Mohammad",
+            "گل‌محمد",
+            "YILDIZ",
+        ];
+        for round in 0..3 {
+            for w in parts {
+                let name = analyse(w);
+                let (script, r, folded, sk, ph) = part_uncached(&written_parts(w)[0]);
+                let p = &name.parts[0];
+                assert_eq!(
+                    (p.script, &p.rough, &p.folded, &p.skeletons, &p.phonetic),
+                    (script, &r, &folded, &sk, &ph),
+                    "{w}, round {round}"
+                );
+            }
+        }
+        // more parts than the cache keeps: those pushed out are analysed again, the same way
+        for i in 0..PARTS_KEPT + 100 {
+            let w = format!("Rezaei{i}");
+            assert_eq!(analyse(&w).parts[0].folded, part_uncached(&w).2);
+        }
+        let w = "رضایی";
+        assert_eq!(analyse(w).parts[0].skeletons, part_uncached(w).3);
     }
 
     fn folded(name: &str) -> String {
