@@ -43,6 +43,9 @@ pub struct Agreement {
     /// Hit / no-hit matching among the members (`[matching]`, docs/matching.md); `None`, the
     /// table being absent: the members do not match under this agreement.
     pub matching: Option<MatchingRule>,
+    /// Two-person release (`[release]`, docs/model-mou.md): which records need releasers'
+    /// approvals before they leave, and how many; `None`, the table being absent: none do.
+    pub release: Option<ReleaseRule>,
     /// SHA-256 of the file's exact bytes.
     pub hash: [u8; 32],
     /// The lines of its signature file (`<file>.sigs`), as read: parsed and each signer a
@@ -98,6 +101,13 @@ impl Agreement {
     /// Whether records of `category` may be shared.
     pub fn permits_category(&self, category: Category) -> bool {
         self.categories.contains(&category)
+    }
+
+    /// How many releasers' approvals `record` needs before it may be sent under this
+    /// agreement: 0 when the agreement has no `[release]` clause or the clause does not cover
+    /// the record.
+    pub fn approvals_needed(&self, record: &accord_protocol::Record) -> usize {
+        self.release.as_ref().map_or(0, |r| r.approvals_needed(record))
     }
 
     /// Whether a record may carry `code`: it must be at least as restrictive as
@@ -226,6 +236,43 @@ impl MatchingRule {
     pub const MAX_LOOKUPS_PER_DAY: u32 = 100_000;
     /// The most `epoch_days` may be: the longest epoch the matching protocol knows.
     pub const MAX_EPOCH_DAYS: u16 = accord_protocol::matching::MAX_EPOCH_DAYS;
+}
+
+/// Two-person release under an agreement (`[release]`; docs/model-mou.md, docs/protocol.md
+/// §12): a record of a handling code, a category or carrying victim-identifying data named
+/// here leaves its originator only with `approvals` approvals of the originator's releasers,
+/// none of them the record's signer, and every receiver refuses it without them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRule {
+    /// How many different releasers must approve (1 to [`ReleaseRule::MAX_APPROVALS`]).
+    pub approvals: u8,
+    /// Records of these handling codes need approval.
+    pub handling: BTreeSet<HandlingCode>,
+    /// Records carrying victim-identifying data need approval.
+    pub victim_data: bool,
+    /// Records of these categories need approval.
+    pub categories: BTreeSet<Category>,
+}
+
+impl ReleaseRule {
+    /// The most approvals a clause may require: the most one envelope carries.
+    pub const MAX_APPROVALS: u8 = accord_protocol::approval::MAX_APPROVALS as u8;
+
+    /// Whether the clause covers `record`.
+    pub fn covers(&self, record: &accord_protocol::Record) -> bool {
+        self.handling.contains(&record.handling)
+            || (self.victim_data && record.victim_data_purpose.is_some())
+            || self.categories.contains(&record.category)
+    }
+
+    /// How many approvals `record` needs: [`ReleaseRule::approvals`] when covered, else 0.
+    pub fn approvals_needed(&self, record: &accord_protocol::Record) -> usize {
+        if self.covers(record) {
+            usize::from(self.approvals)
+        } else {
+            0
+        }
+    }
 }
 
 /// The signature file of the agreement file at `path`: `path` with `.sigs` appended.

@@ -45,7 +45,8 @@ mod validate;
 mod walk;
 
 pub use agreement::{
-    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, VictimDataRule,
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule,
+    VictimDataRule,
     signature_path,
 };
 pub use error::{ConfigError, ConfigErrors};

@@ -30,10 +30,12 @@ pub(crate) const AGREEMENT_KEYS: &[&str] = &[
     "retention_days",
     "onward_sharing",
     "matching",
+    "release",
 ];
 const FOCAL_POINT_KEYS: &[&str] = &["name", "contact"];
 const VICTIM_DATA_KEYS: &[&str] = &["allowed", "purposes"];
 const MATCHING_KEYS: &[&str] = &["lookups_per_day", "epoch_days", "partner_records"];
+const RELEASE_KEYS: &[&str] = &["approvals", "handling", "victim_data", "categories"];
 
 /// What `store_engine` takes.
 const EXPECT_ENGINE: &str =
@@ -74,6 +76,16 @@ pub(crate) struct RawAgreement {
     pub(crate) retention_days: Option<Sp<i64>>,
     pub(crate) onward_sharing: Option<Sp<String>>,
     pub(crate) matching: Option<RawMatching>,
+    pub(crate) release: Option<RawRelease>,
+}
+
+/// `[release]`.
+#[derive(Debug)]
+pub(crate) struct RawRelease {
+    pub(crate) approvals: Option<Sp<i64>>,
+    pub(crate) handling: Option<Sp<Vec<Sp<String>>>>,
+    pub(crate) victim_data: Option<Sp<bool>>,
+    pub(crate) categories: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// `[matching]`.
@@ -165,7 +177,38 @@ impl RawAgreement {
                     "a table [matching] with `lookups_per_day`, `epoch_days` and `partner_records`",
                 )
                 .map(|t| read_matching(&t, diag)),
+            release: root
+                .table_optional(
+                    diag,
+                    "release",
+                    "a table [release] with `approvals`, `handling`, `victim_data` and `categories`",
+                )
+                .map(|t| read_release(&t, diag)),
         }
+    }
+}
+
+fn read_release(table: &Table<'_, '_>, diag: &mut Diag<'_>) -> RawRelease {
+    table.refuse_unknown(diag, RELEASE_KEYS);
+    RawRelease {
+        approvals: table.integer(
+            diag,
+            "approvals",
+            "a whole number of releasers' approvals, 1 to 4",
+        ),
+        handling: table.strings(
+            diag,
+            "handling",
+            "handling code strings such as \"H2\"",
+            false,
+        ),
+        victim_data: table.boolean_optional(diag, "victim_data", "true or false"),
+        categories: table.strings(
+            diag,
+            "categories",
+            "category strings such as \"alert\"",
+            false,
+        ),
     }
 }
 

@@ -127,6 +127,29 @@ impl Agreement {
             )?,
             None => writeln!(out, "  matching:       off")?,
         }
+        match &self.release {
+            Some(r) => {
+                let mut what: Vec<String> = Vec::new();
+                if !r.handling.is_empty() {
+                    let codes: Vec<&str> = r.handling.iter().map(|h| h.as_str()).collect();
+                    what.push(format!("handling {}", codes.join(", ")));
+                }
+                if !r.categories.is_empty() {
+                    let cats: Vec<&str> = r.categories.iter().map(|c| c.as_str()).collect();
+                    what.push(format!("categories {}", cats.join(", ")));
+                }
+                if r.victim_data {
+                    what.push("victim-identifying data".to_owned());
+                }
+                writeln!(
+                    out,
+                    "  release:        {} releaser approval(s) for {}",
+                    r.approvals,
+                    what.join("; ")
+                )?
+            }
+            None => writeln!(out, "  release:        no approval needed")?,
+        }
         let hash = self.hash_hex();
         writeln!(
             out,

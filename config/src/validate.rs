@@ -11,11 +11,12 @@ use accord_protocol::{
 use multiaddr::Multiaddr;
 
 use crate::agreement::{
-    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, VictimDataRule,
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule,
+    VictimDataRule,
 };
 use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig, StoreEngine};
 use crate::raw::{
-    RawAgreement, RawFocalPoints, RawKnownAgency, RawMatching, RawNode, RawVictimData,
+    RawAgreement, RawFocalPoints, RawKnownAgency, RawMatching, RawNode, RawRelease, RawVictimData,
 };
 use crate::source::Diag;
 use crate::suggest::nearest;
@@ -137,6 +138,11 @@ pub(crate) fn agreement(
         None => Some(None),
     };
 
+    let release = match &raw.release {
+        Some(r) => release(diag, r).map(Some),
+        None => Some(None),
+    };
+
     let agreement = (|| {
         Some(Agreement {
             id: id.clone()?,
@@ -152,6 +158,7 @@ pub(crate) fn agreement(
             retention_days: retention_days?,
             onward_sharing: onward_sharing?,
             matching: matching?,
+            release: release?,
             hash,
             signature_lines: Vec::new(),
             signatures: BTreeMap::new(),
@@ -240,6 +247,53 @@ fn focal_points(
         }
     }
     complete.then_some(points)
+}
+
+/// `[release]`: a number of approvals within range and at least one kind of record covered.
+fn release(diag: &mut Diag<'_>, raw: &RawRelease) -> Option<ReleaseRule> {
+    let approvals = raw.approvals.as_ref()?;
+    let n = match u8::try_from(approvals.value) {
+        Ok(n) if (1..=ReleaseRule::MAX_APPROVALS).contains(&n) => Some(n),
+        _ => {
+            approvals.error(
+                diag,
+                format!("invalid number of approvals `{}`", approvals.value),
+                Some(format!(
+                    "expected a whole number of releasers from 1 to {}",
+                    ReleaseRule::MAX_APPROVALS
+                )),
+            );
+            None
+        }
+    };
+    let handling = match &raw.handling {
+        Some(sp) => set_of(diag, sp, "handling code", HandlingCode::parse),
+        None => Some(BTreeSet::new()),
+    };
+    let categories = match &raw.categories {
+        Some(sp) => set_of(diag, sp, "category", Category::parse),
+        None => Some(BTreeSet::new()),
+    };
+    let victim_data = raw.victim_data.as_ref().is_some_and(|b| b.value);
+    let (n, handling, categories) = (n?, handling?, categories?);
+    if handling.is_empty() && categories.is_empty() && !victim_data {
+        approvals.error(
+            diag,
+            "the [release] clause requires approval of no record".to_owned(),
+            Some(
+                "name the `handling` codes or `categories` that need approval, or set \
+                 `victim_data = true`"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+    Some(ReleaseRule {
+        approvals: n,
+        handling,
+        victim_data,
+        categories,
+    })
 }
 
 /// `[matching]`: each key within its range, the defaults for those left out.

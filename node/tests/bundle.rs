@@ -1838,6 +1838,8 @@ fn officer_delegation(issued: Timestamp) -> Delegation {
         valid_from: ts("2026-01-01T00:00:00Z"),
         valid_until: ts("2026-12-31T23:59:59Z"),
         issued,
+        role: accord_protocol::delegation::DelegateRole::Officer,
+        handling: Vec::new(),
     }
 }
 

@@ -22,7 +22,31 @@ use crate::ids::{AgencyId, AgreementId};
 use crate::keys::{PublicKey, SecretKey};
 use crate::time::Timestamp;
 use crate::verify::verify_strict_raw;
-use crate::vocab::Category;
+use crate::vocab::{Category, HandlingCode};
+
+crate::vocab::vocabulary! {
+    /// What a delegated key may do: sign records (an officer posted abroad), or approve the
+    /// release of the agency's sensitive records (a releaser, docs/protocol.md §12).
+    DelegateRole, "delegate role" {
+        /// Signs the agency's records within the certificate's scope.
+        Officer = "officer",
+        /// Approves the release of records within the certificate's scope; signs no record.
+        Releaser = "releaser",
+    }
+}
+
+impl DelegateRole {
+    /// Whether this is the role a certificate without a `role` field has.
+    pub fn is_officer(&self) -> bool {
+        *self == DelegateRole::Officer
+    }
+}
+
+impl Default for DelegateRole {
+    fn default() -> Self {
+        DelegateRole::Officer
+    }
+}
 
 /// Domain tag of a delegation certificate: ASCII `accord/delegation/v1` and a zero byte.
 pub const DELEGATION_DOMAIN: &[u8] = b"accord/delegation/v1\0";
@@ -59,6 +83,14 @@ pub struct Delegation {
     pub valid_until: Timestamp,
     /// When the agency issued the certificate.
     pub issued: Timestamp,
+    /// What the key may do; `officer` (absent from the bytes) signs records, `releaser`
+    /// approves their release.
+    #[serde(default, skip_serializing_if = "DelegateRole::is_officer")]
+    pub role: DelegateRole,
+    /// The handling codes a releaser may release: at least one for a releaser, sorted, no
+    /// repeats; absent (empty) for an officer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handling: Vec<HandlingCode>,
 }
 
 /// A revocation of a certificate.
@@ -144,6 +176,21 @@ impl Delegation {
         if agency_key == Some(&self.delegate) {
             return bad("the delegated key is the agency key itself".into());
         }
+        match self.role {
+            DelegateRole::Officer if !self.handling.is_empty() => {
+                return bad(
+                    "an officer's certificate names no handling codes (only a releaser's does)"
+                        .into(),
+                );
+            }
+            DelegateRole::Releaser if self.handling.is_empty() => {
+                return bad("a releaser's certificate names at least one handling code".into());
+            }
+            _ => {}
+        }
+        if !self.handling.windows(2).all(|w| w[0] < w[1]) {
+            return bad("handling codes must be sorted (H0 to H3), without repeats".into());
+        }
         Ok(())
     }
 
@@ -153,6 +200,13 @@ impl Delegation {
         self.agreements.dedup();
         self.categories.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         self.categories.dedup();
+        self.handling.sort();
+        self.handling.dedup();
+    }
+
+    /// Whether a releaser's certificate covers records of handling code `code`.
+    pub fn covers_handling(&self, code: HandlingCode) -> bool {
+        self.handling.contains(&code)
     }
 
     /// Whether the delegation covers records under `agreement`.
@@ -276,6 +330,8 @@ mod tests {
             valid_from: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
             valid_until: Timestamp::parse("2026-12-31T23:59:59Z").unwrap(),
             issued: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            role: DelegateRole::Officer,
+            handling: Vec::new(),
         }
     }
 

@@ -16,11 +16,17 @@
 //! Signer kind 2 puts the delegation certificate between the signature and the record length:
 //! `len u16 (1 ..= 4096) | certificate | the agency's signature of it (64)`.
 //!
+//! Envelope version 2 is version 1 followed by the releasers' approvals (docs/protocol.md §12):
+//! `count u8 (1 ..= 4)`, then per approval `len u16 (1 ..= 512) | approval | the releaser's
+//! signature (64) | len u16 (1 ..= 4096) | certificate | the agency's signature of it (64)`.
+//! An envelope without approvals is always written as version 1.
+//!
 //! The signer is outside the record so that delegated keys (liaison officers, devices) sign
 //! with a certificate from the agency key without changing the record format or its id.
 
 use sha2::{Digest, Sha256};
 
+use crate::approval::{CarriedApproval, MAX_APPROVAL_BYTES, MAX_APPROVALS};
 use crate::audit::Signed;
 use crate::canonical::{MAX_RECORD_BYTES, encode_record};
 use crate::delegation::MAX_CERTIFICATE_BYTES;
@@ -34,13 +40,22 @@ use crate::record::Record;
 pub const SIGNING_DOMAIN: &[u8] = b"accord/record/v1\0";
 /// The envelope's first four bytes.
 pub const ENVELOPE_MAGIC: [u8; 4] = *b"ACRD";
-/// The envelope version written and read.
+/// The envelope version of an envelope without approvals.
 pub const ENVELOPE_VERSION: u8 = 1;
+/// The envelope version of an envelope carrying approvals.
+pub const ENVELOPE_VERSION_APPROVED: u8 = 2;
+/// Bytes one carried approval may take at most.
+const MAX_CARRIED_APPROVAL_BYTES: usize = 2 + MAX_APPROVAL_BYTES + 64 + 2 + MAX_CERTIFICATE_BYTES + 64;
 /// Bytes before the record in a version-1 agency-key envelope.
 pub const ENVELOPE_HEADER_LEN: usize = 106;
 /// Largest envelope accepted: a delegated-key envelope with the longest certificate.
-pub const MAX_ENVELOPE_BYTES: usize =
-    ENVELOPE_HEADER_LEN + 2 + MAX_CERTIFICATE_BYTES + 64 + MAX_RECORD_BYTES;
+pub const MAX_ENVELOPE_BYTES: usize = ENVELOPE_HEADER_LEN
+    + 2
+    + MAX_CERTIFICATE_BYTES
+    + 64
+    + MAX_RECORD_BYTES
+    + 1
+    + MAX_APPROVALS * MAX_CARRIED_APPROVAL_BYTES;
 
 /// Who signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +93,8 @@ pub struct Envelope {
     /// The delegation certificate of a [`Signer::Delegate`] envelope.
     certificate: Option<Signed>,
     record_bytes: Vec<u8>,
+    /// Releasers' approvals (envelope version 2); empty in a version-1 envelope.
+    approvals: Vec<CarriedApproval>,
 }
 
 /// The message an originator signs: [`SIGNING_DOMAIN`] followed by the record bytes.
@@ -106,6 +123,7 @@ pub fn sign(record: &Record, key: &SecretKey) -> Result<Envelope, RecordError> {
         signature,
         certificate: None,
         record_bytes,
+        approvals: Vec::new(),
     })
 }
 
@@ -130,6 +148,7 @@ pub fn sign_delegated(
         signature,
         certificate: Some(certificate),
         record_bytes,
+        approvals: Vec::new(),
     })
 }
 
@@ -143,6 +162,7 @@ impl Envelope {
             signature,
             certificate: None,
             record_bytes,
+            approvals: Vec::new(),
         }
     }
 
@@ -158,6 +178,50 @@ impl Envelope {
             signature,
             certificate: Some(certificate),
             record_bytes,
+            approvals: Vec::new(),
+        }
+    }
+
+    /// The same envelope carrying `approvals` in place of any it carried (1 to
+    /// [`MAX_APPROVALS`], each part within its length; none makes a version-1 envelope again).
+    /// Whether they verify is checked by [`crate::verify::verify`], not here.
+    pub fn with_approvals(mut self, approvals: Vec<CarriedApproval>) -> Result<Self, EnvelopeError> {
+        if approvals.len() > MAX_APPROVALS {
+            return Err(EnvelopeError::TooLarge {
+                what: "approval count",
+                size: approvals.len(),
+                max: MAX_APPROVALS,
+            });
+        }
+        for a in &approvals {
+            for (what, bytes, max) in [
+                ("approval", &a.approval.bytes, MAX_APPROVAL_BYTES),
+                ("releaser certificate", &a.certificate.bytes, MAX_CERTIFICATE_BYTES),
+            ] {
+                if bytes.is_empty() || bytes.len() > max {
+                    return Err(EnvelopeError::TooLarge {
+                        what,
+                        size: bytes.len(),
+                        max,
+                    });
+                }
+            }
+        }
+        self.approvals = approvals;
+        Ok(self)
+    }
+
+    /// The releasers' approvals the envelope carries (none in a version-1 envelope).
+    pub fn approvals(&self) -> &[CarriedApproval] {
+        &self.approvals
+    }
+
+    /// The envelope version its bytes carry: 2 with approvals, 1 without.
+    pub fn version(&self) -> u8 {
+        if self.approvals.is_empty() {
+            ENVELOPE_VERSION
+        } else {
+            ENVELOPE_VERSION_APPROVED
         }
     }
 
@@ -203,6 +267,15 @@ impl Envelope {
                 .as_ref()
                 .map_or(0, |c| 2 + c.bytes.len() + 64)
             + self.record_bytes.len()
+            + if self.approvals.is_empty() {
+                0
+            } else {
+                1 + self
+                    .approvals
+                    .iter()
+                    .map(|a| 2 + a.approval.bytes.len() + 64 + 2 + a.certificate.bytes.len() + 64)
+                    .sum::<usize>()
+            }
     }
 
     /// The envelope's bytes.
@@ -215,7 +288,7 @@ impl Envelope {
     /// Appends the envelope's bytes to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&ENVELOPE_MAGIC);
-        out.push(ENVELOPE_VERSION);
+        out.push(self.version());
         out.push(self.signer.kind_code());
         out.extend_from_slice(self.signer.key().as_bytes());
         out.extend_from_slice(&self.signature);
@@ -231,6 +304,17 @@ impl Envelope {
         // The record length is bounded by MAX_RECORD_BYTES when built through `sign` or `decode`.
         out.extend_from_slice(&(self.record_bytes.len() as u32).to_be_bytes());
         out.extend_from_slice(&self.record_bytes);
+        if !self.approvals.is_empty() {
+            // at most MAX_APPROVALS, each part within its u16 length (`with_approvals`)
+            out.push(self.approvals.len() as u8);
+            for a in &self.approvals {
+                for part in [&a.approval, &a.certificate] {
+                    out.extend_from_slice(&(part.bytes.len() as u16).to_be_bytes());
+                    out.extend_from_slice(&part.bytes);
+                    out.extend_from_slice(&part.signature);
+                }
+            }
+        }
     }
 
     /// Parses envelope bytes. Refuses a wrong magic or version, an unknown signer kind, a weak
@@ -256,7 +340,7 @@ impl Envelope {
             });
         }
         let version = take(4, 1)?[0];
-        if version != ENVELOPE_VERSION {
+        if version != ENVELOPE_VERSION && version != ENVELOPE_VERSION_APPROVED {
             return Err(EnvelopeError::Version(version));
         }
         let kind = take(5, 1)?[0];
@@ -315,7 +399,46 @@ impl Envelope {
             });
         }
         let record_bytes = take(at + 4, len)?.to_vec();
-        let trailing = bytes.len() - at - 4 - len;
+        at += 4 + len;
+        let mut approvals = Vec::new();
+        if version == ENVELOPE_VERSION_APPROVED {
+            let count = usize::from(take(at, 1)?[0]);
+            if count == 0 || count > MAX_APPROVALS {
+                return Err(EnvelopeError::Approvals(format!(
+                    "a version-2 envelope carries 1 to {MAX_APPROVALS} approvals, not {count}"
+                )));
+            }
+            at += 1;
+            for _ in 0..count {
+                let mut part = |what: &'static str, max: usize| -> Result<Signed, EnvelopeError> {
+                    let mut n = [0u8; 2];
+                    n.copy_from_slice(take(at, 2)?);
+                    let n = usize::from(u16::from_be_bytes(n));
+                    if n == 0 || n > max {
+                        return Err(EnvelopeError::TooLarge {
+                            what,
+                            size: n,
+                            max,
+                        });
+                    }
+                    let body = take(at + 2, n)?.to_vec();
+                    let mut sig = [0u8; 64];
+                    sig.copy_from_slice(take(at + 2 + n, 64)?);
+                    at += 2 + n + 64;
+                    Ok(Signed {
+                        bytes: body,
+                        signature: sig,
+                    })
+                };
+                let approval = part("approval", MAX_APPROVAL_BYTES)?;
+                let certificate = part("releaser certificate", MAX_CERTIFICATE_BYTES)?;
+                approvals.push(CarriedApproval {
+                    approval,
+                    certificate,
+                });
+            }
+        }
+        let trailing = bytes.len() - at;
         if trailing != 0 {
             return Err(EnvelopeError::Trailing(trailing));
         }
@@ -324,6 +447,7 @@ impl Envelope {
             signature,
             certificate,
             record_bytes,
+            approvals,
         })
     }
 }

@@ -135,7 +135,7 @@ pub enum EnvelopeError {
         expected: [u8; 4],
     },
     /// An envelope version this node does not read.
-    #[error("envelope version {0} is not supported (this node reads version 1)")]
+    #[error("envelope version {0} is not supported (this node reads versions 1 and 2)")]
     Version(u8),
     /// An unknown signer kind.
     #[error("signer kind {0} is not supported (1 = agency key, 2 = delegated key)")]
@@ -165,9 +165,12 @@ pub enum EnvelopeError {
         /// The limit.
         max: usize,
     },
-    /// Bytes after the record.
+    /// Bytes after the record (version 1) or after the approvals (version 2).
     #[error("{0} unexpected bytes after the record")]
     Trailing(usize),
+    /// A version-2 envelope's approvals are malformed.
+    #[error("approvals: {0}")]
+    Approvals(String),
 }
 
 /// Why a signed record was not accepted as verified.
@@ -201,6 +204,21 @@ pub enum VerifyError {
     Delegation {
         /// The record's originator.
         originator: String,
+        /// Why.
+        reason: String,
+    },
+    /// A releaser's approval the envelope carries is refused: malformed, not for this record
+    /// and agreement, its certificate not the originator's releaser certificate covering the
+    /// record, made by the record's signer, repeated, outside the certificate's window or
+    /// after its revocation, or its signature does not verify (docs/protocol.md §12).
+    #[error("approval {index} of record {id} of {originator} refused: {reason}")]
+    Approval {
+        /// The record's id.
+        id: String,
+        /// The record's originator.
+        originator: String,
+        /// Which approval, from 1.
+        index: usize,
         /// Why.
         reason: String,
     },

@@ -23,6 +23,7 @@ pub use vocab::{
 };
 
 pub mod agreement;
+pub mod approval;
 pub mod audit;
 pub mod batch;
 pub mod canonical;

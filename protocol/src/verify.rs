@@ -6,7 +6,8 @@ use ed25519_dalek::Signature;
 
 use crate::audit::Digest32;
 use crate::canonical::decode_record;
-use crate::delegation::{certificate_id, verify_certificate};
+use crate::approval::{approval_message, decode_approval};
+use crate::delegation::{DelegateRole, certificate_id, verify_certificate};
 use crate::envelope::{Envelope, Signer, signed_message};
 use crate::error::VerifyError;
 use crate::ids::{AgencyId, AgreementId, RecordId};
@@ -189,7 +190,119 @@ pub(crate) fn precheck(
             *signer
         }
     };
+    if !envelope.approvals().is_empty() {
+        check_approvals(envelope, &signer, &record, registered, keys)?;
+    }
     Ok((record, signer))
+}
+
+/// The rules of the releasers' approvals an envelope carries (docs/protocol.md §12). Each
+/// approval: its bytes a canonical version-1 approval naming this record's id and agreement;
+/// its certificate a `releaser` certificate that verifies under the originator's registered
+/// agency key and covers the record's agreement, category and handling code, with the
+/// approval time inside its window, not before the record's `created`, and before any
+/// revocation of it; its key not the key that signed the record and not another approval's;
+/// and its signature verifying (strict) under that key. Every approval carried must pass,
+/// whatever the agreement requires.
+fn check_approvals(
+    envelope: &Envelope,
+    signer: &PublicKey,
+    record: &Record,
+    registered: PublicKey,
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<(), VerifyError> {
+    let id = envelope.id();
+    let mut seen: Vec<PublicKey> = Vec::new();
+    for (i, carried) in envelope.approvals().iter().enumerate() {
+        let refuse = |reason: String| VerifyError::Approval {
+            id: id.to_hex(),
+            originator: record.originator.to_string(),
+            index: i + 1,
+            reason,
+        };
+        let a = decode_approval(&carried.approval.bytes).map_err(|e| refuse(e.to_string()))?;
+        if a.record != id {
+            return Err(refuse(format!("it approves record {}, not this one", a.record)));
+        }
+        if a.agreement != record.agreement {
+            return Err(refuse(format!(
+                "it approves release under {}, not the record's agreement {}",
+                a.agreement, record.agreement
+            )));
+        }
+        let d = verify_certificate(&carried.certificate, |ag| {
+            (*ag == record.originator).then_some(registered)
+        })
+        .map_err(|e| refuse(format!("releaser certificate: {e}")))?;
+        if d.role != DelegateRole::Releaser {
+            return Err(refuse(format!(
+                "the certificate of {} is an {}'s, not a releaser's",
+                d.holder, d.role
+            )));
+        }
+        if d.delegate == *signer {
+            return Err(refuse(format!(
+                "{} approved a record their own key signed; release needs a second person",
+                d.holder
+            )));
+        }
+        if seen.contains(&d.delegate) {
+            return Err(refuse(format!(
+                "{} approved the record twice; each approval is a different releaser's",
+                d.holder
+            )));
+        }
+        if !d.covers_agreement(&record.agreement) {
+            return Err(refuse(format!(
+                "agreement {} is outside {}'s release certificate",
+                record.agreement, d.holder
+            )));
+        }
+        if !d.covers_category(record.category) {
+            return Err(refuse(format!(
+                "category {} is outside {}'s release certificate",
+                record.category, d.holder
+            )));
+        }
+        if !d.covers_handling(record.handling) {
+            return Err(refuse(format!(
+                "handling code {} is outside {}'s release certificate",
+                record.handling, d.holder
+            )));
+        }
+        if !d.covers(a.approved) {
+            return Err(refuse(format!(
+                "approved {} is outside the certificate's validity, {} to {}",
+                a.approved, d.valid_from, d.valid_until
+            )));
+        }
+        if a.approved < record.created {
+            return Err(refuse(format!(
+                "approved {} is before the record was created, {}",
+                a.approved, record.created
+            )));
+        }
+        if let Some(revoked) = keys.revoked(&record.originator, &certificate_id(&carried.certificate))
+            && a.approved >= revoked
+        {
+            return Err(refuse(format!(
+                "{} revoked {}'s release certificate from {revoked}; the approval is of {}",
+                record.originator, d.holder, a.approved
+            )));
+        }
+        if !verify_strict_raw(
+            &d.delegate,
+            &approval_message(&carried.approval.bytes),
+            &carried.approval.signature,
+        ) {
+            return Err(refuse(format!(
+                "the signature of {} does not verify (strict ed25519)",
+                d.holder
+            )));
+        }
+        seen.push(d.delegate);
+    }
+    Ok(())
 }
 
 /// The rules of a delegated key's record (docs/protocol.md §10): the certificate verifies
@@ -223,6 +336,12 @@ fn check_delegation(
         return Err(refuse(format!(
             "the certificate delegates {}, not the signing key {signer}",
             d.delegate
+        )));
+    }
+    if d.role != DelegateRole::Officer {
+        return Err(refuse(format!(
+            "the certificate of {} is a {}'s, whose key approves records and signs none",
+            d.holder, d.role
         )));
     }
     if !d.covers_agreement(&record.agreement) {

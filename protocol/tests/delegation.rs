@@ -42,6 +42,8 @@ fn delegation() -> Delegation {
         valid_from: ts("2026-01-01T00:00:00Z"),
         valid_until: ts("2026-12-31T23:59:59Z"),
         issued: ts("2025-12-20T10:00:00Z"),
+        role: accord_protocol::delegation::DelegateRole::Officer,
+        handling: Vec::new(),
     }
 }
 

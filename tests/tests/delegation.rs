@@ -83,6 +83,8 @@ async fn an_officers_records_are_the_agencys_within_scope_until_revoked_everywhe
             valid_from: now.plus_secs(-86_400),
             valid_until: now.plus_secs(86_400),
             issued: now.plus_secs(-86_400),
+            role: accord_protocol::delegation::DelegateRole::Officer,
+            handling: Vec::new(),
         },
         &tr_key,
     )

@@ -285,7 +285,7 @@ pub(super) async fn publish(
             withheld: Vec::new(),
         };
         for m in agreement.members.iter().filter(|m| **m != cfg.agency) {
-            match crate::policy::may_send(&record, agreement, m, now).reason() {
+            match crate::policy::may_send(&record, 0, agreement, m, now).reason() {
                 None => preview.receivers.push(m.to_string()),
                 Some(why) => preview.withheld.push(format!("{m}: {why}")),
             }

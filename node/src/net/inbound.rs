@@ -340,6 +340,7 @@ pub(crate) fn receive(
                     }
                     VerifyError::Envelope(_) | VerifyError::Record(_) => RejectCode::Malformed,
                     VerifyError::Delegation { .. } => RejectCode::DelegationRefused,
+                    VerifyError::Approval { .. } => RejectCode::ReleaseNotApproved,
                 };
                 reject(&mut out, sender, code, format!("record {id}: {e}"));
                 failed = true;

@@ -238,6 +238,8 @@ fn delegation(cfg: &NodeConfig, r: &IssueRequest, now: Timestamp) -> Result<Dele
         valid_from,
         valid_until,
         issued: now,
+        role: accord_protocol::delegation::DelegateRole::Officer,
+        handling: Vec::new(),
     };
     d.normalise();
     d.validate(None).map_err(|e| e.to_string())?;

@@ -216,6 +216,16 @@ pub enum DenyReason {
         /// How the two were recognised as one person.
         matched_by: SamePerson,
     },
+    /// The agreement's `[release]` clause requires releasers' approvals the record does not
+    /// carry.
+    NotReleased {
+        /// The agreement.
+        agreement: AgreementId,
+        /// How many approvals it needs.
+        needed: usize,
+        /// How many it carries.
+        carried: usize,
+    },
     /// The record has expired.
     Expired {
         /// When it expired.
@@ -291,6 +301,7 @@ impl DenyReason {
             | DenyReason::VictimPurposeNotPermitted { .. }
             | DenyReason::VictimAlsoOffender { .. } => RejectCode::VictimDataNotPermitted,
             DenyReason::Expired { .. } | DenyReason::PastRetention { .. } => RejectCode::Expired,
+            DenyReason::NotReleased { .. } => RejectCode::ReleaseNotApproved,
         }
     }
 }
@@ -419,6 +430,15 @@ impl fmt::Display for DenyReason {
                 f,
                 "subjects[{victim}] (victim) and subjects[{other}] ({role}) are the same person \
                  ({matched_by}); a victim is never also an offender in one record"
+            ),
+            DenyReason::NotReleased {
+                agreement,
+                needed,
+                carried,
+            } => write!(
+                f,
+                "agreement {agreement} requires {needed} releaser approval(s) for this record \
+                 (its [release] clause); it carries {carried}"
             ),
             DenyReason::Expired { expires, now } => {
                 write!(f, "the record expired at {expires} (now {now})")

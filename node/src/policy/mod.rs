@@ -68,15 +68,18 @@ pub fn may_publish(
     Decision::from(publish(local, agreement, record, now))
 }
 
-/// May `record` be sent to `peer` under `agreement` at `now`? The peer must be a member of
-/// the agreement: the guard that keeps a record among the agreement's members.
+/// May `record`, whose envelope carries `approvals` releasers' approvals, be sent to `peer`
+/// under `agreement` at `now`? The peer must be a member of the agreement: the guard that
+/// keeps a record among the agreement's members; and a record the agreement's `[release]`
+/// clause covers must carry its approvals.
 pub fn may_send(
     record: &Record,
+    approvals: usize,
     agreement: &Agreement,
     peer: &AgencyId,
     now: Timestamp,
 ) -> Decision {
-    Decision::from(send(record, agreement, peer, now))
+    Decision::from(send(record, approvals, agreement, peer, now))
 }
 
 /// May `record`, received from `sender`, be accepted by `local` at `now`? `agreement` is the
@@ -89,7 +92,14 @@ pub fn may_accept(
     agreement: Option<&Agreement>,
     now: Timestamp,
 ) -> Decision {
-    Decision::from(accept(&record.record, sender, local, agreement, now))
+    Decision::from(accept(
+        &record.record,
+        record.envelope.approvals().len(),
+        sender,
+        local,
+        agreement,
+        now,
+    ))
 }
 
 /// May `record`, held under `from`, be sent to `peer` under `to` at `now`?
@@ -101,12 +111,13 @@ pub fn may_accept(
 /// retention of both agreements.
 pub fn may_reshare(
     record: &Record,
+    approvals: usize,
     from: &Agreement,
     to: &Agreement,
     peer: &AgencyId,
     now: Timestamp,
 ) -> Decision {
-    Decision::from(reshare(record, from, to, peer, now))
+    Decision::from(reshare(record, approvals, from, to, peer, now))
 }
 
 fn publish(
@@ -127,6 +138,7 @@ fn publish(
 
 fn send(
     record: &Record,
+    approvals: usize,
     agreement: &Agreement,
     peer: &AgencyId,
     now: Timestamp,
@@ -135,11 +147,13 @@ fn send(
     rules::member(Party::Peer, peer, agreement)?;
     rules::shareable(record, agreement, now)?;
     rules::created_in_force(record, agreement)?;
-    rules::within_retention(record, agreement, now)
+    rules::within_retention(record, agreement, now)?;
+    rules::released(record, approvals, agreement)
 }
 
 fn accept(
     record: &Record,
+    approvals: usize,
     sender: &AgencyId,
     local: &AgencyId,
     agreement: Option<&Agreement>,
@@ -154,11 +168,13 @@ fn accept(
     rules::member(Party::Local, local, agreement)?;
     rules::shareable(record, agreement, now)?;
     rules::created_in_force(record, agreement)?;
-    rules::within_retention(record, agreement, now)
+    rules::within_retention(record, agreement, now)?;
+    rules::released(record, approvals, agreement)
 }
 
 fn reshare(
     record: &Record,
+    approvals: usize,
     from: &Agreement,
     to: &Agreement,
     peer: &AgencyId,
@@ -166,9 +182,10 @@ fn reshare(
 ) -> Result<(), DenyReason> {
     rules::names_agreement(record, from)?;
     if from.id == to.id {
-        return send(record, from, peer, now);
+        return send(record, approvals, from, peer, now);
     }
     rules::created_in_force(record, from)?;
+    rules::released(record, approvals, from)?;
     rules::handling_permits_reshare(record, from, to)?;
     rules::onward_sharing(record, from, to)?;
     rules::member(Party::Peer, peer, to)?;

@@ -220,3 +220,22 @@ pub(crate) fn onward_sharing(
         }),
     }
 }
+
+/// The record carries the releasers' approvals its agreement's `[release]` clause requires
+/// (`approvals`: how many verified approvals its envelope carries; [`accord_protocol::verify`]
+/// has checked each).
+pub(crate) fn released(
+    record: &Record,
+    approvals: usize,
+    agreement: &Agreement,
+) -> Result<(), DenyReason> {
+    let needed = agreement.approvals_needed(record);
+    if approvals < needed {
+        return Err(DenyReason::NotReleased {
+            agreement: agreement.id.clone(),
+            needed,
+            carried: approvals,
+        });
+    }
+    Ok(())
+}

@@ -193,7 +193,7 @@ fn verified(record: &Record) -> Verified<SignedRecord> {
 fn three_ways(record: &Record, agreement: &Agreement, now: Timestamp) -> [Decision; 3] {
     [
         may_publish(&tr(), agreement, record, now),
-        may_send(record, agreement, &pk(), now),
+        may_send(record, 0, agreement, &pk(), now),
         may_accept(&verified(record), &pk(), &gr(), Some(agreement), now),
     ]
 }
@@ -255,7 +255,7 @@ fn a_record_checked_against_another_agreement_is_denied() {
         checked: other.id.clone(),
     });
     assert_eq!(may_publish(&tr(), &other, &record(), now()), expected);
-    assert_eq!(may_send(&record(), &other, &bg(), now()), expected);
+    assert_eq!(may_send(&record(), 0, &other, &bg(), now()), expected);
     assert_eq!(
         may_accept(&verified(&record()), &tr(), &bg(), Some(&other), now()),
         expected
@@ -274,7 +274,7 @@ fn an_agreement_missing_a_members_signature_is_not_shared_under() {
         missing: vec![gr()],
     });
     assert_eq!(may_publish(&tr(), &a, &record(), now()), expected);
-    assert_eq!(may_send(&record(), &a, &pk(), now()), expected);
+    assert_eq!(may_send(&record(), 0, &a, &pk(), now()), expected);
     assert_eq!(
         may_accept(&verified(&record()), &tr(), &pk(), Some(&a), now()),
         expected
@@ -299,14 +299,14 @@ fn an_agreement_missing_a_members_signature_is_not_shared_under() {
 #[test]
 fn send_to_a_member_is_allowed() {
     for peer in [pk(), gr()] {
-        assert_eq!(may_send(&record(), &quad(), &peer, now()), Decision::Allow);
+        assert_eq!(may_send(&record(), 0, &quad(), &peer, now()), Decision::Allow);
     }
 }
 
 #[test]
 fn send_to_a_non_member_is_denied() {
     assert_eq!(
-        may_send(&record(), &quad(), &bg(), now()),
+        may_send(&record(), 0, &quad(), &bg(), now()),
         deny(DenyReason::NotMember {
             party: Party::Peer,
             agency: bg(),
@@ -739,7 +739,7 @@ fn received() -> Record {
 #[test]
 fn reshare_under_an_agreement_permitting_onward_sharing_is_allowed() {
     assert_eq!(
-        may_reshare(&received(), &quad(), &bilateral(), &bg(), now()),
+        may_reshare(&received(), 0, &quad(), &bilateral(), &bg(), now()),
         Decision::Allow
     );
 }
@@ -747,11 +747,11 @@ fn reshare_under_an_agreement_permitting_onward_sharing_is_allowed() {
 #[test]
 fn reshare_under_the_same_agreement_is_a_send() {
     assert_eq!(
-        may_reshare(&received(), &quad(), &quad(), &gr(), now()),
+        may_reshare(&received(), 0, &quad(), &quad(), &gr(), now()),
         Decision::Allow
     );
     assert_eq!(
-        may_reshare(&received(), &quad(), &quad(), &bg(), now()),
+        may_reshare(&received(), 0, &quad(), &quad(), &bg(), now()),
         deny(DenyReason::NotMember {
             party: Party::Peer,
             agency: bg(),
@@ -769,7 +769,7 @@ fn reshare_of_h2_and_h3_records_is_denied() {
             r.handling_restriction = restriction.map(str::to_owned);
         });
         assert_eq!(
-            may_reshare(&r, &quad(), &bilateral(), &bg(), now()),
+            may_reshare(&r, 0, &quad(), &bilateral(), &bg(), now()),
             deny(DenyReason::HandlingForbidsReshare {
                 handling: code,
                 from: quad_id(),
@@ -783,7 +783,7 @@ fn reshare_of_h2_and_h3_records_is_denied() {
 fn reshare_under_an_agreement_that_never_permits_onward_sharing_is_denied() {
     let never = quad_with(|a| a.onward_sharing = OnwardSharing::Never);
     assert_eq!(
-        may_reshare(&received(), &never, &bilateral(), &bg(), now()),
+        may_reshare(&received(), 0, &never, &bilateral(), &bg(), now()),
         deny(DenyReason::OnwardSharingForbidden {
             from: quad_id(),
             to: bilateral().id,
@@ -795,7 +795,7 @@ fn reshare_under_an_agreement_that_never_permits_onward_sharing_is_denied() {
 fn reshare_needing_the_originators_consent_is_denied() {
     let consent = quad_with(|a| a.onward_sharing = OnwardSharing::WithOriginatorConsent);
     assert_eq!(
-        may_reshare(&received(), &consent, &bilateral(), &bg(), now()),
+        may_reshare(&received(), 0, &consent, &bilateral(), &bg(), now()),
         deny(DenyReason::OriginatorConsentRequired {
             originator: pk(),
             from: quad_id(),
@@ -812,14 +812,14 @@ fn reshare_needs_the_target_agreement_to_permit_the_record() {
         r.category = Category::SmugglingNetwork;
     });
     assert_eq!(
-        may_reshare(&network, &quad(), &to, &bg(), now()),
+        may_reshare(&network, 0, &quad(), &to, &bg(), now()),
         deny(DenyReason::CategoryNotPermitted {
             category: Category::SmugglingNetwork,
             agreement: to.id.clone(),
         })
     );
     assert_eq!(
-        may_reshare(&received(), &quad(), &to, &gr(), now()),
+        may_reshare(&received(), 0, &quad(), &to, &gr(), now()),
         deny(DenyReason::NotMember {
             party: Party::Peer,
             agency: gr(),
@@ -829,7 +829,7 @@ fn reshare_needs_the_target_agreement_to_permit_the_record() {
     let mut victim = named_victim(VictimPurpose::Return);
     victim.originator = pk();
     assert_eq!(
-        may_reshare(&victim, &quad(), &to, &bg(), now()),
+        may_reshare(&victim, 0, &quad(), &to, &bg(), now()),
         deny(DenyReason::VictimPurposeNotPermitted {
             purpose: VictimPurpose::Return,
             permitted: to.victim_data.purposes.clone(),
@@ -842,7 +842,7 @@ fn reshare_needs_the_target_agreement_to_permit_the_record() {
         a
     };
     assert_eq!(
-        may_reshare(&received(), &quad(), &ended, &bg(), now()),
+        may_reshare(&received(), 0, &quad(), &ended, &bg(), now()),
         deny(DenyReason::NoLongerInForce {
             agreement: to.id.clone(),
             valid_until: date("2026-05-31"),
@@ -858,7 +858,7 @@ fn reshare_past_the_source_agreements_retention_is_denied() {
         r.created = at("2026-04-01T00:00:00Z");
     });
     assert_eq!(
-        may_reshare(&r, &quad(), &bilateral(), &bg(), now()),
+        may_reshare(&r, 0, &quad(), &bilateral(), &bg(), now()),
         deny(DenyReason::PastRetention {
             created: r.created,
             retention_days: 30,
@@ -924,7 +924,7 @@ fn reasons_map_to_wire_codes() {
 
 #[test]
 fn reasons_read_lowercase_and_name_their_values() {
-    let d = may_send(&record(), &quad(), &bg(), now());
+    let d = may_send(&record(), 0, &quad(), &bg(), now());
     let text = d.reason().map(ToString::to_string).unwrap_or_default();
     assert_eq!(text, "peer BG-GDBP is not a member of agreement QUAD-TEST");
     let d = may_publish(

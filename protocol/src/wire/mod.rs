@@ -134,6 +134,9 @@ pub enum RejectCode {
     OverQuota,
     /// The epoch is not the holder's current one: the asker fetches the new set (18).
     WrongEpoch,
+    /// The record needs releasers' approvals under its agreement (`[release]`) that its
+    /// envelope does not carry, or carries an approval that does not verify (19).
+    ReleaseNotApproved,
     /// A code this version does not know.
     Other(u8),
 }
@@ -160,6 +163,7 @@ impl RejectCode {
             RejectCode::MatchingNotProvided => 16,
             RejectCode::OverQuota => 17,
             RejectCode::WrongEpoch => 18,
+            RejectCode::ReleaseNotApproved => 19,
             RejectCode::Other(c) => c,
         }
     }
@@ -185,6 +189,7 @@ impl RejectCode {
             16 => RejectCode::MatchingNotProvided,
             17 => RejectCode::OverQuota,
             18 => RejectCode::WrongEpoch,
+            19 => RejectCode::ReleaseNotApproved,
             c => RejectCode::Other(c),
         }
     }

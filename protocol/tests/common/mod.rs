@@ -233,6 +233,8 @@ pub(crate) fn vector_delegation() -> accord_protocol::delegation::Delegation {
         valid_from: t("2026-01-01T00:00:00Z"),
         valid_until: t("2026-12-31T23:59:59Z"),
         issued: t("2025-12-20T10:00:00Z"),
+        role: accord_protocol::delegation::DelegateRole::Officer,
+        handling: Vec::new(),
     }
 }
 

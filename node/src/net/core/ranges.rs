@@ -160,7 +160,7 @@ impl Core {
             .into_iter()
             .filter(
                 |env| match accord_protocol::canonical::parse_record_json(env.record_bytes()) {
-                    Ok(r) if may_send(&r, a, peer, now).is_allowed() => {
+                    Ok(r) if may_send(&r, env.approvals().len(), a, peer, now).is_allowed() => {
                         sends.add(env.id(), r);
                         true
                     }
