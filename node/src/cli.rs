@@ -50,6 +50,20 @@ pub enum Command {
         #[command(subcommand)]
         command: DelegateCommand,
     },
+    /// Two-person release: the drafts held for releasers' approval, approving or declining
+    /// one, enrolling a releaser's key (docs/workflows.md). Works on the store, or through the
+    /// running node.
+    Approvals {
+        /// The node's configuration.
+        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml", global = true)]
+        config: PathBuf,
+        /// List declined and released drafts too, not only those waiting.
+        #[arg(long)]
+        all: bool,
+        /// What to do (default: list the drafts waiting).
+        #[command(subcommand)]
+        command: Option<ApprovalsCommand>,
+    },
     /// People's accounts of the web console: add, new password, disable, enable, list
     /// (docs/console.md). Works on the store, or through the running node.
     User {
@@ -493,6 +507,13 @@ pub enum DelegateCommand {
         /// Last moment covered, `YYYY-MM-DDTHH:MM:SSZ`; within every agreement's validity.
         #[arg(long)]
         until: String,
+        /// `officer` (the key signs records; the default) or `releaser` (the key approves the
+        /// release of sensitive records, `accord approvals`; docs/workflows.md).
+        #[arg(long)]
+        role: Option<String>,
+        /// A handling code a releaser may release (repeat; a releaser's at least one).
+        #[arg(long = "handling")]
+        handling: Vec<String>,
         /// The certificate file to write (never overwritten).
         #[arg(long)]
         out: PathBuf,
@@ -526,6 +547,46 @@ pub enum DelegateCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// `accord approvals …`
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Approve a held draft as an enrolled releaser; the last approval needed publishes it.
+    Approve {
+        /// The held draft's id (16 hex digits, from the list).
+        id: String,
+        /// The releaser approving: the name they were enrolled under.
+        #[arg(long = "as")]
+        releaser: String,
+    },
+    /// Decline a held draft as an enrolled releaser: it is kept, marked declined, and never
+    /// leaves the node.
+    Decline {
+        /// The held draft's id.
+        id: String,
+        /// The releaser declining.
+        #[arg(long = "as")]
+        releaser: String,
+        /// Why: the author reads it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enrol a releaser's key with the node: their releaser certificate (from `accord delegate
+    /// issue --role releaser`) and their key file, under the name of their console account.
+    Enrol {
+        /// The releaser's name: their console account's.
+        #[arg(long)]
+        name: String,
+        /// Their key file (from `accord keygen`), kept where the node reads it.
+        #[arg(long)]
+        key: PathBuf,
+        /// Their certificate file.
+        #[arg(long)]
+        certificate: PathBuf,
+    },
+    /// The releasers enrolled.
+    Releasers,
 }
 
 /// `accord config …`

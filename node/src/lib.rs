@@ -24,6 +24,7 @@ mod page;
 pub mod policy;
 mod progress;
 pub mod publish;
+pub mod release;
 mod references;
 pub mod search;
 pub mod store;

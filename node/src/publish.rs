@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use accord_config::NodeConfig;
+use accord_protocol::approval::CarriedApproval;
 use accord_protocol::{
-    AgencyId, AgreementId, PublicKey, Record, RecordError, RecordId, SecretKey, Seq, SignedRecord,
-    Timestamp, Verified, VerifyError, sign, verify,
+    AgencyId, AgreementId, Envelope, PublicKey, Record, RecordError, RecordId, SecretKey, Seq,
+    SignedRecord, Timestamp, Verified, VerifyError, sign, verify,
 };
 use thiserror::Error;
 
@@ -57,6 +58,21 @@ pub enum PublishError {
         /// When the current key took over.
         since: Timestamp,
     },
+    /// The agreement's `[release]` clause requires releasers' approvals of this record
+    /// (docs/workflows.md, two-person release): it is held for them, not published.
+    #[error(
+        "agreement {agreement} requires {needed} releaser approval(s) before this record \
+         leaves (its [release] clause); it must be held for release (`accord approvals`)"
+    )]
+    NeedsRelease {
+        /// The agreement.
+        agreement: AgreementId,
+        /// How many approvals.
+        needed: usize,
+    },
+    /// The releasers' approvals could not be made.
+    #[error("release: {0}")]
+    Release(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -100,15 +116,38 @@ pub fn publish_draft_by(
     now: Timestamp,
     by: Option<&str>,
 ) -> Result<RecordId, PublishError> {
-    publish_with(store, cfg, key, &draft.agreement, now, by, |seq| {
-        let record = draft.clone().into_record(&cfg.agency, seq, now)?;
-        // what it corrects, withdraws or answers must be held here, and be of its agreement
-        if let Some(problem) = crate::references::problem(store, &record, true)? {
-            return Err(PublishError::BadReference(problem));
-        }
-        Ok(record)
-    })
+    publish_with(
+        store,
+        cfg,
+        key,
+        &draft.agreement,
+        now,
+        by,
+        |seq| record_of(store, cfg, draft, seq, now),
+        None,
+    )
 }
+
+/// The record `draft` becomes at `seq`, created at `created`, once what it corrects,
+/// withdraws or answers is found held here and of its agreement.
+pub(crate) fn record_of(
+    store: &Store,
+    cfg: &NodeConfig,
+    draft: &Draft,
+    seq: Seq,
+    created: Timestamp,
+) -> Result<Record, PublishError> {
+    let record = draft.clone().into_record(&cfg.agency, seq, created)?;
+    if let Some(problem) = crate::references::problem(store, &record, true)? {
+        return Err(PublishError::BadReference(problem));
+    }
+    Ok(record)
+}
+
+/// Makes the releasers' approvals of a record about to be published, given its signed
+/// envelope (two-person release, `crate::release`).
+pub type Approver<'a> =
+    Box<dyn FnOnce(&Envelope) -> Result<Vec<CarriedApproval>, PublishError> + 'a>;
 
 /// Publishes the record `make` builds for the seq the store assigns under `agreement_id`.
 pub fn publish_with(
@@ -119,6 +158,7 @@ pub fn publish_with(
     now: Timestamp,
     by: Option<&str>,
     make: impl FnOnce(Seq) -> Result<Record, PublishError>,
+    approver: Option<Approver<'_>>,
 ) -> Result<RecordId, PublishError> {
     let Some(agreement) = cfg.agreements.get(agreement_id) else {
         let known: Vec<&str> = cfg.agreements.keys().map(|a| a.as_str()).collect();
@@ -168,8 +208,35 @@ pub fn publish_with(
             may_publish(&cfg.agency, agreement, &record, now)
                 .into_result()
                 .map_err(PublishError::Denied)?;
-            let envelope = sign(&record, key)?;
-            Ok(verify(envelope, &dir)?)
+            let mut envelope = sign(&record, key)?;
+            // a record the agreement's [release] clause covers leaves only with its approvals
+            let needed = agreement.approvals_needed(&record);
+            if needed > 0 {
+                let Some(approver) = approver else {
+                    return Err(PublishError::NeedsRelease {
+                        agreement: agreement.id.clone(),
+                        needed,
+                    });
+                };
+                let approvals = approver(&envelope)?;
+                envelope = envelope
+                    .with_approvals(approvals)
+                    .map_err(|e| PublishError::Release(e.to_string()))?;
+            }
+            let verified = if needed > 0 {
+                // the revocations held count: an approval after one is refused here too
+                verify(envelope, &crate::directory::Directory::load(cfg, key, store)?)?
+            } else {
+                verify(envelope, &dir)?
+            };
+            if verified.envelope.approvals().len() < needed {
+                return Err(PublishError::Release(format!(
+                    "{} approval(s) made; agreement {} requires {needed}",
+                    verified.envelope.approvals().len(),
+                    agreement.id
+                )));
+            }
+            Ok(verified)
         },
     )?
 }

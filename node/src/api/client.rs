@@ -115,6 +115,11 @@ struct Created {
 }
 
 #[derive(Deserialize)]
+struct HeldAnswer {
+    held: crate::release::Held,
+}
+
+#[derive(Deserialize)]
 struct Gone {
     tombstone: Tombstone,
 }
@@ -259,8 +264,12 @@ impl Client {
         }
     }
 
-    /// `POST /v1/records`: publishes a draft (its JSON bytes); the new record's id.
-    pub(crate) fn publish(&self, draft: &[u8]) -> Result<RecordId, ClientError> {
+    /// `POST /v1/records`: publishes a draft (its JSON bytes): the new record's id, or the
+    /// held draft when the agreement needs releasers' approval of it.
+    pub(crate) fn publish(
+        &self,
+        draft: &[u8],
+    ) -> Result<Result<RecordId, crate::release::Held>, ClientError> {
         let res = self
             .agent
             .post(self.url("/v1/records"))
@@ -268,7 +277,8 @@ impl Client {
             .content_type("application/json")
             .send(draft);
         match self.answer(res)? {
-            (201, body) => Ok(self.decode::<Created>(&body)?.id),
+            (201, body) => Ok(Ok(self.decode::<Created>(&body)?.id)),
+            (202, body) => Ok(Err(self.decode::<HeldAnswer>(&body)?.held)),
             (status, body) => Err(self.failure(status, &body)),
         }
     }

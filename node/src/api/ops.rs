@@ -455,3 +455,121 @@ pub(super) async fn resolve_tags(
         Err(why) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
     }
 }
+
+/// `GET /v1/approvals?all=true`: the drafts held for releasers' approval (waiting ones; all
+/// with `all=true`), oldest first.
+pub(super) async fn approvals(
+    State(shared): AppState,
+    Query(params): Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    if let Some(other) = params.keys().find(|k| *k != "all") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown parameter `{other}`; this list takes all"),
+        );
+    }
+    let all = match params.get("all").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("all is true or false, not `{v}`"),
+            );
+        }
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        let mut list = crate::release::list(h.store())?;
+        if !all {
+            list.retain(|held| held.state == crate::release::HeldState::Waiting);
+        }
+        Ok(list)
+    })
+    .await
+}
+
+/// `POST /v1/approvals/{id}/approve` `{"releaser": …}`: an enrolled releaser approves a held
+/// draft; the last approval needed publishes it and hands it to the network.
+pub(super) async fn approve(
+    State(shared): AppState,
+    Path(id): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: crate::release::DecideRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::release::approve(
+            h.store(),
+            &h.config(),
+            h.key(),
+            &id,
+            &req.releaser,
+            clock::now(),
+        )
+    })
+    .await;
+    match done {
+        Ok(Ok(approved)) => {
+            if let Some(record) = approved.released {
+                tracing::info!(%record, held = %approved.held.id, "released through the API");
+                shared
+                    .handle
+                    .announce_published(approved.held.agreement.clone())
+                    .await;
+            }
+            (StatusCode::OK, Json(approved)).into_response()
+        }
+        Ok(Err(e)) => op_error(&e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /v1/approvals/{id}/decline` `{"releaser": …, "reason": …}`: an enrolled releaser
+/// declines a held draft; it never leaves the node.
+pub(super) async fn decline(
+    State(shared): AppState,
+    Path(id): Path<String>,
+    req: Result<Bytes, BytesRejection>,
+) -> Response {
+    let req: crate::release::DecideRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || {
+        crate::release::decline(
+            h.store(),
+            &h.config(),
+            h.key(),
+            &id,
+            &req.releaser,
+            req.reason.as_deref().unwrap_or(""),
+            clock::now(),
+        )
+    })
+    .await
+}
+
+/// `POST /v1/releasers` `{"name": …, "key_file": …, "certificate": …}`: enrols a releaser's
+/// key; `GET /v1/releasers`: those enrolled.
+pub(super) async fn enrol(State(shared): AppState, req: Result<Bytes, BytesRejection>) -> Response {
+    let req: crate::release::EnrolRequest = match body(req) {
+        Ok(r) => r,
+        Err(res) => return *res,
+    };
+    let h = shared.handle.clone();
+    run(StatusCode::CREATED, move || {
+        crate::release::enrol(h.store(), &h.config(), h.key(), &req, clock::now(), None)
+    })
+    .await
+}
+
+/// `GET /v1/releasers`: the releasers enrolled.
+pub(super) async fn releasers(State(shared): AppState) -> Response {
+    let h = shared.handle.clone();
+    run(StatusCode::OK, move || crate::release::releasers(h.store())).await
+}

@@ -71,6 +71,13 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             post(super::ops::issue).get(super::ops::delegations),
         )
         .route("/v1/agreements/{id}/signatures", post(super::ops::sign))
+        .route("/v1/approvals", get(super::ops::approvals))
+        .route("/v1/approvals/{id}/approve", post(super::ops::approve))
+        .route("/v1/approvals/{id}/decline", post(super::ops::decline))
+        .route(
+            "/v1/releasers",
+            post(super::ops::enrol).get(super::ops::releasers),
+        )
         .route(
             "/v1/accounts",
             post(super::ops::add_account).get(super::ops::accounts),
@@ -146,10 +153,26 @@ async fn publish(State(shared): AppState, body: Result<Bytes, BytesRejection>) -
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
     let agreement = draft.agreement.clone();
-    match shared.handle.publish(draft, clock::now()).await {
+    match shared.handle.publish(draft.clone(), clock::now()).await {
         Ok(id) => {
             tracing::info!(%id, %agreement, "record published through the API");
             (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+        }
+        // the agreement's [release] clause covers it: held for releasers' approval
+        Err(crate::publish::PublishError::NeedsRelease { .. }) => {
+            let h = shared.handle.clone();
+            let held = tokio::task::spawn_blocking(move || {
+                crate::release::hold(h.store(), &h.config(), &draft, None, clock::now())
+            })
+            .await;
+            match held {
+                Ok(Ok(held)) => {
+                    tracing::info!(held = %held.id, %agreement, "draft held for release through the API");
+                    (StatusCode::ACCEPTED, Json(json!({ "held": held }))).into_response()
+                }
+                Ok(Err(e)) => super::ops::op_error(&e),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
         }
         Err(e) if e.is_refusal() => {
             tracing::info!(%agreement, error = %e, "publish through the API refused");

@@ -695,6 +695,7 @@ pub fn kind_name(event: &AuditEvent) -> &'static str {
         AuditEvent::LookupResult { .. } => "lookup-result",
         AuditEvent::Slot { .. } => "slot",
         AuditEvent::Account { .. } => "account",
+        AuditEvent::Release { .. } => "release",
     }
 }
 

@@ -69,24 +69,39 @@ impl Access {
         }
     }
 
-    /// Publishes a draft; a refusal names `what`.
+    /// Publishes a draft; a refusal names `what`. A draft the agreement's `[release]` clause
+    /// covers is held for releasers' approval instead, and said so as a refusal naming the
+    /// held draft (nothing was published).
     pub(super) fn publish(&self, draft: &Draft, what: impl std::fmt::Display) -> Result<RecordId> {
-        match &self.0 {
+        let held = match &self.0 {
             Opened::Local(node) => {
                 let key = node.key()?;
-                publish_draft(&node.store, &node.cfg, &key, draft, clock::now()).map_err(|e| {
-                    if e.is_refusal() {
-                        refuse(what, e)
-                    } else {
-                        anyhow::Error::new(e)
+                match publish_draft(&node.store, &node.cfg, &key, draft, clock::now()) {
+                    Ok(id) => return Ok(id),
+                    Err(crate::publish::PublishError::NeedsRelease { .. }) => {
+                        crate::release::hold(&node.store, &node.cfg, draft, None, clock::now())
+                            .map_err(super::node::op_fail)?
                     }
-                })
+                    Err(e) if e.is_refusal() => return Err(refuse(what, e)),
+                    Err(e) => return Err(anyhow::Error::new(e)),
+                }
             }
             Opened::Api(node) => {
                 let bytes = serde_json::to_vec(draft)?;
-                node.client.publish(&bytes).map_err(|e| node.fail(what, e))
+                match node.client.publish(&bytes).map_err(|e| node.fail(&what, e))? {
+                    Ok(id) => return Ok(id),
+                    Err(held) => held,
+                }
             }
-        }
+        };
+        Err(refuse(
+            what,
+            format!(
+                "held for release as {}: agreement {} requires {} releaser approval(s) before \
+                 it leaves (`accord approvals`)",
+                held.id, held.agreement, held.needed
+            ),
+        ))
     }
 }
 

@@ -25,6 +25,8 @@ pub(super) fn run(command: DelegateCommand) -> Result<()> {
             categories,
             from,
             until,
+            role,
+            handling,
             out,
         } => {
             if out.exists() {
@@ -41,6 +43,8 @@ pub(super) fn run(command: DelegateCommand) -> Result<()> {
                 categories,
                 from,
                 until,
+                role,
+                handling,
             };
             // kept (for `delegate list`) with its audit entry, then handed out
             let issued: Issued = match Node::open_or_api(&config)? {

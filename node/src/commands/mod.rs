@@ -6,6 +6,7 @@ mod agreement;
 mod audit;
 mod bundle;
 mod config;
+mod approvals;
 mod delegate;
 mod import;
 mod init;
@@ -40,6 +41,11 @@ pub fn run(cli: Cli) -> Result<()> {
         } => agreement::check(&file),
         Command::Delegate { command } => delegate::run(command),
         Command::Key { command } => key::run(command),
+        Command::Approvals {
+            config,
+            all,
+            command,
+        } => approvals::run(&config, all, command),
         Command::User { command } => user::run(command),
         Command::Import { config, files } => import::run(&config, &files),
         Command::Agreement {

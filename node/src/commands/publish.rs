@@ -17,26 +17,50 @@ pub(super) fn publish(config: &Path, file: &Path) -> Result<()> {
     let opened = Node::open_or_api(config)?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let draft = parse_draft(&bytes).map_err(|e| refuse(file.display(), e))?;
-    let id = match opened {
+    let outcome = match opened {
         Opened::Local(node) => {
             let key = node.key()?;
-            let id = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
-                .map_err(|e| fail(file.display(), e))?;
-            let seq = node.store.records().get(&id)?.map(|r| r.record.seq.get());
-            tracing::info!(%id, agreement = %draft.agreement, seq, "published");
-            id
+            match publish_draft(&node.store, &node.cfg, &key, &draft, now()?) {
+                Ok(id) => {
+                    let seq = node.store.records().get(&id)?.map(|r| r.record.seq.get());
+                    tracing::info!(%id, agreement = %draft.agreement, seq, "published");
+                    Ok(id)
+                }
+                // the agreement's [release] clause covers it: held for releasers' approval
+                Err(PublishError::NeedsRelease { .. }) => Err(crate::release::hold(
+                    &node.store,
+                    &node.cfg,
+                    &draft,
+                    None,
+                    now()?,
+                )
+                .map_err(op_fail)?),
+                Err(e) => return Err(fail(file.display(), e)),
+            }
         }
         Opened::Api(node) => {
-            let id = node
+            let outcome = node
                 .client
                 .publish(&bytes)
                 .map_err(|e| node.fail(file.display(), e))?;
             // the running node numbered it; its own log names the seq
-            tracing::info!(%id, agreement = %draft.agreement, api = %node.client.addr(), "published through the running node");
-            id
+            if let Ok(id) = &outcome {
+                tracing::info!(%id, agreement = %draft.agreement, api = %node.client.addr(), "published through the running node");
+            }
+            outcome
         }
     };
-    println!("{id}");
+    match outcome {
+        Ok(id) => println!("{id}"),
+        Err(held) => {
+            eprintln!(
+                "held for release: agreement {} requires {} releaser approval(s) before this \
+                 record leaves; `accord approvals` lists it",
+                held.agreement, held.needed
+            );
+            println!("held {}", held.id);
+        }
+    }
     Ok(())
 }
 

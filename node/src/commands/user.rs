@@ -109,7 +109,7 @@ fn set_disabled(config: &Path, name: &str, disabled: bool) -> Result<()> {
 
 /// Runs `local` on the store when this process can open it, else `remote` against the running
 /// node's API.
-fn on_node<T>(
+pub(super) fn on_node<T>(
     config: &Path,
     local: impl FnOnce(&Node) -> Result<T, crate::ops::OpError>,
     remote: impl FnOnce(&crate::api::client::Client) -> Result<T, ClientError>,

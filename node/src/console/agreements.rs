@@ -303,6 +303,8 @@ pub(super) async fn issue(
         categories: list(&form.categories),
         from: None,
         until: form.until.trim().to_owned(),
+        role: None,
+        handling: Vec::new(),
     };
     let h = c.handle.clone();
     let account = who.name.clone();

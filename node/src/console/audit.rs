@@ -92,6 +92,7 @@ fn by_of(event: &AuditEvent) -> Option<&str> {
         | AuditEvent::Account { by, .. }
         | AuditEvent::Delegation { by, .. }
         | AuditEvent::Revocation { by, .. }
+        | AuditEvent::Release { by, .. }
         | AuditEvent::LookupMade { by, .. } => by.as_deref(),
         AuditEvent::Viewed { by, .. } => Some(by),
         _ => None,

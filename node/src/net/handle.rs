@@ -414,6 +414,14 @@ impl NodeHandle {
         Ok(id)
     }
 
+    /// Tells the network that records of `agreement` were published on the store (by
+    /// `crate::release::approve`, say), so it delivers them at once.
+    pub async fn announce_published(&self, agreement: AgreementId) {
+        self.metrics.published();
+        // if the actor is gone the outbox delivers them on restart
+        let _ = self.tx.send(Command::Published(agreement)).await;
+    }
+
     /// Signs a checkpoint of the audit log's head now (on the blocking pool: it flushes), for
     /// the node's own export, and returns it. Partners are given slot checkpoints, not this.
     pub async fn checkpoint(

@@ -3,8 +3,10 @@
 //! its audit entry; listing those issued, with their revocations.
 
 use accord_config::NodeConfig;
-use accord_protocol::delegation::{Delegation, certificate_id, issue};
-use accord_protocol::{AgreementId, Category, Country, PublicKey, SecretKey, Timestamp};
+use accord_protocol::delegation::{DelegateRole, Delegation, certificate_id, issue};
+use accord_protocol::{
+    AgreementId, Category, Country, HandlingCode, PublicKey, SecretKey, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use super::OpError;
@@ -28,6 +30,13 @@ pub(crate) struct IssueRequest {
     pub from: Option<String>,
     /// Last moment covered.
     pub until: String,
+    /// `officer` (the default: the key signs records) or `releaser` (the key approves the
+    /// release of records, docs/protocol.md §12).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The handling codes a releaser may release (a releaser's at least one).
+    #[serde(default)]
+    pub handling: Vec<String>,
 }
 
 /// A certificate issued and kept.
@@ -227,6 +236,40 @@ fn delegation(cfg: &NodeConfig, r: &IssueRequest, now: Timestamp) -> Result<Dele
         }
         categories.push(category);
     }
+    let role = match r.role.as_deref() {
+        None => DelegateRole::Officer,
+        Some(t) => DelegateRole::parse(t).map_err(|e| format!("--role: {e}"))?,
+    };
+    let mut handling = Vec::new();
+    for h in &r.handling {
+        let code = HandlingCode::parse(h).map_err(|e| format!("--handling: {e}"))?;
+        for id in &agreements {
+            if !cfg.agreements[id].permits_handling(code) {
+                return Err(format!(
+                    "the certificate would be wider than agreement {id}: it does not permit \
+                     handling code {code}"
+                ));
+            }
+        }
+        handling.push(code);
+    }
+    match role {
+        DelegateRole::Officer if !handling.is_empty() => {
+            return Err(
+                "--handling names what a releaser may release; an officer's certificate takes \
+                 none (add --role releaser)"
+                    .into(),
+            );
+        }
+        DelegateRole::Releaser if handling.is_empty() => {
+            return Err(
+                "a releaser's certificate names the handling codes it may release: add \
+                 --handling (e.g. --handling H2 --handling H3)"
+                    .into(),
+            );
+        }
+        _ => {}
+    }
     let mut d = Delegation {
         v: 1,
         agency: cfg.agency.clone(),
@@ -238,8 +281,8 @@ fn delegation(cfg: &NodeConfig, r: &IssueRequest, now: Timestamp) -> Result<Dele
         valid_from,
         valid_until,
         issued: now,
-        role: accord_protocol::delegation::DelegateRole::Officer,
-        handling: Vec::new(),
+        role,
+        handling,
     };
     d.normalise();
     d.validate(None).map_err(|e| e.to_string())?;
@@ -248,8 +291,20 @@ fn delegation(cfg: &NodeConfig, r: &IssueRequest, now: Timestamp) -> Result<Dele
 
 /// "alert, route under QUAD-2026, <from> to <until>": what a certificate delegates.
 fn scope(d: &Delegation) -> String {
+    let releases = if d.role == DelegateRole::Releaser {
+        format!(
+            "releases {} of ",
+            d.handling
+                .iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} under {}, {} to {}",
+        "{releases}{} under {}, {} to {}",
         d.categories
             .iter()
             .map(|c| c.as_str())

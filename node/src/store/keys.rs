@@ -29,6 +29,8 @@
 //! | `01` | `agency`, `audit_head`, `audit_config`, `audit_key` | bound agency; log count and head hash; last logged configuration and key |
 //! | `01` | `search_index` | u32: the version of the search keys the indexes `05`, `13` and `14` hold |
 //! | `01` | `account/<name>` | a console account (JSON: role, argon2id hash, disabled) |
+//! | `01` | `held/<16 hex>` | a draft held for releasers' approval (JSON, `crate::release::Held`) |
+//! | `01` | `releaser/<name>` | a releaser's enrolment: certificate and key file (JSON, `crate::release::Enrolled`) |
 //!
 //! All integers are big-endian, so keys sort numerically.
 

@@ -189,6 +189,7 @@ impl Trust<'_> {
             valid_from: delegation.valid_from,
             valid_until: delegation.valid_until,
             by: by.map(str::to_owned),
+            role: (!delegation.role.is_officer()).then(|| delegation.role.to_string()),
         };
         self.put_logged(guard, now, key, signed.to_line().into_bytes(), event)
     }
@@ -210,6 +211,33 @@ impl Trust<'_> {
             value,
             event,
         )
+    }
+
+    /// Writes the meta key `name` (e.g. `held/<id>`, `releaser/<name>`: two-person release,
+    /// `crate::release`) with `event`'s audit entry, in one batch, and flushes.
+    pub fn put_logged_meta(
+        &self,
+        now: Timestamp,
+        name: &str,
+        value: Vec<u8>,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let guard = self.lock();
+        self.put_logged(guard, now, keys::meta(name), value, event)
+    }
+
+    /// The value of the meta key `name`.
+    pub fn meta_value(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.kv.get(keys::meta(name))?.map(|v| v.to_vec()))
+    }
+
+    /// The values of the meta keys that start with `prefix`, in key order.
+    pub fn meta_values(&self, prefix: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.kv.scan_prefix(keys::meta(prefix)) {
+            out.push(item?.1.to_vec());
+        }
+        Ok(out)
     }
 
     /// A console account's JSON, by name.

@@ -256,6 +256,36 @@ pub enum AuditEvent {
         /// The person's account that issued it through the console; absent otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
+        /// `releaser` for a releaser's certificate (docs/protocol.md §12); absent for an
+        /// officer's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+    },
+    /// A step of two-person release (docs/workflows.md): a releaser's key enrolled, a draft
+    /// held for releasers' approval, an approval given, the draft declined, or the record
+    /// released.
+    Release {
+        /// `enrolled`, `held`, `approved`, `declined` or `released`.
+        step: String,
+        /// The held draft's id; absent for `enrolled`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held: Option<String>,
+        /// The agreement the draft is to be shared under; absent for `enrolled`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<AgreementId>,
+        /// The releaser's certificate id (`enrolled`, `approved`, `declined`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<Digest32>,
+        /// The record released (`released`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<RecordId>,
+        /// Why it was declined (`declined`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The person's account that did it (the releaser for `enrolled`); absent for the
+        /// agency's operator at the command line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// This holder gave a member its matching set of an agreement and epoch (docs/matching.md):
     /// written once per member, agreement and epoch, when the set's first chunk goes.
