@@ -107,7 +107,9 @@ impl Agreement {
     /// agreement: 0 when the agreement has no `[release]` clause or the clause does not cover
     /// the record.
     pub fn approvals_needed(&self, record: &accord_protocol::Record) -> usize {
-        self.release.as_ref().map_or(0, |r| r.approvals_needed(record))
+        self.release
+            .as_ref()
+            .map_or(0, |r| r.approvals_needed(record))
     }
 
     /// Whether a record may carry `code`: it must be at least as restrictive as

@@ -45,8 +45,7 @@ mod validate;
 mod walk;
 
 pub use agreement::{
-    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule,
-    VictimDataRule,
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule, VictimDataRule,
     signature_path,
 };
 pub use error::{ConfigError, ConfigErrors};

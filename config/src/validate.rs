@@ -11,8 +11,7 @@ use accord_protocol::{
 use multiaddr::Multiaddr;
 
 use crate::agreement::{
-    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule,
-    VictimDataRule,
+    Agreement, AgreementKind, FocalPoint, MatchingRule, OnwardSharing, ReleaseRule, VictimDataRule,
 };
 use crate::node::{ApiConfig, ConsoleConfig, KnownAgency, NotifyConfig, StoreEngine};
 use crate::raw::{

@@ -55,7 +55,12 @@ pub enum Command {
     /// running node.
     Approvals {
         /// The node's configuration.
-        #[arg(long, env = "ACCORD_CONFIG", default_value = "node.toml", global = true)]
+        #[arg(
+            long,
+            env = "ACCORD_CONFIG",
+            default_value = "node.toml",
+            global = true
+        )]
         config: PathBuf,
         /// List declined and released drafts too, not only those waiting.
         #[arg(long)]

@@ -225,7 +225,10 @@ pub fn publish_with(
             }
             let verified = if needed > 0 {
                 // the revocations held count: an approval after one is refused here too
-                verify(envelope, &crate::directory::Directory::load(cfg, key, store)?)?
+                verify(
+                    envelope,
+                    &crate::directory::Directory::load(cfg, key, store)?,
+                )?
             } else {
                 verify(envelope, &dir)?
             };

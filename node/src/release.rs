@@ -147,9 +147,13 @@ impl std::fmt::Display for Held {
             self.author.as_deref().unwrap_or("the operator"),
         )?;
         match (self.state, &self.declined, &self.record) {
-            (HeldState::Declined, Some(d), _) => {
-                write!(f, "declined by {} at {}: {}", d.by, d.at, d.reason.escape_debug())?
-            }
+            (HeldState::Declined, Some(d), _) => write!(
+                f,
+                "declined by {} at {}: {}",
+                d.by,
+                d.at,
+                d.reason.escape_debug()
+            )?,
             (HeldState::Released, _, Some(r)) => write!(f, "released as record {r}")?,
             _ => write!(
                 f,
@@ -268,7 +272,10 @@ fn check_certificate(
     {
         return Err(OpError::refused(
             "certificate",
-            format!("{} revoked the certificate of {} from {revoked}", cfg.agency, d.holder),
+            format!(
+                "{} revoked the certificate of {} from {revoked}",
+                cfg.agency, d.holder
+            ),
         ));
     }
     Ok(d)
@@ -395,7 +402,10 @@ pub fn hold(
     if needed == 0 {
         return Err(OpError::refused(
             "draft",
-            format!("agreement {} requires no approval of it; publish it", agreement.id),
+            format!(
+                "agreement {} requires no approval of it; publish it",
+                agreement.id
+            ),
         ));
     }
     crate::policy::may_publish(&cfg.agency, agreement, &record, now)
@@ -473,7 +483,10 @@ pub fn get(store: &Store, id: &str) -> Result<Held, OpError> {
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(OpError::refused(
             "held draft",
-            format!("`{}` is not a held draft's id (16 hex digits)", id.escape_debug()),
+            format!(
+                "`{}` is not a held draft's id (16 hex digits)",
+                id.escape_debug()
+            ),
         ));
     }
     match store.trust().meta_value(&held_key(id))? {
@@ -596,7 +609,10 @@ pub fn approve(
     {
         return Err(OpError::refused(
             "releaser",
-            format!("{} approved this draft already under another name", d.holder),
+            format!(
+                "{} approved this draft already under another name",
+                d.holder
+            ),
         ));
     }
     held.approvals.push(Given {
@@ -660,7 +676,14 @@ pub fn approve(
         now,
         &held_key(id),
         to_json(&held)?,
-        release_event("released", &held, cert_id, Some(record_id), None, Some(name)),
+        release_event(
+            "released",
+            &held,
+            cert_id,
+            Some(record_id),
+            None,
+            Some(name),
+        ),
     )?;
     Ok(Approved {
         held,

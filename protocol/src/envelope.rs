@@ -45,7 +45,8 @@ pub const ENVELOPE_VERSION: u8 = 1;
 /// The envelope version of an envelope carrying approvals.
 pub const ENVELOPE_VERSION_APPROVED: u8 = 2;
 /// Bytes one carried approval may take at most.
-const MAX_CARRIED_APPROVAL_BYTES: usize = 2 + MAX_APPROVAL_BYTES + 64 + 2 + MAX_CERTIFICATE_BYTES + 64;
+const MAX_CARRIED_APPROVAL_BYTES: usize =
+    2 + MAX_APPROVAL_BYTES + 64 + 2 + MAX_CERTIFICATE_BYTES + 64;
 /// Bytes before the record in a version-1 agency-key envelope.
 pub const ENVELOPE_HEADER_LEN: usize = 106;
 /// Largest envelope accepted: a delegated-key envelope with the longest certificate.
@@ -185,7 +186,10 @@ impl Envelope {
     /// The same envelope carrying `approvals` in place of any it carried (1 to
     /// [`MAX_APPROVALS`], each part within its length; none makes a version-1 envelope again).
     /// Whether they verify is checked by [`crate::verify::verify`], not here.
-    pub fn with_approvals(mut self, approvals: Vec<CarriedApproval>) -> Result<Self, EnvelopeError> {
+    pub fn with_approvals(
+        mut self,
+        approvals: Vec<CarriedApproval>,
+    ) -> Result<Self, EnvelopeError> {
         if approvals.len() > MAX_APPROVALS {
             return Err(EnvelopeError::TooLarge {
                 what: "approval count",
@@ -196,7 +200,11 @@ impl Envelope {
         for a in &approvals {
             for (what, bytes, max) in [
                 ("approval", &a.approval.bytes, MAX_APPROVAL_BYTES),
-                ("releaser certificate", &a.certificate.bytes, MAX_CERTIFICATE_BYTES),
+                (
+                    "releaser certificate",
+                    &a.certificate.bytes,
+                    MAX_CERTIFICATE_BYTES,
+                ),
             ] {
                 if bytes.is_empty() || bytes.len() > max {
                     return Err(EnvelopeError::TooLarge {
@@ -415,11 +423,7 @@ impl Envelope {
                     n.copy_from_slice(take(at, 2)?);
                     let n = usize::from(u16::from_be_bytes(n));
                     if n == 0 || n > max {
-                        return Err(EnvelopeError::TooLarge {
-                            what,
-                            size: n,
-                            max,
-                        });
+                        return Err(EnvelopeError::TooLarge { what, size: n, max });
                     }
                     let body = take(at + 2, n)?.to_vec();
                     let mut sig = [0u8; 64];

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::Signature;
 
+use crate::approval::{approval_message, decode_approval};
 use crate::audit::Digest32;
 use crate::canonical::decode_record;
-use crate::approval::{approval_message, decode_approval};
 use crate::delegation::{DelegateRole, certificate_id, verify_certificate};
 use crate::envelope::{Envelope, Signer, signed_message};
 use crate::error::VerifyError;
@@ -222,7 +222,10 @@ fn check_approvals(
         };
         let a = decode_approval(&carried.approval.bytes).map_err(|e| refuse(e.to_string()))?;
         if a.record != id {
-            return Err(refuse(format!("it approves record {}, not this one", a.record)));
+            return Err(refuse(format!(
+                "it approves record {}, not this one",
+                a.record
+            )));
         }
         if a.agreement != record.agreement {
             return Err(refuse(format!(
@@ -282,7 +285,8 @@ fn check_approvals(
                 a.approved, record.created
             )));
         }
-        if let Some(revoked) = keys.revoked(&record.originator, &certificate_id(&carried.certificate))
+        if let Some(revoked) =
+            keys.revoked(&record.originator, &certificate_id(&carried.certificate))
             && a.approved >= revoked
         {
             return Err(refuse(format!(

@@ -52,7 +52,11 @@ fn releaser(key: &SecretKey, holder: &str) -> Delegation {
 }
 
 fn head_certificate() -> Signed {
-    issue(&releaser(&head_key(), "Head of unit, Jandarma"), &agency_key()).unwrap()
+    issue(
+        &releaser(&head_key(), "Head of unit, Jandarma"),
+        &agency_key(),
+    )
+    .unwrap()
 }
 
 #[derive(Default)]
@@ -121,7 +125,11 @@ fn refusal(env: Envelope, d: &Dir) -> String {
 fn an_approved_record_round_trips_and_verifies_with_the_same_id() {
     let plain = sign(&h2(), &agency_key()).unwrap();
     let env = approved(&h2());
-    assert_eq!(env.id(), plain.id(), "approvals do not change the record id");
+    assert_eq!(
+        env.id(),
+        plain.id(),
+        "approvals do not change the record id"
+    );
     let bytes = env.encode();
     assert_eq!(bytes[4], ENVELOPE_VERSION_APPROVED);
     assert_eq!(bytes.len(), env.encoded_len());
@@ -140,7 +148,11 @@ fn an_approved_record_round_trips_and_verifies_with_the_same_id() {
 #[test]
 fn two_releasers_approve_one_record() {
     let env = sign(&h2(), &agency_key()).unwrap();
-    let deputy = issue(&releaser(&deputy_key(), "Deputy head of unit"), &agency_key()).unwrap();
+    let deputy = issue(
+        &releaser(&deputy_key(), "Deputy head of unit"),
+        &agency_key(),
+    )
+    .unwrap();
     let both = vec![
         approval_by(&env, &head_key(), head_certificate()),
         approval_by(&env, &deputy_key(), deputy),
@@ -236,7 +248,10 @@ fn an_approval_outside_the_releasers_certificate_is_refused() {
     )
     .unwrap();
     let reason = refusal(env.with_approvals(vec![a]).unwrap(), &d);
-    assert!(reason.contains("agreement TR-BG-2026 is outside"), "{reason}");
+    assert!(
+        reason.contains("agreement TR-BG-2026 is outside"),
+        "{reason}"
+    );
     // another category
     let mut route = h2();
     route.category = Category::Route;
@@ -268,14 +283,20 @@ fn an_approval_outside_the_releasers_certificate_is_refused() {
 fn an_approval_made_after_the_releasers_revocation_is_refused() {
     let mut d = dir();
     d.revoked.insert(
-        (common::agency("TR-JGK"), certificate_id(&head_certificate())),
+        (
+            common::agency("TR-JGK"),
+            certificate_id(&head_certificate()),
+        ),
         ts("2026-11-28T09:45:00Z"),
     );
     let reason = refusal(approved(&h2()), &d);
     assert!(reason.contains("revoked"), "{reason}");
     // an approval made before the revocation stands
     d.revoked.insert(
-        (common::agency("TR-JGK"), certificate_id(&head_certificate())),
+        (
+            common::agency("TR-JGK"),
+            certificate_id(&head_certificate()),
+        ),
         ts("2026-11-28T10:00:01Z"),
     );
     verify(approved(&h2()), &d).unwrap();
@@ -357,5 +378,8 @@ fn releaser_certificates_name_handling_codes_and_officers_none() {
     officer.handling.clear();
     let cert = issue(&officer, &agency_key()).unwrap();
     let text = String::from_utf8(cert.bytes).unwrap();
-    assert!(!text.contains("role") && !text.contains("handling"), "{text}");
+    assert!(
+        !text.contains("role") && !text.contains("handling"),
+        "{text}"
+    );
 }

@@ -561,6 +561,18 @@ pub fn init_tracing() {
 /// member with its demo key, and adds it to each member's node file (hit / no-hit tests and
 /// the matching benchmark, docs/matching.md).
 pub fn matching_agreement(fed: &Path, id: &str, members: &[&str], lookups_per_day: u32) {
+    agreement_with(
+        fed,
+        id,
+        members,
+        &format!("[matching]\nlookups_per_day = {lookups_per_day}\n"),
+    );
+}
+
+/// Writes agreement `id` among `members` ending with the TOML `clauses` (e.g. `[release]`),
+/// victim data not allowed, signed by every member with its demo key, and adds it to each
+/// member's node file.
+pub fn agreement_with(fed: &Path, id: &str, members: &[&str], clauses: &str) {
     let file = format!("{}.toml", id.to_ascii_lowercase());
     let focal: String = members
         .iter()
@@ -587,9 +599,7 @@ onward_sharing = "never"
 [victim_data]
 allowed = false
 {focal}
-[matching]
-lookups_per_day = {lookups_per_day}
-"#,
+{clauses}"#,
         if members.len() == 2 {
             "bilateral"
         } else {

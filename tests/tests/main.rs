@@ -12,5 +12,6 @@ mod example_federation;
 mod federation;
 mod matching;
 mod random_federation;
+mod release;
 mod resilience;
 mod signatures;

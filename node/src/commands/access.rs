@@ -88,7 +88,11 @@ impl Access {
             }
             Opened::Api(node) => {
                 let bytes = serde_json::to_vec(draft)?;
-                match node.client.publish(&bytes).map_err(|e| node.fail(&what, e))? {
+                match node
+                    .client
+                    .publish(&bytes)
+                    .map_err(|e| node.fail(&what, e))?
+                {
                     Ok(id) => return Ok(id),
                     Err(held) => held,
                 }

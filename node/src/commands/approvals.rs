@@ -29,7 +29,11 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
             if shown.is_empty() {
                 println!(
                     "no draft is {}",
-                    if all { "held here" } else { "waiting for approval" }
+                    if all {
+                        "held here"
+                    } else {
+                        "waiting for approval"
+                    }
                 );
             }
             for h in shown {
@@ -46,7 +50,10 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
                 },
                 |client| {
                     client.post_json(
-                        &format!("/v1/approvals/{}/approve", crate::api::client::path_segment(&id)),
+                        &format!(
+                            "/v1/approvals/{}/approve",
+                            crate::api::client::path_segment(&id)
+                        ),
                         &DecideRequest {
                             releaser: releaser.clone(),
                             reason: None,
@@ -76,11 +83,22 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
                 config,
                 |node| {
                     let key = node.key().map_err(crate::ops::OpError::Failed)?;
-                    release::decline(&node.store, &node.cfg, &key, &id, &releaser, &reason, now()?)
+                    release::decline(
+                        &node.store,
+                        &node.cfg,
+                        &key,
+                        &id,
+                        &releaser,
+                        &reason,
+                        now()?,
+                    )
                 },
                 |client| {
                     client.post_json(
-                        &format!("/v1/approvals/{}/decline", crate::api::client::path_segment(&id)),
+                        &format!(
+                            "/v1/approvals/{}/decline",
+                            crate::api::client::path_segment(&id)
+                        ),
                         &DecideRequest {
                             releaser: releaser.clone(),
                             reason: Some(reason.clone()),
@@ -88,7 +106,10 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
                     )
                 },
             )?;
-            println!("declined by {releaser}: held draft {} never leaves the node", held.id);
+            println!(
+                "declined by {releaser}: held draft {} never leaves the node",
+                held.id
+            );
             Ok(())
         }
         Some(ApprovalsCommand::Enrol {

@@ -3,10 +3,10 @@
 
 mod access;
 mod agreement;
+mod approvals;
 mod audit;
 mod bundle;
 mod config;
-mod approvals;
 mod delegate;
 mod import;
 mod init;

@@ -27,14 +27,12 @@ pub(super) fn publish(config: &Path, file: &Path) -> Result<()> {
                     Ok(id)
                 }
                 // the agreement's [release] clause covers it: held for releasers' approval
-                Err(PublishError::NeedsRelease { .. }) => Err(crate::release::hold(
-                    &node.store,
-                    &node.cfg,
-                    &draft,
-                    None,
-                    now()?,
-                )
-                .map_err(op_fail)?),
+                Err(PublishError::NeedsRelease { .. }) => {
+                    Err(
+                        crate::release::hold(&node.store, &node.cfg, &draft, None, now()?)
+                            .map_err(op_fail)?,
+                    )
+                }
                 Err(e) => return Err(fail(file.display(), e)),
             }
         }

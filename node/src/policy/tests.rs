@@ -299,7 +299,10 @@ fn an_agreement_missing_a_members_signature_is_not_shared_under() {
 #[test]
 fn send_to_a_member_is_allowed() {
     for peer in [pk(), gr()] {
-        assert_eq!(may_send(&record(), 0, &quad(), &peer, now()), Decision::Allow);
+        assert_eq!(
+            may_send(&record(), 0, &quad(), &peer, now()),
+            Decision::Allow
+        );
     }
 }
 

@@ -193,7 +193,9 @@ impl Core {
                 );
                 continue;
             };
-            if let Some(reason) = may_send(&record, env.approvals().len(), agreement, peer, now).reason() {
+            if let Some(reason) =
+                may_send(&record, env.approvals().len(), agreement, peer, now).reason()
+            {
                 withhold(key, reason.to_string());
                 continue;
             }
