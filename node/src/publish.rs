@@ -117,9 +117,7 @@ pub fn publish_draft_by(
     by: Option<&str>,
 ) -> Result<RecordId, PublishError> {
     publish_with(
-        store,
-        cfg,
-        key,
+        Own { store, cfg, key },
         &draft.agreement,
         now,
         by,
@@ -149,17 +147,29 @@ pub(crate) fn record_of(
 pub type Approver<'a> =
     Box<dyn FnOnce(&Envelope) -> Result<Vec<CarriedApproval>, PublishError> + 'a>;
 
-/// Publishes the record `make` builds for the seq the store assigns under `agreement_id`.
+/// What publishing works with: the store, the configuration and the agency key.
+#[derive(Clone, Copy, Debug)]
+pub struct Own<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The node's configuration.
+    pub cfg: &'a NodeConfig,
+    /// The agency key.
+    pub key: &'a SecretKey,
+}
+
+/// Publishes the record `make` builds for the seq the store assigns under `agreement_id`;
+/// `approver` makes the releasers' approvals of one the agreement's `[release]` clause covers
+/// (without it such a record is refused, [`PublishError::NeedsRelease`]).
 pub fn publish_with(
-    store: &Store,
-    cfg: &NodeConfig,
-    key: &SecretKey,
+    own: Own<'_>,
     agreement_id: &AgreementId,
     now: Timestamp,
     by: Option<&str>,
     make: impl FnOnce(Seq) -> Result<Record, PublishError>,
     approver: Option<Approver<'_>>,
 ) -> Result<RecordId, PublishError> {
+    let Own { store, cfg, key } = own;
     let Some(agreement) = cfg.agreements.get(agreement_id) else {
         let known: Vec<&str> = cfg.agreements.keys().map(|a| a.as_str()).collect();
         return Err(PublishError::UnknownAgreement {

@@ -657,9 +657,11 @@ pub fn approve(
         Ok(out)
     });
     let record_id = publish_with(
-        store,
-        cfg,
-        own,
+        crate::publish::Own {
+            store,
+            cfg,
+            key: own,
+        },
         &held.agreement,
         now,
         held.author.as_deref(),

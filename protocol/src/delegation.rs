@@ -42,10 +42,9 @@ impl DelegateRole {
     }
 }
 
-impl Default for DelegateRole {
-    fn default() -> Self {
-        DelegateRole::Officer
-    }
+/// The role of a certificate without a `role` field.
+fn officer() -> DelegateRole {
+    DelegateRole::Officer
 }
 
 /// Domain tag of a delegation certificate: ASCII `accord/delegation/v1` and a zero byte.
@@ -85,7 +84,7 @@ pub struct Delegation {
     pub issued: Timestamp,
     /// What the key may do; `officer` (absent from the bytes) signs records, `releaser`
     /// approves their release.
-    #[serde(default, skip_serializing_if = "DelegateRole::is_officer")]
+    #[serde(default = "officer", skip_serializing_if = "DelegateRole::is_officer")]
     pub role: DelegateRole,
     /// The handling codes a releaser may release: at least one for a releaser, sorted, no
     /// repeats; absent (empty) for an officer.
