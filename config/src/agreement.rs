@@ -241,7 +241,7 @@ impl MatchingRule {
 }
 
 /// Two-person release under an agreement (`[release]`; docs/model-mou.md, docs/protocol.md
-/// §12): a record of a handling code, a category or carrying victim-identifying data named
+/// §13): a record of a handling code, a category or carrying victim-identifying data named
 /// here leaves its originator only with `approvals` approvals of the originator's releasers,
 /// none of them the record's signer, and every receiver refuses it without them.
 #[derive(Debug, Clone, PartialEq, Eq)]

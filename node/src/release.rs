@@ -1,7 +1,7 @@
 //! Two-person release (docs/workflows.md "Releasing a sensitive record"): a record that an
 //! agreement's `[release]` clause covers is not published when its author asks; it is
 //! **held** here until the agreement's number of releasers approve it, and then published
-//! carrying their signed approvals (docs/protocol.md §12), which every receiver checks.
+//! carrying their signed approvals (docs/protocol.md §13), which every receiver checks.
 //!
 //! A releaser is a person of the agency whose delegated key holds a `releaser` certificate
 //! (`accord delegate issue --role releaser`). Their key is **enrolled** with the node under a

@@ -1,5 +1,5 @@
 //! Two-person release: a releaser's approval of one record under one agreement
-//! (docs/protocol.md §12).
+//! (docs/protocol.md §13).
 //!
 //! An **approval** is a canonical JSON object naming a record id, the record's agreement and
 //! when it was approved, signed by a releaser's delegated key over [`APPROVAL_DOMAIN`] ‖

@@ -26,7 +26,7 @@ use crate::vocab::{Category, HandlingCode};
 
 crate::vocab::vocabulary! {
     /// What a delegated key may do: sign records (an officer posted abroad), or approve the
-    /// release of the agency's sensitive records (a releaser, docs/protocol.md §12).
+    /// release of the agency's sensitive records (a releaser, docs/protocol.md §13).
     DelegateRole, "delegate role" {
         /// Signs the agency's records within the certificate's scope.
         Officer = "officer",

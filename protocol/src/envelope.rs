@@ -16,7 +16,7 @@
 //! Signer kind 2 puts the delegation certificate between the signature and the record length:
 //! `len u16 (1 ..= 4096) | certificate | the agency's signature of it (64)`.
 //!
-//! Envelope version 2 is version 1 followed by the releasers' approvals (docs/protocol.md §12):
+//! Envelope version 2 is version 1 followed by the releasers' approvals (docs/protocol.md §13):
 //! `count u8 (1 ..= 4)`, then per approval `len u16 (1 ..= 512) | approval | the releaser's
 //! signature (64) | len u16 (1 ..= 4096) | certificate | the agency's signature of it (64)`.
 //! An envelope without approvals is always written as version 1.

@@ -210,7 +210,7 @@ pub enum VerifyError {
     /// A releaser's approval the envelope carries is refused: malformed, not for this record
     /// and agreement, its certificate not the originator's releaser certificate covering the
     /// record, made by the record's signer, repeated, outside the certificate's window or
-    /// after its revocation, or its signature does not verify (docs/protocol.md §12).
+    /// after its revocation, or its signature does not verify (docs/protocol.md §13).
     #[error("approval {index} of record {id} of {originator} refused: {reason}")]
     Approval {
         /// The record's id.

@@ -196,7 +196,7 @@ pub(crate) fn precheck(
     Ok((record, signer))
 }
 
-/// The rules of the releasers' approvals an envelope carries (docs/protocol.md §12). Each
+/// The rules of the releasers' approvals an envelope carries (docs/protocol.md §13). Each
 /// approval: its bytes a canonical version-1 approval naming this record's id and agreement;
 /// its certificate a `releaser` certificate that verifies under the originator's registered
 /// agency key and covers the record's agreement, category and handling code, with the

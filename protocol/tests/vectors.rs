@@ -111,6 +111,76 @@ fn delegation_vector() {
     assert!(verify_certificate(&cert, |_| Some(agency.public_key())).is_ok());
 }
 
+/// RFC 8032 section 7.1 TEST 1024's secret key: TR-JGK's releaser in the approval vector.
+const RELEASER_SEED_HEX: &str = "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5";
+
+#[test]
+fn approval_vector() {
+    use accord_protocol::approval::approve;
+    use accord_protocol::delegation::{DelegateRole, certificate_id, issue};
+    use accord_protocol::{HandlingCode, SecretKey, Timestamp};
+    let agency = common::vector_key();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(RELEASER_SEED_HEX, &mut seed).unwrap();
+    let releaser = SecretKey::from_seed(&seed);
+    let mut d = common::vector_delegation();
+    d.delegate = releaser.public_key();
+    d.holder = "Head of unit, Jandarma".into();
+    d.host_country = accord_protocol::Country::new("TR").unwrap();
+    d.categories = vec![accord_protocol::Category::Alert];
+    d.role = DelegateRole::Releaser;
+    d.handling = vec![HandlingCode::H1, HandlingCode::H2];
+    let cert = issue(&d, &agency).unwrap();
+    let env = sign(&common::minimal_record(), &agency).unwrap();
+    let a = approve(
+        env.id(),
+        common::minimal_record().agreement,
+        Timestamp::parse("2026-11-28T10:00:00Z").unwrap(),
+        &releaser,
+        cert.clone(),
+    )
+    .unwrap();
+    let env = env.with_approvals(vec![a.clone()]).unwrap();
+    let lines = |k: &str, hex_text: &str| -> String {
+        hex_text
+            .as_bytes()
+            .chunks(64)
+            .map(|c| format!("{k}: {}\n", std::str::from_utf8(c).unwrap()))
+            .collect()
+    };
+    let expected = format!(
+        "vector: approval\nagency seed: {}\nreleaser seed: {RELEASER_SEED_HEX}\ncertificate: {}\n{}certificate id: {}\nid: {}\napproval: {}\n{}{}",
+        common::VECTOR_SEED_HEX,
+        String::from_utf8(cert.bytes.clone()).unwrap(),
+        lines("certificate signature", &hex::encode(cert.signature)),
+        hex::encode(certificate_id(&cert).0),
+        env.id().to_hex(),
+        String::from_utf8(a.approval.bytes.clone()).unwrap(),
+        lines("approval signature", &hex::encode(a.approval.signature)),
+        lines("envelope", &hex::encode(env.encode())),
+    );
+    let page = page_vectors();
+    let Some(v) = page.get("approval") else {
+        panic!("docs/protocol.md §13 lacks the approval vector; it is:\n{expected}");
+    };
+    let check = |k: &str, want: String| {
+        assert_eq!(v[k], want, "{k}; the whole vector is:\n{expected}");
+    };
+    check("releaser seed", RELEASER_SEED_HEX.into());
+    check("certificate", String::from_utf8(cert.bytes.clone()).unwrap());
+    check("certificate signature", hex::encode(cert.signature));
+    check("certificate id", hex::encode(certificate_id(&cert).0));
+    check("id", env.id().to_hex());
+    check("approval", String::from_utf8(a.approval.bytes.clone()).unwrap());
+    check("approval signature", hex::encode(a.approval.signature));
+    check("envelope", hex::encode(env.encode()));
+    // the page's envelope verifies on its own, approval and all
+    let decoded = Envelope::decode(&hex::decode(&v["envelope"]).unwrap()).unwrap();
+    assert_eq!(decoded.approvals().len(), 1);
+    let dir = common::directory(&[("TR-JGK", &agency)]);
+    assert!(verify(decoded, &dir).is_ok());
+}
+
 /// `65536` as the page writes it: `65 536` (thousands separated by a space).
 fn spaced(n: usize) -> String {
     let digits = n.to_string();
@@ -148,8 +218,20 @@ fn documented_length_limits_are_the_codes() {
         spaced(MAX_RECORD_BYTES)
     );
     assert!(page.contains(&sum), "§6 should say `{sum}`");
+    use accord_protocol::approval::{MAX_APPROVAL_BYTES, MAX_APPROVALS};
+    let approvals = format!(
+        "four approvals of the\n  longest kind (1 + {MAX_APPROVALS} × (2 + {MAX_APPROVAL_BYTES} + 64 + 2 + {} + 64) bytes",
+        spaced(MAX_CERTIFICATE_BYTES)
+    );
+    assert!(page.contains(&approvals), "§6 should say `{approvals}`");
     assert_eq!(
-        ENVELOPE_HEADER_LEN + 2 + MAX_CERTIFICATE_BYTES + 64 + MAX_RECORD_BYTES,
+        ENVELOPE_HEADER_LEN
+            + 2
+            + MAX_CERTIFICATE_BYTES
+            + 64
+            + MAX_RECORD_BYTES
+            + 1
+            + MAX_APPROVALS * (2 + MAX_APPROVAL_BYTES + 64 + 2 + MAX_CERTIFICATE_BYTES + 64),
         MAX_ENVELOPE_BYTES
     );
     let agency_only = format!(

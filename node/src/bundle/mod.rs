@@ -15,8 +15,8 @@ mod verify;
 mod write;
 
 pub use report::{
-    BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure, RecordVerdict,
-    RevokedCertificate,
+    ApprovalShown, BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure,
+    RecordVerdict, RevokedCertificate,
 };
 pub use verify::{verify_bundle, verify_bundle_with};
 pub use write::{BundleWriteError, Export, write_bundle};

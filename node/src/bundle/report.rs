@@ -389,6 +389,20 @@ pub struct RecordVerdict {
     pub seq: Option<Seq>,
     /// Everything wrong with it; empty when it is OK.
     pub failures: Vec<RecordFailure>,
+    /// The releasers' approvals it carries (docs/protocol.md §13), as read from the envelope;
+    /// they are verified with the record, and a failure among them is in `failures`.
+    pub approvals: Vec<ApprovalShown>,
+}
+
+/// One releaser's approval a bundled record carries, as its bytes state it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalShown {
+    /// Who holds the releaser's key, as their certificate says (`?` when unreadable).
+    pub holder: String,
+    /// The releaser's certificate id.
+    pub certificate: accord_protocol::audit::Digest32,
+    /// When they approved (`None` when unreadable).
+    pub approved: Option<Timestamp>,
 }
 
 impl RecordVerdict {
@@ -409,6 +423,16 @@ impl fmt::Display for RecordVerdict {
         for (i, failure) in self.failures.iter().enumerate() {
             f.write_str(if i == 0 { ": " } else { "; " })?;
             write!(f, "{failure}")?;
+        }
+        for a in &self.approvals {
+            write!(
+                f,
+                "\n     approved by {} (certificate {}) at {}",
+                a.holder.escape_debug(),
+                hex::encode(&a.certificate.0[..8]),
+                a.approved
+                    .map_or_else(|| "an unreadable time".to_owned(), |t| t.to_string())
+            )?;
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ pub(crate) struct IssueRequest {
     /// Last moment covered.
     pub until: String,
     /// `officer` (the default: the key signs records) or `releaser` (the key approves the
-    /// release of records, docs/protocol.md §12).
+    /// release of records, docs/protocol.md §13).
     #[serde(default)]
     pub role: Option<String>,
     /// The handling codes a releaser may release (a releaser's at least one).

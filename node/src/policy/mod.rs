@@ -36,6 +36,17 @@ mod tests;
 pub use decision::{Decision, DenyReason, Party, SamePerson};
 pub use victims::normalise_name;
 
+/// The two-person release rule, in one place: a record the agreement's `[release]` clause
+/// covers carries at least its number of releasers' approvals (`approvals`: how many its
+/// envelope carries, each verified with the record).
+pub fn released(
+    record: &accord_protocol::Record,
+    approvals: usize,
+    agreement: &accord_config::Agreement,
+) -> Result<(), DenyReason> {
+    rules::released(record, approvals, agreement)
+}
+
 /// The retention rule, in one place: a record may be held, sent and accepted while `now` is
 /// at or before `created + retention_days` (the originator's signed `created` time, whenever it
 /// was received); `accord purge` removes it after. Returns the deny reason, which names the end

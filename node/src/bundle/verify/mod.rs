@@ -33,8 +33,8 @@ use super::lines::{
     AgreementLine, HeaderLine, Kind, Line, RecordLine, RevocationLine, SignatureLine, TypeProbe,
 };
 use super::report::{
-    BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure, RecordVerdict,
-    RevokedCertificate,
+    ApprovalShown, BundleHeader, BundleProblem, BundleReport, Gap, KeyPeriod, RecordFailure,
+    RecordVerdict, RevokedCertificate,
 };
 use super::{
     AGREEMENT_FILE_NAME, BUNDLE_DOMAIN, BUNDLE_VERSION, BundleTombstone, MAX_LINE_BYTES,

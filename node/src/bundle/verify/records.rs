@@ -49,6 +49,7 @@ pub(super) fn check_record(
             stream: None,
             seq: None,
             failures: Vec::new(),
+            approvals: Vec::new(),
         },
         actual_id: None,
         signed: false,
@@ -98,6 +99,23 @@ pub(super) fn check_record(
             .and_then(|c| serde_json::from_slice::<Delegation>(&c.bytes).ok())
             .map_or(record.created, |d| d.issued),
     };
+    // the approvals as their bytes state them, for the report; `verify` checks them
+    let approvals = envelope.approvals().len();
+    checked.verdict.approvals = envelope
+        .approvals()
+        .iter()
+        .map(|a| {
+            let holder = serde_json::from_slice::<Delegation>(&a.certificate.bytes)
+                .map_or_else(|_| "?".to_owned(), |d| d.holder);
+            ApprovalShown {
+                holder,
+                certificate: accord_protocol::delegation::certificate_id(&a.certificate),
+                approved: accord_protocol::approval::decode_approval(&a.approval.bytes)
+                    .ok()
+                    .map(|x| x.approved),
+            }
+        })
+        .collect();
     let keys = RecordKeys {
         agency: &record.originator,
         key: histories
@@ -115,6 +133,7 @@ pub(super) fn check_record(
     }
     if let Some(agreement) = agreement
         && let Err(reason) = permitted(&record, agreement)
+            .and_then(|()| crate::policy::released(&record, approvals, agreement))
     {
         failures.push(RecordFailure::NotPermitted(reason));
     }
