@@ -167,11 +167,17 @@ fn approval_vector() {
         assert_eq!(v[k], want, "{k}; the whole vector is:\n{expected}");
     };
     check("releaser seed", RELEASER_SEED_HEX.into());
-    check("certificate", String::from_utf8(cert.bytes.clone()).unwrap());
+    check(
+        "certificate",
+        String::from_utf8(cert.bytes.clone()).unwrap(),
+    );
     check("certificate signature", hex::encode(cert.signature));
     check("certificate id", hex::encode(certificate_id(&cert).0));
     check("id", env.id().to_hex());
-    check("approval", String::from_utf8(a.approval.bytes.clone()).unwrap());
+    check(
+        "approval",
+        String::from_utf8(a.approval.bytes.clone()).unwrap(),
+    );
     check("approval signature", hex::encode(a.approval.signature));
     check("envelope", hex::encode(env.encode()));
     // the page's envelope verifies on its own, approval and all

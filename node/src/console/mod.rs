@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod agreements;
+mod approvals;
 mod audit;
 mod auth;
 mod home;
@@ -85,6 +86,11 @@ pub fn router(handle: NodeHandle, agency: String, tls: bool) -> Router {
         )
         .route("/requests", get(requests::requests).post(requests::ask))
         .route("/match", get(matching::match_page).post(matching::look_up))
+        .route("/approvals", get(approvals::approvals))
+        .route(
+            "/approvals/{id}/{action}",
+            axum::routing::post(approvals::decide),
+        )
         .route(
             "/requests/{id}",
             get(requests::request).post(requests::answer),

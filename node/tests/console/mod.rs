@@ -245,4 +245,5 @@ mod inbox;
 mod matching;
 mod pages;
 mod publishing;
+mod release;
 mod search;
