@@ -11,6 +11,7 @@ mod api;
 mod audit;
 mod auditor;
 mod bundle;
+mod bundle_release;
 mod cli;
 mod console;
 mod crash;
