@@ -123,6 +123,7 @@ pub fn publish_draft_by(
         by,
         |seq| record_of(store, cfg, draft, seq, now),
         None,
+        None,
     )
 }
 
@@ -168,6 +169,7 @@ pub fn publish_with(
     by: Option<&str>,
     make: impl FnOnce(Seq) -> Result<Record, PublishError>,
     approver: Option<Approver<'_>>,
+    also: Option<crate::store::Also<'_>>,
 ) -> Result<RecordId, PublishError> {
     let Own { store, cfg, key } = own;
     let Some(agreement) = cfg.agreements.get(agreement_id) else {
@@ -199,7 +201,7 @@ pub fn publish_with(
         .filter(|m| **m != cfg.agency)
         .cloned()
         .collect();
-    store.own().publish_by(
+    store.own().publish_also(
         agreement_id,
         &cfg.agency,
         now,
@@ -251,5 +253,6 @@ pub fn publish_with(
             }
             Ok(verified)
         },
+        also,
     )?
 }

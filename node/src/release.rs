@@ -656,6 +656,29 @@ pub fn approve(
         }
         Ok(out)
     });
+    // the draft is marked released in the record's own batch, with its `release` entry after
+    // the record's `publish` entry: a crash leaves both or neither
+    let mut released = held.clone();
+    let last = Some(name.to_owned());
+    let also: crate::store::Also<'_> = Box::new(move |v| {
+        released.state = HeldState::Released;
+        released.record = Some(v.id);
+        let event = release_event(
+            "released",
+            &released,
+            cert_id,
+            Some(v.id),
+            None,
+            last.as_deref(),
+        );
+        let key = held_key(&released.id);
+        match serde_json::to_vec(&released) {
+            Ok(value) => vec![(key, value, event)],
+            // a Held always encodes; were it not to, the record is still published and the
+            // draft stays waiting with every approval, which its releasers cannot repeat
+            Err(_) => Vec::new(),
+        }
+    });
     let record_id = publish_with(
         crate::publish::Own {
             store,
@@ -667,6 +690,7 @@ pub fn approve(
         held.author.as_deref(),
         |seq| record_of(store, cfg, &draft, seq, held.asked),
         Some(approver),
+        Some(also),
     )
     .map_err(|e| match e {
         PublishError::Store(e) => OpError::Failed(e.into()),
@@ -674,19 +698,6 @@ pub fn approve(
     })?;
     held.state = HeldState::Released;
     held.record = Some(record_id);
-    store.trust().put_logged_meta(
-        now,
-        &held_key(id),
-        to_json(&held)?,
-        release_event(
-            "released",
-            &held,
-            cert_id,
-            Some(record_id),
-            None,
-            Some(name),
-        ),
-    )?;
     Ok(Approved {
         held,
         released: Some(record_id),

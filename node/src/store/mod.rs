@@ -83,7 +83,7 @@ use engine::{AnyEngine, Batch, Engine, FjallEngine, MemoryEngine, SledEngine};
 pub use subjects::{SubjectKind, SubjectQuery, subject_keys};
 // the store's interfaces, one per concern (docs/ARCHITECTURE.md, "The store")
 pub use audit::{AuditLog, Checkpoints};
-pub use publish::Own;
+pub use publish::{Also, Own};
 pub use queries::Queries;
 pub use quota::Quota;
 pub use records::Records;

@@ -3,9 +3,19 @@
 
 use super::*;
 
+/// What [`Store::stage_publish_also`] writes beside a record: meta keys (by name), their
+/// values and an audit entry each, made from the record it publishes.
+pub type Also<'a> = Box<
+    dyn FnOnce(
+            &Verified<SignedRecord>,
+        ) -> Vec<(String, Vec<u8>, accord_protocol::audit::AuditEvent)>
+        + 'a,
+>;
+
 impl Store {
     /// [`Own::publish`] without the flush: the record is written, but stays inside the node
     /// until a flush covers it.
+    #[cfg(test)]
     pub(crate) fn stage_publish<E>(
         &self,
         agreement: &AgreementId,
@@ -14,6 +24,23 @@ impl Store {
         outbox: &[AgencyId],
         by: Option<&str>,
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        self.stage_publish_also(agreement, originator, now, outbox, by, build, None)
+    }
+
+    /// [`Store::stage_publish`], writing `also`'s meta keys and audit entries (after the
+    /// record's `publish` entry) in the record's own batch: a change that must happen exactly
+    /// when the record is published (a held draft marked released, `crate::release`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn stage_publish_also<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+        also: Option<Also<'_>>,
     ) -> Result<Result<RecordId, E>, StoreError> {
         let _guard = self.lock();
         // after a restore, no seq is handed out before the members showed what they hold
@@ -74,7 +101,14 @@ impl Store {
             withdraws: r.withdraws,
             by: by.map(str::to_owned),
         };
-        self.append_audit(&mut batch, &mut head, now, [event])?;
+        let mut events = vec![event];
+        if let Some(also) = also {
+            for (name, value, event) in also(&verified) {
+                batch.insert(keys::meta(&name), value);
+                events.push(event);
+            }
+        }
+        self.append_audit(&mut batch, &mut head, now, events)?;
         self.unflushed().own.push(Mark {
             ticket: None,
             agreement: agreement.clone(),
@@ -145,10 +179,26 @@ impl Own<'_> {
         by: Option<&str>,
         build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
     ) -> Result<Result<RecordId, E>, StoreError> {
-        let id = match self.stage_publish(agreement, originator, now, outbox, by, build)? {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(e)),
-        };
+        self.publish_also(agreement, originator, now, outbox, by, build, None)
+    }
+
+    /// [`Own::publish_by`], writing `also` in the record's batch ([`Store::stage_publish_also`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_also<E>(
+        &self,
+        agreement: &AgreementId,
+        originator: &AgencyId,
+        now: Timestamp,
+        outbox: &[AgencyId],
+        by: Option<&str>,
+        build: impl FnOnce(Seq) -> Result<Verified<SignedRecord>, E>,
+        also: Option<Also<'_>>,
+    ) -> Result<Result<RecordId, E>, StoreError> {
+        let id =
+            match self.stage_publish_also(agreement, originator, now, outbox, by, build, also)? {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e)),
+            };
         // outside the lock: other writers go on while the disk syncs, and publishes made
         // meanwhile share this sync
         self.flush()?;
