@@ -21,19 +21,25 @@ this order":
  7. the revocations (bundle.md §5, protocol.md §10);
  8. the header's counts;
  9. the bundle signature (bundle.md §8, version 2);
-10. each record (bundle.md §6): envelope layout (protocol.md §4), id (§3), a valid record in
-    canonical form (§1, §2), strict Ed25519 (§5, with the small-order, non-canonical and
-    S >= L checks that `cryptography` alone does not make, as docs/verify_record.py does)
-    under the key in force at `created`, or for a delegated key (signer kind 2) its
-    certificate under the key in force at `issued` and the checks of §10, revocations
-    included; then the policy at `created` (member, in force, category, handling, victim
-    data, no person both victim and offender, not expired: bundle.md step 10.5, records.md);
+10. each record (bundle.md §6): envelope layout (protocol.md §4, versions 1 and 2), id (§3),
+    a valid record in canonical form (§1, §2), strict Ed25519 (§5, with the small-order,
+    non-canonical and S >= L checks that `cryptography` alone does not make, as
+    docs/verify_record.py does) under the key in force at `created`, or for a delegated key
+    (signer kind 2) its certificate under the key in force at `issued` and the checks of §10,
+    revocations included (an officer's certificate: a releaser's key signs no record); for an
+    envelope of version 2, each releaser's approval by the six steps of protocol.md §13, the
+    releaser's certificate under the key in force at its `issued` time and the revocations
+    applied to the approval's `approved` time; then the policy at `created` (member, in
+    force, category, handling, victim data, no person both victim and offender, not expired:
+    bundle.md step 10.5, records.md) and, when the agreement's `[release]` clause covers the
+    record, at least `approvals` approvals that passed;
 11. the tombstones (bundle.md §7);
 12. one record per (stream, seq): equivocation, tombstones (protocol.md §6 stream ids);
 13. each stream's sequence from 1 without gaps.
 
 It prints one line per bundle problem (`BUNDLE line N: ...`), per record (`OK  ...` /
-`FAIL ...`) and per gap (`GAP  ...`), and a summary ending in `bundle verified` or
+`FAIL ...`, followed by one `     approved by ...` line per approval its envelope carries) and
+per gap (`GAP  ...`), and a summary ending in `bundle verified` or
 `bundle FAILED`. Exit code 0 when verified, 1 when failed, 2 on a usage error, 3 when it
 cannot work at all (the file cannot be read, or Python lacks tomllib or `cryptography`), as
 docs/operations.md §12 gives the exit codes of every accord command.
@@ -64,6 +70,7 @@ except ImportError:  # reported in main()
 
 RECORD_DOMAIN = b"accord/record/v1\x00"
 DELEGATION_DOMAIN = b"accord/delegation/v1\x00"
+APPROVAL_DOMAIN = b"accord/approval/v1\x00"
 REVOCATION_DOMAIN = b"accord/revocation/v1\x00"
 ROTATION_DOMAIN = b"accord/key-rotation/v1\x00"
 AGREEMENT_DOMAIN = b"accord/agreement/v1\x00"
@@ -72,6 +79,8 @@ BUNDLE_DOMAIN = b"accord/bundle/v2\x00"
 MAX_LINE = 1024 * 1024
 MAX_RECORD = 65536
 MAX_CERTIFICATE = 4096
+MAX_APPROVAL = 512
+MAX_APPROVALS = 4
 MAX_STATEMENT = 4096
 MAX_SEQ = 2**64 - 1
 
@@ -688,7 +697,7 @@ def validate_agreement(text):
         return None, ["not TOML: %s" % e]
 
     for k in doc:
-        if k not in AGREEMENT_KEYS and k != "matching":
+        if k not in AGREEMENT_KEYS and k not in ("matching", "release"):
             errs.append("unknown key `%s`" % k)
     for k in AGREEMENT_KEYS:
         if k not in doc:
@@ -791,6 +800,10 @@ def validate_agreement(text):
                         errs.append("`matching.partner_records` is not true/false")
                 else:
                     errs.append("unknown key `matching.%s`" % k)
+    release = None
+    if "release" in doc:
+        release, rerrs = validate_release(doc["release"])
+        errs.extend(rerrs)
     fp = doc.get("focal_points")
     if "focal_points" in doc:
         if not isinstance(fp, dict):
@@ -815,26 +828,70 @@ def validate_agreement(text):
         "until": dates["valid_until"].isoformat() + "T23:59:59Z",
         "categories": [c for c in cats if isinstance(c, str)], "handling": mph,
         "retention_days": rd if isinstance(rd, int) and not isinstance(rd, bool) else None,
-        "victim_allowed": allowed, "purposes": purposes,
+        "victim_allowed": allowed, "purposes": purposes, "release": release,
     }, errs
+
+
+def validate_release(rl):
+    """The optional [release] clause (model-mou.md clause 14, protocol.md §13): `approvals` 1
+    to 4 (required); `handling` (handling codes), `categories` (record categories), both
+    arrays without repeats, and `victim_data` (boolean), optional; at least one of the three
+    covers something. (clause dict or None, errors)."""
+    if not isinstance(rl, dict):
+        return None, ["`release` is not a table"]
+    errs = []
+    for k in rl:
+        if k not in ("approvals", "handling", "categories", "victim_data"):
+            errs.append("unknown key `release.%s`" % k)
+    n = rl.get("approvals")
+    if "approvals" not in rl:
+        errs.append("`release.approvals` is missing")
+    elif not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 4:
+        errs.append("`release.approvals` is not an integer from 1 to 4")
+    lists = {}
+    for k, allowed, what in (("handling", HANDLING, "handling code"),
+                             ("categories", CATEGORIES, "record category")):
+        v = rl.get(k, [])
+        if not isinstance(v, list):
+            errs.append("`release.%s` is not an array" % k)
+            v = []
+        for x in v:
+            if x not in allowed:
+                errs.append("`release.%s`: %r is not a %s" % (k, x, what))
+        if len(set(map(str, v))) != len(v):
+            errs.append("`release.%s` names a value twice" % k)
+        lists[k] = [x for x in v if isinstance(x, str)]
+    victim = rl.get("victim_data", False)
+    if not isinstance(victim, bool):
+        errs.append("`release.victim_data` is not true/false")
+        victim = False
+    if not lists["handling"] and not lists["categories"] and not victim:
+        errs.append("`release` covers nothing: no handling code, no category and "
+                    "victim_data not true")
+    if errs:
+        return None, errs
+    return {"approvals": n, "handling": lists["handling"], "categories": lists["categories"],
+            "victim_data": victim}, errs
 
 
 # ---------------------------------------------------------------------------------------------
 # The envelope (protocol.md §4)
 
 def parse_envelope(env):
-    """dict(kind, signer, sig, cert, cert_sig, record) or a reason."""
+    """dict(version, kind, signer, sig, cert, cert_sig, record, approvals) or a reason;
+    `approvals` (version 2, protocol.md §4 and §13) is a list of dict(approval, sig, cert,
+    cert_sig), empty for version 1."""
     if len(env) < 106:
         return "envelope shorter than its 106-byte header"
     if env[:4] != b"ACRD":
         return "bad magic (not ACRD)"
-    if env[4] != 1:
+    if env[4] not in (1, 2):
         return "unsupported envelope version %d" % env[4]
     kind = env[5]
     if kind not in (1, 2):
         return "unsupported signer kind %d" % kind
-    out = {"kind": kind, "signer": env[6:38], "sig": env[38:102], "cert": None,
-           "cert_sig": None}
+    out = {"version": env[4], "kind": kind, "signer": env[6:38], "sig": env[38:102],
+           "cert": None, "cert_sig": None, "approvals": []}
     at = 102
     if kind == 2:
         (m,) = struct.unpack(">H", env[at:at + 2])
@@ -849,9 +906,52 @@ def parse_envelope(env):
     record = env[at + 4:]
     if n == 0 or n > MAX_RECORD:
         return "record length %d is not 1 to 65536" % n
-    if len(record) != n:
-        return "record length %d does not match the %d bytes that follow" % (n, len(record))
+    if out["version"] == 1 or len(record) < n:
+        # version 1: nothing may follow the record
+        if len(record) != n:
+            return "record length %d does not match the %d bytes that follow" % (
+                n, len(record))
+    else:
+        approvals = parse_approvals(record[n:])
+        if isinstance(approvals, str):
+            return approvals
+        out["approvals"] = approvals
+        record = record[:n]
     out["record"] = record
+    return out
+
+
+def parse_approvals(data):
+    """The releasers' approvals after the record of a version-2 envelope (protocol.md §4):
+    count 1 to 4, each approval (1 to 512 bytes), its signature, the releaser's certificate
+    (1 to 4096 bytes) and the agency's signature of it; nothing after them. A list or a
+    reason."""
+    if not data:
+        return "envelope version 2 without approvals after the record"
+    k = data[0]
+    if not 1 <= k <= MAX_APPROVALS:
+        return "approval count %d is not 1 to 4" % k
+    at, out = 1, []
+    for i in range(1, k + 1):
+        if len(data) < at + 2:
+            return "envelope shorter than its approval %d" % i
+        (a,) = struct.unpack(">H", data[at:at + 2])
+        if a == 0 or a > MAX_APPROVAL:
+            return "approval %d: length %d is not 1 to 512" % (i, a)
+        if len(data) < at + 2 + a + 64 + 2:
+            return "envelope shorter than its approval %d" % i
+        approval, sig = data[at + 2:at + 2 + a], data[at + 2 + a:at + 2 + a + 64]
+        at += 2 + a + 64
+        (c,) = struct.unpack(">H", data[at:at + 2])
+        if c == 0 or c > MAX_CERTIFICATE:
+            return "approval %d: certificate length %d is not 1 to 4096" % (i, c)
+        if len(data) < at + 2 + c + 64:
+            return "envelope shorter than its approval %d" % i
+        cert, cert_sig = data[at + 2:at + 2 + c], data[at + 2 + c:at + 2 + c + 64]
+        at += 2 + c + 64
+        out.append({"approval": approval, "sig": sig, "cert": cert, "cert_sig": cert_sig})
+    if at != len(data):
+        return "%d bytes follow the approvals" % (len(data) - at)
     return out
 
 
@@ -860,6 +960,74 @@ def stream_of(originator, kind, signer):
     if kind == 2:
         return originator + "/" + hashlib.sha256(signer).hexdigest()[:16]
     return originator
+
+
+CERTIFICATE_MEMBERS = {"v", "agency", "delegate", "holder", "host_country", "agreements",
+                       "categories", "valid_from", "valid_until", "issued"}
+
+
+def parse_certificate(cert, what, what_in_json):
+    """A delegation certificate's form (protocol.md §10): canonical JSON with exactly the
+    members of §10, an officer's without `role` and `handling`, a releaser's with `role`
+    "releaser" and `handling` (non-empty, sorted H0 to H3, no repeats). (certificate, its
+    delegate's key bytes, None) or (None, None, why not)."""
+    c, why = parse_canonical(cert, what_in_json)
+    if why:
+        return None, None, why
+    # `role` and `handling` only on a releaser's certificate; `handling` never without `role`
+    extra = set(c) - CERTIFICATE_MEMBERS
+    if not CERTIFICATE_MEMBERS <= set(c) or extra not in (set(), {"role"}, {"role", "handling"}):
+        return None, None, "%s does not have exactly the members of protocol.md §10" % what
+    bad = []
+    if c["v"] != 1 or isinstance(c["v"], bool):
+        bad.append("v is not 1")
+    if not is_agency(c["agency"]):
+        bad.append("agency is not an agency id")
+    if not (isinstance(c["holder"], str) and 1 <= len(c["holder"]) <= 200):
+        bad.append("holder is not 1-200 characters")
+    if not is_country(c["host_country"]):
+        bad.append("host_country is not an assigned country code")
+    for k, valid in (("agreements", is_agreement_id), ("categories", CATEGORIES.__contains__)):
+        v = c[k]
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v) \
+                or [x.encode() for x in v] != sorted(set(x.encode() for x in v)):
+            bad.append("%s is not a non-empty sorted array of distinct strings" % k)
+        elif not all(valid(x) for x in v):
+            bad.append("%s holds a value that is not an %s" % (
+                k, "agreement id" if k == "agreements" else "record category"))
+    if "role" in c:
+        if c["role"] != "releaser":
+            bad.append("role is not \"releaser\"")
+        h = c.get("handling")
+        if not isinstance(h, list) or not h or not all(x in HANDLING for x in h) \
+                or h != sorted(set(h), key=HANDLING.index):
+            bad.append("handling is not a non-empty array of H0-H3, sorted, without repeats")
+    for k in ("valid_from", "valid_until", "issued"):
+        if not is_time(c[k]):
+            bad.append("%s is not a time" % k)
+    if not bad and not c["valid_from"] < c["valid_until"]:
+        bad.append("valid_from is not before valid_until")
+    delegate, why = parse_key(c["delegate"])
+    if why:
+        bad.append("delegate: " + why)
+    if bad:
+        return None, None, "%s is malformed: %s" % (what, "; ".join(bad))
+    return c, delegate, None
+
+
+def approval_line(ap):
+    """The line printed under a verdict for one approval, as its bytes state it (bundle.md
+    10): `     approved by <holder> (certificate <16 hex of its id>) at <approved>`."""
+    def member(data, name):
+        try:
+            v = parse_json(data)
+        except (ValueError, UnicodeError):
+            return "?"
+        v = v.get(name) if isinstance(v, dict) else None
+        return v if isinstance(v, str) else "?"
+    cid = hashlib.sha256(DELEGATION_DOMAIN + ap["cert"]).hexdigest()
+    return "     approved by %s (certificate %s) at %s" % (
+        member(ap["cert"], "holder"), cid[:16], member(ap["approval"], "approved"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1473,6 +1641,8 @@ class Verifier:
         if isinstance(e, str):
             reasons.append("the envelope does not decode: " + e)
             return
+        # the approvals as their bytes state them, printed under the verdict (bundle.md 10)
+        rec["approval_lines"] = [approval_line(a) for a in e["approvals"]]
         record = e["record"]
         rid = hashlib.sha256(RECORD_DOMAIN + record).hexdigest()
         rec["id"] = rid
@@ -1498,12 +1668,18 @@ class Verifier:
         rec["seq"] = seq_value(r["seq"])
         rec["sort"] = (rec["stream"] if self.version == 2 else originator, rec["seq"],
                        line["id"])
-        # step 10.4: the signature, with the key in force when it was signed
+        # step 10.4: the signature, with the key in force when it was signed, and for version
+        # 2 the releasers' approvals (protocol.md §13). A record failing any of it has failed
+        # step 10.4, "its signature", so it holds no number (steps 12 and 13).
         sig_reasons = self.check_signature(e, r, record, originator, created)
+        approval_reasons, passed = self.check_approvals(e, r, rid, originator, created)
+        carried = len(e["approvals"])
+        sig_reasons += approval_reasons
         reasons.extend(sig_reasons)
         rec["sig_ok"] = not sig_reasons
-        # step 10.5: the policy at `created`
+        # step 10.5: the policy at `created`, then the [release] clause
         reasons.extend(self.check_policy(r, originator, created))
+        reasons.extend(self.check_release(r, passed, carried))
 
     def check_signature(self, e, r, record, originator, created):
         out = []
@@ -1526,40 +1702,9 @@ class Verifier:
     def check_certificate(self, e, r, originator, created, hist):
         """protocol.md §10, in place of §5 step 4, with the key at `issued`."""
         cert = e["cert"]
-        c, why = parse_canonical(cert, "the delegation certificate")
-        if why:
-            return [why]
-        want = {"v", "agency", "delegate", "holder", "host_country", "agreements",
-                "categories", "valid_from", "valid_until", "issued"}
-        if set(c) != want:
-            return ["the certificate does not have exactly the members of protocol.md §10"]
-        bad = []
-        if c["v"] != 1 or isinstance(c["v"], bool):
-            bad.append("v is not 1")
-        if not is_agency(c["agency"]):
-            bad.append("agency is not an agency id")
-        if not (isinstance(c["holder"], str) and 1 <= len(c["holder"]) <= 200):
-            bad.append("holder is not 1-200 characters")
-        if not is_country(c["host_country"]):
-            bad.append("host_country is not an assigned country code")
-        for k, valid in (("agreements", is_agreement_id), ("categories", CATEGORIES.__contains__)):
-            v = c[k]
-            if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v) \
-                    or [x.encode() for x in v] != sorted(set(x.encode() for x in v)):
-                bad.append("%s is not a non-empty sorted array of distinct strings" % k)
-            elif not all(valid(x) for x in v):
-                bad.append("%s holds a value that is not an %s" % (
-                    k, "agreement id" if k == "agreements" else "record category"))
-        for k in ("valid_from", "valid_until", "issued"):
-            if not is_time(c[k]):
-                bad.append("%s is not a time" % k)
-        if not bad and not c["valid_from"] < c["valid_until"]:
-            bad.append("valid_from is not before valid_until")
-        delegate, why = parse_key(c["delegate"])
-        if why:
-            bad.append("delegate: " + why)
+        c, delegate, bad = parse_certificate(cert, "the certificate", "the delegation certificate")
         if bad:
-            return ["the certificate is malformed: " + "; ".join(bad)]
+            return [bad]
         out = []
         if c["agency"] != originator:
             out.append("the certificate is %s's, not the originator's" % c["agency"])
@@ -1573,6 +1718,9 @@ class Verifier:
                 originator, c["issued"], why))
         if delegate != e["signer"]:
             out.append("the certificate does not delegate the signing key")
+        if "role" in c:
+            out.append("the certificate is a releaser's: a releaser's key signs no record "
+                       "(protocol.md §10)")
         if r.get("agreement") not in c["agreements"]:
             out.append("the agreement is outside the delegation")
         if r.get("category") not in c["categories"]:
@@ -1585,6 +1733,110 @@ class Verifier:
             out.append("the certificate %s was revoked from %s, at or before created %s" % (
                 short(cid, 8), revoked, created))
         return out
+
+    def check_approvals(self, e, r, rid, originator, created):
+        """protocol.md §13 for each approval of a version-2 envelope, with the releaser's
+        certificate under the originator's key in force at its `issued` time and the
+        revocations applied to `approved` (bundle.md 10.4). (reasons, how many passed)."""
+        out, passed, earlier = [], 0, set()
+        hist = self.histories.get(originator)
+        if hist is None:  # step 10.4 has already failed the record for it
+            return [], 0
+        for i, ap in enumerate(e["approvals"], 1):
+            why = self.check_approval(ap, r, rid, originator, created, hist, e["signer"],
+                                      earlier)
+            if why:
+                out.extend("approval %d: %s" % (i, w) for w in why)
+            else:
+                passed += 1
+        return out, passed
+
+    def check_approval(self, ap, r, rid, originator, created, hist, signer, earlier):
+        """Every failure of one approval (protocol.md §13 steps 1 to 6), or []. Adds the
+        releaser's key to `earlier` when the certificate can be read."""
+        # step 1: the approval
+        data = ap["approval"]
+        a, why = parse_canonical(data, "the approval")
+        if why:
+            return [why]
+        if set(a) != {"v", "record", "agreement", "approved"}:
+            return ["the approval does not have exactly the members v, record, agreement, "
+                    "approved"]
+        if a["v"] != 1 or isinstance(a["v"], bool):
+            return ["the approval's v is not 1"]
+        if not is_time(a["approved"]):
+            return ["the approval's approved is not a time"]
+        out = []
+        approved = a["approved"]
+        if a["record"] != rid:
+            out.append("it approves record %s, not this one" % short(a["record"], 16))
+        if a["agreement"] != r.get("agreement"):
+            out.append("it approves under agreement %s, not the record's %s" % (
+                short(a["agreement"]), r.get("agreement")))
+        # step 2: the releaser's certificate
+        cert = ap["cert"]
+        c, releaser, bad = parse_certificate(cert, "the releaser's certificate",
+                                             "the releaser's certificate")
+        if bad:
+            return out + [bad]
+        if c["agency"] != originator:
+            return out + ["the releaser's certificate is %s's, not the originator's"
+                          % c["agency"]]
+        issuer = hist.at(c["issued"])
+        if releaser == issuer:
+            out.append("the releaser's certificate delegates to the agency key itself")
+        why = strict_verify(issuer, ap["cert_sig"], DELEGATION_DOMAIN + cert)
+        if why:
+            out.append("the releaser's certificate does not verify under %s's key in force "
+                       "at %s: %s" % (originator, c["issued"], why))
+        if c.get("role") != "releaser":
+            out.append("the certificate is not a releaser's")
+        # step 3: not the record's signer, not a releaser twice
+        if releaser == signer:
+            out.append("the releaser is the key that signed the record")
+        if releaser in earlier:
+            out.append("the releaser approved the record twice")
+        earlier.add(releaser)
+        # step 4: the record within the certificate
+        if r.get("agreement") not in c["agreements"]:
+            out.append("the agreement is outside the releaser's certificate")
+        if r.get("category") not in c["categories"]:
+            out.append("the category is outside the releaser's certificate")
+        if r.get("handling") not in c.get("handling", []):
+            out.append("the handling code is outside the releaser's certificate")
+        # step 5: when
+        if not c["valid_from"] <= approved <= c["valid_until"]:
+            out.append("approved %s is outside the releaser's certificate's validity"
+                       % approved)
+        if approved < created:
+            out.append("approved %s is before the record's created %s" % (approved, created))
+        cid = hashlib.sha256(DELEGATION_DOMAIN + cert).hexdigest()
+        revoked = self.revocations.get((originator, cid))
+        if revoked is not None and revoked <= approved:
+            out.append("the releaser's certificate %s was revoked from %s, at or before "
+                       "approved %s" % (short(cid, 8), revoked, approved))
+        # step 6: the releaser's signature
+        why = strict_verify(releaser, ap["sig"], APPROVAL_DOMAIN + data)
+        if why:
+            out.append("the approval's signature: %s" % why)
+        return out
+
+    def check_release(self, r, passed, carried):
+        """bundle.md 10.5: a record the agreement's [release] clause covers carries at least
+        `approvals` approvals; only those that passed protocol.md §13 count (a failed one has
+        already failed the record in step 10.4)."""
+        a = self.agreement
+        rl = a["release"] if a is not None else None
+        if rl is None:
+            return []
+        covered = r.get("handling") in rl["handling"] or r.get("category") in rl["categories"] \
+            or (rl["victim_data"] and victim_identified(r))
+        if covered and passed < rl["approvals"]:
+            return ["agreement %s requires %d releaser approval(s) for this record (its "
+                    "[release] clause); it carries %d%s" % (
+                        a["id"], rl["approvals"], passed,
+                        "" if passed == carried else " that pass (of %d)" % carried)]
+        return []
 
     def check_policy(self, r, originator, created):
         """bundle.md 10.5: may the originator publish it under the bundled agreement at
@@ -1716,6 +1968,8 @@ class Verifier:
             else:
                 self.ok += 1
                 self.verdicts.append("OK   %s" % name)
+            # under the verdict, one line per approval the envelope carries (bundle.md 10)
+            self.verdicts.extend(rec.get("approval_lines", []))
         # retention note (bundle.md "Retention")
         if self.agreement is not None and self.agreement["retention_days"] is not None \
                 and self.header is not None and is_time(self.header["exported_at"]):

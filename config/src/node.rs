@@ -107,13 +107,13 @@ pub struct NotifyConfig {
     pub command: Option<Vec<String>>,
     /// An `http://` URL of the agency's own system that each notice is POSTed to as JSON.
     pub url: Option<String>,
-    /// Which notices: `request`, `answer`, `return`, `alarm` (all when left out).
+    /// Which notices: `request`, `answer`, `return`, `alarm`, `release` (all when left out).
     pub events: Vec<String>,
 }
 
 impl NotifyConfig {
     /// The notice kinds there are.
-    pub const KINDS: [&'static str; 4] = ["request", "answer", "return", "alarm"];
+    pub const KINDS: [&'static str; 5] = ["request", "answer", "return", "alarm", "release"];
 
     /// Whether notices of `kind` go out.
     pub fn wants(&self, kind: &str) -> bool {

@@ -76,6 +76,25 @@ pub(crate) enum Notice {
         /// When it was created.
         created: Timestamp,
     },
+    /// A step of two-person release (docs/workflows.md §4): a draft held for releasers, an
+    /// approval, a refusal, a release. Never the draft's text or the releaser's reason: the
+    /// author reads those in the console or `accord approvals --all`.
+    Release {
+        /// This node's agency.
+        agency: AgencyId,
+        /// The held draft's id.
+        held: String,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// `held`, `approved`, `declined` or `released`.
+        step: String,
+        /// The account that asked for it, if a person did through the console.
+        author: Option<String>,
+        /// The releaser who decided.
+        by: Option<String>,
+        /// The record published (released).
+        record: Option<RecordId>,
+    },
     /// An alarm was raised (docs/api.md lists the kinds).
     Alarm {
         /// This node's agency.
@@ -101,6 +120,7 @@ impl Notice {
             Notice::Answer { .. } => "answer",
             Notice::Return { .. } => "return",
             Notice::Alarm { .. } => "alarm",
+            Notice::Release { .. } => "release",
         }
     }
 }
@@ -116,6 +136,22 @@ pub(crate) fn notice_of(handle: &NodeHandle, event: &NodeEvent) -> Option<Notice
             subject: a.subject.clone(),
             message: a.message.clone(),
             since: a.since,
+        }),
+        NodeEvent::Release {
+            held,
+            agreement,
+            step,
+            author,
+            by,
+            record,
+        } => Some(Notice::Release {
+            agency,
+            held: held.clone(),
+            agreement: agreement.clone(),
+            step: step.clone(),
+            author: author.clone(),
+            by: by.clone(),
+            record: *record,
         }),
         NodeEvent::Stored { id, .. } => {
             let held = handle.store().records().get(id).ok().flatten()?;

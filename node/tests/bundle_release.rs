@@ -154,13 +154,24 @@ const AT: &str = "2026-11-20T09:00:00Z";
 const REVOKED: &str = "2026-11-25T00:00:00Z";
 
 fn bundle_of(records: &[Envelope], revocations: &[Signed]) -> Vec<u8> {
+    bundle_rotated(records, revocations, &[], secret("TR-JGK").public_key())
+}
+
+/// A bundle exported by GR-HCG listing `tr_key` as TR-JGK's key, with TR-JGK's `rotations`.
+fn bundle_rotated(
+    records: &[Envelope],
+    revocations: &[Signed],
+    rotations: &[accord_protocol::rotation::SignedRotation],
+    tr_key: PublicKey,
+) -> Vec<u8> {
     let file = AGREEMENT.as_bytes();
     let hash = accord_protocol::agreement::agreement_hash(file);
     let members = ["GR-HCG", "TR-JGK"];
-    let keys: BTreeMap<AgencyId, PublicKey> = members
+    let mut keys: BTreeMap<AgencyId, PublicKey> = members
         .iter()
         .map(|m| (agency(m), secret(m).public_key()))
         .collect();
+    keys.insert(agency("TR-JGK"), tr_key);
     let signatures: BTreeMap<AgencyId, [u8; 64]> = members
         .iter()
         .map(|m| {
@@ -170,21 +181,21 @@ fn bundle_of(records: &[Envelope], revocations: &[Signed]) -> Vec<u8> {
             )
         })
         .collect();
-    let tr = agency("TR-JGK");
+    let gr = agency("GR-HCG");
     let mut out = Vec::new();
     write_bundle(
         &mut out,
         &Export {
             agreement_file: file,
-            exported_by: &tr,
+            exported_by: &gr,
             exported_at: ts("2026-11-28T12:00:00Z"),
             keys: &keys,
             signatures: &signatures,
             records,
             tombstones: &[],
-            rotations: &[],
+            rotations,
             revocations,
-            signer: &secret("TR-JGK"),
+            signer: &secret("GR-HCG"),
         },
     )
     .unwrap();
@@ -364,4 +375,58 @@ fn a_bundle_shows_each_approval_and_fails_every_forgery() {
     assert!(verify_bundle(&honest).is_ok());
     let (ok, py_failed, py_out) = python_verdict(&honest);
     assert!(ok && py_failed.is_empty(), "{py_out}");
+}
+
+#[test]
+fn a_releasers_certificate_is_checked_with_the_key_in_force_when_it_was_issued() {
+    use accord_protocol::rotation::{Rotation, sign_rotation};
+    // TR-JGK rotates its key on 2026-11-01; its head of unit's certificate was issued on
+    // 2026-01-02 under the old key, and approves a record signed with the new one
+    let (old, new) = (secret("TR-JGK"), SecretKey::from_seed(&[63; 32]));
+    let rotation = sign_rotation(
+        &Rotation {
+            v: 1,
+            agency: agency("TR-JGK"),
+            previous: old.public_key(),
+            key: new.public_key(),
+            since: ts("2026-11-01T00:00:00Z"),
+        },
+        Some(&old),
+        &new,
+    )
+    .unwrap();
+    let record = sign(&record(1, "H2"), &new).unwrap();
+    let good = approved(record.clone(), &head(), head_certificate(), AT);
+    // the same certificate re-signed with the new key but dated before the rotation: no
+    // key of TR-JGK's signed it at its `issued` time
+    let mut resigned = head_certificate();
+    resigned.signature = new.sign_tagged(
+        accord_protocol::delegation::DELEGATION_DOMAIN,
+        &resigned.bytes,
+    );
+    let bad = approved(
+        sign(&self::record(2, "H2"), &new).unwrap(),
+        &head(),
+        resigned,
+        AT,
+    );
+    let bundle = bundle_rotated(
+        &[good.clone(), bad.clone()],
+        &[],
+        std::slice::from_ref(&rotation),
+        new.public_key(),
+    );
+    let report = verify_bundle(&bundle);
+    assert!(report.problems.is_empty(), "{report}");
+    assert!(report.verdict(&good.id()).unwrap().is_ok(), "{report}");
+    let v = report.verdict(&bad.id()).unwrap();
+    assert!(
+        v.failures
+            .iter()
+            .any(|f| matches!(f, RecordFailure::Signature(VerifyError::Approval { reason, .. }) if reason.contains("releaser certificate"))),
+        "{v}"
+    );
+    let (ok, py_failed, py_out) = python_verdict(&bundle);
+    assert!(!ok, "{py_out}");
+    assert_eq!(py_failed, BTreeSet::from([bad.id().to_hex()]), "{py_out}");
 }

@@ -26,6 +26,14 @@ pub trait KeyDirectory {
         let _ = (agency, certificate);
         None
     }
+
+    /// The key `agency` signed with at `t`: a releaser's certificate (§13) is checked with the
+    /// key in force at its `issued` time. A directory that knows no key history answers with
+    /// the registered key.
+    fn agency_key_at(&self, agency: &AgencyId, t: Timestamp) -> Option<PublicKey> {
+        let _ = t;
+        self.agency_key(agency)
+    }
 }
 
 impl KeyDirectory for BTreeMap<AgencyId, PublicKey> {
@@ -233,8 +241,16 @@ fn check_approvals(
                 a.agreement, record.agreement
             )));
         }
+        // the key in force when the agency issued the certificate (the registered key where
+        // the directory knows no history)
+        let issuer = crate::audit::decode_canonical::<crate::delegation::Delegation>(
+            &carried.certificate.bytes,
+        )
+        .ok()
+        .and_then(|d| keys.agency_key_at(&record.originator, d.issued))
+        .unwrap_or(registered);
         let d = verify_certificate(&carried.certificate, |ag| {
-            (*ag == record.originator).then_some(registered)
+            (*ag == record.originator).then_some(issuer)
         })
         .map_err(|e| refuse(format!("releaser certificate: {e}")))?;
         if d.role != DelegateRole::Releaser {

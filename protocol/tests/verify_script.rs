@@ -42,6 +42,18 @@ fn public_of(seed_hex: &str) -> [u8; 32] {
     SecretKey::from_seed(&seed).public_key().to_bytes()
 }
 
+/// Where the record bytes of an envelope end (§4): after the 106-byte header, or after the
+/// certificate of signer kind 2; in version 2 the approvals follow.
+fn record_end(envelope: &[u8]) -> usize {
+    let at = if envelope[5] == 2 {
+        104 + usize::from(u16::from_be_bytes([envelope[102], envelope[103]])) + 64
+    } else {
+        102
+    };
+    let n = u32::from_be_bytes(envelope[at..at + 4].try_into().unwrap()) as usize;
+    at + 4 + n
+}
+
 /// An envelope vector of the page.
 struct PageEnvelope {
     name: String,
@@ -86,7 +98,7 @@ fn vector(name: &str) -> PageEnvelope {
 fn the_script_verifies_every_envelope_vector_of_the_page_and_prints_its_id() {
     let vectors = envelope_vectors();
     let names: Vec<&str> = vectors.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(names, ["delegation", "full", "minimal"]);
+    assert_eq!(names, ["approval", "delegation", "full", "minimal"]);
     for PageEnvelope {
         name,
         envelope,
@@ -114,19 +126,21 @@ fn the_script_refuses_the_vectors_altered() {
         envelope,
         key,
         kind,
-        ..
+        id,
     } in envelope_vectors()
     {
-        // the record's last field, `"v":1}`, changed to `"v":2}`
+        // the record's last field, `"v":1}`, changed to `"v":2}`: the record signature no
+        // longer verifies, and an approval (§13, checked first) no longer names the record
         let mut bad = envelope.clone();
-        let at = bad.len() - 2;
-        assert_eq!(&bad[at - 4..], b"\"v\":1}", "{name}");
+        let at = record_end(&bad) - 2;
+        assert_eq!(&bad[at - 4..at + 2], b"\"v\":1}", "{name}");
         bad[at] = b'2';
-        assert_eq!(
-            run(&bad, &key),
-            (1, "REJECTED: signature does not verify\n".into()),
-            "{name}"
-        );
+        let expected = if name == "approval" {
+            format!("REJECTED: approval 1: the approval is for record {id}, not this one\n")
+        } else {
+            "REJECTED: signature does not verify\n".into()
+        };
+        assert_eq!(run(&bad, &key), (1, expected), "{name}");
         // checked against another agency's key
         let other = public_of(&"11".repeat(32));
         let expected = if kind == 2 {
@@ -136,16 +150,23 @@ fn the_script_refuses_the_vectors_altered() {
         };
         assert_eq!(run(&envelope, &other), (1, expected.into()), "{name}");
         // a byte too many, a byte too few
+        let (too_many, too_few) = if envelope[4] == 2 {
+            (
+                "REJECTED: bytes follow the approvals\n",
+                "REJECTED: approval 1: the envelope ends inside it\n",
+            )
+        } else {
+            (
+                "REJECTED: record length does not match\n",
+                "REJECTED: record length does not match\n",
+            )
+        };
         let mut longer = envelope.clone();
         longer.push(b' ');
-        assert_eq!(
-            run(&longer, &key),
-            (1, "REJECTED: record length does not match\n".into()),
-            "{name}"
-        );
+        assert_eq!(run(&longer, &key), (1, too_many.into()), "{name}");
         assert_eq!(
             run(&envelope[..envelope.len() - 1], &key),
-            (1, "REJECTED: record length does not match\n".into()),
+            (1, too_few.into()),
             "{name}"
         );
     }
@@ -166,6 +187,77 @@ fn the_script_refuses_a_delegated_record_outside_its_certificate() {
     assert_eq!(
         run(&outside, &key),
         (1, "REJECTED: agreement outside the delegation\n".into())
+    );
+}
+
+#[test]
+fn the_script_prints_the_approval_and_refuses_it_forged() {
+    // §13: the approval vector carries one approval by the head of unit
+    let page = common::page_vectors();
+    let v = &page["approval"];
+    let PageEnvelope { envelope, key, .. } = vector("approval");
+    let (code, stdout) = run(&envelope, &key);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "approved by: Head of unit, Jandarma (certificate {}) at 2026-11-28T10:00:00Z\n",
+            v["certificate id"]
+        )),
+        "{stdout}"
+    );
+    // the approval's signature, one bit flipped
+    let approval = hex::decode(&v["approval signature"]).unwrap();
+    let at = envelope
+        .windows(64)
+        .position(|w| w == approval.as_slice())
+        .unwrap();
+    let mut forged = envelope.clone();
+    forged[at + 40] ^= 1;
+    assert_eq!(
+        run(&forged, &key),
+        (
+            1,
+            "REJECTED: approval 1: approval signature: signature does not verify\n".into()
+        )
+    );
+    // the releaser's certificate, signed by another key than the originator's: the record
+    // verifies, but the approval's certificate does not
+    let cert_sig = hex::decode(&v["certificate signature"]).unwrap();
+    let at = envelope
+        .windows(64)
+        .position(|w| w == cert_sig.as_slice())
+        .unwrap();
+    let mut forged = envelope.clone();
+    forged[at + 40] ^= 1;
+    assert_eq!(
+        run(&forged, &key),
+        (
+            1,
+            "REJECTED: approval 1: the releaser's certificate: signature does not verify\n".into()
+        )
+    );
+    // the releaser's key signing a record, with its certificate (signer kind 2): refused
+    let releaser = {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(&v["releaser seed"], &mut seed).unwrap();
+        SecretKey::from_seed(&seed)
+    };
+    let record = page["minimal"]["record"].as_bytes();
+    let cert = v["certificate"].as_bytes();
+    let mut kind2 = b"ACRD\x01\x02".to_vec();
+    kind2.extend_from_slice(&releaser.public_key().to_bytes());
+    kind2.extend_from_slice(&releaser.sign_tagged(b"accord/record/v1\0", record));
+    kind2.extend_from_slice(&u16::try_from(cert.len()).unwrap().to_be_bytes());
+    kind2.extend_from_slice(cert);
+    kind2.extend_from_slice(&cert_sig);
+    kind2.extend_from_slice(&u32::try_from(record.len()).unwrap().to_be_bytes());
+    kind2.extend_from_slice(record);
+    assert_eq!(
+        run(&kind2, &key),
+        (
+            1,
+            "REJECTED: the certificate is a releaser's: a releaser's key signs no record\n".into()
+        )
     );
 }
 

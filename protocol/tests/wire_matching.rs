@@ -157,11 +157,12 @@ fn the_new_reject_codes_keep_their_numbers() {
         (RejectCode::MatchingNotProvided, 16),
         (RejectCode::OverQuota, 17),
         (RejectCode::WrongEpoch, 18),
+        (RejectCode::ReleaseNotApproved, 19),
     ] {
         assert_eq!(code.code(), n);
         assert_eq!(RejectCode::from_code(n), code);
     }
-    assert_eq!(RejectCode::from_code(19), RejectCode::Other(19));
+    assert_eq!(RejectCode::from_code(20), RejectCode::Other(20));
 }
 
 proptest! {

@@ -514,6 +514,10 @@ pub(super) async fn approve(
     .await;
     match done {
         Ok(Ok(approved)) => {
+            shared.handle.release_step(
+                &approved.held,
+                approved.held.approvals.last().map(|g| g.releaser.as_str()),
+            );
             if let Some(record) = approved.released {
                 tracing::info!(%record, held = %approved.held.id, "released through the API");
                 shared
@@ -540,7 +544,8 @@ pub(super) async fn decline(
         Err(res) => return *res,
     };
     let h = shared.handle.clone();
-    run(StatusCode::OK, move || {
+    let releaser = req.releaser.clone();
+    let done = tokio::task::spawn_blocking(move || {
         crate::release::decline(
             h.store(),
             &h.config(),
@@ -551,7 +556,15 @@ pub(super) async fn decline(
             clock::now(),
         )
     })
-    .await
+    .await;
+    match done {
+        Ok(Ok(held)) => {
+            shared.handle.release_step(&held, Some(&releaser));
+            (StatusCode::OK, Json(held)).into_response()
+        }
+        Ok(Err(e)) => op_error(&e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// `POST /v1/releasers` `{"name": …, "key_file": …, "certificate": …}`: enrols a releaser's

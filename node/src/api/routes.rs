@@ -168,6 +168,7 @@ async fn publish(State(shared): AppState, body: Result<Bytes, BytesRejection>) -
             match held {
                 Ok(Ok(held)) => {
                     tracing::info!(held = %held.id, %agreement, "draft held for release through the API");
+                    shared.handle.release_step(&held, None);
                     (StatusCode::ACCEPTED, Json(json!({ "held": held }))).into_response()
                 }
                 Ok(Err(e)) => super::ops::op_error(&e),

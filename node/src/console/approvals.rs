@@ -171,6 +171,7 @@ pub(super) async fn decide(
         let (store, cfg) = (h.store(), h.config());
         if approve {
             release::approve(store, &cfg, h.key(), &id, &name, clock::now()).map(|a| {
+                h.release_step(&a.held, Some(&name));
                 match a.released {
                     Some(r) => (
                         format!("Approved: released as record {r} to the members of {}.", a.held.agreement),
@@ -187,8 +188,10 @@ pub(super) async fn decide(
                 }
             })
         } else {
-            release::decline(store, &cfg, h.key(), &id, &name, &reason, clock::now())
-                .map(|d| (format!("Declined: draft {} never leaves the node.", d.id), None))
+            release::decline(store, &cfg, h.key(), &id, &name, &reason, clock::now()).map(|d| {
+                h.release_step(&d, Some(&name));
+                (format!("Declined: draft {} never leaves the node.", d.id), None)
+            })
         }
     })
     .await;

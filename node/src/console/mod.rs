@@ -408,6 +408,7 @@ async fn publish_as(
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
             tracing::info!(account = %who.name, held = %held.id, "draft held for release through the console");
+            c.handle.release_step(&held, None);
             return Err(format!(
                 "Not sent yet: held for release as {}. Agreement {} requires {} releaser \
                  approval(s) before this record leaves; the releasers see it in their queue.",

@@ -174,6 +174,22 @@ pub enum NodeEvent {
         /// The peer.
         peer: AgencyId,
     },
+    /// A step of two-person release through the running node (`crate::release`): a draft
+    /// held, approved, declined or released.
+    Release {
+        /// The held draft's id.
+        held: String,
+        /// Its agreement.
+        agreement: AgreementId,
+        /// `held`, `approved`, `declined` or `released`.
+        step: String,
+        /// The account that asked for it, if a person did through the console.
+        author: Option<String>,
+        /// The releaser who decided (approved, declined, released).
+        by: Option<String>,
+        /// The record it became (released).
+        record: Option<RecordId>,
+    },
 }
 
 impl NodeEvent {
@@ -420,6 +436,25 @@ impl NodeHandle {
         self.metrics.published();
         // if the actor is gone the outbox delivers them on restart
         let _ = self.tx.send(Command::Published(agreement)).await;
+    }
+
+    /// Tells the node's subscribers (the notifier) of a release step: `held` (by its author),
+    /// or a releaser's decision.
+    pub fn release_step(&self, held: &crate::release::Held, by: Option<&str>) {
+        let step = match (held.state, held.record) {
+            (crate::release::HeldState::Released, _) => "released",
+            (crate::release::HeldState::Declined, _) => "declined",
+            (crate::release::HeldState::Waiting, _) if by.is_some() => "approved",
+            (crate::release::HeldState::Waiting, _) => "held",
+        };
+        let _ = self.events.send(NodeEvent::Release {
+            held: held.id.clone(),
+            agreement: held.agreement.clone(),
+            step: step.to_owned(),
+            author: held.author.clone(),
+            by: by.map(str::to_owned),
+            record: held.record,
+        });
     }
 
     /// Signs a checkpoint of the audit log's head now (on the blocking pool: it flushes), for

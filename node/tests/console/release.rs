@@ -87,6 +87,16 @@ async fn a_releaser_approves_from_the_queue_and_the_author_reads_a_refusal() {
     let root = tempfile::tempdir().unwrap();
     accord_node::demo::write_federation(root.path()).unwrap();
     release_agreement(root.path());
+    // TR-JGK's notify hook appends each notice to a file
+    let notices_file = root.path().join("tr-jgk.notices");
+    let toml = root.path().join("tr-jgk/node.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!(
+        "\n[notify]\ncommand = [\"sh\", \"-c\", \"cat >> '{}'; echo >> '{}'\"]\nevents = [\"release\"]\n",
+        notices_file.display(),
+        notices_file.display()
+    ));
+    std::fs::write(&toml, text).unwrap();
     let mut fed = common::Federation::start_in(root, &TR_GR);
     let tr = fed.node("TR-JGK");
     let base = format!("http://{}", fed.nodes[tr].api);
@@ -206,6 +216,31 @@ async fn a_releaser_approves_from_the_queue_and_the_author_reads_a_refusal() {
     );
     assert_eq!(b.count("section.held[data-state=released]").await, 1);
     b.close().await;
+
+    // the notify hook heard every step, naming the author and the releaser, never the text
+    let notices = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&notices_file)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    fed.wait_until("the notify hook to hear of the decline", |_| {
+        notices().iter().any(|n| n["step"] == "declined")
+    });
+    let heard = notices();
+    let steps: Vec<&str> = heard.iter().map(|n| n["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["held", "released", "held", "declined"], "{heard:?}");
+    assert!(heard.iter().all(|n| n["notice"] == "release"));
+    assert_eq!(heard[0]["author"], "ayse");
+    assert_eq!(heard[1]["by"], "hakan");
+    assert_eq!(heard[1]["record"], record.as_str());
+    let all = std::fs::read_to_string(&notices_file).unwrap();
+    assert!(
+        !all.contains("Too early") && !all.contains("Informant"),
+        "{all}"
+    );
     for (agency, status) in fed.stop() {
         assert!(status.success(), "{agency} exited with {status}");
     }

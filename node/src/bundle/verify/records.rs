@@ -19,12 +19,20 @@ pub(super) struct Checked {
 pub(super) struct RecordKeys<'a> {
     agency: &'a AgencyId,
     key: Option<PublicKey>,
+    /// The originator's key history, for a releaser's certificate (at its `issued` time).
+    history: Option<&'a keys::KeyChain>,
     revoked: &'a Revoked,
 }
 
 impl KeyDirectory for RecordKeys<'_> {
     fn agency_key(&self, agency: &AgencyId) -> Option<PublicKey> {
         (agency == self.agency).then_some(self.key).flatten()
+    }
+
+    fn agency_key_at(&self, agency: &AgencyId, t: Timestamp) -> Option<PublicKey> {
+        (agency == self.agency)
+            .then(|| self.history.and_then(|h| h.at(t)))
+            .flatten()
     }
 
     fn revoked(&self, agency: &AgencyId, certificate: &Digest32) -> Option<Timestamp> {
@@ -121,6 +129,7 @@ pub(super) fn check_record(
         key: histories
             .get(&record.originator)
             .and_then(|c| c.at(signed_at)),
+        history: histories.get(&record.originator),
         revoked,
     };
     match verify(envelope, &keys) {
