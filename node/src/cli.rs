@@ -626,7 +626,8 @@ pub enum RecordCommand {
         out: Option<PathBuf>,
     },
     /// Verify a signed record file: layout, canonical bytes, originator's key, strict
-    /// signature. Prints the record and exits non-zero if anything fails.
+    /// signature, and any releasers' approvals it carries. Prints the record (and who approved
+    /// its release) and exits non-zero if anything fails.
     Verify {
         /// The signed record file written by `accord record sign`.
         signed: PathBuf,

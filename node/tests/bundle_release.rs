@@ -430,3 +430,53 @@ fn a_releasers_certificate_is_checked_with_the_key_in_force_when_it_was_issued()
     assert!(!ok, "{py_out}");
     assert_eq!(py_failed, BTreeSet::from([bad.id().to_hex()]), "{py_out}");
 }
+
+#[test]
+fn accord_record_verify_shows_the_approval_and_refuses_a_forged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = secret("TR-JGK").public_key().to_string();
+    let run = |name: &str, env: &Envelope| {
+        let file = dir.path().join(name);
+        accord_node::files::write_signed(&file, env).unwrap();
+        crate::common::accord(&[
+            "record",
+            "verify",
+            file.to_str().unwrap(),
+            "--public-key",
+            &key,
+        ])
+    };
+    let good = approved(
+        sign(&record(2, "H2"), &secret("TR-JGK")).unwrap(),
+        &head(),
+        head_certificate(),
+        AT,
+    );
+    let out = run("good.json", &good);
+    let (stdout, stderr) = crate::common::text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "approved    by Head of unit, Jandarma (certificate {}) at {AT}",
+            &hex_of(&certificate_id(&head_certificate()).0)[..16]
+        )),
+        "{stdout}"
+    );
+    let forged = approved(
+        sign(&record(4, "H2"), &secret("TR-JGK")).unwrap(),
+        &officer(),
+        head_certificate(),
+        AT,
+    );
+    let out = run("forged.json", &forged);
+    let (stdout, stderr) = crate::common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("approval 1") && stderr.contains("does not verify"),
+        "{stderr}"
+    );
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

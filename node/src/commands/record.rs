@@ -106,6 +106,22 @@ pub(super) fn verify(
                 );
                 println!("  created     {}", r.created);
                 println!("  summary     {}", r.summary);
+                // verified above: each approval and its releaser's certificate read
+                for a in v.envelope.approvals() {
+                    let holder = serde_json::from_slice::<accord_protocol::delegation::Delegation>(
+                        &a.certificate.bytes,
+                    )
+                    .map_or_else(|_| "?".to_owned(), |d| d.holder);
+                    let at = accord_protocol::approval::decode_approval(&a.approval.bytes)
+                        .map_or_else(|_| "?".to_owned(), |x| x.approved.to_string());
+                    println!(
+                        "  approved    by {} (certificate {}) at {at}",
+                        holder.escape_debug(),
+                        hex::encode(
+                            &accord_protocol::delegation::certificate_id(&a.certificate).0[..8]
+                        )
+                    );
+                }
             }
             Ok(())
         }
