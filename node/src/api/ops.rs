@@ -77,7 +77,31 @@ pub(super) async fn withdraw(
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     let agreement = draft.agreement.clone();
-    match shared.handle.publish(draft, clock::now()).await {
+    match shared.handle.publish(draft.clone(), clock::now()).await {
+        // a withdrawal the agreement's [release] clause covers waits for its releasers too
+        Err(crate::publish::PublishError::NeedsRelease { .. }) => {
+            let h = shared.handle.clone();
+            let held = tokio::task::spawn_blocking(move || {
+                crate::release::hold(h.store(), &h.config(), &draft, None, clock::now())
+            })
+            .await;
+            match held {
+                Ok(Ok(held)) => {
+                    shared.handle.release_step(&held, None);
+                    error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!(
+                            "withdrawal of {target}: not sent yet, held for release as {}: \
+                             agreement {agreement} requires {} releaser approval(s) before it \
+                             leaves (`accord approvals`)",
+                            held.id, held.needed
+                        ),
+                    )
+                }
+                Ok(Err(e)) => op_error(&e),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
         Ok(id) => {
             tracing::info!(%id, withdraws = %target, %agreement, "withdrawn through the API");
             (

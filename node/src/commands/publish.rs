@@ -79,8 +79,23 @@ pub(super) fn withdraw(config: &Path, id: &str, reason: &str) -> Result<()> {
             let (target, draft) =
                 crate::ops::withdraw::draft(&node.store, &node.cfg, id, reason).map_err(op_fail)?;
             let key = node.key()?;
-            let new = publish_draft(&node.store, &node.cfg, &key, &draft, now()?)
-                .map_err(|e| fail(format!("withdrawal of {target}"), e))?;
+            let new = match publish_draft(&node.store, &node.cfg, &key, &draft, now()?) {
+                Ok(new) => new,
+                // a withdrawal the agreement's [release] clause covers waits for its releasers
+                Err(PublishError::NeedsRelease { needed, .. }) => {
+                    let held = crate::release::hold(&node.store, &node.cfg, &draft, None, now()?)
+                        .map_err(op_fail)?;
+                    return Err(refuse(
+                        format!("withdrawal of {target}"),
+                        format!(
+                            "not sent yet, held for release as {}: agreement {} requires \
+                             {needed} releaser approval(s) before it leaves (`accord approvals`)",
+                            held.id, held.agreement
+                        ),
+                    ));
+                }
+                Err(e) => return Err(fail(format!("withdrawal of {target}"), e)),
+            };
             tracing::info!(id = %new, withdraws = %target, agreement = %draft.agreement, "withdrawn");
             crate::ops::withdraw::Withdrawn {
                 id: new,

@@ -241,6 +241,24 @@ async fn a_releaser_approves_from_the_queue_and_the_author_reads_a_refusal() {
         !all.contains("Too early") && !all.contains("Informant"),
         "{all}"
     );
+
+    // withdrawing the released H2 record is itself an H2 record: held for the releasers too
+    let out = common::accord(&[
+        "withdraw",
+        &record,
+        "--reason",
+        "Source burnt",
+        "--config",
+        &cfg,
+    ]);
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("held for release"), "{stderr}");
+    let waiting = run_ok(&["approvals", "--config", &cfg]);
+    assert!(
+        waiting.contains("waiting") && waiting.contains("by the operator"),
+        "{waiting}"
+    );
     for (agency, status) in fed.stop() {
         assert!(status.success(), "{agency} exited with {status}");
     }
