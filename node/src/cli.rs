@@ -561,9 +561,13 @@ pub enum ApprovalsCommand {
     Approve {
         /// The held draft's id (16 hex digits, from the list).
         id: String,
-        /// The releaser approving: the name they were enrolled under.
+        /// The releaser approving: the name they were enrolled under (their console account).
         #[arg(long = "as")]
         releaser: String,
+        /// Read the releaser's console password from the first line of standard input
+        /// (otherwise it is asked for at the terminal).
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Decline a held draft as an enrolled releaser: it is kept, marked declined, and never
     /// leaves the node.
@@ -576,6 +580,9 @@ pub enum ApprovalsCommand {
         /// Why: the author reads it.
         #[arg(long)]
         reason: String,
+        /// Read the releaser's console password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Enrol a releaser's key with the node: their releaser certificate (from `accord delegate
     /// issue --role releaser`) and their key file, under the name of their console account.

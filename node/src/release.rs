@@ -80,6 +80,8 @@ pub struct Given {
     pub holder: String,
     /// Their certificate's id, hex.
     pub certificate_id: String,
+    /// Their key: one person approves once, whatever name or certificate they hold.
+    pub key: accord_protocol::PublicKey,
     /// When they approved.
     pub at: Timestamp,
 }
@@ -199,13 +201,55 @@ pub struct EnrolRequest {
 }
 
 /// A releaser's approval or refusal of a held draft.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct DecideRequest {
     /// The releaser's name.
     pub releaser: String,
+    /// Their console account's password ([`authenticate`]).
+    #[serde(default)]
+    pub password: String,
     /// Why, when declining.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+impl std::fmt::Debug for DecideRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecideRequest")
+            .field("releaser", &self.releaser)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks that the person approving or declining through the CLI or the API is the releaser
+/// `name`: their console account exists, is not disabled, and `password` is its password.
+/// (The console checks the same at login.) Without it, whoever holds the API token could
+/// approve as anyone enrolled.
+pub fn authenticate(store: &Store, name: &str, password: &str) -> Result<(), OpError> {
+    let refuse = || {
+        OpError::refused(
+            "releaser",
+            format!(
+                "{name}: no console account of that name with that password (a releaser \
+                 approves or declines with their own account's password)"
+            ),
+        )
+    };
+    let Some(account) = crate::console::accounts::get(store, name)? else {
+        return Err(refuse());
+    };
+    if account.disabled {
+        return Err(OpError::refused(
+            "releaser",
+            format!("{name}'s account is disabled"),
+        ));
+    }
+    if !crate::console::accounts::password_matches(&account.password, password) {
+        tracing::warn!(releaser = %name, "a release decision with a wrong password was refused");
+        return Err(refuse());
+    }
+    Ok(())
 }
 
 fn held_key(id: &str) -> String {
@@ -412,12 +456,22 @@ pub fn hold(
         .into_result()
         .map_err(|r| OpError::refused("draft", format!("refused by agreement policy: {r}")))?;
     let _deciding = DECIDING.lock().unwrap_or_else(|p| p.into_inner());
-    let mut h = Sha256::new();
-    h.update(to_json(draft)?);
-    h.update(now.to_string().as_bytes());
-    h.update(author.unwrap_or("").as_bytes());
-    let digest: [u8; 32] = h.finalize().into();
-    let id = hex::encode(&digest[..8]);
+    let draft_json = to_json(draft)?;
+    let mut attempt = 0u32;
+    let id = loop {
+        let mut h = Sha256::new();
+        h.update(&draft_json);
+        h.update(now.to_string().as_bytes());
+        h.update(author.unwrap_or("").as_bytes());
+        h.update(attempt.to_be_bytes());
+        let digest: [u8; 32] = h.finalize().into();
+        let id = hex::encode(&digest[..8]);
+        // the same draft held twice in one second is two held drafts, never one overwritten
+        if store.trust().meta_value(&held_key(&id))?.is_none() {
+            break id;
+        }
+        attempt += 1;
+    };
     let held = Held {
         id: id.clone(),
         agreement: agreement.id.clone(),
@@ -512,13 +566,14 @@ fn waiting(held: &Held) -> Result<(), OpError> {
     }
 }
 
-/// The releaser `name`'s enrolment, key and certificate, checked for `held`'s record now.
+/// The releaser `name`'s enrolment, key and certificate, checked for `held`'s agreement,
+/// category and handling code now.
 fn releaser_for(
     store: &Store,
     cfg: &NodeConfig,
     own: &SecretKey,
     name: &str,
-    record: &Record,
+    held: &Held,
     now: Timestamp,
 ) -> Result<(Enrolled, SecretKey, Signed, Delegation), OpError> {
     let Some(enrolled) = releaser(store, name)? else {
@@ -540,14 +595,14 @@ fn releaser_for(
             format!("{what} is outside the release certificate of {}", d.holder),
         )
     };
-    if !d.covers_agreement(&record.agreement) {
-        return Err(scope(format!("agreement {}", record.agreement)));
+    if !d.covers_agreement(&held.agreement) {
+        return Err(scope(format!("agreement {}", held.agreement)));
     }
-    if !d.covers_category(record.category) {
-        return Err(scope(format!("category {}", record.category)));
+    if !d.covers_category(held.category) {
+        return Err(scope(format!("category {}", held.category)));
     }
-    if !d.covers_handling(record.handling) {
-        return Err(scope(format!("handling code {}", record.handling)));
+    if !d.covers_handling(held.handling) {
+        return Err(scope(format!("handling code {}", held.handling)));
     }
     if !d.covers(now) {
         return Err(OpError::refused(
@@ -597,20 +652,21 @@ pub fn approve(
             format!("{name} approved this draft already; another releaser must"),
         ));
     }
-    let (_, record) = needed(store, cfg, &held.draft, held.asked).map_err(|e| match e {
+    // the clause as it is now: it may have changed since the draft was held
+    let (now_needed, _) = needed(store, cfg, &held.draft, held.asked).map_err(|e| match e {
         PublishError::Store(e) => OpError::Failed(e.into()),
-        e => OpError::refused(format!("held draft {id}"), e),
+        e => OpError::refused(
+            format!("held draft {id}"),
+            format!("{e}; it can still be declined"),
+        ),
     })?;
-    let (enrolled, _, certificate, d) = releaser_for(store, cfg, own, name, &record, now)?;
-    if held
-        .approvals
-        .iter()
-        .any(|g| g.certificate_id == enrolled.certificate_id)
-    {
+    held.needed = now_needed;
+    let (enrolled, _, certificate, d) = releaser_for(store, cfg, own, name, &held, now)?;
+    if held.approvals.iter().any(|g| g.key == d.delegate) {
         return Err(OpError::refused(
             "releaser",
             format!(
-                "{} approved this draft already under another name",
+                "{} approved this draft already with the same key; another releaser must",
                 d.holder
             ),
         ));
@@ -619,6 +675,7 @@ pub fn approve(
         releaser: name.to_owned(),
         holder: d.holder.clone(),
         certificate_id: enrolled.certificate_id.clone(),
+        key: d.delegate,
         at: now,
     });
     let cert_id = Some(certificate_id(&certificate));
@@ -636,13 +693,23 @@ pub fn approve(
     }
     // the last approval: publish, with every approval signed by its releaser's key
     let given = held.approvals.clone();
+    let scope = held.clone();
     let agreement = held.agreement.clone();
     let draft = held.draft.clone();
     let approver = Box::new(|env: &accord_protocol::Envelope| {
         let mut out = Vec::new();
         for g in &given {
-            let (_, key, certificate, _) = releaser_for(store, cfg, own, &g.releaser, &record, now)
-                .map_err(|e| PublishError::Release(e.to_string()))?;
+            let (enrolled, key, certificate, _) =
+                releaser_for(store, cfg, own, &g.releaser, &scope, now)
+                    .map_err(|e| PublishError::Release(e.to_string()))?;
+            // the key that approved, not whatever the name is enrolled with now
+            if enrolled.certificate_id != g.certificate_id || key.public_key() != g.key {
+                return Err(PublishError::Release(format!(
+                    "the enrolment of {} changed since they approved at {}; their approval \
+                     no longer stands (decline the draft, and hold it again)",
+                    g.releaser, g.at
+                )));
+            }
             out.push(
                 accord_protocol::approval::approve(
                     env.id(),
@@ -725,11 +792,7 @@ pub fn decline(
     let _deciding = DECIDING.lock().unwrap_or_else(|p| p.into_inner());
     let mut held = get(store, id)?;
     waiting(&held)?;
-    let (_, record) = needed(store, cfg, &held.draft, held.asked).map_err(|e| match e {
-        PublishError::Store(e) => OpError::Failed(e.into()),
-        e => OpError::refused(format!("held draft {id}"), e),
-    })?;
-    let (_, _, certificate, _) = releaser_for(store, cfg, own, name, &record, now)?;
+    let (_, _, certificate, _) = releaser_for(store, cfg, own, name, &held, now)?;
     held.state = HeldState::Declined;
     held.declined = Some(Declined {
         by: name.to_owned(),

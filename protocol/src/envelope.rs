@@ -206,7 +206,12 @@ impl Envelope {
                     MAX_CERTIFICATE_BYTES,
                 ),
             ] {
-                if bytes.is_empty() || bytes.len() > max {
+                if bytes.is_empty() {
+                    return Err(EnvelopeError::Approvals(format!(
+                        "{what} is empty; it is 1 to {max} bytes"
+                    )));
+                }
+                if bytes.len() > max {
                     return Err(EnvelopeError::TooLarge {
                         what,
                         size: bytes.len(),
@@ -422,7 +427,12 @@ impl Envelope {
                     let mut n = [0u8; 2];
                     n.copy_from_slice(take(at, 2)?);
                     let n = usize::from(u16::from_be_bytes(n));
-                    if n == 0 || n > max {
+                    if n == 0 {
+                        return Err(EnvelopeError::Approvals(format!(
+                            "{what} length is 0; it is 1 to {max} bytes"
+                        )));
+                    }
+                    if n > max {
                         return Err(EnvelopeError::TooLarge { what, size: n, max });
                     }
                     let body = take(at + 2, n)?.to_vec();

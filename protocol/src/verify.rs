@@ -243,12 +243,21 @@ fn check_approvals(
         }
         // the key in force when the agency issued the certificate (the registered key where
         // the directory knows no history)
-        let issuer = crate::audit::decode_canonical::<crate::delegation::Delegation>(
+        let stated = crate::audit::decode_canonical::<crate::delegation::Delegation>(
             &carried.certificate.bytes,
         )
-        .ok()
-        .and_then(|d| keys.agency_key_at(&record.originator, d.issued))
-        .unwrap_or(registered);
+        .ok();
+        if let Some(c) = &stated
+            && c.agency != record.originator
+        {
+            return Err(refuse(format!(
+                "the releaser certificate is {}'s, not the originator's",
+                c.agency
+            )));
+        }
+        let issuer = stated
+            .and_then(|d| keys.agency_key_at(&record.originator, d.issued))
+            .unwrap_or(registered);
         let d = verify_certificate(&carried.certificate, |ag| {
             (*ag == record.originator).then_some(issuer)
         })

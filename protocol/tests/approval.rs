@@ -205,6 +205,16 @@ fn a_forged_approval_is_refused() {
     .unwrap();
     let reason = refusal(env.with_approvals(vec![a]).unwrap(), &dir());
     assert!(reason.contains("not the record's agreement"), "{reason}");
+    // another agency's releaser certificate, named as such
+    let env = sign(&h2(), &agency_key()).unwrap();
+    let mut pk = releaser(&head_key(), "Head of unit, FIA");
+    pk.agency = common::agency("PK-FIA");
+    let a = approval_by(&env, &head_key(), issue(&pk, &common::key(3)).unwrap());
+    let reason = refusal(env.with_approvals(vec![a]).unwrap(), &dir());
+    assert!(
+        reason.contains("is PK-FIA's, not the originator's"),
+        "{reason}"
+    );
     // a certificate the agency did not sign
     let env = sign(&h2(), &agency_key()).unwrap();
     let fake = issue(&releaser(&head_key(), "Head of unit"), &common::key(9)).unwrap();
@@ -346,6 +356,14 @@ fn malformed_approval_sections_are_refused_by_the_decoder() {
         Envelope::decode(&trailing),
         Err(EnvelopeError::Trailing(1))
     ));
+    // an approval of length 0 is named as such
+    let mut empty = bytes[..record_end].to_vec();
+    empty[4] = ENVELOPE_VERSION_APPROVED;
+    empty.extend_from_slice(&[1, 0, 0]);
+    match Envelope::decode(&empty) {
+        Err(EnvelopeError::Approvals(m)) => assert!(m.contains("length is 0"), "{m}"),
+        other => panic!("{other:?}"),
+    }
     // version 2 without the section
     let mut bare = bytes[..record_end].to_vec();
     bare[4] = ENVELOPE_VERSION_APPROVED;

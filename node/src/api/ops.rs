@@ -526,6 +526,7 @@ pub(super) async fn approve(
     };
     let h = shared.handle.clone();
     let done = tokio::task::spawn_blocking(move || {
+        crate::release::authenticate(h.store(), &req.releaser, &req.password)?;
         crate::release::approve(
             h.store(),
             &h.config(),
@@ -570,6 +571,7 @@ pub(super) async fn decline(
     let h = shared.handle.clone();
     let releaser = req.releaser.clone();
     let done = tokio::task::spawn_blocking(move || {
+        crate::release::authenticate(h.store(), &req.releaser, &req.password)?;
         crate::release::decline(
             h.store(),
             &h.config(),

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::node::{now, refuse};
-use super::user::on_node;
+use super::user::{on_node, read_password};
 use crate::cli::ApprovalsCommand;
 use crate::release::{self, DecideRequest, EnrolRequest, Held, HeldState};
 
@@ -41,10 +41,16 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
             }
             Ok(())
         }
-        Some(ApprovalsCommand::Approve { id, releaser }) => {
+        Some(ApprovalsCommand::Approve {
+            id,
+            releaser,
+            password_stdin,
+        }) => {
+            let password = read_one_password(password_stdin)?;
             let done: release::Approved = on_node(
                 config,
                 |node| {
+                    release::authenticate(&node.store, &releaser, &password)?;
                     let key = node.key().map_err(crate::ops::OpError::Failed)?;
                     release::approve(&node.store, &node.cfg, &key, &id, &releaser, now()?)
                 },
@@ -56,6 +62,7 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
                         ),
                         &DecideRequest {
                             releaser: releaser.clone(),
+                            password: (*password).clone(),
                             reason: None,
                         },
                     )
@@ -78,10 +85,13 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
             id,
             releaser,
             reason,
+            password_stdin,
         }) => {
+            let password = read_one_password(password_stdin)?;
             let held: Held = on_node(
                 config,
                 |node| {
+                    release::authenticate(&node.store, &releaser, &password)?;
                     let key = node.key().map_err(crate::ops::OpError::Failed)?;
                     release::decline(
                         &node.store,
@@ -101,6 +111,7 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
                         ),
                         &DecideRequest {
                             releaser: releaser.clone(),
+                            password: (*password).clone(),
                             reason: Some(reason.clone()),
                         },
                     )
@@ -164,4 +175,15 @@ pub(super) fn run(config: &Path, all: bool, command: Option<ApprovalsCommand>) -
             Ok(())
         }
     }
+}
+
+/// The releaser's console password: the first line of standard input, or asked for once at the
+/// terminal.
+fn read_one_password(from_stdin: bool) -> Result<crate::console::accounts::Password> {
+    if from_stdin {
+        return read_password(true, false);
+    }
+    Ok(crate::console::accounts::Password::new(
+        rpassword::prompt_password("releaser's password: ")?,
+    ))
 }

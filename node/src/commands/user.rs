@@ -121,7 +121,7 @@ pub(super) fn on_node<T>(
 }
 
 /// The password: the first line of standard input, or typed twice at the terminal.
-fn read_password(from_stdin: bool, _confirm: bool) -> Result<Password> {
+pub(super) fn read_password(from_stdin: bool, _confirm: bool) -> Result<Password> {
     let mut line = Password::new(String::new());
     if from_stdin {
         std::io::stdin().lock().read_line(&mut line)?;

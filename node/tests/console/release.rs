@@ -63,6 +63,22 @@ handling = ["H2", "H3"]
     std::fs::write(root.join("agreements/rel-2026.toml.sigs"), sigs).unwrap();
 }
 
+/// `accord ARGS` with `input` and a newline on its standard input.
+fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .env_remove("ACCORD_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn run_ok(args: &[&str]) -> String {
     let out = common::accord(args);
     let (stdout, stderr) = common::text(&out);
@@ -259,6 +275,39 @@ async fn a_releaser_approves_from_the_queue_and_the_author_reads_a_refusal() {
         waiting.contains("waiting") && waiting.contains("by the operator"),
         "{waiting}"
     );
+    let held_id = waiting.split_whitespace().next().unwrap().to_owned();
+    // approving at the command line takes the releaser's own password: the API token alone
+    // approves nothing
+    let approve = |password: &str| {
+        with_stdin(
+            &[
+                "approvals",
+                "approve",
+                &held_id,
+                "--as",
+                "hakan",
+                "--password-stdin",
+                "--config",
+                &cfg,
+            ],
+            password,
+        )
+    };
+    let out = approve("not hakan's password");
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("password"), "{stderr}");
+    let out = approve(PASSWORD);
+    let (stdout, stderr) = common::text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let withdrawal = stdout
+        .split_whitespace()
+        .find(|w| w.len() == 64)
+        .unwrap_or_else(|| panic!("no record in {stdout}"))
+        .to_owned();
+    fed.wait_until("GR-HCG to hold the withdrawal", |f| {
+        f.ids_api("GR-HCG").contains(&withdrawal)
+    });
     for (agency, status) in fed.stop() {
         assert!(status.success(), "{agency} exited with {status}");
     }
