@@ -25,32 +25,7 @@ use serde_json::json;
 
 const REL: &str = "REL-2026";
 
-const AGREEMENT: &str = r#"id = "REL-2026"
-title = "Sensitive reports"
-kind = "bilateral"
-members = ["GR-HCG", "TR-JGK"]
-valid_from = 2026-01-01
-valid_until = 2030-12-31
-categories = ["alert", "route"]
-most_permissive_handling = "H0"
-retention_days = 1095
-onward_sharing = "never"
-
-[victim_data]
-allowed = false
-
-[focal_points.GR-HCG]
-name = "Focal point of GR-HCG"
-contact = "fp@gr-hcg.example"
-
-[focal_points.TR-JGK]
-name = "Focal point of TR-JGK"
-contact = "fp@tr-jgk.example"
-
-[release]
-approvals = 1
-handling = ["H2", "H3"]
-"#;
+use crate::common::REL_2026 as AGREEMENT;
 
 fn agency(s: &str) -> AgencyId {
     AgencyId::new(s).unwrap()

@@ -80,26 +80,17 @@ pub(super) async fn withdraw(
     match shared.handle.publish(draft.clone(), clock::now()).await {
         // a withdrawal the agreement's [release] clause covers waits for its releasers too
         Err(crate::publish::PublishError::NeedsRelease { .. }) => {
-            let h = shared.handle.clone();
-            let held = tokio::task::spawn_blocking(move || {
-                crate::release::hold(h.store(), &h.config(), &draft, None, clock::now())
-            })
-            .await;
-            match held {
-                Ok(Ok(held)) => {
-                    shared.handle.release_step(&held, None);
-                    error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!(
-                            "withdrawal of {target}: not sent yet, held for release as {}: \
-                             agreement {agreement} requires {} releaser approval(s) before it \
-                             leaves (`accord approvals`)",
-                            held.id, held.needed
-                        ),
-                    )
-                }
-                Ok(Err(e)) => op_error(&e),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            match shared.handle.hold(draft, clock::now(), None).await {
+                Ok(held) => error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "withdrawal of {target}: not sent yet, held for release as {}: \
+                         agreement {agreement} requires {} releaser approval(s) before it \
+                         leaves (`accord approvals`)",
+                        held.id, held.needed
+                    ),
+                ),
+                Err(e) => op_error(&e),
             }
         }
         Ok(id) => {
@@ -513,83 +504,63 @@ pub(super) async fn approvals(
     .await
 }
 
-/// `POST /v1/approvals/{id}/approve` `{"releaser": …}`: an enrolled releaser approves a held
-/// draft; the last approval needed publishes it and hands it to the network.
+/// `POST /v1/approvals/{id}/approve` `{"releaser": …, "password": …}`: an enrolled releaser
+/// approves a held draft; the last approval needed publishes it and hands it to the network.
 pub(super) async fn approve(
     State(shared): AppState,
     Path(id): Path<String>,
     req: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let req: crate::release::DecideRequest = match body(req) {
-        Ok(r) => r,
-        Err(res) => return *res,
-    };
-    let h = shared.handle.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::release::authenticate(h.store(), &req.releaser, &req.password)?;
-        crate::release::approve(
-            h.store(),
-            &h.config(),
-            h.key(),
-            &id,
-            &req.releaser,
-            clock::now(),
-        )
-    })
-    .await;
-    match done {
-        Ok(Ok(approved)) => {
-            shared.handle.release_step(
-                &approved.held,
-                approved.held.approvals.last().map(|g| g.releaser.as_str()),
-            );
-            if let Some(record) = approved.released {
-                tracing::info!(%record, held = %approved.held.id, "released through the API");
-                shared
-                    .handle
-                    .announce_published(approved.held.agreement.clone())
-                    .await;
-            }
-            (StatusCode::OK, Json(approved)).into_response()
-        }
-        Ok(Err(e)) => op_error(&e),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    decide(shared, id, req, false).await
 }
 
-/// `POST /v1/approvals/{id}/decline` `{"releaser": …, "reason": …}`: an enrolled releaser
-/// declines a held draft; it never leaves the node.
+/// `POST /v1/approvals/{id}/decline` `{"releaser": …, "password": …, "reason": …}`: an
+/// enrolled releaser declines a held draft; it never leaves the node.
 pub(super) async fn decline(
     State(shared): AppState,
     Path(id): Path<String>,
     req: Result<Bytes, BytesRejection>,
+) -> Response {
+    decide(shared, id, req, true).await
+}
+
+/// A releaser's decision, once their password is checked: the approval's outcome, or the
+/// declined draft.
+async fn decide(
+    shared: Arc<Shared>,
+    id: String,
+    req: Result<Bytes, BytesRejection>,
+    declining: bool,
 ) -> Response {
     let req: crate::release::DecideRequest = match body(req) {
         Ok(r) => r,
         Err(res) => return *res,
     };
     let h = shared.handle.clone();
-    let releaser = req.releaser.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::release::authenticate(h.store(), &req.releaser, &req.password)?;
-        crate::release::decline(
-            h.store(),
-            &h.config(),
-            h.key(),
-            &id,
-            &req.releaser,
-            req.reason.as_deref().unwrap_or(""),
-            clock::now(),
-        )
+    let (name, password) = (req.releaser.clone(), req.password.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        crate::release::authenticate(h.store(), &name, &password)
     })
     .await;
-    match done {
-        Ok(Ok(held)) => {
-            shared.handle.release_step(&held, Some(&releaser));
-            (StatusCode::OK, Json(held)).into_response()
+    match checked {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return op_error(&e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+    let reason = declining.then(|| req.reason.clone().unwrap_or_default());
+    match shared
+        .handle
+        .decide_release(id, req.releaser, reason, clock::now())
+        .await
+    {
+        Ok(done) if declining => (StatusCode::OK, Json(done.held)).into_response(),
+        Ok(done) => {
+            if let Some(record) = done.released {
+                tracing::info!(%record, held = %done.held.id, "released through the API");
+            }
+            (StatusCode::OK, Json(done)).into_response()
         }
-        Ok(Err(e)) => op_error(&e),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => op_error(&e),
     }
 }
 

@@ -160,19 +160,12 @@ async fn publish(State(shared): AppState, body: Result<Bytes, BytesRejection>) -
         }
         // the agreement's [release] clause covers it: held for releasers' approval
         Err(crate::publish::PublishError::NeedsRelease { .. }) => {
-            let h = shared.handle.clone();
-            let held = tokio::task::spawn_blocking(move || {
-                crate::release::hold(h.store(), &h.config(), &draft, None, clock::now())
-            })
-            .await;
-            match held {
-                Ok(Ok(held)) => {
+            match shared.handle.hold(draft, clock::now(), None).await {
+                Ok(held) => {
                     tracing::info!(held = %held.id, %agreement, "draft held for release through the API");
-                    shared.handle.release_step(&held, None);
                     (StatusCode::ACCEPTED, Json(json!({ "held": held }))).into_response()
                 }
-                Ok(Err(e)) => super::ops::op_error(&e),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Err(e) => super::ops::op_error(&e),
             }
         }
         Err(e) if e.is_refusal() => {

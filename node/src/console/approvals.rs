@@ -161,51 +161,33 @@ pub(super) async fn decide(
     if !csrf_ok(&who.csrf, &form.csrf) {
         return refuse_forbidden("the form's CSRF token is missing or wrong: reload the page");
     }
-    let (h, name, reason) = (c.handle.clone(), who.name.clone(), form.reason.clone());
-    let approve = match action.as_str() {
-        "approve" => true,
-        "decline" => false,
+    let decline = match action.as_str() {
+        "approve" => None,
+        "decline" => Some(form.reason.clone()),
         _ => return error_page(&c, &who, StatusCode::NOT_FOUND, "no such page".into()),
     };
-    let done = tokio::task::spawn_blocking(move || {
-        let (store, cfg) = (h.store(), h.config());
-        if approve {
-            release::approve(store, &cfg, h.key(), &id, &name, clock::now()).map(|a| {
-                h.release_step(&a.held, Some(&name));
-                match a.released {
-                    Some(r) => (
-                        format!("Approved: released as record {r} to the members of {}.", a.held.agreement),
-                        Some(a.held.agreement),
-                    ),
-                    None => (
-                        format!(
-                            "Approved: {} of {} approval(s) given; the draft waits for another releaser.",
-                            a.held.approvals.len(),
-                            a.held.needed
-                        ),
-                        None,
-                    ),
-                }
-            })
-        } else {
-            release::decline(store, &cfg, h.key(), &id, &name, &reason, clock::now()).map(|d| {
-                h.release_step(&d, Some(&name));
-                (format!("Declined: draft {} never leaves the node.", d.id), None)
-            })
-        }
-    })
-    .await;
-    let outcome = match done {
-        Ok(Ok((text, released))) => {
-            if let Some(agreement) = released {
-                c.handle.announce_published(agreement).await;
-            }
-            tracing::info!(account = %who.name, "{text}");
-            Ok(text)
-        }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
+    let declining = decline.is_some();
+    // the session is the releaser's: who they are is established
+    let outcome = c
+        .handle
+        .decide_release(id, who.name.clone(), decline, clock::now())
+        .await
+        .map(|done| match (declining, done.released) {
+            (true, _) => format!("Declined: draft {} never leaves the node.", done.held.id),
+            (false, Some(r)) => format!(
+                "Approved: released as record {r} to the members of {}.",
+                done.held.agreement
+            ),
+            (false, None) => format!(
+                "Approved: {} of {} approval(s) given; the draft waits for another releaser.",
+                done.held.approvals.len(),
+                done.held.needed
+            ),
+        })
+        .map_err(|e| e.to_string());
+    if let Ok(text) = &outcome {
+        tracing::info!(account = %who.name, "{text}");
+    }
     let mut p = match page(&c, &who).await {
         Ok(p) => p,
         Err(e) => return error_page(&c, &who, StatusCode::INTERNAL_SERVER_ERROR, e),

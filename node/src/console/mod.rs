@@ -400,15 +400,12 @@ async fn publish_as(
         // the agreement's [release] clause covers it: held for releasers' approval, in the
         // author's name, so no one approves their own
         Err(crate::publish::PublishError::NeedsRelease { .. }) => {
-            let (h, author) = (c.handle.clone(), who.name.clone());
-            let held = tokio::task::spawn_blocking(move || {
-                crate::release::hold(h.store(), &h.config(), &draft, Some(&author), clock::now())
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            let held = c
+                .handle
+                .hold(draft, clock::now(), Some(who.name.clone()))
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(account = %who.name, held = %held.id, "draft held for release through the console");
-            c.handle.release_step(&held, None);
             return Err(format!(
                 "Not sent yet: held for release as {}. Agreement {} requires {} releaser \
                  approval(s) before this record leaves; the releasers see it in their queue.",

@@ -438,6 +438,61 @@ impl NodeHandle {
         let _ = self.tx.send(Command::Published(agreement)).await;
     }
 
+    /// Holds `draft` for releasers' approval (`crate::release::hold`, on the blocking pool)
+    /// and tells the node's subscribers; `author` is the console account that asked.
+    pub async fn hold(
+        &self,
+        draft: crate::draft::Draft,
+        now: Timestamp,
+        author: Option<String>,
+    ) -> Result<crate::release::Held, crate::ops::OpError> {
+        let h = self.clone();
+        let held = tokio::task::spawn_blocking(move || {
+            crate::release::hold(h.store(), &h.config(), &draft, author.as_deref(), now)
+        })
+        .await
+        .map_err(|e| crate::ops::OpError::Failed(anyhow::anyhow!("the hold task failed: {e}")))??;
+        self.release_step(&held, None);
+        Ok(held)
+    }
+
+    /// Releaser `releaser` approves held draft `id` (`crate::release::approve`), or, with
+    /// `decline: Some(reason)`, declines it; the subscribers are told, and a record released
+    /// is handed to the network at once. The caller has established who the releaser is.
+    pub async fn decide_release(
+        &self,
+        id: String,
+        releaser: String,
+        decline: Option<String>,
+        now: Timestamp,
+    ) -> Result<crate::release::Approved, crate::ops::OpError> {
+        let h = self.clone();
+        let who = releaser.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let (store, cfg) = (h.store(), h.config());
+            match decline {
+                None => crate::release::approve(store, &cfg, h.key(), &id, &who, now),
+                Some(reason) => {
+                    crate::release::decline(store, &cfg, h.key(), &id, &who, &reason, now).map(
+                        |held| crate::release::Approved {
+                            held,
+                            released: None,
+                        },
+                    )
+                }
+            }
+        })
+        .await
+        .map_err(|e| {
+            crate::ops::OpError::Failed(anyhow::anyhow!("the release task failed: {e}"))
+        })??;
+        self.release_step(&done.held, Some(&releaser));
+        if done.released.is_some() {
+            self.announce_published(done.held.agreement.clone()).await;
+        }
+        Ok(done)
+    }
+
     /// Tells the node's subscribers (the notifier) of a release step: `held` (by its author),
     /// or a releaser's decision.
     pub fn release_step(&self, held: &crate::release::Held, by: Option<&str>) {

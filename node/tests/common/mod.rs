@@ -359,3 +359,32 @@ pub(crate) fn rand_suffix() -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// `REL-2026`, a bilateral agreement of TR-JGK and GR-HCG whose `[release]` clause requires
+/// one releaser's approval of H2 and H3 records (two-person release's tests).
+pub(crate) const REL_2026: &str = r#"id = "REL-2026"
+title = "Sensitive reports"
+kind = "bilateral"
+members = ["GR-HCG", "TR-JGK"]
+valid_from = 2026-01-01
+valid_until = 2030-12-31
+categories = ["alert", "route"]
+most_permissive_handling = "H0"
+retention_days = 1095
+onward_sharing = "never"
+
+[victim_data]
+allowed = false
+
+[focal_points.GR-HCG]
+name = "Focal point of GR-HCG"
+contact = "fp@gr-hcg.example"
+
+[focal_points.TR-JGK]
+name = "Focal point of TR-JGK"
+contact = "fp@tr-jgk.example"
+
+[release]
+approvals = 1
+handling = ["H2", "H3"]
+"#;

@@ -11,32 +11,7 @@ const TR_GR: [(&str, &str); 2] = [("tr-jgk", "TR-JGK"), ("gr-hcg", "GR-HCG")];
 /// Writes `REL-2026` between TR-JGK and GR-HCG with a `[release]` clause, signed by both with
 /// their demo keys, and adds it to both node files.
 fn release_agreement(root: &std::path::Path) {
-    let text = r#"id = "REL-2026"
-title = "Sensitive reports"
-kind = "bilateral"
-members = ["GR-HCG", "TR-JGK"]
-valid_from = 2026-01-01
-valid_until = 2030-12-31
-categories = ["alert", "route"]
-most_permissive_handling = "H0"
-retention_days = 1095
-onward_sharing = "never"
-
-[victim_data]
-allowed = false
-
-[focal_points.GR-HCG]
-name = "Focal point of GR-HCG"
-contact = "fp@gr-hcg.example"
-
-[focal_points.TR-JGK]
-name = "Focal point of TR-JGK"
-contact = "fp@tr-jgk.example"
-
-[release]
-approvals = 1
-handling = ["H2", "H3"]
-"#;
+    let text = common::REL_2026;
     std::fs::write(root.join("agreements/rel-2026.toml"), text).unwrap();
     let hash = accord_protocol::agreement::agreement_hash(text.as_bytes());
     let mut sigs = String::new();
